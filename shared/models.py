@@ -1,0 +1,301 @@
+"""SQLAlchemy models of the ``v_voice_*`` tables, matching ``database/migrations`` column for column.
+
+The migrations are the source of truth for the schema; ``tests/test_schema_drift.py`` reflects the
+migrated database and fails when these models and the SQL disagree. Every tenant table derives from
+:class:`TenantScoped`, which the data-access layer (``shared/tenancy.py``) uses to bind each query to one
+``domain_uuid``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from pgvector.sqlalchemy import Vector
+from sqlalchemy import (
+    CHAR,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TIMESTAMP, UUID
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+
+EMBEDDING_DIMENSIONS = 1536
+"""Width of ``v_voice_document_chunks.embedding``; smaller models are zero-padded to it."""
+
+PROVIDER_TYPES = ("stt", "tts", "llm", "embeddings")
+DOCUMENT_STATUSES = ("pending", "processing", "ready", "failed")
+OUTCOMES = ("resolved", "transferred", "message", "abandoned", "error")
+FALLBACK_ACTIONS = ("message", "voicemail", "operator", "hangup")
+MESSAGE_ROLES = ("user", "assistant", "tool", "system")
+WEBHOOK_STATUSES = ("none", "pending", "delivered", "failed", "refused")
+
+_NOW = text("CURRENT_TIMESTAMP")
+
+
+def _uuid_pk() -> Mapped[uuid.UUID]:
+    return mapped_column(UUID(as_uuid=True), primary_key=True, server_default=text("gen_random_uuid()"))
+
+
+def _timestamp(nullable: bool = True, default: bool = True) -> Mapped[Any]:
+    return mapped_column(
+        TIMESTAMP(timezone=True), nullable=nullable, server_default=_NOW if default else None
+    )
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every model."""
+
+
+class Domain(Base):
+    """FusionPBX's ``v_domains`` (created by us only on standalone installs; never altered)."""
+
+    __tablename__ = "v_domains"
+
+    domain_uuid: Mapped[uuid.UUID] = _uuid_pk()
+    domain_parent_uuid: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    domain_name: Mapped[str] = mapped_column(String(255), nullable=False)
+    domain_enabled: Mapped[bool | None] = mapped_column(Boolean, server_default=text("true"))
+    domain_description: Mapped[str | None] = mapped_column(Text)
+    insert_date: Mapped[datetime | None] = _timestamp()
+    insert_user: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    update_date: Mapped[datetime | None] = _timestamp(default=False)
+    update_user: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+
+
+class TenantScoped(Base):
+    """Abstract base of every ``v_voice_*`` table: rows belong to exactly one domain."""
+
+    __abstract__ = True
+
+    @declared_attr
+    def domain_uuid(cls) -> Mapped[uuid.UUID]:  # noqa: N805 - SQLAlchemy declared_attr signature
+        return mapped_column(
+            UUID(as_uuid=True), ForeignKey("v_domains.domain_uuid", ondelete="CASCADE"), nullable=False
+        )
+
+
+class Provider(TenantScoped):
+    """An AI vendor configuration (``v_voice_ai_providers``)."""
+
+    __tablename__ = "v_voice_ai_providers"
+
+    provider_uuid: Mapped[uuid.UUID] = _uuid_pk()
+    provider_type: Mapped[str] = mapped_column(String(50), nullable=False)
+    provider_name: Mapped[str] = mapped_column(String(100), nullable=False)
+    display_name: Mapped[str | None] = mapped_column(String(255))
+    config: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, server_default=text("'{}'"))
+    is_default: Mapped[bool | None] = mapped_column(Boolean, server_default=text("false"))
+    enabled: Mapped[bool | None] = mapped_column(Boolean, server_default=text("true"))
+    created_at: Mapped[datetime | None] = _timestamp()
+    updated_at: Mapped[datetime | None] = _timestamp()
+
+    def __repr__(self) -> str:  # never shows config: it holds API keys
+        return f"<Provider {self.provider_type}:{self.provider_name} {self.provider_uuid}>"
+
+
+def _provider_fk() -> Mapped[uuid.UUID | None]:
+    return mapped_column(
+        UUID(as_uuid=True), ForeignKey("v_voice_ai_providers.provider_uuid", ondelete="SET NULL")
+    )
+
+
+class Secretary(TenantScoped):
+    """A configured virtual secretary (``v_voice_secretaries``)."""
+
+    __tablename__ = "v_voice_secretaries"
+
+    voice_secretary_uuid: Mapped[uuid.UUID] = _uuid_pk()
+    name: Mapped[str] = mapped_column(String(255), nullable=False)
+    description: Mapped[str | None] = mapped_column(Text)
+    enabled: Mapped[bool | None] = mapped_column(Boolean, server_default=text("true"))
+    stt_provider_uuid: Mapped[uuid.UUID | None] = _provider_fk()
+    tts_provider_uuid: Mapped[uuid.UUID | None] = _provider_fk()
+    llm_provider_uuid: Mapped[uuid.UUID | None] = _provider_fk()
+    embeddings_provider_uuid: Mapped[uuid.UUID | None] = _provider_fk()
+    system_prompt: Mapped[str | None] = mapped_column(Text)
+    greeting_message: Mapped[str | None] = mapped_column(Text)
+    goodbye_message: Mapped[str | None] = mapped_column(Text)
+    voice_name: Mapped[str | None] = mapped_column(String(100))
+    language: Mapped[str | None] = mapped_column(String(10), server_default=text("'pt-BR'"))
+    rag_enabled: Mapped[bool | None] = mapped_column(Boolean, server_default=text("true"))
+    rag_similarity_threshold: Mapped[Decimal | None] = mapped_column(
+        Numeric(3, 2), server_default=text("0.5")
+    )
+    max_conversation_turns: Mapped[int | None] = mapped_column(Integer, server_default=text("10"))
+    webhook_url: Mapped[str | None] = mapped_column(String(500))
+    webhook_enabled: Mapped[bool | None] = mapped_column(Boolean, server_default=text("false"))
+    created_at: Mapped[datetime | None] = _timestamp()
+    updated_at: Mapped[datetime | None] = _timestamp()
+    extension: Mapped[str | None] = mapped_column(String(32))
+    dialplan_uuid: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    silence_timeout_seconds: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("8"))
+    silence_hangup_seconds: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("8"))
+    max_call_seconds: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("900"))
+    rag_top_k: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("3"))
+    webhook_secret: Mapped[str | None] = mapped_column(String(255))
+
+    def provider_uuid_for(self, provider_type: str) -> uuid.UUID | None:
+        """The provider this secretary names for ``provider_type``, if any."""
+        return getattr(self, f"{provider_type}_provider_uuid")
+
+
+class Document(TenantScoped):
+    """A knowledge-base file (``v_voice_documents``)."""
+
+    __tablename__ = "v_voice_documents"
+
+    document_uuid: Mapped[uuid.UUID] = _uuid_pk()
+    voice_secretary_uuid: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("v_voice_secretaries.voice_secretary_uuid", ondelete="CASCADE")
+    )
+    file_name: Mapped[str] = mapped_column(String(255), nullable=False)
+    mime_type: Mapped[str | None] = mapped_column(String(255))
+    file_size: Mapped[int | None] = mapped_column(BigInteger)
+    content_hash: Mapped[str | None] = mapped_column(CHAR(64))
+    storage_path: Mapped[str] = mapped_column(String(1024), nullable=False)
+    status: Mapped[str] = mapped_column(String(20), nullable=False, server_default=text("'pending'"))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    chunk_count: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
+    embedding_model: Mapped[str | None] = mapped_column(String(255))
+    processed_at: Mapped[datetime | None] = _timestamp(default=False)
+    created_at: Mapped[datetime | None] = _timestamp()
+    updated_at: Mapped[datetime | None] = _timestamp()
+
+
+class DocumentChunk(TenantScoped):
+    """An embedded passage of a document (``v_voice_document_chunks``)."""
+
+    __tablename__ = "v_voice_document_chunks"
+
+    chunk_uuid: Mapped[uuid.UUID] = _uuid_pk()
+    document_uuid: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True),
+        ForeignKey("v_voice_documents.document_uuid", ondelete="CASCADE"),
+        nullable=False,
+    )
+    chunk_index: Mapped[int] = mapped_column(Integer, nullable=False)
+    content: Mapped[str] = mapped_column(Text, nullable=False)
+    embedding: Mapped[Any] = mapped_column(Vector(EMBEDDING_DIMENSIONS), nullable=True)
+    embedding_model: Mapped[str] = mapped_column(String(255), nullable=False)
+    token_count: Mapped[int | None] = mapped_column(Integer)
+    metadata_: Mapped[dict[str, Any] | None] = mapped_column(
+        "metadata", JSONB, server_default=text("'{}'")
+    )
+    created_at: Mapped[datetime | None] = _timestamp()
+
+
+class TransferRule(TenantScoped):
+    """Where the secretary may send a caller (``v_voice_transfer_rules``)."""
+
+    __tablename__ = "v_voice_transfer_rules"
+
+    transfer_rule_uuid: Mapped[uuid.UUID] = _uuid_pk()
+    voice_secretary_uuid: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("v_voice_secretaries.voice_secretary_uuid", ondelete="CASCADE")
+    )
+    department_name: Mapped[str] = mapped_column(String(255), nullable=False)
+    keywords: Mapped[list[str]] = mapped_column(
+        ARRAY(Text), nullable=False, server_default=text("'{}'")
+    )
+    transfer_extension: Mapped[str] = mapped_column(String(255), nullable=False)
+    transfer_context: Mapped[str | None] = mapped_column(String(255))
+    transfer_message: Mapped[str | None] = mapped_column(Text)
+    priority: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("100"))
+    business_hours: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    fallback_action: Mapped[str] = mapped_column(
+        String(20), nullable=False, server_default=text("'message'")
+    )
+    fallback_destination: Mapped[str | None] = mapped_column(String(255))
+    enabled: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("true"))
+    created_at: Mapped[datetime | None] = _timestamp()
+    updated_at: Mapped[datetime | None] = _timestamp()
+
+
+class Conversation(TenantScoped):
+    """One handled call (``v_voice_conversations``)."""
+
+    __tablename__ = "v_voice_conversations"
+
+    conversation_uuid: Mapped[uuid.UUID] = _uuid_pk()
+    voice_secretary_uuid: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("v_voice_secretaries.voice_secretary_uuid", ondelete="SET NULL")
+    )
+    call_uuid: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    caller_id: Mapped[str | None] = mapped_column(String(255))
+    caller_name: Mapped[str | None] = mapped_column(String(255))
+    destination_number: Mapped[str | None] = mapped_column(String(255))
+    engine: Mapped[str | None] = mapped_column(String(50))
+    started_at: Mapped[datetime] = _timestamp(nullable=False)
+    ended_at: Mapped[datetime | None] = _timestamp(default=False)
+    duration_seconds: Mapped[Decimal | None] = mapped_column(Numeric(10, 3))
+    turn_count: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    transfer_target: Mapped[str | None] = mapped_column(String(255))
+    taken_message: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    summary: Mapped[str | None] = mapped_column(Text)
+    webhook_status: Mapped[str] = mapped_column(String(20), nullable=False, server_default=text("'none'"))
+    webhook_attempts: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSONB, nullable=False, server_default=text("'[]'")
+    )
+    webhook_delivered_at: Mapped[datetime | None] = _timestamp(default=False)
+    created_at: Mapped[datetime | None] = _timestamp()
+    updated_at: Mapped[datetime | None] = _timestamp()
+
+
+class Message(TenantScoped):
+    """One turn of a conversation (``v_voice_messages``)."""
+
+    __tablename__ = "v_voice_messages"
+
+    message_uuid: Mapped[uuid.UUID] = _uuid_pk()
+    conversation_uuid: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True),
+        ForeignKey("v_voice_conversations.conversation_uuid", ondelete="CASCADE"),
+        nullable=False,
+    )
+    sequence: Mapped[int] = mapped_column(Integer, nullable=False)
+    role: Mapped[str] = mapped_column(String(20), nullable=False)
+    content: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime | None] = _timestamp(default=False)
+    ended_at: Mapped[datetime | None] = _timestamp(default=False)
+    latency_ms: Mapped[int | None] = mapped_column(Integer)
+    interrupted: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
+    tool_name: Mapped[str | None] = mapped_column(String(100))
+    tool_arguments: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    tool_result: Mapped[Any] = mapped_column(JSONB, nullable=True)
+    created_at: Mapped[datetime | None] = _timestamp()
+
+
+class DomainSettings(TenantScoped):
+    """Per-tenant call-handling settings (``v_voice_domain_settings``)."""
+
+    __tablename__ = "v_voice_domain_settings"
+
+    domain_setting_uuid: Mapped[uuid.UUID] = _uuid_pk()
+    operator_destination: Mapped[str | None] = mapped_column(String(255))
+    fallback_destination: Mapped[str | None] = mapped_column(String(255))
+    transfer_context: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime | None] = _timestamp()
+    updated_at: Mapped[datetime | None] = _timestamp()
+
+
+TENANT_MODELS: tuple[type[TenantScoped], ...] = (
+    Provider,
+    Secretary,
+    Document,
+    DocumentChunk,
+    TransferRule,
+    Conversation,
+    Message,
+    DomainSettings,
+)
+"""Every tenant-scoped model, in foreign-key order."""

@@ -1,0 +1,104 @@
+"""Which AI vendor a secretary uses for each kind of work (the provider registry's data side).
+
+A secretary names a provider per type (``stt``, ``tts``, ``llm``, ``embeddings``); when it names none,
+or the named one is disabled, the domain's default of that type (``is_default``) is used, else the
+built-in ``offline`` provider. The engine follows from the LLM provider: ``openai_realtime`` →
+``realtime`` (speech to speech, no STT/TTS), ``openai`` → ``pipeline``, ``offline`` → ``offline``.
+The code that builds vendor clients from a :class:`ProviderConfig` lives with its users (the edge's
+engines, the workers' embedders); this module only decides which configuration applies.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shared.models import PROVIDER_TYPES, Provider, Secretary
+
+PROVIDER_NAMES: dict[str, tuple[str, ...]] = {
+    "llm": ("openai_realtime", "openai", "offline"),
+    "stt": ("openai", "google", "offline"),
+    "tts": ("elevenlabs", "openai", "offline"),
+    "embeddings": ("openai", "offline"),
+}
+"""Valid ``provider_name`` values per ``provider_type`` (CONTRACT.md)."""
+
+ENGINE_BY_LLM = {"openai_realtime": "realtime", "openai": "pipeline", "offline": "offline"}
+
+_SECRET_KEYS = {"api_key", "xi_api_key", "credentials", "credentials_json", "secret", "password", "token"}
+
+
+@dataclass(frozen=True)
+class ProviderConfig:
+    """A resolved provider: its type, name and ``config`` JSON (which may hold an API key)."""
+
+    provider_type: str
+    provider_name: str
+    config: dict[str, Any] = field(default_factory=dict)
+    provider_uuid: uuid.UUID | None = None
+
+    @property
+    def api_key(self) -> str | None:
+        """The vendor API key, if configured."""
+        return self.config.get("api_key") or None
+
+    @property
+    def base_url(self) -> str | None:
+        """The vendor API base URL (a test points it at a local fake)."""
+        return self.config.get("base_url") or None
+
+    @property
+    def model(self) -> str | None:
+        """The vendor model name, if configured."""
+        return self.config.get("model") or None
+
+    def public_config(self) -> dict[str, Any]:
+        """``config`` with secrets masked: safe for logs and pages."""
+        return {k: ("***" if k in _SECRET_KEYS and v else v) for k, v in self.config.items()}
+
+    def __repr__(self) -> str:
+        return f"ProviderConfig({self.provider_type}:{self.provider_name} {self.public_config()})"
+
+    __str__ = __repr__
+
+
+OFFLINE = {t: ProviderConfig(t, "offline") for t in PROVIDER_TYPES}
+
+
+def _to_config(row: Provider) -> ProviderConfig:
+    return ProviderConfig(row.provider_type, row.provider_name, dict(row.config or {}), row.provider_uuid)
+
+
+def resolve_provider(session: Session, secretary: Secretary | None, provider_type: str) -> ProviderConfig:
+    """The provider ``secretary`` uses for ``provider_type`` (its own, the domain default, or offline).
+
+    ``session`` must be a tenant session (``shared.tenancy.tenant_session``); ``secretary`` None asks
+    for the domain default.
+    """
+    if provider_type not in PROVIDER_TYPES:
+        raise ValueError(f"unknown provider type {provider_type!r}")
+    chosen = secretary.provider_uuid_for(provider_type) if secretary is not None else None
+    if chosen is not None:
+        row = session.get(Provider, chosen)
+        if row is not None and row.enabled and row.provider_type == provider_type:
+            return _to_config(row)
+    row = session.scalars(
+        select(Provider).where(
+            Provider.provider_type == provider_type, Provider.is_default.is_(True), Provider.enabled.is_(True)
+        )
+    ).first()
+    return _to_config(row) if row is not None else OFFLINE[provider_type]
+
+
+def resolve_all(session: Session, secretary: Secretary | None) -> dict[str, ProviderConfig]:
+    """``{type: ProviderConfig}`` for every provider type."""
+    return {t: resolve_provider(session, secretary, t) for t in PROVIDER_TYPES}
+
+
+def engine_for(providers: dict[str, ProviderConfig]) -> str:
+    """``realtime``, ``pipeline`` or ``offline``, from the LLM provider."""
+    return ENGINE_BY_LLM.get(providers["llm"].provider_name, "offline")

@@ -1,0 +1,176 @@
+"""The one settings object of the project.
+
+Values come from environment variables (names in ``shared/design/CONTRACT.md``) and, optionally, from a
+config file of ``NAME=value`` lines: the file named by ``VOICE_AI_CONFIG``, else
+``/etc/voice-ai/voice-ai.conf`` when it exists. The environment wins over the file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from functools import lru_cache
+from pathlib import Path
+
+DEFAULT_CONFIG_FILE = Path("/etc/voice-ai/voice-ai.conf")
+
+
+class SettingsError(ValueError):
+    """A setting has a value that cannot be used; the message names the setting."""
+
+
+def _parse_port_range(text: str) -> tuple[int, int]:
+    """Parse ``"40000-49999"`` into an inclusive (low, high) pair of even-aligned UDP ports."""
+    try:
+        low_s, high_s = text.split("-", 1)
+        low, high = int(low_s), int(high_s)
+    except ValueError as exc:
+        raise SettingsError(f"EDGE_UNICAST_PORTS must look like 40000-49999, got {text!r}") from exc
+    if not (1024 <= low < high <= 65535):
+        raise SettingsError(f"EDGE_UNICAST_PORTS out of range: {text!r}")
+    return low, high
+
+
+def _as_bool(text: str) -> bool:
+    return text.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting the edge, the workers and the CLI read. Field name upper-cased = variable name."""
+
+    database_url: str = "postgresql://voice_ai:voice_ai@127.0.0.1:5432/voice_ai"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+
+    edge_host: str = "127.0.0.1"
+    edge_esl_port: int = 8022
+    edge_audio_port: int = 8085
+    edge_metrics_port: int = 9122
+    edge_audio_transport: str = "unicast"
+    edge_unicast_ports: str = "40000-49999"
+    # Address FreeSWITCH listens on for the audio the edge sends back (unicast local-ip).
+    freeswitch_audio_host: str = "127.0.0.1"
+
+    log_level: str = "INFO"
+    log_format: str = "text"
+
+    # Document ingestion.
+    upload_dir: str = "/var/lib/voice-ai/uploads"
+    document_max_bytes: int = 20 * 1024 * 1024
+    chunk_size: int = 1000
+    chunk_overlap: int = 150
+    embedding_batch_size: int = 64
+    # The workers' beat sweep re-enqueues documents left pending longer than this.
+    document_sweep_seconds: float = 30.0
+
+    # OmniPlay webhooks: allow loopback/private targets only when an operator says so.
+    webhook_allow_private: bool = False
+    webhook_timeout_seconds: float = 10.0
+    # First retry delay of a failed webhook; it doubles (with jitter) until 24 h have passed.
+    webhook_retry_base_seconds: float = 10.0
+
+    # Seconds before Redis hands an unacknowledged task of a dead worker to another worker.
+    broker_visibility_timeout: int = 3600
+
+    # Flower.
+    flower_port: int = 5555
+    flower_user: str = "admin"
+    flower_password: str = ""
+
+    # The transfer decision deadline before the edge evaluates rules in-process.
+    transfer_decision_timeout_seconds: float = 0.3
+
+    # Where the edge spools conversation events while Redis is unreachable.
+    spool_dir: str = "/var/lib/voice-ai/spool"
+
+    # Where the edge keeps each secretary's synthesized greeting (pipeline and offline engines).
+    greeting_cache_dir: str = "/var/lib/voice-ai/greetings"
+
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def unicast_port_range(self) -> tuple[int, int]:
+        """The inclusive UDP port range for unicast audio."""
+        return _parse_port_range(self.edge_unicast_ports)
+
+    @classmethod
+    def load(cls, environ: Mapping[str, str] | None = None, config_file: Path | None = None) -> Settings:
+        """Build settings from a config file (if any) overlaid with the environment."""
+        env = dict(os.environ if environ is None else environ)
+        path = config_file
+        if path is None:
+            named = env.get("VOICE_AI_CONFIG")
+            path = Path(named) if named else (DEFAULT_CONFIG_FILE if DEFAULT_CONFIG_FILE.exists() else None)
+        values: dict[str, str] = {}
+        if path is not None:
+            values.update(read_config_file(path))
+        values.update(env)
+
+        kwargs: dict[str, object] = {}
+        known = {f.name for f in fields(cls)} - {"extra"}
+        for f in fields(cls):
+            if f.name == "extra":
+                continue
+            raw = values.get(f.name.upper())
+            if raw is None:
+                continue
+            kwargs[f.name] = _convert(f, raw)
+        extra = {k: v for k, v in values.items() if k.startswith("VOICE_AI_") and k.lower() not in known}
+        settings = cls(**kwargs, extra=extra)  # type: ignore[arg-type]
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        """Raise :class:`SettingsError` for values no component could work with."""
+        if not self.database_url.startswith(("postgresql://", "postgresql+psycopg2://", "postgres://")):
+            raise SettingsError("DATABASE_URL must be a postgresql:// URL")
+        if not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
+            raise SettingsError("REDIS_URL must be a redis:// URL")
+        if self.edge_audio_transport not in {"unicast", "audio_stream"}:
+            raise SettingsError("EDGE_AUDIO_TRANSPORT must be unicast or audio_stream")
+        self.unicast_port_range  # noqa: B018 - parses and raises on a bad range
+        if self.chunk_overlap >= self.chunk_size:
+            raise SettingsError("CHUNK_OVERLAP must be smaller than CHUNK_SIZE")
+
+    def replace(self, **changes: object) -> Settings:
+        """A copy with some fields changed (tests and the demo use this)."""
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+
+def _convert(f: dataclasses.Field, raw: str) -> object:  # type: ignore[type-arg]
+    kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
+    try:
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+        if kind == "bool":
+            return _as_bool(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{f.name.upper()} must be a {kind}, got {raw!r}") from exc
+    return raw
+
+
+def read_config_file(path: Path) -> dict[str, str]:
+    """Read ``NAME=value`` lines; ``#`` starts a comment; quotes around a value are removed."""
+    result: dict[str, str] = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if "=" not in line:
+            raise SettingsError(f"{path}:{number}: expected NAME=value")
+        name, value = line.split("=", 1)
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        result[name.strip()] = value
+    return result
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings.load()

@@ -1,0 +1,158 @@
+"""Tenant-bound data access: no query of a tenant's rows without naming the tenant.
+
+``tenant_session(domain_uuid)`` yields a SQLAlchemy session bound to one domain:
+
+* every ORM SELECT, UPDATE and DELETE gets ``domain_uuid = :domain`` added for every tenant model it
+  touches (``with_loader_criteria``), including ``session.get`` and joins;
+* new rows get the session's ``domain_uuid`` (a row naming another domain is refused), and an
+  existing row can never be moved to another domain;
+* a textual SQL statement must use the ``:domain_uuid`` parameter, which the session fills in.
+
+``system_session()`` is for what belongs to no tenant (``v_domains``): any statement that touches a
+``v_voice_*`` table through it raises :class:`TenantScopeError`. Cross-tenant maintenance (the
+workers' sweeps) uses :func:`cross_tenant_keys`, which returns only ``(domain_uuid, primary key)``
+pairs; the rows themselves are then read through a tenant session.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any
+
+from sqlalchemy import event, select
+from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker, with_loader_criteria
+from sqlalchemy.sql.elements import TextClause
+
+from shared.db import get_engine
+from shared.models import TenantScoped
+
+DOMAIN_KEY = "voice_ai_domain_uuid"
+SYSTEM_KEY = "voice_ai_system"
+
+
+class TenantScopeError(RuntimeError):
+    """A statement tried to reach tenant rows without being bound to one tenant."""
+
+
+def _as_uuid(value: uuid.UUID | str) -> uuid.UUID:
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except ValueError as exc:
+        raise TenantScopeError(f"not a domain_uuid: {value!r}") from exc
+
+
+def _touches_tenant_table(state: ORMExecuteState) -> bool:
+    for mapper in state.all_mappers:
+        if issubclass(mapper.class_, TenantScoped):
+            return True
+    return False
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _scope_statement(state: ORMExecuteState) -> Any:
+    """Bind every statement of a scoped session to its tenant, or refuse it."""
+    info = state.session.info
+    domain = info.get(DOMAIN_KEY)
+    statement = state.statement
+    if isinstance(statement, TextClause):
+        sql = statement.text
+        if domain is not None:
+            if ":domain_uuid" not in sql:
+                raise TenantScopeError("textual SQL in a tenant session must filter on :domain_uuid")
+            if state.parameters is None:
+                state.parameters = {}
+            return state.invoke_statement(params={"domain_uuid": domain})
+        if info.get(SYSTEM_KEY) and "v_voice_" in sql:
+            raise TenantScopeError("v_voice_* tables are reached through tenant_session(domain_uuid)")
+        return
+    if domain is None:
+        if info.get(SYSTEM_KEY) and _touches_tenant_table(state):
+            raise TenantScopeError("v_voice_* tables are reached through tenant_session(domain_uuid)")
+        return
+    if state.is_column_load or state.is_relationship_load:
+        return
+    state.statement = statement.options(
+        with_loader_criteria(
+            TenantScoped,
+            lambda cls: cls.domain_uuid == domain,
+            include_aliases=True,
+            track_closure_variables=False,
+        )
+    )
+
+
+@event.listens_for(Session, "before_flush")
+def _check_flush(session: Session, _context: Any, _instances: Any) -> None:
+    """Stamp new rows with the session's tenant and refuse rows of another tenant."""
+    domain = session.info.get(DOMAIN_KEY)
+    system = session.info.get(SYSTEM_KEY)
+    for obj in list(session.new) + list(session.dirty) + list(session.deleted):
+        if not isinstance(obj, TenantScoped):
+            continue
+        if domain is None:
+            if system:
+                raise TenantScopeError("v_voice_* rows are written through tenant_session(domain_uuid)")
+            continue
+        if obj.domain_uuid is None and obj in session.new:
+            obj.domain_uuid = domain
+        elif _as_uuid(obj.domain_uuid) != domain:
+            raise TenantScopeError(
+                f"{type(obj).__name__} of domain {obj.domain_uuid} written through domain {domain}"
+            )
+
+
+_factory: dict[str, sessionmaker[Session]] = {}
+
+
+def _sessionmaker(database_url: str | None) -> sessionmaker[Session]:
+    engine = get_engine(database_url)
+    key = str(engine.url)
+    if key not in _factory:
+        _factory[key] = sessionmaker(bind=engine, expire_on_commit=False)
+    return _factory[key]
+
+
+@contextmanager
+def _scoped_session(database_url: str | None, key: str, value: object) -> Iterator[Session]:
+    session = _sessionmaker(database_url)()
+    session.info[key] = value
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def tenant_session(domain_uuid: uuid.UUID | str, database_url: str | None = None) -> AbstractContextManager[Session]:
+    """A session that sees and writes only ``domain_uuid``'s rows; commits on success."""
+    return _scoped_session(database_url, DOMAIN_KEY, _as_uuid(domain_uuid))
+
+
+def system_session(database_url: str | None = None) -> AbstractContextManager[Session]:
+    """A session for rows that belong to no tenant (``v_domains``); commits on success."""
+    return _scoped_session(database_url, SYSTEM_KEY, True)
+
+
+def cross_tenant_keys(
+    model: type[TenantScoped], *criteria: Any, limit: int = 1000, database_url: str | None = None
+) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """``(domain_uuid, primary key)`` of ``model`` rows matching ``criteria`` in every tenant.
+
+    The one cross-tenant read, for maintenance sweeps; the rows are then loaded with
+    :func:`tenant_session` of their own domain.
+    """
+    pk = model.__mapper__.primary_key[0]
+    stmt = select(model.domain_uuid, pk).where(*criteria).limit(limit)
+    session = _sessionmaker(database_url)()
+    try:
+        with session.connection() as conn:  # Core execution: not subject to the ORM scoping hooks
+            return [(row[0], row[1]) for row in conn.execute(stmt)]
+    finally:
+        session.close()

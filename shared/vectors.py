@@ -1,0 +1,88 @@
+"""Embedding storage rules: zero-padding to the column width, and the tenant-bound nearest-chunk query.
+
+``v_voice_document_chunks.embedding`` is ``vector(1536)``. A model with fewer dimensions is
+zero-padded (cosine similarity is unchanged by zero-padding), and every chunk records its model, so a
+query only ever compares vectors of one model.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from shared.models import EMBEDDING_DIMENSIONS, Document, DocumentChunk
+
+
+def pad_embedding(vector: Sequence[float], width: int = EMBEDDING_DIMENSIONS) -> list[float]:
+    """``vector`` zero-padded to ``width``; a longer vector or a non-finite value is an error."""
+    values = [float(v) for v in vector]
+    if len(values) > width:
+        raise ValueError(f"embedding has {len(values)} dimensions, the column holds {width}")
+    if not all(math.isfinite(v) for v in values):
+        raise ValueError("embedding holds NaN or infinity")
+    return values + [0.0] * (width - len(values))
+
+
+@dataclass(frozen=True)
+class ChunkHit:
+    """One nearest chunk with its cosine similarity and source document."""
+
+    chunk_uuid: uuid.UUID
+    document_uuid: uuid.UUID
+    file_name: str
+    chunk_index: int
+    content: str
+    similarity: float
+    metadata: dict[str, Any]
+
+
+def nearest_chunks(
+    session: Session,
+    query_vector: Sequence[float],
+    embedding_model: str,
+    limit: int = 5,
+    secretary_uuid: uuid.UUID | None = None,
+    min_similarity: float | None = None,
+) -> list[ChunkHit]:
+    """The ``limit`` chunks nearest to ``query_vector`` (cosine) in the session's tenant.
+
+    Only chunks of ``embedding_model`` from ``ready`` documents are compared. With ``secretary_uuid``,
+    that secretary's documents and the domain-wide ones (``voice_secretary_uuid IS NULL``) are searched.
+    ``session`` must be a tenant session: the tenant filter is added by ``shared.tenancy``.
+    """
+    padded = pad_embedding(query_vector)
+    distance = DocumentChunk.embedding.cosine_distance(padded)
+    stmt = (
+        select(DocumentChunk, Document.file_name, distance.label("distance"))
+        .join(Document, Document.document_uuid == DocumentChunk.document_uuid)
+        .where(DocumentChunk.embedding_model == embedding_model, Document.status == "ready")
+        .order_by(distance)
+        .limit(limit)
+    )
+    if secretary_uuid is not None:
+        stmt = stmt.where(
+            or_(Document.voice_secretary_uuid == secretary_uuid, Document.voice_secretary_uuid.is_(None))
+        )
+    hits: list[ChunkHit] = []
+    for chunk, file_name, dist in session.execute(stmt):
+        similarity = 1.0 - float(dist)
+        if min_similarity is not None and similarity < min_similarity:
+            continue
+        hits.append(
+            ChunkHit(
+                chunk.chunk_uuid,
+                chunk.document_uuid,
+                file_name,
+                chunk.chunk_index,
+                chunk.content,
+                similarity,
+                dict(chunk.metadata_ or {}),
+            )
+        )
+    return hits

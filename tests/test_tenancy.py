@@ -1,0 +1,117 @@
+"""Tenant isolation: domain B's data access never returns, changes or deletes domain A's rows."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from sqlalchemy import delete, func, select, text, update
+
+from shared.models import TENANT_MODELS, Conversation, Domain, Message, Secretary
+from shared.tenancy import TenantScopeError, cross_tenant_keys, system_session, tenant_session
+from tests.factories import add_secretary, populate
+
+
+@pytest.fixture
+def two_tenants(make_domain):
+    a, b = make_domain("a.test"), make_domain("b.test")
+    return (a, populate(a)), (b, populate(b))
+
+
+@pytest.mark.parametrize("model", TENANT_MODELS, ids=lambda m: m.__tablename__)
+def test_reads_see_only_own_tenant(two_tenants, model) -> None:
+    (a, rows_a), (b, rows_b) = two_tenants
+    with tenant_session(b) as s:
+        pks = {getattr(r, model.__mapper__.primary_key[0].name) for r in s.scalars(select(model))}
+        assert rows_b[model] in pks and rows_a[model] not in pks
+        assert s.get(model, rows_a[model]) is None  # a UUID taken from domain A finds nothing
+        assert s.get(model, rows_b[model]) is not None
+
+
+@pytest.mark.parametrize("model", TENANT_MODELS, ids=lambda m: m.__tablename__)
+def test_bulk_update_and_delete_cannot_reach_other_tenant(two_tenants, model) -> None:
+    (a, rows_a), (b, _rows_b) = two_tenants
+    pk = model.__mapper__.primary_key[0]
+    column = "created_at"
+    with tenant_session(b) as s:
+        s.execute(update(model).where(pk == rows_a[model]).values({column: func.now()}),
+                  execution_options={"synchronize_session": False})
+        s.execute(delete(model).where(pk == rows_a[model]), execution_options={"synchronize_session": False})
+    with tenant_session(a) as s:
+        assert s.get(model, rows_a[model]) is not None
+
+
+def test_joins_are_bound_too(two_tenants) -> None:
+    (a, rows_a), (b, _) = two_tenants
+    with tenant_session(b) as s:
+        joined = s.execute(
+            select(Message.message_uuid).join(Conversation, Conversation.conversation_uuid == Message.conversation_uuid)
+        ).scalars().all()
+        assert rows_a[Message] not in joined
+
+
+def test_writing_a_row_of_another_tenant_is_refused(two_tenants) -> None:
+    (a, _), (b, _) = two_tenants
+    with pytest.raises(TenantScopeError):
+        with tenant_session(b) as s:
+            s.add(Secretary(domain_uuid=a, name="intruder"))
+    with tenant_session(a) as s:
+        assert s.scalars(select(Secretary).where(Secretary.name == "intruder")).first() is None
+
+
+def test_a_row_cannot_move_to_another_tenant(two_tenants) -> None:
+    (a, rows_a), (b, _) = two_tenants
+    with pytest.raises(TenantScopeError):
+        with tenant_session(a) as s:
+            s.get(Secretary, rows_a[Secretary]).domain_uuid = b
+
+
+def test_new_rows_take_the_session_tenant(make_domain) -> None:
+    a = make_domain()
+    secretary = add_secretary(a)
+    with tenant_session(a) as s:
+        assert s.get(Secretary, secretary).domain_uuid == a
+
+
+def test_textual_sql_must_name_the_tenant(two_tenants) -> None:
+    (a, rows_a), (b, _) = two_tenants
+    with tenant_session(b) as s:
+        with pytest.raises(TenantScopeError):
+            s.execute(text("SELECT count(*) FROM v_voice_secretaries"))
+        found = s.execute(
+            text("SELECT voice_secretary_uuid FROM v_voice_secretaries WHERE domain_uuid = :domain_uuid")
+        ).scalars().all()
+        assert rows_a[Secretary] not in found and len(found) == 1
+
+
+def test_system_session_cannot_reach_tenant_tables(two_tenants) -> None:
+    with system_session() as s:
+        with pytest.raises(TenantScopeError):
+            s.scalars(select(Secretary)).all()
+        with pytest.raises(TenantScopeError):
+            s.execute(text("SELECT * FROM v_voice_secretaries"))
+        assert s.scalars(select(Domain)).first() is not None
+
+
+def test_cross_tenant_keys_name_their_tenant(two_tenants) -> None:
+    (a, rows_a), (b, rows_b) = two_tenants
+    keys = set(cross_tenant_keys(Secretary, Secretary.domain_uuid.in_([a, b])))
+    assert keys == {(a, rows_a[Secretary]), (b, rows_b[Secretary])}
+
+
+def test_deleting_a_domain_deletes_its_rows(make_domain) -> None:
+    a, b = make_domain(), make_domain()
+    rows_a, rows_b = populate(a), populate(b)
+    with system_session() as s:
+        s.delete(s.get(Domain, a))
+    for model in TENANT_MODELS:
+        assert cross_tenant_keys(model, model.__mapper__.primary_key[0] == rows_a[model]) == []
+        assert len(cross_tenant_keys(model, model.__mapper__.primary_key[0] == rows_b[model])) == 1
+
+
+def test_domain_uuid_must_be_a_uuid() -> None:
+    with pytest.raises(TenantScopeError):
+        with tenant_session("not-a-uuid"):
+            pass
+    with tenant_session(str(uuid.uuid4())) as s:  # a string UUID is fine
+        assert s.scalars(select(Secretary)).all() == []

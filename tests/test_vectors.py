@@ -1,0 +1,47 @@
+"""The nearest-chunk query returns the right tenant's chunks of the right embedding model only."""
+
+from __future__ import annotations
+
+import pytest
+
+from shared.tenancy import tenant_session
+from shared.vectors import nearest_chunks, pad_embedding
+from tests.factories import add_chunk, add_document, add_secretary
+
+
+def test_nearest_chunks_respect_tenant_model_status_and_secretary(make_domain) -> None:
+    a, b = make_domain(), make_domain()
+    sec_a, other_sec_a = add_secretary(a), add_secretary(a, name="Outra")
+    doc_a = add_document(a, voice_secretary_uuid=sec_a)
+    wide_a = add_document(a, file_name="geral.txt")  # domain-wide
+    other_a = add_document(a, file_name="outra.txt", voice_secretary_uuid=other_sec_a)
+    failed_a = add_document(a, file_name="ruim.txt", status="failed")
+    doc_b = add_document(b)
+
+    near = add_chunk(a, doc_a, [1.0, 0.1, 0.0], content="near")
+    wide = add_chunk(a, wide_a, [0.9, 0.3, 0.0], content="wide")
+    far = add_chunk(a, doc_a, [0.0, 0.0, 1.0], content="far", index=1)
+    add_chunk(a, other_a, [1.0, 0.0, 0.0], content="other secretary")
+    add_chunk(a, failed_a, [1.0, 0.0, 0.0], content="failed doc")
+    add_chunk(a, doc_a, [1.0, 0.0, 0.0], model="other-model", content="other model", index=2)
+    add_chunk(b, doc_b, [1.0, 0.0, 0.0], content="tenant b")  # the exact match, in another tenant
+
+    with tenant_session(a) as s:
+        hits = nearest_chunks(s, [1.0, 0.0, 0.0], "test-model", limit=5, secretary_uuid=sec_a)
+    assert [h.chunk_uuid for h in hits] == [near, wide, far]
+    assert hits[0].similarity > 0.99 and hits[0].file_name == "faq.txt"
+
+    with tenant_session(a) as s:
+        thresholded = nearest_chunks(s, [1.0, 0.0, 0.0], "test-model", secretary_uuid=sec_a, min_similarity=0.5)
+    assert far not in [h.chunk_uuid for h in thresholded]
+
+    with tenant_session(b) as s:
+        assert [h.content for h in nearest_chunks(s, [1.0, 0.0, 0.0], "test-model")] == ["tenant b"]
+
+
+def test_padding_preserves_length_and_rejects_bad_vectors() -> None:
+    assert len(pad_embedding([0.5] * 384)) == 1536
+    with pytest.raises(ValueError):
+        pad_embedding([0.0] * 1537)
+    with pytest.raises(ValueError):
+        pad_embedding([float("nan")])
