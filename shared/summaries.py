@@ -1,0 +1,129 @@
+"""Call summaries: the tenant's ``llm`` provider (``openai`` through the SDK) or an extractive one offline.
+
+The extractive summary needs no model: it states what the caller asked for (their first substantial
+turn), what else they said that carries information, and how the call ended. It is short enough for a
+CRM note and always in the transcript's own words.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from shared.providers import ProviderConfig
+
+OPENAI_DEFAULT_MODEL = "gpt-4o-mini"
+MAX_SUMMARY_CHARS = 1200
+
+OUTCOME_TEXT = {
+    "resolved": "The secretary answered the caller.",
+    "transferred": "The call was transferred{target}.",
+    "message": "The caller left a message.",
+    "abandoned": "The caller hung up before the end.",
+    "error": "The call ended because of a technical error.",
+}
+
+SUMMARY_PROMPT = (
+    "You summarise phone calls handled by a virtual secretary for the company's CRM. Write 2 to 4 short "
+    "sentences in the language of the transcript: what the caller wanted, what they were told, and how "
+    "the call ended (transfer, message, resolved). No greetings, no speculation."
+)
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One transcript line: ``role`` (user, assistant, tool, system) and its text."""
+
+    role: str
+    content: str
+
+
+@dataclass(frozen=True)
+class CallFacts:
+    """What is known about the end of the call, besides the transcript."""
+
+    outcome: str | None = None
+    transfer_target: str | None = None
+    taken_message: dict[str, Any] | None = None
+
+
+_WORDS = re.compile(r"\w+", re.UNICODE)
+_FILLER = {"oi", "olá", "ola", "alô", "alo", "bom", "dia", "boa", "tarde", "noite", "hello", "hi", "sim", "não",
+           "nao", "ok", "obrigado", "obrigada", "tchau", "yes", "no", "thanks", "bye"}
+
+
+def _informative(text: str) -> int:
+    words = [w.lower() for w in _WORDS.findall(text)]
+    return sum(1 for w in words if w not in _FILLER and len(w) > 2)
+
+
+def _sentence(text: str, limit: int = 240) -> str:
+    text = " ".join(text.split())
+    if len(text) > limit:
+        text = text[: limit - 1].rsplit(" ", 1)[0] + "…"
+    return text if text.endswith((".", "?", "!", "…")) else text + "."
+
+
+def extractive_summary(turns: Sequence[Turn], facts: CallFacts) -> str:
+    """A summary from the transcript's own sentences (the offline engine's, and the fallback)."""
+    caller = [t.content for t in turns if t.role == "user" and t.content and _informative(t.content) >= 2]
+    parts: list[str] = []
+    if caller:
+        parts.append(f"Caller: {_sentence(caller[0])}")
+        # The next most informative caller turn, if it adds something.
+        rest = sorted(caller[1:], key=_informative, reverse=True)[:1]
+        parts.extend(f"Also: {_sentence(text)}" for text in rest)
+    else:
+        parts.append("The caller said nothing the secretary could act on.")
+    message = facts.taken_message or {}
+    if message.get("message"):
+        who = message.get("caller_name") or "The caller"
+        callback = f" (callback {message['callback_number']})" if message.get("callback_number") else ""
+        parts.append(f"Message from {who}{callback}: {_sentence(str(message['message']))}")
+    if facts.outcome in OUTCOME_TEXT and not (facts.outcome == "message" and message.get("message")):
+        target = f" to {facts.transfer_target}" if facts.transfer_target else ""
+        parts.append(OUTCOME_TEXT[facts.outcome].format(target=target))
+    return " ".join(parts)[:MAX_SUMMARY_CHARS]
+
+
+def llm_summary(turns: Sequence[Turn], facts: CallFacts, provider: ProviderConfig) -> str:
+    """A summary written by the tenant's ``openai`` LLM provider (chat completions through the SDK)."""
+    import openai
+
+    client = openai.OpenAI(
+        api_key=provider.api_key or "missing-api-key", base_url=provider.base_url, timeout=30.0, max_retries=1
+    )
+    transcript = "\n".join(f"{t.role}: {t.content}" for t in turns if t.content and t.role in {"user", "assistant"})
+    ending = f"Outcome: {facts.outcome or 'unknown'}"
+    if facts.transfer_target:
+        ending += f", transferred to {facts.transfer_target}"
+    if facts.taken_message:
+        ending += f", message taken: {facts.taken_message}"
+    response = client.chat.completions.create(
+        model=provider.model or OPENAI_DEFAULT_MODEL,
+        messages=[
+            {"role": "system", "content": SUMMARY_PROMPT},
+            {"role": "user", "content": f"{transcript}\n\n{ending}"},
+        ],
+        max_tokens=300,
+        temperature=0.2,
+    )
+    text = (response.choices[0].message.content or "").strip()
+    return text[:MAX_SUMMARY_CHARS] if text else extractive_summary(turns, facts)
+
+
+def summarize(turns: Sequence[Turn], facts: CallFacts, provider: ProviderConfig | None) -> str:
+    """The call's summary with ``provider`` (an ``llm`` provider); offline or realtime → extractive.
+
+    A vendor failure falls back to the extractive summary rather than leaving the call without one.
+    """
+    if provider is not None and provider.provider_name == "openai":
+        import openai
+
+        try:
+            return llm_summary(turns, facts, provider)
+        except openai.OpenAIError:
+            return extractive_summary(turns, facts)
+    return extractive_summary(turns, facts)

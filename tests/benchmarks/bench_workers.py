@@ -1,0 +1,235 @@
+"""Workers benchmarks (prints figures; not collected as tests).
+
+    python tests/benchmarks/bench_workers.py [ingest] [search] [transfer]
+
+* ingest   — chunks/s through the ingestion pipeline (read, split, offline embed, store), in-process.
+* search   — knowledge-search p50/p99 and recall@5 against exact search, 100k chunks over 100 tenants
+             (synthetic 384-d unit vectors zero-padded like all-MiniLM-L6-v2's), in a scratch database.
+* transfer — transfer-decision round trip through Celery (a real ``voice-ai worker`` on the transfers
+             queue, threads pool) p50/p99.
+
+Targets (issue 4): ≥ 150 chunks/s, search p99 ≤ 20 ms with recall@5 ≥ 0.95, transfer p99 ≤ 50 ms.
+Environment: TEST_DATABASE_URL / TEST_REDIS_URL as for the tests.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+
+import tests.conftest as conf  # noqa: E402  (sets DATABASE_URL / REDIS_URL for the shared modules)
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-th percentile (0..100) of ``values``."""
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def bench_ingest(chunks: int = 300) -> None:
+    """Ingest one document of ``chunks`` ~1000-character chunks with the offline embedder."""
+    from shared.embeddings import OfflineEmbedder
+    from shared.migrate import migrate
+    from shared.models import Domain
+    from shared.settings import get_settings
+    from shared.tenancy import system_session
+    from tests.workers.conftest import add_upload
+    from workers.ingest.pipeline import ingest_document
+
+    migrate(conf.TEST_DATABASE_URL)
+    OfflineEmbedder().embed(["warm up"])  # model load is a one-off per worker process
+    domain = uuid.uuid4()
+    with system_session() as session:
+        session.add(Domain(domain_uuid=domain, domain_name="bench-ingest.test"))
+    try:
+        words = ("invoice delivery refund warranty schedule appointment plan price support router password "
+                 "opening hours parking insurance membership class order account address").split()
+        paragraphs = []
+        for i in range(chunks):
+            body = " ".join(words[(i * 7 + j) % len(words)] for j in range(140))
+            paragraphs.append(f"Section {i}. {body}."[:950])
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "bench.txt"
+            path.write_text("\n\n".join(paragraphs))
+            doc = add_upload(domain, "bench.txt", str(path))
+            started = time.perf_counter()
+            outcome = ingest_document(domain, doc, get_settings())
+            elapsed = time.perf_counter() - started
+        print(f"ingest: {outcome.chunk_count} chunks in {elapsed:.1f} s = {outcome.chunk_count / elapsed:.0f} chunks/s "
+              f"(offline all-MiniLM-L6-v2, batch {get_settings().embedding_batch_size}, {os.cpu_count()} cores)")
+    finally:
+        with system_session() as session:
+            session.delete(session.get(Domain, domain))
+
+
+def bench_search(total: int = 100_000, tenants: int = 100, queries: int = 300) -> None:
+    """ANN search vs exact search on a scratch database filled with synthetic vectors."""
+    import numpy as np
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from shared.db import dispose_engines, sqlalchemy_url
+    from shared.knowledge import tune_vector_search
+    from shared.migrate import migrate
+    from shared.models import Domain
+    from shared.tenancy import system_session, tenant_session
+    from shared.vectors import nearest_chunks
+
+    name = f"voice_ai_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(sqlalchemy_url(conf.TEST_DATABASE_URL), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    url = make_url(conf.TEST_DATABASE_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        migrate(url)
+        rng = np.random.default_rng(42)
+        # Clustered vectors (each tenant's documents share topics), as real embeddings are.
+        centres = rng.normal(size=(400, 384))
+        domains = [uuid.uuid4() for _ in range(tenants)]
+        with system_session(url) as session:
+            session.add_all(Domain(domain_uuid=d, domain_name=f"t{i}.bench") for i, d in enumerate(domains))
+        engine = create_engine(sqlalchemy_url(url))
+        started = time.perf_counter()
+        raw = engine.raw_connection()
+        try:
+            cur = raw.cursor()
+            cur.execute("DROP INDEX IF EXISTS idx_voice_document_chunks_embedding_hnsw")
+            doc_ids = []
+            for d in domains:
+                doc = uuid.uuid4()
+                doc_ids.append(doc)
+                cur.execute("INSERT INTO v_voice_documents (document_uuid, domain_uuid, file_name, storage_path, "
+                            "status) VALUES (%s, %s, 'bench.txt', '/dev/null', 'ready')", (str(doc), str(d)))
+            per = total // tenants
+            zeros = ",".join(["0"] * (1536 - 384))
+            for t, (d, doc) in enumerate(zip(domains, doc_ids, strict=True)):
+                topics = rng.choice(len(centres), size=8, replace=False)
+                vecs = centres[rng.choice(topics, size=per)] + rng.normal(scale=0.6, size=(per, 384))
+                vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+                buf = io.StringIO()
+                for i, v in enumerate(vecs):
+                    vec = "[" + ",".join(f"{x:.6f}" for x in v) + "," + zeros + "]"
+                    buf.write(f"{uuid.uuid4()}\t{d}\t{doc}\t{i}\tchunk {i}\t{vec}\tbench\n")
+                buf.seek(0)
+                cur.copy_from(buf, "v_voice_document_chunks", columns=(
+                    "chunk_uuid", "domain_uuid", "document_uuid", "chunk_index", "content", "embedding",
+                    "embedding_model"))
+                if t % 20 == 19:
+                    raw.commit()
+            raw.commit()
+            load = time.perf_counter() - started
+            started = time.perf_counter()
+            cur.execute("SET maintenance_work_mem = '2GB'")
+            cur.execute("SET max_parallel_maintenance_workers = 2")
+            cur.execute("CREATE INDEX idx_voice_document_chunks_embedding_hnsw ON v_voice_document_chunks "
+                        "USING hnsw (embedding vector_cosine_ops)")
+            cur.execute("ANALYZE v_voice_document_chunks")
+            raw.commit()
+            build = time.perf_counter() - started
+        finally:
+            raw.close()
+        print(f"search: loaded {total} chunks over {tenants} tenants in {load:.0f} s, HNSW build {build:.0f} s")
+
+        latencies: list[float] = []
+        recalls: list[float] = []
+        for q in range(queries):
+            d = domains[q % tenants]
+            query = centres[rng.integers(len(centres))] + rng.normal(scale=0.6, size=384)
+            query /= np.linalg.norm(query)
+            vector = list(query)
+            with tenant_session(d, url) as session:
+                session.connection().exec_driver_sql("SET LOCAL enable_indexscan = off")  # exact: no ANN index
+                session.connection().exec_driver_sql("SET LOCAL enable_bitmapscan = on")
+                exact = {h.chunk_uuid for h in nearest_chunks(session, vector, "bench", limit=5)}
+            with tenant_session(d, url) as session:
+                started = time.perf_counter()
+                tune_vector_search(session)
+                hits = nearest_chunks(session, vector, "bench", limit=5)
+                latencies.append((time.perf_counter() - started) * 1000)
+            recalls.append(len(exact & {h.chunk_uuid for h in hits}) / max(1, len(exact)))
+        with tenant_session(domains[0], url) as session:
+            tune_vector_search(session)
+            plan = session.connection().exec_driver_sql(
+                "EXPLAIN SELECT chunk_uuid FROM v_voice_document_chunks WHERE domain_uuid = %(d)s "
+                "AND embedding_model = 'bench' ORDER BY embedding <=> %(v)s::vector LIMIT 5",
+                {"d": str(domains[0]), "v": "[" + ",".join(["0.01"] * 1536) + "]"},
+            ).fetchall()
+        print(f"search: p50 {percentile(latencies, 50):.1f} ms, p99 {percentile(latencies, 99):.1f} ms, "
+              f"recall@5 {statistics.mean(recalls):.3f} over {queries} queries")
+        print("search plan: " + " / ".join(row[0].strip()[:80] for row in plan[:4]))
+        engine.dispose()
+    finally:
+        dispose_engines()
+        with admin.connect() as conn:
+            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :d"), {"d": name})
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.dispose()
+
+
+def bench_transfer(calls: int = 300) -> None:
+    """Round trip of ``voice_ai.transfers.decide`` through Redis and a real worker."""
+    from shared.migrate import migrate
+    from shared.models import Domain
+    from shared.tasks import DECIDE_TRANSFER, producer_app
+    from shared.tenancy import system_session
+    from tests.factories import add_rule, add_secretary
+
+    migrate(conf.TEST_DATABASE_URL)
+    domain = uuid.uuid4()
+    with system_session() as session:
+        session.add(Domain(domain_uuid=domain, domain_name="bench-transfer.test"))
+    secretary = add_secretary(domain)
+    for i in range(10):
+        add_rule(domain, f"Dept {i}", f"20{i:02d}", keywords=[f"word{i}", "help"], priority=i,
+                 business_hours={"timezone": "America/Sao_Paulo",
+                                 "weekdays": {d: [["00:00", "24:00"]] for d in ("mon", "tue", "wed", "thu", "fri",
+                                                                                  "sat", "sun")}})
+    env = {**os.environ, "DATABASE_URL": conf.TEST_DATABASE_URL, "REDIS_URL": conf.TEST_REDIS_URL,
+           "PYTHONPATH": str(REPO)}
+    log = tempfile.NamedTemporaryFile(suffix=".log", delete=False)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "shared.cli", "worker", "-Q", f"transfers-bench-{domain.hex[:6]}", "-P", "threads",
+         "-c", "4", "--without-mingle", "--without-gossip", "-n", f"bench-{domain.hex[:6]}@%h"],
+        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    try:
+        deadline = time.time() + 30
+        while b"ready." not in Path(log.name).read_bytes():
+            if time.time() > deadline:
+                raise RuntimeError("worker did not start")
+            time.sleep(0.1)
+        app = producer_app(conf.TEST_REDIS_URL)
+        request = {"domain_uuid": str(domain), "voice_secretary_uuid": str(secretary), "caller_text": "word7 please"}
+        queue = f"transfers-bench-{domain.hex[:6]}"
+        for _ in range(20):  # warm up connections
+            app.send_task(DECIDE_TRANSFER, (request,), queue=queue).get(timeout=10)
+        latencies = []
+        for _ in range(calls):
+            started = time.perf_counter()
+            result = app.send_task(DECIDE_TRANSFER, (request,), queue=queue).get(timeout=10)
+            latencies.append((time.perf_counter() - started) * 1000)
+            assert result["destination"] == "2007"
+        print(f"transfer: p50 {percentile(latencies, 50):.1f} ms, p99 {percentile(latencies, 99):.1f} ms "
+              f"over {calls} round trips (10 rules, threads pool)")
+    finally:
+        worker.terminate()
+        worker.wait(15)
+        with system_session() as session:
+            session.delete(session.get(Domain, domain))
+
+
+if __name__ == "__main__":
+    chosen = sys.argv[1:] or ["ingest", "transfer", "search"]
+    for part in chosen:
+        {"ingest": bench_ingest, "search": bench_search, "transfer": bench_transfer}[part]()

@@ -1,0 +1,192 @@
+"""Conversation events through a worker: exactly once, in order, summarised; the signed webhook."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import random
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from shared.models import Conversation, Message
+from shared.settings import get_settings
+from shared.tasks import CONVERSATION_EVENT
+from shared.tenancy import tenant_session
+from tests.factories import add_conversation, add_secretary
+from tests.workers.conftest import wait_for
+from tests.workers.receiver import WebhookReceiver
+from workers.webhook.address_policy import RefusedURL, check_url
+from workers.webhook.delivery import attempt_delivery
+from workers.webhook.retry_policy import retry_delay
+
+T0 = datetime(2024, 5, 15, 14, 0, tzinfo=UTC)
+
+
+def call_events(domain, secretary, call_uuid, turns, outcome="transferred", **ended):
+    """The events the edge publishes for one call."""
+    events = [{
+        "type": "call_started", "domain_uuid": str(domain), "call_uuid": call_uuid,
+        "voice_secretary_uuid": str(secretary), "caller_id": "5511988887777", "caller_name": "Maria",
+        "destination_number": "8000", "engine": "offline", "started_at": T0.isoformat(),
+    }]
+    for i, (role, text) in enumerate(turns):
+        events.append({
+            "type": "message", "domain_uuid": str(domain), "call_uuid": call_uuid, "sequence": i, "role": role,
+            "content": text, "started_at": (T0 + timedelta(seconds=5 * i)).isoformat(),
+            "ended_at": (T0 + timedelta(seconds=5 * i + 3)).isoformat(), "latency_ms": 420 if role == "assistant" else None,
+            "interrupted": False, "tool_name": None, "tool_arguments": None, "tool_result": None,
+        })
+    events.append({
+        "type": "call_ended", "domain_uuid": str(domain), "call_uuid": call_uuid,
+        "ended_at": (T0 + timedelta(seconds=65)).isoformat(), "outcome": outcome,
+        "transfer_target": ended.get("transfer_target", "2002" if outcome == "transferred" else None),
+        "taken_message": ended.get("taken_message"), "turn_count": len(turns) // 2, "message_count": len(turns),
+    })
+    return events
+
+
+TURNS = [
+    ("assistant", "Olá, clínica Sorriso, em que posso ajudar?"),
+    ("user", "Oi, eu queria marcar uma limpeza para a próxima semana"),
+    ("assistant", "Claro, vou transferir para o agendamento."),
+    ("user", "Obrigada"),
+]
+
+
+def conversation(domain, call_uuid):
+    with tenant_session(domain) as session:
+        row = session.scalars(select(Conversation).where(Conversation.call_uuid == uuid.UUID(call_uuid))).first()
+        if row is not None:
+            session.expunge(row)
+        return row
+
+
+def messages(domain, conversation_uuid):
+    with tenant_session(domain) as session:
+        return [(m.sequence, m.role, m.content) for m in session.scalars(
+            select(Message).where(Message.conversation_uuid == conversation_uuid).order_by(Message.created_at))]
+
+
+@pytest.mark.slow
+def test_events_stored_exactly_once_in_order_under_redelivery_and_summarised(worker, producer, make_domain):
+    domain = make_domain()
+    secretary = add_secretary(domain)
+    call_uuid = str(uuid.uuid4())
+    events = call_events(domain, secretary, call_uuid, TURNS)
+    # Redelivery: every event twice, the messages shuffled and some after call_ended.
+    delivered = events + events[1:-1]
+    random.Random(7).shuffle(delivered)
+    for event in delivered:
+        producer.send_task(CONVERSATION_EVENT, (event,))
+
+    row = wait_for(lambda: (c := conversation(domain, call_uuid)) is not None and c.summary and c, timeout=30)
+    stored = messages(domain, row.conversation_uuid)
+    assert sorted(stored) == [(i, role, text) for i, (role, text) in enumerate(TURNS)]  # once each
+    assert (row.caller_id, row.caller_name, row.outcome, row.transfer_target) == ("5511988887777", "Maria",
+                                                                                  "transferred", "2002")
+    assert float(row.duration_seconds) == 65.0
+    assert "limpeza" in row.summary and "transferred to 2002" in row.summary
+    assert row.webhook_status == "none"  # the secretary has no webhook
+
+
+@pytest.mark.slow
+def test_webhook_is_signed_retried_after_failures_and_recorded(worker, producer, make_domain):
+    domain = make_domain()
+    secret = "s3cr3t-" + uuid.uuid4().hex
+    with WebhookReceiver([503, 500]) as receiver:
+        secretary = add_secretary(domain, webhook_enabled=True, webhook_url=receiver.url, webhook_secret=secret)
+        call_uuid = str(uuid.uuid4())
+        for event in call_events(domain, secretary, call_uuid, TURNS, outcome="message",
+                                 taken_message={"caller_name": "Maria", "message": "Ligar sobre a limpeza",
+                                                "callback_number": "11988887777"}):
+            producer.send_task(CONVERSATION_EVENT, (event,))
+        row = wait_for(lambda: (c := conversation(domain, call_uuid)) and c.webhook_status == "delivered" and c,
+                       timeout=30)
+
+    assert [a["status_code"] for a in row.webhook_attempts] == [503, 500, 200]
+    assert [a["attempt"] for a in row.webhook_attempts] == [1, 2, 3]
+    assert row.webhook_delivered_at is not None
+    assert len(receiver.received) == 3
+    bodies = {r.body for r in receiver.received}
+    assert len(bodies) == 1  # every retry sends the same bytes
+    last = receiver.received[-1]
+    expected = "sha256=" + hmac.new(secret.encode(), last.body, hashlib.sha256).hexdigest()
+    assert last.headers["x-voice-ai-signature"] == expected
+    assert {r.headers["idempotency-key"] for r in receiver.received} == {str(row.conversation_uuid)}
+    payload = last.json()
+    assert payload["event"] == "conversation.ended" and payload["outcome"] == "message"
+    assert payload["caller"]["caller_id"] == "5511988887777"
+    assert payload["taken_message"]["callback_number"] == "11988887777"
+    assert [t["content"] for t in payload["transcript"]] == [t for _, t in TURNS]
+    assert payload["summary"] == row.summary and "Ligar sobre a limpeza" in payload["summary"]
+
+
+def test_a_client_error_is_not_retried(make_domain):
+    domain = make_domain()
+    with WebhookReceiver([400]) as receiver:
+        secretary = add_secretary(domain, webhook_enabled=True, webhook_url=receiver.url, webhook_secret="k")
+        conv = add_conversation(domain, voice_secretary_uuid=secretary, webhook_status="pending", outcome="resolved")
+        step = attempt_delivery(domain, conv, get_settings().replace(webhook_allow_private=True))
+    assert (step.status, step.retry_in) == ("failed", None)
+    assert len(receiver.received) == 1
+    # Running the task again (a redelivery) sends nothing more.
+    assert attempt_delivery(domain, conv, get_settings().replace(webhook_allow_private=True)).status == "failed"
+    assert len(receiver.received) == 1
+
+
+@pytest.mark.parametrize("url", [
+    "http://127.0.0.1:9/hook", "http://localhost/hook", "http://[::1]/hook", "http://169.254.169.254/latest/meta-data",
+    "http://10.1.2.3/hook", "http://192.168.0.10/hook", "http://172.16.5.4/hook", "http://100.64.0.1/hook",
+    "http://0.0.0.0/hook", "http://[::ffff:127.0.0.1]/hook", "file:///etc/passwd", "gopher://example.com/",
+    "http://user:pw@example.com/hook",
+])
+def test_ssrf_targets_are_refused(url):
+    with pytest.raises(RefusedURL):
+        check_url(url, allow_private=False)
+
+
+def test_a_public_name_resolving_to_a_private_address_is_refused_and_recorded(make_domain):
+    with pytest.raises(RefusedURL, match="10.0.0.5"):
+        check_url("https://hooks.example.com/x", False, resolver=lambda host, port: ["93.184.216.34", "10.0.0.5"])
+    assert check_url("https://hooks.example.com/x", False, resolver=lambda h, p: ["8.8.8.8"]) == ["8.8.8.8"]
+    assert check_url("http://127.0.0.1:8080/x", True) == ["127.0.0.1"]
+
+    domain = make_domain()
+    with WebhookReceiver() as receiver:
+        secretary = add_secretary(domain, webhook_enabled=True, webhook_url=receiver.url, webhook_secret="k")
+        conv = add_conversation(domain, voice_secretary_uuid=secretary, webhook_status="pending")
+        step = attempt_delivery(domain, conv, get_settings().replace(webhook_allow_private=False))
+    assert step.status == "refused" and receiver.received == []
+    with tenant_session(domain) as session:
+        row = session.get(Conversation, conv)
+        assert row.webhook_status == "refused" and "WEBHOOK_ALLOW_PRIVATE" in row.webhook_attempts[0]["error"]
+
+
+def test_retries_back_off_exponentially_with_jitter_and_stop_after_24_hours():
+    rng = random.Random(1)
+    delays = [retry_delay(n, T0, T0, 10.0, rng=rng) for n in range(1, 9)]
+    for n, delay in enumerate(delays, start=1):
+        ceiling = min(10.0 * 2 ** (n - 1), 1800.0)
+        assert ceiling / 2 <= delay <= ceiling
+    assert len({round(d, 3) for d in delays}) == len(delays)
+    assert retry_delay(30, T0, T0 + timedelta(hours=23, minutes=59, seconds=50), 10.0) <= 10.0
+    assert retry_delay(30, T0, T0 + timedelta(hours=24), 10.0) is None
+
+
+def test_summary_with_the_openai_llm_provider():
+    from shared.providers import ProviderConfig
+    from shared.summaries import CallFacts, Turn, summarize
+    from tests.fakes.openai_http import DEFAULT_KEY, ChatReply, FakeOpenAI
+
+    turns = [Turn(role, text) for role, text in TURNS]
+    with FakeOpenAI() as fake:
+        fake.script_chat(ChatReply(text="Caller wanted a cleaning appointment; transferred to scheduling."))
+        provider = ProviderConfig("llm", "openai", {"api_key": DEFAULT_KEY, "base_url": fake.base_url,
+                                                   "model": "gpt-4o-mini"})
+        assert summarize(turns, CallFacts("transferred", "2002"), provider).startswith("Caller wanted a cleaning")
+        fake.fail_next(500, count=5)
+        fallback = summarize(turns, CallFacts("transferred", "2002"), provider)
+    assert "limpeza" in fallback  # a vendor outage still leaves an (extractive) summary

@@ -1,0 +1,150 @@
+"""Real worker processes: redelivery after a crash, the beat sweep of pending documents, Flower."""
+
+from __future__ import annotations
+
+import base64
+import os
+import signal
+import socket
+import urllib.error
+import urllib.request
+import uuid
+
+import pytest
+from sqlalchemy import func, select, update
+
+from shared.models import Document, DocumentChunk
+from shared.tasks import DECIDE_TRANSFER, INGEST_DOCUMENT
+from shared.tenancy import tenant_session
+from tests.factories import add_secretary
+from tests.workers.conftest import add_upload, wait_document, wait_for
+
+pytestmark = pytest.mark.slow
+
+
+def _big_upload(upload_dir, name: str, paragraphs: int) -> str:
+    folder = upload_dir / uuid.uuid4().hex
+    folder.mkdir()
+    text = "\n\n".join(
+        f"Paragraph {i}: the service desk answers questions about invoices, deliveries and returns. " * 6
+        for i in range(paragraphs)
+    )
+    (folder / name).write_text(text)
+    return str(folder / name)
+
+
+def _chunk_stats(domain, doc) -> tuple[int, int]:
+    with tenant_session(domain) as session:
+        total, distinct = session.execute(
+            select(func.count(), func.count(func.distinct(DocumentChunk.chunk_index)))
+            .where(DocumentChunk.document_uuid == doc)
+        ).one()
+        return int(total), int(distinct)
+
+
+def test_a_pool_process_killed_mid_task_redelivers_with_no_duplicate_chunks(start_worker, producer, make_domain,
+                                                                             upload_dir):
+    queue = f"documents-{uuid.uuid4().hex[:6]}"  # only this worker consumes it
+    crashing = start_worker("-Q", queue, "-c", "1")
+    domain = make_domain()
+    doc = add_upload(domain, "manual.txt", _big_upload(upload_dir, "manual.txt", 60))
+    producer.send_task(INGEST_DOCUMENT, (str(domain), str(doc)), queue=queue)
+    wait_document(domain, doc, timeout=20, states=("processing",))
+    (child,) = crashing.children()
+    os.kill(child, signal.SIGKILL)  # the OOM killer, say
+
+    row = wait_document(domain, doc, timeout=90)
+    assert row.status == "ready", row.error_message
+    total, distinct = _chunk_stats(domain, doc)
+    assert total == distinct == row.chunk_count > 1
+    assert "WorkerLostError" in crashing.log_text()  # the kill really hit the running task
+    assert crashing.proc.poll() is None
+
+
+def test_a_whole_worker_killed_mid_task_is_redelivered_to_another(start_worker, producer, make_domain, upload_dir):
+    env = {"BROKER_VISIBILITY_TIMEOUT": "2"}
+    queue = f"documents-{uuid.uuid4().hex[:6]}"
+    first = start_worker("-Q", queue, "-c", "1", env=env)
+    domain = make_domain()
+    doc = add_upload(domain, "guide.txt", _big_upload(upload_dir, "guide.txt", 40))
+    producer.send_task(INGEST_DOCUMENT, (str(domain), str(doc)), queue=queue)
+    wait_document(domain, doc, timeout=20, states=("processing",))
+    first.kill()  # no warm shutdown: the task stays unacknowledged in Redis
+
+    second = start_worker("-Q", queue, "-c", "1", env=env)
+    row = wait_document(domain, doc, timeout=90)
+    assert row.status == "ready"
+    total, distinct = _chunk_stats(domain, doc)
+    assert total == distinct == row.chunk_count
+    assert "ready" in second.log_text() and "document ready" in second.log_text()
+
+
+def test_a_document_dropped_in_as_pending_becomes_searchable_with_no_other_action(start_worker, make_domain,
+                                                                                  upload_dir, tmp_path):
+    from shared.knowledge import search_knowledge
+
+    env = {"DOCUMENT_SWEEP_SECONDS": "1"}
+    start_worker("-Q", "documents", "-c", "1", env=env)
+    start_worker("--schedule", str(tmp_path / "beat-schedule"), env=env, command="beat", marker=b"beat: Starting")
+    domain = make_domain()
+    secretary = add_secretary(domain, rag_similarity_threshold=0.2)
+    folder = upload_dir / uuid.uuid4().hex
+    folder.mkdir()
+    (folder / "pets.txt").write_text("Dogs are welcome in the hotel lobby and in every room on the ground floor.")
+    doc = add_upload(domain, "pets.txt", str(folder / "pets.txt"), voice_secretary_uuid=secretary)
+    # Nobody enqueued it: the upload's message was lost. Make it look older than the grace period.
+    with tenant_session(domain) as session:
+        session.execute(update(Document).where(Document.document_uuid == doc).values(status="pending"))
+    assert wait_document(domain, doc, timeout=60).status == "ready"
+    hits = search_knowledge(domain, "Can I bring my dog?", secretary).hits
+    assert hits and hits[0].file_name == "pets.txt"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _get(url: str, auth: tuple[str, str] | None = None) -> tuple[int, bytes]:
+    request = urllib.request.Request(url)
+    if auth:
+        request.add_header("Authorization", "Basic " + base64.b64encode(":".join(auth).encode()).decode())
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def test_flower_requires_a_password_serves_metrics_and_shows_tasks_by_name(start_worker, worker, producer,
+                                                                           make_domain, worker_env):
+    import subprocess
+    import sys
+
+    from tests.workers.conftest import REPO
+
+    refused = subprocess.run([sys.executable, "-m", "shared.cli", "flower"], cwd=REPO, env=worker_env,
+                             capture_output=True, text=True, timeout=30)
+    assert refused.returncode == 2 and "FLOWER_PASSWORD" in refused.stderr
+
+    port = _free_port()
+    start_worker(f"--port={port}", "--address=127.0.0.1", command="flower",
+                 env={"FLOWER_USER": "ops", "FLOWER_PASSWORD": "pw-123"}, marker=b"Visit me at")
+    base = f"http://127.0.0.1:{port}"
+    wait_for(lambda: _get(base + "/healthcheck")[0] == 200, timeout=15)
+    assert _get(base + "/")[0] == 401
+    assert _get(base + "/", ("ops", "wrong"))[0] == 401
+    assert _get(base + "/", ("ops", "pw-123"))[0] == 200
+
+    domain = make_domain()
+
+    def decide_and_look() -> bool:
+        # Flower only sees events from tasks that run after its event receiver has connected, which
+        # happens some time after its banner: keep running real tasks until one shows up by name.
+        producer.send_task(DECIDE_TRANSFER, ({"domain_uuid": str(domain), "destination": "vendas"},)).get(timeout=20)
+        return b"voice_ai.transfers.decide" in _get(base + "/api/tasks", ("ops", "pw-123"))[1]
+
+    wait_for(decide_and_look, timeout=30, interval=0.5)
+    status, metrics = _get(base + "/metrics")
+    assert status == 200 and b"flower_events_total" in metrics

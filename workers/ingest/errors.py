@@ -1,0 +1,15 @@
+"""Why a document could not be ingested, in words an operator can act on."""
+
+from __future__ import annotations
+
+
+class IngestError(Exception):
+    """A file that will never ingest as it is (corrupt, encrypted, empty, too big, binary, unsupported).
+
+    The message is stored in ``v_voice_documents.error_message`` and shown on the admin page, so it says
+    what is wrong and what to do, never a stack trace.
+    """
+
+
+class TransientIngestError(Exception):
+    """A failure that may pass (the embedding provider is unreachable): the task retries later."""

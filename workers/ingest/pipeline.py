@@ -1,0 +1,174 @@
+"""Ingest one ``v_voice_documents`` row: read the upload, chunk, embed, swap the chunks atomically.
+
+State and idempotency:
+
+* ``pending`` → ``processing`` when work starts (a ``ready`` document being re-ingested stays
+  ``ready``, so its old chunks keep answering searches until the new ones replace them);
+* the slow part (reading, splitting, embedding) runs outside any transaction;
+* one transaction then locks the document row, deletes its chunks, inserts the new ones and flips it to
+  ``ready`` — searches see the old chunks or the new ones, never none and never both;
+* running it twice (a redelivered task) leaves the same state: chunks are replaced, not added, and the
+  row lock serialises two runs on the same document.
+
+A file that can never ingest ends ``failed`` with an operator-facing ``error_message``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import delete, select
+
+from shared.embeddings import Embedder, EmbeddingError, embedder_for
+from shared.logging import Tag, call_logger
+from shared.models import Document, DocumentChunk, Secretary
+from shared.providers import resolve_provider
+from shared.settings import Settings, get_settings
+from shared.tenancy import tenant_session
+from workers.ingest.errors import IngestError, TransientIngestError
+from workers.ingest.extract import extract_sections
+from workers.ingest.split import Chunk, split_sections
+
+
+@dataclass(frozen=True)
+class IngestOutcome:
+    """What an ingest run did: ``ready`` with N chunks, ``failed`` with a reason, or ``missing``."""
+
+    status: str
+    chunk_count: int = 0
+    embedding_model: str | None = None
+    error_message: str | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON-ready (the task's result)."""
+        return {
+            "status": self.status, "chunk_count": self.chunk_count,
+            "embedding_model": self.embedding_model, "error_message": self.error_message,
+        }
+
+
+def upload_path(storage_path: str, settings: Settings) -> Path:
+    """Where an upload lives: ``storage_path`` as is when absolute, else under ``UPLOAD_DIR``."""
+    path = Path(storage_path)
+    return path if path.is_absolute() else Path(settings.upload_dir) / path
+
+
+def _read_upload(document: Document, settings: Settings) -> bytes:
+    path = upload_path(document.storage_path, settings)
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError as exc:
+        raise IngestError(
+            f"{document.file_name}: the uploaded file is missing from the server ({path}). Upload it again."
+        ) from exc
+    except PermissionError as exc:
+        raise IngestError(
+            f"{document.file_name}: the worker may not read {path}; fix the file's permissions."
+        ) from exc
+    if path.is_dir():
+        raise IngestError(f"{document.file_name}: {path} is a directory, not an uploaded file. Upload it again.")
+    if size > settings.document_max_bytes:
+        # Refuse before reading a huge file into memory.
+        raise IngestError(
+            f"{document.file_name}: the file is {size / 1048576:.1f} MB, larger than the "
+            f"{settings.document_max_bytes / 1048576:.1f} MB limit (DOCUMENT_MAX_BYTES). "
+            "Split it into smaller files and upload those."
+        )
+    return path.read_bytes()
+
+
+def _embed(embedder: Embedder, chunks: list[Chunk]) -> list[list[float]]:
+    try:
+        return embedder.embed([c.content for c in chunks])
+    except EmbeddingError as exc:
+        if exc.transient:
+            raise TransientIngestError(str(exc)) from exc
+        raise IngestError(f"embedding failed: {exc}") from exc
+
+
+def mark_failed(domain_uuid: uuid.UUID | str, document_uuid: uuid.UUID | str, reason: str) -> None:
+    """Set the document ``failed`` with ``reason`` and drop its chunks (it no longer answers searches)."""
+    with tenant_session(domain_uuid) as session:
+        document = session.scalars(
+            select(Document).where(Document.document_uuid == uuid.UUID(str(document_uuid))).with_for_update()
+        ).first()
+        if document is None:
+            return
+        session.execute(delete(DocumentChunk).where(DocumentChunk.document_uuid == document.document_uuid))
+        document.status = "failed"
+        document.error_message = reason[:2000]
+        document.chunk_count = 0
+        document.processed_at = datetime.now(UTC)
+
+
+def ingest_document(
+    domain_uuid: uuid.UUID | str,
+    document_uuid: uuid.UUID | str,
+    settings: Settings | None = None,
+    embedder_factory: Callable[..., Embedder] = embedder_for,
+) -> IngestOutcome:
+    """Ingest one document (see the module doc). Raises :class:`TransientIngestError` to be retried."""
+    settings = settings or get_settings()
+    doc_id = uuid.UUID(str(document_uuid))
+    log = call_logger(__name__, domain_uuid=str(domain_uuid)).bind(document=str(doc_id))
+
+    with tenant_session(domain_uuid) as session:
+        document = session.get(Document, doc_id)
+        if document is None:
+            log.info(Tag.EVENT_BUS, "document no longer exists; nothing to ingest")
+            return IngestOutcome("missing")
+        if document.status in {"pending", "failed"}:
+            document.status = "processing"
+        secretary = session.get(Secretary, document.voice_secretary_uuid) if document.voice_secretary_uuid else None
+        provider = resolve_provider(session, secretary, "embeddings")
+        file_name = document.file_name
+        session.flush()
+        session.expunge(document)
+
+    try:
+        data = _read_upload(document, settings)
+        sections = extract_sections(data, file_name, document.mime_type, settings.document_max_bytes)
+        chunks = split_sections(sections, settings.chunk_size, settings.chunk_overlap)
+        embedder = embedder_factory(provider)
+        vectors = _embed(embedder, chunks)
+    except IngestError as exc:
+        reason = str(exc)
+        log.warning(Tag.EVENT_BUS, f"document failed: {reason}")
+        mark_failed(domain_uuid, doc_id, reason)
+        return IngestOutcome("failed", error_message=reason)
+
+    content_hash = hashlib.sha256(data).hexdigest()
+    with tenant_session(domain_uuid) as session:
+        current = session.scalars(
+            select(Document).where(Document.document_uuid == doc_id).with_for_update()
+        ).first()
+        if current is None:
+            log.info(Tag.EVENT_BUS, "document deleted while it was being ingested")
+            return IngestOutcome("missing")
+        session.execute(delete(DocumentChunk).where(DocumentChunk.document_uuid == doc_id))
+        session.add_all(
+            DocumentChunk(
+                domain_uuid=current.domain_uuid,
+                document_uuid=doc_id,
+                chunk_index=chunk.index,
+                content=chunk.content,
+                embedding=vector,
+                embedding_model=embedder.model_name,
+                metadata_=chunk.metadata,
+            )
+            for chunk, vector in zip(chunks, vectors, strict=True)
+        )
+        current.status = "ready"
+        current.error_message = None
+        current.chunk_count = len(chunks)
+        current.embedding_model = embedder.model_name
+        current.content_hash = content_hash
+        current.file_size = len(data)
+        current.processed_at = datetime.now(UTC)
+    log.info(Tag.EVENT_BUS, f"document ready: {len(chunks)} chunks, model {embedder.model_name}")
+    return IngestOutcome("ready", len(chunks), embedder.model_name)

@@ -1,0 +1,94 @@
+"""``conversations`` queue: store the edge's conversation events; summarise a call when it ends.
+
+``voice_ai.conversations.event`` stores one event (exactly once, in any order: see
+:mod:`workers.conversation_store`). On ``call_ended`` it schedules ``voice_ai.conversations.summarize``,
+which waits (briefly, by retrying) until the ``message_count`` messages the edge announced are stored,
+writes the summary, and hands the conversation to the webhook queue when the secretary has one.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import select, update
+
+from shared.logging import Tag, call_logger
+from shared.models import Conversation, Message, Secretary
+from shared.providers import resolve_provider
+from shared.summaries import CallFacts, Turn, summarize
+from shared.tasks import CONVERSATION_EVENT, DELIVER_WEBHOOK, SUMMARIZE_CONVERSATION
+from shared.tenancy import tenant_session
+from workers.app import ProjectTask, app
+from workers.conversation_store import BadEvent, apply_event, stored_message_count
+
+WAIT_FOR_MESSAGES_RETRIES = 10
+WAIT_FOR_MESSAGES_SECONDS = 1.0
+
+log = call_logger(__name__)
+
+
+@app.task(name=CONVERSATION_EVENT, base=ProjectTask, soft_time_limit=30, time_limit=60)
+def event(payload: dict[str, Any]) -> dict[str, Any] | None:
+    """Store one conversation event; on ``call_ended`` schedule the summary."""
+    try:
+        result = apply_event(payload)
+    except BadEvent as exc:
+        call_logger(__name__, call_uuid=payload.get("call_uuid"), domain_uuid=payload.get("domain_uuid")).error(
+            f"conversation event dropped: {exc}"
+        )
+        return None
+    if result["type"] == "call_ended":
+        summarize_conversation.apply_async(
+            (str(payload["domain_uuid"]), result["conversation_uuid"]),
+            {"expected_messages": result.get("expected_messages")},
+        )
+    return result
+
+
+@app.task(name=SUMMARIZE_CONVERSATION, bind=True, base=ProjectTask, soft_time_limit=60, time_limit=90)
+def summarize_conversation(
+    self: ProjectTask, domain_uuid: str, conversation_uuid: str, expected_messages: int | None = None
+) -> str | None:
+    """Write the call's summary (LLM provider or extractive) and queue the webhook if enabled."""
+    conv_id = uuid.UUID(str(conversation_uuid))
+    if expected_messages and self.request.retries < WAIT_FOR_MESSAGES_RETRIES:
+        if stored_message_count(domain_uuid, conv_id) < expected_messages:
+            # Late message events are still in flight: look again shortly.
+            raise self.retry(countdown=WAIT_FOR_MESSAGES_SECONDS, max_retries=WAIT_FOR_MESSAGES_RETRIES)
+
+    with tenant_session(domain_uuid) as session:
+        conversation = session.get(Conversation, conv_id)
+        if conversation is None:
+            return None
+        secretary = (
+            session.get(Secretary, conversation.voice_secretary_uuid) if conversation.voice_secretary_uuid else None
+        )
+        provider = resolve_provider(session, secretary, "llm")
+        turns = [
+            Turn(m.role, m.content or "")
+            for m in session.scalars(
+                select(Message).where(Message.conversation_uuid == conv_id).order_by(Message.sequence)
+            )
+        ]
+        facts = CallFacts(conversation.outcome, conversation.transfer_target, conversation.taken_message)
+        call_uuid = conversation.call_uuid
+        webhook = bool(secretary is not None and secretary.webhook_enabled and secretary.webhook_url)
+
+    text = summarize(turns, facts, provider)  # may call a vendor: no transaction held meanwhile
+
+    with tenant_session(domain_uuid) as session:
+        session.execute(update(Conversation).where(Conversation.conversation_uuid == conv_id).values(summary=text))
+        # Only the none -> pending transition queues a webhook, so a redelivered summary sends no second one.
+        queued = webhook and session.execute(
+            update(Conversation)
+            .where(Conversation.conversation_uuid == conv_id, Conversation.webhook_status == "none")
+            .values(webhook_status="pending")
+            .returning(Conversation.conversation_uuid)
+        ).first() is not None
+    if queued:
+        app.send_task(DELIVER_WEBHOOK, (str(domain_uuid), str(conv_id)))
+    call_logger(__name__, call_uuid=str(call_uuid), domain_uuid=str(domain_uuid)).info(
+        Tag.EVENT_BUS, f"conversation summarised ({len(turns)} messages){'; webhook queued' if queued else ''}"
+    )
+    return text

@@ -1,0 +1,89 @@
+"""``documents`` queue: ingest an uploaded file (``voice_ai.documents.ingest``) and the pending sweep.
+
+The PHP app pushes ``voice_ai.documents.ingest`` with ``[domain_uuid, document_uuid]`` after an
+upload. When that message is lost (Redis down during the upload), the beat sweep
+(``voice_ai.documents.sweep``) finds documents still ``pending`` — or stuck ``processing`` after a
+crash — and enqueues them again.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import redis
+from celery.exceptions import SoftTimeLimitExceeded
+from sqlalchemy import and_, or_
+
+from shared.logging import Tag, call_logger
+from shared.models import Document
+from shared.settings import get_settings
+from shared.tasks import INGEST_DOCUMENT, SWEEP_DOCUMENTS
+from shared.tenancy import cross_tenant_keys
+from workers.app import ProjectTask, app
+from workers.ingest.errors import TransientIngestError
+from workers.ingest.pipeline import ingest_document, mark_failed
+
+INGEST_SOFT_LIMIT = 600
+INGEST_HARD_LIMIT = 660
+STUCK_AFTER = timedelta(seconds=INGEST_HARD_LIMIT + 60)
+"""A document ``processing`` for longer than this lost its worker (and its redelivery)."""
+
+log = call_logger(__name__)
+
+
+@app.task(
+    name=INGEST_DOCUMENT, bind=True, base=ProjectTask, soft_time_limit=INGEST_SOFT_LIMIT,
+    time_limit=INGEST_HARD_LIMIT, max_retries=6, retry_backoff=5,
+)
+def ingest(self: ProjectTask, domain_uuid: str, document_uuid: str) -> dict[str, Any]:
+    """Extract, chunk, embed and store one document; ``ready`` or ``failed`` with a reason."""
+    try:
+        return ingest_document(domain_uuid, document_uuid).as_dict()
+    except SoftTimeLimitExceeded:
+        reason = (
+            f"processing took longer than {INGEST_SOFT_LIMIT // 60} minutes; "
+            "split the file into smaller files and upload those"
+        )
+        mark_failed(domain_uuid, document_uuid, reason)
+        return {"status": "failed", "error_message": reason}
+    except TransientIngestError as exc:
+        if self.request.retries >= (self.max_retries or 0):
+            reason = f"gave up after {self.request.retries + 1} attempts: {exc}. Upload it again later."
+            mark_failed(domain_uuid, document_uuid, reason)
+            return {"status": "failed", "error_message": reason}
+        raise
+
+
+def _claim(client: redis.Redis, document_uuid: str, ttl: int) -> bool:
+    """Enqueue a given document at most once per ``ttl`` seconds from the sweep."""
+    return bool(client.set(f"voice_ai:sweep:{document_uuid}", "1", nx=True, ex=ttl))
+
+
+@app.task(name=SWEEP_DOCUMENTS, base=ProjectTask, soft_time_limit=60, time_limit=90)
+def sweep() -> int:
+    """Enqueue documents left ``pending`` (or stuck ``processing``); returns how many were enqueued."""
+    settings = get_settings()
+    now = datetime.now(UTC)
+    grace = timedelta(seconds=settings.document_sweep_seconds)
+    keys = cross_tenant_keys(
+        Document,
+        or_(
+            and_(Document.status == "pending", Document.updated_at < now - grace),
+            and_(Document.status == "processing", Document.updated_at < now - STUCK_AFTER),
+        ),
+        limit=500,
+    )
+    client = redis.Redis.from_url(settings.redis_url)
+    ttl = max(int(settings.document_sweep_seconds * 4), 60)
+    sent = 0
+    try:
+        for domain_uuid, document_uuid in keys:
+            if _claim(client, str(document_uuid), ttl):
+                ingest.apply_async((str(domain_uuid), str(document_uuid)))
+                sent += 1
+    finally:
+        client.close()
+    if sent:
+        log.info(Tag.EVENT_BUS, f"document sweep enqueued {sent} document(s)")
+    return sent
