@@ -1,0 +1,94 @@
+"""The edge process's shared parts, wired once: settings, metrics, the pacing clock, the conversation
+event publisher, UDP ports, the mod_audio_stream server, and the per-call connection handler."""
+
+from __future__ import annotations
+
+import socket
+import weakref
+from typing import TYPE_CHECKING
+
+from edge.call.recorder import EventPublisher, celery_sender, warm_up_celery
+from edge.esl.session import EslConnection
+from edge.metrics import METRICS, EdgeMetrics
+from edge.pacing import Pacer
+from edge.transports.base import AudioTransport
+from edge.transports.ports import PortAllocator
+from edge.transports.unicast import UnicastTransport
+from shared.logging import Tag, call_logger
+from shared.settings import Settings
+
+if TYPE_CHECKING:
+    from edge.call.session import CallSession
+    from edge.transports.audio_stream import AudioStreamServer
+
+DEFAULT_FALLBACK_PROMPT = "voicemail/vm-goodbye.wav"
+"""A stock FreeSWITCH sound played when no engine can serve and no fallback destination exists."""
+
+log = call_logger("edge")
+
+
+class EdgeApp:
+    """Everything one edge process shares between its calls."""
+
+    def __init__(self, settings: Settings, metrics: EdgeMetrics = METRICS) -> None:
+        self.settings = settings
+        self.metrics = metrics
+        self.pacer = Pacer(metrics)
+        self.publisher = EventPublisher(celery_sender(settings.redis_url), settings.spool_dir)
+        self.ports = PortAllocator(*settings.unicast_port_range)
+        self.audio_server: AudioStreamServer | None = None
+        self.fallback_prompt = settings.extra.get("VOICE_AI_FALLBACK_PROMPT", DEFAULT_FALLBACK_PROMPT)
+        self.calls: weakref.WeakSet[CallSession] = weakref.WeakSet()
+        metrics.extra_health.update({
+            "udp_ports_in_use": lambda: len(self.ports.in_use),
+            "paced_streams": lambda: self.pacer.active_streams,
+            "audio_streams": lambda: self.audio_server.connections if self.audio_server else 0,
+            "spool_pending": lambda: self.publisher.pending_spool,
+            "events_sent": lambda: self.publisher.sent,
+            "events_spooled": lambda: self.publisher.spooled,
+            "events_replayed": lambda: self.publisher.replayed,
+        })
+
+    def start(self) -> None:
+        """Start the clock and the publisher."""
+        warm_up_celery(self.settings.redis_url)
+        self.pacer.start()
+        self.publisher.start()
+
+    def make_transport(self, call: CallSession, *, native: bool) -> AudioTransport:
+        """The configured transport for ``call``."""
+        if self.settings.edge_audio_transport == "audio_stream":
+            from edge.transports.audio_stream import AudioStreamTransport
+
+            assert self.audio_server is not None, "audio_stream transport needs the audio server"
+            return AudioStreamTransport(call.esl, self.audio_server, call_uuid=call.call_uuid,
+                                        edge_host=self.settings.edge_host, on_frame=call.on_caller_frame)
+        return UnicastTransport(call.esl, self.ports, freeswitch_host=self.settings.freeswitch_audio_host,
+                                edge_host=self.settings.edge_host, native=native,
+                                on_frame=call.on_caller_frame)
+
+    def handle_connection(self, sock: socket.socket, address: tuple) -> None:
+        """Serve one FreeSWITCH outbound connection (runs in its own greenlet)."""
+        from edge.call.session import CallSession
+
+        conn_log = call_logger("edge.call", peer=f"{address[0]}:{address[1]}")
+        esl = EslConnection(sock, conn_log)
+        try:
+            channel = esl.connect()
+        except Exception as exc:  # noqa: BLE001 - garbage or a dead peer: this connection only
+            conn_log.error("no valid connect reply: %s", exc)
+            esl.close()
+            return
+        call_uuid = channel.get("Unique-ID", "unknown")
+        call_log = call_logger("edge.call", call_uuid=call_uuid, domain_uuid=channel.get("variable_domain_uuid"))
+        esl.log = call_log
+        call = CallSession(self, esl, channel, call_log)
+        self.calls.add(call)
+        self.metrics.active_calls += 1
+        call_log.info(Tag.SESSION, "connected: from %s to %s", "caller" if channel.get(
+            "Caller-Caller-ID-Number") else "unknown", channel.get("Caller-Destination-Number", "?"))
+        try:
+            call.run()
+        finally:
+            self.metrics.active_calls -= 1
+

@@ -1,0 +1,1 @@
+"""Audio formats: exact G.711 tables."""

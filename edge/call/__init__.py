@@ -1,0 +1,1 @@
+"""One call: its session, state machine, tools and conversation record."""

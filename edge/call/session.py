@@ -1,0 +1,410 @@
+"""One call, from FreeSWITCH's ``connect`` to the last released port: the :class:`CallSession`.
+
+It implements :class:`~edge.engines.base.EngineHost` for its engine, owns the audio transport and the
+playback stream on the process's pacing clock, runs the tools, records the conversation, and handles
+every way a call can end (caller hangup, ``end_call``, engine failure, time limit, broken socket).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+import gevent
+from gevent.event import Event
+
+from edge.call.recorder import ConversationRecorder
+from edge.call.setup import CallRejected, CallSetup, FallbackRoute, load_call_setup
+from edge.call.state import CallStateMachine
+from edge.call.tools import DtmfRouter, ToolDispatcher
+from edge.engines.base import CallContext, CallState, Engine, EngineUnavailable
+from edge.engines.registry import create_engine
+from edge.esl.session import CLOSED, EslConnection, EslDisconnected
+from edge.pacing import PlaybackStream
+from edge.transports.base import AudioTransport, TransportError
+from shared.logging import CallLogger, Tag, call_logger
+
+if TYPE_CHECKING:
+    from edge.app import EdgeApp
+
+HEARTBEAT_SECONDS = 30.0
+ENGINE_RETRY_DELAY = 0.2
+HANGUP_EVENTS = {"CHANNEL_HANGUP", "CHANNEL_HANGUP_COMPLETE"}
+
+
+class CallSession:
+    """One call's lifetime; :meth:`run` returns when everything of the call has been released."""
+
+    def __init__(self, app: EdgeApp, esl: EslConnection, channel: dict[str, str], log: CallLogger) -> None:
+        self.app = app
+        self.esl = esl
+        self.channel = channel
+        self.call_uuid = channel.get("Unique-ID") or channel.get("variable_uuid") or "unknown"
+        self.log = log
+        self.machine = CallStateMachine(log)
+        self.context: CallContext | None = None  # set once the secretary is loaded
+        self.setup: CallSetup | None = None
+        self.engine: Engine | None = None
+        self.transport: AudioTransport | None = None
+        self.stream: PlaybackStream | None = None
+        self.recorder: ConversationRecorder | None = None
+        self.tools = ToolDispatcher()
+        self.dtmf = DtmfRouter()
+        self.outcome = "abandoned"
+        self.transfer_target: str | None = None
+        self.ended = Event()
+        self.hangup_at: float | None = None
+        self._engine_retries = 1
+        self._recovering = False
+        self._speech_started_at: float | None = None
+        self._turn_clock: float | None = None
+        self._pending_latency_ms: int | None = None
+        self._greenlets: list[gevent.Greenlet] = []
+
+    # --- lifecycle -------------------------------------------------------------------------------
+
+    def run(self) -> None:
+        """Serve the call to its end, then release everything."""
+        try:
+            self._run()
+        except EslDisconnected:
+            self.log.info(Tag.SESSION, "Event Socket closed by FreeSWITCH")
+        except Exception:  # noqa: BLE001 - one call's bug never takes the process down
+            self.outcome = "error"
+            self.log.exception("call failed")
+        finally:
+            self._cleanup()
+
+    def _run(self) -> None:
+        self.esl.myevents()
+        self.esl.linger()
+        try:
+            setup = load_call_setup(self.channel.get("variable_domain_uuid"),
+                                    self.channel.get("variable_voice_secretary_uuid"))
+        except CallRejected as exc:
+            self._reject(exc)
+            return
+        self.setup = setup
+        self.log = call_logger("edge.call", call_uuid=self.call_uuid, domain_uuid=setup.domain_uuid)
+        self.machine.log = self.log
+        self.esl.log = self.log
+        self.context = CallContext(
+            call_uuid=self.call_uuid, domain_uuid=setup.domain_uuid, secretary=setup.secretary,
+            providers=setup.providers, caller_id=self.channel.get("Caller-Caller-ID-Number"),
+            caller_name=self.channel.get("Caller-Caller-ID-Name"),
+            destination_number=self.channel.get("Caller-Destination-Number"), log=self.log,
+        )
+        self.log.info(Tag.SESSION, "call for secretary %s (%s), engine %s", setup.secretary.name,
+                      setup.secretary.voice_secretary_uuid, setup.engine)
+        self.esl.execute("answer", wait=True, timeout=10)
+        self._start_audio()
+        self.recorder = ConversationRecorder(self.app.publisher.publish, setup.domain_uuid, self.call_uuid)
+        self.recorder.call_started(
+            voice_secretary_uuid=setup.secretary.voice_secretary_uuid, caller_id=self.context.caller_id,
+            caller_name=self.context.caller_name, destination_number=self.context.destination_number,
+            engine=setup.engine)
+        if not self._start_engine():
+            return
+        self._event_loop()
+
+    def _start_audio(self) -> None:
+        codec = (self.channel.get("Channel-Read-Codec-Name") or "").upper()
+        try:
+            self.transport = self.app.make_transport(self, native=(codec == "PCMU"))
+            self.stream = PlaybackStream(self.transport.send_frame, self.transport.lead_frames)
+            self.app.pacer.add(self.stream)
+            self.transport.start()
+        except TransportError as exc:
+            raise RuntimeError(f"audio transport failed: {exc}") from exc
+        self.log.info(Tag.SESSION, "audio over %s (%s)", self.transport.name,
+                      "PCMU native" if codec == "PCMU" else f"L16 from {codec or '?'}")
+
+    def _start_engine(self) -> bool:
+        """Start the engine, retrying once; on failure take the fallback path and return False."""
+        assert self.setup is not None
+        for attempt in (1, 2):
+            engine: Engine | None = None
+            try:
+                engine = create_engine(self.setup.engine, self)
+                self.engine = engine
+                engine.start()
+                return True
+            except EngineUnavailable as exc:
+                self._engine_error("start", f"engine {self.setup.engine} unavailable (attempt {attempt}): {exc}")
+            except Exception as exc:  # noqa: BLE001
+                self._engine_error("start", f"engine {self.setup.engine} failed to start: {exc!r}")
+            if engine is not None:
+                engine.close()
+            self.engine = None
+            if self.machine.ended or self.esl.closed.is_set():
+                return False
+            if attempt == 1:
+                gevent.sleep(ENGINE_RETRY_DELAY)
+        self._fallback("engine unavailable")
+        return False
+
+    def _engine_error(self, kind: str, message: str) -> None:
+        self.app.metrics.engine_errors.inc(kind)
+        self.log.error(message)
+
+    def _event_loop(self) -> None:
+        started = time.monotonic()
+        limit = self.context.secretary.max_call_seconds if self.context else 900
+        next_beat = started + HEARTBEAT_SECONDS
+        while True:
+            timeout = max(0.0, min(next_beat, started + limit) - time.monotonic())
+            event = self.esl.events.get(timeout=timeout) if timeout else None
+            now = time.monotonic()
+            if event is None:
+                if now >= started + limit and not self.machine.ended:
+                    self.log.info(Tag.TIMEOUT_MGR, "call reached max_call_seconds=%s", limit)
+                    gevent.spawn(self.end_call, "time limit")
+                    limit = 10**9
+                if now >= next_beat:
+                    next_beat = now + HEARTBEAT_SECONDS
+                    self.log.info(Tag.HEARTBEAT, "state=%s frames in=%d out=%d", self.machine.state,
+                                  self.transport.frames_in if self.transport else 0,
+                                  self.transport.frames_out if self.transport else 0)
+                continue
+            if event is CLOSED:
+                return
+            name = event.name
+            if name in HANGUP_EVENTS:
+                self.hangup_at = self.hangup_at or time.monotonic()
+                self.log.info(Tag.SESSION, "hangup: %s", event.get("Hangup-Cause", "?"))
+                return
+            if name == "DISCONNECT-NOTICE":
+                if event.get("Content-Disposition") != "linger":
+                    return
+                self.hangup_at = self.hangup_at or time.monotonic()
+                return
+            if name == "DTMF":
+                self._on_dtmf(event.get("DTMF-Digit", ""))
+            elif name:
+                self.log.debug(Tag.EVENT_BUS, "event %s", name)
+
+    def _on_dtmf(self, digit: str) -> None:
+        self.log.info(Tag.EVENT_BUS, "DTMF %s", digit)
+        operator = self.dtmf.operator_request(digit)
+        if operator is not None:
+            gevent.spawn(self._operator_transfer, operator)
+        elif self.engine is not None and digit:
+            self.engine.on_dtmf(digit)
+
+    def _operator_transfer(self, arguments: dict[str, Any]) -> None:
+        result = self.run_tool("transfer_call", arguments)
+        if not result.get("ok") and self.engine is not None and not self.machine.ended:
+            self.engine.notify("The caller pressed 0 for an operator, but a transfer is not possible now.")
+
+    def _reject(self, exc: CallRejected) -> None:
+        """Unknown, disabled or other-tenant secretary: nothing is played, no vendor is contacted."""
+        self.log.error("call rejected: %s", exc.reason)
+        self.outcome = "rejected"
+        if exc.fallback is not None:
+            self._transfer_out(exc.fallback)
+        else:
+            self._safe(self.esl.hangup, "NORMAL_CLEARING")
+        self.machine.move(CallState.ENDED)
+
+    def _transfer_out(self, route: FallbackRoute) -> None:
+        self.machine.move(CallState.TRANSFERRING)
+        self.log.info(Tag.SESSION, "transferring to fallback destination %s", route.destination)
+        self.transfer_target = route.destination
+        self.outcome = "transferred" if self.outcome != "rejected" else self.outcome
+        # The transfer takes the channel out of the socket app; wait for it before closing the socket.
+        self._safe(self.esl.execute, "transfer", f"{route.destination} XML {route.context}", wait=True, timeout=5)
+
+    def _fallback(self, reason: str) -> None:
+        """The engine cannot serve: transfer to the domain's fallback destination, else goodbye + hangup."""
+        if self.machine.ended or self.esl.closed.is_set():
+            return
+        self.outcome = "error"
+        if self.stream is not None:
+            self.stream.flush()
+        if self.transport is not None:
+            self.transport.close()
+        fallback = self.setup.fallback if self.setup else None
+        if fallback is not None:
+            self._transfer_out(fallback)
+            self.machine.move(CallState.ENDING)
+            return
+        self.machine.move(CallState.ENDING)
+        self.log.info(Tag.SESSION, "no fallback destination: goodbye prompt and hangup (%s)", reason)
+        self._safe(self.esl.execute, "playback", self.app.fallback_prompt, wait=True, timeout=30)
+        self._safe(self.esl.hangup, "NORMAL_CLEARING")
+
+    def _safe(self, func: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (EslDisconnected, gevent.Timeout):
+            return None
+        except Exception as exc:  # noqa: BLE001 - FreeSWITCH refused (-ERR): log, go on ending
+            self.log.error("FreeSWITCH command failed: %s", exc)
+            return None
+
+    def _cleanup(self) -> None:
+        """Release engine, transport, port, pacer slot and socket; record the end of the call."""
+        self.machine.move(CallState.ENDED)
+        self.ended.set()
+        if self.stream is not None:
+            self.stream.flush()
+            self.app.pacer.remove(self.stream)
+        self.log.debug(Tag.SESSION, "cleanup: engine")
+        if self.engine is not None:
+            try:
+                self.engine.close()
+            except Exception:  # noqa: BLE001
+                self.log.exception("engine close failed")
+        if self.transport is not None:
+            self.transport.close()
+        for greenlet in self._greenlets:
+            greenlet.kill(block=False)
+        self.log.debug(Tag.SESSION, "cleanup: socket")
+        self.esl.close()
+        if self.recorder is not None and self.recorder.started:
+            self.recorder.call_ended(self.outcome, transfer_target=self.transfer_target)
+        self.app.metrics.calls_total.inc(self.outcome)
+        if self.hangup_at is not None:
+            self.app.metrics.cleanup.observe(time.monotonic() - self.hangup_at)
+        self.log.info(Tag.SESSION, "call ended: %s", self.outcome)
+
+    # --- EngineHost ------------------------------------------------------------------------------
+
+    def play(self, pcmu: bytes) -> None:
+        """Queue caller-bound audio; the first audio after the caller stopped closes the turn clock."""
+        if self.stream is None or self.machine.state == CallState.ENDED:
+            return
+        if self._turn_clock is not None:
+            latency = time.monotonic() - self._turn_clock
+            self._turn_clock = None
+            self.app.metrics.turn_latency.observe(latency)
+            self._pending_latency_ms = int(latency * 1000)
+        self.stream.push(pcmu)
+
+    def flush_playback(self) -> int:
+        """Stop caller-bound audio now (edge queue and anything FreeSWITCH holds)."""
+        if self.stream is None:
+            return 0
+        had_audio = self.stream.queued > 0
+        sent = self.stream.flush()
+        if self.transport is not None and had_audio:
+            self.transport.flush()
+        if had_audio and self._speech_started_at is not None:
+            self.app.metrics.bargein.observe(time.monotonic() - self._speech_started_at)
+            self.log.info(Tag.EVENT_BUS, "barge-in: playback stopped after %d ms heard", sent // 8)
+        return sent
+
+    def played_bytes(self) -> int:
+        """Bytes of the current utterance sent so far."""
+        return self.stream.utterance_sent if self.stream is not None else 0
+
+    def begin_utterance(self) -> None:
+        """A new assistant utterance starts."""
+        if self.stream is not None:
+            self.stream.begin_utterance()
+
+    def wait_playback_done(self, timeout: float | None = None) -> bool:
+        """Block until queued audio is out; False on timeout or flush."""
+        if self.stream is None:
+            return True
+        return self.stream.wait_drained(timeout)
+
+    def set_state(self, state: CallState) -> None:
+        """Move the state machine."""
+        self.machine.move(state)
+
+    def record(self, role: str, content: str | None, **fields: Any) -> None:
+        """Add a message to the conversation record (published in the background)."""
+        if self.recorder is None:
+            return
+        if role == "assistant" and "latency_ms" not in fields and self._pending_latency_ms is not None:
+            fields["latency_ms"] = self._pending_latency_ms
+            self._pending_latency_ms = None
+        self.recorder.message(role, content, **fields)
+
+    def run_tool(self, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
+        """Run a tool and record it."""
+        if not self.machine.ended:
+            self.machine.move(CallState.TOOL_RUNNING)
+        self.log.info(Tag.EVENT_BUS, "tool %s", name)
+        result = self.tools.dispatch(self, name, arguments)
+        self.record("tool", None, tool_name=name, tool_arguments=arguments, tool_result=result)
+        return result
+
+    def caller_speech_started(self) -> None:
+        """The caller started speaking (barge-in clock)."""
+        self._speech_started_at = time.monotonic()
+        self._turn_clock = None
+
+    def caller_speech_stopped(self) -> None:
+        """The caller stopped speaking (turn-latency clock)."""
+        self._turn_clock = time.monotonic()
+
+    def hangup(self, reason: str) -> None:
+        """Hang up once queued audio has been heard."""
+        if self.esl.closed.is_set():
+            return
+        self.machine.move(CallState.ENDING)
+        self.wait_playback_done(timeout=30)
+        self.log.info(Tag.SESSION, "hanging up: %s", reason)
+        if self.outcome == "abandoned":
+            self.outcome = "resolved"
+        self._safe(self.esl.hangup, "NORMAL_CLEARING")
+
+    def engine_failed(self, reason: str) -> None:
+        """The engine lost its vendor mid-call: retry once with a new engine, then fall back."""
+        if self._recovering or self.machine.ended or self.esl.closed.is_set():
+            return
+        self._recovering = True
+        self._greenlets.append(gevent.spawn(self._recover, reason))
+
+    def _recover(self, reason: str) -> None:
+        self._engine_error("disconnect", f"engine lost mid-call: {reason}")
+        if self.stream is not None:
+            self.stream.flush()
+        old, self.engine = self.engine, None
+        if old is not None:
+            old.close()
+        if self._engine_retries > 0 and self.setup is not None:
+            self._engine_retries -= 1
+            gevent.sleep(ENGINE_RETRY_DELAY)
+            try:
+                engine = create_engine(self.setup.engine, self)
+                if self.context is not None:
+                    self.context.extra["resumed"] = True
+                self.engine = engine
+                engine.start()
+                self.log.info(Tag.SESSION, "engine reconnected")
+                self._recovering = False
+                return
+            except Exception as exc:  # noqa: BLE001
+                self._engine_error("start", f"engine reconnect failed: {exc}")
+                if self.engine is not None:
+                    self.engine.close()
+                self.engine = None
+        self._fallback(reason)
+
+    # --- CallControl (tools) ---------------------------------------------------------------------
+
+    def end_call(self, reason: str) -> None:
+        """Say the goodbye message, then hang up."""
+        if self.machine.ended:
+            return
+        self.machine.move(CallState.ENDING)
+        self.outcome = "resolved" if self.outcome == "abandoned" else self.outcome
+        goodbye = self.context.secretary.goodbye_message if self.context else ""
+        self.log.info(Tag.SESSION, "ending call: %s", reason)
+        if goodbye and self.engine is not None:
+            try:
+                self.engine.say(goodbye)
+            except Exception as exc:  # noqa: BLE001 - the hangup must happen anyway
+                self.log.error("goodbye failed: %s", exc)
+        self.hangup(reason)
+
+    # --- audio in --------------------------------------------------------------------------------
+
+    def on_caller_frame(self, pcmu: bytes) -> None:
+        """A 20 ms frame of the caller's audio from the transport."""
+        engine = self.engine
+        if engine is not None:
+            engine.on_audio(pcmu)

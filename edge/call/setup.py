@@ -1,0 +1,93 @@
+"""What a call needs before it can start: its secretary, providers and the domain's fallback — read
+once, tenant-bound, when FreeSWITCH connects. Plain functions, testable without a socket."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from edge.engines.base import SecretaryProfile
+from shared.models import Domain, DomainSettings, Secretary
+from shared.providers import ProviderConfig, engine_for, resolve_all
+from shared.tenancy import system_session, tenant_session
+
+
+class CallRejected(Exception):
+    """The call cannot be served (unknown/disabled secretary, bad variables); ``reason`` says why."""
+
+    def __init__(self, reason: str, fallback: FallbackRoute | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.fallback = fallback
+
+
+@dataclass(frozen=True)
+class FallbackRoute:
+    """Where a caller goes when the secretary cannot serve: ``destination`` in dialplan ``context``."""
+
+    destination: str
+    context: str
+
+
+@dataclass(frozen=True)
+class CallSetup:
+    """Everything loaded for a call."""
+
+    domain_uuid: uuid.UUID
+    secretary: SecretaryProfile
+    providers: dict[str, ProviderConfig]
+    engine: str
+    fallback: FallbackRoute | None
+    operator_destination: str | None
+
+
+def _as_uuid(value: str | None, what: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except (ValueError, TypeError):
+        raise CallRejected(f"channel variable {what} is missing or not a UUID ({value!r})") from None
+
+
+def profile_of(row: Secretary) -> SecretaryProfile:
+    """A plain snapshot of a secretary row."""
+    return SecretaryProfile(
+        voice_secretary_uuid=row.voice_secretary_uuid, name=row.name,
+        system_prompt=row.system_prompt or "", greeting_message=row.greeting_message or "",
+        goodbye_message=row.goodbye_message or "", language=row.language or "pt-BR",
+        voice_name=row.voice_name, rag_enabled=bool(row.rag_enabled),
+        rag_similarity_threshold=float(row.rag_similarity_threshold or 0.5), rag_top_k=row.rag_top_k,
+        max_conversation_turns=row.max_conversation_turns or 10,
+        silence_timeout_seconds=row.silence_timeout_seconds, silence_hangup_seconds=row.silence_hangup_seconds,
+        max_call_seconds=row.max_call_seconds,
+    )
+
+
+def load_call_setup(domain_value: str | None, secretary_value: str | None) -> CallSetup:
+    """Load the call's secretary (of this domain only) and providers; raise :class:`CallRejected`."""
+    domain_uuid = _as_uuid(domain_value, "domain_uuid")
+    with system_session() as session:
+        domain = session.get(Domain, domain_uuid)
+        if domain is None:
+            raise CallRejected(f"domain {domain_uuid} does not exist")
+        domain_name = domain.domain_name
+    with tenant_session(domain_uuid) as session:
+        settings = session.scalars(select(DomainSettings)).first()
+        fallback = None
+        if settings is not None and settings.fallback_destination:
+            fallback = FallbackRoute(settings.fallback_destination, settings.transfer_context or domain_name)
+        operator = settings.operator_destination if settings is not None else None
+        try:
+            secretary_uuid = _as_uuid(secretary_value, "voice_secretary_uuid")
+        except CallRejected as exc:
+            raise CallRejected(exc.reason, fallback) from None
+        # The tenant session filters by domain: another tenant's secretary is simply not found.
+        row = session.get(Secretary, secretary_uuid)
+        if row is None:
+            raise CallRejected(f"secretary {secretary_uuid} not found in this domain", fallback)
+        if not row.enabled:
+            raise CallRejected(f"secretary {secretary_uuid} is disabled", fallback)
+        providers = resolve_all(session, row)
+        profile = profile_of(row)
+    return CallSetup(domain_uuid, profile, providers, engine_for(providers), fallback, operator)

@@ -1,0 +1,1 @@
+"""Dialogue managers that need no generative model."""

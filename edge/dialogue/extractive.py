@@ -1,0 +1,313 @@
+"""The offline engine's dialogue manager: no generative model, just rules and the knowledge base.
+
+It greets, answers questions with the sentences of the best knowledge passages that share the most
+words with the question, recognizes transfer requests from the transfer rules' department names and
+keywords (and "talk to …" phrasings), takes a message (name, message, callback number; read back for
+confirmation), and says goodbye. Portuguese and English phrasings.
+
+Pure: :meth:`ExtractiveDialogue.respond` takes the caller's words and returns the reply text plus the
+tool actions the engine should run (``transfer_call``, ``take_message``, ``end_call``). Knowledge search
+is the injected ``search(query) -> passages`` function (the engine routes it through the
+``search_knowledge_base`` tool so every engine uses the same tools).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+Search = Callable[[str], list[str]]
+
+
+@dataclass(frozen=True)
+class TransferTarget:
+    """What the dialogue knows of a transfer rule: the department and the words that ask for it."""
+
+    department_name: str
+    keywords: tuple[str, ...] = ()
+
+
+@dataclass
+class ToolAction:
+    """A tool the engine should run after speaking the reply."""
+
+    name: str
+    arguments: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Turn:
+    """The dialogue's answer to one caller utterance."""
+
+    reply: str
+    actions: list[ToolAction] = field(default_factory=list)
+
+
+class Stage(StrEnum):
+    """Where the conversation is."""
+
+    OPEN = "open"
+    MESSAGE_NAME = "message-name"
+    MESSAGE_TEXT = "message-text"
+    MESSAGE_NUMBER = "message-number"
+    MESSAGE_CONFIRM = "message-confirm"
+    ENDED = "ended"
+
+
+PHRASES: dict[str, dict[str, str]] = {
+    "en": {
+        "greeting": "Hello, thank you for calling. How can I help you?",
+        "goodbye": "Thank you for calling. Goodbye!",
+        "not_heard": "Sorry, I didn't catch that. Could you say it again?",
+        "no_answer": "I'm sorry, I don't have that information. I can transfer you or take a message.",
+        "transfer": "One moment, I'll transfer you to {department}.",
+        "transfer_failed": "I'm sorry, {department} is not available right now. Would you like to leave a message?",
+        "ask_name": "Sure, I'll take a message. What is your name?",
+        "ask_message": "Thank you, {name}. What is your message?",
+        "ask_number": "What number should we call you back on?",
+        "read_back": "Let me read it back. Name: {name}. Message: {message}. Callback number: {number}. Is that correct?",
+        "message_saved": "Your message has been recorded. Someone will call you back. Anything else?",
+        "message_retry": "Let's start again. What is your name?",
+        "anything_else": "Is there anything else I can help you with?",
+    },
+    "pt": {
+        "greeting": "Olá, obrigado por ligar. Como posso ajudar?",
+        "goodbye": "Obrigado pela ligação. Até logo!",
+        "not_heard": "Desculpe, não entendi. Pode repetir?",
+        "no_answer": "Desculpe, não tenho essa informação. Posso transferir a ligação ou anotar um recado.",
+        "transfer": "Um momento, vou transferir para {department}.",
+        "transfer_failed": "Desculpe, {department} não está disponível agora. Quer deixar um recado?",
+        "ask_name": "Claro, vou anotar o recado. Qual é o seu nome?",
+        "ask_message": "Obrigado, {name}. Qual é a mensagem?",
+        "ask_number": "Em qual número podemos retornar a ligação?",
+        "read_back": "Vou confirmar. Nome: {name}. Mensagem: {message}. Número para retorno: {number}. Está correto?",
+        "message_saved": "Seu recado foi registrado. Retornaremos a ligação. Posso ajudar em algo mais?",
+        "message_retry": "Vamos recomeçar. Qual é o seu nome?",
+        "anything_else": "Posso ajudar em algo mais?",
+    },
+}
+
+# Accent-free, lower-case phrasings, matched on word boundaries.
+GOODBYE = ("bye", "goodbye", "good bye", "that is all", "that's all", "nothing else", "tchau", "ate logo",
+           "ate mais", "so isso", "e so isso", "mais nada", "nada mais", "obrigado e so")
+MESSAGE = ("message", "leave a message", "recado", "mensagem", "deixar recado")
+TRANSFER_VERBS = ("talk to", "speak to", "speak with", "talk with", "transfer me to", "transfer to",
+                  "put me through to", "connect me to", "falar com", "transferir para", "transfere para",
+                  "me transfere", "ligar para", "passar para", "me passa para")
+OPERATOR = ("operator", "human", "a person", "someone", "receptionist", "atendente", "operador",
+            "uma pessoa", "alguem", "recepcao")
+YES = ("yes", "yeah", "yep", "correct", "right", "sure", "ok", "okay", "sim", "isso", "correto", "certo",
+       "claro", "pode")
+NO = ("no", "nope", "wrong", "not", "nao", "errado")
+STOPWORDS = frozenset(
+    "a an the is are was were be to of and or in on at for from with by do does did i you we your our my "
+    "me it this that what when where how which who can could would will please about there have has "
+    "o a os as um uma de do da dos das e ou em no na nos nas por para com que qual quais quando onde como "
+    "eu voce voces seu sua meu minha tem ter e sao foi pode poderia gostaria quero saber se".split()
+)
+NUMBER_WORDS = {
+    "zero": "0", "oh": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
+    "seven": "7", "eight": "8", "nine": "9", "um": "1", "uma": "1", "dois": "2", "duas": "2", "tres": "3",
+    "quatro": "4", "cinco": "5", "seis": "6", "meia": "6", "sete": "7", "oito": "8", "nove": "9",
+}
+
+
+def fold(text: str) -> str:
+    """Lower-case, strip accents, keep letters, digits, apostrophes and single spaces."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(re.sub(r"[^a-z0-9' ]+", " ", plain).split())
+
+
+def contains(text: str, phrases: Sequence[str]) -> str | None:
+    """The first of ``phrases`` found in folded ``text`` on word boundaries."""
+    padded = f" {text} "
+    for phrase in phrases:
+        if f" {fold(phrase)} " in padded:
+            return phrase
+    return None
+
+
+def content_words(text: str) -> set[str]:
+    """The words of ``text`` that carry meaning (no stopwords, no one-letter words)."""
+    return {w for w in fold(text).split() if w not in STOPWORDS and len(w) > 1}
+
+
+def spoken_digits(text: str) -> str:
+    """Digits said as digits or number words ("five five one 2" → "5512")."""
+    digits = []
+    for word in fold(text).split():
+        if word.isdigit():
+            digits.append(word)
+        elif word in NUMBER_WORDS:
+            digits.append(NUMBER_WORDS[word])
+    return "".join(digits)
+
+
+def best_sentences(query: str, passages: Sequence[str], limit: int = 2, max_chars: int = 320) -> str:
+    """The passage sentences sharing the most content words with ``query``, in passage order."""
+    wanted = content_words(query)
+    if not wanted:
+        return ""
+    scored: list[tuple[int, int, str]] = []
+    order = 0
+    for passage in passages:
+        for sentence in re.split(r"(?<=[.!?])\s+|\n+", passage):
+            sentence = sentence.strip()
+            if sentence:
+                overlap = len(wanted & content_words(sentence))
+                scored.append((overlap, -order, sentence))
+                order += 1
+    top = [s for s in sorted(scored, reverse=True)[:limit] if s[0] > 0]
+    if not top:
+        return ""
+    # Prefer the single best sentence; add the next if it is nearly as good and fits.
+    chosen = [top[0]]
+    if len(top) > 1 and top[1][0] >= max(1, top[0][0] - 1):
+        chosen.append(top[1])
+    text = " ".join(s[2] for s in sorted(chosen, key=lambda s: -s[1]))
+    return text if len(text) <= max_chars else text[:max_chars].rsplit(" ", 1)[0] + "..."
+
+
+@dataclass
+class ExtractiveDialogue:
+    """State and rules of one call's conversation (see the module docstring)."""
+
+    search: Search
+    targets: Sequence[TransferTarget] = ()
+    language: str = "pt-BR"
+    greeting_message: str | None = None
+    goodbye_message: str | None = None
+    caller_id: str | None = None
+    stage: Stage = Stage.OPEN
+    message: dict[str, str] = field(default_factory=dict)
+    pending_department: str | None = None
+    last_department: str | None = None
+
+    @property
+    def lang(self) -> str:
+        """``pt`` or ``en`` (the phrase set in use)."""
+        return "en" if (self.language or "").lower().startswith("en") else "pt"
+
+    def phrase(self, key: str, **values: str) -> str:
+        """A reply in the call's language."""
+        return PHRASES[self.lang][key].format(**values)
+
+    def greeting(self) -> str:
+        """What the secretary says after answering."""
+        return self.greeting_message or self.phrase("greeting")
+
+    def goodbye(self) -> str:
+        """What the secretary says before hanging up."""
+        return self.goodbye_message or self.phrase("goodbye")
+
+    def respond(self, text: str) -> Turn:
+        """The reply to one caller utterance, with tool actions for the engine."""
+        said = fold(text)
+        if not said:
+            return Turn(self.phrase("not_heard"))
+        if self.stage is not Stage.OPEN and self.stage is not Stage.ENDED:
+            return self._message_step(text, said)
+        if contains(said, GOODBYE):
+            return self._end("caller said goodbye")
+        if contains(said, MESSAGE) and not self._department(said):
+            return self._start_message()
+        department = self._department(said)
+        if department is not None:
+            self.last_department = department
+            return Turn(self.phrase("transfer", department=department),
+                        [ToolAction("transfer_call", {"destination": department, "reason": text.strip()})])
+        if self.pending_department and contains(said, YES):  # "yes" to "leave a message?"
+            self.pending_department = None
+            return self._start_message()
+        answer = best_sentences(text, self.search(text))
+        if answer:
+            return Turn(answer)
+        return Turn(self.phrase("no_answer"))
+
+    def transfer_failed(self, department: str | None = None) -> Turn:
+        """The transfer did not connect: offer to take a message instead."""
+        self.pending_department = department or self.last_department or ""
+        return Turn(self.phrase("transfer_failed", department=self.pending_department or "?"))
+
+    def _department(self, said: str) -> str | None:
+        for target in self.targets:
+            if contains(said, (target.department_name, *target.keywords)):
+                return target.department_name
+        verb = contains(said, TRANSFER_VERBS)
+        if verb is not None:
+            if contains(said, OPERATOR):
+                return "operator"
+            rest = said.split(fold(verb), 1)[1]
+            words = [w for w in rest.split() if w not in STOPWORDS and w not in ("department", "setor")]
+            if words:
+                return " ".join(words[:3])
+        return None
+
+    def _start_message(self) -> Turn:
+        self.stage, self.message = Stage.MESSAGE_NAME, {}
+        return Turn(self.phrase("ask_name"))
+
+    def _end(self, reason: str) -> Turn:
+        self.stage = Stage.ENDED
+        return Turn(self.goodbye(), [ToolAction("end_call", {"reason": reason})])
+
+    def _message_step(self, text: str, said: str) -> Turn:
+        if self.stage is Stage.MESSAGE_NAME:
+            name = re.sub(r"(?i)^(my name is|this is|i am|i'm|meu nome e|meu nome é|aqui e|aqui é|sou o|sou a|sou)\s+",
+                          "", text.strip()).strip(" .")
+            self.message["caller_name"] = name
+            self.stage = Stage.MESSAGE_TEXT
+            return Turn(self.phrase("ask_message", name=name))
+        if self.stage is Stage.MESSAGE_TEXT:
+            self.message["message"] = text.strip()
+            self.stage = Stage.MESSAGE_NUMBER
+            return Turn(self.phrase("ask_number"))
+        if self.stage is Stage.MESSAGE_NUMBER:
+            number = spoken_digits(text) or (self.caller_id or "")
+            self.message["callback_number"] = number
+            self.stage = Stage.MESSAGE_CONFIRM
+            return Turn(self.phrase("read_back", name=self.message["caller_name"],
+                                    message=self.message["message"], number=" ".join(number)))
+        # MESSAGE_CONFIRM
+        if contains(said, NO) and not contains(said, YES):
+            return self._start_message_again()
+        self.stage = Stage.OPEN
+        return Turn(self.phrase("message_saved"), [ToolAction("take_message", dict(self.message))])
+
+    def _start_message_again(self) -> Turn:
+        self.stage, self.message = Stage.MESSAGE_NAME, {}
+        return Turn(self.phrase("message_retry"))
+
+
+def targets_from_rules(rules: Sequence[Any]) -> list[TransferTarget]:
+    """Transfer targets from rule rows or dicts with ``department_name`` and ``keywords``."""
+    targets = []
+    for rule in rules:
+        get = rule.get if isinstance(rule, dict) else lambda k, d=None, r=rule: getattr(r, k, d)
+        name = get("department_name")
+        if name:
+            targets.append(TransferTarget(str(name), tuple(str(k) for k in (get("keywords") or ()))))
+    return targets
+
+
+def passages_from_result(result: Any) -> list[str]:
+    """Passage texts from a ``search_knowledge_base`` tool result, whatever its exact shape."""
+    if isinstance(result, dict):
+        for key in ("passages", "results", "chunks", "matches"):
+            if key in result:
+                return passages_from_result(result[key])
+        return []
+    texts = []
+    for item in result or ():
+        if isinstance(item, str):
+            texts.append(item)
+        elif isinstance(item, dict):
+            text = item.get("content") or item.get("text") or item.get("chunk_text")
+            if text:
+                texts.append(str(text))
+    return texts

@@ -1,0 +1,152 @@
+"""The seam between a call and its conversation engine (realtime, pipeline, offline).
+
+Audio crosses this seam as G.711 µ-law (PCMU) at 8 kHz, 160 bytes per 20 ms frame, in both
+directions: the transports convert other codecs at the edge of the process, and OpenAI Realtime
+(``audio/pcmu``), ElevenLabs (``ulaw_8000``) and the offline TTS all produce it directly.
+
+The call session implements :class:`EngineHost`; an engine implements :class:`Engine`. An engine never
+touches ESL, sockets to FreeSWITCH or the pacing clock; the host never parses vendor protocols.
+"""
+
+from __future__ import annotations
+
+import uuid
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Protocol
+
+from shared.logging import CallLogger
+from shared.providers import ProviderConfig
+
+FRAME_BYTES = 160
+"""One 20 ms PCMU frame at 8 kHz."""
+FRAME_MS = 20
+
+
+class CallState(StrEnum):
+    """The explicit call states; every transition is logged under 🔄 STATE_MACHINE."""
+
+    CONNECTING = "connecting"
+    GREETING = "greeting"
+    LISTENING = "listening"
+    SPEAKING = "speaking"
+    TOOL_RUNNING = "tool-running"
+    TRANSFERRING = "transferring"
+    ENDING = "ending"
+    ENDED = "ended"
+
+
+@dataclass(frozen=True)
+class SecretaryProfile:
+    """A snapshot of the secretary's settings taken when the call starts (no ORM objects in calls)."""
+
+    voice_secretary_uuid: uuid.UUID
+    name: str
+    system_prompt: str
+    greeting_message: str
+    goodbye_message: str
+    language: str
+    voice_name: str | None
+    rag_enabled: bool
+    rag_similarity_threshold: float
+    rag_top_k: int
+    max_conversation_turns: int
+    silence_timeout_seconds: int
+    silence_hangup_seconds: int
+    max_call_seconds: int
+
+
+@dataclass
+class CallContext:
+    """Who is calling whom: what an engine may read about its call."""
+
+    call_uuid: str
+    domain_uuid: uuid.UUID
+    secretary: SecretaryProfile
+    providers: dict[str, ProviderConfig]
+    caller_id: str | None = None
+    caller_name: str | None = None
+    destination_number: str | None = None
+    log: CallLogger | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class EngineUnavailable(RuntimeError):
+    """The engine cannot serve the call (vendor unreachable, wrong key, ...); the host falls back."""
+
+
+class EngineHost(Protocol):
+    """What an engine may do to its call. Implemented by the edge's call session."""
+
+    context: CallContext
+
+    def play(self, pcmu: bytes) -> None:
+        """Queue PCMU audio for the caller; the edge paces it out one frame per 20 ms."""
+
+    def flush_playback(self) -> int:
+        """Stop caller-bound audio at once; return the bytes of the current utterance actually sent."""
+
+    def played_bytes(self) -> int:
+        """Bytes of the current utterance sent to the caller so far (``audio_end_ms`` = this ÷ 8)."""
+
+    def begin_utterance(self) -> None:
+        """Mark the start of a new assistant utterance (resets :meth:`played_bytes`)."""
+
+    def wait_playback_done(self, timeout: float | None = None) -> bool:
+        """Block this greenlet until queued audio has been sent; False on timeout or flush."""
+
+    def set_state(self, state: CallState) -> None:
+        """Move the call's state machine."""
+
+    def record(self, role: str, content: str | None, **fields: Any) -> None:
+        """Add a message to the conversation record (``latency_ms``, ``interrupted``, ``tool_*``...)."""
+
+    def run_tool(self, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
+        """Run one of CONTRACT.md's tools; the result is JSON-able and goes back to the model."""
+
+    def caller_speech_started(self) -> None:
+        """The caller started speaking (barge-in metric, silence timers)."""
+
+    def caller_speech_stopped(self) -> None:
+        """The caller stopped speaking (turn-latency clock starts)."""
+
+    def hangup(self, reason: str) -> None:
+        """End the call (after any queued goodbye audio has been sent)."""
+
+    def engine_failed(self, reason: str) -> None:
+        """The engine lost its vendor mid-call (socket dropped, fatal error): the host closes it,
+        retries once with a fresh engine, then falls back (transfer or goodbye). Never blocks."""
+
+
+class Engine(ABC):
+    """A conversation engine bound to one call."""
+
+    name: str = "base"
+
+    def __init__(self, host: EngineHost) -> None:
+        self.host = host
+
+    @abstractmethod
+    def start(self) -> None:
+        """Connect to the vendor (if any) and speak the greeting; raise :class:`EngineUnavailable`."""
+
+    @abstractmethod
+    def on_audio(self, pcmu_frame: bytes) -> None:
+        """One 20 ms frame of the caller's audio (PCMU, 160 bytes). Must not block."""
+
+    @abstractmethod
+    def on_dtmf(self, digit: str) -> None:
+        """A DTMF digit other than the operator key (which the host handles)."""
+
+    @abstractmethod
+    def say(self, text: str) -> None:
+        """Speak a fixed text to the caller (goodbye, transfer message, fallback offer)."""
+
+    @abstractmethod
+    def notify(self, text: str) -> None:
+        """Tell the model something happened (``transfer failed: no answer``) and let it respond."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release everything (websocket, greenlets); idempotent."""

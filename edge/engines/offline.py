@@ -1,0 +1,93 @@
+"""The embedded default engine: no network, no key, no generative model.
+
+silero-vad (inline, ONNX) → pocketsphinx (worker subprocesses) → :mod:`edge.dialogue.extractive` →
+espeak-ng (subprocess through gevent pipes). Knowledge answers, transfers, messages and goodbye go
+through the host's tools (``search_knowledge_base``, ``transfer_call``, ``take_message``, ``end_call``)
+so every engine shares one tool implementation. The call's transfer rules come from
+``context.extra["transfer_rules"]`` (rows or dicts with ``department_name`` and ``keywords``) and
+extra recognition vocabulary from ``context.extra["vocabulary"]`` (strings, e.g. knowledge titles).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from edge.dialogue.extractive import ExtractiveDialogue, ToolAction, passages_from_result, targets_from_rules
+from edge.engines.base import CallState
+from edge.engines.turns import TurnTakingEngine
+from edge.services.offline.stt import OfflineSpeechToText
+from edge.services.offline.tts import OfflineTextToSpeech
+from shared.logging import Tag
+
+TOOLS_THAT_SPEAK = {"transfer_call", "end_call"}
+"""Tools whose own effect is spoken by the host (the rule's transfer message, the goodbye)."""
+
+
+def transfer_succeeded(result: dict[str, Any]) -> bool:
+    """Whether a ``transfer_call`` result means the caller was bridged."""
+    status = str(result.get("status") or result.get("outcome") or "").lower()
+    return bool(result.get("transferred")) or status in {"transferred", "bridged", "answered"}
+
+
+class OfflineEngine(TurnTakingEngine):
+    """VAD → pocketsphinx → extractive dialogue → espeak-ng."""
+
+    name = "offline"
+
+    def build_services(self) -> None:
+        """Offline STT biased to this call's vocabulary; espeak-ng in the secretary's language."""
+        context = self.host.context
+        rules = context.extra.get("transfer_rules") or []
+        targets = targets_from_rules(rules)
+        hints = [t.department_name for t in targets]
+        # Department names inside the phrasings callers use weigh them in the language model.
+        hints += [f"i would like to talk to the {t.department_name} department please" for t in targets]
+        hints += [f"transfer me to {t.department_name}" for t in targets]
+        hints += [k for t in targets for k in t.keywords]
+        hints += [str(v) for v in context.extra.get("vocabulary") or []]
+        hints += [self.secretary.greeting_message or ""]
+        self.stt = OfflineSpeechToText(hints=[h for h in hints if h])
+        self.tts = OfflineTextToSpeech(self.secretary.language, self.secretary.voice_name)
+        self.dialogue = ExtractiveDialogue(
+            search=self._search,
+            targets=targets,
+            language=self.secretary.language,
+            greeting_message=self.secretary.greeting_message or None,
+            goodbye_message=self.secretary.goodbye_message or None,
+            caller_id=context.caller_id,
+        )
+
+    def greeting_text(self) -> str:
+        """The secretary's greeting, or a default in its language."""
+        return self.dialogue.greeting()
+
+    def _search(self, query: str) -> list[str]:
+        if not self.secretary.rag_enabled:
+            return []
+        return passages_from_result(self.host.run_tool("search_knowledge_base", {"query": query}))
+
+    def handle_text(self, text: str, source: str) -> None:
+        """One caller turn: reply, then run the dialogue's tool actions."""
+        if source == "notify":
+            if "transfer" in text.lower():
+                turn = self.dialogue.transfer_failed()
+            else:
+                return
+        else:
+            turn = self.dialogue.respond(text)
+        speaks = any(a.name in TOOLS_THAT_SPEAK for a in turn.actions)
+        if turn.reply and not speaks:
+            self.host.begin_utterance()
+            self.speak([turn.reply])
+        for action in turn.actions:
+            self._run_action(action)
+
+    def _run_action(self, action: ToolAction) -> None:
+        self.log.info(Tag.SESSION, "tool %s", action.name)
+        if action.name != "end_call":
+            self.host.set_state(CallState.TOOL_RUNNING)
+        result = self.host.run_tool(action.name, action.arguments)
+        if action.name == "transfer_call" and not transfer_succeeded(result or {}):
+            follow = self.dialogue.transfer_failed(action.arguments.get("destination"))
+            self.host.begin_utterance()
+            self.speak([follow.reply])

@@ -1,0 +1,137 @@
+"""The pipeline engine: silero-vad → STT (openai / google) → OpenAI chat with tools → streamed TTS.
+
+The model's text is cut into sentences as it streams; each sentence is synthesized and played while the
+next is still being generated (:meth:`TurnTakingEngine.speak`). Barge-in flushes playback and the
+assistant message kept in the model's history is cut to what the caller actually heard.
+
+Vendor SDK calls are blocking; each request and each ``next()`` on a response stream runs in gevent's
+threadpool (:func:`~edge.engines.turns.blocking`), so a slow vendor parks only this call's greenlet.
+A vendor error (wrong key, 429, 5xx, timeout) becomes a ❌ ERROR line, an apology and goodbye in the
+offline voice, and a hangup (:meth:`TurnTakingEngine.fail`); at greeting time it raises
+:class:`EngineUnavailable` so the host can fall back to another engine.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from edge.engines.base import CallState, EngineUnavailable
+from edge.engines.offline import TOOLS_THAT_SPEAK, transfer_succeeded
+from edge.engines.turns import TurnTakingEngine, Utterance, blocking, sentences
+from edge.services import factory
+from edge.services.base import ChatEvent, ServiceError, ToolCall
+from edge.services.openai.llm import TOOLS
+from shared.logging import Tag
+
+MAX_TOOL_ROUNDS = 4
+
+_END = object()
+
+
+def in_threadpool(iterator: Iterator[ChatEvent]) -> Iterator[ChatEvent]:
+    """Pull each item of a blocking iterator in gevent's threadpool."""
+    while True:
+        item = blocking(next, iterator, _END)
+        if item is _END:
+            return
+        yield item
+
+
+class _ThreadedSTT:
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    def transcribe(self, pcm16_8k: bytes, language: str) -> str:
+        return blocking(self.inner.transcribe, pcm16_8k, language)
+
+
+class _ThreadedTTS:
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.name = inner.name
+
+    def cache_key(self) -> str:
+        return self.inner.cache_key()
+
+    def stream(self, text: str) -> Iterator[bytes]:
+        return in_threadpool(blocking(self.inner.stream, text))
+
+
+class PipelineEngine(TurnTakingEngine):
+    """STT → LLM → TTS with tools (see the module docstring)."""
+
+    name = "pipeline"
+
+    def build_services(self) -> None:
+        """Vendor clients from the call's providers."""
+        providers = self.host.context.providers
+        try:
+            self.stt = _ThreadedSTT(factory.speech_to_text(providers["stt"]))  # type: ignore[assignment]
+            self.tts = _ThreadedTTS(factory.text_to_speech(  # type: ignore[assignment]
+                providers["tts"], self.secretary.language, self.secretary.voice_name))
+            self.llm = factory.chat_model(providers["llm"])
+        except ServiceError as exc:
+            raise EngineUnavailable(str(exc)) from exc
+        self.history: list[dict[str, Any]] = [{"role": "system", "content": self._instructions()}]
+        self._round_text: list[str] = []
+
+    def _instructions(self) -> str:
+        s = self.secretary
+        return (f"{s.system_prompt}\nYou are {s.name}, answering a phone call. Speak in {s.language}. "
+                "Keep replies short: one or two sentences. Use search_knowledge_base for facts about the "
+                "company, transfer_call when the caller asks for a person or department, take_message to "
+                "leave a message (read it back first), end_call when the caller is done.")
+
+    def greeting_text(self) -> str:
+        """The secretary's greeting (also the first assistant message of the history)."""
+        text = self.secretary.greeting_message
+        self.history.append({"role": "assistant", "content": text})
+        return text
+
+    def on_interrupted(self, utterance: Utterance, heard: str) -> None:
+        """Keep only what the caller heard in the model's history."""
+        super().on_interrupted(utterance, heard)
+        self.history.append({"role": "assistant", "content": heard or "…"})
+
+    def handle_text(self, text: str, source: str) -> None:
+        """One caller turn: model rounds until it answers without tools."""
+        if source == "dtmf":
+            self.history.append({"role": "user", "content": f"(The caller pressed the key {text}.)"})
+        elif source == "notify":
+            self.history.append({"role": "user", "content": f"(System: {text})"})
+        else:
+            self.history.append({"role": "user", "content": text})
+        for _ in range(MAX_TOOL_ROUNDS):
+            calls: list[ToolCall] = []
+            events = in_threadpool(blocking(self.llm.stream, list(self.history), TOOLS))
+
+            def text_only(events: Iterator[ChatEvent] = events, calls: list[ToolCall] = calls) -> Iterator[str]:
+                for event in events:
+                    if event.tool_call is not None:
+                        calls.append(event.tool_call)
+                    elif event.text:
+                        yield event.text
+
+            self.host.begin_utterance()
+            spoken = self.speak(sentences(text_only()))
+            message: dict[str, Any] = {"role": "assistant", "content": spoken or None}
+            if calls:
+                message["tool_calls"] = [{"id": c.call_id, "type": "function", "function": {
+                    "name": c.name, "arguments": json.dumps(c.arguments)}} for c in calls]
+            self.history.append(message)
+            if not calls:
+                return
+            finished = False
+            for call in calls:
+                self.log.info(Tag.SESSION, "tool %s", call.name)
+                if call.name not in TOOLS_THAT_SPEAK:
+                    self.host.set_state(CallState.TOOL_RUNNING)
+                result = self.host.run_tool(call.name, call.arguments) or {}
+                self.history.append({"role": "tool", "tool_call_id": call.call_id,
+                                     "content": json.dumps(result, default=str)})
+                if call.name == "end_call" or (call.name == "transfer_call" and transfer_succeeded(result)):
+                    finished = True
+            if finished:
+                return

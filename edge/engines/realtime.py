@@ -1,0 +1,331 @@
+"""OpenAI Realtime (GA protocol) as a conversation engine, through the ``openai`` SDK's Realtime client.
+
+Audio is ``audio/pcmu`` both ways, so caller frames go to the model and model audio goes to the pacer
+without conversion. Server VAD with ``interrupt_response`` detects barge-in; on
+``input_audio_buffer.speech_started`` the engine flushes playback at once, cancels the response and
+truncates the assistant item to what the caller actually heard (never more than the server sent, which
+the server would reject and then stay silent).
+
+The per-frame paths avoid the SDK's typed (and slower) helpers: caller audio goes out as a prebuilt
+``input_audio_buffer.append`` JSON string and server events are read as raw JSON.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import gevent
+from gevent.event import AsyncResult, Event
+
+from edge.call.tools import TOOL_DEFINITIONS
+from edge.engines.base import CallState, Engine, EngineHost, EngineUnavailable
+from edge.metrics import METRICS
+from shared.logging import Tag, call_logger
+
+DEFAULT_MODEL = "gpt-realtime"
+DEFAULT_VOICE = "marin"
+DEFAULT_TRANSCRIPTION = "gpt-4o-mini-transcribe"
+CONNECT_TIMEOUT = 5.0
+SAY_TIMEOUT = 20.0
+CLOSE_WAIT = 0.2
+# Errors the protocol produces in normal races (our cancel after the server's own interrupt).
+_BENIGN_ERRORS = {"response_cancel_not_active"}
+
+
+def _language_code(language: str) -> str:
+    return (language or "pt").split("-")[0].lower()
+
+
+class RealtimeEngine(Engine):
+    """Speech-to-speech over one Realtime WebSocket per call."""
+
+    name = "realtime"
+
+    def __init__(self, host: EngineHost) -> None:
+        super().__init__(host)
+        context = host.context
+        self.log = context.log or call_logger(__name__, call_uuid=context.call_uuid,
+                                              domain_uuid=context.domain_uuid)
+        self.config = context.providers["llm"]
+        self._manager: Any = None
+        self._conn: Any = None
+        self._reader: gevent.Greenlet | None = None
+        self._closed = False
+        self._ready = Event()
+        self._idle = Event()  # no response in progress
+        self._idle.set()
+        self._response_id: str | None = None
+        self._audio_item: str | None = None
+        self._item_bytes: dict[str, int] = {}
+        self._interrupted: set[str] = set()
+        self._say_waiters: list[AsyncResult] = []
+        self._say_by_response: dict[str, AsyncResult] = {}
+        self._greeting_pending = False
+        self._chunk_frames = max(1, int(self.config.config.get("input_chunk_ms", 20)) // 20)
+        self._chunk: list[bytes] = []
+        self._tasks: list[gevent.Greenlet] = []
+
+    # --- session ---------------------------------------------------------------------------------
+
+    def session_config(self) -> dict[str, Any]:
+        """The GA ``session.update`` payload for this call's secretary."""
+        secretary = self.host.context.secretary
+        extras = self.config.config
+        language = secretary.language or "pt-BR"
+        instructions = (secretary.system_prompt or "You are a helpful phone secretary.") + (
+            f"\nSpeak {language}. Keep answers short: this is a phone call.")
+        return {
+            "type": "realtime",
+            "instructions": instructions,
+            "output_modalities": ["audio"],
+            "audio": {
+                "input": {
+                    "format": {"type": "audio/pcmu"},
+                    "transcription": {"model": extras.get("transcription_model", DEFAULT_TRANSCRIPTION),
+                                      "language": _language_code(language)},
+                    "turn_detection": {
+                        "type": extras.get("turn_detection", "server_vad"),
+                        "threshold": float(extras.get("vad_threshold", 0.5)),
+                        "prefix_padding_ms": int(extras.get("prefix_padding_ms", 300)),
+                        "silence_duration_ms": int(extras.get("silence_duration_ms", 500)),
+                        "create_response": True,
+                        "interrupt_response": True,
+                    },
+                },
+                "output": {"format": {"type": "audio/pcmu"},
+                           "voice": secretary.voice_name or extras.get("voice") or DEFAULT_VOICE},
+            },
+            "tools": TOOL_DEFINITIONS,
+            "tool_choice": "auto",
+        }
+
+    def start(self) -> None:
+        """Open the socket, configure the session, speak the greeting."""
+        if not self.config.api_key:
+            raise EngineUnavailable("openai_realtime provider has no api_key")
+        try:
+            from openai import OpenAI
+        except ImportError as exc:  # pragma: no cover - openai is a dependency
+            raise EngineUnavailable("openai SDK not installed") from exc
+        client = OpenAI(api_key=self.config.api_key, base_url=self.config.base_url, max_retries=0,
+                        timeout=CONNECT_TIMEOUT)
+        try:
+            self._manager = client.realtime.connect(
+                model=self.config.model or DEFAULT_MODEL,
+                websocket_connection_options={"open_timeout": CONNECT_TIMEOUT, "close_timeout": 0.2},
+            )
+            self._conn = self._manager.enter()
+        except Exception as exc:  # noqa: BLE001 - refused, 401, DNS, timeout: all mean "unavailable"
+            raise EngineUnavailable(f"cannot open Realtime socket: {type(exc).__name__}: {exc}") from exc
+        self._reader = gevent.spawn(self._read_loop)
+        try:
+            self._conn.session.update(session=self.session_config())
+        except Exception as exc:  # noqa: BLE001
+            raise EngineUnavailable(f"session.update failed: {exc}") from exc
+        if not self._ready.wait(CONNECT_TIMEOUT):
+            raise EngineUnavailable("no session.updated from the Realtime server")
+        self.log.info(Tag.SESSION, "Realtime session ready (model %s)", self.config.model or DEFAULT_MODEL)
+        greeting = self.host.context.secretary.greeting_message
+        if greeting and not self.host.context.extra.get("resumed"):
+            self.host.set_state(CallState.GREETING)
+            self._greeting_pending = True
+            self._speak(greeting)
+        else:
+            self.host.set_state(CallState.LISTENING)
+
+    def _speak(self, text: str) -> None:
+        self._conn.response.create(response={
+            "instructions": f'Say exactly this to the caller, word for word, and nothing else: "{text}"'})
+
+    # --- audio in --------------------------------------------------------------------------------
+
+    def on_audio(self, pcmu_frame: bytes) -> None:
+        """Forward the caller's audio (one append per ``input_chunk_ms``)."""
+        if self._conn is None or self._closed:
+            return
+        if self._chunk_frames > 1:
+            self._chunk.append(pcmu_frame)
+            if len(self._chunk) < self._chunk_frames:
+                return
+            pcmu_frame, self._chunk = b"".join(self._chunk), []
+        payload = base64.b64encode(pcmu_frame).decode("ascii")
+        try:
+            self._conn.send_raw('{"type":"input_audio_buffer.append","audio":"' + payload + '"}')
+        except Exception as exc:  # noqa: BLE001 - the socket is gone: the reader reports it
+            self._lost(f"send failed: {type(exc).__name__}")
+
+    # --- server events ---------------------------------------------------------------------------
+
+    def _read_loop(self) -> None:
+        conn = self._conn
+        try:
+            while True:
+                # Keep reading after close(): the closing handshake waits for queued messages to be read.
+                raw = conn.recv_bytes()
+                if self._closed:
+                    continue
+                try:
+                    event = json.loads(raw)
+                except ValueError:
+                    continue
+                self._handle(event)
+        except Exception as exc:  # noqa: BLE001 - any end of the socket we did not ask for
+            if not self._closed:
+                self._lost(f"{type(exc).__name__}: {exc}")
+
+    def _lost(self, reason: str) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._ready.set()
+        for waiter in self._say_waiters + list(self._say_by_response.values()):
+            waiter.set(False)
+        self.host.engine_failed(f"Realtime socket lost ({reason})")
+
+    def _handle(self, event: dict[str, Any]) -> None:
+        kind = event.get("type", "")
+        if kind == "response.output_audio.delta":
+            item = event.get("item_id") or ""
+            if item in self._interrupted:
+                return  # late audio of an item the caller interrupted
+            if item != self._audio_item:
+                self._audio_item = item
+                self._item_bytes[item] = 0
+                self.host.begin_utterance()
+                self.host.set_state(CallState.GREETING if self._greeting_pending else CallState.SPEAKING)
+            audio = base64.b64decode(event.get("delta", ""))
+            self._item_bytes[item] += len(audio)
+            self.host.play(audio)
+        elif kind == "input_audio_buffer.speech_started":
+            self._barge_in()
+        elif kind == "input_audio_buffer.speech_stopped":
+            self.host.caller_speech_stopped()
+        elif kind == "conversation.item.input_audio_transcription.completed":
+            self.host.record("user", event.get("transcript", ""))
+        elif kind == "response.output_audio_transcript.done":
+            item = event.get("item_id") or ""
+            self.host.record("assistant", event.get("transcript", ""), interrupted=item in self._interrupted)
+        elif kind == "response.created":
+            response_id = (event.get("response") or {}).get("id") or ""
+            self._response_id = response_id
+            self._idle.clear()
+            if self._say_waiters:
+                self._say_by_response[response_id] = self._say_waiters.pop(0)
+        elif kind == "response.done":
+            self._response_done(event.get("response") or {})
+        elif kind == "response.function_call_arguments.done":
+            self._tasks.append(gevent.spawn(self._run_tool, event.get("name", ""), event.get("call_id", ""),
+                                            event.get("arguments") or "{}"))
+        elif kind in ("session.created", "session.updated"):
+            if kind == "session.updated":
+                self._ready.set()
+        elif kind == "error":
+            self._error(event.get("error") or {})
+
+    def _response_done(self, response: dict[str, Any]) -> None:
+        response_id = response.get("id") or ""
+        self._idle.set()
+        was_greeting = self._greeting_pending
+        self._greeting_pending = False
+        waiter = self._say_by_response.pop(response_id, None)
+        if waiter is not None:
+            waiter.set(True)
+        if response.get("status") == "completed" and not any(
+            (o or {}).get("type") == "function_call" for o in response.get("output") or []
+        ):
+            self._tasks.append(gevent.spawn(self._back_to_listening, was_greeting))
+
+    def _back_to_listening(self, was_greeting: bool) -> None:
+        if self.host.wait_playback_done(timeout=60):
+            self.host.set_state(CallState.LISTENING)
+
+    def _error(self, error: dict[str, Any]) -> None:
+        code = str(error.get("code") or error.get("type") or "unknown")
+        if code in _BENIGN_ERRORS:
+            self.log.debug(Tag.EVENT_BUS, "Realtime: %s", code)
+            return
+        METRICS.engine_errors.inc(code)
+        self.log.error("Realtime error %s: %s", code, str(error.get("message", ""))[:200])
+
+    # --- barge-in --------------------------------------------------------------------------------
+
+    def _barge_in(self) -> None:
+        self.host.caller_speech_started()
+        item = self._audio_item
+        if item is None or item in self._interrupted:
+            return
+        heard = self.host.flush_playback()
+        received = self._item_bytes.get(item, 0)
+        self._interrupted.add(item)
+        self._audio_item = None
+        if not self._idle.is_set():
+            self._conn.response.cancel()
+        if heard < received:
+            # audio_end_ms is what the caller heard; clamp to what the server sent (PCMU: 8 bytes/ms).
+            self._conn.conversation.item.truncate(item_id=item, content_index=0,
+                                                  audio_end_ms=min(heard, received) // 8)
+        self.host.set_state(CallState.LISTENING)
+
+    # --- tools -----------------------------------------------------------------------------------
+
+    def _run_tool(self, name: str, call_id: str, arguments_json: str) -> None:
+        try:
+            arguments = json.loads(arguments_json) if arguments_json else {}
+            if not isinstance(arguments, dict):
+                arguments = {}
+        except ValueError:
+            arguments = {}
+        result = self.host.run_tool(name, arguments)
+        if self._closed or result.get("ended"):
+            return
+        self._idle.wait(SAY_TIMEOUT)
+        self._conn.conversation.item.create(item={"type": "function_call_output", "call_id": call_id,
+                                                  "output": json.dumps(result)})
+        self._conn.response.create()
+
+    # --- Engine API ------------------------------------------------------------------------------
+
+    def on_dtmf(self, digit: str) -> None:
+        """Tell the model which key the caller pressed."""
+        self.notify(f"The caller pressed the telephone key {digit}.")
+
+    def say(self, text: str) -> None:
+        """Speak ``text`` and return once the caller has heard it."""
+        if self._conn is None or self._closed:
+            return
+        self._idle.wait(SAY_TIMEOUT)
+        waiter = AsyncResult()
+        self._say_waiters.append(waiter)
+        self._speak(text)
+        if waiter.get(timeout=SAY_TIMEOUT):
+            self.host.wait_playback_done(timeout=60)
+
+    def notify(self, text: str) -> None:
+        """Add a system note to the conversation and let the model respond."""
+        if self._conn is None or self._closed:
+            return
+        self._idle.wait(SAY_TIMEOUT)
+        self._conn.conversation.item.create(item={
+            "type": "message", "role": "system", "content": [{"type": "input_text", "text": text}]})
+        self._conn.response.create()
+
+    def close(self) -> None:
+        """Close the socket and stop the greenlets (idempotent)."""
+        self._closed = True
+        for task in self._tasks:
+            if task is not gevent.getcurrent():
+                task.kill(block=False)
+        if self._conn is not None:
+            # A polite closing handshake, but the call's cleanup never waits more than CLOSE_WAIT for it.
+            closer = gevent.spawn(self._conn.close)
+            closer.join(CLOSE_WAIT)
+            if not closer.dead:
+                sock = getattr(getattr(self._conn, "_connection", None), "socket", None)
+                if sock is not None:
+                    sock.close()
+                closer.kill(block=False)
+        self.log.debug(Tag.SESSION, "Realtime socket closed")
+        if self._reader is not None and self._reader is not gevent.getcurrent():
+            self._reader.kill(block=True, timeout=1)

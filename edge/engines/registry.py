@@ -1,0 +1,38 @@
+"""Engine name → implementing class, resolved lazily so that an engine's vendor SDK is only imported
+by the processes (and calls) that use it. A missing module means the engine is not installed: the call
+gets :class:`~edge.engines.base.EngineUnavailable` and takes the fallback path."""
+
+from __future__ import annotations
+
+import importlib
+
+from edge.engines.base import Engine, EngineHost, EngineUnavailable
+
+ENGINES: dict[str, str] = {
+    "realtime": "edge.engines.realtime:RealtimeEngine",
+    "pipeline": "edge.engines.pipeline:PipelineEngine",
+    "offline": "edge.engines.offline:OfflineEngine",
+}
+
+
+def engine_class(name: str) -> type[Engine]:
+    """The class registered for ``name``; raise :class:`EngineUnavailable` if it cannot be loaded."""
+    target = ENGINES.get(name)
+    if target is None:
+        raise EngineUnavailable(f"unknown engine {name!r}")
+    module_name, class_name = target.split(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name and module_name.startswith(exc.name):
+            raise EngineUnavailable(f"engine {name!r} is not installed ({module_name})") from exc
+        raise EngineUnavailable(f"engine {name!r} needs a missing package: {exc.name}") from exc
+    cls = getattr(module, class_name, None)
+    if cls is None:
+        raise EngineUnavailable(f"engine {name!r}: {target} not found")
+    return cls
+
+
+def create_engine(name: str, host: EngineHost) -> Engine:
+    """A new engine of kind ``name`` bound to ``host`` (not started)."""
+    return engine_class(name)(host)

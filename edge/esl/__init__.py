@@ -1,0 +1,1 @@
+"""FreeSWITCH Event Socket: the pure protocol (``protocol``) and its gevent wiring (``session``, ``server``)."""

@@ -1,0 +1,181 @@
+"""One outbound Event Socket connection (FreeSWITCH connected to us for one call), under gevent.
+
+A reader greenlet feeds the pure :class:`~edge.esl.protocol.EslParser`; command replies resolve the
+oldest waiting command (FreeSWITCH answers in order); events go to :attr:`EslConnection.events`; an
+executed application is awaited on the ``CHANNEL_EXECUTE_COMPLETE`` whose ``Application-UUID`` is the
+``event-uuid`` we sent. Bytes that are not the protocol close this connection and nothing else.
+"""
+
+from __future__ import annotations
+
+import socket
+import uuid
+from collections import deque
+
+import gevent
+from gevent.event import AsyncResult, Event
+from gevent.lock import Semaphore
+from gevent.queue import Queue
+
+from edge.esl import protocol
+from edge.esl.protocol import EslEvent, EslMessage, EslProtocolError
+from shared.logging import CallLogger, Tag
+
+CLOSED = object()
+"""Put on :attr:`EslConnection.events` when the connection ends."""
+
+
+class EslDisconnected(ConnectionError):
+    """The Event Socket connection is gone (caller hung up and the socket closed, or it was broken)."""
+
+
+class EslCommandError(RuntimeError):
+    """FreeSWITCH answered a command with ``-ERR``."""
+
+
+class EslConnection:
+    """Commands and events of one outbound-mode connection."""
+
+    def __init__(self, sock: socket.socket, log: CallLogger) -> None:
+        self._sock = sock
+        self.log = log
+        self._parser = protocol.EslParser()
+        self._waiting: deque[AsyncResult] = deque()
+        self._executions: dict[str, AsyncResult] = {}
+        self._write_lock = Semaphore()
+        self.events: Queue = Queue()
+        self.channel: dict[str, str] = {}
+        self.closed = Event()
+        self.lingering = False
+        self.protocol_error: str | None = None
+        self._reader = gevent.spawn(self._read_loop)
+
+    # --- reading ---------------------------------------------------------------------------------
+
+    def _read_loop(self) -> None:
+        try:
+            while True:
+                data = self._sock.recv(65536)
+                if not data:
+                    break
+                for message in self._parser.feed(data):
+                    self._dispatch(message)
+        except EslProtocolError as exc:
+            self.protocol_error = str(exc)
+            self.log.error("Event Socket protocol error, dropping this connection: %s", exc)
+        except OSError:
+            pass
+        finally:
+            self._shutdown()
+
+    def _dispatch(self, message: EslMessage) -> None:
+        kind = message.content_type
+        if kind in ("command/reply", "api/response"):
+            if self._waiting:
+                self._waiting.popleft().set(message)
+            return
+        if kind == "text/event-plain":
+            event = protocol.message_event(message)
+            if event.name == "CHANNEL_EXECUTE_COMPLETE":
+                waiter = self._executions.pop(event.get("Application-UUID", ""), None)
+                if waiter is not None:
+                    waiter.set(event)
+            self.events.put(event)
+            return
+        if kind == "text/disconnect-notice":
+            if message.headers.get("Content-Disposition") == "linger":
+                self.lingering = True
+            self.events.put(EslEvent({"Event-Name": "DISCONNECT-NOTICE", **message.headers}))
+            return
+        # Other content types (log/data, rude-rejection) carry nothing for a call.
+
+    def _shutdown(self) -> None:
+        if self.closed.is_set():
+            return
+        self.closed.set()
+        gone = EslDisconnected("Event Socket connection closed")
+        while self._waiting:
+            self._waiting.popleft().set_exception(gone)
+        for waiter in self._executions.values():
+            waiter.set_exception(gone)
+        self._executions.clear()
+        try:
+            self._sock.close()
+        except OSError:
+            pass
+        self.events.put(CLOSED)
+
+    # --- writing ---------------------------------------------------------------------------------
+
+    def _send(self, raw: bytes) -> AsyncResult:
+        if self.closed.is_set():
+            raise EslDisconnected("Event Socket connection closed")
+        result = AsyncResult()
+        with self._write_lock:
+            self._waiting.append(result)
+            try:
+                self._sock.sendall(raw)
+            except OSError as exc:
+                self._shutdown()
+                raise EslDisconnected(str(exc)) from exc
+        return result
+
+    def command(self, raw: bytes, timeout: float = 10.0) -> EslMessage:
+        """Send a framed command and wait for its reply; raise :class:`EslCommandError` on ``-ERR``."""
+        reply = self._send(raw).get(timeout=timeout)
+        if reply.content_type == "command/reply" and reply.reply_text.startswith("-ERR"):
+            raise EslCommandError(reply.reply_text)
+        return reply
+
+    def send_nowait(self, raw: bytes) -> None:
+        """Send a command whose reply nobody waits for (it is still consumed in order)."""
+        self._send(raw)
+
+    def connect(self) -> dict[str, str]:
+        """``connect``: returns the channel data (``Unique-ID``, ``variable_*``...)."""
+        reply = self.command(protocol.encode_command("connect"))
+        self.channel = dict(reply.headers)
+        return self.channel
+
+    def myevents(self) -> None:
+        """Subscribe to this channel's events."""
+        self.command(protocol.encode_command("myevents"))
+
+    def linger(self) -> None:
+        """Keep the socket after hangup so that the final events arrive."""
+        self.command(protocol.encode_command("linger"))
+
+    def execute(self, app: str, arg: str | None = None, *, wait: bool = False,
+                timeout: float | None = None) -> EslEvent | None:
+        """Queue a dialplan application; with ``wait``, return its ``CHANNEL_EXECUTE_COMPLETE`` event."""
+        event_uuid = str(uuid.uuid4())
+        waiter = AsyncResult()
+        if wait:
+            self._executions[event_uuid] = waiter
+        try:
+            self.command(protocol.encode_execute(app, arg, event_uuid=event_uuid))
+            return waiter.get(timeout=timeout) if wait else None
+        finally:
+            self._executions.pop(event_uuid, None)
+
+    def api(self, command_line: str, timeout: float = 10.0) -> str:
+        """``api <command>``: the response body."""
+        reply = self.command(protocol.encode_command(f"api {command_line}"), timeout=timeout)
+        return reply.body.decode("utf-8", errors="replace")
+
+    def hangup(self, cause: str = "NORMAL_CLEARING") -> None:
+        """Hang the channel up."""
+        self.command(protocol.encode_hangup(cause))
+
+    def close(self) -> None:
+        """Say ``exit`` if still connected, then close the socket and stop the reader (idempotent)."""
+        if not self.closed.is_set():
+            try:
+                self._send(protocol.encode_command("exit")).get(timeout=0.5)
+            except Exception:  # noqa: BLE001 - best effort on the way out
+                pass
+        self.log.debug(Tag.EVENT_BUS, "exit sent")
+        self._shutdown()
+        if self._reader is not gevent.getcurrent():
+            self._reader.kill(block=True, timeout=1)
+        self.log.debug(Tag.EVENT_BUS, "Event Socket closed")

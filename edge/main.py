@@ -1,0 +1,78 @@
+"""``voice-ai edge``: one gevent process serving many calls.
+
+gevent's ``monkey.patch_all()`` runs first, here in the entry point only (importing the edge's modules
+must not patch a host process such as the test runner), and psycogreen makes psycopg2 cooperative.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from collections.abc import Sequence
+
+
+def _patch() -> None:
+    from gevent import monkey
+
+    if not monkey.is_module_patched("socket"):
+        monkey.patch_all()
+    from psycogreen.gevent import patch_psycopg
+
+    patch_psycopg()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the edge until SIGTERM/SIGINT; returns the exit status."""
+    _patch()
+    import gevent
+    from gevent.pywsgi import WSGIServer
+
+    from edge.app import EdgeApp
+    from edge.esl.server import EslServer
+    from edge.metrics import METRICS, http_app
+    from shared.logging import Tag, call_logger, setup_logging
+    from shared.settings import get_settings
+
+    parser = argparse.ArgumentParser(prog="voice-ai edge", description="ESL outbound server, audio, metrics")
+    parser.add_argument("--listen", default="0.0.0.0", help="address for the ESL, audio and metrics ports")
+    args = parser.parse_args(list(argv or []))
+
+    settings = get_settings()
+    setup_logging(settings.log_level)
+    log = call_logger("edge")
+    app = EdgeApp(settings)
+    app.start()
+
+    if settings.edge_audio_transport == "audio_stream":
+        from edge.transports.audio_stream import AudioStreamServer
+
+        app.audio_server = AudioStreamServer(args.listen, settings.edge_audio_port)
+        app.audio_server.start()
+    esl_server = EslServer(args.listen, settings.edge_esl_port, app.handle_connection)
+    esl_server.start()
+    metrics_server = WSGIServer((args.listen, settings.edge_metrics_port), http_app(METRICS), log=None)
+    metrics_server.start()
+    log.info(Tag.SESSION, "edge listening: esl=%d audio=%s metrics=%d transport=%s", esl_server.port,
+             app.audio_server.port if app.audio_server else "-", metrics_server.server_port,
+             settings.edge_audio_transport)
+    # One line on stdout with the bound ports, for supervisors and tests that start the edge on port 0.
+    print(f"EDGE_READY esl={esl_server.port} metrics={metrics_server.server_port} "
+          f"audio={app.audio_server.port if app.audio_server else 0}", flush=True)
+
+    stop = gevent.event.Event()
+    gevent.signal_handler(signal.SIGTERM, stop.set)
+    gevent.signal_handler(signal.SIGINT, stop.set)
+    stop.wait()
+    log.info(Tag.SESSION, "shutting down: %d calls active", METRICS.active_calls)
+    esl_server.stop(timeout=5)
+    metrics_server.stop(timeout=1)
+    if app.audio_server is not None:
+        app.audio_server.stop()
+    app.publisher.drain(timeout=5)
+    app.pacer.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,194 @@
+"""Caller-bound audio pacing: ONE clock per process sends every call's next 20 ms frame.
+
+FreeSWITCH plays unicast datagrams the moment they arrive and mod_audio_stream buffers whatever it is
+given, so the edge keeps the audio itself and releases it at real time. A call's
+:class:`PlaybackStream` holds its queued PCMU; the process's :class:`Pacer` wakes every 20 ms and sends
+one frame from every stream that has audio (a transport may ask for a small lead, at most
+:data:`MAX_LEAD_FRAMES` frames, when an utterance starts). A flush is therefore just "drop the queue":
+the caller hears at most the frame already on the wire.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+
+import gevent
+from gevent.event import Event
+
+from edge.engines.base import FRAME_BYTES, FRAME_MS
+from edge.metrics import METRICS, EdgeMetrics
+
+FRAME_SECONDS = FRAME_MS / 1000
+MAX_LEAD_FRAMES = 3
+"""At most 60 ms of audio ahead of real time."""
+SILENCE = b"\xff" * FRAME_BYTES
+_RESYNC_SECONDS = 0.2
+
+
+class PlaybackStream:
+    """The queued caller-bound PCMU of one call, and how much of the current utterance was sent."""
+
+    def __init__(self, send_frame: Callable[[bytes], None], lead_frames: int = 1) -> None:
+        self.send_frame = send_frame
+        self.lead_frames = max(1, min(lead_frames, MAX_LEAD_FRAMES))
+        self._chunks: deque[bytes] = deque()
+        self._offset = 0
+        self.queued = 0
+        self.utterance_sent = 0
+        self.total_sent = 0
+        self.last_sent_at = 0.0
+        self.flushes = 0
+        self.drained = Event()
+        self.drained.set()
+        self._held = False
+        self._burst = self.lead_frames
+        self.pacer: Pacer | None = None
+
+    def push(self, pcmu: bytes) -> None:
+        """Queue audio (any length) behind what is already queued."""
+        if not pcmu:
+            return
+        self._chunks.append(bytes(pcmu))
+        self.queued += len(pcmu)
+        if self.drained.is_set():
+            self.drained.clear()
+            self._burst = self.lead_frames
+        if self.pacer is not None:
+            self.pacer.wake(self)
+
+    def begin_utterance(self) -> None:
+        """A new utterance starts: :attr:`utterance_sent` counts from zero."""
+        self.utterance_sent = 0
+
+    def flush(self) -> int:
+        """Drop everything queued at once; return the bytes of the current utterance already sent."""
+        self._chunks.clear()
+        self._offset = 0
+        self.queued = 0
+        self._held = False
+        self.flushes += 1
+        self.drained.set()
+        return self.utterance_sent
+
+    def wait_drained(self, timeout: float | None = None) -> bool:
+        """Block until the queue has been sent; False on timeout or if a flush dropped it."""
+        flushes = self.flushes
+        done = self.drained.wait(timeout)
+        return bool(done) and self.flushes == flushes
+
+    def _take(self, size: int) -> bytes:
+        parts: list[bytes] = []
+        need = size
+        while need and self._chunks:
+            head = self._chunks[0]
+            available = len(head) - self._offset
+            if available <= need:
+                parts.append(head[self._offset :] if self._offset else head)
+                self._chunks.popleft()
+                self._offset = 0
+                need -= available
+            else:
+                parts.append(head[self._offset : self._offset + need])
+                self._offset += need
+                need = 0
+        taken = size - need
+        self.queued -= taken
+        return parts[0] if len(parts) == 1 else b"".join(parts)
+
+    def next_frame(self) -> bytes | None:
+        """The next 160-byte frame, or None. A partial tail waits one tick for more, then is padded."""
+        if self.queued >= FRAME_BYTES:
+            self._held = False
+            frame = self._take(FRAME_BYTES)
+            real = FRAME_BYTES
+        elif self.queued and self._held:
+            self._held = False
+            real = self.queued
+            frame = self._take(real) + SILENCE[real:]
+        else:
+            if self.queued:
+                self._held = True
+            return None
+        self.utterance_sent += real
+        self.total_sent += real
+        if not self.queued:
+            self.drained.set()
+        return frame
+
+    def frames_due(self) -> int:
+        """How many frames to send this tick (the lead at the start of an utterance, else one)."""
+        burst, self._burst = self._burst, 1
+        return burst
+
+
+class Pacer:
+    """The process's single 20 ms clock."""
+
+    def __init__(self, metrics: EdgeMetrics = METRICS) -> None:
+        self.metrics = metrics
+        self._active: dict[int, PlaybackStream] = {}
+        self._greenlet: gevent.Greenlet | None = None
+        self.ticks = 0
+
+    def add(self, stream: PlaybackStream) -> None:
+        """Attach a call's stream to the clock."""
+        stream.pacer = self
+        if stream.queued:
+            self._active[id(stream)] = stream
+
+    def remove(self, stream: PlaybackStream) -> None:
+        """Detach a stream (call ended)."""
+        stream.pacer = None
+        self._active.pop(id(stream), None)
+
+    def wake(self, stream: PlaybackStream) -> None:
+        """A stream has new audio."""
+        self._active[id(stream)] = stream
+
+    @property
+    def active_streams(self) -> int:
+        """Streams with queued audio."""
+        return len(self._active)
+
+    def start(self) -> None:
+        """Start the clock greenlet (idempotent)."""
+        if self._greenlet is None or self._greenlet.dead:
+            self._greenlet = gevent.spawn(self._run)
+
+    def stop(self) -> None:
+        """Stop the clock."""
+        if self._greenlet is not None:
+            self._greenlet.kill()
+            self._greenlet = None
+
+    def _run(self) -> None:
+        clock = time.monotonic
+        observe = self.metrics.frame_pacing.observe
+        due = clock()
+        while True:
+            due += FRAME_SECONDS
+            delay = due - clock()
+            if delay > 0:
+                gevent.sleep(delay)
+            elif delay < -_RESYNC_SECONDS:
+                due = clock()  # the hub was stalled: skip the missed ticks rather than burst audio
+            self.ticks += 1
+            if not self._active:
+                continue
+            for key, stream in list(self._active.items()):
+                for _ in range(stream.frames_due()):
+                    frame = stream.next_frame()
+                    if frame is None:
+                        break
+                    try:
+                        stream.send_frame(frame)
+                    except Exception:  # noqa: BLE001 - a dead transport must not stop the clock
+                        stream.flush()
+                        break
+                    now = clock()
+                    stream.last_sent_at = now
+                    observe(now - due if now > due else 0.0)
+                if not stream.queued:
+                    self._active.pop(key, None)

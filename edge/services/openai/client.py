@@ -1,0 +1,45 @@
+"""The OpenAI SDK client built from a provider row, and the mapping of its errors to ServiceError."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from edge.services.base import ErrorKind, ServiceError, kind_for_status
+from shared.providers import ProviderConfig
+
+T = TypeVar("T")
+DEFAULT_TIMEOUT = 15.0
+
+
+def make_client(config: ProviderConfig) -> Any:
+    """``openai.OpenAI`` with the row's key and ``base_url``; no SDK retries (the call cannot wait)."""
+    import openai
+
+    if not config.api_key:
+        raise ServiceError(f"openai-{config.provider_type}", ErrorKind.AUTH, "no api_key configured")
+    return openai.OpenAI(api_key=config.api_key, base_url=config.base_url, max_retries=0,
+                         timeout=float(config.config.get("timeout", DEFAULT_TIMEOUT)))
+
+
+def translate(provider: str, exc: Exception) -> ServiceError:
+    """A :class:`ServiceError` for an SDK exception (message without key or payload)."""
+    import openai
+
+    if isinstance(exc, openai.APITimeoutError):
+        return ServiceError(provider, ErrorKind.TIMEOUT)
+    if isinstance(exc, openai.APIStatusError):
+        return ServiceError(provider, kind_for_status(exc.status_code), status=exc.status_code)
+    if isinstance(exc, openai.APIConnectionError):
+        return ServiceError(provider, ErrorKind.NETWORK)
+    return ServiceError(provider, ErrorKind.BAD_RESPONSE, type(exc).__name__)
+
+
+def guarded(provider: str, function: Callable[[], T]) -> T:
+    """Run an SDK call, translating its errors."""
+    try:
+        return function()
+    except ServiceError:
+        raise
+    except Exception as exc:
+        raise translate(provider, exc) from None

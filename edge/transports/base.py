@@ -1,0 +1,43 @@
+"""The one interface every call-audio transport offers: frames in, frames out, flush.
+
+Audio crosses it as PCMU, 160 bytes per 20 ms (``edge.engines.base.FRAME_BYTES``); a transport converts
+to and from whatever FreeSWITCH sends on its wire.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+
+
+class TransportError(RuntimeError):
+    """The transport could not be started (no free port, FreeSWITCH never connected...)."""
+
+
+class AudioTransport(ABC):
+    """Call audio between FreeSWITCH and the edge."""
+
+    name = "base"
+    lead_frames = 1
+    """Frames the pacer may send ahead when an utterance starts (FreeSWITCH-side buffering)."""
+
+    def __init__(self, on_frame: Callable[[bytes], None]) -> None:
+        self.on_frame = on_frame
+        self.frames_in = 0
+        self.frames_out = 0
+
+    @abstractmethod
+    def start(self) -> None:
+        """Make FreeSWITCH send the caller's audio here and play what we send; raise TransportError."""
+
+    @abstractmethod
+    def send_frame(self, pcmu: bytes) -> None:
+        """Send one 20 ms PCMU frame towards the caller now. Must not block (the pacer calls it)."""
+
+    def flush(self) -> None:
+        """Drop caller-bound audio FreeSWITCH may still hold (the edge's own queue is already empty)."""
+        return None  # unicast: FreeSWITCH holds nothing
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release sockets, ports and greenlets; idempotent."""

@@ -1,0 +1,46 @@
+"""UDP port pairs from ``EDGE_UNICAST_PORTS``: the edge binds the even port (FreeSWITCH sends the caller's
+audio there), FreeSWITCH binds the odd one (where it listens for audio to play)."""
+
+from __future__ import annotations
+
+import errno
+import socket
+
+
+class PortAllocator:
+    """Hands out free (even, even + 1) pairs round-robin; ports in use elsewhere are skipped."""
+
+    def __init__(self, low: int, high: int) -> None:
+        self.low = low + (low % 2)
+        self.high = high
+        self._next = self.low
+        self.in_use: set[int] = set()
+
+    def bind_pair(self, bind_host: str = "0.0.0.0") -> tuple[socket.socket, int]:
+        """A UDP socket bound to an even port whose odd neighbour looks free; returns (socket, port)."""
+        span = (self.high - self.low) // 2 + 1
+        for _ in range(span):
+            port = self._next
+            self._next = self._next + 2 if self._next + 3 <= self.high else self.low
+            if port in self.in_use or port + 1 > self.high:
+                continue
+            sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            try:
+                sock.bind((bind_host, port))
+                probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                try:
+                    probe.bind((bind_host, port + 1))
+                finally:
+                    probe.close()
+            except OSError as exc:
+                sock.close()
+                if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+                    continue
+                raise
+            self.in_use.add(port)
+            return sock, port
+        raise OSError(errno.EADDRINUSE, "no free UDP port pair in EDGE_UNICAST_PORTS")
+
+    def release(self, port: int) -> None:
+        """Give a pair back."""
+        self.in_use.discard(port)

@@ -1,0 +1,71 @@
+"""Fixtures for the edge's end-to-end tests: a real edge process, the fake FreeSWITCH and fake OpenAI."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+
+import pytest
+import redis
+
+from tests.edge.harness import EdgeProcess
+from tests.factories import add_provider, add_secretary
+from tests.fakes.freeswitch import FakeFreeSwitch
+from tests.fakes.loop import BackgroundLoop
+from tests.fakes.openai_realtime import FakeRealtimeServer
+
+
+@pytest.fixture
+def clean_queue(redis_url: str) -> str:
+    """The conversations queue, emptied."""
+    redis.Redis.from_url(redis_url).delete("conversations")
+    return redis_url
+
+
+@pytest.fixture
+def fakes_loop() -> Iterator[BackgroundLoop]:
+    """The asyncio loop the fakes run on."""
+    loop = BackgroundLoop()
+    yield loop
+    loop.close()
+
+
+@pytest.fixture
+def realtime(fakes_loop: BackgroundLoop) -> Iterator[FakeRealtimeServer]:
+    """A fake OpenAI Realtime server."""
+    server = FakeRealtimeServer(fakes_loop)
+    yield server
+    server.close()
+
+
+def start_edge(database_url: str, redis_url: str, tmp_path, **env: str) -> EdgeProcess:
+    """A running edge process."""
+    return EdgeProcess(database_url, redis_url, str(tmp_path), **env)
+
+
+@pytest.fixture
+def edge(database_url: str, clean_queue: str, tmp_path) -> Iterator[EdgeProcess]:
+    """An edge on the unicast transport."""
+    process = start_edge(database_url, clean_queue, tmp_path)
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+def fake_fs(edge: EdgeProcess, fakes_loop: BackgroundLoop) -> Iterator[FakeFreeSwitch]:
+    """A fake FreeSWITCH pointed at the edge."""
+    fs = FakeFreeSwitch("127.0.0.1", edge.esl_port, fakes_loop)
+    yield fs
+    fs.close()
+
+
+@pytest.fixture
+def realtime_secretary(make_domain: Callable[..., uuid.UUID],
+                       realtime: FakeRealtimeServer) -> tuple[uuid.UUID, uuid.UUID]:
+    """(domain, secretary) whose LLM provider is openai_realtime at the fake server."""
+    domain = make_domain()
+    provider = add_provider(domain, "llm", "openai_realtime", config={
+        "api_key": realtime.api_key, "base_url": realtime.base_url, "model": "gpt-realtime"})
+    secretary = add_secretary(domain, llm_provider_uuid=provider, system_prompt="Você é a secretária da ACME.",
+                              greeting_message="Olá, ACME, em que posso ajudar?", goodbye_message="Até logo!")
+    return domain, secretary

@@ -1,0 +1,99 @@
+"""Start a real ``voice-ai edge`` process for tests and benchmarks, and read what it exposes."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import redis
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+class EdgeProcess:
+    """``voice-ai edge`` in a subprocess, on ephemeral ports."""
+
+    def __init__(self, database_url: str, redis_url: str, spool_dir: str, **env: str) -> None:
+        low = random.randrange(20000, 60000, 2)
+        environment = dict(os.environ)
+        environment.update({
+            "DATABASE_URL": database_url, "REDIS_URL": redis_url, "EDGE_ESL_PORT": "0",
+            "EDGE_METRICS_PORT": "0", "EDGE_AUDIO_PORT": "0", "EDGE_HOST": "127.0.0.1",
+            "EDGE_UNICAST_PORTS": f"{low}-{low + 999}", "SPOOL_DIR": spool_dir,
+            "LOG_LEVEL": env.pop("LOG_LEVEL", os.environ.get("EDGE_TEST_LOG_LEVEL", "INFO")), "PYTHONUNBUFFERED": "1",
+        })
+        environment.update(env)
+        self.log_path = Path(spool_dir) / "edge.log"
+        self._log = self.log_path.open("wb")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", "import sys; from shared.cli import main; sys.exit(main(['edge']))"],
+            cwd=REPO, env=environment, stdout=subprocess.PIPE, stderr=self._log,
+        )
+        line = self.proc.stdout.readline().decode()
+        if not line.startswith("EDGE_READY"):
+            self.stop()
+            raise RuntimeError(f"edge did not start: {line!r}\n{self.log()}")
+        fields = dict(part.split("=") for part in line.split()[1:])
+        self.esl_port = int(fields["esl"])
+        self.metrics_port = int(fields["metrics"])
+        self.audio_port = int(fields["audio"])
+
+    def health(self) -> dict[str, Any]:
+        """``GET /healthz``."""
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.metrics_port}/healthz", timeout=5) as resp:
+            return json.loads(resp.read())
+
+    def metrics(self) -> str:
+        """``GET /metrics``."""
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=5) as resp:
+            return resp.read().decode()
+
+    def log(self) -> str:
+        """The edge's log so far."""
+        self._log.flush()
+        return self.log_path.read_text(errors="replace")
+
+    def wait_idle(self, timeout: float) -> dict[str, Any]:
+        """Poll ``/healthz`` until no call, port or audio stream remains (or ``timeout``)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            health = self.health()
+            if (health["calls_active"] == 0 and health["udp_ports_in_use"] == 0
+                    and health["paced_streams"] == 0 and health["audio_streams"] == 0) or time.monotonic() > deadline:
+                return health
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        """SIGTERM, then wait."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        self._log.close()
+
+
+def conversation_events(redis_url: str, queue: str = "conversations") -> list[dict[str, Any]]:
+    """The ``CONVERSATION_EVENT`` tasks waiting in the Celery queue (Redis list), oldest first."""
+    client = redis.Redis.from_url(redis_url)
+    events = []
+    for raw in reversed(client.lrange(queue, 0, -1)):
+        envelope = json.loads(raw)
+        if envelope.get("headers", {}).get("task") != "voice_ai.conversations.event":
+            continue
+        body = envelope["body"]
+        if envelope.get("properties", {}).get("body_encoding") == "base64":
+            body = base64.b64decode(body)
+        args, _kwargs, _embed = json.loads(body)
+        events.append(args[0])
+    return events

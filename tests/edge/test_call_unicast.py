@@ -1,0 +1,92 @@
+"""A whole call over unicast: greeting, a turn, barge-in, end_call, cleanup, conversation record."""
+
+from __future__ import annotations
+
+import time
+
+from tests.edge.harness import conversation_events
+from tests.fakes.audio import noise, silence
+from tests.fakes.openai_realtime import Reply, ToolCall
+
+
+def _wait_until(predicate, timeout=10.0, step=0.02):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(step)
+    return predicate()
+
+
+def test_call_greets_converses_is_interrupted_and_ends(edge, fake_fs, realtime, realtime_secretary, clean_queue):
+    domain, secretary = realtime_secretary
+    realtime.script = [Reply("Claro, vou explicar com calma todos os detalhes.", 4000),
+                       ToolCall("end_call", {"reason": "caller said goodbye"})]
+    realtime.user_transcripts = ["Quero saber sobre os planos.", "Obrigado, tchau."]
+    call = fake_fs.place_call({"domain_uuid": str(domain), "voice_secretary_uuid": str(secretary)})
+
+    assert call.wait("answered")
+    assert _wait_until(lambda: realtime.sessions and realtime.sessions[0].config)
+    session = realtime.sessions[0]
+    config = session.config
+    assert config["type"] == "realtime"
+    assert config["audio"]["input"]["format"] == {"type": "audio/pcmu"}
+    assert config["audio"]["output"]["format"] == {"type": "audio/pcmu"}
+    assert config["audio"]["input"]["turn_detection"]["interrupt_response"] is True
+    assert {t["name"] for t in config["tools"]} == {"search_knowledge_base", "transfer_call", "take_message", "end_call"}
+    assert "ACME" in config["instructions"]
+    assert call.unicast["flags"] == "native"
+
+    # The greeting is spoken first, at real time: ~1.2 s of tone for this text.
+    assert _wait_until(lambda: call.heard_nonsilent_ms() >= 1000)
+    greeting_create = next(e for e in session.client_events if e["type"] == "response.create")
+    assert "Olá, ACME, em que posso ajudar?" in greeting_create["response"]["instructions"]
+    assert _wait_until(lambda: any(e["type"] == "response.done" for e in session.server_events))
+    time.sleep(0.6)
+
+    # The caller asks something; the long reply starts; the caller interrupts it.
+    call.speak(noise(600) + silence(700))
+    assert _wait_until(lambda: len(session.speech_started_at) >= 1)
+    heard_before = call.heard_nonsilent_ms()
+    assert _wait_until(lambda: call.heard_nonsilent_ms() >= heard_before + 600, timeout=8)
+    call.speak(noise(600, seed=2) + silence(800))
+    assert _wait_until(lambda: len(session.speech_started_at) >= 2)
+    barge_at = session.speech_started_at[1]
+    time.sleep(0.3)
+    late = [h for h in call.heard if h.at > barge_at + 0.005 and h.at < barge_at + 0.3
+            and h.pcmu.count(0xFF) < 80]
+    assert len(late) <= 1, f"caller heard {len(late)} frames after speech started"
+
+    truncate = next(e for e in session.client_events if e["type"] == "conversation.item.truncate")
+    assert 0 < truncate["audio_end_ms"] <= session.items_audio_ms[truncate["item_id"]]
+    assert not session.silent
+    assert any(e["type"] == "response.cancel" for e in session.client_events)
+
+    # The next reply is end_call: the goodbye is spoken, then the edge hangs up.
+    assert call.wait("hung_up", timeout=15)
+    goodbye = [e for e in session.client_events if e["type"] == "response.create"
+               and "Até logo!" in (e.get("response") or {}).get("instructions", "")]
+    assert goodbye, "goodbye message was not spoken"
+    assert ("sendmsg", {"call-command": "hangup", "hangup-cause": "NORMAL_CLEARING"}) in call.commands
+    hung_up_at = time.monotonic()
+
+    # Everything of the call is released within a second of the hangup.
+    health = edge.wait_idle(timeout=1.0)
+    assert health["calls_active"] == 0 and health["udp_ports_in_use"] == 0, health
+    assert _wait_until(lambda: realtime.connections_open == 0, timeout=1.0 - (time.monotonic() - hung_up_at) + 0.05)
+    assert call.wait("closed", timeout=2)
+
+    # The conversation was published as Celery tasks.
+    assert _wait_until(lambda: any(e["type"] == "call_ended" for e in conversation_events(clean_queue)))
+    events = conversation_events(clean_queue)
+    assert events[0]["type"] == "call_started" and events[0]["call_uuid"] == call.uuid
+    messages = [e for e in events if e["type"] == "message"]
+    assert [m["sequence"] for m in messages] == list(range(len(messages)))
+    roles = [(m["role"], m["content"], m["interrupted"], m["tool_name"]) for m in messages]
+    assert ("assistant", "Olá, ACME, em que posso ajudar?", False, None) in roles
+    assert ("user", "Quero saber sobre os planos.", False, None) in roles
+    assert ("assistant", "Claro, vou explicar com calma todos os detalhes.", True, None) in roles
+    assert any(m["role"] == "tool" and m["tool_name"] == "end_call" for m in messages)
+    ended = events[-1]
+    assert ended["type"] == "call_ended" and ended["outcome"] == "resolved"
+    assert ended["message_count"] == len(messages)

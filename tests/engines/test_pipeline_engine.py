@@ -1,0 +1,80 @@
+"""The pipeline engine against the local OpenAI fake: a tool-using turn, and vendor errors."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from edge.engines.base import CallState, EngineUnavailable
+from edge.engines.greeting_cache import GreetingCache
+from edge.engines.pipeline import PipelineEngine
+from shared.providers import ProviderConfig
+from tests.engines.speech import caller_says
+from tests.fakes.engine_host import FakeHost
+from tests.fakes.openai_http import DEFAULT_KEY, ChatReply, FakeOpenAI
+
+
+@pytest.fixture
+def fake():
+    with FakeOpenAI() as server:
+        yield server
+
+
+def providers(fake: FakeOpenAI, key: str = DEFAULT_KEY) -> dict[str, ProviderConfig]:
+    config = {"api_key": key, "base_url": fake.base_url}
+    return {"stt": ProviderConfig("stt", "openai", config), "tts": ProviderConfig("tts", "openai", config),
+            "llm": ProviderConfig("llm", "openai", config),
+            "embeddings": ProviderConfig("embeddings", "offline")}
+
+
+def run_engine(host, tmp_path):
+    engine = PipelineEngine(host, greeting_cache=GreetingCache(tmp_path))
+    engine.start()
+    assert host.wait_for(lambda: CallState.LISTENING in host.states)
+    return engine
+
+
+def test_question_goes_through_the_knowledge_tool_and_is_spoken(fake, tmp_path):
+    fake.script_transcripts("When are you open on Saturday?")
+    fake.script_chat(ChatReply(tool_calls=[("search_knowledge_base", {"query": "Saturday hours"})]),
+                     ChatReply(text="We open from nine to one on Saturday. Anything else?"))
+    host = FakeHost(providers(fake), tools={"search_knowledge_base": lambda a: {"passages": ["9 to 1"]}})
+    engine = run_engine(host, tmp_path)
+    try:
+        greeting = len(host.sent)
+        host.speak_into(engine, caller_says("When are you open on Saturday?"))
+        assert host.wait_for(lambda: "Anything else?" in " ".join(host.messages("assistant")), timeout=15)
+        assert host.tool_calls == [("search_knowledge_base", {"query": "Saturday hours"})]
+        assert host.messages("user") == ["When are you open on Saturday?"]
+        assert host.wait_for(lambda: len(host.sent) > greeting + 8000)
+        tool_result = [r for r in fake.requests if r.path.endswith("/chat/completions")][-1].body["messages"]
+        assert any(m.get("role") == "tool" and "9 to 1" in m["content"] for m in tool_result)
+    finally:
+        engine.close()
+        host.close()
+
+
+@pytest.mark.parametrize("status", [429, 500])
+def test_vendor_error_mid_call_apologizes_and_hangs_up(fake, tmp_path, status, caplog):
+    host = FakeHost(providers(fake))
+    engine = run_engine(host, tmp_path)
+    try:
+        fake.fail_next(status)
+        with caplog.at_level(logging.ERROR):
+            host.speak_into(engine, caller_says("Hello?"))
+            assert host.hangup_event.wait(15)
+        assert "technical problem" in host.messages("assistant")[-1]
+        assert any(str(status) in r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR)
+    finally:
+        engine.close()
+        host.close()
+
+
+def test_wrong_key_makes_the_engine_unavailable_without_leaking_it(fake, tmp_path, caplog):
+    host = FakeHost(providers(fake, key="sk-wrong-secret-value-123456"))
+    with caplog.at_level(logging.DEBUG), pytest.raises(EngineUnavailable) as raised:
+        PipelineEngine(host, greeting_cache=GreetingCache(tmp_path)).start()
+    assert "401" in str(raised.value)
+    assert "secret-value" not in str(raised.value) and "secret-value" not in caplog.text
+    host.close()

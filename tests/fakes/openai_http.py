@@ -1,0 +1,323 @@
+"""A local stand-in for the OpenAI REST API, for tests and the demo's vendor-less runs.
+
+It follows the request and response shapes the ``openai`` SDK sends and parses (read from the SDK's
+``resources/`` and ``types/``), so the product's real SDK clients talk to it through ``base_url``:
+
+* ``POST /v1/embeddings`` — ``input`` str or list; ``encoding_format`` ``float`` or ``base64`` (the
+  SDK asks for base64 float32 when the caller does not choose). Vectors are deterministic hashed
+  bags of words, so texts sharing words are near each other.
+* ``POST /v1/chat/completions`` — plain JSON or SSE (``stream: true``) with ``chat.completion.chunk``
+  objects, content deltas and ``tool_calls`` deltas, ending ``data: [DONE]``. Replies come from a script
+  (:meth:`FakeOpenAI.script_chat`) or, unscripted, echo the last user message.
+* ``POST /v1/audio/transcriptions`` — multipart with ``file``; returns the next scripted transcript.
+* ``POST /v1/audio/speech`` — ``response_format`` ``pcm`` (24 kHz 16-bit mono) or ``wav``: a tone whose
+  length grows with the text, so a test can tell how much was spoken.
+
+Errors as the real API returns them: 401 ``invalid_api_key`` for a wrong bearer token, and injected
+429/500 responses (:meth:`FakeOpenAI.fail_next`).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import math
+import struct
+import threading
+import time
+import uuid
+from collections import deque
+from dataclasses import dataclass, field
+from email.parser import BytesParser
+from email.policy import HTTP
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+DEFAULT_KEY = "sk-test-0123456789abcdef"
+
+
+@dataclass
+class ChatReply:
+    """One scripted assistant reply: text, tool calls (``[(name, arguments dict)]``), or both."""
+
+    text: str = ""
+    tool_calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+
+@dataclass
+class RecordedRequest:
+    """A request the fake received (headers lower-cased; ``body`` parsed JSON or form fields)."""
+
+    path: str
+    headers: dict[str, str]
+    body: dict[str, Any]
+
+
+def hashed_embedding(text: str, dimensions: int) -> list[float]:
+    """A deterministic unit vector: each lower-cased word adds ±1 at a hashed position."""
+    vector = [0.0] * dimensions
+    for word in "".join(c if c.isalnum() else " " for c in text.lower()).split():
+        digest = hashlib.blake2b(word.encode(), digest_size=8).digest()
+        index = int.from_bytes(digest[:4], "little") % dimensions
+        vector[index] += 1.0 if digest[4] & 1 else -1.0
+    norm = math.sqrt(sum(v * v for v in vector)) or 1.0
+    return [v / norm for v in vector]
+
+
+def tone_pcm16(duration_ms: int, rate: int = 24000, frequency: float = 440.0) -> bytes:
+    """A sine tone as 16-bit little-endian mono PCM."""
+    count = rate * duration_ms // 1000
+    return b"".join(
+        struct.pack("<h", int(8000 * math.sin(2 * math.pi * frequency * i / rate))) for i in range(count)
+    )
+
+
+class FakeOpenAI:
+    """The fake server. Use as a context manager; ``base_url`` goes into the provider's config."""
+
+    def __init__(self, api_key: str = DEFAULT_KEY, embedding_dimensions: int = 1536) -> None:
+        self.api_key = api_key
+        self.embedding_dimensions = embedding_dimensions
+        self.requests: list[RecordedRequest] = []
+        self.speech_ms_per_char = 40
+        self._chat_script: deque[ChatReply] = deque()
+        self._transcripts: deque[str] = deque()
+        self._failures: deque[tuple[int, str]] = deque()
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    # -- control -------------------------------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:<port>/v1``."""
+        return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+
+    def start(self) -> FakeOpenAI:
+        """Serve in a background thread."""
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close the socket."""
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> FakeOpenAI:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def script_chat(self, *replies: ChatReply) -> None:
+        """Queue chat replies, used in order (then the echo reply)."""
+        with self._lock:
+            self._chat_script.extend(replies)
+
+    def script_transcripts(self, *texts: str) -> None:
+        """Queue transcription results, used in order (then the empty transcript)."""
+        with self._lock:
+            self._transcripts.extend(texts)
+
+    def fail_next(self, status: int, count: int = 1, code: str | None = None) -> None:
+        """Answer the next ``count`` requests with an error ``status`` (429, 500, 503, ...)."""
+        with self._lock:
+            self._failures.extend([(status, code or "")] * count)
+
+    def paths(self) -> list[str]:
+        """The paths requested so far, in order."""
+        return [r.path for r in self.requests]
+
+    # -- behaviour -----------------------------------------------------------------------------
+    def _next_failure(self) -> tuple[int, str] | None:
+        with self._lock:
+            return self._failures.popleft() if self._failures else None
+
+    def _next_chat(self, messages: list[dict[str, Any]]) -> ChatReply:
+        with self._lock:
+            if self._chat_script:
+                return self._chat_script.popleft()
+        last_user = next((m for m in reversed(messages) if m.get("role") == "user"), {})
+        content = last_user.get("content") or ""
+        if isinstance(content, list):
+            content = " ".join(part.get("text", "") for part in content if isinstance(part, dict))
+        return ChatReply(text=f"You said: {content}")
+
+    def _next_transcript(self) -> str:
+        with self._lock:
+            return self._transcripts.popleft() if self._transcripts else ""
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:  # keep test output quiet
+                return
+
+            def do_POST(self) -> None:  # noqa: N802 - http.server naming
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length)
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                body = self._parse(raw, headers.get("content-type", ""))
+                fake.requests.append(RecordedRequest(self.path, headers, body))
+                if headers.get("authorization") != f"Bearer {fake.api_key}":
+                    masked = (headers.get("authorization", "")[7:11] or "none") + "****"
+                    return self._error(401, f"Incorrect API key provided: {masked}.", "invalid_request_error",
+                                       "invalid_api_key")
+                failure = fake._next_failure()
+                if failure is not None:
+                    status, code = failure
+                    if status == 429:
+                        return self._error(429, "Rate limit reached for requests", "requests",
+                                           code or "rate_limit_exceeded", {"retry-after": "1"})
+                    return self._error(status, "The server had an error while processing your request.",
+                                       "server_error", code or None)
+                route = {
+                    "/v1/embeddings": self._embeddings,
+                    "/v1/chat/completions": self._chat,
+                    "/v1/audio/transcriptions": self._transcription,
+                    "/v1/audio/speech": self._speech,
+                }.get(self.path.split("?")[0])
+                if route is None:
+                    return self._error(404, f"Invalid URL (POST {self.path})", "invalid_request_error", None)
+                return route(body)
+
+            # -- parsing and replies -----------------------------------------------------------
+            def _parse(self, raw: bytes, content_type: str) -> dict[str, Any]:
+                if content_type.startswith("multipart/form-data"):
+                    message = BytesParser(policy=HTTP).parsebytes(
+                        f"Content-Type: {content_type}\r\n\r\n".encode() + raw
+                    )
+                    fields: dict[str, Any] = {}
+                    for part in message.iter_parts():
+                        name = part.get_param("name", header="content-disposition")
+                        payload = part.get_payload(decode=True) or b""
+                        fields[name] = payload if part.get_filename() else payload.decode("utf-8", "replace")
+                    return fields
+                try:
+                    return json.loads(raw or b"{}")
+                except ValueError:
+                    return {"_raw": raw}
+
+            def _send(self, status: int, payload: bytes, content_type: str,
+                      extra: dict[str, str] | None = None) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(payload)))
+                self.send_header("x-request-id", f"req_{uuid.uuid4().hex[:16]}")
+                for key, value in (extra or {}).items():
+                    self.send_header(key, value)
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def _json(self, status: int, obj: Any, extra: dict[str, str] | None = None) -> None:
+                self._send(status, json.dumps(obj).encode(), "application/json", extra)
+
+            def _error(self, status: int, message: str, kind: str, code: str | None,
+                       extra: dict[str, str] | None = None) -> None:
+                self._json(status, {"error": {"message": message, "type": kind, "param": None, "code": code}},
+                           extra)
+
+            def _embeddings(self, body: dict[str, Any]) -> None:
+                inputs = body.get("input")
+                texts = [inputs] if isinstance(inputs, str) else list(inputs or [])
+                if not texts or not all(isinstance(t, str) and t for t in texts):
+                    return self._error(400, "'input' must be a non-empty string or array of strings",
+                                       "invalid_request_error", None)
+                dims = int(body.get("dimensions") or fake.embedding_dimensions)
+                data = []
+                for index, text in enumerate(texts):
+                    vector = hashed_embedding(text, dims)
+                    if body.get("encoding_format") == "base64":
+                        encoded: Any = base64.b64encode(struct.pack(f"<{dims}f", *vector)).decode()
+                    else:
+                        encoded = vector
+                    data.append({"object": "embedding", "index": index, "embedding": encoded})
+                tokens = sum(len(t.split()) for t in texts)
+                self._json(200, {"object": "list", "data": data, "model": body.get("model"),
+                                 "usage": {"prompt_tokens": tokens, "total_tokens": tokens}})
+
+            def _chat(self, body: dict[str, Any]) -> None:
+                reply = fake._next_chat(body.get("messages") or [])
+                created = int(time.time())
+                completion_id = f"chatcmpl-{uuid.uuid4().hex[:20]}"
+                tool_calls = [
+                    {"id": f"call_{uuid.uuid4().hex[:12]}", "type": "function",
+                     "function": {"name": name, "arguments": json.dumps(args)}}
+                    for name, args in reply.tool_calls
+                ]
+                finish = "tool_calls" if tool_calls else "stop"
+                usage = {"prompt_tokens": 10, "completion_tokens": max(1, len(reply.text.split())),
+                         "total_tokens": 10 + max(1, len(reply.text.split()))}
+                if not body.get("stream"):
+                    message: dict[str, Any] = {"role": "assistant", "content": reply.text or None,
+                                               "refusal": None}
+                    if tool_calls:
+                        message["tool_calls"] = tool_calls
+                    return self._json(200, {
+                        "id": completion_id, "object": "chat.completion", "created": created,
+                        "model": body.get("model"), "system_fingerprint": None,
+                        "choices": [{"index": 0, "message": message, "finish_reason": finish,
+                                     "logprobs": None}],
+                        "usage": usage,
+                    })
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Cache-Control", "no-cache")
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.close_connection = True
+
+                def chunk(delta: dict[str, Any], finish_reason: str | None = None) -> None:
+                    obj = {"id": completion_id, "object": "chat.completion.chunk", "created": created,
+                           "model": body.get("model"), "system_fingerprint": None,
+                           "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason,
+                                        "logprobs": None}]}
+                    self.wfile.write(f"data: {json.dumps(obj)}\n\n".encode())
+                    self.wfile.flush()
+
+                chunk({"role": "assistant", "content": ""})
+                words = reply.text.split(" ") if reply.text else []
+                for i, word in enumerate(words):
+                    chunk({"content": word if i == 0 else " " + word})
+                for index, call in enumerate(tool_calls):
+                    chunk({"tool_calls": [{"index": index, "id": call["id"], "type": "function",
+                                           "function": {"name": call["function"]["name"], "arguments": ""}}]})
+                    arguments = call["function"]["arguments"]
+                    for start in range(0, len(arguments), 16):
+                        chunk({"tool_calls": [{"index": index,
+                                               "function": {"arguments": arguments[start:start + 16]}}]})
+                chunk({}, finish)
+                self.wfile.write(b"data: [DONE]\n\n")
+                self.wfile.flush()
+
+            def _transcription(self, body: dict[str, Any]) -> None:
+                audio = body.get("file")
+                if not isinstance(audio, bytes | bytearray) or not audio:
+                    return self._error(400, "Missing required parameter: 'file'.", "invalid_request_error", None)
+                text = fake._next_transcript()
+                if body.get("response_format") == "text":
+                    return self._send(200, text.encode(), "text/plain")
+                self._json(200, {"text": text})
+
+            def _speech(self, body: dict[str, Any]) -> None:
+                text = body.get("input") or ""
+                if not text:
+                    return self._error(400, "Missing required parameter: 'input'.", "invalid_request_error", None)
+                pcm = tone_pcm16(max(100, fake.speech_ms_per_char * len(text)))
+                response_format = body.get("response_format") or "mp3"
+                if response_format == "pcm":
+                    return self._send(200, pcm, "audio/pcm")
+                if response_format == "wav":
+                    header = b"RIFF" + struct.pack("<I", 36 + len(pcm)) + b"WAVEfmt " + struct.pack(
+                        "<IHHIIHH", 16, 1, 1, 24000, 48000, 2, 16) + b"data" + struct.pack("<I", len(pcm))
+                    return self._send(200, header + pcm, "audio/wav")
+                self._error(400, f"response_format {response_format!r} is not supported by this fake",
+                            "invalid_request_error", None)
+
+        return Handler
