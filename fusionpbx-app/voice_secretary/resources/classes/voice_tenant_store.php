@@ -1,0 +1,207 @@
+<?php
+/*
+	Voice Secretary — voice_tenant_store: every read and write of a v_voice_* row, bound to one domain.
+
+	FusionPBX's database::save() does not check that an updated or deleted row belongs to the session's
+	domain, and our primary keys do not follow its singular-name convention. So this app never calls
+	save()/delete(): every statement goes through database::select()/execute() with parameters, and
+	every WHERE clause carries "domain_uuid = :domain_uuid" for the domain given to the constructor.
+	A page makes one store for $_SESSION['domain_uuid']; a UUID edited in a URL or form that names
+	another domain's row simply finds nothing.
+*/
+
+class voice_tenant_store {
+
+	/** Table => primary key, for every table the app reads or writes. */
+	const tables = [
+		'v_voice_ai_providers' => 'provider_uuid',
+		'v_voice_secretaries' => 'voice_secretary_uuid',
+		'v_voice_documents' => 'document_uuid',
+		'v_voice_transfer_rules' => 'transfer_rule_uuid',
+		'v_voice_conversations' => 'conversation_uuid',
+		'v_voice_messages' => 'message_uuid',
+		'v_voice_domain_settings' => 'domain_setting_uuid',
+	];
+
+	/** @var database */
+	private $database;
+
+	/** @var string */
+	private $domain_uuid;
+
+	/**
+	 * @param database $database    FusionPBX's database object
+	 * @param string   $domain_uuid the domain every statement is limited to (the session's)
+	 */
+	public function __construct($database, string $domain_uuid) {
+		if (!is_uuid($domain_uuid)) {
+			throw new InvalidArgumentException('voice_tenant_store needs a domain uuid');
+		}
+		$this->database = $database;
+		$this->domain_uuid = $domain_uuid;
+	}
+
+	/** The domain this store is bound to. */
+	public function domain_uuid(): string {
+		return $this->domain_uuid;
+	}
+
+	/**
+	 * Rows of $table in this domain.
+	 *
+	 * @param string $where      extra conditions starting with "and", using named parameters only
+	 * @param array  $parameters values for the named parameters of $where
+	 * @param string $order_by   "column [asc|desc], ..." made of identifiers only
+	 */
+	public function all(string $table, string $where = '', array $parameters = [], string $order_by = '', int $limit = 0, int $offset = 0): array {
+		self::check_table($table);
+		$sql = "select * from ".$table." where domain_uuid = :domain_uuid ".$where." ";
+		if ($order_by !== '') {
+			if (!preg_match('/^[a-z_][a-z0-9_]*( (asc|desc))?( nulls (first|last))?(, ?[a-z_][a-z0-9_]*( (asc|desc))?( nulls (first|last))?)*$/', $order_by)) {
+				throw new InvalidArgumentException('bad order by');
+			}
+			$sql .= "order by ".$order_by." ";
+		}
+		if ($limit > 0) {
+			$sql .= "limit ".intval($limit)." offset ".max(0, intval($offset))." ";
+		}
+		$parameters['domain_uuid'] = $this->domain_uuid;
+		$rows = $this->database->select($sql, $parameters, 'all');
+		return is_array($rows) ? $rows : [];
+	}
+
+	/** How many rows of $table in this domain match $where. */
+	public function count(string $table, string $where = '', array $parameters = []): int {
+		self::check_table($table);
+		$sql = "select count(*) from ".$table." where domain_uuid = :domain_uuid ".$where;
+		$parameters['domain_uuid'] = $this->domain_uuid;
+		return intval($this->database->select($sql, $parameters, 'column'));
+	}
+
+	/** The row of $table with primary key $uuid in this domain, or null (also for a malformed uuid). */
+	public function find(string $table, $uuid): ?array {
+		self::check_table($table);
+		if (!is_string($uuid) || !is_uuid($uuid)) {
+			return null;
+		}
+		$sql = "select * from ".$table." where domain_uuid = :domain_uuid and ".self::tables[$table]." = :uuid";
+		$row = $this->database->select($sql, ['domain_uuid' => $this->domain_uuid, 'uuid' => $uuid], 'row');
+		return is_array($row) && !empty($row) ? $row : null;
+	}
+
+	/**
+	 * Insert a row into this domain; domain_uuid is always this store's, whatever $row says.
+	 *
+	 * @return string the new row's primary key
+	 */
+	public function insert(string $table, array $row): string {
+		self::check_table($table);
+		$key = self::tables[$table];
+		$row[$key] = (isset($row[$key]) && is_uuid($row[$key])) ? $row[$key] : uuid();
+		$row['domain_uuid'] = $this->domain_uuid;
+		$columns = array_keys($row);
+		array_walk($columns, [self::class, 'check_identifier']);
+		$sql = "insert into ".$table." (".implode(', ', $columns).") ";
+		$sql .= "values (:".implode(', :', $columns).") returning ".$key;
+		$result = $this->database->execute($sql, self::parameters($row), 'column');
+		if ($result === false || $result === null) {
+			throw new RuntimeException('insert into '.$table.' failed');
+		}
+		return $row[$key];
+	}
+
+	/**
+	 * Update the row with primary key $uuid, only if it belongs to this domain.
+	 *
+	 * @return bool false when no row of this domain has that key (nothing was changed)
+	 */
+	public function update(string $table, $uuid, array $row): bool {
+		self::check_table($table);
+		if (!is_string($uuid) || !is_uuid($uuid)) {
+			return false;
+		}
+		$key = self::tables[$table];
+		unset($row[$key], $row['domain_uuid']);
+		if (empty($row)) {
+			return $this->find($table, $uuid) !== null;
+		}
+		$assignments = [];
+		foreach (array_keys($row) as $column) {
+			self::check_identifier($column);
+			$assignments[] = $column." = :".$column;
+		}
+		$sql = "update ".$table." set ".implode(', ', $assignments)." ";
+		$sql .= "where domain_uuid = :domain_uuid and ".$key." = :primary_key returning ".$key;
+		$parameters = self::parameters($row);
+		$parameters['domain_uuid'] = $this->domain_uuid;
+		$parameters['primary_key'] = $uuid;
+		$result = $this->database->execute($sql, $parameters, 'all');
+		return is_array($result) && count($result) > 0;
+	}
+
+	/**
+	 * Delete the row with primary key $uuid, only if it belongs to this domain.
+	 *
+	 * @return bool false when no row of this domain has that key
+	 */
+	public function delete(string $table, $uuid): bool {
+		self::check_table($table);
+		if (!is_string($uuid) || !is_uuid($uuid)) {
+			return false;
+		}
+		$key = self::tables[$table];
+		$sql = "delete from ".$table." where domain_uuid = :domain_uuid and ".$key." = :uuid returning ".$key;
+		$result = $this->database->execute($sql, ['domain_uuid' => $this->domain_uuid, 'uuid' => $uuid], 'all');
+		return is_array($result) && count($result) > 0;
+	}
+
+	/** A PostgreSQL array literal ({"a","b"}) for a text[] column. */
+	public static function text_array(array $values): string {
+		$quoted = [];
+		foreach ($values as $value) {
+			$quoted[] = '"'.str_replace(['\\', '"'], ['\\\\', '\\"'], (string) $value).'"';
+		}
+		return '{'.implode(',', $quoted).'}';
+	}
+
+	/** The PHP list for a text[] value as PDO returns it ({a,"b c"}). */
+	public static function parse_text_array(?string $literal): array {
+		if ($literal === null || $literal === '' || $literal === '{}') {
+			return [];
+		}
+		$inner = substr($literal, 1, -1);
+		preg_match_all('/"((?:[^"\\\\]|\\\\.)*)"|([^,]+)/', $inner, $matches, PREG_SET_ORDER);
+		$values = [];
+		foreach ($matches as $match) {
+			$values[] = isset($match[2]) && $match[2] !== '' ? $match[2] : preg_replace('/\\\\(.)/s', '$1', $match[1]);
+		}
+		return $values;
+	}
+
+	/** Parameters for PDO: booleans as 'true'/'false', arrays as JSON (jsonb columns). */
+	private static function parameters(array $row): array {
+		$parameters = [];
+		foreach ($row as $column => $value) {
+			if (is_bool($value)) {
+				$value = $value ? 'true' : 'false';
+			}
+			elseif (is_array($value)) {
+				$value = json_encode($value, JSON_UNESCAPED_UNICODE | JSON_UNESCAPED_SLASHES);
+			}
+			$parameters[$column] = $value;
+		}
+		return $parameters;
+	}
+
+	private static function check_table(string $table): void {
+		if (!isset(self::tables[$table])) {
+			throw new InvalidArgumentException('unknown table '.$table);
+		}
+	}
+
+	private static function check_identifier(string $name): void {
+		if (!preg_match('/^[a-z_][a-z0-9_]*$/', $name)) {
+			throw new InvalidArgumentException('bad column name');
+		}
+	}
+}

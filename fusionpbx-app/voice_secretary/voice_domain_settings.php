@@ -1,0 +1,102 @@
+<?php
+/*
+	Voice Secretary — the domain's call-handling settings that are not one secretary's: the operator
+	destination (DTMF 0 and the "operator" fallback), the fallback destination when the secretary
+	cannot run, and the default transfer context. One row per domain.
+*/
+
+//includes files
+	require_once dirname(__DIR__, 2) . "/resources/require.php";
+	require_once "resources/check_auth.php";
+
+//check permissions
+	if (!permission_exists('voice_domain_setting_view')) {
+		echo "access denied";
+		exit;
+	}
+
+//add multi-lingual support
+	$language = new text;
+	$text = $language->get();
+
+//the domain-bound store and this domain's row (if any)
+	$store = new voice_tenant_store($database, $_SESSION['domain_uuid']);
+	$rows = $store->all('v_voice_domain_settings');
+	$current = $rows[0] ?? null;
+	$form = [
+		'operator_destination' => $current['operator_destination'] ?? '',
+		'fallback_destination' => $current['fallback_destination'] ?? '',
+		'transfer_context' => $current['transfer_context'] ?? '',
+	];
+	$can_save = $current === null ? permission_exists('voice_domain_setting_add') : permission_exists('voice_domain_setting_edit');
+	$errors = [];
+
+//process the submitted form
+	if (!empty($_POST)) {
+		$token = new token;
+		if (!$token->validate($_SERVER['PHP_SELF'])) {
+			message::add($text['message-invalid_token'], 'negative');
+			header('Location: voice_domain_settings.php');
+			exit;
+		}
+		if (!$can_save) {
+			echo "access denied";
+			exit;
+		}
+		foreach ($form as $key => $value) {
+			$form[$key] = trim((string) ($_POST[$key] ?? ''));
+		}
+		foreach (['operator_destination', 'fallback_destination'] as $key) {
+			if ($form[$key] !== '' && !preg_match('/^[A-Za-z0-9*#+@._-]{1,255}$/', $form[$key])) { $errors[] = $text['label-'.$key]; }
+		}
+		if ($form['transfer_context'] !== '' && !preg_match('/^[A-Za-z0-9._-]{1,255}$/', $form['transfer_context'])) { $errors[] = $text['label-transfer_context']; }
+		if (empty($errors)) {
+			$row = array_map(function ($value) { return $value === '' ? null : $value; }, $form);
+			if ($current === null) {
+				$store->insert('v_voice_domain_settings', $row);
+				message::add($text['message-add']);
+			}
+			else {
+				$store->update('v_voice_domain_settings', $current['domain_setting_uuid'], $row);
+				message::add($text['message-update']);
+			}
+			header('Location: voice_domain_settings.php');
+			exit;
+		}
+	}
+
+//create token
+	$object = new token;
+	$token = $object->create($_SERVER['PHP_SELF']);
+
+//include the header
+	$document['title'] = $text['title-voice_domain_settings'];
+	require_once "resources/header.php";
+
+//show the content
+	echo voice_page::nav($text, 'domain_settings');
+	echo "<form name='frm' id='frm' method='post'>\n";
+	echo "<div class='action_bar' id='action_bar'>\n";
+	echo "	<div class='heading'><b>".escape($text['title-voice_domain_settings'])."</b></div>\n";
+	echo "	<div class='actions'>\n";
+	if ($can_save) {
+		echo button::create(['type'=>'submit','label'=>$text['button-save'],'icon'=>'check','id'=>'btn_save']);
+	}
+	echo "	</div>\n";
+	echo "	<div style='clear: both;'></div>\n";
+	echo "</div>\n";
+	if (!empty($errors)) {
+		echo "<div class='message negative' id='form_errors'>".escape($text['message-required'])." ".escape(implode(', ', $errors))."</div>\n";
+	}
+	echo "<div class='card'>\n";
+	echo "<table width='100%' border='0' cellpadding='0' cellspacing='0'>\n";
+	echo voice_page::row($text['label-operator_destination'], voice_page::input('operator_destination', $form['operator_destination'], 'text', "maxlength='255'"), $text['description-operator_destination']);
+	echo voice_page::row($text['label-fallback_destination'], voice_page::input('fallback_destination', $form['fallback_destination'], 'text', "maxlength='255'"), $text['description-domain_fallback_destination']);
+	echo voice_page::row($text['label-transfer_context'], voice_page::input('transfer_context', $form['transfer_context'], 'text', "maxlength='255' placeholder=\"".escape($_SESSION['domain_name'])."\""), $text['description-domain_transfer_context']);
+	echo "</table>\n";
+	echo "</div>\n";
+	echo voice_page::token_input($token);
+	echo "</form>\n";
+
+//include the footer
+	require_once "resources/footer.php";

@@ -1,0 +1,171 @@
+<?php
+/*
+	Voice Secretary — add or edit one transfer rule: department, keywords, destination, business
+	hours and the fallback when the department is closed or does not answer.
+*/
+
+//includes files
+	require_once dirname(__DIR__, 2) . "/resources/require.php";
+	require_once "resources/check_auth.php";
+
+//check permissions
+	if (!(permission_exists('voice_transfer_rule_add') || permission_exists('voice_transfer_rule_edit'))) {
+		echo "access denied";
+		exit;
+	}
+
+//add multi-lingual support
+	$language = new text;
+	$text = $language->get();
+
+//the domain-bound store
+	$store = new voice_tenant_store($database, $_SESSION['domain_uuid']);
+
+//action add or update
+	$rule = null;
+	if (!empty($_REQUEST['id'])) {
+		$rule = $store->find('v_voice_transfer_rules', $_REQUEST['id']);
+		if ($rule === null) {
+			message::add($text['message-not_found'], 'negative');
+			header('Location: voice_transfer_rules.php');
+			exit;
+		}
+	}
+	$action = $rule === null ? 'add' : 'update';
+	if (!permission_exists('voice_transfer_rule_'.($action === 'add' ? 'add' : 'edit'))) {
+		echo "access denied";
+		exit;
+	}
+
+//the secretaries of this domain
+	$secretaries = [];
+	foreach ($store->all('v_voice_secretaries', '', [], 'name asc') as $row) {
+		$secretaries[$row['voice_secretary_uuid']] = $row['name'];
+	}
+
+//the form values
+	[$timezone, $days] = voice_business_hours::to_form($rule['business_hours'] ?? null);
+	$form = [
+		'department_name' => $rule['department_name'] ?? '',
+		'keywords' => implode(', ', voice_tenant_store::parse_text_array($rule['keywords'] ?? null)),
+		'transfer_extension' => $rule['transfer_extension'] ?? '',
+		'transfer_context' => $rule['transfer_context'] ?? '',
+		'transfer_message' => $rule['transfer_message'] ?? '',
+		'voice_secretary_uuid' => $rule['voice_secretary_uuid'] ?? '',
+		'priority' => $rule['priority'] ?? 100,
+		'fallback_action' => $rule['fallback_action'] ?? 'message',
+		'fallback_destination' => $rule['fallback_destination'] ?? '',
+		'enabled' => voice_page::is_true($rule['enabled'] ?? true),
+		'timezone' => $timezone,
+	];
+	$fallback_actions = ['message', 'voicemail', 'operator', 'hangup'];
+	$errors = [];
+
+//process the submitted form
+	if (!empty($_POST)) {
+		$token = new token;
+		if (!$token->validate($_SERVER['PHP_SELF'])) {
+			message::add($text['message-invalid_token'], 'negative');
+			header('Location: voice_transfer_rules.php');
+			exit;
+		}
+		foreach ($form as $key => $value) {
+			$form[$key] = is_bool($value) ? (($_POST[$key] ?? '') === 'true') : trim((string) ($_POST[$key] ?? ''));
+		}
+		foreach (voice_business_hours::days as $day) {
+			$days[$day] = trim((string) ($_POST['hours_'.$day] ?? ''));
+		}
+		if ($form['department_name'] === '' || mb_strlen($form['department_name']) > 255) { $errors[] = $text['label-department_name']; }
+		if (!preg_match('/^[A-Za-z0-9*#+@._-]{1,255}$/', $form['transfer_extension'])) { $errors[] = $text['label-transfer_extension']; }
+		if ($form['transfer_context'] !== '' && !preg_match('/^[A-Za-z0-9._-]{1,255}$/', $form['transfer_context'])) { $errors[] = $text['label-transfer_context']; }
+		if ($form['voice_secretary_uuid'] !== '' && !isset($secretaries[$form['voice_secretary_uuid']])) { $errors[] = $text['label-voice_secretary']; }
+		$priority = filter_var($form['priority'], FILTER_VALIDATE_INT, ['options' => ['min_range' => 0, 'max_range' => 100000]]);
+		if ($priority === false) { $errors[] = $text['label-priority']; }
+		if (!in_array($form['fallback_action'], $fallback_actions, true)) { $errors[] = $text['label-fallback_action']; }
+		if ($form['fallback_destination'] !== '' && !preg_match('/^[A-Za-z0-9*#+@._-]{1,255}$/', $form['fallback_destination'])) { $errors[] = $text['label-fallback_destination']; }
+		$hours = voice_business_hours::from_form($form['timezone'], $days);
+		if ($hours === false) { $errors[] = $text['label-business_hours']; }
+		$keywords = array_values(array_filter(array_map('trim', explode(',', $form['keywords'])), 'strlen'));
+
+		if (empty($errors)) {
+			$row = [
+				'department_name' => $form['department_name'],
+				'keywords' => voice_tenant_store::text_array($keywords),
+				'transfer_extension' => $form['transfer_extension'],
+				'transfer_context' => $form['transfer_context'] !== '' ? $form['transfer_context'] : null,
+				'transfer_message' => $form['transfer_message'] !== '' ? $form['transfer_message'] : null,
+				'voice_secretary_uuid' => $form['voice_secretary_uuid'] !== '' ? $form['voice_secretary_uuid'] : null,
+				'priority' => $priority,
+				'business_hours' => $hours === null ? null : json_encode($hours, JSON_UNESCAPED_SLASHES),
+				'fallback_action' => $form['fallback_action'],
+				'fallback_destination' => $form['fallback_destination'] !== '' ? $form['fallback_destination'] : null,
+				'enabled' => $form['enabled'],
+			];
+			if ($action === 'add') {
+				$store->insert('v_voice_transfer_rules', $row);
+			}
+			else {
+				$store->update('v_voice_transfer_rules', $rule['transfer_rule_uuid'], $row);
+			}
+			message::add($text[$action === 'add' ? 'message-add' : 'message-update']);
+			header('Location: voice_transfer_rules.php');
+			exit;
+		}
+	}
+
+//create token
+	$object = new token;
+	$token = $object->create($_SERVER['PHP_SELF']);
+
+//include the header
+	$document['title'] = $text['title-voice_transfer_rule'];
+	require_once "resources/header.php";
+
+//show the content
+	echo voice_page::nav($text, 'transfer_rules');
+	echo "<form name='frm' id='frm' method='post'>\n";
+	echo "<div class='action_bar' id='action_bar'>\n";
+	echo "	<div class='heading'><b>".escape($text['title-voice_transfer_rule'])."</b></div>\n";
+	echo "	<div class='actions'>\n";
+	echo button::create(['type'=>'button','label'=>$text['button-back'],'icon'=>'arrow-left','id'=>'btn_back','link'=>'voice_transfer_rules.php']);
+	echo button::create(['type'=>'submit','label'=>$text['button-save'],'icon'=>'check','id'=>'btn_save','style'=>'margin-left: 15px;']);
+	echo "	</div>\n";
+	echo "	<div style='clear: both;'></div>\n";
+	echo "</div>\n";
+	if (!empty($errors)) {
+		echo "<div class='message negative' id='form_errors'>".escape($text['message-required'])." ".escape(implode(', ', $errors))."</div>\n";
+	}
+	$fallbacks = [];
+	foreach ($fallback_actions as $fallback) {
+		$fallbacks[$fallback] = $text['option-fallback_'.$fallback];
+	}
+
+	echo "<div class='card'>\n";
+	echo "<table width='100%' border='0' cellpadding='0' cellspacing='0'>\n";
+	echo voice_page::row($text['label-department_name'], voice_page::input('department_name', $form['department_name'], 'text', "maxlength='255' required='required'"), $text['description-department_name'], true);
+	echo voice_page::row($text['label-keywords'], voice_page::input('keywords', $form['keywords'], 'text', "style='width: 100%; max-width: 600px;'"), $text['description-keywords']);
+	echo voice_page::row($text['label-transfer_extension'], voice_page::input('transfer_extension', $form['transfer_extension'], 'text', "maxlength='255' required='required'"), $text['description-transfer_extension'], true);
+	echo voice_page::row($text['label-transfer_context'], voice_page::input('transfer_context', $form['transfer_context'], 'text', "maxlength='255'"), $text['description-transfer_context']);
+	echo voice_page::row($text['label-transfer_message'], voice_page::textarea('transfer_message', $form['transfer_message'], 2), $text['description-transfer_message']);
+	echo voice_page::row($text['label-voice_secretary'], voice_page::select('voice_secretary_uuid', ['' => $text['label-all_secretaries']] + $secretaries, $form['voice_secretary_uuid']), '');
+	echo voice_page::row($text['label-priority'], voice_page::input('priority', $form['priority'], 'number', "min='0'"), $text['description-priority']);
+	$hours_html = $text['label-timezone']." ".voice_page::input('timezone', $form['timezone'], 'text', "placeholder='America/Sao_Paulo'")."<br />\n";
+	$hours_html .= "<table>\n";
+	foreach (voice_business_hours::days as $day) {
+		$hours_html .= "<tr><td>".escape($text['label-day_'.$day])."</td><td>".voice_page::input('hours_'.$day, $days[$day], 'text', "placeholder='08:00-12:00, 13:00-18:00'")."</td></tr>\n";
+	}
+	$hours_html .= "</table>";
+	echo voice_page::row($text['label-business_hours'], $hours_html, $text['description-business_hours']);
+	echo voice_page::row($text['label-fallback_action'], voice_page::select('fallback_action', $fallbacks, $form['fallback_action']), $text['description-fallback_action']);
+	echo voice_page::row($text['label-fallback_destination'], voice_page::input('fallback_destination', $form['fallback_destination'], 'text', "maxlength='255'"), $text['description-fallback_destination']);
+	echo voice_page::row($text['label-enabled'], voice_page::boolean('enabled', $form['enabled'], $text), '');
+	echo "</table>\n";
+	echo "</div>\n";
+	if ($rule !== null) {
+		echo "<input type='hidden' name='id' value='".escape($rule['transfer_rule_uuid'])."'>\n";
+	}
+	echo voice_page::token_input($token);
+	echo "</form>\n";
+
+//include the footer
+	require_once "resources/footer.php";

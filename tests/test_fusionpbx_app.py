@@ -1,0 +1,320 @@
+"""The FusionPBX app (``fusionpbx-app/voice_secretary``): PHP lint, the PHPUnit suite, a real Celery worker
+consuming the message the app pushes into Redis, and the pages in headless Chromium.
+
+PHP, PHPUnit and Chromium are Debian packages (``deploy/setup.sh --dev``). The pages are served by
+``php -S`` from a FusionPBX-shaped web root built around the stand-in of ``tests/fusionpbx/``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from shared.db import get_engine
+from shared.settings import get_settings
+from shared.tasks import INGEST_DOCUMENT, celery_config
+from tests.factories import add_conversation, add_message, add_secretary
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = ROOT / "fusionpbx-app" / "voice_secretary"
+STAND_IN = ROOT / "tests" / "fusionpbx"
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+
+needs_php = pytest.mark.skipif(shutil.which("php") is None, reason="php-cli is not installed (deploy/setup.sh)")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _php_env(database_url: str, redis_url: str) -> dict[str, str]:
+    return {**os.environ, "TEST_DATABASE_URL": database_url, "TEST_REDIS_URL": redis_url}
+
+
+@needs_php
+def test_every_php_file_passes_php_lint() -> None:
+    files = sorted([*APP.rglob("*.php"), *STAND_IN.rglob("*.php")])
+    assert len(files) > 20
+    failures = []
+    for path in files:
+        result = subprocess.run(["php", "-l", str(path)], capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            failures.append(result.stdout + result.stderr)
+    assert not failures, "\n".join(failures)
+
+
+@needs_php
+@pytest.mark.skipif(shutil.which("phpunit") is None, reason="phpunit is not installed (deploy/setup.sh --dev)")
+def test_phpunit_suite_passes(database_url: str, redis_url: str) -> None:
+    """Permissions, tokens, tenant isolation, dialplan XML, uploads, Celery envelope, schema drift."""
+    result = subprocess.run(
+        ["phpunit", "-c", str(STAND_IN / "phpunit.xml")], cwd=ROOT, env=_php_env(database_url, redis_url),
+        capture_output=True, text=True, timeout=240, check=False,
+    )
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+    assert "OK (" in result.stdout
+
+
+@needs_php
+def test_a_celery_worker_consumes_the_task_the_app_pushes(redis_url: str) -> None:
+    """The app's hand-built message is accepted by Celery itself: a worker runs the task with its args.
+
+    The worker here is a plain Celery worker with a stand-in task of the same name, so this holds
+    whether or not the project's workers are present; the real worker is exercised by the browser test.
+    """
+    from celery import Celery
+    from celery.contrib.testing.worker import start_worker
+
+    app = Celery("fusionpbx_app_contract")
+    app.conf.update(celery_config(get_settings().replace(redis_url=redis_url)))
+    app.conf.result_backend = None
+    received: list[tuple[str, str, str]] = []
+    done = threading.Event()
+
+    @app.task(name=INGEST_DOCUMENT, bind=True)
+    def ingest(self, domain_uuid: str, document_uuid: str) -> None:  # noqa: ANN001
+        received.append((self.request.id, domain_uuid, document_uuid))
+        done.set()
+
+    app.connection_for_write().default_channel.client.delete("documents")
+    domain, document = str(uuid.uuid4()), str(uuid.uuid4())
+    with start_worker(app, pool="solo", perform_ping_check=False, queues=["documents"], shutdown_timeout=10):
+        pushed = subprocess.run(
+            ["php", str(STAND_IN / "enqueue_ingest.php"), redis_url, domain, document],
+            capture_output=True, text=True, timeout=30, check=True,
+        )
+        assert pushed.stdout.strip() == "queued"
+        assert done.wait(20), "the worker never ran the task"
+    task_id, got_domain, got_document = received[0]
+    assert (got_domain, got_document) == (domain, document)
+    uuid.UUID(task_id)
+
+
+# ------------------------------------------------------------------------------------------ browser
+
+
+@pytest.fixture
+def app_server(database_url: str, redis_url: str, tmp_path: Path) -> Iterator[dict[str, str]]:
+    """The app and the FusionPBX stand-in served by ``php -S`` on a free port."""
+    with get_engine(database_url).begin() as conn:
+        conn.exec_driver_sql((STAND_IN / "stand_in_dialplans.sql").read_text())
+    url = make_url(database_url)
+    uploads = tmp_path / "uploads"
+    uploads.mkdir()
+    config = {
+        "dsn": f"pgsql:host={url.host};port={url.port or 5432};dbname={url.database}",
+        "db_username": url.username, "db_password": url.password,
+        "settings": {"voice_secretary": {
+            "edge_host": "127.0.0.1", "edge_port": "8022", "redis_url": redis_url,
+            "upload_dir": str(uploads), "upload_max_bytes": "1048576",
+        }},
+    }
+    docroot = tmp_path / "docroot"
+    subprocess.run(["php", str(STAND_IN / "build_docroot.php"), str(docroot), json.dumps(config)], check=True)
+    port = _free_port()
+    log = (tmp_path / "php.log").open("w")
+    server = subprocess.Popen(
+        ["php", "-d", "display_errors=1", "-d", "error_reporting=-1", "-S", f"127.0.0.1:{port}", "-t", str(docroot)],
+        stdout=log, stderr=subprocess.STDOUT,
+    )
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        yield {"base": f"http://127.0.0.1:{port}", "uploads": str(uploads), "log": str(tmp_path / "php.log")}
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        log.close()
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[object]:
+    """Headless Chromium driven by Selenium through Debian's chromedriver."""
+    webdriver = pytest.importorskip("selenium.webdriver")
+    from selenium.webdriver.chrome.service import Service
+
+    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
+        pytest.skip("chromium / chromium-driver are not installed (deploy/setup.sh --dev)")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-dev-shm-usage",
+                 f"--user-data-dir={tmp_path / 'chromium'}", "--window-size=1280,1000"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(30)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def _shot(driver: object, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    driver.save_screenshot(str(ARTIFACTS / f"fusionpbx_{name}.png"))  # type: ignore[attr-defined]
+
+
+def _login(driver: object, base: str, domain: uuid.UUID, domain_name: str) -> None:
+    driver.get(f"{base}/login.php?domain_uuid={domain}&domain_name={domain_name}&group=admin")  # type: ignore[attr-defined]
+
+
+def _click(driver: object, element_id: str, by: str = "id") -> None:
+    """Click a button or link that loads a page, and wait until the new page has replaced the old."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    old_page = driver.find_element(By.TAG_NAME, "html")  # type: ignore[attr-defined]
+    driver.find_element(by, element_id).click()  # type: ignore[attr-defined]
+    WebDriverWait(driver, 20).until(expected_conditions.staleness_of(old_page))
+
+
+def _fill(driver: object, fields: dict[str, str]) -> None:
+    from selenium.webdriver.common.by import By
+
+    for name, value in fields.items():
+        element = driver.find_element(By.NAME, name)  # type: ignore[attr-defined]
+        element.clear()
+        element.send_keys(value)
+
+
+def _create_secretary_and_upload(driver: object, base: str, tmp_path: Path) -> None:
+    """Steps shared by the browser tests: add a secretary with an extension, upload a document to it."""
+    from selenium.webdriver.common.by import By
+
+    _click(driver, "btn_add")
+    _fill(driver, {
+        "name": "Recepção", "extension": "8000",
+        "greeting_message": "Olá! Você ligou para a Padaria Central. Em que posso ajudar?",
+        "system_prompt": "Você é a recepcionista da Padaria Central. Responda com base nos documentos.",
+    })
+    _click(driver, "btn_save")
+    assert "Add Completed" in driver.page_source  # type: ignore[attr-defined]
+    _shot(driver, "02_secretary_saved")
+
+    _click(driver, "btn_documents")
+    _click(driver, "btn_upload")
+    faq = tmp_path / "horarios.txt"
+    faq.write_text(
+        "A Padaria Central abre de segunda a sábado, das 7h às 20h.\n"
+        "Aos domingos abrimos das 8h às 12h. Fazemos entregas no bairro pelo telefone.\n",
+        encoding="utf-8",
+    )
+    driver.find_element(By.ID, "document").send_keys(str(faq))  # type: ignore[attr-defined]
+    _shot(driver, "03_upload_form")
+    _click(driver, "btn_save")
+    assert "horarios.txt" in driver.page_source  # type: ignore[attr-defined]
+
+
+def test_browser_operator_creates_a_secretary_uploads_and_reads_a_conversation(
+    app_server: dict[str, str], browser: object, make_domain: Callable[..., uuid.UUID], tmp_path: Path,
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    driver = browser
+    domain_name = f"{uuid.uuid4().hex[:8]}.test"
+    domain = make_domain(domain_name)
+    _login(driver, app_server["base"], domain, domain_name)
+    assert "Voice Secretaries" in driver.title  # type: ignore[attr-defined]
+    _shot(driver, "01_secretaries_empty")
+
+    _create_secretary_and_upload(driver, app_server["base"], tmp_path)
+    status = driver.find_element(By.CSS_SELECTOR, "#documents .document_status").text  # type: ignore[attr-defined]
+    assert status in {"Pending", "Processing", "Ready"}
+    _shot(driver, "04_document_uploaded")
+    stored = list(Path(app_server["uploads"], str(domain)).iterdir())
+    assert len(stored) == 1 and stored[0].suffix == ".txt" and stored[0].name != "horarios.txt"
+
+    # A call the secretary handled (as the workers would have stored it).
+    secretary = add_secretary(domain, name="Atendimento")
+    conversation = add_conversation(
+        domain, voice_secretary_uuid=secretary, caller_name="Maria", outcome="message", turn_count=2,
+        summary="Maria pediu uma encomenda de bolo para sábado; deixou recado.", webhook_status="delivered",
+        taken_message={"caller_name": "Maria", "message": "Bolo de chocolate para sábado", "callback_number": "11988887777"},
+    )
+    add_message(domain, conversation, 0, role="assistant", content="Olá! Em que posso ajudar?", latency_ms=420)
+    add_message(domain, conversation, 1, role="user", content="Vocês abrem no domingo?")
+    add_message(domain, conversation, 2, role="tool", tool_name="search_knowledge_base",
+                tool_arguments={"query": "domingo"}, tool_result={"passages": ["Aos domingos abrimos das 8h às 12h."]})
+    add_message(domain, conversation, 3, role="assistant", content="Aos domingos abrimos das 8h às 12h.", latency_ms=610)
+
+    _click(driver, "nav_conversations")
+    _fill(driver, {"caller": "Maria"})
+    _click(driver, "btn_search")
+    _shot(driver, "05_conversations")
+    _click(driver, "#conversations tr.list-row a", by=By.CSS_SELECTOR)
+    page = driver.page_source  # type: ignore[attr-defined]
+    assert "Vocês abrem no domingo?" in page
+    assert "search_knowledge_base" in page and "domingo" in page
+    assert "encomenda de bolo" in driver.find_element(By.ID, "conversation_summary").text  # type: ignore[attr-defined]
+    assert driver.find_element(By.ID, "webhook_status").text == "Delivered"  # type: ignore[attr-defined]
+    _shot(driver, "06_conversation_detail")
+
+    # The same pages in Portuguese (the session language picks app_languages.php's pt-br strings).
+    driver.get(f"{app_server['base']}/login.php?domain_uuid={domain}&domain_name={domain_name}&group=admin&language=pt-br")  # type: ignore[attr-defined]
+    assert "Secretárias Virtuais" in driver.page_source and "Recepção" in driver.page_source  # type: ignore[attr-defined]
+    _shot(driver, "07_secretaries_pt_br")
+    assert "Warning" not in Path(app_server["log"]).read_text()
+
+
+# The part below needs the project's real Celery worker (branch `workers`): until it is merged,
+# `voice-ai worker` prints "not yet" and this test is skipped. It is the end-to-end proof that an
+# upload from the page becomes `ready`.
+@pytest.mark.slow
+@pytest.mark.skipif(importlib.util.find_spec("workers.cli") is None, reason="needs the real worker (workers branch)")
+def test_browser_upload_becomes_ready_with_the_real_worker(
+    app_server: dict[str, str], browser: object, make_domain: Callable[..., uuid.UUID],
+    database_url: str, redis_url: str, tmp_path: Path,
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url}
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "shared.cli", "worker", "-Q", "documents", "-P", "solo", "-c", "1"],
+        cwd=ROOT, env=env, stdout=(tmp_path / "worker.log").open("w"), stderr=subprocess.STDOUT,
+    )
+    try:
+        driver = browser
+        domain_name = f"{uuid.uuid4().hex[:8]}.test"
+        domain = make_domain(domain_name)
+        _login(driver, app_server["base"], domain, domain_name)
+        _create_secretary_and_upload(driver, app_server["base"], tmp_path)
+        deadline = time.monotonic() + 90
+        status = ""
+        while time.monotonic() < deadline:
+            driver.get(f"{app_server['base']}/app/voice_secretary/voice_documents.php")  # type: ignore[attr-defined]
+            status = driver.find_element(By.CSS_SELECTOR, "#documents .document_status").text  # type: ignore[attr-defined]
+            if status.startswith(("Ready", "Failed")) or worker.poll() is not None:
+                break
+            time.sleep(1)
+        _shot(driver, "08_document_ready")
+        log = (tmp_path / "worker.log").read_text()
+        assert status == "Ready", f"document status {status!r}; worker log:\n{log[-3000:]}"
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
