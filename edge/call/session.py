@@ -8,6 +8,7 @@ every way a call can end (caller hangup, ``end_call``, engine failure, time limi
 from __future__ import annotations
 
 import time
+from queue import Empty
 from typing import TYPE_CHECKING, Any
 
 import gevent
@@ -27,7 +28,6 @@ from shared.logging import CallLogger, Tag, call_logger
 if TYPE_CHECKING:
     from edge.app import EdgeApp
 
-HEARTBEAT_SECONDS = 30.0
 ENGINE_RETRY_DELAY = 0.2
 HANGUP_EVENTS = {"CHANNEL_HANGUP", "CHANNEL_HANGUP_COMPLETE"}
 
@@ -150,10 +150,14 @@ class CallSession:
     def _event_loop(self) -> None:
         started = time.monotonic()
         limit = self.context.secretary.max_call_seconds if self.context else 900
-        next_beat = started + HEARTBEAT_SECONDS
+        beat = self.app.settings.edge_heartbeat_seconds
+        next_beat = started + beat
         while True:
             timeout = max(0.0, min(next_beat, started + limit) - time.monotonic())
-            event = self.esl.events.get(timeout=timeout) if timeout else None
+            try:
+                event = self.esl.events.get(timeout=timeout) if timeout else None
+            except Empty:  # gevent's queue raises on timeout: nothing happened, time to look at the clocks
+                event = None
             now = time.monotonic()
             if event is None:
                 if now >= started + limit and not self.machine.ended:
@@ -161,7 +165,7 @@ class CallSession:
                     gevent.spawn(self.end_call, "time limit")
                     limit = 10**9
                 if now >= next_beat:
-                    next_beat = now + HEARTBEAT_SECONDS
+                    next_beat = now + beat
                     self.log.info(Tag.HEARTBEAT, "state=%s frames in=%d out=%d", self.machine.state,
                                   self.transport.frames_in if self.transport else 0,
                                   self.transport.frames_out if self.transport else 0)

@@ -90,3 +90,30 @@ def test_call_greets_converses_is_interrupted_and_ends(edge, fake_fs, realtime, 
     ended = events[-1]
     assert ended["type"] == "call_ended" and ended["outcome"] == "resolved"
     assert ended["message_count"] == len(messages)
+
+
+def test_a_call_outlives_its_heartbeats(database_url, clean_queue, tmp_path, fakes_loop, realtime,
+                                        realtime_secretary):
+    """A call longer than the heartbeat interval keeps going (heartbeats logged) and ends normally."""
+    from tests.edge.conftest import start_edge
+    from tests.fakes.freeswitch import FakeFreeSwitch
+
+    domain, secretary = realtime_secretary
+    realtime.script = [ToolCall("end_call", {"reason": "caller said goodbye"})]
+    realtime.user_transcripts = ["Tchau."]
+    edge = start_edge(database_url, clean_queue, tmp_path, EDGE_HEARTBEAT_SECONDS="0.3")
+    fs = FakeFreeSwitch("127.0.0.1", edge.esl_port, fakes_loop)
+    try:
+        call = fs.place_call({"domain_uuid": str(domain), "voice_secretary_uuid": str(secretary)})
+        assert call.wait("answered")
+        assert _wait_until(lambda: edge.log().count("HEARTBEAT") >= 4, timeout=10)
+        assert not call.hung_up.is_set()
+        call.speak(noise(600) + silence(700))
+        assert call.wait("hung_up", timeout=15)
+        assert _wait_until(lambda: any(e["type"] == "call_ended" for e in conversation_events(clean_queue)))
+        ended = [e for e in conversation_events(clean_queue) if e["type"] == "call_ended"][-1]
+        assert ended["outcome"] == "resolved"
+        assert "call failed" not in edge.log()
+    finally:
+        fs.close()
+        edge.stop()
