@@ -46,6 +46,9 @@ class _ThreadedSTT:
     def transcribe(self, pcm16_8k: bytes, language: str) -> str:
         return blocking(self.inner.transcribe, pcm16_8k, language)
 
+    def prepare(self) -> None:
+        self.inner.prepare()
+
 
 class _ThreadedTTS:
     def __init__(self, inner: Any) -> None:
