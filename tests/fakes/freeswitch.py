@@ -78,6 +78,7 @@ class FakeCall:
         self._stream_buffer: deque[bytes] = deque()
         self.stop_audio_count = 0
         self.protocol_errors: list[str] = []
+        self.connect_error: str | None = None
         self.started_at = time.monotonic()
 
     # --- what the test sees ------------------------------------------------------------------
@@ -139,7 +140,12 @@ class FakeCall:
     # --- ESL ---------------------------------------------------------------------------------
 
     async def run(self, host: str, port: int) -> None:
-        reader, writer = await asyncio.open_connection(host, port)
+        try:
+            reader, writer = await asyncio.open_connection(host, port)
+        except OSError as exc:
+            self.connect_error = f"{type(exc).__name__}: {exc}"
+            self.closed.set()
+            return
         self._writer = writer
         try:
             while True:
