@@ -44,9 +44,11 @@ def start_edge(database_url: str, redis_url: str, tmp_path, **env: str) -> EdgeP
 
 
 @pytest.fixture
-def edge(database_url: str, clean_queue: str, tmp_path) -> Iterator[EdgeProcess]:
-    """An edge on the unicast transport."""
-    process = start_edge(database_url, clean_queue, tmp_path)
+def edge(request: pytest.FixtureRequest, database_url: str, clean_queue: str, tmp_path) -> Iterator[EdgeProcess]:
+    """An edge on the unicast transport, or on the one named by indirect parametrization
+    (``@pytest.mark.parametrize("edge", ["unicast", "audio_stream"], indirect=True)``)."""
+    transport = getattr(request, "param", "unicast")
+    process = start_edge(database_url, clean_queue, tmp_path, EDGE_AUDIO_TRANSPORT=transport)
     yield process
     process.stop()
 
