@@ -399,7 +399,7 @@ def _drop_domain(database_url: str, domain: uuid.UUID) -> None:
 def run_benchmark(calls: int, *, seconds: float = 20.0, settle: float = 3.0, period: float = 4.0,
                   reply_ms: int = 4000, ramp_per_second: float = 40.0, realtime_mode: str = "process",
                   log_level: str = "INFO", database_url: str | None = None, redis_url: str | None = None,
-                  seed: int = 7) -> dict[str, Any]:
+                  seed: int = 7, edge_log: str | None = None) -> dict[str, Any]:
     """Run ``calls`` simultaneous calls against a fresh edge; return the report (see :data:`FIELDS`)."""
     import tests.conftest as conf
     from edge.audio.g711 import samples_to_ulaw  # noqa: F401 - warm numpy before timing
@@ -496,6 +496,8 @@ def run_benchmark(calls: int, *, seconds: float = 20.0, settle: float = 3.0, per
     finally:
         fs.close()
         edge.stop()
+        if edge_log:
+            Path(edge_log).write_bytes(edge.log_path.read_bytes())
         realtime.close()
         loop.close()
         _drop_domain(database_url, domain)
@@ -656,6 +658,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="after --calls, raise N by --step until pacing p99 > 5 ms")
     parser.add_argument("--step", type=int, default=100)
     parser.add_argument("--json", action="store_true", help="also print each report as JSON")
+    parser.add_argument("--edge-log", help="copy the (last) edge process's log here")
     parser.add_argument("--serve-realtime", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve_realtime:
@@ -667,7 +670,8 @@ def main(argv: list[str] | None = None) -> int:
           f"replies {args.reply_ms} ms (sent at 4x real time), unicast PCMU native, window {args.seconds:g} s.",
           flush=True)
     options = dict(seconds=args.seconds, settle=args.settle, period=args.period, reply_ms=args.reply_ms,
-                   ramp_per_second=args.ramp, realtime_mode=args.realtime, log_level=args.log_level)
+                   ramp_per_second=args.ramp, realtime_mode=args.realtime, log_level=args.log_level,
+                   edge_log=args.edge_log)
     reports = []
     for n in args.calls:
         report = run_benchmark(n, **options)
