@@ -45,8 +45,8 @@ def start_edge(database_url: str, redis_url: str, tmp_path, **env: str) -> EdgeP
 
 @pytest.fixture
 def edge(database_url: str, clean_queue: str, tmp_path) -> Iterator[EdgeProcess]:
-    """An edge on the unicast transport."""
-    process = start_edge(database_url, clean_queue, tmp_path)
+    """An edge on the unicast transport (its greeting cache in the test's directory)."""
+    process = start_edge(database_url, clean_queue, tmp_path, GREETING_CACHE_DIR=str(tmp_path / "greetings"))
     yield process
     process.stop()
 
