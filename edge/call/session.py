@@ -17,6 +17,7 @@ from gevent.event import Event
 from edge.call.recorder import ConversationRecorder
 from edge.call.setup import CallRejected, CallSetup, FallbackRoute, load_call_setup
 from edge.call.state import CallStateMachine
+from edge.call.timeouts import CallTimers
 from edge.call.tools import DtmfRouter, ToolDispatcher
 from edge.engines.base import CallContext, CallState, Engine, EngineUnavailable
 from edge.engines.registry import create_engine
@@ -53,6 +54,8 @@ class CallSession:
         self.outcome = "abandoned"
         self.transfer_target: str | None = None
         self.ended = Event()
+        self.timers: CallTimers | None = None
+        self._outcome_final = False
         self.hangup_at: float | None = None
         self._engine_retries = 1
         self._recovering = False
@@ -97,6 +100,9 @@ class CallSession:
         self.log.info(Tag.SESSION, "call for secretary %s (%s), engine %s", setup.secretary.name,
                       setup.secretary.voice_secretary_uuid, setup.engine)
         self.esl.execute("answer", wait=True, timeout=10)
+        self.timers = CallTimers(self, setup.secretary, self.log, setup.operator_destination)
+        self.machine.listeners.append(self.timers.on_state)
+        self.timers.start()
         self._start_audio()
         self.recorder = ConversationRecorder(self.app.publisher.publish, setup.domain_uuid, self.call_uuid)
         self.recorder.call_started(
@@ -148,22 +154,16 @@ class CallSession:
         self.log.error(message)
 
     def _event_loop(self) -> None:
-        started = time.monotonic()
-        limit = self.context.secretary.max_call_seconds if self.context else 900
         beat = self.app.settings.edge_heartbeat_seconds
-        next_beat = started + beat
+        next_beat = time.monotonic() + beat
         while True:
-            timeout = max(0.0, min(next_beat, started + limit) - time.monotonic())
+            timeout = max(0.0, next_beat - time.monotonic())
             try:
                 event = self.esl.events.get(timeout=timeout) if timeout else None
-            except Empty:  # gevent's queue raises on timeout: nothing happened, time to look at the clocks
+            except Empty:  # gevent's queue raises on timeout: nothing happened, time for a heartbeat
                 event = None
             now = time.monotonic()
             if event is None:
-                if now >= started + limit and not self.machine.ended:
-                    self.log.info(Tag.TIMEOUT_MGR, "call reached max_call_seconds=%s", limit)
-                    gevent.spawn(self.end_call, "time limit")
-                    limit = 10**9
                 if now >= next_beat:
                     next_beat = now + beat
                     self.log.info(Tag.HEARTBEAT, "state=%s frames in=%d out=%d", self.machine.state,
@@ -250,6 +250,8 @@ class CallSession:
         """Release engine, transport, port, pacer slot and socket; record the end of the call."""
         self.machine.move(CallState.ENDED)
         self.ended.set()
+        if self.timers is not None:
+            self.timers.stop()
         if self.stream is not None:
             self.stream.flush()
             self.app.pacer.remove(self.stream)
@@ -321,6 +323,8 @@ class CallSession:
         """Add a message to the conversation record (published in the background)."""
         if self.recorder is None:
             return
+        if role == "user" and content and self.timers is not None:
+            self.timers.on_caller_turn()
         if role == "assistant" and "latency_ms" not in fields and self._pending_latency_ms is not None:
             fields["latency_ms"] = self._pending_latency_ms
             self._pending_latency_ms = None
@@ -339,10 +343,14 @@ class CallSession:
         """The caller started speaking (barge-in clock)."""
         self._speech_started_at = time.monotonic()
         self._turn_clock = None
+        if self.timers is not None:
+            self.timers.on_caller_speech_started()
 
     def caller_speech_stopped(self) -> None:
         """The caller stopped speaking (turn-latency clock)."""
         self._turn_clock = time.monotonic()
+        if self.timers is not None:
+            self.timers.on_caller_speech_stopped()
 
     def hangup(self, reason: str) -> None:
         """Hang up once queued audio has been heard."""
@@ -351,7 +359,7 @@ class CallSession:
         self.machine.move(CallState.ENDING)
         self.wait_playback_done(timeout=30)
         self.log.info(Tag.SESSION, "hanging up: %s", reason)
-        if self.outcome == "abandoned":
+        if self.outcome == "abandoned" and not self._outcome_final:
             self.outcome = "resolved"
         self._safe(self.esl.hangup, "NORMAL_CLEARING")
 
@@ -390,13 +398,19 @@ class CallSession:
 
     # --- CallControl (tools) ---------------------------------------------------------------------
 
-    def end_call(self, reason: str) -> None:
-        """Say the goodbye message, then hang up."""
+    def end_call(self, reason: str, *, goodbye: str | None = None, outcome: str | None = None) -> None:
+        """Say ``goodbye`` (default: the secretary's goodbye message), then hang up.
+
+        ``outcome`` (timers) is recorded as given; without it the conversation counts as resolved.
+        """
         if self.machine.ended:
             return
         self.machine.move(CallState.ENDING)
-        self.outcome = "resolved" if self.outcome == "abandoned" else self.outcome
-        goodbye = self.context.secretary.goodbye_message if self.context else ""
+        if outcome is not None:
+            self.outcome, self._outcome_final = outcome, True
+        self.outcome = "resolved" if self.outcome == "abandoned" and not self._outcome_final else self.outcome
+        if goodbye is None:
+            goodbye = self.context.secretary.goodbye_message if self.context else ""
         self.log.info(Tag.SESSION, "ending call: %s", reason)
         if goodbye and self.engine is not None:
             try:
@@ -404,6 +418,28 @@ class CallSession:
             except Exception as exc:  # noqa: BLE001 - the hangup must happen anyway
                 self.log.error("goodbye failed: %s", exc)
         self.hangup(reason)
+
+    # --- TimerHost (edge.call.timeouts) ----------------------------------------------------------
+
+    @property
+    def state(self) -> CallState:
+        """The call's current state."""
+        return self.machine.state
+
+    def say(self, text: str) -> None:
+        """Speak ``text`` through the engine (returns once heard, interrupted, or failed)."""
+        engine = self.engine
+        if engine is None or self.machine.ended:
+            return
+        try:
+            engine.say(text)
+        except Exception as exc:  # noqa: BLE001 - a barge-in or a vendor error: the call goes on
+            self.log.info(Tag.SESSION, "prompt not completed: %s", type(exc).__name__)
+
+    def listen(self) -> None:
+        """Back to LISTENING after a timer's prompt."""
+        if not self.machine.ended:
+            self.machine.move(CallState.LISTENING)
 
     # --- audio in --------------------------------------------------------------------------------
 
