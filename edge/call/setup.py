@@ -41,6 +41,8 @@ class CallSetup:
     engine: str
     fallback: FallbackRoute | None
     operator_destination: str | None
+    transfer_context: str | None = None
+    """Dialplan context for transfers: the domain's ``transfer_context``, else the domain name."""
 
 
 def _as_uuid(value: str | None, what: str) -> uuid.UUID:
@@ -90,4 +92,5 @@ def load_call_setup(domain_value: str | None, secretary_value: str | None) -> Ca
             raise CallRejected(f"secretary {secretary_uuid} is disabled", fallback)
         providers = resolve_all(session, row)
         profile = profile_of(row)
-    return CallSetup(domain_uuid, profile, providers, engine_for(providers), fallback, operator)
+        context = (settings.transfer_context if settings is not None else None) or domain_name
+    return CallSetup(domain_uuid, profile, providers, engine_for(providers), fallback, operator, context)
