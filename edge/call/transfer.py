@@ -111,12 +111,11 @@ def ask_workers(request: dict[str, Any], redis_url: str, deadline: float = DECIS
         client = _redis(redis_url)
         while time.monotonic() - started < deadline:
             raw = client.get(key)
-            if raw:
+            status = json.loads(raw).get("status") if raw else None
+            if status in ("SUCCESS", "FAILURE", "REVOKED"):  # not PENDING/STARTED/RETRY: done
                 client.delete(key)
-                meta = json.loads(raw)
-                if meta.get("status") == "SUCCESS" and isinstance(meta.get("result"), dict):
-                    return meta["result"]
-                return None
+                result = json.loads(raw).get("result")
+                return result if status == "SUCCESS" and isinstance(result, dict) else None
             gevent.sleep(_POLL_SECONDS)
     return None
 
@@ -228,7 +227,9 @@ def run_transfer(call: TransferHost, arguments: dict[str, Any], redis_url: str |
     department = decision.get("department") or (
         phrase(language, "operator") if action == "operator" else destination or "?")
     target = decision.get("destination")
-    if action in ("transfer", "operator") and target:
+    # Bridge a matched open rule, or the operator when the operator was asked for; a closed rule's
+    # fallback (even "operator") is offered first, and the caller's answer leads to the next tool call.
+    if target and (action == "transfer" or (action == "operator" and decision.get("reason") == "operator")):
         call.say(decision.get("message") or phrase(language, "transferring", department=department))
         result = call.bridge(str(target), str(decision.get("context") or ""))
         if result.answered:
