@@ -362,3 +362,30 @@ def test_pipeline_dtmf_zero_goes_to_the_operator(edge, fake_fs, vendor, make_dom
     payload = stored_conversation(clean_queue, domain, call)
     assert payload["outcome"] == "transferred" and payload["transfer"] == {"target": "1000"}
 
+
+
+# --- offline engine ------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_offline_transfer_no_answer_comes_back_with_the_offer(edge, fake_fs, make_domain, clean_queue):
+    domain = make_domain()
+    secretary = add_secretary(domain, language="en-US", greeting_message="Hello, this is Acme. How can I help you?",
+                              goodbye_message="Goodbye!", rag_enabled=False)
+    add_rule(domain, "Sales", "2001", keywords=["buy", "pricing"], transfer_message=SALES_MESSAGE)
+    add_domain_settings(domain, transfer_context="acme-ctx")
+    call = place(fake_fs, domain, secretary, bridge_outcome="NO_ANSWER")
+    assert wait_until(lambda: call.heard_nonsilent_ms() >= 1000, timeout=30)
+    time.sleep(2.5)
+    call.speak(caller_says("Can I speak to someone in sales?") + silence(900))
+    assert wait_until(lambda: bridges(call), timeout=30)
+    offer = "Sales did not answer. May I take a message so they can call you back?"
+
+    def said() -> list[str]:
+        return [e["content"] for e in conversation_events(clean_queue)
+                if e["type"] == "message" and e["role"] == "assistant"]
+
+    assert wait_until(lambda: offer in said(), timeout=20)
+    assert bridges(call) == ["{originate_timeout=25}loopback/2001/acme-ctx"]
+    assert SALES_MESSAGE in said() and not call.hung_up.is_set()
+    call.hangup()
