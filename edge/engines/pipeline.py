@@ -136,5 +136,7 @@ class PipelineEngine(TurnTakingEngine):
                                      "content": json.dumps(result, default=str)})
                 if call.name == "end_call" or (call.name == "transfer_call" and transfer_succeeded(result)):
                     finished = True
+                elif result.get("spoken") or result.get("ended"):
+                    finished = True  # the host spoke (a fallback offer) or the call is over: wait for the caller
             if finished:
                 return

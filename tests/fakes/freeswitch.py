@@ -251,6 +251,10 @@ class FakeCall:
             self.closed.set()
             if self._writer is not None:
                 self._writer.close()
+        elif app == "set":
+            name, _, value = arg.partition("=")
+            self.variables[name.strip()] = value  # as FreeSWITCH sets the channel variable
+            await self._complete(app, arg, app_uuid)
         elif app == "bridge":
             await asyncio.sleep(0.1)
             outcome = self.bridge_outcome
