@@ -34,6 +34,28 @@ CLOSE_WAIT = 0.2
 _BENIGN_ERRORS = {"response_cancel_not_active"}
 
 
+_CLIENTS: dict[tuple[str, str | None], Any] = {}
+_MAX_CLIENTS = 64
+
+
+def _client(api_key: str, base_url: str | None) -> Any:
+    """One ``openai.OpenAI`` per (key, base_url) for the whole process.
+
+    Building one costs ~25 ms of CPU and an SSL context (hundreds of KB of native memory); the Realtime
+    client only uses it for the URL and headers, so every call of a tenant shares it.
+    """
+    key = (api_key, base_url)
+    client = _CLIENTS.get(key)
+    if client is None:
+        from openai import OpenAI
+
+        if len(_CLIENTS) >= _MAX_CLIENTS:
+            _CLIENTS.pop(next(iter(_CLIENTS)))
+        client = _CLIENTS[key] = OpenAI(api_key=api_key, base_url=base_url, max_retries=0,
+                                        timeout=CONNECT_TIMEOUT)
+    return client
+
+
 def _language_code(language: str) -> str:
     return (language or "pt").split("-")[0].lower()
 
@@ -106,11 +128,9 @@ class RealtimeEngine(Engine):
         if not self.config.api_key:
             raise EngineUnavailable("openai_realtime provider has no api_key")
         try:
-            from openai import OpenAI
+            client = _client(self.config.api_key, self.config.base_url)
         except ImportError as exc:  # pragma: no cover - openai is a dependency
             raise EngineUnavailable("openai SDK not installed") from exc
-        client = OpenAI(api_key=self.config.api_key, base_url=self.config.base_url, max_retries=0,
-                        timeout=CONNECT_TIMEOUT)
         try:
             self._manager = client.realtime.connect(
                 model=self.config.model or DEFAULT_MODEL,
