@@ -88,6 +88,7 @@ class RealtimeEngine(Engine):
         self._chunk_frames = max(1, int(self.config.config.get("input_chunk_ms", 20)) // 20)
         self._chunk: list[bytes] = []
         self._tasks: list[gevent.Greenlet] = []
+        self._send_audio: Any = None
 
     # --- session ---------------------------------------------------------------------------------
 
@@ -139,6 +140,11 @@ class RealtimeEngine(Engine):
             self._conn = self._manager.enter()
         except Exception as exc:  # noqa: BLE001 - refused, 401, DNS, timeout: all mean "unavailable"
             raise EngineUnavailable(f"cannot open Realtime socket: {type(exc).__name__}: {exc}") from exc
+        # Caller audio (50 messages a second per call) goes straight to the websocket: the SDK's wrapper
+        # only adds a send queue for its reconnect mode, which this engine does not use (retry and
+        # fallback are the call's business), and costs a third of the per-frame CPU.
+        websocket = getattr(self._conn, "_connection", None)
+        self._send_audio = getattr(websocket, "send", None) or self._conn.send_raw
         self._reader = gevent.spawn(self._read_loop)
         try:
             self._conn.session.update(session=self.session_config())
@@ -172,7 +178,7 @@ class RealtimeEngine(Engine):
             pcmu_frame, self._chunk = b"".join(self._chunk), []
         payload = base64.b64encode(pcmu_frame).decode("ascii")
         try:
-            self._conn.send_raw('{"type":"input_audio_buffer.append","audio":"' + payload + '"}')
+            self._send_audio('{"type":"input_audio_buffer.append","audio":"' + payload + '"}')
         except Exception as exc:  # noqa: BLE001 - the socket is gone: the reader reports it
             self._lost(f"send failed: {type(exc).__name__}")
 

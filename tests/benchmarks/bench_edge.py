@@ -411,7 +411,7 @@ def _drop_domain(database_url: str, domain: uuid.UUID) -> None:
 def run_benchmark(calls: int, *, seconds: float = 20.0, settle: float = 3.0, period: float = 4.0,
                   reply_ms: int = 4000, ramp_per_second: float = 40.0, realtime_mode: str = "process",
                   log_level: str = "INFO", database_url: str | None = None, redis_url: str | None = None,
-                  seed: int = 7, edge_log: str | None = None) -> dict[str, Any]:
+                  seed: int = 7, edge_log: str | None = None, warmup: float = 1.5) -> dict[str, Any]:
     """Run ``calls`` simultaneous calls against a fresh edge; return the report (see :data:`FIELDS`)."""
     import tests.conftest as conf
     from edge.audio.g711 import samples_to_ulaw  # noqa: F401 - warm numpy before timing
@@ -461,7 +461,7 @@ def run_benchmark(calls: int, *, seconds: float = 20.0, settle: float = 3.0, per
 
         warm = loop.run(_warm())
         warm.wait("answered", timeout=15)
-        time.sleep(1.5)
+        time.sleep(warmup)
         warm.hangup()
         edge.wait_idle(timeout=5)
         time.sleep(0.5)
