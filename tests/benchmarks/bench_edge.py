@@ -411,7 +411,8 @@ def _drop_domain(database_url: str, domain: uuid.UUID) -> None:
 def run_benchmark(calls: int, *, seconds: float = 20.0, settle: float = 3.0, period: float = 4.0,
                   reply_ms: int = 4000, ramp_per_second: float = 40.0, realtime_mode: str = "process",
                   log_level: str = "INFO", database_url: str | None = None, redis_url: str | None = None,
-                  seed: int = 7, edge_log: str | None = None, warmup: float = 1.5) -> dict[str, Any]:
+                  seed: int = 7, edge_log: str | None = None, warmup: float = 1.5,
+                  edge_nice: int | None = None) -> dict[str, Any]:
     """Run ``calls`` simultaneous calls against a fresh edge; return the report (see :data:`FIELDS`)."""
     import tests.conftest as conf
     from edge.audio.g711 import samples_to_ulaw  # noqa: F401 - warm numpy before timing
@@ -434,6 +435,8 @@ def run_benchmark(calls: int, *, seconds: float = 20.0, settle: float = 3.0, per
     low = rng.randrange(20000, 56000, 2)
     edge = EdgeProcess(database_url, redis_url, spool.name, LOG_LEVEL=log_level,
                        EDGE_UNICAST_PORTS=f"{low}-{low + 2 * calls + 200}")
+    if edge_nice is not None:
+        os.setpriority(os.PRIO_PROCESS, edge.proc.pid, edge_nice)  # its main thread: the gevent hub
     print(f"N={calls}: edge pid {edge.proc.pid}, fake Realtime pid {realtime.pid}, driver pid {os.getpid()}",
           file=sys.stderr, flush=True)
     fs = FakeFreeSwitch("127.0.0.1", edge.esl_port, loop)
@@ -674,6 +677,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--log-level", default="INFO", help="the edge's LOG_LEVEL")
     parser.add_argument("--find-max", action="store_true",
                         help="after --calls, raise N by --step until pacing p99 > 5 ms")
+    parser.add_argument("--edge-nice", type=int, default=None,
+                        help="nice value of the edge's main thread (the gevent hub), e.g. below --nice to rank it "
+                             "above the load generator")
     parser.add_argument("--step", type=int, default=100)
     parser.add_argument("--json", action="store_true", help="also print each report as JSON")
     parser.add_argument("--edge-log", help="copy the (last) edge process's log here")
@@ -695,11 +701,12 @@ def main(argv: list[str] | None = None) -> int:
           f"{'own process' if args.realtime == 'process' else 'driver process'}; fake FreeSWITCH + callers: "
           f"driver process; {os.cpu_count()} cores shared by all. Caller speaks every {args.period:g} s, "
           f"replies {args.reply_ms} ms (sent at 4x real time), unicast PCMU native, window {args.seconds:g} s, "
-          f"nice {os.getpriority(os.PRIO_PROCESS, 0)} ({_autogroup()}).",
+          f"nice {os.getpriority(os.PRIO_PROCESS, 0)} ({_autogroup()}), edge nice "
+          f"{os.getpriority(os.PRIO_PROCESS, 0) if args.edge_nice is None else args.edge_nice}.",
           flush=True)
     options = dict(seconds=args.seconds, settle=args.settle, period=args.period, reply_ms=args.reply_ms,
                    ramp_per_second=args.ramp, realtime_mode=args.realtime, log_level=args.log_level,
-                   edge_log=args.edge_log)
+                   edge_log=args.edge_log, edge_nice=args.edge_nice)
     reports = []
     for n in args.calls:
         report = run_benchmark(n, **options)
