@@ -34,6 +34,28 @@ CLOSE_WAIT = 0.2
 _BENIGN_ERRORS = {"response_cancel_not_active"}
 
 
+_CLIENTS: dict[tuple[str, str | None], Any] = {}
+_MAX_CLIENTS = 64
+
+
+def _client(api_key: str, base_url: str | None) -> Any:
+    """One ``openai.OpenAI`` per (key, base_url) for the whole process.
+
+    Building one costs ~25 ms of CPU and an SSL context (hundreds of KB of native memory); the Realtime
+    client only uses it for the URL and headers, so every call of a tenant shares it.
+    """
+    key = (api_key, base_url)
+    client = _CLIENTS.get(key)
+    if client is None:
+        from openai import OpenAI
+
+        if len(_CLIENTS) >= _MAX_CLIENTS:
+            _CLIENTS.pop(next(iter(_CLIENTS)))
+        client = _CLIENTS[key] = OpenAI(api_key=api_key, base_url=base_url, max_retries=0,
+                                        timeout=CONNECT_TIMEOUT)
+    return client
+
+
 def _language_code(language: str) -> str:
     return (language or "pt").split("-")[0].lower()
 
@@ -66,6 +88,7 @@ class RealtimeEngine(Engine):
         self._chunk_frames = max(1, int(self.config.config.get("input_chunk_ms", 20)) // 20)
         self._chunk: list[bytes] = []
         self._tasks: list[gevent.Greenlet] = []
+        self._send_audio: Any = None
 
     # --- session ---------------------------------------------------------------------------------
 
@@ -106,11 +129,9 @@ class RealtimeEngine(Engine):
         if not self.config.api_key:
             raise EngineUnavailable("openai_realtime provider has no api_key")
         try:
-            from openai import OpenAI
+            client = _client(self.config.api_key, self.config.base_url)
         except ImportError as exc:  # pragma: no cover - openai is a dependency
             raise EngineUnavailable("openai SDK not installed") from exc
-        client = OpenAI(api_key=self.config.api_key, base_url=self.config.base_url, max_retries=0,
-                        timeout=CONNECT_TIMEOUT)
         try:
             self._manager = client.realtime.connect(
                 model=self.config.model or DEFAULT_MODEL,
@@ -119,6 +140,11 @@ class RealtimeEngine(Engine):
             self._conn = self._manager.enter()
         except Exception as exc:  # noqa: BLE001 - refused, 401, DNS, timeout: all mean "unavailable"
             raise EngineUnavailable(f"cannot open Realtime socket: {type(exc).__name__}: {exc}") from exc
+        # Caller audio (50 messages a second per call) goes straight to the websocket: the SDK's wrapper
+        # only adds a send queue for its reconnect mode, which this engine does not use (retry and
+        # fallback are the call's business), and costs a third of the per-frame CPU.
+        websocket = getattr(self._conn, "_connection", None)
+        self._send_audio = getattr(websocket, "send", None) or self._conn.send_raw
         self._reader = gevent.spawn(self._read_loop)
         try:
             self._conn.session.update(session=self.session_config())
@@ -152,7 +178,7 @@ class RealtimeEngine(Engine):
             pcmu_frame, self._chunk = b"".join(self._chunk), []
         payload = base64.b64encode(pcmu_frame).decode("ascii")
         try:
-            self._conn.send_raw('{"type":"input_audio_buffer.append","audio":"' + payload + '"}')
+            self._send_audio('{"type":"input_audio_buffer.append","audio":"' + payload + '"}')
         except Exception as exc:  # noqa: BLE001 - the socket is gone: the reader reports it
             self._lost(f"send failed: {type(exc).__name__}")
 
