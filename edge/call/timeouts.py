@@ -33,6 +33,9 @@ DEFAULT_MAX_TURNS = 10
 DEFAULT_MAX_CALL_SECONDS = 900
 DURATION_GRACE_SECONDS = 5.0
 """How long the call-length limit waits for the secretary to finish its current reply."""
+REPLY_ALLOWANCE_SECONDS = 5.0
+"""Extra silence allowed after the caller stops talking, while the reply is being prepared (a pipeline
+still transcribing or generating stays LISTENING): the reprompt must not talk over a late reply."""
 BUSY_STATES = (CallState.CONNECTING, CallState.GREETING, CallState.SPEAKING, CallState.TOOL_RUNNING)
 """States the call-length limit lets finish (within the grace period) before saying goodbye."""
 
@@ -165,10 +168,16 @@ class CallTimers:
         self._disarm()
 
     def on_caller_speech_stopped(self) -> None:
-        """The caller stopped: silence counts again from now if the secretary is listening."""
+        """The caller stopped: silence counts again from now (plus time for the reply to start)."""
         self._caller_speaking = False
         if self._listening:
-            self._arm()
+            self._arm(extra=REPLY_ALLOWANCE_SECONDS)
+
+    def on_caller_activity(self) -> None:
+        """The caller pressed a key: that is not silence either."""
+        self.reprompts = 0
+        if self._listening and not self._caller_speaking:
+            self._arm(extra=REPLY_ALLOWANCE_SECONDS)
 
     def on_caller_turn(self) -> None:
         """The caller said something the secretary understood (one turn)."""
@@ -180,11 +189,11 @@ class CallTimers:
 
     # --- silence ---------------------------------------------------------------------------------
 
-    def _arm(self) -> None:
+    def _arm(self, extra: float = 0.0) -> None:
         if self._stopped:
             return
         after = self.silence_timeout if self.reprompts == 0 else self.silence_hangup
-        self._silence_deadline = time.monotonic() + after
+        self._silence_deadline = time.monotonic() + after + extra
         self._wake.set()
 
     def _disarm(self) -> None:

@@ -1,5 +1,6 @@
-"""Timers and the greeting cache through whole simulated calls on the pipeline engine: a real edge
-process, the fake FreeSWITCH, and the fake OpenAI (STT, chat, TTS) and ElevenLabs servers.
+"""Timers and the greeting cache through whole simulated calls on the pipeline engine (and the offline
+engine's greeting): a real edge process, the fake FreeSWITCH, and the fake OpenAI (STT, chat, TTS) and
+ElevenLabs servers.
 
 What is asserted is what the caller notices: the words synthesized for them (the fake TTS's requests),
 the audio they hear, the hangup, the recorded outcome — and, for the greeting, that a second call
@@ -207,3 +208,21 @@ def test_greeting_is_synthesized_once_and_resynthesized_when_text_voice_or_provi
         _greeting_call(fake_fs, domain, secretary)
         assert [r.body.get("text") for r in eleven.requests] == ["Good morning, Acme here."]
     assert len(speech()) == 3
+
+
+def _greeting_log(edge: Any, call: Any) -> str:
+    """How the edge says it produced this call's greeting (``from cache`` or ``synthesized``)."""
+    assert _wait_until(lambda: any(call.uuid in line and "greeting " in line for line in edge.log().splitlines()))
+    return next(line for line in edge.log().splitlines() if call.uuid in line and "greeting " in line)
+
+
+def test_offline_engine_greeting_comes_from_the_cache_on_the_next_call(edge, fake_fs, make_domain, greeting):
+    domain = make_domain()
+    secretary = add_secretary(domain, greeting_message=greeting, language="en-US")  # no provider: offline
+    first = _greeting_call(fake_fs, domain, secretary)
+    second = _greeting_call(fake_fs, domain, secretary)
+    assert "greeting synthesized" in _greeting_log(edge, first)
+    assert "greeting from cache" in _greeting_log(edge, second)
+    assert second.heard_nonsilent_ms() >= 600
+    _update_secretary(domain, secretary, greeting_message=f"{greeting} Welcome.")
+    assert "greeting synthesized" in _greeting_log(edge, _greeting_call(fake_fs, domain, secretary))
