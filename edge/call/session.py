@@ -197,6 +197,8 @@ class CallSession:
 
     def _on_dtmf(self, digit: str) -> None:
         self.log.info(Tag.EVENT_BUS, "DTMF %s", digit)
+        if self.timers is not None:
+            self.timers.on_caller_activity()
         operator = self.dtmf.operator_request(digit)
         if operator is not None:
             gevent.spawn(self._operator_transfer, operator)

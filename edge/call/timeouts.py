@@ -10,8 +10,8 @@ speech start/stop, caller turns recorded). Everything it decides is logged under
 * **Turn limit**: once the caller has spoken ``max_conversation_turns`` times and the secretary has
   answered the last of them, the caller is offered the domain's operator (``transfer_call`` to
   ``operator``) when the domain has one, else the secretary ends the call politely.
-* **Call length**: after ``max_call_seconds`` the secretary finishes the sentence it is saying (a short
-  grace period), says goodbye and hangs up.
+* **Call length** (counted from answer): after ``max_call_seconds`` the secretary finishes the sentence
+  it is saying (a short grace period), says goodbye and hangs up.
 
 The timers run in gevent greenlets of their own; they act through :class:`TimerHost` (the session).
 """
@@ -33,6 +33,11 @@ DEFAULT_MAX_TURNS = 10
 DEFAULT_MAX_CALL_SECONDS = 900
 DURATION_GRACE_SECONDS = 5.0
 """How long the call-length limit waits for the secretary to finish its current reply."""
+REPLY_ALLOWANCE_SECONDS = 5.0
+"""Extra silence allowed after the caller stops talking, while the reply is being prepared (a pipeline
+still transcribing or generating stays LISTENING): the reprompt must not talk over a late reply."""
+BUSY_STATES = (CallState.CONNECTING, CallState.GREETING, CallState.SPEAKING, CallState.TOOL_RUNNING)
+"""States the call-length limit lets finish (within the grace period) before saying goodbye."""
 
 PHRASES: dict[str, dict[str, str]] = {
     "pt": {
@@ -163,10 +168,16 @@ class CallTimers:
         self._disarm()
 
     def on_caller_speech_stopped(self) -> None:
-        """The caller stopped: silence counts again from now if the secretary is listening."""
+        """The caller stopped: silence counts again from now (plus time for the reply to start)."""
         self._caller_speaking = False
         if self._listening:
-            self._arm()
+            self._arm(extra=REPLY_ALLOWANCE_SECONDS)
+
+    def on_caller_activity(self) -> None:
+        """The caller pressed a key: that is not silence either."""
+        self.reprompts = 0
+        if self._listening and not self._caller_speaking:
+            self._arm(extra=REPLY_ALLOWANCE_SECONDS)
 
     def on_caller_turn(self) -> None:
         """The caller said something the secretary understood (one turn)."""
@@ -178,11 +189,11 @@ class CallTimers:
 
     # --- silence ---------------------------------------------------------------------------------
 
-    def _arm(self) -> None:
+    def _arm(self, extra: float = 0.0) -> None:
         if self._stopped:
             return
         after = self.silence_timeout if self.reprompts == 0 else self.silence_hangup
-        self._silence_deadline = time.monotonic() + after
+        self._silence_deadline = time.monotonic() + after + extra
         self._wake.set()
 
     def _disarm(self) -> None:
@@ -245,9 +256,10 @@ class CallTimers:
             return
         self.log.info(Tag.TIMEOUT_MGR, "call reached max_call_seconds=%g: goodbye and hangup",
                       self.max_call_seconds)
-        # Let the secretary finish what it is saying (briefly): cutting a sentence sounds broken.
+        # Let the secretary finish what it is saying, or its engine finish connecting so that it can say
+        # goodbye (briefly): cutting a sentence sounds broken, a silent hangup more so.
         grace_until = time.monotonic() + DURATION_GRACE_SECONDS
-        while (self.host.state in (CallState.SPEAKING, CallState.TOOL_RUNNING, CallState.GREETING)
+        while (self.host.state in BUSY_STATES
                and time.monotonic() < grace_until and not self._stopped):
             gevent.sleep(0.05)
         if self._stopped:

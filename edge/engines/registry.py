@@ -36,3 +36,28 @@ def engine_class(name: str) -> type[Engine]:
 def create_engine(name: str, host: EngineHost) -> Engine:
     """A new engine of kind ``name`` bound to ``host`` (not started)."""
     return engine_class(name)(host)
+
+
+def warm_up() -> list[str]:
+    """Import every installed engine and load the VAD model, so that the first call of a new process
+    hears its greeting as fast as later calls (about 2 s of imports and model loading otherwise).
+
+    Meant for a native thread (``gevent.get_hub().threadpool``): it only imports modules and builds the
+    process-wide VAD session, both guarded by their own locks. Returns the engines that loaded.
+    """
+    loaded = []
+    for name in ENGINES:
+        try:
+            engine_class(name)
+            loaded.append(name)
+        except EngineUnavailable:
+            continue
+    try:
+        import openai  # noqa: F401 - the pipeline's and realtime's SDK
+
+        from edge.audio.vad import model_session
+
+        model_session()
+    except Exception:  # noqa: BLE001 - warming is an optimisation; the call path reports real errors
+        pass
+    return loaded

@@ -158,8 +158,11 @@ class TurnTakingEngine(Engine):
         text = self.greeting_text()
         self.host.set_state(CallState.GREETING)
         self.host.begin_utterance()
+        hits = self.greeting_cache.hits
         try:
-            self.greeting_cache.speak(self.tts, text, self.secretary.language, self.host.play)
+            audio = self.greeting_cache.speak(self.tts, text, self.secretary.language, self.host.play)
+            self.log.info(Tag.SESSION, "greeting %s (%d ms)",
+                          "from cache" if self.greeting_cache.hits > hits else "synthesized", len(audio) // 8)
         except ServiceError as exc:
             self.log.error("%s greeting synthesis failed: %s", self.name, exc)
             raise EngineUnavailable(str(exc)) from exc

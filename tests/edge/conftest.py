@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable, Iterator
 
@@ -73,3 +74,43 @@ def realtime_secretary(make_domain: Callable[..., uuid.UUID],
     secretary = add_secretary(domain, llm_provider_uuid=provider, system_prompt="Você é a secretária da ACME.",
                               greeting_message="Olá, ACME, em que posso ajudar?", goodbye_message="Até logo!")
     return domain, secretary
+
+
+# --- one warm edge per test module (for modules of many short calls) --------------------------------
+
+
+@pytest.fixture(scope="module")
+def warm_loop() -> Iterator[BackgroundLoop]:
+    """An asyncio loop for the module's fakes."""
+    loop = BackgroundLoop()
+    yield loop
+    loop.close()
+
+
+@pytest.fixture(scope="module")
+def warm_edge(database_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[EdgeProcess]:
+    """An edge shared by a module's calls, started once and past its engine warm-up (so every call of
+    the module sees an edge as it runs in production, not one still importing its engines)."""
+    tmp = tmp_path_factory.mktemp("warm_edge")
+    process = start_edge(database_url, redis_url, tmp, GREETING_CACHE_DIR=str(tmp / "greetings"))
+    deadline = time.monotonic() + 30
+    while "engines warmed up" not in process.log() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield process
+    process.stop()
+
+
+@pytest.fixture(scope="module")
+def warm_fs(warm_edge: EdgeProcess, warm_loop: BackgroundLoop) -> Iterator[FakeFreeSwitch]:
+    """A fake FreeSWITCH pointed at the module's edge."""
+    fs = FakeFreeSwitch("127.0.0.1", warm_edge.esl_port, warm_loop)
+    yield fs
+    fs.close()
+
+
+@pytest.fixture(scope="module")
+def warm_realtime(warm_loop: BackgroundLoop) -> Iterator[FakeRealtimeServer]:
+    """A fake Realtime server for the module (tests reset its script)."""
+    server = FakeRealtimeServer(warm_loop)
+    yield server
+    server.close()

@@ -9,6 +9,8 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
 from edge.call.timeouts import PHRASES
 from tests.edge.harness import conversation_events
 from tests.factories import add_domain_settings, add_provider, add_secretary
@@ -16,6 +18,40 @@ from tests.fakes.audio import noise, silence
 from tests.fakes.openai_realtime import FakeRealtimeServer
 
 PT = PHRASES["pt"]
+
+
+@pytest.fixture
+def edge(warm_edge: Any) -> Any:
+    """The module's warm edge."""
+    return warm_edge
+
+
+@pytest.fixture
+def fake_fs(warm_fs: Any) -> Any:
+    """The module's fake FreeSWITCH."""
+    return warm_fs
+
+
+@pytest.fixture
+def realtime(warm_realtime: FakeRealtimeServer) -> FakeRealtimeServer:
+    """The module's fake Realtime server, with an empty script."""
+    warm_realtime.script, warm_realtime.user_transcripts = [], []
+    return warm_realtime
+
+
+@pytest.fixture
+def clean_queue(redis_url: str) -> str:
+    """The conversations queue (shared by the module's calls; each test reads its own call's events)."""
+    return redis_url
+
+
+def _place(fake_fs: Any, realtime: FakeRealtimeServer, domain: uuid.UUID, secretary: uuid.UUID) -> tuple[Any, Any]:
+    """Place a call; return it and (once connected) its Realtime session."""
+    before = len(realtime.sessions)
+    call = fake_fs.place_call({"domain_uuid": str(domain), "voice_secretary_uuid": str(secretary)})
+    assert call.wait("answered")
+    assert _wait_until(lambda: len(realtime.sessions) > before and realtime.sessions[before].config)
+    return call, realtime.sessions[before]
 
 
 def _wait_until(predicate: Callable[[], Any], timeout: float = 15.0) -> bool:
@@ -59,10 +95,8 @@ def _assistant_lines(queue: str, call_uuid: str) -> list[str]:
 def test_silent_caller_is_reprompted_then_hears_goodbye_and_is_hung_up(edge, fake_fs, realtime, make_domain,
                                                                      clean_queue):
     domain, secretary = _secretary(make_domain, realtime, silence_timeout_seconds=1, silence_hangup_seconds=1)
-    call = fake_fs.place_call({"domain_uuid": str(domain), "voice_secretary_uuid": str(secretary)})
-    assert call.wait("answered")
+    call, session = _place(fake_fs, realtime, domain, secretary)
     assert call.wait("hung_up", timeout=20)
-    session = realtime.sessions[0]
     spoken = _spoken(session)
     assert len(spoken) == 3, spoken
     assert "Olá, ACME!" in spoken[0]
@@ -80,12 +114,11 @@ def test_silent_caller_is_reprompted_then_hears_goodbye_and_is_hung_up(edge, fak
 def test_caller_who_answers_the_reprompt_is_not_hung_up(edge, fake_fs, realtime, make_domain, clean_queue):
     domain, secretary = _secretary(make_domain, realtime, silence_timeout_seconds=1, silence_hangup_seconds=2)
     realtime.user_transcripts = ["Sim, estou aqui."]
-    call = fake_fs.place_call({"domain_uuid": str(domain), "voice_secretary_uuid": str(secretary)})
-    assert call.wait("answered")
-    assert _wait_until(lambda: realtime.sessions and any(PT["reprompt"] in s for s in _spoken(realtime.sessions[0])))
+    call, session = _place(fake_fs, realtime, domain, secretary)
+    assert _wait_until(lambda: any(PT["reprompt"] in s for s in _spoken(session)))
     call.speak(noise(500) + silence(600))
     # The reply comes, then a new silence ladder starts: a second reprompt before any goodbye.
-    assert _wait_until(lambda: sum(PT["reprompt"] in s for s in _spoken(realtime.sessions[0])) == 2, timeout=20)
+    assert _wait_until(lambda: sum(PT["reprompt"] in s for s in _spoken(session)) == 2, timeout=20)
     assert not call.hung_up.is_set()
     call.hangup()
     assert _ended(clean_queue, call.uuid)["outcome"] == "abandoned"
@@ -94,11 +127,8 @@ def test_caller_who_answers_the_reprompt_is_not_hung_up(edge, fake_fs, realtime,
 def test_turn_limit_without_operator_ends_politely(edge, fake_fs, realtime, make_domain, clean_queue):
     domain, secretary = _secretary(make_domain, realtime, max_conversation_turns=2)
     realtime.user_transcripts = ["Qual o horário?", "E no sábado?"]
-    call = fake_fs.place_call({"domain_uuid": str(domain), "voice_secretary_uuid": str(secretary)})
-    assert call.wait("answered")
-    assert _wait_until(lambda: realtime.sessions and any(
-        e["type"] == "response.done" for e in realtime.sessions[0].server_events))
-    session = realtime.sessions[0]
+    call, session = _place(fake_fs, realtime, domain, secretary)
+    assert _wait_until(lambda: any(e["type"] == "response.done" for e in session.server_events))
     for turn in (1, 2):
         call.speak(noise(500, seed=turn) + silence(700))
         assert _wait_until(lambda turn=turn: sum(e["type"] == "response.done" for e in session.server_events)
@@ -116,11 +146,8 @@ def test_turn_limit_offers_the_operator_when_the_domain_has_one(edge, fake_fs, r
     domain, secretary = _secretary(make_domain, realtime, max_conversation_turns=1)
     add_domain_settings(domain, operator_destination="1000")
     realtime.user_transcripts = ["Preciso de ajuda."]
-    call = fake_fs.place_call({"domain_uuid": str(domain), "voice_secretary_uuid": str(secretary)})
-    assert call.wait("answered")
-    assert _wait_until(lambda: realtime.sessions and any(
-        e["type"] == "response.done" for e in realtime.sessions[0].server_events))
-    session = realtime.sessions[0]
+    call, session = _place(fake_fs, realtime, domain, secretary)
+    assert _wait_until(lambda: any(e["type"] == "response.done" for e in session.server_events))
     call.speak(noise(500) + silence(700))
     assert _wait_until(lambda: any(PT["turns_transfer"] in s for s in _spoken(session)), timeout=20)
     assert _wait_until(lambda: any(
@@ -134,10 +161,9 @@ def test_turn_limit_offers_the_operator_when_the_domain_has_one(edge, fake_fs, r
 
 def test_call_length_limit_says_goodbye_and_hangs_up(edge, fake_fs, realtime, make_domain, clean_queue):
     domain, secretary = _secretary(make_domain, realtime, max_call_seconds=2)
-    call = fake_fs.place_call({"domain_uuid": str(domain), "voice_secretary_uuid": str(secretary)})
-    assert call.wait("answered")
+    call, session = _place(fake_fs, realtime, domain, secretary)
     assert call.wait("hung_up", timeout=20)
-    spoken = _spoken(realtime.sessions[0])
+    spoken = _spoken(session)
     assert PT["duration_goodbye"] in spoken[-1] and "Até logo!" in spoken[-1]
     assert PT["reprompt"] not in " ".join(spoken)
     assert _ended(clean_queue, call.uuid)["outcome"] == "abandoned"  # the caller never said a word

@@ -161,3 +161,28 @@ def test_portuguese_secretary_hears_portuguese_prompts():
     assert wait_for(lambda: host.ended is not None)
     assert host.said == [PHRASES["pt"]["reprompt"], f"{PHRASES['pt']['silence_goodbye']} Até logo!"]
     timers.stop()
+
+
+def test_no_reprompt_while_a_reply_to_the_caller_is_being_prepared():
+    host = TimerHostStub()
+    timers = timers_for(host, silence_timeout_seconds=0.2)
+    host.machine.move(CallState.LISTENING)
+    timers.on_caller_speech_started()
+    timers.on_caller_speech_stopped()
+    gevent.sleep(0.6)  # transcribing and thinking: still LISTENING, but the caller is waiting for us
+    assert host.said == []
+    host.machine.move(CallState.SPEAKING)
+    host.machine.move(CallState.LISTENING)
+    assert wait_for(lambda: host.said == [EN["reprompt"]])
+    timers.stop()
+
+
+def test_a_key_press_counts_as_the_caller_being_there():
+    host = TimerHostStub()
+    timers = timers_for(host, silence_timeout_seconds=0.3, silence_hangup_seconds=0.3)
+    host.machine.move(CallState.LISTENING)
+    assert wait_for(lambda: host.said == [EN["reprompt"]])
+    timers.on_caller_activity()
+    gevent.sleep(0.5)
+    assert host.ended is None and host.said == [EN["reprompt"]]
+    timers.stop()
