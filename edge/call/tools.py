@@ -69,6 +69,12 @@ TOOL_DEFINITIONS: list[dict[str, Any]] = [
 """Tool schemas in the Realtime ``session.tools`` format (other engines reuse them)."""
 
 
+def transfer_succeeded(result: dict[str, Any]) -> bool:
+    """Whether a ``transfer_call`` result means the caller was bridged."""
+    status = str(result.get("status") or result.get("outcome") or "").lower()
+    return bool(result.get("transferred")) or status in {"transferred", "bridged", "answered"}
+
+
 class CallControl(Protocol):
     """What a tool may do to its call (implemented by the call session)."""
 

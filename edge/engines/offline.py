@@ -10,8 +10,7 @@ extra recognition vocabulary from ``context.extra["vocabulary"]`` (strings, e.g.
 
 from __future__ import annotations
 
-from typing import Any
-
+from edge.call.tools import transfer_succeeded
 from edge.dialogue.extractive import ExtractiveDialogue, ToolAction, passages_from_result, targets_from_rules
 from edge.engines.base import CallState
 from edge.engines.turns import TurnTakingEngine
@@ -21,12 +20,6 @@ from shared.logging import Tag
 
 TOOLS_THAT_SPEAK = {"transfer_call", "end_call"}
 """Tools whose own effect is spoken by the host (the rule's transfer message, the goodbye)."""
-
-
-def transfer_succeeded(result: dict[str, Any]) -> bool:
-    """Whether a ``transfer_call`` result means the caller was bridged."""
-    status = str(result.get("status") or result.get("outcome") or "").lower()
-    return bool(result.get("transferred")) or status in {"transferred", "bridged", "answered"}
 
 
 class OfflineEngine(TurnTakingEngine):

@@ -17,8 +17,9 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+from edge.call.tools import transfer_succeeded
 from edge.engines.base import CallState, EngineUnavailable
-from edge.engines.offline import TOOLS_THAT_SPEAK, transfer_succeeded
+from edge.engines.offline import TOOLS_THAT_SPEAK
 from edge.engines.turns import TurnTakingEngine, Utterance, blocking, sentences
 from edge.services import factory
 from edge.services.base import ChatEvent, ServiceError, ToolCall

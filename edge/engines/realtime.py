@@ -22,6 +22,7 @@ from gevent.event import AsyncResult, Event
 from edge.call.tools import TOOL_DEFINITIONS
 from edge.engines.base import CallState, Engine, EngineHost, EngineUnavailable
 from edge.metrics import METRICS
+from edge.services.openai.client import make_client
 from shared.logging import Tag, call_logger
 
 DEFAULT_MODEL = "gpt-realtime"
@@ -32,28 +33,6 @@ SAY_TIMEOUT = 20.0
 CLOSE_WAIT = 0.2
 # Errors the protocol produces in normal races (our cancel after the server's own interrupt).
 _BENIGN_ERRORS = {"response_cancel_not_active"}
-
-
-_CLIENTS: dict[tuple[str, str | None], Any] = {}
-_MAX_CLIENTS = 64
-
-
-def _client(api_key: str, base_url: str | None) -> Any:
-    """One ``openai.OpenAI`` per (key, base_url) for the whole process.
-
-    Building one costs ~25 ms of CPU and an SSL context (hundreds of KB of native memory); the Realtime
-    client only uses it for the URL and headers, so every call of a tenant shares it.
-    """
-    key = (api_key, base_url)
-    client = _CLIENTS.get(key)
-    if client is None:
-        from openai import OpenAI
-
-        if len(_CLIENTS) >= _MAX_CLIENTS:
-            _CLIENTS.pop(next(iter(_CLIENTS)))
-        client = _CLIENTS[key] = OpenAI(api_key=api_key, base_url=base_url, max_retries=0,
-                                        timeout=CONNECT_TIMEOUT)
-    return client
 
 
 def _language_code(language: str) -> str:
@@ -128,10 +107,9 @@ class RealtimeEngine(Engine):
         """Open the socket, configure the session, speak the greeting."""
         if not self.config.api_key:
             raise EngineUnavailable("openai_realtime provider has no api_key")
-        try:
-            client = _client(self.config.api_key, self.config.base_url)
-        except ImportError as exc:  # pragma: no cover - openai is a dependency
-            raise EngineUnavailable("openai SDK not installed") from exc
+        # Shared with every call of the same key and base_url: the Realtime client only takes the URL
+        # and headers from it, and building one costs ~25 ms of CPU and an SSL context.
+        client = make_client(self.config)
         try:
             self._manager = client.realtime.connect(
                 model=self.config.model or DEFAULT_MODEL,
