@@ -104,7 +104,7 @@ class CallSession:
             providers=setup.providers, caller_id=self.channel.get("Caller-Caller-ID-Number"),
             caller_name=self.channel.get("Caller-Caller-ID-Name"),
             destination_number=self.channel.get("Caller-Destination-Number"), log=self.log,
-            extra={"transfer_rules": list(setup.transfer_targets)},
+            extra={"transfer_rules": list(setup.transfer_targets), "vocabulary": list(setup.vocabulary)},
         )
         self.log.info(Tag.SESSION, "call for secretary %s (%s), engine %s", setup.secretary.name,
                       setup.secretary.voice_secretary_uuid, setup.engine)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select
 
 from edge.engines.base import SecretaryProfile
-from shared.models import Domain, DomainSettings, Secretary, TransferRule
+from shared.models import Document, DocumentChunk, Domain, DomainSettings, Secretary, TransferRule
 from shared.providers import ProviderConfig, engine_for, resolve_all
 from shared.tenancy import system_session, tenant_session
 
@@ -45,6 +45,13 @@ class CallSetup:
     """Dialplan context for transfers: the domain's ``transfer_context``, else the domain name."""
     transfer_targets: tuple[dict[str, object], ...] = ()
     """The enabled rules' ``department_name`` and ``keywords`` (the offline dialogue recognizes them)."""
+    vocabulary: tuple[str, ...] = ()
+    """Text of the secretary's knowledge, when speech is recognized offline: its words go into the
+    recognizer's language model, so a caller asking about "Saturday" is not heard as "want acme"."""
+
+
+VOCABULARY_CHARS = 20_000
+"""At most this much knowledge text goes into an offline recognizer's language model."""
 
 
 def _as_uuid(value: str | None, what: str) -> uuid.UUID:
@@ -99,4 +106,27 @@ def load_call_setup(domain_value: str | None, secretary_value: str | None) -> Ca
                         for r in session.scalars(select(TransferRule).where(TransferRule.enabled.is_(True), scope)
                                                  .order_by(TransferRule.priority)))
         context = (settings.transfer_context if settings is not None else None) or domain_name
-    return CallSetup(domain_uuid, profile, providers, engine_for(providers), fallback, operator, context, targets)
+        stt = providers.get("stt")
+        vocabulary = knowledge_vocabulary(session, secretary_uuid) if stt is None or stt.provider_name == "offline" else ()
+    return CallSetup(domain_uuid, profile, providers, engine_for(providers), fallback, operator, context, targets,
+                     vocabulary)
+
+
+def knowledge_vocabulary(session: object, secretary_uuid: uuid.UUID) -> tuple[str, ...]:
+    """The text of the secretary's ready documents (its own, then domain-wide), up to
+    :data:`VOCABULARY_CHARS`, in a tenant session."""
+    rows = session.execute(  # type: ignore[attr-defined]
+        select(DocumentChunk.content)
+        .join(Document, Document.document_uuid == DocumentChunk.document_uuid)
+        .where(Document.status == "ready",
+               or_(Document.voice_secretary_uuid == secretary_uuid, Document.voice_secretary_uuid.is_(None)))
+        .order_by(Document.voice_secretary_uuid.is_(None), DocumentChunk.chunk_index)
+        .limit(200)
+    ).scalars()
+    texts, size = [], 0
+    for text in rows:
+        if size + len(text) > VOCABULARY_CHARS:
+            break
+        texts.append(text)
+        size += len(text)
+    return tuple(texts)
