@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Callable, Iterator
 
@@ -46,8 +47,9 @@ def start_edge(database_url: str, redis_url: str, tmp_path, **env: str) -> EdgeP
 @pytest.fixture
 def edge(request: pytest.FixtureRequest, database_url: str, clean_queue: str, tmp_path) -> Iterator[EdgeProcess]:
     """An edge on the unicast transport, or on the one named by indirect parametrization
-    (``@pytest.mark.parametrize("edge", ["unicast", "audio_stream"], indirect=True)``)."""
-    transport = getattr(request, "param", "unicast")
+    (``@pytest.mark.parametrize("edge", ["unicast", "audio_stream"], indirect=True)``);
+    ``EDGE_TEST_TRANSPORT=audio_stream`` runs every other edge test over mod_audio_stream."""
+    transport = getattr(request, "param", os.environ.get("EDGE_TEST_TRANSPORT", "unicast"))
     process = start_edge(database_url, clean_queue, tmp_path, EDGE_AUDIO_TRANSPORT=transport)
     yield process
     process.stop()
