@@ -180,3 +180,17 @@ def test_audio_port_refuses_streams_nobody_asked_for(edge, fake_fs, realtime, re
     call.hangup()
     health = edge.wait_idle(timeout=2)
     assert health["audio_streams"] == 0 and health["calls_active"] == 0, health
+
+
+@pytest.mark.parametrize("edge", ["audio_stream"], indirect=True)
+def test_missing_mod_audio_stream_gives_the_goodbye_prompt_not_dead_air(edge, fake_fs, realtime,
+                                                                       realtime_secretary):
+    domain, secretary = realtime_secretary
+    call = fake_fs.place_call({"domain_uuid": str(domain), "voice_secretary_uuid": str(secretary)},
+                              audio_stream_loaded=False)
+    assert call.wait("hung_up", timeout=15)
+    assert any(app == "playback" for app, _ in call.executed), call.executed
+    assert realtime.sessions == []  # no vendor connection for a call that cannot have audio
+    assert _wait_until(lambda: "audio transport audio_stream failed" in edge.log() and "❌ ERROR" in edge.log())
+    health = edge.wait_idle(timeout=2)
+    assert health["calls_active"] == 0 and health["audio_streams"] == 0, health
