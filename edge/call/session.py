@@ -13,11 +13,14 @@ from typing import TYPE_CHECKING, Any
 
 import gevent
 from gevent.event import Event
+from gevent.lock import Semaphore
 
 from edge.call.recorder import ConversationRecorder
 from edge.call.setup import CallRejected, CallSetup, FallbackRoute, load_call_setup
 from edge.call.state import CallStateMachine
+from edge.call.timeouts import CallTimers
 from edge.call.tools import DtmfRouter, ToolDispatcher
+from edge.call.transfer import BridgeResult, bridge_result, dial_string, run_transfer
 from edge.engines.base import CallContext, CallState, Engine, EngineUnavailable
 from edge.engines.registry import create_engine
 from edge.esl.session import CLOSED, EslConnection, EslDisconnected
@@ -52,7 +55,14 @@ class CallSession:
         self.dtmf = DtmfRouter()
         self.outcome = "abandoned"
         self.transfer_target: str | None = None
+        self.taken_message: dict[str, str] | None = None
         self.ended = Event()
+        self.timers: CallTimers | None = None
+        self._outcome_final = False
+        self._audio_paused = False
+        self._transfer_lock = Semaphore()
+        self._bridge_idle = Event()
+        self._bridge_idle.set()
         self.hangup_at: float | None = None
         self._engine_retries = 1
         self._recovering = False
@@ -93,10 +103,14 @@ class CallSession:
             providers=setup.providers, caller_id=self.channel.get("Caller-Caller-ID-Number"),
             caller_name=self.channel.get("Caller-Caller-ID-Name"),
             destination_number=self.channel.get("Caller-Destination-Number"), log=self.log,
+            extra={"transfer_rules": list(setup.transfer_targets)},
         )
         self.log.info(Tag.SESSION, "call for secretary %s (%s), engine %s", setup.secretary.name,
                       setup.secretary.voice_secretary_uuid, setup.engine)
         self.esl.execute("answer", wait=True, timeout=10)
+        self.timers = CallTimers(self, setup.secretary, self.log, setup.operator_destination)
+        self.machine.listeners.append(self.timers.on_state)
+        self.timers.start()
         if not self._start_audio():
             return
         self.recorder = ConversationRecorder(self.app.publisher.publish, setup.domain_uuid, self.call_uuid)
@@ -153,22 +167,16 @@ class CallSession:
         self.log.error(message)
 
     def _event_loop(self) -> None:
-        started = time.monotonic()
-        limit = self.context.secretary.max_call_seconds if self.context else 900
         beat = self.app.settings.edge_heartbeat_seconds
-        next_beat = started + beat
+        next_beat = time.monotonic() + beat
         while True:
-            timeout = max(0.0, min(next_beat, started + limit) - time.monotonic())
+            timeout = max(0.0, next_beat - time.monotonic())
             try:
                 event = self.esl.events.get(timeout=timeout) if timeout else None
-            except Empty:  # gevent's queue raises on timeout: nothing happened, time to look at the clocks
+            except Empty:  # gevent's queue raises on timeout: nothing happened, time for a heartbeat
                 event = None
             now = time.monotonic()
             if event is None:
-                if now >= started + limit and not self.machine.ended:
-                    self.log.info(Tag.TIMEOUT_MGR, "call reached max_call_seconds=%s", limit)
-                    gevent.spawn(self.end_call, "time limit")
-                    limit = 10**9
                 if now >= next_beat:
                     next_beat = now + beat
                     self.log.info(Tag.HEARTBEAT, "state=%s frames in=%d out=%d", self.machine.state,
@@ -202,7 +210,9 @@ class CallSession:
 
     def _operator_transfer(self, arguments: dict[str, Any]) -> None:
         result = self.run_tool("transfer_call", arguments)
-        if not result.get("ok") and self.engine is not None and not self.machine.ended:
+        # A failed transfer already told the caller what happened and what is offered (result "spoken").
+        if (not result.get("ok") and not result.get("ended") and not result.get("spoken")
+                and self.engine is not None and not self.machine.ended):
             self.engine.notify("The caller pressed 0 for an operator, but a transfer is not possible now.")
 
     def _reject(self, exc: CallRejected) -> None:
@@ -253,8 +263,11 @@ class CallSession:
 
     def _cleanup(self) -> None:
         """Release engine, transport, port, pacer slot and socket; record the end of the call."""
+        self._bridge_idle.wait(2.0)  # a bridge's completion arrives just before its hangup: read it first
         self.machine.move(CallState.ENDED)
         self.ended.set()
+        if self.timers is not None:
+            self.timers.stop()
         if self.stream is not None:
             self.stream.flush()
             self.app.pacer.remove(self.stream)
@@ -271,7 +284,8 @@ class CallSession:
         self.log.debug(Tag.SESSION, "cleanup: socket")
         self.esl.close()
         if self.recorder is not None and self.recorder.started:
-            self.recorder.call_ended(self.outcome, transfer_target=self.transfer_target)
+            self.recorder.call_ended(self.outcome, transfer_target=self.transfer_target,
+                                     taken_message=self.taken_message)
         self.app.metrics.calls_total.inc(self.outcome)
         if self.hangup_at is not None:
             self.app.metrics.cleanup.observe(time.monotonic() - self.hangup_at)
@@ -281,7 +295,7 @@ class CallSession:
 
     def play(self, pcmu: bytes) -> None:
         """Queue caller-bound audio; the first audio after the caller stopped closes the turn clock."""
-        if self.stream is None or self.machine.state == CallState.ENDED:
+        if self.stream is None or self.machine.state == CallState.ENDED or self._audio_paused:
             return
         if self._turn_clock is not None:
             latency = time.monotonic() - self._turn_clock
@@ -326,6 +340,8 @@ class CallSession:
         """Add a message to the conversation record (published in the background)."""
         if self.recorder is None:
             return
+        if role == "user" and content and self.timers is not None:
+            self.timers.on_caller_turn()
         if role == "assistant" and "latency_ms" not in fields and self._pending_latency_ms is not None:
             fields["latency_ms"] = self._pending_latency_ms
             self._pending_latency_ms = None
@@ -344,10 +360,14 @@ class CallSession:
         """The caller started speaking (barge-in clock)."""
         self._speech_started_at = time.monotonic()
         self._turn_clock = None
+        if self.timers is not None:
+            self.timers.on_caller_speech_started()
 
     def caller_speech_stopped(self) -> None:
         """The caller stopped speaking (turn-latency clock)."""
         self._turn_clock = time.monotonic()
+        if self.timers is not None:
+            self.timers.on_caller_speech_stopped()
 
     def hangup(self, reason: str) -> None:
         """Hang up once queued audio has been heard."""
@@ -356,7 +376,7 @@ class CallSession:
         self.machine.move(CallState.ENDING)
         self.wait_playback_done(timeout=30)
         self.log.info(Tag.SESSION, "hanging up: %s", reason)
-        if self.outcome == "abandoned":
+        if self.outcome == "abandoned" and not self._outcome_final:
             self.outcome = "resolved"
         self._safe(self.esl.hangup, "NORMAL_CLEARING")
 
@@ -395,13 +415,19 @@ class CallSession:
 
     # --- CallControl (tools) ---------------------------------------------------------------------
 
-    def end_call(self, reason: str) -> None:
-        """Say the goodbye message, then hang up."""
+    def end_call(self, reason: str, *, goodbye: str | None = None, outcome: str | None = None) -> None:
+        """Say ``goodbye`` (default: the secretary's goodbye message), then hang up.
+
+        ``outcome`` (timers) is recorded as given; without it the conversation counts as resolved.
+        """
         if self.machine.ended:
             return
         self.machine.move(CallState.ENDING)
-        self.outcome = "resolved" if self.outcome == "abandoned" else self.outcome
-        goodbye = self.context.secretary.goodbye_message if self.context else ""
+        if outcome is not None:
+            self.outcome, self._outcome_final = outcome, True
+        self.outcome = "resolved" if self.outcome == "abandoned" and not self._outcome_final else self.outcome
+        if goodbye is None:
+            goodbye = self.context.secretary.goodbye_message if self.context else ""
         self.log.info(Tag.SESSION, "ending call: %s", reason)
         if goodbye and self.engine is not None:
             try:
@@ -410,10 +436,89 @@ class CallSession:
                 self.log.error("goodbye failed: %s", exc)
         self.hangup(reason)
 
+    # --- TimerHost (edge.call.timeouts) ----------------------------------------------------------
+
+    @property
+    def state(self) -> CallState:
+        """The call's current state."""
+        return self.machine.state
+
+    def listen(self) -> None:
+        """Back to LISTENING after a timer's prompt."""
+        if not self.machine.ended:
+            self.machine.move(CallState.LISTENING)
+
+    # --- call features (edge/call/transfer.py, edge/call/tools.py) -------------------------------
+
+    def say(self, text: str) -> None:
+        """Speak a fixed text through the engine; returns once heard (or when the caller interrupts)."""
+        if not text or self.engine is None or self.machine.ended:
+            return
+        try:
+            self.engine.say(text)
+        except Exception as exc:  # noqa: BLE001 - an interrupted or failed sentence never stops the tool
+            self.log.info(Tag.SESSION, "say interrupted: %s", type(exc).__name__)
+
+    def transfer(self, arguments: dict[str, Any]) -> dict[str, Any]:
+        """``transfer_call``: one at a time per call."""
+        if not self._transfer_lock.acquire(blocking=False):
+            return {"ok": False, "error": "transfer_in_progress", "message": "A transfer is already in progress."}
+        try:
+            return run_transfer(self, arguments)
+        finally:
+            self._transfer_lock.release()
+
+    def bridge(self, destination: str, context: str) -> BridgeResult:
+        """Pause the audio transport, ``bridge`` the caller; if nobody answers, resume the audio."""
+        if self.machine.ended or self.esl.closed.is_set():
+            return BridgeResult("hangup", "CALL_ENDED")
+        context = context or (self.setup.transfer_context if self.setup else None) or "default"
+        self.machine.move(CallState.TRANSFERRING)
+        self._bridge_idle.clear()
+        try:
+            self._audio_paused = True
+            self.flush_playback()
+            self.log.info(Tag.SESSION, "bridging to %s in %s", destination, context)
+            for variable in ("continue_on_fail=true", "hangup_after_bridge=false"):
+                self._safe(self.esl.execute, "set", variable, wait=True, timeout=5)
+            event = self._safe(self.esl.execute, "bridge", dial_string(destination, context), wait=True,
+                               timeout=float(60))
+            result = bridge_result(event)
+            if event is None and self.hangup_at is None and not self.esl.closed.is_set():
+                result = BridgeResult("failed", "NO_COMPLETION")
+            self.log.info(Tag.SESSION, "bridge to %s: %s (%s)", destination, result.status, result.cause)
+            if result.answered:
+                self.transfer_target = destination
+                self.outcome = "transferred"
+            return result
+        finally:
+            self._audio_paused = False
+            if not self.machine.ended and self.transfer_target is None:
+                self.machine.move(CallState.LISTENING)
+            self._bridge_idle.set()
+
+    def transfer_completed(self, target: str) -> None:
+        """The caller was bridged to ``target``: the conversation is over, hang up what remains."""
+        self.transfer_target = target
+        self.outcome = "transferred"
+        if self.stream is not None:
+            self.stream.flush()
+        self.machine.move(CallState.ENDING)
+        self.log.info(Tag.SESSION, "transferred to %s", target)
+        if not self.esl.closed.is_set():
+            self._safe(self.esl.hangup, "NORMAL_CLEARING")
+
+    def store_message(self, message: dict[str, str]) -> None:
+        """Keep the caller's message for ``call_ended`` (outcome ``message`` unless transferred later)."""
+        self.taken_message = dict(message)
+        if self.outcome in ("abandoned", "resolved"):
+            self.outcome = "message"
+        self.log.info(Tag.SESSION, "message taken (%d characters)", len(message.get("message", "")))
+
     # --- audio in --------------------------------------------------------------------------------
 
     def on_caller_frame(self, pcmu: bytes) -> None:
         """A 20 ms frame of the caller's audio from the transport."""
         engine = self.engine
-        if engine is not None:
+        if engine is not None and not self._audio_paused:
             engine.on_audio(pcmu)

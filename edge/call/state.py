@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from edge.engines.base import CallState
 from shared.logging import CallLogger, Tag
 
@@ -27,6 +29,8 @@ class CallStateMachine:
         self.state = CallState.CONNECTING
         self.log = log
         self.history: list[CallState] = [self.state]
+        self.listeners: list[Callable[[CallState, CallState], None]] = []
+        """Called with ``(old, new)`` after every transition (the call's timers listen)."""
 
     def move(self, new: CallState) -> bool:
         """Go to ``new``; True if the state changed."""
@@ -36,8 +40,10 @@ class CallStateMachine:
             self.log.debug(Tag.STATE_MACHINE, "ignored %s -> %s", self.state, new)
             return False
         self.log.info(Tag.STATE_MACHINE, "%s -> %s", self.state, new)
-        self.state = new
+        old, self.state = self.state, new
         self.history.append(new)
+        for listener in list(self.listeners):
+            listener(old, new)
         return True
 
     @property

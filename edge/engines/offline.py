@@ -86,8 +86,9 @@ class OfflineEngine(TurnTakingEngine):
         self.log.info(Tag.SESSION, "tool %s", action.name)
         if action.name != "end_call":
             self.host.set_state(CallState.TOOL_RUNNING)
-        result = self.host.run_tool(action.name, action.arguments)
-        if action.name == "transfer_call" and not transfer_succeeded(result or {}):
+        result = self.host.run_tool(action.name, action.arguments) or {}
+        if action.name == "transfer_call" and not transfer_succeeded(result) and not result.get("ended"):
             follow = self.dialogue.transfer_failed(action.arguments.get("destination"))
-            self.host.begin_utterance()
-            self.speak([follow.reply])
+            if not result.get("spoken"):  # the host already offered the rule's fallback
+                self.host.begin_utterance()
+                self.speak([follow.reply])

@@ -46,6 +46,9 @@ class _ThreadedSTT:
     def transcribe(self, pcm16_8k: bytes, language: str) -> str:
         return blocking(self.inner.transcribe, pcm16_8k, language)
 
+    def prepare(self) -> None:
+        self.inner.prepare()
+
 
 class _ThreadedTTS:
     def __init__(self, inner: Any) -> None:
@@ -133,5 +136,7 @@ class PipelineEngine(TurnTakingEngine):
                                      "content": json.dumps(result, default=str)})
                 if call.name == "end_call" or (call.name == "transfer_call" and transfer_succeeded(result)):
                     finished = True
+                elif result.get("spoken") or result.get("ended"):
+                    finished = True  # the host spoke (a fallback offer) or the call is over: wait for the caller
             if finished:
                 return

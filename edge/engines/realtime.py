@@ -283,6 +283,8 @@ class RealtimeEngine(Engine):
         self._idle.wait(SAY_TIMEOUT)
         self._conn.conversation.item.create(item={"type": "function_call_output", "call_id": call_id,
                                                   "output": json.dumps(result)})
+        if result.get("spoken"):
+            return  # the host already spoke (a fallback offer): the caller's answer starts the next response
         self._conn.response.create()
 
     # --- Engine API ------------------------------------------------------------------------------

@@ -43,7 +43,7 @@ def test_redis_outage_during_a_call_loses_no_conversation_event(database_url, tm
     realtime.user_transcripts = ["Qual o horário?", "Obrigado."]
     port = _free_port()
     redis_url = f"redis://127.0.0.1:{port}/0"  # nothing listens there yet: Redis is down
-    edge = start_edge(database_url, redis_url, tmp_path)
+    edge = start_edge(database_url, redis_url, tmp_path, GREETING_CACHE_DIR=str(tmp_path / "greetings"))
     fs = FakeFreeSwitch("127.0.0.1", edge.esl_port, fakes_loop)
     server: subprocess.Popen | None = None
     try:

@@ -87,6 +87,7 @@ class FakeCall:
         self.ws_connects = 0
         self.ws_closed = 0
         self.protocol_errors: list[str] = []
+        self.connect_error: str | None = None
         self.started_at = time.monotonic()
 
     # --- what the test sees ------------------------------------------------------------------
@@ -148,7 +149,12 @@ class FakeCall:
     # --- ESL ---------------------------------------------------------------------------------
 
     async def run(self, host: str, port: int) -> None:
-        reader, writer = await asyncio.open_connection(host, port)
+        try:
+            reader, writer = await asyncio.open_connection(host, port)
+        except OSError as exc:
+            self.connect_error = f"{type(exc).__name__}: {exc}"
+            self.closed.set()
+            return
         self._writer = writer
         try:
             while True:
@@ -247,6 +253,10 @@ class FakeCall:
             self.closed.set()
             if self._writer is not None:
                 self._writer.close()
+        elif app == "set":
+            name, _, value = arg.partition("=")
+            self.variables[name.strip()] = value  # as FreeSWITCH sets the channel variable
+            await self._complete(app, arg, app_uuid)
         elif app == "bridge":
             await asyncio.sleep(0.1)
             outcome = self.bridge_outcome

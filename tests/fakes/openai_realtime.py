@@ -244,6 +244,9 @@ class FakeRealtimeSession:
 class FakeRealtimeServer:
     """The fake server; :attr:`sessions` lists every connection in order."""
 
+    session_class: type[FakeRealtimeSession] = FakeRealtimeSession
+    """What each connection is served by (benchmarks subclass it to timestamp audio)."""
+
     def __init__(self, loop: BackgroundLoop, api_key: str = "sk-test-fake", script: list[Any] | None = None,
                  user_transcripts: list[str] | None = None, speed: float = 4.0, reply_freq: float = 1000.0) -> None:
         self.loop = loop
@@ -283,7 +286,7 @@ class FakeRealtimeServer:
         return None
 
     async def _handler(self, ws: Any) -> None:
-        session = FakeRealtimeSession(self, ws)
+        session = self.session_class(self, ws)
         self.sessions.append(session)
         self.connections_open += 1
         try:

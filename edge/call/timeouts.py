@@ -1,0 +1,274 @@
+"""The call's timers: caller silence, the conversation's turn limit and the maximum call length.
+
+One :class:`CallTimers` per call, driven by what the call session already knows (state changes, caller
+speech start/stop, caller turns recorded). Everything it decides is logged under ⏱️ TIMEOUT_MGR.
+
+* **Silence** means the caller says nothing while the secretary is *listening* (never while it speaks,
+  thinks or runs a tool). After ``silence_timeout_seconds`` the secretary asks whether the caller is
+  still there; after ``silence_hangup_seconds`` more it says goodbye and hangs up (outcome
+  ``abandoned``). Any caller speech starts the count again.
+* **Turn limit**: once the caller has spoken ``max_conversation_turns`` times and the secretary has
+  answered the last of them, the caller is offered the domain's operator (``transfer_call`` to
+  ``operator``) when the domain has one, else the secretary ends the call politely.
+* **Call length**: after ``max_call_seconds`` the secretary finishes the sentence it is saying (a short
+  grace period), says goodbye and hangs up.
+
+The timers run in gevent greenlets of their own; they act through :class:`TimerHost` (the session).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Protocol
+
+import gevent
+from gevent.event import Event
+
+from edge.engines.base import CallState, SecretaryProfile
+from shared.logging import CallLogger, Tag
+
+DEFAULT_SILENCE_TIMEOUT = 8
+DEFAULT_SILENCE_HANGUP = 8
+DEFAULT_MAX_TURNS = 10
+DEFAULT_MAX_CALL_SECONDS = 900
+DURATION_GRACE_SECONDS = 5.0
+"""How long the call-length limit waits for the secretary to finish its current reply."""
+
+PHRASES: dict[str, dict[str, str]] = {
+    "pt": {
+        "reprompt": "Você ainda está aí? Em que posso ajudar?",
+        "silence_goodbye": "Como não ouvi resposta, vou encerrar a ligação.",
+        "turns_transfer": "Para continuar o atendimento, vou transferir você para um atendente.",
+        "turns_goodbye": "Chegamos ao limite deste atendimento. Obrigado pela ligação.",
+        "duration_goodbye": "Nosso tempo de atendimento chegou ao fim. Obrigado pela ligação.",
+        "goodbye": "Até logo!",
+    },
+    "en": {
+        "reprompt": "Are you still there? How can I help you?",
+        "silence_goodbye": "As I can't hear you, I'm going to end the call.",
+        "turns_transfer": "To help you further, I'm transferring you to an attendant.",
+        "turns_goodbye": "We have reached the limit of this call. Thank you for calling.",
+        "duration_goodbye": "We have reached the time limit of this call. Thank you for calling.",
+        "goodbye": "Goodbye!",
+    },
+}
+"""What the secretary says when a timer fires, by language (``pt`` also serves other languages)."""
+
+
+def phrases_for(language: str | None) -> dict[str, str]:
+    """The timer phrases in the secretary's language (English for ``en*``, else Portuguese)."""
+    return PHRASES["en" if (language or "").lower().startswith("en") else "pt"]
+
+
+def _positive(value: float | None, default: int) -> float:
+    """``value`` when it is a positive number (tests use fractions of a second), else ``default``."""
+    return value if isinstance(value, int | float) and value > 0 else default
+
+
+def transfer_done(result: dict[str, Any]) -> bool:
+    """Whether a ``transfer_call`` result means the caller was bridged."""
+    status = str(result.get("status") or result.get("outcome") or "").lower()
+    return bool(result.get("transferred")) or status in {"transferred", "bridged", "answered"}
+
+
+class TimerHost(Protocol):
+    """What the timers may do to their call (implemented by the call session)."""
+
+    @property
+    def state(self) -> CallState:
+        """The call's current state."""
+
+    @property
+    def outcome(self) -> str:
+        """The conversation outcome so far (``abandoned`` until something else happens)."""
+
+    def say(self, text: str) -> None:
+        """Speak ``text`` to the caller; return once it has been heard (or interrupted)."""
+
+    def listen(self) -> None:
+        """Back to LISTENING after a timer spoke (if the call is not ending)."""
+
+    def run_tool(self, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
+        """Run one of the conversation tools."""
+
+    def end_call(self, reason: str, *, goodbye: str | None = None, outcome: str | None = None) -> None:
+        """Say ``goodbye`` (default: the secretary's), record ``outcome``, hang up."""
+
+
+class CallTimers:
+    """Silence, turn-limit and call-length timers of one call (see the module docstring)."""
+
+    def __init__(self, host: TimerHost, secretary: SecretaryProfile, log: CallLogger,
+                 operator_destination: str | None = None) -> None:
+        self.host = host
+        self.log = log
+        self.operator_destination = operator_destination
+        self.silence_timeout = _positive(secretary.silence_timeout_seconds, DEFAULT_SILENCE_TIMEOUT)
+        self.silence_hangup = _positive(secretary.silence_hangup_seconds, DEFAULT_SILENCE_HANGUP)
+        self.max_turns = int(_positive(secretary.max_conversation_turns, DEFAULT_MAX_TURNS))
+        self.max_call_seconds = _positive(secretary.max_call_seconds, DEFAULT_MAX_CALL_SECONDS)
+        self.phrases = phrases_for(secretary.language)
+        self.goodbye = secretary.goodbye_message or self.phrases["goodbye"]
+        self.turns = 0
+        self.reprompts = 0
+        self._caller_speaking = False
+        self._listening = False
+        self._silence_deadline: float | None = None
+        self._wake = Event()
+        self._limit_pending = False
+        self._limit_done = False
+        self._stopped = False
+        self._greenlets: list[gevent.Greenlet] = []
+
+    # --- lifecycle -------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the silence watcher and the call-length timer (call this right after answer)."""
+        self.log.info(Tag.TIMEOUT_MGR, "timers: silence %gs + %gs, max turns %d, max call %gs",
+                      self.silence_timeout, self.silence_hangup, self.max_turns, self.max_call_seconds)
+        self._greenlets.append(gevent.spawn(self._silence_loop))
+        self._greenlets.append(gevent.spawn_later(self.max_call_seconds, self._duration_reached))
+
+    def stop(self) -> None:
+        """Cancel every timer (idempotent; never kills the greenlet calling it)."""
+        self._stopped = True
+        self._wake.set()
+        current = gevent.getcurrent()
+        for greenlet in self._greenlets:
+            if greenlet is not current:
+                greenlet.kill(block=False)
+
+    # --- what happens on the call ----------------------------------------------------------------
+
+    def on_state(self, old: CallState, new: CallState) -> None:
+        """The call's state changed: silence counts only while LISTENING; endings stop everything."""
+        if new in (CallState.ENDING, CallState.ENDED):
+            self.stop()
+            return
+        self._listening = new == CallState.LISTENING
+        if not self._listening:
+            self._disarm()
+            return
+        if self._limit_pending and not self._limit_done:
+            self._limit_done = True
+            self._spawn(self._turn_limit_reached)
+            return
+        if not self._caller_speaking:
+            self._arm()
+
+    def on_caller_speech_started(self) -> None:
+        """The caller is talking: no silence, and the reprompt ladder starts over."""
+        self._caller_speaking = True
+        self.reprompts = 0
+        self._disarm()
+
+    def on_caller_speech_stopped(self) -> None:
+        """The caller stopped: silence counts again from now if the secretary is listening."""
+        self._caller_speaking = False
+        if self._listening:
+            self._arm()
+
+    def on_caller_turn(self) -> None:
+        """The caller said something the secretary understood (one turn)."""
+        self.turns += 1
+        if self.turns >= self.max_turns and not self._limit_pending:
+            self.log.info(Tag.TIMEOUT_MGR, "caller turn %d of max_conversation_turns=%d: limit after this reply",
+                          self.turns, self.max_turns)
+            self._limit_pending = True
+
+    # --- silence ---------------------------------------------------------------------------------
+
+    def _arm(self) -> None:
+        if self._stopped:
+            return
+        after = self.silence_timeout if self.reprompts == 0 else self.silence_hangup
+        self._silence_deadline = time.monotonic() + after
+        self._wake.set()
+
+    def _disarm(self) -> None:
+        self._silence_deadline = None
+        self._wake.set()
+
+    def _silence_loop(self) -> None:
+        while not self._stopped:
+            self._wake.clear()
+            deadline = self._silence_deadline
+            if deadline is None:
+                self._wake.wait()
+                continue
+            remaining = deadline - time.monotonic()
+            if remaining > 0:
+                self._wake.wait(remaining)
+                continue
+            self._silence_deadline = None
+            if self._listening and not self._caller_speaking and self.host.state == CallState.LISTENING:
+                self._on_silence()
+
+    def _on_silence(self) -> None:
+        if self.reprompts == 0:
+            self.reprompts = 1
+            self.log.info(Tag.TIMEOUT_MGR, "caller silent for %gs: reprompt", self.silence_timeout)
+            self._say(self.phrases["reprompt"])
+            if not self._stopped and self.reprompts and not self._caller_speaking:
+                self.host.listen()
+                if self.host.state == CallState.LISTENING:
+                    self._arm()
+            return
+        self.log.info(Tag.TIMEOUT_MGR, "caller still silent %gs after the reprompt: goodbye and hangup",
+                      self.silence_hangup)
+        self._finish("caller silent", f"{self.phrases['silence_goodbye']} {self.goodbye}", "abandoned")
+
+    # --- turn limit and call length --------------------------------------------------------------
+
+    def _turn_limit_reached(self) -> None:
+        if self._stopped:
+            return
+        if self.operator_destination:
+            self.log.info(Tag.TIMEOUT_MGR, "max_conversation_turns=%d reached: transfer to the operator",
+                          self.max_turns)
+            self._say(self.phrases["turns_transfer"])
+            if self._stopped:
+                return
+            result = self.host.run_tool("transfer_call", {
+                "destination": "operator", "reason": "max_conversation_turns reached"}) or {}
+            if self._stopped or transfer_done(result):
+                return
+            self.log.info(Tag.TIMEOUT_MGR, "operator transfer not possible (%s): ending politely",
+                          result.get("error") or result.get("status") or "failed")
+        else:
+            self.log.info(Tag.TIMEOUT_MGR, "max_conversation_turns=%d reached, no operator: ending politely",
+                          self.max_turns)
+        self._finish("max_conversation_turns", f"{self.phrases['turns_goodbye']} {self.goodbye}", "resolved")
+
+    def _duration_reached(self) -> None:
+        if self._stopped:
+            return
+        self.log.info(Tag.TIMEOUT_MGR, "call reached max_call_seconds=%g: goodbye and hangup",
+                      self.max_call_seconds)
+        # Let the secretary finish what it is saying (briefly): cutting a sentence sounds broken.
+        grace_until = time.monotonic() + DURATION_GRACE_SECONDS
+        while (self.host.state in (CallState.SPEAKING, CallState.TOOL_RUNNING, CallState.GREETING)
+               and time.monotonic() < grace_until and not self._stopped):
+            gevent.sleep(0.05)
+        if self._stopped:
+            return
+        outcome = "resolved" if self.turns else "abandoned"
+        self._finish("max_call_seconds", f"{self.phrases['duration_goodbye']} {self.goodbye}", outcome)
+
+    # --- helpers ---------------------------------------------------------------------------------
+
+    def _finish(self, reason: str, goodbye: str, outcome: str) -> None:
+        """Goodbye and hangup; an outcome a tool already set (message, transferred) is kept."""
+        self._stopped = True
+        keep = self.host.outcome if self.host.outcome != "abandoned" else outcome
+        self.host.end_call(reason, goodbye=goodbye, outcome=keep)
+
+    def _say(self, text: str) -> None:
+        try:
+            self.host.say(text)
+        except Exception as exc:  # noqa: BLE001 - the caller barged in, or the engine failed: go on
+            self.log.debug(Tag.TIMEOUT_MGR, "prompt not completed: %s", type(exc).__name__)
+
+    def _spawn(self, function: Any) -> None:
+        self._greenlets = [g for g in self._greenlets if not g.dead]
+        self._greenlets.append(gevent.spawn(function))

@@ -1,0 +1,144 @@
+"""Timers through whole simulated calls on the realtime engine (fake FreeSWITCH + fake Realtime server):
+a silent caller is reprompted then let go, the turn limit offers the operator or ends politely, and the
+call-length limit says goodbye. Asserts what the caller notices: prompts, hangup, the recorded outcome."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from edge.call.timeouts import PHRASES
+from tests.edge.harness import conversation_events
+from tests.factories import add_domain_settings, add_provider, add_secretary
+from tests.fakes.audio import noise, silence
+from tests.fakes.openai_realtime import FakeRealtimeServer
+
+PT = PHRASES["pt"]
+
+
+def _wait_until(predicate: Callable[[], Any], timeout: float = 15.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return bool(predicate())
+
+
+def _secretary(make_domain: Callable[..., uuid.UUID], realtime: FakeRealtimeServer,
+               **fields: Any) -> tuple[uuid.UUID, uuid.UUID]:
+    domain = make_domain()
+    provider = add_provider(domain, "llm", "openai_realtime", config={
+        "api_key": realtime.api_key, "base_url": realtime.base_url, "model": "gpt-realtime"})
+    fields.setdefault("silence_timeout_seconds", 30)
+    fields.setdefault("silence_hangup_seconds", 30)
+    secretary = add_secretary(domain, llm_provider_uuid=provider, greeting_message="Olá, ACME!",
+                              goodbye_message="Até logo!", **fields)
+    return domain, secretary
+
+
+def _spoken(session: Any) -> list[str]:
+    """What the edge asked the model to say word for word (greeting, prompts, goodbyes), in order."""
+    return [e["response"]["instructions"] for e in session.client_events
+            if e["type"] == "response.create" and (e.get("response") or {}).get("instructions")]
+
+
+def _ended(queue: str, call_uuid: str) -> dict[str, Any]:
+    assert _wait_until(lambda: any(e["type"] == "call_ended" and e["call_uuid"] == call_uuid
+                                   for e in conversation_events(queue)))
+    return next(e for e in conversation_events(queue) if e["type"] == "call_ended" and e["call_uuid"] == call_uuid)
+
+
+def _assistant_lines(queue: str, call_uuid: str) -> list[str]:
+    return [e["content"] for e in conversation_events(queue)
+            if e["type"] == "message" and e["call_uuid"] == call_uuid and e["role"] == "assistant"]
+
+
+def test_silent_caller_is_reprompted_then_hears_goodbye_and_is_hung_up(edge, fake_fs, realtime, make_domain,
+                                                                     clean_queue):
+    domain, secretary = _secretary(make_domain, realtime, silence_timeout_seconds=1, silence_hangup_seconds=1)
+    call = fake_fs.place_call({"domain_uuid": str(domain), "voice_secretary_uuid": str(secretary)})
+    assert call.wait("answered")
+    assert call.wait("hung_up", timeout=20)
+    session = realtime.sessions[0]
+    spoken = _spoken(session)
+    assert len(spoken) == 3, spoken
+    assert "Olá, ACME!" in spoken[0]
+    assert PT["reprompt"] in spoken[1]
+    assert PT["silence_goodbye"] in spoken[2] and "Até logo!" in spoken[2]
+    assert ("sendmsg", {"call-command": "hangup", "hangup-cause": "NORMAL_CLEARING"}) in call.commands
+    # The caller heard the greeting, the reprompt and the goodbye (three tones of speech).
+    assert call.heard_nonsilent_ms() >= 3000
+    assert _ended(clean_queue, call.uuid)["outcome"] == "abandoned"
+    lines = _assistant_lines(clean_queue, call.uuid)
+    assert PT["reprompt"] in lines and any(PT["silence_goodbye"] in line for line in lines)
+    assert "⏱️ TIMEOUT_MGR" in edge.log() and "reprompt" in edge.log()
+
+
+def test_caller_who_answers_the_reprompt_is_not_hung_up(edge, fake_fs, realtime, make_domain, clean_queue):
+    domain, secretary = _secretary(make_domain, realtime, silence_timeout_seconds=1, silence_hangup_seconds=2)
+    realtime.user_transcripts = ["Sim, estou aqui."]
+    call = fake_fs.place_call({"domain_uuid": str(domain), "voice_secretary_uuid": str(secretary)})
+    assert call.wait("answered")
+    assert _wait_until(lambda: realtime.sessions and any(PT["reprompt"] in s for s in _spoken(realtime.sessions[0])))
+    call.speak(noise(500) + silence(600))
+    # The reply comes, then a new silence ladder starts: a second reprompt before any goodbye.
+    assert _wait_until(lambda: sum(PT["reprompt"] in s for s in _spoken(realtime.sessions[0])) == 2, timeout=20)
+    assert not call.hung_up.is_set()
+    call.hangup()
+    assert _ended(clean_queue, call.uuid)["outcome"] == "abandoned"
+
+
+def test_turn_limit_without_operator_ends_politely(edge, fake_fs, realtime, make_domain, clean_queue):
+    domain, secretary = _secretary(make_domain, realtime, max_conversation_turns=2)
+    realtime.user_transcripts = ["Qual o horário?", "E no sábado?"]
+    call = fake_fs.place_call({"domain_uuid": str(domain), "voice_secretary_uuid": str(secretary)})
+    assert call.wait("answered")
+    assert _wait_until(lambda: realtime.sessions and any(
+        e["type"] == "response.done" for e in realtime.sessions[0].server_events))
+    session = realtime.sessions[0]
+    for turn in (1, 2):
+        call.speak(noise(500, seed=turn) + silence(700))
+        assert _wait_until(lambda turn=turn: sum(e["type"] == "response.done" for e in session.server_events)
+                           >= 1 + turn)
+    assert call.wait("hung_up", timeout=20)
+    spoken = _spoken(session)
+    assert PT["turns_goodbye"] in spoken[-1] and "Até logo!" in spoken[-1]
+    assert not any(e["type"] == "message" and e["call_uuid"] == call.uuid and e["tool_name"] == "transfer_call"
+                   for e in conversation_events(clean_queue))
+    assert _ended(clean_queue, call.uuid)["outcome"] == "resolved"
+
+
+def test_turn_limit_offers_the_operator_when_the_domain_has_one(edge, fake_fs, realtime, make_domain,
+                                                                clean_queue):
+    domain, secretary = _secretary(make_domain, realtime, max_conversation_turns=1)
+    add_domain_settings(domain, operator_destination="1000")
+    realtime.user_transcripts = ["Preciso de ajuda."]
+    call = fake_fs.place_call({"domain_uuid": str(domain), "voice_secretary_uuid": str(secretary)})
+    assert call.wait("answered")
+    assert _wait_until(lambda: realtime.sessions and any(
+        e["type"] == "response.done" for e in realtime.sessions[0].server_events))
+    session = realtime.sessions[0]
+    call.speak(noise(500) + silence(700))
+    assert _wait_until(lambda: any(PT["turns_transfer"] in s for s in _spoken(session)), timeout=20)
+    assert _wait_until(lambda: any(
+        e["type"] == "message" and e["call_uuid"] == call.uuid and e["tool_name"] == "transfer_call"
+        and e["tool_arguments"].get("destination") == "operator" for e in conversation_events(clean_queue)))
+    # Nobody took the call (here the transfer tool cannot bridge): the caller is not left hanging.
+    assert call.wait("closed", timeout=20)
+    ended = _ended(clean_queue, call.uuid)
+    assert ended["outcome"] in ("resolved", "transferred")
+
+
+def test_call_length_limit_says_goodbye_and_hangs_up(edge, fake_fs, realtime, make_domain, clean_queue):
+    domain, secretary = _secretary(make_domain, realtime, max_call_seconds=2)
+    call = fake_fs.place_call({"domain_uuid": str(domain), "voice_secretary_uuid": str(secretary)})
+    assert call.wait("answered")
+    assert call.wait("hung_up", timeout=20)
+    spoken = _spoken(realtime.sessions[0])
+    assert PT["duration_goodbye"] in spoken[-1] and "Até logo!" in spoken[-1]
+    assert PT["reprompt"] not in " ".join(spoken)
+    assert _ended(clean_queue, call.uuid)["outcome"] == "abandoned"  # the caller never said a word
+    assert "max_call_seconds=2" in edge.log()

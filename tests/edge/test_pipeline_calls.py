@@ -1,0 +1,168 @@
+"""Timers and the greeting cache through whole simulated calls on the pipeline engine: a real edge
+process, the fake FreeSWITCH, and the fake OpenAI (STT, chat, TTS) and ElevenLabs servers.
+
+What is asserted is what the caller notices: the words synthesized for them (the fake TTS's requests),
+the audio they hear, the hangup, the recorded outcome — and, for the greeting, that a second call
+hears it without any TTS request."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from edge.call.timeouts import PHRASES
+from shared.models import Secretary
+from shared.tenancy import tenant_session
+from tests.edge.harness import conversation_events
+from tests.engines.speech import caller_says
+from tests.factories import add_provider, add_secretary
+from tests.fakes.audio import silence
+from tests.fakes.elevenlabs import FakeElevenLabs
+from tests.fakes.openai_http import DEFAULT_KEY, ChatReply, FakeOpenAI
+
+EN = PHRASES["en"]
+GREETING = "Hello, this is Acme. How can I help you?"
+
+
+def _wait_until(predicate: Callable[[], Any], timeout: float = 15.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return bool(predicate())
+
+
+@pytest.fixture
+def openai_fake() -> Iterator[FakeOpenAI]:
+    """The fake OpenAI REST API (STT, chat, TTS)."""
+    with FakeOpenAI() as server:
+        yield server
+
+
+def _pipeline_secretary(make_domain: Callable[..., uuid.UUID], fake: FakeOpenAI,
+                        **fields: Any) -> tuple[uuid.UUID, uuid.UUID]:
+    domain = make_domain()
+    config = {"api_key": DEFAULT_KEY, "base_url": fake.base_url}
+    providers = {f"{kind}_provider_uuid": add_provider(domain, kind, "openai", config=dict(config))
+                 for kind in ("stt", "tts", "llm")}
+    fields.setdefault("silence_timeout_seconds", 30)
+    fields.setdefault("silence_hangup_seconds", 30)
+    secretary = add_secretary(domain, greeting_message=GREETING, goodbye_message="Goodbye!", language="en-US",
+                              system_prompt="You are Ana.", **providers, **fields)
+    return domain, secretary
+
+
+def _spoken(fake: FakeOpenAI) -> list[str]:
+    """Every text the edge had the fake OpenAI TTS synthesize, in order."""
+    return [r.body.get("input", "") for r in fake.requests if r.path.endswith("/audio/speech")]
+
+
+def _ended(queue: str, call_uuid: str) -> dict[str, Any]:
+    assert _wait_until(lambda: any(e["type"] == "call_ended" and e["call_uuid"] == call_uuid
+                                   for e in conversation_events(queue)))
+    return next(e for e in conversation_events(queue) if e["type"] == "call_ended" and e["call_uuid"] == call_uuid)
+
+
+def _call(fake_fs: Any, domain: uuid.UUID, secretary: uuid.UUID) -> Any:
+    call = fake_fs.place_call({"domain_uuid": str(domain), "voice_secretary_uuid": str(secretary)})
+    assert call.wait("answered")
+    return call
+
+
+# --- timers --------------------------------------------------------------------------------------
+
+
+def test_pipeline_silent_caller_is_reprompted_then_hung_up(edge, fake_fs, openai_fake, make_domain, clean_queue):
+    domain, secretary = _pipeline_secretary(make_domain, openai_fake, silence_timeout_seconds=1,
+                                            silence_hangup_seconds=1)
+    call = _call(fake_fs, domain, secretary)
+    assert call.wait("hung_up", timeout=20)
+    assert _spoken(openai_fake) == [GREETING, EN["reprompt"], f"{EN['silence_goodbye']} Goodbye!"]
+    assert ("sendmsg", {"call-command": "hangup", "hangup-cause": "NORMAL_CLEARING"}) in call.commands
+    assert call.heard_nonsilent_ms() >= 2000  # greeting, reprompt and goodbye were heard
+    assert _ended(clean_queue, call.uuid)["outcome"] == "abandoned"
+
+
+def test_pipeline_turn_limit_ends_politely_after_answering(edge, fake_fs, openai_fake, make_domain, clean_queue):
+    domain, secretary = _pipeline_secretary(make_domain, openai_fake, max_conversation_turns=1)
+    openai_fake.script_transcripts("What are your opening hours?")
+    openai_fake.script_chat(ChatReply(text="We are open from nine to five."))
+    call = _call(fake_fs, domain, secretary)
+    assert _wait_until(lambda: _spoken(openai_fake) == [GREETING])
+    time.sleep(0.3)
+    call.speak(caller_says("What are your opening hours?") + silence(900))
+    assert call.wait("hung_up", timeout=20)
+    assert _spoken(openai_fake) == [GREETING, "We are open from nine to five.",
+                                    f"{EN['turns_goodbye']} Goodbye!"]
+    assert _ended(clean_queue, call.uuid)["outcome"] == "resolved"
+
+
+def test_pipeline_call_length_limit_says_goodbye(edge, fake_fs, openai_fake, make_domain, clean_queue):
+    domain, secretary = _pipeline_secretary(make_domain, openai_fake, max_call_seconds=2)
+    call = _call(fake_fs, domain, secretary)
+    assert call.wait("hung_up", timeout=20)
+    assert _spoken(openai_fake) == [GREETING, f"{EN['duration_goodbye']} Goodbye!"]
+    assert _ended(clean_queue, call.uuid)["outcome"] == "abandoned"
+
+
+# --- greeting cache ------------------------------------------------------------------------------
+
+
+def _greeting_call(fake_fs: Any, domain: uuid.UUID, secretary: uuid.UUID) -> Any:
+    """A call that hangs up once the caller has heard the whole greeting."""
+    call = _call(fake_fs, domain, secretary)
+    assert _wait_until(lambda: call.heard_nonsilent_ms() >= 800)
+    time.sleep(0.3)
+    call.hangup()
+    assert call.wait("closed")
+    return call
+
+
+def _update_secretary(domain: uuid.UUID, secretary: uuid.UUID, **fields: Any) -> None:
+    with tenant_session(domain) as session:
+        row = session.get(Secretary, secretary)
+        for name, value in fields.items():
+            setattr(row, name, value)
+
+
+def test_greeting_is_synthesized_once_and_resynthesized_when_text_voice_or_provider_change(
+        edge, fake_fs, openai_fake, make_domain):
+    domain, secretary = _pipeline_secretary(make_domain, openai_fake)
+
+    def speech() -> list[dict[str, Any]]:
+        return [r.body for r in openai_fake.requests if r.path.endswith("/audio/speech")]
+
+    first = _greeting_call(fake_fs, domain, secretary)
+    assert [b["input"] for b in speech()] == [GREETING]
+
+    # The second call hears the same greeting straight from the cache: no TTS request at all.
+    second = _greeting_call(fake_fs, domain, secretary)
+    assert len(speech()) == 1
+    assert second.heard_nonsilent_ms() >= 1000
+    assert abs(second.heard_nonsilent_ms() - first.heard_nonsilent_ms()) <= 200
+
+    # New text → synthesized again (once).
+    _update_secretary(domain, secretary, greeting_message="Good morning, Acme here.")
+    _greeting_call(fake_fs, domain, secretary)
+    _greeting_call(fake_fs, domain, secretary)
+    assert [b["input"] for b in speech()] == [GREETING, "Good morning, Acme here."]
+
+    # New voice → synthesized again with that voice.
+    _update_secretary(domain, secretary, voice_name="nova")
+    _greeting_call(fake_fs, domain, secretary)
+    assert len(speech()) == 3 and speech()[-1]["voice"] == "nova"
+
+    # New TTS provider → the other vendor synthesizes it.
+    with FakeElevenLabs() as eleven:
+        provider = add_provider(domain, "tts", "elevenlabs", config={"api_key": eleven.api_key,
+                                                                     "base_url": eleven.base_url})
+        _update_secretary(domain, secretary, tts_provider_uuid=provider, voice_name=None)
+        _greeting_call(fake_fs, domain, secretary)
+        _greeting_call(fake_fs, domain, secretary)
+        assert [r.body.get("text") for r in eleven.requests] == ["Good morning, Acme here."]
+    assert len(speech()) == 3
