@@ -113,7 +113,8 @@ class CallSession:
         self.timers = CallTimers(self, setup.secretary, self.log, setup.operator_destination)
         self.machine.listeners.append(self.timers.on_state)
         self.timers.start()
-        self._start_audio()
+        if not self._start_audio():
+            return
         self.recorder = ConversationRecorder(self.app.publisher.publish, setup.domain_uuid, self.call_uuid)
         self.recorder.call_started(
             voice_secretary_uuid=setup.secretary.voice_secretary_uuid, caller_id=self.context.caller_id,
@@ -123,17 +124,21 @@ class CallSession:
             return
         self._event_loop()
 
-    def _start_audio(self) -> None:
+    def _start_audio(self) -> bool:
+        """Start the audio transport; if it cannot start, take the fallback path and return False."""
         codec = (self.channel.get("Channel-Read-Codec-Name") or "").upper()
         try:
             self.transport = self.app.make_transport(self, native=(codec == "PCMU"))
             self.stream = PlaybackStream(self.transport.send_frame, self.transport.lead_frames)
             self.app.pacer.add(self.stream)
             self.transport.start()
-        except TransportError as exc:
-            raise RuntimeError(f"audio transport failed: {exc}") from exc
+        except TransportError as exc:  # no dead air: fallback destination, else goodbye prompt
+            self.log.error("audio transport %s failed: %s", self.app.settings.edge_audio_transport, exc)
+            self._fallback("audio transport failed")
+            return False
         self.log.info(Tag.SESSION, "audio over %s (%s)", self.transport.name,
                       "PCMU native" if codec == "PCMU" else f"L16 from {codec or '?'}")
+        return True
 
     def _start_engine(self) -> bool:
         """Start the engine, retrying once; on failure take the fallback path and return False."""

@@ -29,7 +29,7 @@ from websockets.server import ServerProtocol
 from edge.audio.g711 import l16_to_ulaw, ulaw_to_l16
 from edge.engines.base import FRAME_BYTES
 from edge.esl import protocol
-from edge.esl.session import EslConnection, EslDisconnected
+from edge.esl.session import EslCommandError, EslConnection, EslDisconnected
 from edge.transports.base import AudioTransport, TransportError
 from shared.logging import call_logger
 
@@ -356,6 +356,8 @@ class AudioStreamTransport(AudioTransport):
                 conn = waiter.get(timeout=self.connect_timeout)
             except gevent.Timeout as exc:
                 raise TransportError(f"mod_audio_stream did not connect within {self.connect_timeout:g} s") from exc
+        except EslCommandError as exc:  # e.g. a socket without "full": api is not allowed
+            raise TransportError(f"uuid_audio_stream not accepted: {exc}") from exc
         except EslDisconnected as exc:
             raise TransportError(f"Event Socket closed while starting the stream: {exc}") from exc
         finally:

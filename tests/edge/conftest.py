@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -47,9 +48,10 @@ def start_edge(database_url: str, redis_url: str, tmp_path, **env: str) -> EdgeP
 @pytest.fixture
 def edge(request: pytest.FixtureRequest, database_url: str, clean_queue: str, tmp_path) -> Iterator[EdgeProcess]:
     """An edge on the unicast transport, or on the one named by indirect parametrization
-    (``@pytest.mark.parametrize("edge", ["unicast", "audio_stream"], indirect=True)``); its greeting
+    (``@pytest.mark.parametrize("edge", ["unicast", "audio_stream"], indirect=True)``; with
+    ``EDGE_TEST_TRANSPORT=audio_stream`` every other edge test runs over mod_audio_stream); its greeting
     cache in the test's directory."""
-    transport = getattr(request, "param", "unicast")
+    transport = getattr(request, "param", os.environ.get("EDGE_TEST_TRANSPORT", "unicast"))
     process = start_edge(database_url, clean_queue, tmp_path, EDGE_AUDIO_TRANSPORT=transport,
                          GREETING_CACHE_DIR=str(tmp_path / "greetings"))
     yield process

@@ -43,7 +43,7 @@ def test_redis_outage_during_a_call_loses_no_conversation_event(database_url, tm
     realtime.user_transcripts = ["Qual o horário?", "Obrigado."]
     port = _free_port()
     redis_url = f"redis://127.0.0.1:{port}/0"  # nothing listens there yet: Redis is down
-    edge = start_edge(database_url, redis_url, tmp_path)
+    edge = start_edge(database_url, redis_url, tmp_path, GREETING_CACHE_DIR=str(tmp_path / "greetings"))
     fs = FakeFreeSwitch("127.0.0.1", edge.esl_port, fakes_loop)
     server: subprocess.Popen | None = None
     try:
@@ -159,3 +159,38 @@ def test_malformed_esl_of_every_kind_never_disturbs_a_call_in_progress(edge, fak
     health = edge.wait_idle(timeout=2)
     assert health["calls_active"] == 0 and health["udp_ports_in_use"] == 0, health
     assert [s for s in realtime.sessions if s.closed_at is None] == []
+
+
+@pytest.mark.parametrize("edge", ["audio_stream"], indirect=True)
+def test_audio_port_refuses_streams_nobody_asked_for(edge, fake_fs, realtime, realtime_secretary):
+    """Only the stream the edge requested for a call is accepted: nobody can inject audio into a call."""
+    from websockets.exceptions import InvalidStatus
+    from websockets.sync.client import connect
+
+    domain, secretary = realtime_secretary
+    call = fake_fs.place_call({"domain_uuid": str(domain), "voice_secretary_uuid": str(secretary)})
+    assert call.wait("audio_started")
+    assert _wait_until(lambda: edge.health()["audio_streams"] == 1)
+    for path in (call.uuid, str(uuid.uuid4())):  # a second stream for the live call, or an unknown call
+        with pytest.raises(InvalidStatus) as refused:
+            connect(f"ws://127.0.0.1:{edge.audio_port}/{path}", open_timeout=5).close()
+        assert refused.value.response.status_code == 404
+    assert edge.health()["audio_streams"] == 1 and edge.health()["calls_active"] == 1
+    assert _wait_until(lambda: call.heard_nonsilent_ms() >= 1000)  # the call's own stream still plays
+    call.hangup()
+    health = edge.wait_idle(timeout=2)
+    assert health["audio_streams"] == 0 and health["calls_active"] == 0, health
+
+
+@pytest.mark.parametrize("edge", ["audio_stream"], indirect=True)
+def test_missing_mod_audio_stream_gives_the_goodbye_prompt_not_dead_air(edge, fake_fs, realtime,
+                                                                       realtime_secretary):
+    domain, secretary = realtime_secretary
+    call = fake_fs.place_call({"domain_uuid": str(domain), "voice_secretary_uuid": str(secretary)},
+                              audio_stream_loaded=False)
+    assert call.wait("hung_up", timeout=15)
+    assert any(app == "playback" for app, _ in call.executed), call.executed
+    assert realtime.sessions == []  # no vendor connection for a call that cannot have audio
+    assert _wait_until(lambda: "audio transport audio_stream failed" in edge.log() and "❌ ERROR" in edge.log())
+    health = edge.wait_idle(timeout=2)
+    assert health["calls_active"] == 0 and health["audio_streams"] == 0, health

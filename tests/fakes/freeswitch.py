@@ -55,6 +55,8 @@ class FakeCall:
     uuid: str = field(default_factory=lambda: str(uuid.uuid4()))
     bridge_outcome: str = "NO_ANSWER"
     comfort_noise_every: int = 0
+    audio_stream_loaded: bool = True
+    """False: mod_audio_stream is not loaded, so ``uuid_audio_stream`` is an unknown API command."""
 
     def __post_init__(self) -> None:
         self.commands: list[tuple[str, dict[str, str]]] = []
@@ -272,7 +274,7 @@ class FakeCall:
 
     async def _api(self, line: str) -> None:
         parts = line.split()
-        if parts[:1] == ["uuid_audio_stream"]:
+        if parts[:1] == ["uuid_audio_stream"] and self.audio_stream_loaded:
             await self._write(protocol.encode_api_response(await self._uuid_audio_stream(parts[1:])))
         elif parts[:1] == ["uuid_break"]:
             # Stops a playback application (the community build's file playback); it does not touch the
