@@ -48,6 +48,7 @@ EMBED_MODEL = "text-embedding-3-small"
 DIMS = 384
 HOURS = "On Saturday the store opens from nine in the morning to one in the afternoon."
 SALES_MESSAGE = "Transferring you to our sales team now."
+EDGE_HANGUP = ("sendmsg", {"call-command": "hangup", "hangup-cause": "NORMAL_CLEARING"})
 
 
 def wait_until(predicate: Callable[[], Any], timeout: float = 15.0, step: float = 0.02) -> Any:
@@ -191,6 +192,8 @@ def test_realtime_transfer_answered_ends_the_call_as_transferred(
 
     assert call.wait("hung_up", timeout=20)
     assert bridges(call) == ["{originate_timeout=25}loopback/2001/acme-ctx"]
+    # hangup_after_bridge=false handed the caller's leg back after the bridged talk; the edge released it.
+    assert call.bridged.is_set() and EDGE_HANGUP in call.commands
     assert ("set", "continue_on_fail=true") in call.executed and ("set", "hangup_after_bridge=false") in call.executed
     assert any(SALES_MESSAGE in text for text in realtime_spoken(realtime))
     payload = stored_conversation(clean_queue, domain, call)
@@ -254,6 +257,7 @@ def test_realtime_dtmf_zero_goes_to_the_operator(edge, fake_fs, realtime, vendor
     call.dtmf("0")
     assert call.wait("hung_up", timeout=20)
     assert bridges(call) == ["{originate_timeout=25}loopback/1000/acme-ctx"]
+    assert call.bridged.is_set() and EDGE_HANGUP in call.commands
     assert any("transfer your call to the operator" in text for text in realtime_spoken(realtime))
     payload = stored_conversation(clean_queue, domain, call)
     assert payload["outcome"] == "transferred" and payload["transfer"] == {"target": "1000"}
@@ -358,6 +362,7 @@ def test_pipeline_dtmf_zero_goes_to_the_operator(edge, fake_fs, vendor, make_dom
     call.dtmf("0")
     assert call.wait("hung_up", timeout=20)
     assert bridges(call) == ["{originate_timeout=25}loopback/1000/acme-ctx"]
+    assert call.bridged.is_set() and EDGE_HANGUP in call.commands
     assert "One moment, I will transfer your call to the operator." in spoken(vendor)
     payload = stored_conversation(clean_queue, domain, call)
     assert payload["outcome"] == "transferred" and payload["transfer"] == {"target": "1000"}
