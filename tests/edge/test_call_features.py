@@ -108,13 +108,27 @@ def bridges(call: FakeCall) -> list[str]:
     return [arg for app, arg in call.executed if app == "bridge"]
 
 
+def _ended_row(domain: uuid.UUID, call: FakeCall) -> bool:
+    with tenant_session(domain) as session:
+        row = session.scalars(select(Conversation).where(Conversation.call_uuid == uuid.UUID(call.uuid))).first()
+        return row is not None and row.ended_at is not None
+
+
 def stored_conversation(redis_url: str, domain: uuid.UUID, call: FakeCall) -> dict[str, Any]:
-    """Store the call's published events with the workers' code; the conversation's webhook payload."""
-    assert wait_until(lambda: any(e["type"] == "call_ended" and e["call_uuid"] == call.uuid
-                                  for e in conversation_events(redis_url)))
-    for event in conversation_events(redis_url):
-        if event["call_uuid"] == call.uuid:
-            apply_event(event)
+    """Store the call's published events with the workers' code; the conversation's webhook payload.
+
+    (When a worker of another test is consuming the conversations queue, it stores them itself.)
+    """
+    def ended() -> bool:
+        queued = [e for e in conversation_events(redis_url) if e["call_uuid"] == call.uuid]
+        if any(e["type"] == "call_ended" for e in queued):
+            for event in queued:
+                apply_event(event)
+            return True
+        return _ended_row(domain, call)
+
+    assert wait_until(ended)
+    time.sleep(0.3)  # a consuming worker may still be storing the last messages
     with tenant_session(domain) as session:
         row = session.scalars(select(Conversation).where(Conversation.call_uuid == uuid.UUID(call.uuid))).one()
         messages = session.scalars(select(Message).where(Message.conversation_uuid == row.conversation_uuid)).all()
@@ -164,13 +178,13 @@ def test_realtime_answers_from_the_tenants_documents(edge, fake_fs, realtime, ve
                                       if e["type"] == "conversation.item.create"
                                       and e["item"].get("type") == "function_call_output"), None))
     assert HOURS in output and "opening-hours.txt" in output
-    assert "Parking" not in output.split(HOURS)[0]  # the best passage comes first
     heard = call.heard_nonsilent_ms()
     assert wait_until(lambda: call.heard_nonsilent_ms() >= heard + 600)  # the answer is spoken
     call.hangup()
     payload = stored_conversation(clean_queue, domain, call)
     result = tool_results(payload, "search_knowledge_base")[0]
-    assert result["results"][0]["content"] == HOURS and result["results"][0]["source"] == "opening-hours.txt"
+    # Only the passage above the secretary's similarity threshold (0.2) came back, with its source.
+    assert [(r["content"], r["source"]) for r in result["results"]] == [(HOURS, "opening-hours.txt")]
     assert ("assistant", "On Saturday we open from nine to one.") in [
         (m["role"], m["content"]) for m in payload["transcript"]]
 
