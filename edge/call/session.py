@@ -8,12 +8,12 @@ every way a call can end (caller hangup, ``end_call``, engine failure, time limi
 from __future__ import annotations
 
 import time
-from queue import Empty
 from typing import TYPE_CHECKING, Any
 
 import gevent
 from gevent.event import Event
 from gevent.lock import Semaphore
+from gevent.queue import Empty
 
 from edge.call.knowledge import prepare_search
 from edge.call.recorder import ConversationRecorder
@@ -21,7 +21,7 @@ from edge.call.setup import CallRejected, CallSetup, FallbackRoute, load_call_se
 from edge.call.state import CallStateMachine
 from edge.call.timeouts import CallTimers
 from edge.call.tools import DtmfRouter, ToolDispatcher
-from edge.call.transfer import BridgeResult, bridge_result, dial_string, run_transfer
+from edge.call.transfer import RING_SECONDS, BridgeResult, bridge_result, dial_string, run_transfer
 from edge.engines.base import CallContext, CallState, Engine, EngineUnavailable
 from edge.engines.registry import create_engine
 from edge.esl.session import CLOSED, EslConnection, EslDisconnected
@@ -64,6 +64,7 @@ class CallSession:
         self._transfer_lock = Semaphore()
         self._bridge_idle = Event()
         self._bridge_idle.set()
+        self._bridged = Event()
         self.hangup_at: float | None = None
         self._engine_retries = 1
         self._recovering = False
@@ -199,6 +200,8 @@ class CallSession:
                 return
             if name == "DTMF":
                 self._on_dtmf(event.get("DTMF-Digit", ""))
+            elif name == "CHANNEL_BRIDGE":
+                self._bridged.set()
             elif name:
                 self.log.debug(Tag.EVENT_BUS, "event %s", name)
 
@@ -473,44 +476,63 @@ class CallSession:
             self._transfer_lock.release()
 
     def bridge(self, destination: str, context: str) -> BridgeResult:
-        """Pause the audio transport, ``bridge`` the caller; if nobody answers, resume the audio."""
+        """Pause the audio transport and ``bridge`` the caller; if nobody answers, resume the audio.
+
+        Answered means ``CHANNEL_BRIDGE`` (the bridge application then blocks while the legs talk) or a
+        completion with ``originate_disposition=SUCCESS``; the caller's leg is hung up once the bridged
+        conversation is over (``hangup_after_bridge=false`` hands it back to us).
+        """
         if self.machine.ended or self.esl.closed.is_set():
             return BridgeResult("hangup", "CALL_ENDED")
         context = context or (self.setup.transfer_context if self.setup else None) or "default"
         self.machine.move(CallState.TRANSFERRING)
         self._bridge_idle.clear()
+        self._bridged.clear()
         try:
             self._audio_paused = True
             self.flush_playback()
             self.log.info(Tag.SESSION, "bridging to %s in %s", destination, context)
             for variable in ("continue_on_fail=true", "hangup_after_bridge=false"):
                 self._safe(self.esl.execute, "set", variable, wait=True, timeout=5)
-            event = self._safe(self.esl.execute, "bridge", dial_string(destination, context), wait=True,
-                               timeout=float(60))
-            result = bridge_result(event)
-            if event is None and self.hangup_at is None and not self.esl.closed.is_set():
-                result = BridgeResult("failed", "NO_COMPLETION")
+            runner = gevent.spawn(self._safe, self.esl.execute, "bridge", dial_string(destination, context),
+                                  wait=True, timeout=None)
+            gevent.wait([runner, self._bridged], timeout=RING_SECONDS + 30, count=1)
+            if runner.ready():
+                result = bridge_result(runner.value)
+                if runner.value is None and self.hangup_at is None and not self.esl.closed.is_set():
+                    result = BridgeResult("failed", "NO_COMPLETION")
+            elif self._bridged.is_set():
+                result = BridgeResult("answered", "BRIDGED")
+            else:
+                runner.kill(block=False)
+                result = BridgeResult("failed", "RING_TIMEOUT")
             self.log.info(Tag.SESSION, "bridge to %s: %s (%s)", destination, result.status, result.cause)
             if result.answered:
                 self.transfer_target = destination
                 self.outcome = "transferred"
+                self._greenlets.append(gevent.spawn(self._hangup_after_bridge, runner))
             return result
         finally:
-            self._audio_paused = False
+            self._audio_paused = self.transfer_target is not None  # stays paused once bridged
             if not self.machine.ended and self.transfer_target is None:
                 self.machine.move(CallState.LISTENING)
             self._bridge_idle.set()
 
+    def _hangup_after_bridge(self, runner: gevent.Greenlet) -> None:
+        """The bridged conversation is over (the bridge application returned): release the caller's leg."""
+        runner.join()
+        if not self.esl.closed.is_set() and self.hangup_at is None:
+            self.log.info(Tag.SESSION, "bridged call finished: hanging up")
+            self._safe(self.esl.hangup, "NORMAL_CLEARING")
+
     def transfer_completed(self, target: str) -> None:
-        """The caller was bridged to ``target``: the conversation is over, hang up what remains."""
+        """The caller was bridged to ``target``: the conversation is over (the hangup follows the bridge)."""
         self.transfer_target = target
         self.outcome = "transferred"
         if self.stream is not None:
             self.stream.flush()
         self.machine.move(CallState.ENDING)
         self.log.info(Tag.SESSION, "transferred to %s", target)
-        if not self.esl.closed.is_set():
-            self._safe(self.esl.hangup, "NORMAL_CLEARING")
 
     def store_message(self, message: dict[str, str]) -> None:
         """Keep the caller's message for ``call_ended`` (outcome ``message`` unless transferred later)."""

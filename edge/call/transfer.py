@@ -28,7 +28,7 @@ from edge.engines.base import CallContext
 from shared.logging import Tag
 from shared.settings import get_settings
 from shared.tasks import DECIDE_TRANSFER, celery_config
-from shared.transfer_rules import decide_for_request
+from shared.transfer_rules import OPERATOR_WORDS, decide_for_request, normalise
 
 DECISION_DEADLINE = 0.3
 """Seconds the edge waits for the transfers worker before deciding in-process."""
@@ -203,7 +203,7 @@ def _offer(language: str, action: str, destination: str | None) -> tuple[str, st
     """(what the secretary offers, the instruction for the model) for a rule's fallback."""
     if action == "voicemail" and destination:
         return (phrase(language, "offer_voicemail"),
-                f"If the caller wants voicemail, call transfer_call with destination '{destination}'; "
+                "If the caller wants voicemail, call transfer_call with destination 'voicemail'; "
                 "if they want to leave a message, collect name, message and callback number and call take_message.")
     if action == "operator" and destination:
         return (phrase(language, "offer_operator"),
@@ -213,13 +213,37 @@ def _offer(language: str, action: str, destination: str | None) -> tuple[str, st
             "If the caller agrees, collect name, message and callback number, read them back and call take_message.")
 
 
+OFFERED = "offered_transfer_fallback"
+"""``context.extra`` key of the fallback last offered (voicemail or operator, with its destination)."""
+VOICEMAIL_WORDS = frozenset({"voicemail", "voice", "mail", "caixa", "postal", "correio", "recado de voz"})
+
+
+def _accepted_fallback(offered: dict[str, Any] | None, destination: str) -> dict[str, Any] | None:
+    """The decision for a caller who accepts the voicemail/operator just offered, else None."""
+    if not offered:
+        return None
+    words = set(normalise(destination).split())
+    wanted = offered["action"] == "voicemail" and bool(words & VOICEMAIL_WORDS)
+    wanted = wanted or (offered["action"] == "operator" and bool(words & OPERATOR_WORDS))
+    if not wanted and normalise(destination) != normalise(str(offered["destination"])):
+        return None
+    return {"action": "operator" if offered["action"] == "operator" else "transfer", "reason": "operator"
+            if offered["action"] == "operator" else "fallback", "destination": offered["destination"],
+            "context": offered.get("context"), "department": None, "fallback_action": "message"}
+
+
 def run_transfer(call: TransferHost, arguments: dict[str, Any], redis_url: str | None = None) -> dict[str, Any]:
     """The whole ``transfer_call(destination, reason)``; the result goes back to the model."""
     context = call.context
     language = context.secretary.language
     destination = str(arguments.get("destination") or "").strip()
     reason = str(arguments.get("reason") or "").strip()
-    decision, decided_by = decide(context, destination, reason, redis_url)
+    offered = context.extra.pop(OFFERED, None)
+    accepted = _accepted_fallback(offered, destination)
+    if accepted is not None:
+        decision, decided_by = accepted, "offer"
+    else:
+        decision, decided_by = decide(context, destination, reason, redis_url)
     if context.log is not None:
         context.log.info(Tag.SESSION, "transfer decision by %s: %s (%s) -> %s", decided_by, decision.get("action"),
                          decision.get("reason"), decision.get("destination") or "-")
@@ -253,6 +277,9 @@ def run_transfer(call: TransferHost, arguments: dict[str, Any], redis_url: str |
         call.end_call("transfer not possible")
         return {"ok": False, "transferred": False, "ended": True, "status": status}
     offer, instruction = _offer(language, fallback, fallback_target)
+    if fallback in ("voicemail", "operator") and fallback_target:
+        context.extra[OFFERED] = {"action": fallback, "destination": fallback_target,
+                                  "context": decision.get("context"), "department": department}
     spoken = f"{said} {offer}".strip()
     call.say(spoken)
     return {"ok": False, "transferred": False, "status": status, "department": department,

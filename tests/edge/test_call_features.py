@@ -48,6 +48,7 @@ EMBED_MODEL = "text-embedding-3-small"
 DIMS = 384
 HOURS = "On Saturday the store opens from nine in the morning to one in the afternoon."
 SALES_MESSAGE = "Transferring you to our sales team now."
+EDGE_HANGUP = ("sendmsg", {"call-command": "hangup", "hangup-cause": "NORMAL_CLEARING"})
 
 
 def wait_until(predicate: Callable[[], Any], timeout: float = 15.0, step: float = 0.02) -> Any:
@@ -98,7 +99,7 @@ def tenant(make_domain: Callable[..., uuid.UUID], vendor: FakeOpenAI, realtime: 
 def place(fake_fs: FakeFreeSwitch, domain: uuid.UUID, secretary: uuid.UUID, **options: Any) -> FakeCall:
     """A call to the secretary, answered."""
     call = fake_fs.place_call({"domain_uuid": str(domain), "voice_secretary_uuid": str(secretary)}, **options)
-    assert call.wait("answered")
+    assert call.wait("answered", timeout=30)
     return call
 
 
@@ -107,13 +108,27 @@ def bridges(call: FakeCall) -> list[str]:
     return [arg for app, arg in call.executed if app == "bridge"]
 
 
+def _ended_row(domain: uuid.UUID, call: FakeCall) -> bool:
+    with tenant_session(domain) as session:
+        row = session.scalars(select(Conversation).where(Conversation.call_uuid == uuid.UUID(call.uuid))).first()
+        return row is not None and row.ended_at is not None
+
+
 def stored_conversation(redis_url: str, domain: uuid.UUID, call: FakeCall) -> dict[str, Any]:
-    """Store the call's published events with the workers' code; the conversation's webhook payload."""
-    assert wait_until(lambda: any(e["type"] == "call_ended" and e["call_uuid"] == call.uuid
-                                  for e in conversation_events(redis_url)))
-    for event in conversation_events(redis_url):
-        if event["call_uuid"] == call.uuid:
-            apply_event(event)
+    """Store the call's published events with the workers' code; the conversation's webhook payload.
+
+    (When a worker of another test is consuming the conversations queue, it stores them itself.)
+    """
+    def ended() -> bool:
+        queued = [e for e in conversation_events(redis_url) if e["call_uuid"] == call.uuid]
+        if any(e["type"] == "call_ended" for e in queued):
+            for event in queued:
+                apply_event(event)
+            return True
+        return _ended_row(domain, call)
+
+    assert wait_until(ended)
+    time.sleep(0.3)  # a consuming worker may still be storing the last messages
     with tenant_session(domain) as session:
         row = session.scalars(select(Conversation).where(Conversation.call_uuid == uuid.UUID(call.uuid))).one()
         messages = session.scalars(select(Message).where(Message.conversation_uuid == row.conversation_uuid)).all()
@@ -163,13 +178,13 @@ def test_realtime_answers_from_the_tenants_documents(edge, fake_fs, realtime, ve
                                       if e["type"] == "conversation.item.create"
                                       and e["item"].get("type") == "function_call_output"), None))
     assert HOURS in output and "opening-hours.txt" in output
-    assert "Parking" not in output.split(HOURS)[0]  # the best passage comes first
     heard = call.heard_nonsilent_ms()
     assert wait_until(lambda: call.heard_nonsilent_ms() >= heard + 600)  # the answer is spoken
     call.hangup()
     payload = stored_conversation(clean_queue, domain, call)
     result = tool_results(payload, "search_knowledge_base")[0]
-    assert result["results"][0]["content"] == HOURS and result["results"][0]["source"] == "opening-hours.txt"
+    # Only the passage above the secretary's similarity threshold (0.2) came back, with its source.
+    assert [(r["content"], r["source"]) for r in result["results"]] == [(HOURS, "opening-hours.txt")]
     assert ("assistant", "On Saturday we open from nine to one.") in [
         (m["role"], m["content"]) for m in payload["transcript"]]
 
@@ -189,8 +204,10 @@ def test_realtime_transfer_answered_ends_the_call_as_transferred(
     realtime_ready(call, realtime)
     caller_turn(call, realtime, 1)
 
-    assert call.wait("hung_up", timeout=20)
+    assert call.wait("hung_up", timeout=45)
     assert bridges(call) == ["{originate_timeout=25}loopback/2001/acme-ctx"]
+    # hangup_after_bridge=false handed the caller's leg back after the bridged talk; the edge released it.
+    assert call.bridged.is_set() and EDGE_HANGUP in call.commands
     assert ("set", "continue_on_fail=true") in call.executed and ("set", "hangup_after_bridge=false") in call.executed
     assert any(SALES_MESSAGE in text for text in realtime_spoken(realtime))
     payload = stored_conversation(clean_queue, domain, call)
@@ -237,7 +254,7 @@ def test_realtime_no_answer_comes_back_offers_a_message_and_stores_it(
     assert wait_until(lambda: any(e["type"] == "response.output_audio_transcript.done"
                                   and "Ana Souza" in e.get("transcript", "") for e in session.server_events))
     caller_turn(call, realtime, 3)
-    assert call.wait("hung_up", timeout=20)
+    assert call.wait("hung_up", timeout=45)
 
     payload = stored_conversation(clean_queue, domain, call)
     assert payload["outcome"] == "message"
@@ -252,8 +269,9 @@ def test_realtime_dtmf_zero_goes_to_the_operator(edge, fake_fs, realtime, vendor
     call = place(fake_fs, domain, secretary, bridge_outcome="answer")
     realtime_ready(call, realtime)
     call.dtmf("0")
-    assert call.wait("hung_up", timeout=20)
+    assert call.wait("hung_up", timeout=45)
     assert bridges(call) == ["{originate_timeout=25}loopback/1000/acme-ctx"]
+    assert call.bridged.is_set() and EDGE_HANGUP in call.commands
     assert any("transfer your call to the operator" in text for text in realtime_spoken(realtime))
     payload = stored_conversation(clean_queue, domain, call)
     assert payload["outcome"] == "transferred" and payload["transfer"] == {"target": "1000"}
@@ -269,7 +287,7 @@ def spoken(vendor: FakeOpenAI) -> list[str]:
 
 def pipeline_ready(call: FakeCall, vendor: FakeOpenAI) -> None:
     """Wait until the greeting has been heard."""
-    assert wait_until(lambda: call.heard_nonsilent_ms() >= 800)
+    assert wait_until(lambda: call.heard_nonsilent_ms() >= 800, timeout=60)  # a loaded machine loads models slowly
     time.sleep(1.5)
 
 
@@ -286,7 +304,7 @@ def test_pipeline_answers_from_the_tenants_documents(edge, fake_fs, vendor, make
     call = place(fake_fs, domain, secretary)
     pipeline_ready(call, vendor)
     say(call, "When do you open on Saturday?")
-    assert wait_until(lambda: "On Saturday we open from nine to one." in spoken(vendor), timeout=20)
+    assert wait_until(lambda: "On Saturday we open from nine to one." in spoken(vendor), timeout=45)
     chats = [r for r in vendor.requests if r.path.endswith("/chat/completions")]
     tool_message = next(m for m in chats[-1].body["messages"] if m.get("role") == "tool")
     assert HOURS in tool_message["content"] and "opening-hours.txt" in tool_message["content"]
@@ -308,20 +326,20 @@ def test_pipeline_busy_comes_back_and_takes_a_message(edge, fake_fs, vendor, mak
     call = place(fake_fs, domain, secretary, bridge_outcome="USER_BUSY")
     pipeline_ready(call, vendor)
     say(call, "I want to buy something, sales please.")
-    assert wait_until(lambda: bridges(call), timeout=20)
+    assert wait_until(lambda: bridges(call), timeout=45)
     bridged_at = time.monotonic()
     offer = "Sales is busy right now. May I take a message so they can call you back?"
-    assert wait_until(lambda: offer in spoken(vendor), timeout=20)
+    assert wait_until(lambda: offer in spoken(vendor), timeout=45)
     assert SALES_MESSAGE in spoken(vendor)
     # continue_on_fail kept the caller: the offer is heard after the bridge, and the caller is heard again.
     assert wait_until(lambda: sum(1 for h in call.heard if h.at > bridged_at and h.pcmu.count(0xFF) < 80) >= 20)
     assert not call.hung_up.is_set()
     time.sleep(1.5)
     say(call, "Yes. I am Ana Souza.")
-    assert wait_until(lambda: any("your message for the team" in t for t in spoken(vendor)), timeout=20)
+    assert wait_until(lambda: any("your message for the team" in t for t in spoken(vendor)), timeout=45)
     time.sleep(2.5)
     say(call, "Goodbye.")
-    assert call.wait("hung_up", timeout=25)
+    assert call.wait("hung_up", timeout=45)
     assert "Goodbye!" in spoken(vendor)
 
     payload = stored_conversation(clean_queue, domain, call)
@@ -342,7 +360,7 @@ def test_pipeline_closed_department_offers_the_operator_without_bridging(
     say(call, "Sales, please.")
     expected = ("Sales is not taking calls right now, we are outside business hours. "
                 "I can transfer you to the operator, or take a message. Which do you prefer?")
-    assert wait_until(lambda: expected in spoken(vendor), timeout=20)
+    assert wait_until(lambda: expected in spoken(vendor), timeout=45)
     assert bridges(call) == [] and not call.hung_up.is_set()
     assert wait_until(lambda: any(e.get("tool_name") == "transfer_call" for e in conversation_events(clean_queue)))
     call.hangup()
@@ -356,8 +374,9 @@ def test_pipeline_dtmf_zero_goes_to_the_operator(edge, fake_fs, vendor, make_dom
     call = place(fake_fs, domain, secretary, bridge_outcome="answer")
     pipeline_ready(call, vendor)
     call.dtmf("0")
-    assert call.wait("hung_up", timeout=20)
+    assert call.wait("hung_up", timeout=45)
     assert bridges(call) == ["{originate_timeout=25}loopback/1000/acme-ctx"]
+    assert call.bridged.is_set() and EDGE_HANGUP in call.commands
     assert "One moment, I will transfer your call to the operator." in spoken(vendor)
     payload = stored_conversation(clean_queue, domain, call)
     assert payload["outcome"] == "transferred" and payload["transfer"] == {"target": "1000"}
@@ -375,17 +394,17 @@ def test_offline_transfer_no_answer_comes_back_with_the_offer(edge, fake_fs, mak
     add_rule(domain, "Sales", "2001", keywords=["buy", "pricing"], transfer_message=SALES_MESSAGE)
     add_domain_settings(domain, transfer_context="acme-ctx")
     call = place(fake_fs, domain, secretary, bridge_outcome="NO_ANSWER")
-    assert wait_until(lambda: call.heard_nonsilent_ms() >= 1000, timeout=30)
+    assert wait_until(lambda: call.heard_nonsilent_ms() >= 1000, timeout=60)
     time.sleep(2.5)
     call.speak(caller_says("Can I speak to someone in sales?") + silence(900))
-    assert wait_until(lambda: bridges(call), timeout=30)
+    assert wait_until(lambda: bridges(call), timeout=90)  # pocketsphinx's first start is slow
     offer = "Sales did not answer. May I take a message so they can call you back?"
 
     def said() -> list[str]:
         return [e["content"] for e in conversation_events(clean_queue)
                 if e["type"] == "message" and e["role"] == "assistant"]
 
-    assert wait_until(lambda: offer in said(), timeout=20)
+    assert wait_until(lambda: offer in said(), timeout=45)
     assert bridges(call) == ["{originate_timeout=25}loopback/2001/acme-ctx"]
     assert SALES_MESSAGE in said() and not call.hung_up.is_set()
     call.hangup()

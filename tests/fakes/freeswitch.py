@@ -54,6 +54,7 @@ class FakeCall:
     destination: str = "8000"
     uuid: str = field(default_factory=lambda: str(uuid.uuid4()))
     bridge_outcome: str = "NO_ANSWER"
+    bridge_talk_seconds: float = 0.5
     comfort_noise_every: int = 0
     audio_stream_loaded: bool = True
     """False: mod_audio_stream is not loaded, so ``uuid_audio_stream`` is an unknown API command."""
@@ -68,6 +69,7 @@ class FakeCall:
         self.hung_up = asyncio.Event()
         self.closed = asyncio.Event()
         self.audio_started = asyncio.Event()
+        self.bridged = asyncio.Event()
         self.hangup_cause: str | None = None
         self.lingering = False
         self.unicast: dict[str, str] | None = None
@@ -261,8 +263,16 @@ class FakeCall:
             await asyncio.sleep(0.1)
             outcome = self.bridge_outcome
             if outcome == "answer":
-                await self._complete(app, arg, app_uuid, "+OK", {"variable_originate_disposition": "SUCCESS"})
-                await self._hangup("NORMAL_CLEARING")
+                # The destination answers: the legs are bridged (the bridge application blocks while they
+                # talk), then the far end hangs up and the application completes.
+                await self._event("CHANNEL_BRIDGE", {"Other-Leg-Destination-Number": arg})
+                self.bridged.set()
+                await asyncio.sleep(self.bridge_talk_seconds)
+                await self._event("CHANNEL_UNBRIDGE", {"Other-Leg-Destination-Number": arg})
+                await self._complete(app, arg, app_uuid, "+OK", {"variable_originate_disposition": "SUCCESS",
+                                                                 "variable_bridge_hangup_cause": "NORMAL_CLEARING"})
+                if self.variables.get("hangup_after_bridge") != "false":
+                    await self._hangup("NORMAL_CLEARING")
                 return
             await self._complete(app, arg, app_uuid, outcome, {
                 "variable_originate_disposition": outcome, "variable_bridge_hangup_cause": outcome})

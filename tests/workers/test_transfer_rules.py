@@ -120,6 +120,19 @@ def test_outside_hours_the_rules_fallback_applies(action, fallback, defaults, ex
     assert decision.reason == "closed"
 
 
+@pytest.mark.parametrize(("action", "fallback", "expected"), [
+    ("message", None, None),
+    ("voicemail", "*992001", "*992001"),
+    ("operator", "1001", "1001"),
+    ("operator", None, "1000"),  # the domain's operator
+])
+def test_an_open_rule_carries_its_fallback_for_a_bridge_nobody_answers(action, fallback, expected):
+    rule = Rule("Vendas", "2001", fallback_action=action, fallback_destination=fallback)
+    decision = decide([rule], "vendas", defaults=DomainDefaults(operator_destination="1000"))
+    assert (decision.action, decision.destination) == ("transfer", "2001")
+    assert (decision.fallback_action, decision.fallback_destination) == (action, expected)
+
+
 def test_nothing_matches_offers_a_message_or_the_operator_when_asked():
     defaults = DomainDefaults(operator_destination="1000", transfer_context="acme.com")
     assert decide([SALES], "jurídico", defaults=defaults).as_dict()["action"] == "message"

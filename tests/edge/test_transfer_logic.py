@@ -1,0 +1,142 @@
+"""``transfer_call`` and ``take_message`` against a recording call (no FreeSWITCH): what the caller is told,
+where they are bridged, what a bridge's completion means, and voicemail/operator offers that are taken up."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+
+from edge.call import transfer
+from edge.call.tools import TakeMessageTool
+from edge.call.transfer import BridgeResult, bridge_result, run_transfer
+from edge.engines.base import CallContext, SecretaryProfile
+from edge.esl.protocol import EslEvent
+from tests.factories import add_domain_settings, add_rule, add_secretary
+
+CLOSED = {"timezone": "UTC", "weekdays": {"mon": []}}  # open on no day
+
+
+class RecordingCall:
+    """A call that records what the transfer does to it; bridges end with ``outcome``."""
+
+    def __init__(self, domain: uuid.UUID, secretary: uuid.UUID, outcome: str = "no_answer",
+                 language: str = "en-US") -> None:
+        profile = SecretaryProfile(
+            voice_secretary_uuid=secretary, name="S", system_prompt="", greeting_message="", goodbye_message="Bye",
+            language=language, voice_name=None, rag_enabled=True, rag_similarity_threshold=0.5, rag_top_k=3,
+            max_conversation_turns=10, silence_timeout_seconds=10, silence_hangup_seconds=20, max_call_seconds=900)
+        self.context = CallContext(call_uuid=str(uuid.uuid4()), domain_uuid=domain, secretary=profile,
+                                   providers={}, caller_id="5511988887777", caller_name="Caller")
+        self.outcome = outcome
+        self.said: list[str] = []
+        self.bridged: list[tuple[str, str]] = []
+        self.ended: list[str] = []
+        self.completed: list[str] = []
+        self.messages: list[dict[str, str]] = []
+
+    def say(self, text: str) -> None:
+        self.said.append(text)
+
+    def bridge(self, destination: str, context: str) -> BridgeResult:
+        self.bridged.append((destination, context))
+        return BridgeResult(self.outcome, self.outcome.upper())
+
+    def transfer_completed(self, target: str) -> None:
+        self.completed.append(target)
+
+    def end_call(self, reason: str) -> None:
+        self.ended.append(reason)
+
+    def transfer(self, arguments: dict[str, Any]) -> dict[str, Any]:
+        return run_transfer(self, arguments)
+
+    def store_message(self, message: dict[str, str]) -> None:
+        self.messages.append(message)
+
+
+@pytest.fixture(autouse=True)
+def no_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No transfers worker: the edge decides in-process (the Celery path has its own call test)."""
+    monkeypatch.setattr(transfer, "ask_workers", lambda *args, **kwargs: None)
+
+
+def test_a_closed_department_offers_voicemail_and_the_caller_takes_it(make_domain):
+    domain = make_domain()
+    secretary = add_secretary(domain)
+    add_rule(domain, "Support", "3001", keywords=["help"], business_hours=CLOSED, fallback_action="voicemail",
+             fallback_destination="*993001")
+    add_domain_settings(domain, transfer_context="acme-ctx")
+    call = RecordingCall(domain, secretary, outcome="answered")
+
+    first = call.transfer({"destination": "support", "reason": "my printer broke"})
+    assert call.bridged == [] and first["status"] == "closed" and first["fallback"] == "voicemail"
+    assert call.said == ["Support is not taking calls right now, we are outside business hours. "
+                         "I can send you to voicemail, or take a message. Which do you prefer?"]
+
+    second = call.transfer({"destination": "voicemail", "reason": "caller accepted"})
+    assert call.bridged == [("*993001", "acme-ctx")]
+    assert second["transferred"] is True and call.completed == ["*993001"]
+
+
+def test_a_hangup_fallback_says_goodbye_and_ends_the_call(make_domain):
+    domain = make_domain()
+    secretary = add_secretary(domain)
+    add_rule(domain, "Vendas", "2001", business_hours=CLOSED, fallback_action="hangup")
+    call = RecordingCall(domain, secretary, language="pt-BR")
+    result = call.transfer({"destination": "vendas"})
+    assert result["ended"] is True and call.ended and call.bridged == []
+    assert call.said == ["Vendas não está atendendo agora, estamos fora do horário de atendimento. "
+                         "Por favor, ligue novamente mais tarde."]
+
+
+def test_a_busy_rule_with_an_operator_fallback_offers_and_then_bridges_the_operator(make_domain):
+    domain = make_domain()
+    secretary = add_secretary(domain)
+    add_rule(domain, "Sales", "2001", transfer_message="Connecting you to sales.", fallback_action="operator",
+             fallback_destination="1050")
+    add_domain_settings(domain, operator_destination="1000", transfer_context="ctx")
+    call = RecordingCall(domain, secretary, outcome="busy")
+    result = call.transfer({"destination": "sales"})
+    assert call.said == ["Connecting you to sales.",
+                         "Sales is busy right now. I can transfer you to the operator, or take a message. "
+                         "Which do you prefer?"]
+    assert result["status"] == "busy" and call.bridged == [("2001", "ctx")]
+    call.outcome = "answered"
+    call.transfer({"destination": "operator"})
+    assert call.bridged[-1] == ("1050", "ctx")  # the rule's operator, not the domain's
+
+
+def test_nothing_matches_offers_a_message(make_domain):
+    domain = make_domain()
+    call = RecordingCall(domain, add_secretary(domain))
+    result = call.transfer({"destination": "astronaut department"})
+    assert call.bridged == [] and result["fallback"] == "message"
+    assert call.said == ["I could not find that department. May I take a message so they can call you back?"]
+
+
+@pytest.mark.parametrize(("headers", "status"), [
+    ({"variable_originate_disposition": "SUCCESS", "Application-Response": "+OK"}, "answered"),
+    ({"variable_originate_disposition": "NO_ANSWER", "Application-Response": "NO_ANSWER"}, "no_answer"),
+    ({"variable_originate_disposition": "USER_BUSY", "variable_bridge_hangup_cause": "USER_BUSY"}, "busy"),
+    ({"variable_originate_disposition": "ORIGINATOR_CANCEL"}, "hangup"),
+    ({"variable_originate_disposition": "UNALLOCATED_NUMBER"}, "failed"),
+])
+def test_a_bridge_completion_is_read(headers, status):
+    assert bridge_result(EslEvent({"Event-Name": "CHANNEL_EXECUTE_COMPLETE", **headers})).status == status
+
+
+def test_take_message_stores_and_reads_back(make_domain):
+    domain = make_domain()
+    call = RecordingCall(domain, add_secretary(domain), language="pt-BR")
+    result = TakeMessageTool().run(call, {"caller_name": "Maria", "message": "Ligar sobre o contrato",
+                                          "callback_number": "(11) 98888-7777"})
+    assert call.messages == [{"caller_name": "Maria", "message": "Ligar sobre o contrato",
+                              "callback_number": "11988887777"}]
+    assert result["read_back"] == ("Maria, seu recado: Ligar sobre o contrato. "
+                                   "Retornaremos no número 1 1 9 8 8 8 8 7 7 7 7.")
+    empty = TakeMessageTool().run(call, {"message": " "})
+    assert empty["ok"] is False and len(call.messages) == 1
+    defaults = TakeMessageTool().run(call, {"message": "Call me"})
+    assert defaults["callback_number"] == "5511988887777" and defaults["caller_name"] == "Caller"
