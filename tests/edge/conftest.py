@@ -46,8 +46,10 @@ def start_edge(database_url: str, redis_url: str, tmp_path, **env: str) -> EdgeP
 
 @pytest.fixture
 def edge(database_url: str, clean_queue: str, tmp_path) -> Iterator[EdgeProcess]:
-    """An edge on the unicast transport (its greeting cache in the test's directory)."""
-    process = start_edge(database_url, clean_queue, tmp_path, GREETING_CACHE_DIR=str(tmp_path / "greetings"))
+    """An edge on the unicast transport (its greeting cache in the test's directory; no engine warm-up
+    thread competing with the call for the CPU: these tests time pacing and barge-in)."""
+    process = start_edge(database_url, clean_queue, tmp_path, GREETING_CACHE_DIR=str(tmp_path / "greetings"),
+                         EDGE_WARM_UP="false")
     yield process
     process.stop()
 
