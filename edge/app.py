@@ -8,6 +8,7 @@ import weakref
 from typing import TYPE_CHECKING
 
 from edge.call.recorder import EventPublisher, celery_sender, warm_up_celery
+from edge.call.transfer import warm_up_decisions
 from edge.esl.session import EslConnection
 from edge.metrics import METRICS, EdgeMetrics
 from edge.pacing import Pacer
@@ -52,6 +53,7 @@ class EdgeApp:
     def start(self) -> None:
         """Start the clock and the publisher."""
         warm_up_celery(self.settings.redis_url)
+        warm_up_decisions(self.settings.redis_url)
         self.pacer.start()
         self.publisher.start()
         if self.settings.edge_warm_up:

@@ -82,6 +82,9 @@ class Settings:
     # The transfer decision deadline before the edge evaluates rules in-process.
     transfer_decision_timeout_seconds: float = 0.3
 
+    # Seconds between a call's 💓 HEARTBEAT log lines.
+    edge_heartbeat_seconds: float = 30.0
+
     # Where the edge spools conversation events while Redis is unreachable.
     spool_dir: str = "/var/lib/voice-ai/spool"
 

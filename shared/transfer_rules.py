@@ -102,7 +102,8 @@ class TransferDecision:
 
     ``action`` is ``transfer`` or one of ``message``, ``voicemail``, ``operator``, ``hangup``.
     ``destination`` is set for ``transfer``, ``operator`` and ``voicemail`` (when known); ``reason`` is
-    ``matched``, ``closed`` (outside business hours), ``no_match`` or ``operator``.
+    ``matched``, ``closed`` (outside business hours), ``no_match`` or ``operator``. For a ``transfer``,
+    ``fallback_action``/``fallback_destination`` say what the caller is offered if nobody answers.
     """
 
     action: str
@@ -113,6 +114,8 @@ class TransferDecision:
     department: str | None = None
     transfer_rule_uuid: str | None = None
     matched_keywords: list[str] = field(default_factory=list)
+    fallback_action: str | None = None
+    fallback_destination: str | None = None
 
     @property
     def transfers(self) -> bool:
@@ -188,6 +191,15 @@ def _match(rule: Rule, destination: str, words: str) -> list[str]:
     return hits
 
 
+def _fallback_target(rule: Rule, defaults: DomainDefaults) -> str | None:
+    """Where the rule's fallback sends the caller (operator or voicemail), when it sends them anywhere."""
+    if rule.fallback_action == "operator":
+        return rule.fallback_destination or defaults.operator_destination
+    if rule.fallback_action == "voicemail":
+        return rule.fallback_destination
+    return None
+
+
 def decide_transfer(
     rules: Iterable[Rule],
     request: TransferRequest,
@@ -223,6 +235,8 @@ def decide_transfer(
                 department=rule.department_name,
                 transfer_rule_uuid=str(rule.transfer_rule_uuid) if rule.transfer_rule_uuid else None,
                 matched_keywords=terms,
+                fallback_action=rule.fallback_action,
+                fallback_destination=_fallback_target(rule, defaults),
             )
 
     if candidates:

@@ -13,10 +13,11 @@ Inference runs inline in the caller's greenlet: a window takes about a tenth of 
 
 from __future__ import annotations
 
+import importlib.util
 import threading
 from dataclasses import dataclass
 from enum import StrEnum
-from importlib import resources
+from pathlib import Path
 
 import numpy as np
 
@@ -31,6 +32,15 @@ _session_lock = threading.Lock()
 _session = None
 
 
+def model_path() -> Path:
+    """silero-vad's ONNX file, found without importing the package (its ``__init__`` imports torch,
+    which would cost the first call seconds)."""
+    spec = importlib.util.find_spec("silero_vad")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the silero-vad package is not installed")
+    return Path(next(iter(spec.submodule_search_locations))) / "data" / "silero_vad.onnx"
+
+
 def model_session():  # noqa: ANN201 - onnxruntime.InferenceSession, imported lazily
     """The process-wide ONNX session for silero-vad (loaded on first use)."""
     global _session
@@ -41,9 +51,8 @@ def model_session():  # noqa: ANN201 - onnxruntime.InferenceSession, imported la
             options = onnxruntime.SessionOptions()
             options.intra_op_num_threads = 1
             options.inter_op_num_threads = 1
-            path = resources.files("silero_vad") / "data" / "silero_vad.onnx"
             _session = onnxruntime.InferenceSession(
-                str(path), sess_options=options, providers=["CPUExecutionProvider"]
+                str(model_path()), sess_options=options, providers=["CPUExecutionProvider"]
             )
         return _session
 

@@ -8,16 +8,19 @@ every way a call can end (caller hangup, ``end_call``, engine failure, time limi
 from __future__ import annotations
 
 import time
+from queue import Empty
 from typing import TYPE_CHECKING, Any
 
 import gevent
 from gevent.event import Event
+from gevent.lock import Semaphore
 
 from edge.call.recorder import ConversationRecorder
 from edge.call.setup import CallRejected, CallSetup, FallbackRoute, load_call_setup
 from edge.call.state import CallStateMachine
 from edge.call.timeouts import CallTimers
 from edge.call.tools import DtmfRouter, ToolDispatcher
+from edge.call.transfer import BridgeResult, bridge_result, dial_string, run_transfer
 from edge.engines.base import CallContext, CallState, Engine, EngineUnavailable
 from edge.engines.registry import create_engine
 from edge.esl.session import CLOSED, EslConnection, EslDisconnected
@@ -28,7 +31,6 @@ from shared.logging import CallLogger, Tag, call_logger
 if TYPE_CHECKING:
     from edge.app import EdgeApp
 
-HEARTBEAT_SECONDS = 30.0
 ENGINE_RETRY_DELAY = 0.2
 HANGUP_EVENTS = {"CHANNEL_HANGUP", "CHANNEL_HANGUP_COMPLETE"}
 
@@ -53,9 +55,14 @@ class CallSession:
         self.dtmf = DtmfRouter()
         self.outcome = "abandoned"
         self.transfer_target: str | None = None
+        self.taken_message: dict[str, str] | None = None
         self.ended = Event()
         self.timers: CallTimers | None = None
         self._outcome_final = False
+        self._audio_paused = False
+        self._transfer_lock = Semaphore()
+        self._bridge_idle = Event()
+        self._bridge_idle.set()
         self.hangup_at: float | None = None
         self._engine_retries = 1
         self._recovering = False
@@ -96,6 +103,7 @@ class CallSession:
             providers=setup.providers, caller_id=self.channel.get("Caller-Caller-ID-Number"),
             caller_name=self.channel.get("Caller-Caller-ID-Name"),
             destination_number=self.channel.get("Caller-Destination-Number"), log=self.log,
+            extra={"transfer_rules": list(setup.transfer_targets)},
         )
         self.log.info(Tag.SESSION, "call for secretary %s (%s), engine %s", setup.secretary.name,
                       setup.secretary.voice_secretary_uuid, setup.engine)
@@ -154,14 +162,18 @@ class CallSession:
         self.log.error(message)
 
     def _event_loop(self) -> None:
-        next_beat = time.monotonic() + HEARTBEAT_SECONDS
+        beat = self.app.settings.edge_heartbeat_seconds
+        next_beat = time.monotonic() + beat
         while True:
             timeout = max(0.0, next_beat - time.monotonic())
-            event = self.esl.events.get(timeout=timeout) if timeout else None
+            try:
+                event = self.esl.events.get(timeout=timeout) if timeout else None
+            except Empty:  # gevent's queue raises on timeout: nothing happened, time for a heartbeat
+                event = None
             now = time.monotonic()
             if event is None:
                 if now >= next_beat:
-                    next_beat = now + HEARTBEAT_SECONDS
+                    next_beat = now + beat
                     self.log.info(Tag.HEARTBEAT, "state=%s frames in=%d out=%d", self.machine.state,
                                   self.transport.frames_in if self.transport else 0,
                                   self.transport.frames_out if self.transport else 0)
@@ -195,7 +207,9 @@ class CallSession:
 
     def _operator_transfer(self, arguments: dict[str, Any]) -> None:
         result = self.run_tool("transfer_call", arguments)
-        if not result.get("ok") and self.engine is not None and not self.machine.ended:
+        # A failed transfer already told the caller what happened and what is offered (result "spoken").
+        if (not result.get("ok") and not result.get("ended") and not result.get("spoken")
+                and self.engine is not None and not self.machine.ended):
             self.engine.notify("The caller pressed 0 for an operator, but a transfer is not possible now.")
 
     def _reject(self, exc: CallRejected) -> None:
@@ -246,6 +260,7 @@ class CallSession:
 
     def _cleanup(self) -> None:
         """Release engine, transport, port, pacer slot and socket; record the end of the call."""
+        self._bridge_idle.wait(2.0)  # a bridge's completion arrives just before its hangup: read it first
         self.machine.move(CallState.ENDED)
         self.ended.set()
         if self.timers is not None:
@@ -266,7 +281,8 @@ class CallSession:
         self.log.debug(Tag.SESSION, "cleanup: socket")
         self.esl.close()
         if self.recorder is not None and self.recorder.started:
-            self.recorder.call_ended(self.outcome, transfer_target=self.transfer_target)
+            self.recorder.call_ended(self.outcome, transfer_target=self.transfer_target,
+                                     taken_message=self.taken_message)
         self.app.metrics.calls_total.inc(self.outcome)
         if self.hangup_at is not None:
             self.app.metrics.cleanup.observe(time.monotonic() - self.hangup_at)
@@ -276,7 +292,7 @@ class CallSession:
 
     def play(self, pcmu: bytes) -> None:
         """Queue caller-bound audio; the first audio after the caller stopped closes the turn clock."""
-        if self.stream is None or self.machine.state == CallState.ENDED:
+        if self.stream is None or self.machine.state == CallState.ENDED or self._audio_paused:
             return
         if self._turn_clock is not None:
             latency = time.monotonic() - self._turn_clock
@@ -424,25 +440,82 @@ class CallSession:
         """The call's current state."""
         return self.machine.state
 
-    def say(self, text: str) -> None:
-        """Speak ``text`` through the engine (returns once heard, interrupted, or failed)."""
-        engine = self.engine
-        if engine is None or self.machine.ended:
-            return
-        try:
-            engine.say(text)
-        except Exception as exc:  # noqa: BLE001 - a barge-in or a vendor error: the call goes on
-            self.log.info(Tag.SESSION, "prompt not completed: %s", type(exc).__name__)
-
     def listen(self) -> None:
         """Back to LISTENING after a timer's prompt."""
         if not self.machine.ended:
             self.machine.move(CallState.LISTENING)
+
+    # --- call features (edge/call/transfer.py, edge/call/tools.py) -------------------------------
+
+    def say(self, text: str) -> None:
+        """Speak a fixed text through the engine; returns once heard (or when the caller interrupts)."""
+        if not text or self.engine is None or self.machine.ended:
+            return
+        try:
+            self.engine.say(text)
+        except Exception as exc:  # noqa: BLE001 - an interrupted or failed sentence never stops the tool
+            self.log.info(Tag.SESSION, "say interrupted: %s", type(exc).__name__)
+
+    def transfer(self, arguments: dict[str, Any]) -> dict[str, Any]:
+        """``transfer_call``: one at a time per call."""
+        if not self._transfer_lock.acquire(blocking=False):
+            return {"ok": False, "error": "transfer_in_progress", "message": "A transfer is already in progress."}
+        try:
+            return run_transfer(self, arguments)
+        finally:
+            self._transfer_lock.release()
+
+    def bridge(self, destination: str, context: str) -> BridgeResult:
+        """Pause the audio transport, ``bridge`` the caller; if nobody answers, resume the audio."""
+        if self.machine.ended or self.esl.closed.is_set():
+            return BridgeResult("hangup", "CALL_ENDED")
+        context = context or (self.setup.transfer_context if self.setup else None) or "default"
+        self.machine.move(CallState.TRANSFERRING)
+        self._bridge_idle.clear()
+        try:
+            self._audio_paused = True
+            self.flush_playback()
+            self.log.info(Tag.SESSION, "bridging to %s in %s", destination, context)
+            for variable in ("continue_on_fail=true", "hangup_after_bridge=false"):
+                self._safe(self.esl.execute, "set", variable, wait=True, timeout=5)
+            event = self._safe(self.esl.execute, "bridge", dial_string(destination, context), wait=True,
+                               timeout=float(60))
+            result = bridge_result(event)
+            if event is None and self.hangup_at is None and not self.esl.closed.is_set():
+                result = BridgeResult("failed", "NO_COMPLETION")
+            self.log.info(Tag.SESSION, "bridge to %s: %s (%s)", destination, result.status, result.cause)
+            if result.answered:
+                self.transfer_target = destination
+                self.outcome = "transferred"
+            return result
+        finally:
+            self._audio_paused = False
+            if not self.machine.ended and self.transfer_target is None:
+                self.machine.move(CallState.LISTENING)
+            self._bridge_idle.set()
+
+    def transfer_completed(self, target: str) -> None:
+        """The caller was bridged to ``target``: the conversation is over, hang up what remains."""
+        self.transfer_target = target
+        self.outcome = "transferred"
+        if self.stream is not None:
+            self.stream.flush()
+        self.machine.move(CallState.ENDING)
+        self.log.info(Tag.SESSION, "transferred to %s", target)
+        if not self.esl.closed.is_set():
+            self._safe(self.esl.hangup, "NORMAL_CLEARING")
+
+    def store_message(self, message: dict[str, str]) -> None:
+        """Keep the caller's message for ``call_ended`` (outcome ``message`` unless transferred later)."""
+        self.taken_message = dict(message)
+        if self.outcome in ("abandoned", "resolved"):
+            self.outcome = "message"
+        self.log.info(Tag.SESSION, "message taken (%d characters)", len(message.get("message", "")))
 
     # --- audio in --------------------------------------------------------------------------------
 
     def on_caller_frame(self, pcmu: bytes) -> None:
         """A 20 ms frame of the caller's audio from the transport."""
         engine = self.engine
-        if engine is not None:
+        if engine is not None and not self._audio_paused:
             engine.on_audio(pcmu)

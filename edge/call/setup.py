@@ -6,10 +6,10 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from edge.engines.base import SecretaryProfile
-from shared.models import Domain, DomainSettings, Secretary
+from shared.models import Domain, DomainSettings, Secretary, TransferRule
 from shared.providers import ProviderConfig, engine_for, resolve_all
 from shared.tenancy import system_session, tenant_session
 
@@ -41,6 +41,10 @@ class CallSetup:
     engine: str
     fallback: FallbackRoute | None
     operator_destination: str | None
+    transfer_context: str | None = None
+    """Dialplan context for transfers: the domain's ``transfer_context``, else the domain name."""
+    transfer_targets: tuple[dict[str, object], ...] = ()
+    """The enabled rules' ``department_name`` and ``keywords`` (the offline dialogue recognizes them)."""
 
 
 def _as_uuid(value: str | None, what: str) -> uuid.UUID:
@@ -90,4 +94,9 @@ def load_call_setup(domain_value: str | None, secretary_value: str | None) -> Ca
             raise CallRejected(f"secretary {secretary_uuid} is disabled", fallback)
         providers = resolve_all(session, row)
         profile = profile_of(row)
-    return CallSetup(domain_uuid, profile, providers, engine_for(providers), fallback, operator)
+        scope = or_(TransferRule.voice_secretary_uuid.is_(None), TransferRule.voice_secretary_uuid == secretary_uuid)
+        targets = tuple({"department_name": r.department_name, "keywords": list(r.keywords or [])}
+                        for r in session.scalars(select(TransferRule).where(TransferRule.enabled.is_(True), scope)
+                                                 .order_by(TransferRule.priority)))
+        context = (settings.transfer_context if settings is not None else None) or domain_name
+    return CallSetup(domain_uuid, profile, providers, engine_for(providers), fallback, operator, context, targets)

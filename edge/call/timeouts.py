@@ -24,6 +24,7 @@ from typing import Any, Protocol
 import gevent
 from gevent.event import Event
 
+from edge.call.tools import transfer_succeeded
 from edge.engines.base import CallState, SecretaryProfile
 from shared.logging import CallLogger, Tag
 
@@ -68,12 +69,6 @@ def phrases_for(language: str | None) -> dict[str, str]:
 def _positive(value: float | None, default: int) -> float:
     """``value`` when it is a positive number (tests use fractions of a second), else ``default``."""
     return value if isinstance(value, int | float) and value > 0 else default
-
-
-def transfer_done(result: dict[str, Any]) -> bool:
-    """Whether a ``transfer_call`` result means the caller was bridged."""
-    status = str(result.get("status") or result.get("outcome") or "").lower()
-    return bool(result.get("transferred")) or status in {"transferred", "bridged", "answered"}
 
 
 class TimerHost(Protocol):
@@ -242,7 +237,7 @@ class CallTimers:
                 return
             result = self.host.run_tool("transfer_call", {
                 "destination": "operator", "reason": "max_conversation_turns reached"}) or {}
-            if self._stopped or transfer_done(result):
+            if self._stopped or transfer_succeeded(result):
                 return
             self.log.info(Tag.TIMEOUT_MGR, "operator transfer not possible (%s): ending politely",
                           result.get("error") or result.get("status") or "failed")

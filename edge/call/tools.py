@@ -1,14 +1,16 @@
 """The four tools of CONTRACT.md that the conversation engine offers the model, and DTMF handling.
 
 Each tool is a handler class with ``run(call, arguments) -> dict`` (JSON-able, goes back to the model).
-``end_call`` is complete here; ``search_knowledge_base``, ``transfer_call`` and ``take_message`` answer
-"not available" until the call-features work fills them in (same class, same signature).
+``search_knowledge_base`` runs in :mod:`edge.call.knowledge`, ``transfer_call`` in
+:mod:`edge.call.transfer` (through the call, which owns the audio and the socket); ``take_message`` and
+``end_call`` are here.
 """
 
 from __future__ import annotations
 
 from typing import Any, Protocol
 
+from edge.call.knowledge import search_for_call
 from edge.engines.base import CallContext
 
 OPERATOR_KEY = "0"
@@ -67,6 +69,12 @@ TOOL_DEFINITIONS: list[dict[str, Any]] = [
 """Tool schemas in the Realtime ``session.tools`` format (other engines reuse them)."""
 
 
+def transfer_succeeded(result: dict[str, Any]) -> bool:
+    """Whether a ``transfer_call`` result means the caller was bridged."""
+    status = str(result.get("status") or result.get("outcome") or "").lower()
+    return bool(result.get("transferred")) or status in {"transferred", "bridged", "answered"}
+
+
 class CallControl(Protocol):
     """What a tool may do to its call (implemented by the call session)."""
 
@@ -74,6 +82,12 @@ class CallControl(Protocol):
 
     def end_call(self, reason: str) -> None:
         """Say the secretary's goodbye message, then hang up."""
+
+    def transfer(self, arguments: dict[str, Any]) -> dict[str, Any]:
+        """Run ``transfer_call`` (decision, transfer message, bridge, fallback offer)."""
+
+    def store_message(self, message: dict[str, str]) -> None:
+        """Keep a taken message for the conversation record (outcome ``message``)."""
 
 
 class ToolHandler(Protocol):
@@ -103,33 +117,61 @@ class EndCallTool:
 
 
 class SearchKnowledgeBaseTool:
-    """``search_knowledge_base(query)`` — seam for the call-features work."""
+    """``search_knowledge_base(query)``: the best passages of the tenant's documents."""
 
     name = "search_knowledge_base"
 
     def run(self, call: CallControl, arguments: dict[str, Any]) -> dict[str, Any]:
-        """Top passages from the tenant's documents (not available yet)."""
-        return not_available(self.name)
+        """Top passages (secretary's ``rag_top_k``, at or above its ``rag_similarity_threshold``)."""
+        return search_for_call(call.context, str(arguments.get("query") or ""))
 
 
 class TransferCallTool:
-    """``transfer_call(destination, reason)`` — seam for the call-features work."""
+    """``transfer_call(destination, reason)``: rules, transfer message, bridge, fallback offer (``edge.call.transfer``)."""
 
     name = "transfer_call"
 
     def run(self, call: CallControl, arguments: dict[str, Any]) -> dict[str, Any]:
-        """Evaluate transfer rules and bridge the caller (not available yet)."""
-        return not_available(self.name)
+        """Bridge the caller or, when that is not possible, offer the rule's fallback."""
+        return call.transfer(arguments)
+
+
+def read_back(language: str, message: dict[str, str]) -> str:
+    """The confirmation of a taken message, in the secretary's language."""
+    number = " ".join(message.get("callback_number") or "")
+    if (language or "").lower().startswith("en"):
+        text = f"Your message for the team: {message['message']}."
+        if message.get("caller_name"):
+            text = f"{message['caller_name']}, {text[0].lower()}{text[1:]}"
+        return text + (f" We will call you back at {number}." if number else "")
+    text = f"Seu recado: {message['message']}."
+    if message.get("caller_name"):
+        text = f"{message['caller_name']}, {text[0].lower()}{text[1:]}"
+    return text + (f" Retornaremos no número {number}." if number else "")
 
 
 class TakeMessageTool:
-    """``take_message(caller_name, message, callback_number)`` — seam for the call-features work."""
+    """``take_message(caller_name, message, callback_number)``: stored on the conversation (outcome ``message``)."""
 
     name = "take_message"
 
     def run(self, call: CallControl, arguments: dict[str, Any]) -> dict[str, Any]:
-        """Store the message on the conversation (not available yet)."""
-        return not_available(self.name)
+        """Store the message; the result carries the read-back the model confirms to the caller."""
+        text = str(arguments.get("message") or "").strip()
+        if not text:
+            return {"ok": False, "error": "empty_message", "message": "Ask the caller for the message first."}
+        context = call.context
+        number = "".join(c for c in str(arguments.get("callback_number") or "") if c.isdigit() or c == "+")
+        message = {
+            "caller_name": str(arguments.get("caller_name") or context.caller_name or "").strip(),
+            "message": text,
+            "callback_number": number or (context.caller_id or ""),
+        }
+        call.store_message(message)
+        confirmation = read_back(context.secretary.language, message)
+        return {"ok": True, "saved": True, **message, "read_back": confirmation,
+                "instructions": "The message is saved. Confirm it to the caller by reading it back "
+                                f"(\"{confirmation}\") and ask whether there is anything else."}
 
 
 class ToolDispatcher:

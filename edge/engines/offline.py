@@ -10,8 +10,7 @@ extra recognition vocabulary from ``context.extra["vocabulary"]`` (strings, e.g.
 
 from __future__ import annotations
 
-from typing import Any
-
+from edge.call.tools import transfer_succeeded
 from edge.dialogue.extractive import ExtractiveDialogue, ToolAction, passages_from_result, targets_from_rules
 from edge.engines.base import CallState
 from edge.engines.turns import TurnTakingEngine
@@ -21,12 +20,6 @@ from shared.logging import Tag
 
 TOOLS_THAT_SPEAK = {"transfer_call", "end_call"}
 """Tools whose own effect is spoken by the host (the rule's transfer message, the goodbye)."""
-
-
-def transfer_succeeded(result: dict[str, Any]) -> bool:
-    """Whether a ``transfer_call`` result means the caller was bridged."""
-    status = str(result.get("status") or result.get("outcome") or "").lower()
-    return bool(result.get("transferred")) or status in {"transferred", "bridged", "answered"}
 
 
 class OfflineEngine(TurnTakingEngine):
@@ -86,8 +79,9 @@ class OfflineEngine(TurnTakingEngine):
         self.log.info(Tag.SESSION, "tool %s", action.name)
         if action.name != "end_call":
             self.host.set_state(CallState.TOOL_RUNNING)
-        result = self.host.run_tool(action.name, action.arguments)
-        if action.name == "transfer_call" and not transfer_succeeded(result or {}):
+        result = self.host.run_tool(action.name, action.arguments) or {}
+        if action.name == "transfer_call" and not transfer_succeeded(result) and not result.get("ended"):
             follow = self.dialogue.transfer_failed(action.arguments.get("destination"))
-            self.host.begin_utterance()
-            self.speak([follow.reply])
+            if not result.get("spoken"):  # the host already offered the rule's fallback
+                self.host.begin_utterance()
+                self.speak([follow.reply])

@@ -17,8 +17,9 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+from edge.call.tools import transfer_succeeded
 from edge.engines.base import CallState, EngineUnavailable
-from edge.engines.offline import TOOLS_THAT_SPEAK, transfer_succeeded
+from edge.engines.offline import TOOLS_THAT_SPEAK
 from edge.engines.turns import TurnTakingEngine, Utterance, blocking, sentences
 from edge.services import factory
 from edge.services.base import ChatEvent, ServiceError, ToolCall
@@ -45,6 +46,9 @@ class _ThreadedSTT:
 
     def transcribe(self, pcm16_8k: bytes, language: str) -> str:
         return blocking(self.inner.transcribe, pcm16_8k, language)
+
+    def prepare(self) -> None:
+        self.inner.prepare()
 
 
 class _ThreadedTTS:
@@ -133,5 +137,7 @@ class PipelineEngine(TurnTakingEngine):
                                      "content": json.dumps(result, default=str)})
                 if call.name == "end_call" or (call.name == "transfer_call" and transfer_succeeded(result)):
                     finished = True
+                elif result.get("spoken") or result.get("ended"):
+                    finished = True  # the host spoke (a fallback offer) or the call is over: wait for the caller
             if finished:
                 return

@@ -22,6 +22,7 @@ from gevent.event import AsyncResult, Event
 from edge.call.tools import TOOL_DEFINITIONS
 from edge.engines.base import CallState, Engine, EngineHost, EngineUnavailable
 from edge.metrics import METRICS
+from edge.services.openai.client import make_client
 from shared.logging import Tag, call_logger
 
 DEFAULT_MODEL = "gpt-realtime"
@@ -66,6 +67,7 @@ class RealtimeEngine(Engine):
         self._chunk_frames = max(1, int(self.config.config.get("input_chunk_ms", 20)) // 20)
         self._chunk: list[bytes] = []
         self._tasks: list[gevent.Greenlet] = []
+        self._send_audio: Any = None
 
     # --- session ---------------------------------------------------------------------------------
 
@@ -105,12 +107,9 @@ class RealtimeEngine(Engine):
         """Open the socket, configure the session, speak the greeting."""
         if not self.config.api_key:
             raise EngineUnavailable("openai_realtime provider has no api_key")
-        try:
-            from openai import OpenAI
-        except ImportError as exc:  # pragma: no cover - openai is a dependency
-            raise EngineUnavailable("openai SDK not installed") from exc
-        client = OpenAI(api_key=self.config.api_key, base_url=self.config.base_url, max_retries=0,
-                        timeout=CONNECT_TIMEOUT)
+        # Shared with every call of the same key and base_url: the Realtime client only takes the URL
+        # and headers from it, and building one costs ~25 ms of CPU and an SSL context.
+        client = make_client(self.config)
         try:
             self._manager = client.realtime.connect(
                 model=self.config.model or DEFAULT_MODEL,
@@ -119,6 +118,11 @@ class RealtimeEngine(Engine):
             self._conn = self._manager.enter()
         except Exception as exc:  # noqa: BLE001 - refused, 401, DNS, timeout: all mean "unavailable"
             raise EngineUnavailable(f"cannot open Realtime socket: {type(exc).__name__}: {exc}") from exc
+        # Caller audio (50 messages a second per call) goes straight to the websocket: the SDK's wrapper
+        # only adds a send queue for its reconnect mode, which this engine does not use (retry and
+        # fallback are the call's business), and costs a third of the per-frame CPU.
+        websocket = getattr(self._conn, "_connection", None)
+        self._send_audio = getattr(websocket, "send", None) or self._conn.send_raw
         self._reader = gevent.spawn(self._read_loop)
         try:
             self._conn.session.update(session=self.session_config())
@@ -152,7 +156,7 @@ class RealtimeEngine(Engine):
             pcmu_frame, self._chunk = b"".join(self._chunk), []
         payload = base64.b64encode(pcmu_frame).decode("ascii")
         try:
-            self._conn.send_raw('{"type":"input_audio_buffer.append","audio":"' + payload + '"}')
+            self._send_audio('{"type":"input_audio_buffer.append","audio":"' + payload + '"}')
         except Exception as exc:  # noqa: BLE001 - the socket is gone: the reader reports it
             self._lost(f"send failed: {type(exc).__name__}")
 
@@ -283,6 +287,8 @@ class RealtimeEngine(Engine):
         self._idle.wait(SAY_TIMEOUT)
         self._conn.conversation.item.create(item={"type": "function_call_output", "call_id": call_id,
                                                   "output": json.dumps(result)})
+        if result.get("spoken"):
+            return  # the host already spoke (a fallback offer): the caller's answer starts the next response
         self._conn.response.create()
 
     # --- Engine API ------------------------------------------------------------------------------

@@ -147,6 +147,8 @@ class TurnTakingEngine(Engine):
         """Build the services, play the (cached) greeting and start listening."""
         try:
             self.build_services()
+            if self.stt is not None:
+                self.stt.prepare()
             self.vad = StreamingVad(self.vad_params)
         except EngineUnavailable:
             raise

@@ -64,6 +64,13 @@ class SpeechToText(ABC):
     def transcribe(self, pcm16_8k: bytes, language: str) -> str:
         """Text of an utterance given as 16-bit little-endian mono PCM at 8 kHz (blocking)."""
 
+    def prepare(self) -> None:
+        """Load what the first utterance needs, in the background, while the greeting plays.
+
+        Vendor services have nothing to load: the default does nothing.
+        """
+        return None
+
 
 class TextToSpeech(ABC):
     """Synthesizes text as caller-ready audio."""

@@ -45,11 +45,14 @@ def start_edge(database_url: str, redis_url: str, tmp_path, **env: str) -> EdgeP
 
 
 @pytest.fixture
-def edge(database_url: str, clean_queue: str, tmp_path) -> Iterator[EdgeProcess]:
-    """An edge on the unicast transport (its greeting cache in the test's directory; no engine warm-up
-    thread competing with the call for the CPU: these tests time pacing and barge-in)."""
-    process = start_edge(database_url, clean_queue, tmp_path, GREETING_CACHE_DIR=str(tmp_path / "greetings"),
-                         EDGE_WARM_UP="false")
+def edge(request: pytest.FixtureRequest, database_url: str, clean_queue: str, tmp_path) -> Iterator[EdgeProcess]:
+    """An edge on the unicast transport, or on the one named by indirect parametrization
+    (``@pytest.mark.parametrize("edge", ["unicast", "audio_stream"], indirect=True)``); its greeting
+    cache in the test's directory; no engine warm-up thread competing with the call for the CPU (these
+    tests time pacing and barge-in)."""
+    transport = getattr(request, "param", "unicast")
+    process = start_edge(database_url, clean_queue, tmp_path, EDGE_AUDIO_TRANSPORT=transport,
+                         GREETING_CACHE_DIR=str(tmp_path / "greetings"), EDGE_WARM_UP="false")
     yield process
     process.stop()
 

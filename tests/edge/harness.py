@@ -31,6 +31,7 @@ class EdgeProcess:
             "LOG_LEVEL": env.pop("LOG_LEVEL", os.environ.get("EDGE_TEST_LOG_LEVEL", "INFO")), "PYTHONUNBUFFERED": "1",
         })
         environment.update(env)
+        self.transport = environment.get("EDGE_AUDIO_TRANSPORT") or "unicast"
         self.log_path = Path(spool_dir) / "edge.log"
         self._log = self.log_path.open("wb")
         self.proc = subprocess.Popen(

@@ -1,8 +1,12 @@
-"""A whole call over unicast: greeting, a turn, barge-in, end_call, cleanup, conversation record."""
+"""A whole call over each audio transport (unicast and audio_stream): greeting, a turn, barge-in, end_call, cleanup, conversation
+record, and the ``/metrics`` it leaves behind."""
 
 from __future__ import annotations
 
 import time
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.edge.harness import conversation_events
 from tests.fakes.audio import noise, silence
@@ -18,6 +22,16 @@ def _wait_until(predicate, timeout=10.0, step=0.02):
     return predicate()
 
 
+def _metric_samples(text: str) -> dict[str, list]:
+    """``/metrics`` parsed by Prometheus' own parser: sample name -> samples."""
+    samples: dict[str, list] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            samples.setdefault(sample.name, []).append(sample)
+    return samples
+
+
+@pytest.mark.parametrize("edge", ["unicast", "audio_stream"], indirect=True)
 def test_call_greets_converses_is_interrupted_and_ends(edge, fake_fs, realtime, realtime_secretary, clean_queue):
     domain, secretary = realtime_secretary
     realtime.script = [Reply("Claro, vou explicar com calma todos os detalhes.", 4000),
@@ -35,7 +49,13 @@ def test_call_greets_converses_is_interrupted_and_ends(edge, fake_fs, realtime, 
     assert config["audio"]["input"]["turn_detection"]["interrupt_response"] is True
     assert {t["name"] for t in config["tools"]} == {"search_knowledge_base", "transfer_call", "take_message", "end_call"}
     assert "ACME" in config["instructions"]
-    assert call.unicast["flags"] == "native"
+    transport = edge.transport
+    if transport == "unicast":
+        assert call.unicast["flags"] == "native"
+    else:
+        assert call.unicast is None
+        assert call.ws_url == f"ws://127.0.0.1:{edge.audio_port}/{call.uuid}"
+        assert ("api uuid_audio_stream " + call.uuid + " start " + call.ws_url + " mono 8k", {}) in call.commands
 
     # The greeting is spoken first, at real time: ~1.2 s of tone for this text.
     assert _wait_until(lambda: call.heard_nonsilent_ms() >= 1000)
@@ -61,6 +81,8 @@ def test_call_greets_converses_is_interrupted_and_ends(edge, fake_fs, realtime, 
     assert 0 < truncate["audio_end_ms"] <= session.items_audio_ms[truncate["item_id"]]
     assert not session.silent
     assert any(e["type"] == "response.cancel" for e in session.client_events)
+    if transport == "audio_stream":
+        assert call.stop_audio_count >= 1 and call.break_count >= 1
 
     # The next reply is end_call: the goodbye is spoken, then the edge hangs up.
     assert call.wait("hung_up", timeout=15)
@@ -72,9 +94,12 @@ def test_call_greets_converses_is_interrupted_and_ends(edge, fake_fs, realtime, 
 
     # Everything of the call is released within a second of the hangup.
     health = edge.wait_idle(timeout=1.0)
-    assert health["calls_active"] == 0 and health["udp_ports_in_use"] == 0, health
+    assert health["calls_active"] == 0 and health["udp_ports_in_use"] == 0, (health, edge.log()[-4000:])
     assert _wait_until(lambda: realtime.connections_open == 0, timeout=1.0 - (time.monotonic() - hung_up_at) + 0.05)
     assert call.wait("closed", timeout=2)
+    assert call.protocol_errors == []
+    if transport == "audio_stream":
+        assert call.ws_closed == call.ws_connects == 1 and health["audio_streams"] == 0
 
     # The conversation was published as Celery tasks.
     assert _wait_until(lambda: any(e["type"] == "call_ended" for e in conversation_events(clean_queue)))
@@ -90,3 +115,48 @@ def test_call_greets_converses_is_interrupted_and_ends(edge, fake_fs, realtime, 
     ended = events[-1]
     assert ended["type"] == "call_ended" and ended["outcome"] == "resolved"
     assert ended["message_count"] == len(messages)
+
+    # /metrics: the CONTRACT.md names, with values this one call explains.
+    metrics = _metric_samples(edge.metrics())
+    assert [s.value for s in metrics["voice_ai_calls_active"]] == [0]
+    assert {s.labels["outcome"]: s.value for s in metrics["voice_ai_calls_total"]} == {"resolved": 1}
+    frames_sent = metrics["voice_ai_frame_pacing_seconds_count"][0].value
+    heard_frames = len(call.heard)
+    assert heard_frames <= frames_sent <= heard_frames + 10  # all the frames the caller heard, paced
+    pacing_sum = metrics["voice_ai_frame_pacing_seconds_sum"][0].value
+    assert 0 <= pacing_sum / frames_sent < 0.005, "mean lateness of outgoing frames above 5 ms"
+    buckets = [s.value for s in metrics["voice_ai_frame_pacing_seconds_bucket"]]
+    assert buckets == sorted(buckets) and buckets[-1] == frames_sent
+    assert metrics["voice_ai_turn_latency_seconds_count"][0].value >= 1
+    assert 0 < metrics["voice_ai_turn_latency_seconds_sum"][0].value < 10
+    assert metrics["voice_ai_bargein_seconds_count"][0].value == 1
+    assert 0 <= metrics["voice_ai_bargein_seconds_sum"][0].value < 0.5
+    assert "# TYPE voice_ai_engine_errors_total counter" in edge.metrics()
+    assert metrics.get("voice_ai_engine_errors_total", []) == []  # no engine error in this call
+
+
+def test_a_call_outlives_its_heartbeats(database_url, clean_queue, tmp_path, fakes_loop, realtime,
+                                        realtime_secretary):
+    """A call longer than the heartbeat interval keeps going (heartbeats logged) and ends normally."""
+    from tests.edge.conftest import start_edge
+    from tests.fakes.freeswitch import FakeFreeSwitch
+
+    domain, secretary = realtime_secretary
+    realtime.script = [ToolCall("end_call", {"reason": "caller said goodbye"})]
+    realtime.user_transcripts = ["Tchau."]
+    edge = start_edge(database_url, clean_queue, tmp_path, EDGE_HEARTBEAT_SECONDS="0.3")
+    fs = FakeFreeSwitch("127.0.0.1", edge.esl_port, fakes_loop)
+    try:
+        call = fs.place_call({"domain_uuid": str(domain), "voice_secretary_uuid": str(secretary)})
+        assert call.wait("answered")
+        assert _wait_until(lambda: edge.log().count("HEARTBEAT") >= 4, timeout=10)
+        assert not call.hung_up.is_set()
+        call.speak(noise(600) + silence(700))
+        assert call.wait("hung_up", timeout=15)
+        assert _wait_until(lambda: any(e["type"] == "call_ended" for e in conversation_events(clean_queue)))
+        ended = [e for e in conversation_events(clean_queue) if e["type"] == "call_ended"][-1]
+        assert ended["outcome"] == "resolved"
+        assert "call failed" not in edge.log()
+    finally:
+        fs.close()
+        edge.stop()

@@ -22,17 +22,15 @@ from __future__ import annotations
 
 import json
 import math
-import threading
 import uuid
-from collections import deque
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
 
 from edge.audio.g711 import samples_to_ulaw
+from tests.fakes.http_server import FakeHandler, FakeHttpServer
 
 DEFAULT_KEY = "xi-test-5f3c9a1b2d4e6f708192a3b4c5d6e7f8"
 DEFAULT_VOICE = "21m00Tcm4TlvDq8ikWAM"
@@ -55,50 +53,17 @@ def tone_samples(duration_ms: int, rate: int, frequency: float = 330.0) -> np.nd
     return (6000 * np.sin(2 * math.pi * frequency * t)).astype(np.int16)
 
 
-class FakeElevenLabs:
-    """The fake server. Use as a context manager; ``base_url`` goes into the provider's config."""
+class FakeElevenLabs(FakeHttpServer):
+    """The fake server. Use as a context manager; ``base_url`` goes into the provider's config
+    (``http://127.0.0.1:<port>``: the SDK adds ``/v1/...`` itself)."""
 
     def __init__(self, api_key: str = DEFAULT_KEY, voices: tuple[str, ...] = (DEFAULT_VOICE,)) -> None:
-        self.api_key = api_key
         self.voices = set(voices)
-        self.requests: list[RecordedRequest] = []
         self.ms_per_char = 40
         self.chunk_bytes = 1024
-        self._failures: deque[int] = deque()
-        self._stalls: deque[tuple[float, bool]] = deque()
-        self._released = threading.Event()
-        self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._server.daemon_threads = True
+        super().__init__(api_key)
 
     # -- control -------------------------------------------------------------------------------
-    @property
-    def base_url(self) -> str:
-        """``http://127.0.0.1:<port>`` (the SDK adds ``/v1/...`` itself)."""
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def start(self) -> FakeElevenLabs:
-        """Serve in a background thread."""
-        threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        """Release stalled replies, stop serving and close the socket."""
-        self._released.set()
-        self._server.shutdown()
-        self._server.server_close()
-
-    def __enter__(self) -> FakeElevenLabs:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def fail_next(self, status: int, count: int = 1) -> None:
-        """Answer the next ``count`` authorized requests with ``status`` (429, 500, 503, ...)."""
-        with self._lock:
-            self._failures.extend([status] * count)
-
     def stall_next(self, seconds: float, after_first_chunk: bool = False) -> None:
         """Delay the next reply by ``seconds`` (before the headers, or after the first audio chunk)."""
         with self._lock:
@@ -118,47 +83,30 @@ class FakeElevenLabs:
         return max(200, self.ms_per_char * len(text))
 
     # -- behaviour -----------------------------------------------------------------------------
-    def _pop(self, queue: deque) -> Any:
-        with self._lock:
-            return queue.popleft() if queue else None
-
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:  # keep test output quiet
-                return
-
-            def handle(self) -> None:
-                try:
-                    super().handle()
-                except OSError:  # the client gave up first (timeout tests)
-                    self.close_connection = True
-
+        class Handler(FakeHandler):
             def do_POST(self) -> None:  # noqa: N802 - http.server naming
-                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                headers = {k.lower(): v for k, v in self.headers.items()}
-                url = urlsplit(self.path)
-                query = {k: v[-1] for k, v in parse_qs(url.query).items()}
+                raw, headers, path, query = self.read_request()
                 try:
                     body = json.loads(raw or b"{}")
                 except ValueError:
                     body = {}
-                fake.requests.append(RecordedRequest(url.path, query, headers, body))
+                fake.requests.append(RecordedRequest(path, query, headers, body))
                 if headers.get("xi-api-key") != fake.api_key:
                     return self._detail(401, "invalid_api_key", "Invalid API key")
-                failure = fake._pop(fake._failures)
-                if failure == 429:
+                failure = fake._next_failure()
+                status = failure[0] if failure else None
+                if status == 429:
                     return self._detail(429, "too_many_concurrent_requests",
                                         "Too many concurrent requests for your subscription.")
-                if failure is not None:
-                    return self._detail(failure, "internal_server_error" if failure == 500 else "system_busy",
+                if status is not None:
+                    return self._detail(status, "internal_server_error" if status == 500 else "system_busy",
                                         "An internal error occurred. Please try again.")
-                parts = url.path.strip("/").split("/")
+                parts = path.strip("/").split("/")
                 if len(parts) != 4 or parts[:2] != ["v1", "text-to-speech"] or parts[3] != "stream":
-                    return self._json(404, {"detail": "Not Found"})
+                    return self.send_json(404, {"detail": "Not Found"})
                 return self._stream(parts[2], query, body)
 
             def _stream(self, voice_id: str, query: dict[str, str], body: dict[str, Any]) -> None:
@@ -167,7 +115,7 @@ class FakeElevenLabs:
                                         f"A voice with voice_id {voice_id} was not found.")
                 text = body.get("text")
                 if not isinstance(text, str) or not text:
-                    return self._json(422, {"detail": [{"type": "missing", "loc": ["body", "text"],
+                    return self.send_json(422, {"detail": [{"type": "missing", "loc": ["body", "text"],
                                                         "msg": "Field required", "input": body}]})
                 output_format = query.get("output_format", "mp3_44100_128")
                 if output_format not in RATES:
@@ -176,7 +124,7 @@ class FakeElevenLabs:
                 audio = fake.audio_for(text, output_format)
                 stall = fake._pop(fake._stalls)
                 if stall is not None and not stall[1]:
-                    fake._released.wait(stall[0])
+                    fake._stall(stall[0])
                 self.send_response(200)
                 self.send_header("Content-Type", "audio/basic" if output_format.startswith("ulaw")
                                  else "audio/pcm")
@@ -188,18 +136,10 @@ class FakeElevenLabs:
                     self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
                     self.wfile.flush()
                     if start == 0 and stall is not None and stall[1]:
-                        fake._released.wait(stall[0])
+                        fake._stall(stall[0])
                 self.wfile.write(b"0\r\n\r\n")
 
-            def _json(self, status: int, obj: Any) -> None:
-                payload = json.dumps(obj).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
             def _detail(self, status: int, code: str, message: str) -> None:
-                self._json(status, {"detail": {"status": code, "message": message}})
+                self.send_json(status, {"detail": {"status": code, "message": message}})
 
         return Handler

@@ -76,8 +76,16 @@ class FakeCall:
         self._ws: Any = None
         self._ws_tasks: list[asyncio.Task] = []
         self._stream_buffer: deque[bytes] = deque()
+        self._stream_bytes = bytearray()
         self.stop_audio_count = 0
+        self.stream_audio_messages = 0
+        self.stream_underruns = 0
+        self.stream_json: list[dict[str, Any]] = []
+        self.break_count = 0
+        self.ws_connects = 0
+        self.ws_closed = 0
         self.protocol_errors: list[str] = []
+        self.connect_error: str | None = None
         self.started_at = time.monotonic()
 
     # --- what the test sees ------------------------------------------------------------------
@@ -139,7 +147,12 @@ class FakeCall:
     # --- ESL ---------------------------------------------------------------------------------
 
     async def run(self, host: str, port: int) -> None:
-        reader, writer = await asyncio.open_connection(host, port)
+        try:
+            reader, writer = await asyncio.open_connection(host, port)
+        except OSError as exc:
+            self.connect_error = f"{type(exc).__name__}: {exc}"
+            self.closed.set()
+            return
         self._writer = writer
         try:
             while True:
@@ -238,6 +251,10 @@ class FakeCall:
             self.closed.set()
             if self._writer is not None:
                 self._writer.close()
+        elif app == "set":
+            name, _, value = arg.partition("=")
+            self.variables[name.strip()] = value  # as FreeSWITCH sets the channel variable
+            await self._complete(app, arg, app_uuid)
         elif app == "bridge":
             await asyncio.sleep(0.1)
             outcome = self.bridge_outcome
@@ -255,22 +272,38 @@ class FakeCall:
 
     async def _api(self, line: str) -> None:
         parts = line.split()
-        if parts[:1] == ["uuid_audio_stream"] and len(parts) >= 3:
-            if parts[2] == "start" and len(parts) >= 6:
-                self.ws_url = parts[3]
-                await self._write(protocol.encode_api_response("+OK Success\n"))
-                self._ws_tasks.append(asyncio.get_running_loop().create_task(self._audio_stream(parts[3])))
-                return
-            if parts[2] == "stop":
-                await self._stop_audio_stream()
-                await self._write(protocol.encode_api_response("+OK Success\n"))
-                return
-            await self._write(protocol.encode_api_response("-ERR bad arguments\n"))
+        if parts[:1] == ["uuid_audio_stream"]:
+            await self._write(protocol.encode_api_response(await self._uuid_audio_stream(parts[1:])))
         elif parts[:1] == ["uuid_break"]:
-            self._stream_buffer.clear()
-            await self._write(protocol.encode_api_response("+OK\n"))
+            # Stops a playback application (the community build's file playback); it does not touch the
+            # streaming build's buffer, which only stopAudio clears.
+            self.break_count += 1
+            ok = len(parts) >= 2 and parts[1] == self.uuid and not self.hung_up.is_set()
+            await self._write(protocol.encode_api_response("+OK\n" if ok else "-ERR No such channel!\n"))
         else:
             await self._write(protocol.encode_api_response(f"-ERR {parts[0] if parts else ''} Command not found!\n"))
+
+    async def _uuid_audio_stream(self, args: list[str]) -> str:
+        """``uuid_audio_stream <uuid> start <url> <mix> <rate> [metadata]`` / ``stop`` (mod_audio_stream)."""
+        if len(args) < 2 or args[0] != self.uuid or self.hung_up.is_set():
+            return "-ERR Operation Failed\n"
+        if args[1] == "start":
+            if len(args) < 5 or args[3] not in ("mono", "mixed", "stereo") or args[4] not in ("8k", "16k") \
+                    or not args[2].startswith(("ws://", "wss://")) or self._ws_tasks:
+                return "-ERR Operation Failed\n"
+            if args[3] != "mono" or args[4] != "8k":
+                # mixed/stereo would make the bot hear itself; this fake streams the caller at 8 kHz only.
+                self.protocol_errors.append(f"audio_stream: unsupported {args[3]} {args[4]}")
+            self.ws_url = args[2]
+            metadata = " ".join(args[5:]) or None
+            self._ws_tasks.append(asyncio.get_running_loop().create_task(self._audio_stream(args[2], metadata)))
+            return "+OK Success\n"
+        if args[1] == "stop":
+            await self._stop_audio_stream()
+            return "+OK Success\n"
+        if args[1] in ("pause", "resume", "send_text"):
+            return "+OK Success\n"
+        return "-ERR Operation Failed\n"
 
     async def _hangup(self, cause: str) -> None:
         if self.hung_up.is_set():
@@ -364,34 +397,69 @@ class FakeCall:
 
     # --- mod_audio_stream --------------------------------------------------------------------
 
-    async def _audio_stream(self, url: str) -> None:
+    async def _audio_stream(self, url: str, metadata: str | None = None) -> None:
         import websockets
 
         try:
             async with websockets.connect(url, open_timeout=5, max_size=None) as ws:
                 self._ws = ws
+                self.ws_connects += 1
+                await self._custom_event("mod_audio_stream::connect")
+                if metadata:
+                    await ws.send(metadata)
                 self.audio_started.set()
-                await self._write(protocol.encode_event_plain({
-                    "Event-Name": "CUSTOM", "Event-Subclass": "mod_audio_stream::connect", "Unique-ID": self.uuid}))
                 sender = asyncio.get_running_loop().create_task(self._ws_send_loop(ws))
                 player = asyncio.get_running_loop().create_task(self._ws_play_loop())
                 self._ws_tasks += [sender, player]
                 async for message in ws:
-                    if isinstance(message, bytes):
-                        continue
-                    data = json.loads(message)
-                    if data.get("type") == "streamAudio":
-                        raw = base64.b64decode(data["data"]["audioData"])
-                        self._stream_buffer.extend(frames(l16_to_ulaw(raw)))
-                    elif data.get("type") == "stopAudio":
-                        self.stop_audio_count += 1
-                        self._stream_buffer.clear()
+                    self._on_ws_message(message)
         except Exception as exc:  # noqa: BLE001
             self.protocol_errors.append(f"audio_stream: {exc!r}")
+            await self._custom_event("mod_audio_stream::error")
         finally:
             self._ws = None
+            self.ws_closed += 1
+            if not self.hung_up.is_set():
+                await self._custom_event("mod_audio_stream::disconnect")
+
+    def _on_ws_message(self, message: str | bytes) -> None:
+        """A message from the server, as the streaming builds of mod_audio_stream handle it."""
+        if isinstance(message, bytes):
+            self.protocol_errors.append("audio_stream: binary message from the server (ignored by FS)")
+            return
+        try:
+            data = json.loads(message)
+        except ValueError:
+            self.protocol_errors.append(f"audio_stream: not JSON: {message[:60]!r}")
+            return
+        kind = data.get("type")
+        if kind == "streamAudio":
+            body = data.get("data") or {}
+            if body.get("audioDataType") != "raw" or body.get("sampleRate") != 8000:
+                self.protocol_errors.append(f"audio_stream: unplayable streamAudio {body.get('audioDataType')!r} "
+                                            f"at {body.get('sampleRate')!r}")
+                return
+            raw = base64.b64decode(body.get("audioData", ""), validate=True)
+            if len(raw) % 2:
+                self.protocol_errors.append("audio_stream: odd-length L16")
+                return
+            self.stream_audio_messages += 1
+            self._stream_bytes.extend(l16_to_ulaw(raw))
+            while len(self._stream_bytes) >= FRAME:
+                self._stream_buffer.append(bytes(self._stream_bytes[:FRAME]))
+                del self._stream_bytes[:FRAME]
+        elif kind == "stopAudio":
+            self.stop_audio_count += 1
+            self._stream_buffer.clear()
+            self._stream_bytes.clear()
+        else:
+            self.stream_json.append(data)  # FS fires mod_audio_stream::json with it
+
+    async def _custom_event(self, subclass: str) -> None:
+        await self._event("CUSTOM", {"Event-Subclass": subclass})
 
     async def _ws_send_loop(self, ws: Any) -> None:
+        """The caller's audio: 320 bytes of 8 kHz L16 per binary frame, every 20 ms."""
         due = time.monotonic()
         while True:
             due += 0.02
@@ -399,12 +467,15 @@ class FakeCall:
             await ws.send(ulaw_to_l16(self.next_caller_frame()))
 
     async def _ws_play_loop(self) -> None:
+        """The channel writes one 20 ms frame of the buffered stream audio per frame time."""
         due = time.monotonic()
         while True:
             due += 0.02
             await asyncio.sleep(max(0.0, due - time.monotonic()))
             if self._stream_buffer:
                 self.heard.append(Heard(time.monotonic(), self._stream_buffer.popleft()))
+            else:
+                self.stream_underruns += 1
 
     async def _stop_audio_stream(self) -> None:
         for task in self._ws_tasks:

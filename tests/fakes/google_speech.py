@@ -18,13 +18,13 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import threading
 import uuid
 from collections import deque
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+
+from tests.fakes.http_server import FakeHandler, FakeHttpServer
 
 DEFAULT_KEY = "AIzaSyTest-0123456789abcdefghijklmnopqr"
 ENCODINGS = {"LINEAR16": 2, "MULAW": 1, "ALAW": 1, "FLAC": 0, "AMR": 0, "AMR_WB": 0, "OGG_OPUS": 0,
@@ -46,52 +46,21 @@ class RecordedRequest:
     audio: bytes = b""
 
 
-class FakeGoogleSpeech:
-    """The fake server. Use as a context manager; ``base_url`` (ending ``/v1``) goes into the config."""
+class FakeGoogleSpeech(FakeHttpServer):
+    """The fake server. Use as a context manager; ``base_url`` (``http://127.0.0.1:<port>/v1``, like
+    ``https://speech.googleapis.com/v1``) goes into the config."""
+
+    path_prefix = "/v1"
 
     def __init__(self, api_key: str = DEFAULT_KEY) -> None:
-        self.api_key = api_key
-        self.requests: list[RecordedRequest] = []
         self._transcripts: deque[str] = deque()
-        self._failures: deque[int] = deque()
-        self._stalls: deque[float] = deque()
-        self._released = threading.Event()
-        self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._server.daemon_threads = True
+        super().__init__(api_key)
 
     # -- control -------------------------------------------------------------------------------
-    @property
-    def base_url(self) -> str:
-        """``http://127.0.0.1:<port>/v1`` (like ``https://speech.googleapis.com/v1``)."""
-        return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
-
-    def start(self) -> FakeGoogleSpeech:
-        """Serve in a background thread."""
-        threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        """Release stalled replies, stop serving and close the socket."""
-        self._released.set()
-        self._server.shutdown()
-        self._server.server_close()
-
-    def __enter__(self) -> FakeGoogleSpeech:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
     def script_transcripts(self, *texts: str) -> None:
         """Queue recognition results, used in order (then "nothing recognized")."""
         with self._lock:
             self._transcripts.extend(texts)
-
-    def fail_next(self, status: int, count: int = 1) -> None:
-        """Answer the next ``count`` requests carrying a valid key with ``status``."""
-        with self._lock:
-            self._failures.extend([status] * count)
 
     def stall_next(self, seconds: float) -> None:
         """Delay the next reply by ``seconds``."""
@@ -99,39 +68,23 @@ class FakeGoogleSpeech:
             self._stalls.append(seconds)
 
     # -- behaviour -----------------------------------------------------------------------------
-    def _pop(self, queue: deque) -> Any:
-        with self._lock:
-            return queue.popleft() if queue else None
-
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:  # keep test output quiet
-                return
-
-            def handle(self) -> None:
-                try:
-                    super().handle()
-                except OSError:  # the client gave up first (timeout tests)
-                    self.close_connection = True
+        class Handler(FakeHandler):
+            json_content_type = "application/json; charset=UTF-8"
 
             def do_POST(self) -> None:  # noqa: N802 - http.server naming
-                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                headers = {k.lower(): v for k, v in self.headers.items()}
-                url = urlsplit(self.path)
-                query = {k: v[-1] for k, v in parse_qs(url.query).items()}
+                raw, headers, path, query = self.read_request()
                 try:
                     body = json.loads(raw or b"{}")
                 except ValueError:
                     return self._error(400, "Invalid JSON payload received.")
-                record = RecordedRequest(url.path, query, headers, body)
+                record = RecordedRequest(path, query, headers, body)
                 fake.requests.append(record)
                 stall = fake._pop(fake._stalls)
                 if stall is not None:
-                    fake._released.wait(stall)
+                    fake._stall(stall)
                 key = query.get("key") or headers.get("x-goog-api-key")
                 if not key:
                     return self._error(403, "Method doesn't allow unregistered callers (callers without "
@@ -140,17 +93,18 @@ class FakeGoogleSpeech:
                 if key != fake.api_key:
                     return self._error(400, "API key not valid. Please pass a valid API key.",
                                        reason="API_KEY_INVALID")
-                failure = fake._pop(fake._failures)
+                failure = fake._next_failure()
                 if failure is not None:
+                    status = failure[0]
                     message = {403: "Cloud Speech-to-Text API has not been used in this project or it is "
                                     "disabled.",
                                429: "Quota exceeded for quota metric 'Requests' and limit 'Requests per "
                                     "minute' of service 'speech.googleapis.com'."}.get(
-                        failure, "Internal error encountered." if failure == 500 else "The service is "
-                                 "currently unavailable.")
-                    return self._error(failure, message)
-                if url.path.rstrip("/") != "/v1/speech:recognize":
-                    return self._error(404, f"Method not found: {url.path}")
+                        status, "Internal error encountered." if status == 500 else "The service is "
+                                "currently unavailable.")
+                    return self._error(status, message)
+                if path.rstrip("/") != "/v1/speech:recognize":
+                    return self._error(404, f"Method not found: {path}")
                 return self._recognize(record)
 
             def _recognize(self, record: RecordedRequest) -> None:
@@ -186,15 +140,7 @@ class FakeGoogleSpeech:
                     reply["results"] = [{"alternatives": [{"transcript": text, "confidence": 0.93}],
                                          "resultEndTime": f"{seconds:.3f}s",
                                          "languageCode": language.lower()}]
-                self._json(200, reply)
-
-            def _json(self, status: int, obj: Any) -> None:
-                payload = json.dumps(obj).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json; charset=UTF-8")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                self.send_json(200, reply)
 
             def _error(self, status: int, message: str, reason: str | None = None) -> None:
                 error: dict[str, Any] = {"code": status, "message": message,
@@ -203,6 +149,6 @@ class FakeGoogleSpeech:
                     error["details"] = [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": reason,
                                          "domain": "googleapis.com",
                                          "metadata": {"service": "speech.googleapis.com"}}]
-                self._json(status, {"error": error})
+                self.send_json(status, {"error": error})
 
         return Handler

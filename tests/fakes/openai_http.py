@@ -24,15 +24,16 @@ import hashlib
 import json
 import math
 import struct
-import threading
 import time
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
 from email.parser import BytesParser
 from email.policy import HTTP
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.fakes.http_server import FakeHandler, FakeHttpServer
 
 DEFAULT_KEY = "sk-test-0123456789abcdef"
 
@@ -73,45 +74,20 @@ def tone_pcm16(duration_ms: int, rate: int = 24000, frequency: float = 440.0) ->
     )
 
 
-class FakeOpenAI:
-    """The fake server. Use as a context manager; ``base_url`` goes into the provider's config."""
+class FakeOpenAI(FakeHttpServer):
+    """The fake server. Use as a context manager; ``base_url`` (``http://127.0.0.1:<port>/v1``) goes into
+    the provider's config."""
+
+    path_prefix = "/v1"
 
     def __init__(self, api_key: str = DEFAULT_KEY, embedding_dimensions: int = 1536) -> None:
-        self.api_key = api_key
         self.embedding_dimensions = embedding_dimensions
-        self.requests: list[RecordedRequest] = []
         self.speech_ms_per_char = 40
         self._chat_script: deque[ChatReply] = deque()
         self._transcripts: deque[str] = deque()
-        self._failures: deque[tuple[int, str]] = deque()
-        self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._server.daemon_threads = True
-        self._thread: threading.Thread | None = None
+        super().__init__(api_key)
 
     # -- control -------------------------------------------------------------------------------
-    @property
-    def base_url(self) -> str:
-        """``http://127.0.0.1:<port>/v1``."""
-        return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
-
-    def start(self) -> FakeOpenAI:
-        """Serve in a background thread."""
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and close the socket."""
-        self._server.shutdown()
-        self._server.server_close()
-
-    def __enter__(self) -> FakeOpenAI:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
     def script_chat(self, *replies: ChatReply) -> None:
         """Queue chat replies, used in order (then the echo reply)."""
         with self._lock:
@@ -122,20 +98,11 @@ class FakeOpenAI:
         with self._lock:
             self._transcripts.extend(texts)
 
-    def fail_next(self, status: int, count: int = 1, code: str | None = None) -> None:
-        """Answer the next ``count`` requests with an error ``status`` (429, 500, 503, ...)."""
-        with self._lock:
-            self._failures.extend([(status, code or "")] * count)
-
     def paths(self) -> list[str]:
         """The paths requested so far, in order."""
         return [r.path for r in self.requests]
 
     # -- behaviour -----------------------------------------------------------------------------
-    def _next_failure(self) -> tuple[int, str] | None:
-        with self._lock:
-            return self._failures.popleft() if self._failures else None
-
     def _next_chat(self, messages: list[dict[str, Any]]) -> ChatReply:
         with self._lock:
             if self._chat_script:
@@ -153,16 +120,9 @@ class FakeOpenAI:
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:  # keep test output quiet
-                return
-
+        class Handler(FakeHandler):
             def do_POST(self) -> None:  # noqa: N802 - http.server naming
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length)
-                headers = {k.lower(): v for k, v in self.headers.items()}
+                raw, headers, path, _query = self.read_request()
                 body = self._parse(raw, headers.get("content-type", ""))
                 fake.requests.append(RecordedRequest(self.path, headers, body))
                 if headers.get("authorization") != f"Bearer {fake.api_key}":
@@ -182,7 +142,7 @@ class FakeOpenAI:
                     "/v1/chat/completions": self._chat,
                     "/v1/audio/transcriptions": self._transcription,
                     "/v1/audio/speech": self._speech,
-                }.get(self.path.split("?")[0])
+                }.get(path)
                 if route is None:
                     return self._error(404, f"Invalid URL (POST {self.path})", "invalid_request_error", None)
                 return route(body)
@@ -204,23 +164,15 @@ class FakeOpenAI:
                 except ValueError:
                     return {"_raw": raw}
 
-            def _send(self, status: int, payload: bytes, content_type: str,
-                      extra: dict[str, str] | None = None) -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(payload)))
-                self.send_header("x-request-id", f"req_{uuid.uuid4().hex[:16]}")
-                for key, value in (extra or {}).items():
-                    self.send_header(key, value)
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def _json(self, status: int, obj: Any, extra: dict[str, str] | None = None) -> None:
-                self._send(status, json.dumps(obj).encode(), "application/json", extra)
+            def send_body(self, status: int, payload: bytes, content_type: str,
+                          extra: dict[str, str] | None = None) -> None:
+                # Every OpenAI reply carries a request id.
+                super().send_body(status, payload, content_type,
+                                  {"x-request-id": f"req_{uuid.uuid4().hex[:16]}", **(extra or {})})
 
             def _error(self, status: int, message: str, kind: str, code: str | None,
                        extra: dict[str, str] | None = None) -> None:
-                self._json(status, {"error": {"message": message, "type": kind, "param": None, "code": code}},
+                self.send_json(status, {"error": {"message": message, "type": kind, "param": None, "code": code}},
                            extra)
 
             def _embeddings(self, body: dict[str, Any]) -> None:
@@ -239,7 +191,7 @@ class FakeOpenAI:
                         encoded = vector
                     data.append({"object": "embedding", "index": index, "embedding": encoded})
                 tokens = sum(len(t.split()) for t in texts)
-                self._json(200, {"object": "list", "data": data, "model": body.get("model"),
+                self.send_json(200, {"object": "list", "data": data, "model": body.get("model"),
                                  "usage": {"prompt_tokens": tokens, "total_tokens": tokens}})
 
             def _chat(self, body: dict[str, Any]) -> None:
@@ -259,7 +211,7 @@ class FakeOpenAI:
                                                "refusal": None}
                     if tool_calls:
                         message["tool_calls"] = tool_calls
-                    return self._json(200, {
+                    return self.send_json(200, {
                         "id": completion_id, "object": "chat.completion", "created": created,
                         "model": body.get("model"), "system_fingerprint": None,
                         "choices": [{"index": 0, "message": message, "finish_reason": finish,
@@ -302,8 +254,8 @@ class FakeOpenAI:
                     return self._error(400, "Missing required parameter: 'file'.", "invalid_request_error", None)
                 text = fake._next_transcript()
                 if body.get("response_format") == "text":
-                    return self._send(200, text.encode(), "text/plain")
-                self._json(200, {"text": text})
+                    return self.send_body(200, text.encode(), "text/plain")
+                self.send_json(200, {"text": text})
 
             def _speech(self, body: dict[str, Any]) -> None:
                 text = body.get("input") or ""
@@ -312,11 +264,11 @@ class FakeOpenAI:
                 pcm = tone_pcm16(max(100, fake.speech_ms_per_char * len(text)))
                 response_format = body.get("response_format") or "mp3"
                 if response_format == "pcm":
-                    return self._send(200, pcm, "audio/pcm")
+                    return self.send_body(200, pcm, "audio/pcm")
                 if response_format == "wav":
                     header = b"RIFF" + struct.pack("<I", 36 + len(pcm)) + b"WAVEfmt " + struct.pack(
                         "<IHHIIHH", 16, 1, 1, 24000, 48000, 2, 16) + b"data" + struct.pack("<I", len(pcm))
-                    return self._send(200, header + pcm, "audio/wav")
+                    return self.send_body(200, header + pcm, "audio/wav")
                 self._error(400, f"response_format {response_format!r} is not supported by this fake",
                             "invalid_request_error", None)
 

@@ -67,6 +67,8 @@ class FakeRealtimeSession:
         self.response_task: asyncio.Task | None = None
         self.response_id: str | None = None
         self.items_audio_ms: dict[str, int] = {}
+        self.items_audio: dict[str, bytearray] = {}
+        self.received_audio = bytearray()
         self.silent = False
         self.closed_at: float | None = None
         self.speech_started_at: list[float] = []
@@ -143,6 +145,7 @@ class FakeRealtimeSession:
         return ((self.config.get("audio") or {}).get("input") or {}).get("turn_detection") or {}
 
     async def on_audio(self, pcmu: bytes) -> None:
+        self.received_audio += pcmu
         ms = len(pcmu) // 8
         self.audio_ms += ms
         detection = self._turn_detection()
@@ -211,6 +214,7 @@ class FakeRealtimeSession:
             output = {"id": item_id, "type": "message", "role": "assistant", "status": "in_progress",
                       "content": [{"type": "output_audio", "transcript": ""}]}
             self.items_audio_ms[item_id] = 0
+            self.items_audio[item_id] = bytearray()
             await self.send({"type": "response.output_item.added", "response_id": response_id,
                              "output_index": 0, "item": output})
             audio = tone(reply.audio_ms, freq=self.server.reply_freq)
@@ -222,6 +226,7 @@ class FakeRealtimeSession:
                                      "item_id": item_id, "output_index": 0, "content_index": 0,
                                      "delta": base64.b64encode(piece).decode()})
                     self.items_audio_ms[item_id] += len(piece) // 8
+                    self.items_audio[item_id] += piece
                     await asyncio.sleep(DELTA_MS / 1000 / self.server.speed)
             except asyncio.CancelledError:
                 status = "cancelled"
@@ -238,6 +243,9 @@ class FakeRealtimeSession:
 
 class FakeRealtimeServer:
     """The fake server; :attr:`sessions` lists every connection in order."""
+
+    session_class: type[FakeRealtimeSession] = FakeRealtimeSession
+    """What each connection is served by (benchmarks subclass it to timestamp audio)."""
 
     def __init__(self, loop: BackgroundLoop, api_key: str = "sk-test-fake", script: list[Any] | None = None,
                  user_transcripts: list[str] | None = None, speed: float = 4.0, reply_freq: float = 1000.0) -> None:
@@ -278,7 +286,7 @@ class FakeRealtimeServer:
         return None
 
     async def _handler(self, ws: Any) -> None:
-        session = FakeRealtimeSession(self, ws)
+        session = self.session_class(self, ws)
         self.sessions.append(session)
         self.connections_open += 1
         try:

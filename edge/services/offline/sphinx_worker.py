@@ -13,8 +13,11 @@ import json
 import os
 import sys
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
+
+from edge.services.offline.sphinx import corpus_key
 
 
 def serve(stdin: Any = None, stdout: Any = None) -> None:
@@ -38,6 +41,12 @@ def serve(stdin: Any = None, stdout: Any = None) -> None:
         stdout.flush()
 
 
+WARM_UP_AUDIO = b"\x00\x00" * 800
+"""100 ms of silence: decoding it makes a worker load its models (and a call's language model)."""
+MAX_MODELS_PER_WORKER = 8
+"""How many call language models a worker keeps (the worker's :class:`Recognizer` LRU size)."""
+
+
 class _Worker:
     def __init__(self) -> None:
         from gevent import subprocess
@@ -52,6 +61,7 @@ class _Worker:
             stdout=subprocess.PIPE,
             env=env,
         )
+        self.models: OrderedDict[str, None] = OrderedDict()  # language models loaded, most recent last
 
     def request(self, pcm16_8k: bytes, hints: Sequence[str]) -> dict[str, Any]:
         assert self.process.stdin is not None and self.process.stdout is not None
@@ -61,6 +71,11 @@ class _Worker:
         line = self.process.stdout.readline()
         if not line:
             raise RuntimeError("pocketsphinx worker exited")
+        key = corpus_key(hints)
+        self.models[key] = None
+        self.models.move_to_end(key)
+        while len(self.models) > MAX_MODELS_PER_WORKER:
+            self.models.popitem(last=False)
         return json.loads(line)
 
     def alive(self) -> bool:
@@ -73,29 +88,51 @@ class _Worker:
 
 
 class SphinxPool:
-    """Up to ``size`` pocketsphinx worker processes shared by every call of the edge."""
+    """Up to ``size`` pocketsphinx worker processes shared by every call of the edge.
+
+    Building a call's language model takes a worker over a second, so a request goes to an idle worker
+    that already holds the call's model when there is one, and :meth:`prepare` builds it while the
+    greeting plays.
+    """
 
     def __init__(self, size: int | None = None) -> None:
-        from gevent.queue import Queue
+        from gevent.lock import Semaphore
 
         self.size = size or max(1, min(4, os.cpu_count() or 1))
-        self._idle: Queue = Queue()
+        self._idle: list[_Worker] = []
+        self._free = Semaphore(0)  # one release per worker put back in _idle
         self._started = 0
         self._lock = threading.Lock()
         self._all: list[_Worker] = []
 
-    def _checkout(self) -> _Worker:
+    def _start_worker(self) -> _Worker | None:
         with self._lock:
-            if self._idle.empty() and self._started < self.size:
-                self._started += 1
-                worker = _Worker()
-                self._all.append(worker)
+            if self._idle or self._started >= self.size:
+                return None
+            self._started += 1
+            worker = _Worker()
+            self._all.append(worker)
+            return worker
+
+    def _checkout(self, key: str) -> _Worker:
+        while True:
+            worker = self._start_worker()
+            if worker is not None:
                 return worker
-        return self._idle.get()
+            if self._free.acquire(timeout=1.0):
+                with self._lock:
+                    worker = next((w for w in self._idle if key in w.models), self._idle[0])
+                    self._idle.remove(worker)
+                return worker
+
+    def _checkin(self, worker: _Worker) -> None:
+        with self._lock:
+            self._idle.append(worker)
+        self._free.release()
 
     def transcribe(self, pcm16_8k: bytes, hints: Sequence[str] = ()) -> str:
         """Text of one utterance; parks only the calling greenlet while a worker decodes."""
-        worker = self._checkout()
+        worker = self._checkout(corpus_key(hints))
         try:
             reply = worker.request(pcm16_8k, hints)
         except Exception:
@@ -104,19 +141,29 @@ class SphinxPool:
                 self._started -= 1
                 self._all.remove(worker)
             raise
-        self._idle.put(worker)
+        self._checkin(worker)
         if "error" in reply:
             raise RuntimeError(f"pocketsphinx: {reply['error']}")
         return str(reply.get("text", ""))
 
+    def prepare(self, hints: Sequence[str] = ()) -> None:
+        """Load the models for ``hints`` in a worker in the background (a warm-up; errors are ignored)."""
+        import gevent
+
+        def warm() -> None:
+            try:
+                self.transcribe(WARM_UP_AUDIO, hints)
+            except Exception:  # noqa: BLE001 - the real request will report a broken worker
+                pass
+
+        gevent.spawn(warm)
+
     def close(self) -> None:
         """Stop every worker process."""
         with self._lock:
-            workers, self._all, self._started = self._all, [], 0
+            workers, self._all, self._started, self._idle = self._all, [], 0, []
         for worker in workers:
             worker.stop()
-        while not self._idle.empty():
-            self._idle.get()
 
 
 _pool: SphinxPool | None = None

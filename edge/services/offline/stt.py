@@ -28,3 +28,7 @@ class OfflineSpeechToText(SpeechToText):
             return (self._pool or shared_pool()).transcribe(pcm16_8k, self.hints)
         except Exception as exc:
             raise ServiceError("offline-stt", ErrorKind.BAD_RESPONSE, type(exc).__name__) from exc
+
+    def prepare(self) -> None:
+        """Have a worker build this call's language model now (it takes over a second)."""
+        (self._pool or shared_pool()).prepare(self.hints)

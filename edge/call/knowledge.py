@@ -1,0 +1,70 @@
+"""``search_knowledge_base`` for a call: the tenant's passages through :func:`shared.knowledge.search_knowledge`.
+
+The database work is cooperative in the edge (psycopg2 is made gevent-friendly by psycogreen, as for the
+call set-up in :mod:`edge.call.setup`); the embedding of the query is CPU work (offline MiniLM) or a
+blocking vendor SDK call, so it runs in gevent's threadpool and parks only this call's greenlet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import gevent
+
+from edge.engines.base import CallContext
+from shared.embeddings import Embedder, embedder_for
+from shared.knowledge import search_knowledge
+from shared.logging import Tag
+from shared.providers import ProviderConfig
+
+NOTHING_FOUND = ("Nothing in the company's documents answers this. Say you do not have that information "
+                 "and offer to transfer the caller or take a message.")
+
+
+class ThreadedEmbedder:
+    """An embedder whose ``embed`` runs in gevent's threadpool (the hub keeps pacing other calls' audio)."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner = inner
+        self.model_name = inner.model_name
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        """Embed ``texts`` off the hub."""
+        return gevent.get_hub().threadpool.apply(self.inner.embed, (list(texts),))
+
+
+def threaded_embedder_factory(factory: Callable[..., Embedder] = embedder_for) -> Callable[..., Embedder]:
+    """An ``embedder_factory`` for :func:`search_knowledge` whose embedders run off the hub."""
+
+    def make(provider: ProviderConfig | None) -> Embedder:
+        return ThreadedEmbedder(gevent.get_hub().threadpool.apply(factory, (provider,)))
+
+    return make
+
+
+def search_for_call(context: CallContext, query: str,
+                    embedder_factory: Callable[..., Embedder] | None = None) -> dict[str, Any]:
+    """The tool result of ``search_knowledge_base(query)`` for this call's secretary.
+
+    Uses the secretary's ``rag_top_k`` and ``rag_similarity_threshold``; the secretary's own documents
+    and the domain-wide ones are searched. An empty query or a secretary without RAG finds nothing.
+    """
+    secretary = context.secretary
+    text = (query or "").strip()
+    if not text:
+        return {"ok": False, "error": "empty_query", "message": "Ask the caller what they want to know."}
+    if not secretary.rag_enabled:
+        return {"ok": True, "query": text, "results": [], "message": NOTHING_FOUND}
+    result = search_knowledge(
+        context.domain_uuid, text, secretary.voice_secretary_uuid,
+        top_k=secretary.rag_top_k or None, min_similarity=secretary.rag_similarity_threshold,
+        embedder_factory=embedder_factory or threaded_embedder_factory(),
+    )
+    payload: dict[str, Any] = {"ok": True, **result.as_tool_result()}
+    if not result.hits:
+        payload["message"] = NOTHING_FOUND
+    if context.log is not None:
+        context.log.info(Tag.SESSION, "knowledge search: %d passages (top %s, threshold %.2f)", len(result.hits),
+                         secretary.rag_top_k, secretary.rag_similarity_threshold)
+    return payload

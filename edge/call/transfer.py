@@ -1,0 +1,261 @@
+"""``transfer_call`` for a call: decide where the caller goes, say so, bridge, and come back if nobody answers.
+
+1. **Decision** — a ``voice_ai.transfers.decide`` task on the Celery ``transfers`` queue, awaited for
+   :data:`DECISION_DEADLINE` seconds; after that the edge evaluates the same rules in-process
+   (:func:`shared.transfer_rules.decide_for_request`). The task is sent by a producer without a result
+   backend (no pub/sub subscription per call) and its result is read from the backend's Redis key.
+2. **Bridge** — the secretary says the rule's ``transfer_message``; the call pauses its audio transport and
+   executes ``bridge`` through ``sendmsg`` with ``continue_on_fail=true`` and ``hangup_after_bridge=false``
+   so a bridge that fails (no answer, busy, unreachable) hands the channel back to the socket application.
+3. **Result** — answered: outcome ``transferred`` with the target recorded, the call ends. Anything else:
+   the audio resumes and the secretary offers the rule's fallback (message, voicemail, operator).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Protocol
+
+import gevent
+import redis
+from celery import Celery
+
+from edge.engines.base import CallContext
+from shared.logging import Tag
+from shared.settings import get_settings
+from shared.tasks import DECIDE_TRANSFER, celery_config
+from shared.transfer_rules import decide_for_request
+
+DECISION_DEADLINE = 0.3
+"""Seconds the edge waits for the transfers worker before deciding in-process."""
+_POLL_SECONDS = 0.01
+RING_SECONDS = 25
+"""How long the bridge rings the destination (``originate_timeout``)."""
+ANSWERED = {"SUCCESS", "ANSWER", "ANSWERED"}
+BUSY = {"USER_BUSY", "CALL_REJECTED", "NORMAL_CIRCUIT_CONGESTION"}
+
+PHRASES: dict[str, dict[str, str]] = {
+    "pt": {
+        "transferring": "Um momento, vou transferir sua ligação para {department}.",
+        "no_answer": "{department} não atendeu.",
+        "busy": "{department} está ocupado no momento.",
+        "failed": "Não consegui completar a transferência para {department}.",
+        "closed": "{department} não está atendendo agora, estamos fora do horário de atendimento.",
+        "no_match": "Não encontrei esse setor.",
+        "offer_message": "Posso anotar um recado para retornarem a sua ligação?",
+        "offer_voicemail": "Posso transferir você para a caixa postal, ou anotar um recado. O que prefere?",
+        "offer_operator": "Posso transferir você para a telefonista, ou anotar um recado. O que prefere?",
+        "sorry_goodbye": "Por favor, ligue novamente mais tarde.",
+        "operator": "a telefonista",
+    },
+    "en": {
+        "transferring": "One moment, I will transfer your call to {department}.",
+        "no_answer": "{department} did not answer.",
+        "busy": "{department} is busy right now.",
+        "failed": "I could not complete the transfer to {department}.",
+        "closed": "{department} is not taking calls right now, we are outside business hours.",
+        "no_match": "I could not find that department.",
+        "offer_message": "May I take a message so they can call you back?",
+        "offer_voicemail": "I can send you to voicemail, or take a message. Which do you prefer?",
+        "offer_operator": "I can transfer you to the operator, or take a message. Which do you prefer?",
+        "sorry_goodbye": "Please call again later.",
+        "operator": "the operator",
+    },
+}
+
+
+def phrase(language: str, key: str, **values: str) -> str:
+    """A fixed sentence in the secretary's language (``en`` for English, else Portuguese)."""
+    lang = "en" if (language or "").lower().startswith("en") else "pt"
+    return PHRASES[lang][key].format(**values)
+
+
+# --- the decision --------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=4)
+def decision_app(redis_url: str) -> Celery:
+    """A producer for ``voice_ai.transfers.decide`` without a result backend (results are polled)."""
+    settings = get_settings().replace(redis_url=redis_url)
+    app = Celery("voice_ai_transfers")
+    config = celery_config(settings)
+    config["result_backend"] = None
+    app.conf.update(config)
+    return app
+
+
+@lru_cache(maxsize=4)
+def _redis(redis_url: str) -> redis.Redis:
+    return redis.Redis.from_url(redis_url, socket_timeout=1.0, socket_connect_timeout=1.0)
+
+
+def warm_up_decisions(redis_url: str) -> None:
+    """Do Celery's lazy set-up for the decision producer before calls arrive (see ``warm_up_celery``)."""
+    app = decision_app(redis_url)
+    app.finalize(auto=True)
+    _ = app.amqp.producer_pool
+
+
+def ask_workers(request: dict[str, Any], redis_url: str, deadline: float = DECISION_DEADLINE) -> dict[str, Any] | None:
+    """The transfers worker's decision, or None if it did not answer within ``deadline`` seconds."""
+    task_id = str(uuid.uuid4())
+    key = f"celery-task-meta-{task_id}"
+    with gevent.Timeout(deadline, False):
+        started = time.monotonic()
+        app = decision_app(redis_url)
+        app.send_task(DECIDE_TRANSFER, args=[request], task_id=task_id, retry=False, expires=10)
+        client = _redis(redis_url)
+        while time.monotonic() - started < deadline:
+            raw = client.get(key)
+            status = json.loads(raw).get("status") if raw else None
+            if status in ("SUCCESS", "FAILURE", "REVOKED"):  # not PENDING/STARTED/RETRY: done
+                client.delete(key)
+                result = json.loads(raw).get("result")
+                return result if status == "SUCCESS" and isinstance(result, dict) else None
+            gevent.sleep(_POLL_SECONDS)
+    return None
+
+
+def decide(context: CallContext, destination: str, reason: str, redis_url: str | None = None,
+           deadline: float = DECISION_DEADLINE) -> tuple[dict[str, Any], str]:
+    """The decision for this call's request and who made it (``worker`` or ``edge``)."""
+    request = {"domain_uuid": str(context.domain_uuid),
+               "voice_secretary_uuid": str(context.secretary.voice_secretary_uuid),
+               "destination": destination, "caller_text": reason}
+    url = redis_url or get_settings().redis_url
+    try:
+        decision = ask_workers(request, url, deadline)
+    except Exception as exc:  # noqa: BLE001 - Redis down: decide here
+        if context.log is not None:
+            context.log.error("transfer decision via Celery failed (%s), deciding in-process", type(exc).__name__)
+        decision = None
+    if decision is not None:
+        return decision, "worker"
+    return decide_for_request(request), "edge"
+
+
+# --- the bridge ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BridgeResult:
+    """How a ``bridge`` ended: ``answered``, ``no_answer``, ``busy``, ``failed`` or ``hangup`` (the caller left)."""
+
+    status: str
+    cause: str
+
+    @property
+    def answered(self) -> bool:
+        """The destination picked up."""
+        return self.status == "answered"
+
+
+def dial_string(destination: str, context: str) -> str:
+    """The ``bridge`` argument: the destination dialled through the domain's dialplan (extensions, ring
+    groups, voicemail, outside numbers alike), ringing at most :data:`RING_SECONDS`."""
+    return f"{{originate_timeout={RING_SECONDS}}}loopback/{destination}/{context}"
+
+
+def bridge_result(event: Any) -> BridgeResult:
+    """Read a bridge's ``CHANNEL_EXECUTE_COMPLETE`` event (None: no completion, the call is gone)."""
+    if event is None:
+        return BridgeResult("hangup", "NO_COMPLETION")
+    get = event.get
+    disposition = (get("variable_originate_disposition") or "").upper()
+    cause = (get("variable_bridge_hangup_cause") or disposition or get("Application-Response") or "").upper()
+    if disposition in ANSWERED or (get("Application-Response") or "").startswith("+OK"):
+        return BridgeResult("answered", disposition or "SUCCESS")
+    if cause in BUSY:
+        return BridgeResult("busy", cause)
+    if cause in {"NO_ANSWER", "NO_USER_RESPONSE", "ALLOTTED_TIMEOUT"}:
+        return BridgeResult("no_answer", cause)
+    if cause == "ORIGINATOR_CANCEL":
+        return BridgeResult("hangup", cause)
+    return BridgeResult("failed", cause or "UNKNOWN")
+
+
+# --- the tool ------------------------------------------------------------------------------------
+
+
+class TransferHost(Protocol):
+    """What ``transfer_call`` needs from its call (implemented by the call session)."""
+
+    context: CallContext
+
+    def say(self, text: str) -> None:
+        """Speak ``text`` to the caller and return once it has been heard."""
+
+    def bridge(self, destination: str, context: str) -> BridgeResult:
+        """Pause the audio, bridge the caller; on failure resume the audio."""
+
+    def transfer_completed(self, target: str) -> None:
+        """The caller was bridged: outcome ``transferred`` with ``target``; end the call."""
+
+    def end_call(self, reason: str) -> None:
+        """Say goodbye and hang up."""
+
+
+def _offer(language: str, action: str, destination: str | None) -> tuple[str, str]:
+    """(what the secretary offers, the instruction for the model) for a rule's fallback."""
+    if action == "voicemail" and destination:
+        return (phrase(language, "offer_voicemail"),
+                f"If the caller wants voicemail, call transfer_call with destination '{destination}'; "
+                "if they want to leave a message, collect name, message and callback number and call take_message.")
+    if action == "operator" and destination:
+        return (phrase(language, "offer_operator"),
+                "If the caller wants the operator, call transfer_call with destination 'operator'; "
+                "if they want to leave a message, collect name, message and callback number and call take_message.")
+    return (phrase(language, "offer_message"),
+            "If the caller agrees, collect name, message and callback number, read them back and call take_message.")
+
+
+def run_transfer(call: TransferHost, arguments: dict[str, Any], redis_url: str | None = None) -> dict[str, Any]:
+    """The whole ``transfer_call(destination, reason)``; the result goes back to the model."""
+    context = call.context
+    language = context.secretary.language
+    destination = str(arguments.get("destination") or "").strip()
+    reason = str(arguments.get("reason") or "").strip()
+    decision, decided_by = decide(context, destination, reason, redis_url)
+    if context.log is not None:
+        context.log.info(Tag.SESSION, "transfer decision by %s: %s (%s) -> %s", decided_by, decision.get("action"),
+                         decision.get("reason"), decision.get("destination") or "-")
+    action = str(decision.get("action") or "message")
+    department = decision.get("department") or (
+        phrase(language, "operator") if action == "operator" else destination or "?")
+    target = decision.get("destination")
+    # Bridge a matched open rule, or the operator when the operator was asked for; a closed rule's
+    # fallback (even "operator") is offered first, and the caller's answer leads to the next tool call.
+    if target and (action == "transfer" or (action == "operator" and decision.get("reason") == "operator")):
+        call.say(decision.get("message") or phrase(language, "transferring", department=department))
+        result = call.bridge(str(target), str(decision.get("context") or ""))
+        if result.answered:
+            call.transfer_completed(str(target))
+            return {"ok": True, "transferred": True, "ended": True, "destination": target,
+                    "department": department}
+        if result.status == "hangup":
+            return {"ok": False, "transferred": False, "ended": True, "status": "caller_left"}
+        said = phrase(language, "busy" if result.status == "busy" else
+                      "no_answer" if result.status == "no_answer" else "failed", department=department)
+        fallback = str(decision.get("fallback_action") or "message")
+        fallback_target = decision.get("fallback_destination")
+        status = result.status
+    else:
+        status = "closed" if decision.get("reason") == "closed" else "not_transferred"
+        said = (phrase(language, "closed", department=department) if status == "closed"
+                else phrase(language, "no_match") if decision.get("reason") == "no_match" else "")
+        fallback, fallback_target = action, target
+    if fallback == "hangup":
+        call.say(f"{said} {phrase(language, 'sorry_goodbye')}".strip())
+        call.end_call("transfer not possible")
+        return {"ok": False, "transferred": False, "ended": True, "status": status}
+    offer, instruction = _offer(language, fallback, fallback_target)
+    spoken = f"{said} {offer}".strip()
+    call.say(spoken)
+    return {"ok": False, "transferred": False, "status": status, "department": department,
+            "fallback": fallback, "spoken": spoken,
+            "message": f"The caller was NOT transferred ({status}) and has just been told: \"{spoken}\". "
+                       f"Do not repeat it; wait for their answer. {instruction}"}

@@ -1,0 +1,286 @@
+"""``voice-ai demo``: a whole call on the offline engine, on this machine, with no API key.
+
+1. applies the migrations; starts Redis if it does not answer (PostgreSQL is the installer's job);
+2. creates the demo tenant ``demo.voice-ai.local`` afresh: a secretary speaking English on the offline
+   engine, a transfer rule for Sales, the domain's operator, and a small knowledge document;
+3. starts a worker and an edge (``voice-ai worker``, ``voice-ai edge``) on free ports; the worker
+   ingests the document (offline all-MiniLM-L6-v2 embeddings);
+4. places a simulated call through the fake FreeSWITCH: the caller (espeak-ng English audio, since the
+   offline recogniser pocketsphinx is English-only) asks a question the document answers, then asks
+   for Sales, whose phone answers;
+5. prints the transcript with timings and the conversation row (summary, outcome), writes both
+   directions of the call's audio to a stereo WAV file, and stops what it started.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from shared.logging import Tag
+from shared.migrate import migrate
+from shared.models import Conversation, Document, Domain, DomainSettings, Message, Secretary, TransferRule
+from shared.settings import Settings, get_settings
+from shared.tasks import INGEST_DOCUMENT, producer_app
+from shared.tenancy import system_session, tenant_session
+
+DEMO_DOMAIN = "demo.voice-ai.local"
+DEMO_DOCUMENT = """Acme Dental Clinic — frequently asked questions
+
+Opening hours: we are open Monday to Friday from eight in the morning to six in the evening, and on
+Saturday from nine in the morning to one in the afternoon. We are closed on Sunday.
+
+Address: Acme Dental Clinic is at 42 Harbor Street, next to the central station. Parking is free.
+
+Appointments: new patients can book a first consultation by phone. A cleaning takes forty minutes.
+
+Payment: we accept cash, debit and credit cards, and the main dental insurance plans.
+"""
+CALLER_TURNS = ("What are your opening hours on Saturday?", "Can I speak to someone in sales?")
+
+
+def say(text: str) -> None:
+    """Print a demo progress line."""
+    print(f"▶ {text}", flush=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Started:
+    """The processes the demo started, stopped in reverse order at the end."""
+
+    def __init__(self) -> None:
+        self.procs: list[tuple[str, subprocess.Popen[bytes]]] = []
+
+    def add(self, name: str, proc: subprocess.Popen[bytes]) -> subprocess.Popen[bytes]:
+        """Remember ``proc`` for :meth:`stop_all`."""
+        self.procs.append((name, proc))
+        return proc
+
+    def stop_all(self) -> None:
+        """SIGTERM each started process, then SIGKILL what has not exited after 10 s."""
+        for name, proc in reversed(self.procs):
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+            say(f"stopped {name}")
+        self.procs.clear()
+
+
+def ensure_redis(settings: Settings, started: Started) -> Settings:
+    """Use Redis at ``REDIS_URL``; if it does not answer, start a private one for the demo."""
+    import redis
+
+    try:
+        redis.Redis.from_url(settings.redis_url, socket_connect_timeout=1).ping()
+        return settings
+    except redis.RedisError:
+        pass
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise SystemExit(f"{Tag.ERROR} demo: Redis does not answer at {settings.redis_url} and redis-server "
+                         "is not installed (run deploy/setup.sh)")
+    port = _free_port()
+    started.add("redis-server", subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    ))
+    url = f"redis://127.0.0.1:{port}/0"
+    for _ in range(50):
+        try:
+            redis.Redis.from_url(url).ping()
+            say(f"started Redis on port {port}")
+            return settings.replace(redis_url=url)
+        except redis.RedisError:
+            time.sleep(0.1)
+    raise SystemExit(f"{Tag.ERROR} demo: could not start redis-server")
+
+
+def create_demo_tenant(settings: Settings, workdir: Path) -> dict[str, uuid.UUID]:
+    """Create the demo domain afresh (deleting an earlier one and all its rows) and its configuration."""
+    with system_session(settings.database_url) as session:
+        for old in session.scalars(select(Domain).where(Domain.domain_name == DEMO_DOMAIN)):
+            session.delete(old)
+    domain_uuid = uuid.uuid4()
+    with system_session(settings.database_url) as session:
+        session.add(Domain(domain_uuid=domain_uuid, domain_name=DEMO_DOMAIN, domain_description="voice-ai demo"))
+
+    document_uuid = uuid.uuid4()
+    path = workdir / f"{document_uuid}.txt"
+    path.write_text(DEMO_DOCUMENT, encoding="utf-8")
+    with tenant_session(domain_uuid, settings.database_url) as session:
+        secretary = Secretary(
+            name="Acme Dental reception",
+            language="en-US",
+            system_prompt="You are the receptionist of Acme Dental Clinic. Answer from the clinic's documents.",
+            greeting_message="Hello, you have reached Acme Dental Clinic. How can I help you?",
+            goodbye_message="Thank you for calling Acme Dental Clinic. Goodbye!",
+            rag_similarity_threshold=0.2,
+            silence_timeout_seconds=10,
+            silence_hangup_seconds=10,
+        )
+        session.add(secretary)
+        session.flush()
+        session.add(TransferRule(
+            voice_secretary_uuid=secretary.voice_secretary_uuid, department_name="Sales",
+            keywords=["sales", "buy", "price", "pricing"], transfer_extension="2001",
+            transfer_message="Of course, I am transferring you to Sales now.", priority=10,
+        ))
+        session.add(DomainSettings(operator_destination="1000", transfer_context=DEMO_DOMAIN))
+        session.add(Document(
+            document_uuid=document_uuid, file_name="acme-faq.txt", mime_type="text/plain",
+            file_size=path.stat().st_size, storage_path=str(path), status="pending",
+        ))
+        secretary_uuid = secretary.voice_secretary_uuid
+    return {"domain": domain_uuid, "secretary": secretary_uuid, "document": document_uuid}
+
+
+def _voice_ai(args: Sequence[str], env: dict[str, str], log: Path, **popen: Any) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-c", "import sys; from shared.cli import main; sys.exit(main(sys.argv[1:]))", *args],
+        env=env, stderr=log.open("wb"), **popen,
+    )
+
+
+def start_worker(env: dict[str, str], workdir: Path, started: Started) -> None:
+    """``voice-ai worker`` on every queue, its log in ``workdir``."""
+    started.add("worker", _voice_ai(["worker", "-c", "1", "--without-heartbeat", "--without-gossip",
+                                     "--without-mingle"], env, workdir / "worker.log",
+                                    stdout=subprocess.DEVNULL))
+    say(f"started a worker (log: {workdir / 'worker.log'})")
+
+
+def start_edge(env: dict[str, str], workdir: Path, started: Started) -> int:
+    """``voice-ai edge`` on free ports; returns its ESL port once it listens."""
+    proc = started.add("edge", _voice_ai(["edge"], env, workdir / "edge.log", stdout=subprocess.PIPE))
+    assert proc.stdout is not None
+    line = proc.stdout.readline().decode()
+    if not line.startswith("EDGE_READY"):
+        raise SystemExit(f"{Tag.ERROR} demo: the edge did not start; see {workdir / 'edge.log'}")
+    fields = dict(part.split("=", 1) for part in line.split()[1:])
+    say(f"started the edge (ESL port {fields['esl']}, log: {workdir / 'edge.log'})")
+    return int(fields["esl"])
+
+
+def wait_for_document(settings: Settings, ids: dict[str, uuid.UUID], timeout: float = 180.0) -> Document:
+    """Poll until the worker has ingested the demo document (``ready``) or failed it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with tenant_session(ids["domain"], settings.database_url) as session:
+            document = session.get(Document, ids["document"])
+            assert document is not None
+            if document.status in {"ready", "failed"} or time.monotonic() > deadline:
+                return document
+        time.sleep(0.5)
+
+
+def wait_for_conversation(settings: Settings, domain: uuid.UUID, call_uuid: str, timeout: float = 60.0) -> Conversation | None:
+    """Poll until the worker has stored the call's conversation with its outcome and summary."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with tenant_session(domain, settings.database_url) as session:
+            row = session.scalars(select(Conversation).where(Conversation.call_uuid == uuid.UUID(call_uuid))).first()
+            if row is not None and row.outcome and row.summary:
+                return row
+        time.sleep(0.5)
+    return None
+
+
+def print_conversation(settings: Settings, domain: uuid.UUID, conversation: Conversation) -> None:
+    """The stored transcript with timings, then the conversation row."""
+    with tenant_session(domain, settings.database_url) as session:
+        messages = session.scalars(
+            select(Message).where(Message.conversation_uuid == conversation.conversation_uuid).order_by(Message.sequence)
+        ).all()
+    print("\n=== Transcript (as stored by the worker) ===")
+    start = conversation.started_at
+    for m in messages:
+        at = (m.started_at - start).total_seconds() if m.started_at and start else 0.0
+        latency = f"  [{m.latency_ms} ms to first audio]" if m.latency_ms is not None else ""
+        if m.role == "tool":
+            print(f"  {at:6.2f}s  tool      {m.tool_name}({m.tool_arguments}) -> {m.tool_result}")
+        else:
+            cut = "  (interrupted)" if m.interrupted else ""
+            print(f"  {at:6.2f}s  {m.role:<9} {m.content}{latency}{cut}")
+    print("\n=== Conversation row ===")
+    for field in ("call_uuid", "caller_id", "engine", "started_at", "ended_at", "duration_seconds", "turn_count",
+                  "outcome", "transfer_target", "summary", "webhook_status"):
+        print(f"  {field:<17} {getattr(conversation, field)}")
+
+
+def main(argv: Sequence[str]) -> int:
+    """Run the demo; exit status 0 when the call was answered, handled and recorded."""
+    parser = argparse.ArgumentParser(prog="voice-ai demo", description=__doc__.splitlines()[0])
+    parser.add_argument("--wav", default="demo-call.wav", help="where to write the call's audio (stereo)")
+    parser.add_argument("--keep", action="store_true", help="leave the work directory (logs) in place")
+    args = parser.parse_args(argv)
+
+    settings = get_settings()
+    started = Started()
+    workdir = Path(tempfile.mkdtemp(prefix="voice-ai-demo-"))
+    try:
+        say("applying migrations")
+        migrate(settings.database_url)
+        settings = ensure_redis(settings, started)
+        ids = create_demo_tenant(settings, workdir)
+        say(f"created tenant {DEMO_DOMAIN} (domain {ids['domain']}) with a secretary, a Sales rule and a document")
+
+        env = dict(os.environ)
+        env.update({
+            "DATABASE_URL": settings.database_url, "REDIS_URL": settings.redis_url, "PYTHONUNBUFFERED": "1",
+            "EDGE_HOST": "127.0.0.1", "EDGE_ESL_PORT": "0", "EDGE_METRICS_PORT": "0", "EDGE_AUDIO_PORT": "0",
+            "SPOOL_DIR": str(workdir / "spool"), "GREETING_CACHE_DIR": str(workdir / "greetings"),
+        })
+        start_worker(env, workdir, started)
+        producer_app(settings.redis_url).send_task(INGEST_DOCUMENT, args=[str(ids["domain"]), str(ids["document"])])
+        document = wait_for_document(settings, ids)
+        if document.status != "ready":
+            print(f"{Tag.ERROR} demo: the document was not ingested ({document.status}: {document.error_message})")
+            return 1
+        say(f"the worker ingested acme-faq.txt: {document.chunk_count} chunks ({document.embedding_model})")
+        esl_port = start_edge(env, workdir, started)
+
+        from tests.fakes.simulate import CallerTurn, run_simulated_call
+
+        say("placing the call: the caller asks about opening hours, then asks for Sales")
+        result = run_simulated_call(
+            port=esl_port, domain_uuid=ids["domain"], voice_secretary_uuid=ids["secretary"],
+            turns=[CallerTurn.say(text) for text in CALLER_TURNS], bridge_outcome="answer",
+            database_url=settings.database_url, progress=say,
+        )
+        print(result.report())
+        result.write_wav(args.wav)
+        say(f"wrote the call's audio to {Path(args.wav).resolve()} (left: caller, right: secretary)")
+
+        conversation = wait_for_conversation(settings, ids["domain"], result.call_uuid)
+        if conversation is None:
+            print(f"{Tag.ERROR} demo: the conversation was not stored with an outcome and summary in time")
+            return 1
+        print_conversation(settings, ids["domain"], conversation)
+        return 0
+    finally:
+        started.stop_all()
+        if args.keep:
+            say(f"logs kept in {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)

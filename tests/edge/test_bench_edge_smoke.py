@@ -1,0 +1,23 @@
+"""The edge benchmark's driver runs end to end on a tiny load and reports every figure (no timing checks)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.benchmarks.bench_edge import FIELDS, format_table, run_benchmark
+
+
+@pytest.mark.slow
+def test_benchmark_driver_reports_every_figure(database_url: str, clean_queue: str) -> None:
+    report = run_benchmark(3, seconds=2.5, settle=0.5, period=1.5, reply_ms=2000, warmup=0.5,
+                           database_url=database_url, redis_url=clean_queue)
+
+    assert {key for key, _ in FIELDS} <= report.keys()
+    assert report["calls"] == 3 and report["answered"] == 3
+    assert report["calls_active_in_window"] == 3
+    assert report["frames_paced"] > 0, "no caller-bound audio was paced during the window"
+    assert report["latency_in_p50_ms"] is not None, "no caller probe frame reached the model"
+    assert report["latency_out_p50_ms"] is not None, "no reply probe frame reached the caller"
+    assert report["left_over"] == {"calls_active": 0, "udp_ports_in_use": 0, "paced_streams": 0}
+    table = format_table([report])
+    assert all(label in table for _, label in FIELDS)

@@ -1,0 +1,391 @@
+"""The call features of CONTRACT.md through whole simulated calls, on the realtime and the pipeline engine:
+knowledge answers, transfers (answered, busy/no answer coming back, closed), messages, DTMF ``0``.
+
+A real edge process serves the fake FreeSWITCH; the vendors are the local fakes. What is asserted is what
+the caller hears (spoken texts, audio after a failed bridge), what FreeSWITCH is asked to do (``bridge``),
+and what the conversation row and its webhook payload say once the edge's events are stored by the
+workers' own storage code.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from edge.call.transfer import ask_workers
+from shared.models import Conversation, Message, Secretary
+from shared.tenancy import tenant_session
+from shared.transfer_rules import decide_for_request
+from tests.edge.harness import conversation_events
+from tests.engines.speech import caller_says
+from tests.factories import (
+    add_chunk,
+    add_document,
+    add_domain_settings,
+    add_provider,
+    add_rule,
+    add_secretary,
+)
+from tests.fakes.audio import noise, silence
+from tests.fakes.freeswitch import FakeCall, FakeFreeSwitch
+from tests.fakes.openai_http import ChatReply, FakeOpenAI, hashed_embedding
+from tests.fakes.openai_realtime import FakeRealtimeServer, Reply, ToolCall
+from tests.workers.conftest import (  # noqa: F401 - fixtures for the transfers worker
+    clean_redis,
+    start_worker,
+    upload_dir,
+    worker_env,
+)
+from workers.conversation_store import apply_event
+from workers.webhook.payload import build_payload
+
+EMBED_MODEL = "text-embedding-3-small"
+DIMS = 384
+HOURS = "On Saturday the store opens from nine in the morning to one in the afternoon."
+SALES_MESSAGE = "Transferring you to our sales team now."
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float = 15.0, step: float = 0.02) -> Any:
+    """Poll ``predicate`` until truthy (its value) or ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(step)
+    return predicate()
+
+
+@pytest.fixture
+def vendor() -> Iterator[FakeOpenAI]:
+    """Fake OpenAI HTTP APIs (embeddings for every engine; STT, chat and TTS for the pipeline)."""
+    with FakeOpenAI(embedding_dimensions=DIMS) as server:
+        yield server
+
+
+def tenant(make_domain: Callable[..., uuid.UUID], vendor: FakeOpenAI, realtime: FakeRealtimeServer | None,
+           *, operator: str | None = "1000", **rule: Any) -> tuple[uuid.UUID, uuid.UUID]:
+    """A domain with one English secretary (realtime when ``realtime`` is given, else pipeline), a
+    knowledge passage about opening hours, a Sales rule and the domain's operator/transfer context."""
+    domain = make_domain()
+    http = {"api_key": vendor.api_key, "base_url": vendor.base_url}
+    providers = {"embeddings_provider_uuid": add_provider(domain, "embeddings", "openai", config={
+        **http, "model": EMBED_MODEL, "dimensions": DIMS})}
+    if realtime is not None:
+        providers["llm_provider_uuid"] = add_provider(domain, "llm", "openai_realtime", config={
+            "api_key": realtime.api_key, "base_url": realtime.base_url, "model": "gpt-realtime"})
+    else:
+        for kind in ("llm", "stt", "tts"):
+            providers[f"{kind}_provider_uuid"] = add_provider(domain, kind, "openai", config=dict(http))
+    secretary = add_secretary(domain, language="en-US", system_prompt="You are ACME's secretary.",
+                              greeting_message="Hello, ACME, how can I help?", goodbye_message="Goodbye!",
+                              rag_top_k=2, rag_similarity_threshold=0.2, **providers)
+    document = add_document(domain, file_name="opening-hours.txt")
+    add_chunk(domain, document, hashed_embedding(HOURS, DIMS), model=EMBED_MODEL, content=HOURS)
+    add_chunk(domain, document, hashed_embedding("Parking is free for customers.", DIMS), model=EMBED_MODEL,
+              content="Parking is free for customers.", index=1)
+    add_rule(domain, "Sales", "2001", keywords=["sales", "buy"], transfer_message=SALES_MESSAGE,
+             **{"fallback_action": "message", **rule})
+    add_domain_settings(domain, operator_destination=operator, transfer_context="acme-ctx")
+    return domain, secretary
+
+
+def place(fake_fs: FakeFreeSwitch, domain: uuid.UUID, secretary: uuid.UUID, **options: Any) -> FakeCall:
+    """A call to the secretary, answered."""
+    call = fake_fs.place_call({"domain_uuid": str(domain), "voice_secretary_uuid": str(secretary)}, **options)
+    assert call.wait("answered")
+    return call
+
+
+def bridges(call: FakeCall) -> list[str]:
+    """The ``bridge`` arguments FreeSWITCH was asked to execute."""
+    return [arg for app, arg in call.executed if app == "bridge"]
+
+
+def stored_conversation(redis_url: str, domain: uuid.UUID, call: FakeCall) -> dict[str, Any]:
+    """Store the call's published events with the workers' code; the conversation's webhook payload."""
+    assert wait_until(lambda: any(e["type"] == "call_ended" and e["call_uuid"] == call.uuid
+                                  for e in conversation_events(redis_url)))
+    for event in conversation_events(redis_url):
+        if event["call_uuid"] == call.uuid:
+            apply_event(event)
+    with tenant_session(domain) as session:
+        row = session.scalars(select(Conversation).where(Conversation.call_uuid == uuid.UUID(call.uuid))).one()
+        messages = session.scalars(select(Message).where(Message.conversation_uuid == row.conversation_uuid)).all()
+        secretary = session.get(Secretary, row.voice_secretary_uuid)
+        return build_payload(row, secretary, messages)
+
+
+def tool_results(payload: dict[str, Any], name: str) -> list[dict[str, Any]]:
+    """The results of tool ``name`` in the stored transcript."""
+    return [m["tool_result"] for m in payload["transcript"] if m.get("tool_name") == name]
+
+
+# --- realtime engine -----------------------------------------------------------------------------
+
+
+def realtime_spoken(realtime: FakeRealtimeServer) -> list[str]:
+    """The fixed texts the edge had the Realtime model say (``response.create`` instructions)."""
+    return [(e.get("response") or {}).get("instructions", "") for e in realtime.sessions[0].client_events
+            if e["type"] == "response.create"]
+
+
+def realtime_ready(call: FakeCall, realtime: FakeRealtimeServer) -> None:
+    """Wait for the greeting to be over."""
+    assert wait_until(lambda: realtime.sessions and any(
+        e["type"] == "response.done" for e in realtime.sessions[0].server_events))
+    assert wait_until(lambda: call.heard_nonsilent_ms() >= 500)
+    time.sleep(0.5)
+
+
+def caller_turn(call: FakeCall, realtime: FakeRealtimeServer, turn: int) -> None:
+    """The caller says something (noise the fake's VAD hears) and the server detects it."""
+    call.speak(noise(600, seed=turn) + silence(700))
+    assert wait_until(lambda: len(realtime.sessions[0].speech_started_at) >= turn)
+
+
+def test_realtime_answers_from_the_tenants_documents(edge, fake_fs, realtime, vendor, make_domain, clean_queue):
+    domain, secretary = tenant(make_domain, vendor, realtime)
+    realtime.script = [ToolCall("search_knowledge_base", {"query": "when does the store open on saturday"}),
+                       Reply("On Saturday we open from nine to one.", 800)]
+    realtime.user_transcripts = ["When do you open on Saturday?"]
+    call = place(fake_fs, domain, secretary)
+    realtime_ready(call, realtime)
+    caller_turn(call, realtime, 1)
+
+    session = realtime.sessions[0]
+    output = wait_until(lambda: next((e["item"]["output"] for e in session.client_events
+                                      if e["type"] == "conversation.item.create"
+                                      and e["item"].get("type") == "function_call_output"), None))
+    assert HOURS in output and "opening-hours.txt" in output
+    assert "Parking" not in output.split(HOURS)[0]  # the best passage comes first
+    heard = call.heard_nonsilent_ms()
+    assert wait_until(lambda: call.heard_nonsilent_ms() >= heard + 600)  # the answer is spoken
+    call.hangup()
+    payload = stored_conversation(clean_queue, domain, call)
+    result = tool_results(payload, "search_knowledge_base")[0]
+    assert result["results"][0]["content"] == HOURS and result["results"][0]["source"] == "opening-hours.txt"
+    assert ("assistant", "On Saturday we open from nine to one.") in [
+        (m["role"], m["content"]) for m in payload["transcript"]]
+
+
+@pytest.fixture(scope="module")
+def transfers_worker(start_worker):  # noqa: ANN001, ANN201, F811 - a worker on the transfers queue only
+    """A worker that answers transfer decisions (and nothing else, so the call's events stay queued)."""
+    return start_worker("-Q", "transfers", "-c", "1")
+
+
+def test_realtime_transfer_answered_ends_the_call_as_transferred(
+        transfers_worker, edge, fake_fs, realtime, vendor, make_domain, clean_queue):
+    domain, secretary = tenant(make_domain, vendor, realtime)
+    realtime.script = [ToolCall("transfer_call", {"destination": "sales", "reason": "wants to buy a plan"})]
+    realtime.user_transcripts = ["I want to buy, put me through to sales."]
+    call = place(fake_fs, domain, secretary, bridge_outcome="answer")
+    realtime_ready(call, realtime)
+    caller_turn(call, realtime, 1)
+
+    assert call.wait("hung_up", timeout=20)
+    assert bridges(call) == ["{originate_timeout=25}loopback/2001/acme-ctx"]
+    assert ("set", "continue_on_fail=true") in call.executed and ("set", "hangup_after_bridge=false") in call.executed
+    assert any(SALES_MESSAGE in text for text in realtime_spoken(realtime))
+    payload = stored_conversation(clean_queue, domain, call)
+    assert payload["outcome"] == "transferred" and payload["transfer"] == {"target": "2001"}
+    assert "transfer decision by" in edge.log()  # the worker's, or the edge's own after ~300 ms
+
+
+def test_the_transfers_worker_decides_for_the_edge(transfers_worker, vendor, make_domain, redis_url):
+    domain, secretary = tenant(make_domain, vendor, None)
+    request = {"domain_uuid": str(domain), "voice_secretary_uuid": str(secretary), "destination": "sales",
+               "caller_text": "I want to buy"}
+    decision = ask_workers(request, redis_url, deadline=20.0)  # a generous deadline: no timing asserted
+    assert decision is not None and decision["destination"] == "2001"
+    assert decision["message"] == SALES_MESSAGE and decision["fallback_action"] == "message"
+    assert decision == decide_for_request(request)
+
+
+def test_realtime_no_answer_comes_back_offers_a_message_and_stores_it(
+        edge, fake_fs, realtime, vendor, make_domain, clean_queue):
+    domain, secretary = tenant(make_domain, vendor, realtime)
+    realtime.script = [
+        ToolCall("transfer_call", {"destination": "sales", "reason": "wants a quote"}),
+        ToolCall("take_message", {"caller_name": "Ana Souza", "message": "Please send me a quote for 10 seats",
+                                  "callback_number": "555-0134"}),
+        Reply("Ana Souza, your message for the team: please send me a quote. Anything else?", 800),
+        ToolCall("end_call", {"reason": "caller is done"}),
+    ]
+    realtime.user_transcripts = ["Sales, please.", "Yes, I am Ana Souza...", "No, thanks, bye."]
+    call = place(fake_fs, domain, secretary, bridge_outcome="NO_ANSWER")
+    realtime_ready(call, realtime)
+    caller_turn(call, realtime, 1)
+
+    assert wait_until(lambda: bridges(call))
+    bridged_at = time.monotonic()
+    offer = "Sales did not answer. May I take a message so they can call you back?"
+    assert wait_until(lambda: any(offer in text for text in realtime_spoken(realtime)))
+    # The caller was not dropped: they hear the offer, and their audio reaches the model again.
+    assert wait_until(lambda: sum(1 for h in call.heard if h.at > bridged_at and h.pcmu.count(0xFF) < 80) >= 20)
+    assert not call.hung_up.is_set()
+    session = realtime.sessions[0]
+    audio_before = session.audio_ms
+    assert wait_until(lambda: session.audio_ms >= audio_before + 200)
+    caller_turn(call, realtime, 2)
+    assert wait_until(lambda: any(e["type"] == "response.output_audio_transcript.done"
+                                  and "Ana Souza" in e.get("transcript", "") for e in session.server_events))
+    caller_turn(call, realtime, 3)
+    assert call.wait("hung_up", timeout=20)
+
+    payload = stored_conversation(clean_queue, domain, call)
+    assert payload["outcome"] == "message"
+    assert payload["taken_message"] == {"caller_name": "Ana Souza", "message": "Please send me a quote for 10 seats",
+                                        "callback_number": "5550134"}
+    assert tool_results(payload, "transfer_call")[0]["status"] == "no_answer"
+    assert "Ana Souza" in tool_results(payload, "take_message")[0]["read_back"]
+
+
+def test_realtime_dtmf_zero_goes_to_the_operator(edge, fake_fs, realtime, vendor, make_domain, clean_queue):
+    domain, secretary = tenant(make_domain, vendor, realtime)
+    call = place(fake_fs, domain, secretary, bridge_outcome="answer")
+    realtime_ready(call, realtime)
+    call.dtmf("0")
+    assert call.wait("hung_up", timeout=20)
+    assert bridges(call) == ["{originate_timeout=25}loopback/1000/acme-ctx"]
+    assert any("transfer your call to the operator" in text for text in realtime_spoken(realtime))
+    payload = stored_conversation(clean_queue, domain, call)
+    assert payload["outcome"] == "transferred" and payload["transfer"] == {"target": "1000"}
+
+
+# --- pipeline engine -----------------------------------------------------------------------------
+
+
+def spoken(vendor: FakeOpenAI) -> list[str]:
+    """Every text the pipeline synthesized (OpenAI TTS requests), in order."""
+    return [r.body.get("input", "") for r in vendor.requests if r.path.endswith("/audio/speech")]
+
+
+def pipeline_ready(call: FakeCall, vendor: FakeOpenAI) -> None:
+    """Wait until the greeting has been heard."""
+    assert wait_until(lambda: call.heard_nonsilent_ms() >= 800)
+    time.sleep(1.5)
+
+
+def say(call: FakeCall, text: str) -> None:
+    """The caller speaks (espeak-ng audio, followed by a pause the VAD ends the utterance on)."""
+    call.speak(caller_says(text) + silence(900))
+
+
+def test_pipeline_answers_from_the_tenants_documents(edge, fake_fs, vendor, make_domain, clean_queue):
+    domain, secretary = tenant(make_domain, vendor, None)
+    vendor.script_transcripts("When do you open on Saturday?")
+    vendor.script_chat(ChatReply(tool_calls=[("search_knowledge_base", {"query": "when does the store open on saturday"})]),
+                       ChatReply(text="On Saturday we open from nine to one."))
+    call = place(fake_fs, domain, secretary)
+    pipeline_ready(call, vendor)
+    say(call, "When do you open on Saturday?")
+    assert wait_until(lambda: "On Saturday we open from nine to one." in spoken(vendor), timeout=20)
+    chats = [r for r in vendor.requests if r.path.endswith("/chat/completions")]
+    tool_message = next(m for m in chats[-1].body["messages"] if m.get("role") == "tool")
+    assert HOURS in tool_message["content"] and "opening-hours.txt" in tool_message["content"]
+    call.hangup()
+    payload = stored_conversation(clean_queue, domain, call)
+    assert tool_results(payload, "search_knowledge_base")[0]["results"][0]["content"] == HOURS
+
+
+def test_pipeline_busy_comes_back_and_takes_a_message(edge, fake_fs, vendor, make_domain, clean_queue):
+    domain, secretary = tenant(make_domain, vendor, None)
+    vendor.script_transcripts("I want to buy something, sales please.", "Yes. I am Ana Souza.", "Goodbye.")
+    vendor.script_chat(
+        ChatReply(tool_calls=[("transfer_call", {"destination": "sales", "reason": "wants to buy"})]),
+        ChatReply(tool_calls=[("take_message", {"caller_name": "Ana Souza", "message": "Call me about prices",
+                                                "callback_number": "5550134"})]),
+        ChatReply(text="Ana Souza, your message for the team: call me about prices. Anything else?"),
+        ChatReply(tool_calls=[("end_call", {"reason": "done"})]),
+    )
+    call = place(fake_fs, domain, secretary, bridge_outcome="USER_BUSY")
+    pipeline_ready(call, vendor)
+    say(call, "I want to buy something, sales please.")
+    assert wait_until(lambda: bridges(call), timeout=20)
+    bridged_at = time.monotonic()
+    offer = "Sales is busy right now. May I take a message so they can call you back?"
+    assert wait_until(lambda: offer in spoken(vendor), timeout=20)
+    assert SALES_MESSAGE in spoken(vendor)
+    # continue_on_fail kept the caller: the offer is heard after the bridge, and the caller is heard again.
+    assert wait_until(lambda: sum(1 for h in call.heard if h.at > bridged_at and h.pcmu.count(0xFF) < 80) >= 20)
+    assert not call.hung_up.is_set()
+    time.sleep(1.5)
+    say(call, "Yes. I am Ana Souza.")
+    assert wait_until(lambda: any("your message for the team" in t for t in spoken(vendor)), timeout=20)
+    time.sleep(2.5)
+    say(call, "Goodbye.")
+    assert call.wait("hung_up", timeout=25)
+    assert "Goodbye!" in spoken(vendor)
+
+    payload = stored_conversation(clean_queue, domain, call)
+    assert payload["outcome"] == "message"
+    assert payload["taken_message"] == {"caller_name": "Ana Souza", "message": "Call me about prices",
+                                        "callback_number": "5550134"}
+    assert tool_results(payload, "transfer_call")[0]["status"] == "busy"
+
+
+def test_pipeline_closed_department_offers_the_operator_without_bridging(
+        edge, fake_fs, vendor, make_domain, clean_queue):
+    closed = {"timezone": "UTC", "weekdays": {"mon": []}}  # open on no day
+    domain, secretary = tenant(make_domain, vendor, None, business_hours=closed, fallback_action="operator")
+    vendor.script_transcripts("Sales, please.")
+    vendor.script_chat(ChatReply(tool_calls=[("transfer_call", {"destination": "sales", "reason": "asked"})]))
+    call = place(fake_fs, domain, secretary)
+    pipeline_ready(call, vendor)
+    say(call, "Sales, please.")
+    expected = ("Sales is not taking calls right now, we are outside business hours. "
+                "I can transfer you to the operator, or take a message. Which do you prefer?")
+    assert wait_until(lambda: expected in spoken(vendor), timeout=20)
+    assert bridges(call) == [] and not call.hung_up.is_set()
+    assert wait_until(lambda: any(e.get("tool_name") == "transfer_call" for e in conversation_events(clean_queue)))
+    call.hangup()
+    payload = stored_conversation(clean_queue, domain, call)
+    assert tool_results(payload, "transfer_call")[0]["status"] == "closed"
+    assert payload["outcome"] != "transferred"
+
+
+def test_pipeline_dtmf_zero_goes_to_the_operator(edge, fake_fs, vendor, make_domain, clean_queue):
+    domain, secretary = tenant(make_domain, vendor, None)
+    call = place(fake_fs, domain, secretary, bridge_outcome="answer")
+    pipeline_ready(call, vendor)
+    call.dtmf("0")
+    assert call.wait("hung_up", timeout=20)
+    assert bridges(call) == ["{originate_timeout=25}loopback/1000/acme-ctx"]
+    assert "One moment, I will transfer your call to the operator." in spoken(vendor)
+    payload = stored_conversation(clean_queue, domain, call)
+    assert payload["outcome"] == "transferred" and payload["transfer"] == {"target": "1000"}
+
+
+
+# --- offline engine ------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_offline_transfer_no_answer_comes_back_with_the_offer(edge, fake_fs, make_domain, clean_queue):
+    domain = make_domain()
+    secretary = add_secretary(domain, language="en-US", greeting_message="Hello, this is Acme. How can I help you?",
+                              goodbye_message="Goodbye!", rag_enabled=False)
+    add_rule(domain, "Sales", "2001", keywords=["buy", "pricing"], transfer_message=SALES_MESSAGE)
+    add_domain_settings(domain, transfer_context="acme-ctx")
+    call = place(fake_fs, domain, secretary, bridge_outcome="NO_ANSWER")
+    assert wait_until(lambda: call.heard_nonsilent_ms() >= 1000, timeout=30)
+    time.sleep(2.5)
+    call.speak(caller_says("Can I speak to someone in sales?") + silence(900))
+    assert wait_until(lambda: bridges(call), timeout=30)
+    offer = "Sales did not answer. May I take a message so they can call you back?"
+
+    def said() -> list[str]:
+        return [e["content"] for e in conversation_events(clean_queue)
+                if e["type"] == "message" and e["role"] == "assistant"]
+
+    assert wait_until(lambda: offer in said(), timeout=20)
+    assert bridges(call) == ["{originate_timeout=25}loopback/2001/acme-ctx"]
+    assert SALES_MESSAGE in said() and not call.hung_up.is_set()
+    call.hangup()
