@@ -71,6 +71,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         app.audio_server.stop()
     app.publisher.drain(timeout=5)
     app.pacer.stop()
+    from edge.services.offline import embedding_worker, sphinx_worker
+
+    embedding_worker.close_shared_pool()
+    sphinx_worker.close_shared_pool()
     return 0
 
 

@@ -13,6 +13,8 @@ from typing import Any
 import gevent
 
 from edge.engines.base import CallContext
+from edge.services.offline import embedding_worker
+from edge.services.offline.embedding_worker import PooledOfflineEmbedder
 from shared.embeddings import Embedder, embedder_for
 from shared.knowledge import search_knowledge
 from shared.logging import Tag
@@ -35,12 +37,23 @@ class ThreadedEmbedder:
 
 
 def threaded_embedder_factory(factory: Callable[..., Embedder] = embedder_for) -> Callable[..., Embedder]:
-    """An ``embedder_factory`` for :func:`search_knowledge` whose embedders run off the hub."""
+    """An ``embedder_factory`` for :func:`search_knowledge` whose embedders run off the hub: the offline
+    model in the edge's embedding child process, vendor SDK calls in gevent's threadpool."""
 
     def make(provider: ProviderConfig | None) -> Embedder:
+        if provider is None or provider.provider_name == "offline":
+            return PooledOfflineEmbedder(embedding_worker.shared_pool())
         return ThreadedEmbedder(gevent.get_hub().threadpool.apply(factory, (provider,)))
 
     return make
+
+
+def prepare_search(context: CallContext) -> None:
+    """At call start: load the offline embedder (in its child) while the greeting plays, when this
+    secretary answers from documents with the offline model."""
+    provider = context.providers.get("embeddings")
+    if context.secretary.rag_enabled and (provider is None or provider.provider_name == "offline"):
+        embedding_worker.prepare()
 
 
 def search_for_call(context: CallContext, query: str,

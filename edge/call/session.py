@@ -15,6 +15,7 @@ import gevent
 from gevent.event import Event
 from gevent.lock import Semaphore
 
+from edge.call.knowledge import prepare_search
 from edge.call.recorder import ConversationRecorder
 from edge.call.setup import CallRejected, CallSetup, FallbackRoute, load_call_setup
 from edge.call.state import CallStateMachine
@@ -107,6 +108,7 @@ class CallSession:
         )
         self.log.info(Tag.SESSION, "call for secretary %s (%s), engine %s", setup.secretary.name,
                       setup.secretary.voice_secretary_uuid, setup.engine)
+        prepare_search(self.context)
         self.esl.execute("answer", wait=True, timeout=10)
         self.timers = CallTimers(self, setup.secretary, self.log, setup.operator_destination)
         self.machine.listeners.append(self.timers.on_state)

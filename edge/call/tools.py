@@ -189,6 +189,9 @@ class ToolDispatcher:
         try:
             return handler.run(call, arguments)
         except Exception as exc:  # noqa: BLE001 - the model gets an error result, the call goes on
+            log = getattr(getattr(call, "context", None), "log", None)
+            if log is not None:
+                log.exception("tool %s failed", name)
             return {"ok": False, "error": "tool_failed", "message": type(exc).__name__}
 
 

@@ -156,8 +156,9 @@ def best_sentences(query: str, passages: Sequence[str], limit: int = 2, max_char
     scored: list[tuple[int, int, str]] = []
     order = 0
     for passage in passages:
-        for sentence in re.split(r"(?<=[.!?])\s+|\n+", passage):
-            sentence = sentence.strip()
+        # Sentences end at . ! ? or a blank line; a single newline is only the document's line wrap.
+        for sentence in re.split(r"(?<=[.!?])\s+|\n\s*\n", passage):
+            sentence = " ".join(sentence.split())
             if sentence:
                 overlap = len(wanted & content_words(sentence))
                 scored.append((overlap, -order, sentence))
@@ -167,7 +168,7 @@ def best_sentences(query: str, passages: Sequence[str], limit: int = 2, max_char
         return ""
     # Prefer the single best sentence; add the next if it is nearly as good and fits.
     chosen = [top[0]]
-    if len(top) > 1 and top[1][0] >= max(1, top[0][0] - 1):
+    if len(top) > 1 and (top[1][0] == top[0][0] or top[1][0] >= max(2, top[0][0] - 1)):
         chosen.append(top[1])
     text = " ".join(s[2] for s in sorted(chosen, key=lambda s: -s[1]))
     return text if len(text) <= max_chars else text[:max_chars].rsplit(" ", 1)[0] + "..."

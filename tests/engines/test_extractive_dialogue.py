@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from edge.dialogue.extractive import ExtractiveDialogue, Stage, TransferTarget, spoken_digits
+from edge.dialogue.extractive import ExtractiveDialogue, Stage, TransferTarget, best_sentences, spoken_digits
 
 PASSAGES = ["Acme Dental is open Monday to Friday from 9 am to 6 pm. On Saturday we open from 9 am to 1 pm. "
             "Our clinic is located at 12 Main Street, next to the bank."]
@@ -83,3 +83,11 @@ def test_failed_transfer_offers_a_message_and_yes_starts_it():
 
 def test_spoken_digits():
     assert spoken_digits("meu número é nove nove um 2 3") == "99123"
+
+
+def test_answers_join_a_sentence_the_document_wrapped_across_lines():
+    passage = ("Clinic FAQ\n\nOpening hours: we are open Monday to Friday from eight to six, and on\n"
+               "Saturday from nine to one. We are closed on Sunday.")
+    answer = best_sentences("what are your opening hours", [passage])
+    assert answer == ("Opening hours: we are open Monday to Friday from eight to six, and on "
+                      "Saturday from nine to one.")

@@ -1,0 +1,68 @@
+"""The offline embedder (all-MiniLM-L6-v2 on torch) in a child process (:mod:`edge.services.worker_pool`)
+for the edge's knowledge searches.
+
+Loading torch and the model takes seconds and, in the edge itself, would hold the GIL long enough to
+stall every call's audio (measured: up to 0.86 s of hub lateness while loading in a native thread);
+a child keeps that and torch's memory out of the edge. Request ``{"texts": [...]}``; reply
+``{"vectors": [[...], ...]}`` (padded to the column width, as the workers store them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from edge.services.worker_pool import WorkerPool, serve
+from shared.embeddings import OFFLINE_MODEL_NAME
+
+
+def _child() -> None:
+    from shared.embeddings import OfflineEmbedder
+
+    embedder = OfflineEmbedder(batch_size=8)
+
+    def handle(header: dict[str, Any], _payload: bytes) -> dict[str, Any]:
+        return {"vectors": embedder.embed([str(t) for t in header.get("texts") or []])}
+
+    serve(handle)
+
+
+class PooledOfflineEmbedder:
+    """An :class:`~shared.embeddings.Embedder` whose model runs in the edge's embedding child."""
+
+    model_name = OFFLINE_MODEL_NAME
+
+    def __init__(self, pool: WorkerPool) -> None:
+        self.pool = pool
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        """One vector per text (parks only the calling greenlet)."""
+        return self.pool.request({"texts": list(texts)})["vectors"]
+
+
+_pool: WorkerPool | None = None
+
+
+def shared_pool() -> WorkerPool:
+    """The process-wide embedding child (one: queries are short and a model copy is ~100 MB)."""
+    global _pool
+    if _pool is None:
+        _pool = WorkerPool("edge.services.offline.embedding_worker", size=1)
+    return _pool
+
+
+def prepare() -> None:
+    """Start the child and load the model in the background (before a call's first search)."""
+    shared_pool().prepare({"texts": ["warm up"]})
+
+
+def close_shared_pool() -> None:
+    """Stop the embedding child (tests, edge shutdown)."""
+    global _pool
+    if _pool is not None:
+        _pool.close()
+        _pool = None
+
+
+if __name__ == "__main__":
+    _child()

@@ -1,0 +1,163 @@
+"""CPU-heavy models (pocketsphinx, the offline embedder) in child processes, so they never hold the edge's
+GIL: a model load or a decode in the edge itself would stall every call's audio for up to a second.
+
+Protocol on a child's stdin/stdout, one request at a time: a JSON header line with ``"bytes": N``, then
+N bytes of payload; the reply is one JSON line (``{"error": "..."}`` when the request failed). The edge
+side (:class:`WorkerPool`) talks to the children through ``gevent.subprocess`` pipes, so a call waiting
+for an answer parks only its own greenlet. A child module runs :func:`serve` with its handler.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+Handler = Callable[[dict[str, Any], bytes], dict[str, Any]]
+
+
+def serve(handler: Handler, stdin: Any = None, stdout: Any = None) -> None:
+    """The child's loop: answer each request with ``handler(header, payload)`` until stdin closes."""
+    stdin = stdin or sys.stdin.buffer
+    stdout = stdout or sys.stdout.buffer
+    while True:
+        line = stdin.readline()
+        if not line:
+            return
+        try:
+            header = json.loads(line)
+            payload = stdin.read(int(header.get("bytes", 0)))
+            reply = handler(header, payload)
+        except Exception as exc:  # noqa: BLE001 - a bad request must not kill the worker
+            reply = {"error": f"{type(exc).__name__}: {exc}"}
+        stdout.write(json.dumps(reply).encode() + b"\n")
+        stdout.flush()
+
+
+class WorkerProcess:
+    """One child process running ``python -m <module>``.
+
+    ``tags`` remembers, most recent last, what the child has loaded (a pool prefers a child that
+    already holds what a request needs).
+    """
+
+    def __init__(self, module: str, max_tags: int = 8) -> None:
+        from gevent import subprocess
+
+        env = dict(os.environ)
+        # The child imports this package from wherever the edge imported it.
+        root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
+        self.process = subprocess.Popen([sys.executable, "-m", module], stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, env=env)
+        self.tags: OrderedDict[str, None] = OrderedDict()
+        self._max_tags = max_tags
+
+    def request(self, header: dict[str, Any], payload: bytes = b"", tag: str | None = None) -> dict[str, Any]:
+        """Send one request and wait (cooperatively) for its reply."""
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write(json.dumps({**header, "bytes": len(payload)}).encode() + b"\n" + payload)
+        self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError("worker process exited")
+        if tag is not None:
+            self.tags[tag] = None
+            self.tags.move_to_end(tag)
+            while len(self.tags) > self._max_tags:
+                self.tags.popitem(last=False)
+        return json.loads(line)
+
+    def alive(self) -> bool:
+        """Whether the child is still running."""
+        return self.process.poll() is None
+
+    def stop(self) -> None:
+        """Kill the child and reap it."""
+        if self.alive():
+            self.process.kill()
+        self.process.wait()
+
+
+class WorkerPool:
+    """Up to ``size`` children of one module, started on demand and shared by every call.
+
+    :meth:`request` goes to an idle child that already holds ``tag`` when there is one; a child that
+    dies is replaced on the next request.
+    """
+
+    def __init__(self, module: str, size: int, max_tags: int = 8) -> None:
+        from gevent.lock import Semaphore
+
+        self.module = module
+        self.size = max(1, size)
+        self.max_tags = max_tags
+        self._idle: list[WorkerProcess] = []
+        self._free = Semaphore(0)  # one release per child put back in _idle
+        self._started = 0
+        self._lock = threading.Lock()
+        self._all: list[WorkerProcess] = []
+
+    def _start_worker(self) -> WorkerProcess | None:
+        with self._lock:
+            if self._idle or self._started >= self.size:
+                return None
+            self._started += 1
+            worker = WorkerProcess(self.module, self.max_tags)
+            self._all.append(worker)
+            return worker
+
+    def _checkout(self, tag: str | None) -> WorkerProcess:
+        while True:
+            worker = self._start_worker()
+            if worker is not None:
+                return worker
+            if self._free.acquire(timeout=1.0):
+                with self._lock:
+                    worker = next((w for w in self._idle if tag in w.tags), self._idle[0])
+                    self._idle.remove(worker)
+                return worker
+
+    def _checkin(self, worker: WorkerProcess) -> None:
+        with self._lock:
+            self._idle.append(worker)
+        self._free.release()
+
+    def request(self, header: dict[str, Any], payload: bytes = b"", tag: str | None = None) -> dict[str, Any]:
+        """One request to a child; raises ``RuntimeError`` with the child's error text when it failed."""
+        worker = self._checkout(tag)
+        try:
+            reply = worker.request(header, payload, tag)
+        except Exception:
+            worker.stop()
+            with self._lock:
+                self._started -= 1
+                self._all.remove(worker)
+            raise
+        self._checkin(worker)
+        if "error" in reply:
+            raise RuntimeError(f"{self.module}: {reply['error']}")
+        return reply
+
+    def prepare(self, header: dict[str, Any], payload: bytes = b"", tag: str | None = None) -> None:
+        """Send a warm-up request in the background (errors are left to the real requests)."""
+        import gevent
+
+        def warm() -> None:
+            try:
+                self.request(header, payload, tag)
+            except Exception:  # noqa: BLE001 - the real request will report a broken worker
+                pass
+
+        gevent.spawn(warm)
+
+    def close(self) -> None:
+        """Stop every child."""
+        with self._lock:
+            workers, self._all, self._started, self._idle = self._all, [], 0, []
+        for worker in workers:
+            worker.stop()
