@@ -56,7 +56,8 @@ class EdgeApp:
         warm_up_decisions(self.settings.redis_url)
         self.pacer.start()
         self.publisher.start()
-        self._warm_up_engines()
+        if self.settings.edge_warm_up:
+            self._warm_up_engines()
 
     def _warm_up_engines(self) -> None:
         """Load the engines' modules and the VAD model in a native thread, off the hub: the first call

@@ -90,6 +90,9 @@ class Settings:
 
     # Where the edge keeps each secretary's synthesized greeting (pipeline and offline engines).
     greeting_cache_dir: str = "/var/lib/voice-ai/greetings"
+    # Load the engines and the VAD model in a background thread at edge start, so that the first call
+    # hears its greeting at once (off: they load on the first call that needs them).
+    edge_warm_up: bool = True
 
     extra: Mapping[str, str] = field(default_factory=dict)
 

@@ -8,8 +8,9 @@ speech start/stop, caller turns recorded). Everything it decides is logged under
   still there; after ``silence_hangup_seconds`` more it says goodbye and hangs up (outcome
   ``abandoned``). Any caller speech starts the count again.
 * **Turn limit**: once the caller has spoken ``max_conversation_turns`` times and the secretary has
-  answered the last of them, the caller is offered the domain's operator (``transfer_call`` to
-  ``operator``) when the domain has one, else the secretary ends the call politely.
+  answered the last of them, the caller is transferred to the domain's operator (``transfer_call`` to
+  ``operator``) when the domain has one, else the secretary ends the call politely. If the operator does
+  not answer, the caller hears the transfer's fallback offer and has a few more turns to take it up.
 * **Call length** (counted from answer): after ``max_call_seconds`` the secretary finishes the sentence
   it is saying (a short grace period), says goodbye and hangs up.
 
@@ -34,6 +35,9 @@ DEFAULT_MAX_TURNS = 10
 DEFAULT_MAX_CALL_SECONDS = 900
 DURATION_GRACE_SECONDS = 5.0
 """How long the call-length limit waits for the secretary to finish its current reply."""
+TURNS_AFTER_FAILED_TRANSFER = 3
+"""Caller turns allowed after the turn limit's operator transfer failed and a fallback was offered
+(a message takes name, message and callback number); then the call ends politely."""
 REPLY_ALLOWANCE_SECONDS = 5.0
 """Extra silence allowed after the caller stops talking, while the reply is being prepared (a pipeline
 still transcribing or generating stays LISTENING): the reprompt must not talk over a late reply."""
@@ -44,7 +48,6 @@ PHRASES: dict[str, dict[str, str]] = {
     "pt": {
         "reprompt": "Você ainda está aí? Em que posso ajudar?",
         "silence_goodbye": "Como não ouvi resposta, vou encerrar a ligação.",
-        "turns_transfer": "Para continuar o atendimento, vou transferir você para um atendente.",
         "turns_goodbye": "Chegamos ao limite deste atendimento. Obrigado pela ligação.",
         "duration_goodbye": "Nosso tempo de atendimento chegou ao fim. Obrigado pela ligação.",
         "goodbye": "Até logo!",
@@ -52,7 +55,6 @@ PHRASES: dict[str, dict[str, str]] = {
     "en": {
         "reprompt": "Are you still there? How can I help you?",
         "silence_goodbye": "As I can't hear you, I'm going to end the call.",
-        "turns_transfer": "To help you further, I'm transferring you to an attendant.",
         "turns_goodbye": "We have reached the limit of this call. Thank you for calling.",
         "duration_goodbye": "We have reached the time limit of this call. Thank you for calling.",
         "goodbye": "Goodbye!",
@@ -117,6 +119,7 @@ class CallTimers:
         self._wake = Event()
         self._limit_pending = False
         self._limit_done = False
+        self._transfer_tried = False
         self._stopped = False
         self._greenlets: list[gevent.Greenlet] = []
 
@@ -229,15 +232,23 @@ class CallTimers:
     def _turn_limit_reached(self) -> None:
         if self._stopped:
             return
-        if self.operator_destination:
+        if self.operator_destination and not self._transfer_tried:
+            self._transfer_tried = True
             self.log.info(Tag.TIMEOUT_MGR, "max_conversation_turns=%d reached: transfer to the operator",
                           self.max_turns)
-            self._say(self.phrases["turns_transfer"])
-            if self._stopped:
-                return
+            # transfer_call announces the transfer itself, and if nobody answers tells the caller so and
+            # offers the fallback (take a message...).
             result = self.host.run_tool("transfer_call", {
                 "destination": "operator", "reason": "max_conversation_turns reached"}) or {}
-            if self._stopped or transfer_succeeded(result):
+            if self._stopped or transfer_succeeded(result) or result.get("ended"):
+                return
+            if result.get("spoken"):
+                # The caller has just been offered something: let them take it up, briefly.
+                self.max_turns = self.turns + TURNS_AFTER_FAILED_TRANSFER
+                self._limit_pending = self._limit_done = False
+                self.log.info(Tag.TIMEOUT_MGR, "operator transfer failed (%s): %d more turns for the fallback",
+                              result.get("status") or "failed", TURNS_AFTER_FAILED_TRANSFER)
+                self.host.listen()
                 return
             self.log.info(Tag.TIMEOUT_MGR, "operator transfer not possible (%s): ending politely",
                           result.get("error") or result.get("status") or "failed")

@@ -50,10 +50,11 @@ def edge(request: pytest.FixtureRequest, database_url: str, clean_queue: str, tm
     """An edge on the unicast transport, or on the one named by indirect parametrization
     (``@pytest.mark.parametrize("edge", ["unicast", "audio_stream"], indirect=True)``; with
     ``EDGE_TEST_TRANSPORT=audio_stream`` every other edge test runs over mod_audio_stream); its greeting
-    cache in the test's directory."""
+    cache in the test's directory; no engine warm-up thread competing with the call for the CPU (these
+    tests time pacing and barge-in)."""
     transport = getattr(request, "param", os.environ.get("EDGE_TEST_TRANSPORT", "unicast"))
     process = start_edge(database_url, clean_queue, tmp_path, EDGE_AUDIO_TRANSPORT=transport,
-                         GREETING_CACHE_DIR=str(tmp_path / "greetings"))
+                         GREETING_CACHE_DIR=str(tmp_path / "greetings"), EDGE_WARM_UP="false")
     yield process
     process.stop()
 

@@ -45,10 +45,11 @@ def clean_queue(redis_url: str) -> str:
     return redis_url
 
 
-def _place(fake_fs: Any, realtime: FakeRealtimeServer, domain: uuid.UUID, secretary: uuid.UUID) -> tuple[Any, Any]:
+def _place(fake_fs: Any, realtime: FakeRealtimeServer, domain: uuid.UUID, secretary: uuid.UUID,
+           **options: Any) -> tuple[Any, Any]:
     """Place a call; return it and (once connected) its Realtime session."""
     before = len(realtime.sessions)
-    call = fake_fs.place_call({"domain_uuid": str(domain), "voice_secretary_uuid": str(secretary)})
+    call = fake_fs.place_call({"domain_uuid": str(domain), "voice_secretary_uuid": str(secretary)}, **options)
     assert call.wait("answered")
     assert _wait_until(lambda: len(realtime.sessions) > before and realtime.sessions[before].config)
     return call, realtime.sessions[before]
@@ -141,22 +142,37 @@ def test_turn_limit_without_operator_ends_politely(edge, fake_fs, realtime, make
     assert _ended(clean_queue, call.uuid)["outcome"] == "resolved"
 
 
-def test_turn_limit_offers_the_operator_when_the_domain_has_one(edge, fake_fs, realtime, make_domain,
-                                                                clean_queue):
+def _reach_turn_limit_with_operator(fake_fs: Any, realtime: FakeRealtimeServer, make_domain: Any,
+                                    bridge_outcome: str) -> tuple[Any, Any, uuid.UUID]:
     domain, secretary = _secretary(make_domain, realtime, max_conversation_turns=1)
-    add_domain_settings(domain, operator_destination="1000")
+    add_domain_settings(domain, operator_destination="1000", transfer_context="acme-ctx")
     realtime.user_transcripts = ["Preciso de ajuda."]
-    call, session = _place(fake_fs, realtime, domain, secretary)
+    call, session = _place(fake_fs, realtime, domain, secretary, bridge_outcome=bridge_outcome)
     assert _wait_until(lambda: any(e["type"] == "response.done" for e in session.server_events))
     call.speak(noise(500) + silence(700))
-    assert _wait_until(lambda: any(PT["turns_transfer"] in s for s in _spoken(session)), timeout=20)
-    assert _wait_until(lambda: any(
-        e["type"] == "message" and e["call_uuid"] == call.uuid and e["tool_name"] == "transfer_call"
-        and e["tool_arguments"].get("destination") == "operator" for e in conversation_events(clean_queue)))
-    # Nobody took the call (here the transfer tool cannot bridge): the caller is not left hanging.
-    assert call.wait("closed", timeout=20)
+    assert _wait_until(lambda: any(app == "bridge" for app, _ in call.executed), timeout=20)
+    assert any(app == "bridge" and "1000" in arg for app, arg in call.executed), call.executed
+    return call, session, domain
+
+
+def test_turn_limit_transfers_to_the_domains_operator(edge, fake_fs, realtime, make_domain, clean_queue):
+    call, _session, _ = _reach_turn_limit_with_operator(fake_fs, realtime, make_domain, "answer")
+    assert call.wait("hung_up", timeout=20)
     ended = _ended(clean_queue, call.uuid)
-    assert ended["outcome"] in ("resolved", "transferred")
+    assert ended["outcome"] == "transferred" and ended["transfer_target"] == "1000"
+    assert "max_conversation_turns=1 reached: transfer to the operator" in edge.log()
+
+
+def test_turn_limit_operator_not_answering_leaves_the_caller_with_the_fallback_offer(
+        edge, fake_fs, realtime, make_domain, clean_queue):
+    call, session, _ = _reach_turn_limit_with_operator(fake_fs, realtime, make_domain, "NO_ANSWER")
+    # Nobody answered: the caller is told so and offered the fallback, and is not cut off.
+    assert _wait_until(lambda: "more turns for the fallback" in edge.log(), timeout=20)
+    time.sleep(1.0)
+    assert not call.hung_up.is_set()
+    assert not any(PT["turns_goodbye"] in s for s in _spoken(session))
+    call.hangup()
+    _ended(clean_queue, call.uuid)
 
 
 def test_call_length_limit_says_goodbye_and_hangs_up(edge, fake_fs, realtime, make_domain, clean_queue):

@@ -114,13 +114,12 @@ def test_turn_limit_after_the_last_reply_transfers_or_ends_politely(operator):
     assert host.ended is None and host.tools == []  # the second question still gets its answer
     host.machine.move(CallState.LISTENING)
     assert wait_for(lambda: host.ended is not None)
-    if operator:
-        assert host.said[0] == EN["turns_transfer"]
+    if operator:  # the tool cannot bridge here (not available): nothing was offered, so the call ends
         assert host.tools == [("transfer_call", {"destination": "operator",
                                                  "reason": "max_conversation_turns reached"})]
     else:
         assert host.tools == []
-    assert host.said[-1] == f"{EN['turns_goodbye']} Bye now!"
+    assert host.said == [f"{EN['turns_goodbye']} Bye now!"]
     assert host.outcome == "resolved"
     timers.stop()
 
@@ -134,7 +133,29 @@ def test_turn_limit_with_a_successful_transfer_does_not_hang_up():
     host.machine.move(CallState.LISTENING)
     assert wait_for(lambda: host.tools)
     gevent.sleep(0.2)
-    assert host.ended is None and host.said == [EN["turns_transfer"]]
+    assert host.ended is None and host.said == []
+    timers.stop()
+
+
+def test_failed_operator_transfer_leaves_a_few_turns_for_the_offered_fallback():
+    host = TimerHostStub(transfer_result={"ok": False, "status": "no_answer",
+                                          "spoken": "Nobody answered. Would you like to leave a message?"})
+    timers = timers_for(host, operator="1000", max_conversation_turns=1, silence_timeout_seconds=30)
+    host.machine.move(CallState.LISTENING)
+    timers.on_caller_turn()
+    host.machine.move(CallState.SPEAKING)
+    host.machine.move(CallState.LISTENING)
+    assert wait_for(lambda: host.tools)
+    gevent.sleep(0.1)
+    assert host.ended is None and host.state == CallState.LISTENING
+    for _ in range(3):  # name, message, callback number
+        timers.on_caller_turn()
+        host.machine.move(CallState.SPEAKING)
+        assert host.ended is None
+        host.machine.move(CallState.LISTENING)
+    assert wait_for(lambda: host.ended is not None)
+    assert len(host.tools) == 1  # no second transfer attempt
+    assert host.said == [f"{EN['turns_goodbye']} Bye now!"] and host.outcome == "resolved"
     timers.stop()
 
 
