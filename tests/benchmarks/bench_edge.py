@@ -231,6 +231,31 @@ def _realtime_classes() -> tuple[type, type]:
     return BenchSession, BenchServer
 
 
+def _memoize_fake_vad() -> None:
+    """Give the fake server's energy VAD a memo of frame -> RMS (same values, a dict lookup instead of numpy).
+
+    Callers send the same silence and speech frames over and over, so nearly every frame is a hit; this
+    keeps the load generator's CPU for the websocket traffic that is being measured. Only ever called in
+    a process that runs the benchmark's fake server."""
+    import tests.fakes.openai_realtime as fake
+
+    if getattr(fake.rms, "memoized", False):
+        return
+    exact = fake.rms
+    memo: dict[bytes, float] = {}
+
+    def rms(pcmu: bytes) -> float:
+        value = memo.get(pcmu)
+        if value is None:
+            if len(memo) > 4096:
+                memo.clear()
+            value = memo[pcmu] = exact(pcmu)
+        return value
+
+    rms.memoized = True  # type: ignore[attr-defined]
+    fake.rms = rms
+
+
 async def _watch_lag(out: list[tuple[float, float]], step: float = 0.01) -> None:
     """Record (time, lateness) of an asyncio sleep every ``step``: how busy this process's loop is."""
     while True:
@@ -257,6 +282,7 @@ class RealtimeHandle:
             fields = dict(part.split("=", 1) for part in line[1:])
             self.port, self.api_key, self.pid = int(fields["port"]), fields["key"], self.proc.pid
         else:
+            _memoize_fake_vad()
             _, server_class = _realtime_classes()
             self.server = server_class(loop, reply_ms)
             self.port, self.api_key, self.pid = self.server.port, self.server.api_key, os.getpid()
@@ -295,6 +321,7 @@ def serve_realtime(reply_ms: int) -> int:
     from tests.fakes.loop import BackgroundLoop
 
     loop = BackgroundLoop()
+    _memoize_fake_vad()
     _, server_class = _realtime_classes()
     server = server_class(loop, reply_ms)
     print(f"REALTIME_READY port={server.port} key={server.api_key}", flush=True)
