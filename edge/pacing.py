@@ -25,6 +25,9 @@ MAX_LEAD_FRAMES = 3
 """At most 60 ms of audio ahead of real time."""
 SILENCE = b"\xff" * FRAME_BYTES
 _RESYNC_SECONDS = 0.2
+_TIMER_PRIORITY = 2
+"""libev's highest watcher priority: when the tick falls due together with socket readiness (every call's
+caller frame arrives in the same 20 ms burst), the pacer runs before the burst is worked through."""
 
 
 class PlaybackStream:
@@ -166,12 +169,18 @@ class Pacer:
     def _run(self) -> None:
         clock = time.monotonic
         observe = self.metrics.frame_pacing.observe
+        hub = gevent.get_hub()
+        make_timer = hub.loop.timer
         due = clock()
         while True:
             due += FRAME_SECONDS
             delay = due - clock()
             if delay > 0:
-                gevent.sleep(delay)
+                timer = make_timer(delay, 0, True, _TIMER_PRIORITY)
+                try:
+                    hub.wait(timer)
+                finally:
+                    timer.close()
             elif delay < -_RESYNC_SECONDS:
                 due = clock()  # the hub was stalled: skip the missed ticks rather than burst audio
             self.ticks += 1

@@ -231,6 +231,31 @@ def _realtime_classes() -> tuple[type, type]:
     return BenchSession, BenchServer
 
 
+def _memoize_fake_vad() -> None:
+    """Give the fake server's energy VAD a memo of frame -> RMS (same values, a dict lookup instead of numpy).
+
+    Callers send the same silence and speech frames over and over, so nearly every frame is a hit; this
+    keeps the load generator's CPU for the websocket traffic that is being measured. Only ever called in
+    a process that runs the benchmark's fake server."""
+    import tests.fakes.openai_realtime as fake
+
+    if getattr(fake.rms, "memoized", False):
+        return
+    exact = fake.rms
+    memo: dict[bytes, float] = {}
+
+    def rms(pcmu: bytes) -> float:
+        value = memo.get(pcmu)
+        if value is None:
+            if len(memo) > 4096:
+                memo.clear()
+            value = memo[pcmu] = exact(pcmu)
+        return value
+
+    rms.memoized = True  # type: ignore[attr-defined]
+    fake.rms = rms
+
+
 async def _watch_lag(out: list[tuple[float, float]], step: float = 0.01) -> None:
     """Record (time, lateness) of an asyncio sleep every ``step``: how busy this process's loop is."""
     while True:
@@ -257,6 +282,7 @@ class RealtimeHandle:
             fields = dict(part.split("=", 1) for part in line[1:])
             self.port, self.api_key, self.pid = int(fields["port"]), fields["key"], self.proc.pid
         else:
+            _memoize_fake_vad()
             _, server_class = _realtime_classes()
             self.server = server_class(loop, reply_ms)
             self.port, self.api_key, self.pid = self.server.port, self.server.api_key, os.getpid()
@@ -295,6 +321,7 @@ def serve_realtime(reply_ms: int) -> int:
     from tests.fakes.loop import BackgroundLoop
 
     loop = BackgroundLoop()
+    _memoize_fake_vad()
     _, server_class = _realtime_classes()
     server = server_class(loop, reply_ms)
     print(f"REALTIME_READY port={server.port} key={server.api_key}", flush=True)
@@ -382,7 +409,7 @@ def _fetch(url: str) -> str:
         return resp.read().decode()
 
 
-def _secretary(database_url: str, realtime: RealtimeHandle) -> tuple[uuid.UUID, uuid.UUID]:
+def _secretary(database_url: str, realtime: RealtimeHandle, input_chunk_ms: int = 20) -> tuple[uuid.UUID, uuid.UUID]:
     from shared.models import Domain
     from shared.tenancy import system_session
     from tests.factories import add_provider, add_secretary
@@ -391,7 +418,8 @@ def _secretary(database_url: str, realtime: RealtimeHandle) -> tuple[uuid.UUID, 
     with system_session(database_url) as session:
         session.add(Domain(domain_uuid=domain, domain_name=f"bench-{domain.hex[:8]}.test"))
     provider = add_provider(domain, "llm", "openai_realtime", config={
-        "api_key": realtime.api_key, "base_url": realtime.base_url, "model": "gpt-realtime"})
+        "api_key": realtime.api_key, "base_url": realtime.base_url, "model": "gpt-realtime",
+        "input_chunk_ms": input_chunk_ms})
     secretary = add_secretary(domain, llm_provider_uuid=provider, system_prompt="Você é a secretária da ACME.",
                               greeting_message="Olá, ACME, em que posso ajudar?", goodbye_message="Até logo!",
                               max_call_seconds=3600)
@@ -412,7 +440,7 @@ def run_benchmark(calls: int, *, seconds: float = 20.0, settle: float = 3.0, per
                   reply_ms: int = 4000, ramp_per_second: float = 40.0, realtime_mode: str = "process",
                   log_level: str = "INFO", database_url: str | None = None, redis_url: str | None = None,
                   seed: int = 7, edge_log: str | None = None, warmup: float = 1.5,
-                  edge_nice: int | None = None) -> dict[str, Any]:
+                  edge_nice: int | None = None, input_chunk_ms: int = 20) -> dict[str, Any]:
     """Run ``calls`` simultaneous calls against a fresh edge; return the report (see :data:`FIELDS`)."""
     import tests.conftest as conf
     from edge.audio.g711 import samples_to_ulaw  # noqa: F401 - warm numpy before timing
@@ -429,7 +457,7 @@ def run_benchmark(calls: int, *, seconds: float = 20.0, settle: float = 3.0, per
     side = CallerSide()
     loop.call(lambda: asyncio.get_running_loop().create_task(_watch_lag(side.lag)))
     realtime = RealtimeHandle(realtime_mode, reply_ms, loop)
-    domain, secretary = _secretary(database_url, realtime)
+    domain, secretary = _secretary(database_url, realtime, input_chunk_ms)
     call_class = _call_class()
     spool = tempfile.TemporaryDirectory(prefix="bench-edge-")
     low = rng.randrange(20000, 56000, 2)
@@ -680,6 +708,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--edge-nice", type=int, default=None,
                         help="nice value of the edge's main thread (the gevent hub), e.g. below --nice to rank it "
                              "above the load generator")
+    parser.add_argument("--input-chunk-ms", type=int, default=20,
+                        help="the provider's input_chunk_ms: caller audio per input_audio_buffer.append")
     parser.add_argument("--step", type=int, default=100)
     parser.add_argument("--json", action="store_true", help="also print each report as JSON")
     parser.add_argument("--edge-log", help="copy the (last) edge process's log here")
@@ -700,13 +730,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"bench_edge: one `voice-ai edge` process; fake Realtime server: "
           f"{'own process' if args.realtime == 'process' else 'driver process'}; fake FreeSWITCH + callers: "
           f"driver process; {os.cpu_count()} cores shared by all. Caller speaks every {args.period:g} s, "
-          f"replies {args.reply_ms} ms (sent at 4x real time), unicast PCMU native, window {args.seconds:g} s, "
+          f"replies {args.reply_ms} ms (sent at 4x real time), unicast PCMU native, caller audio sent "
+          f"to the model every {args.input_chunk_ms} ms, window {args.seconds:g} s, "
           f"nice {os.getpriority(os.PRIO_PROCESS, 0)} ({_autogroup()}), edge nice "
           f"{os.getpriority(os.PRIO_PROCESS, 0) if args.edge_nice is None else args.edge_nice}.",
           flush=True)
     options = dict(seconds=args.seconds, settle=args.settle, period=args.period, reply_ms=args.reply_ms,
                    ramp_per_second=args.ramp, realtime_mode=args.realtime, log_level=args.log_level,
-                   edge_log=args.edge_log, edge_nice=args.edge_nice)
+                   edge_log=args.edge_log, edge_nice=args.edge_nice, input_chunk_ms=args.input_chunk_ms)
     reports = []
     for n in args.calls:
         report = run_benchmark(n, **options)
