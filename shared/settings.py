@@ -62,6 +62,8 @@ class Settings:
     chunk_size: int = 1000
     chunk_overlap: int = 150
     embedding_batch_size: int = 64
+    # CPU threads the offline embedder uses per process (0: every core this process may run on).
+    embedding_threads: int = 0
     # The workers' beat sweep re-enqueues documents left pending longer than this.
     document_sweep_seconds: float = 30.0
 
