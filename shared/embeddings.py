@@ -195,6 +195,16 @@ class OpenAIEmbedder:
         return result
 
 
+def embedding_model_name(provider: ProviderConfig | None) -> str | None:
+    """The model name an ``embeddings`` provider's chunks record, without building a client."""
+    provider = provider or OFFLINE["embeddings"]
+    if provider.provider_name == "offline":
+        return OFFLINE_MODEL_NAME
+    if provider.provider_name == "openai":
+        return provider.model or OPENAI_DEFAULT_MODEL
+    return None
+
+
 _embedders: dict[tuple[str, str], Embedder] = {}
 _embedders_lock = threading.Lock()
 

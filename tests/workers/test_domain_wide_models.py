@@ -106,3 +106,38 @@ def test_a_secretary_model_that_fails_for_good_does_not_take_the_document_from_t
     found = search_knowledge(domain, "where can visitors park", reception, min_similarity=0.1,
                              embedder_factory=_factory)
     assert [h.document_uuid for h in found.hits] == [doc]
+
+
+def test_sweep_re_embeds_documents_a_new_secretary_model_cannot_find(make_domain, upload_dir, monkeypatch):
+    from workers.ingest.coverage import documents_missing_models
+    from workers.tasks import documents as document_tasks
+
+    domain = make_domain()
+
+    def real_names(provider: ProviderConfig | None):  # noqa: ANN202 - chunks record the real model names
+        return HashEmbedder("all-MiniLM-L6-v2") if provider is None or provider.provider_name == "offline" \
+            else HashEmbedder(provider.model or "text-embedding-3-small")
+
+    folder = upload_dir / uuid.uuid4().hex
+    folder.mkdir()
+    (folder / "parking.txt").write_text(PARKING)
+    doc = add_upload(domain, "parking.txt", str(folder / "parking.txt"))
+    settings = get_settings().replace(upload_dir=str(upload_dir))
+    assert ingest_document(domain, doc, settings, embedder_factory=real_names).status == "ready"
+    assert documents_missing_models(domain) == []
+
+    # A secretary on another model arrives: the domain-wide document lacks its chunks.
+    provider = add_provider(domain, "embeddings", "openai", config={"model": "text-embedding-3-large"})
+    add_secretary(domain, name="sales", embeddings_provider_uuid=provider)
+    assert documents_missing_models(domain) == [doc]
+
+    # The beat sweep enqueues it (captured here instead of sent to Redis) ...
+    sent: list[tuple[str, str]] = []
+    monkeypatch.setattr(document_tasks.ingest, "apply_async", lambda args, **_: sent.append(tuple(args)))
+    monkeypatch.setattr(document_tasks, "MODEL_CHECK_DOMAINS", 100_000)
+    document_tasks.sweep.run()
+    assert (str(domain), str(doc)) in sent
+    # ... and once embedded again, nothing is missing.
+    assert ingest_document(domain, doc, settings, embedder_factory=real_names).status == "ready"
+    assert set(_models(domain, doc)) == {"all-MiniLM-L6-v2", "text-embedding-3-large"}
+    assert documents_missing_models(domain) == []
