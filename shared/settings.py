@@ -62,8 +62,12 @@ class Settings:
     chunk_size: int = 1000
     chunk_overlap: int = 150
     embedding_batch_size: int = 64
+    # CPU threads the offline embedder uses per process (0: every core this process may run on).
+    embedding_threads: int = 0
     # The workers' beat sweep re-enqueues documents left pending longer than this.
     document_sweep_seconds: float = 30.0
+    # The sweep also re-embeds ready documents that lack chunks of a model a secretary now searches with.
+    document_model_sweep: bool = True
 
     # OmniPlay webhooks: allow loopback/private targets only when an operator says so.
     webhook_allow_private: bool = False

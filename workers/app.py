@@ -19,6 +19,7 @@ from celery import Celery, Task, signals
 from sqlalchemy.exc import OperationalError
 
 from shared.db import dispose_engines
+from shared.embeddings import share_cores_with
 from shared.logging import setup_logging
 from shared.settings import Settings, get_settings
 from shared.tasks import QUEUES, SWEEP_DOCUMENTS, celery_config
@@ -103,10 +104,22 @@ def _setup_logging(loglevel: Any = None, **_: Any) -> None:
     setup_logging(loglevel or get_settings().log_level)
 
 
+_pool_processes = 1
+
+
+@signals.worker_init.connect
+def _remember_concurrency(sender: Any = None, **_: Any) -> None:
+    """Note the pool size; prefork children (forked later) read it in :func:`_after_fork`."""
+    global _pool_processes
+    concurrency = getattr(sender, "concurrency", None)
+    _pool_processes = concurrency if isinstance(concurrency, int) and concurrency > 0 else 1
+
+
 @signals.worker_process_init.connect
 def _after_fork(**_: Any) -> None:
-    """A prefork child must not reuse the parent's database connections."""
+    """A prefork child must not reuse the parent's database connections, nor claim every core."""
     dispose_engines()
+    share_cores_with(_pool_processes)
 
 
 ALL_QUEUES = ",".join(QUEUES)

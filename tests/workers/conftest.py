@@ -122,6 +122,8 @@ def worker_env(database_url: str, redis_url: str, upload_dir: Path) -> dict[str,
         "TRANSFORMERS_OFFLINE": "1",
         "PYTHONPATH": str(REPO),
         "VOICE_AI_CONFIG": "/dev/null",
+        # The test database is shared: test workers must not re-embed other tests' (hash-embedded) documents.
+        "DOCUMENT_MODEL_SWEEP": "false",
     })
     return env
 

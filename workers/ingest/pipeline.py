@@ -8,7 +8,10 @@ State and idempotency:
 * one transaction then locks the document row, deletes its chunks, inserts the new ones and flips it to
   ``ready`` — searches see the old chunks or the new ones, never none and never both;
 * running it twice (a redelivered task) leaves the same state: chunks are replaced, not added, and the
-  row lock serialises two runs on the same document.
+  row lock serialises two runs on the same document;
+* a secretary's document is embedded with that secretary's model; a domain-wide document with the
+  domain default's model and that of every other secretary of the domain (one set of chunks per model),
+  so every secretary finds it with the model it searches with.
 
 A file that can never ingest ends ``failed`` with an operator-facing ``error_message``.
 """
@@ -21,13 +24,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 
 from shared.embeddings import Embedder, EmbeddingError, embedder_for
 from shared.logging import Tag, call_logger
-from shared.models import Document, DocumentChunk, Secretary
-from shared.providers import resolve_provider
+from shared.models import Document, DocumentChunk
+from shared.providers import ProviderConfig, embeddings_providers_for_document
 from shared.settings import Settings, get_settings
 from shared.tenancy import tenant_session
 from workers.ingest.errors import IngestError, TransientIngestError
@@ -43,12 +47,14 @@ class IngestOutcome:
     chunk_count: int = 0
     embedding_model: str | None = None
     error_message: str | None = None
+    embedding_models: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, object]:
         """JSON-ready (the task's result)."""
         return {
             "status": self.status, "chunk_count": self.chunk_count,
             "embedding_model": self.embedding_model, "error_message": self.error_message,
+            "embedding_models": list(self.embedding_models),
         }
 
 
@@ -91,6 +97,42 @@ def _embed(embedder: Embedder, chunks: list[Chunk]) -> list[list[float]]:
         raise IngestError(f"embedding failed: {exc}") from exc
 
 
+def _embedders(factory: Callable[..., Embedder], providers: list[ProviderConfig]) -> list[Embedder]:
+    """One embedder per distinct model, the deciding provider's first."""
+    chosen: dict[str, Embedder] = {}
+    for position, provider in enumerate(providers):
+        try:
+            embedder = factory(provider)
+        except EmbeddingError as exc:
+            if position == 0:
+                raise IngestError(f"embedding failed: {exc}") from exc
+            continue  # an extra model that cannot even be set up; the others still serve
+        chosen.setdefault(embedder.model_name, embedder)
+    return list(chosen.values())
+
+
+def _embed_extra_models(
+    embedders: list[Embedder], chunks: list[Chunk], by_model: dict[str, list[list[float]]], log: Any
+) -> list[str]:
+    """Embed a domain-wide document with the other secretaries' models too; notes for the operator.
+
+    A model that fails for good (a refused API key) does not keep the document from the others: the
+    document is ``ready`` and ``error_message`` says which model is missing. A transient failure
+    retries the whole ingest, as for the deciding model.
+    """
+    notes: list[str] = []
+    for extra in embedders:
+        try:
+            by_model[extra.model_name] = extra.embed([c.content for c in chunks])
+        except EmbeddingError as exc:
+            if exc.transient:
+                raise TransientIngestError(str(exc)) from exc
+            note = f"not searchable with {extra.model_name}: {exc}"
+            log.warning(Tag.EVENT_BUS, f"document {note}")
+            notes.append(note)
+    return notes
+
+
 def mark_failed(domain_uuid: uuid.UUID | str, document_uuid: uuid.UUID | str, reason: str) -> None:
     """Set the document ``failed`` with ``reason`` and drop its chunks (it no longer answers searches)."""
     with tenant_session(domain_uuid) as session:
@@ -124,8 +166,7 @@ def ingest_document(
             return IngestOutcome("missing")
         if document.status in {"pending", "failed"}:
             document.status = "processing"
-        secretary = session.get(Secretary, document.voice_secretary_uuid) if document.voice_secretary_uuid else None
-        provider = resolve_provider(session, secretary, "embeddings")
+        providers = embeddings_providers_for_document(session, document.voice_secretary_uuid)
         file_name = document.file_name
         session.flush()
         session.expunge(document)
@@ -134,8 +175,11 @@ def ingest_document(
         data = _read_upload(document, settings)
         sections = extract_sections(data, file_name, document.mime_type, settings.document_max_bytes)
         chunks = split_sections(sections, settings.chunk_size, settings.chunk_overlap)
-        embedder = embedder_factory(provider)
+        embedders = _embedders(embedder_factory, providers)
+        embedder = embedders[0]
         vectors = _embed(embedder, chunks)
+        by_model = {embedder.model_name: vectors}
+        notes = _embed_extra_models(embedders[1:], chunks, by_model, log)
     except IngestError as exc:
         reason = str(exc)
         log.warning(Tag.EVENT_BUS, f"document failed: {reason}")
@@ -151,24 +195,30 @@ def ingest_document(
             log.info(Tag.EVENT_BUS, "document deleted while it was being ingested")
             return IngestOutcome("missing")
         session.execute(delete(DocumentChunk).where(DocumentChunk.document_uuid == doc_id))
-        session.add_all(
-            DocumentChunk(
-                domain_uuid=current.domain_uuid,
-                document_uuid=doc_id,
-                chunk_index=chunk.index,
-                content=chunk.content,
-                embedding=vector,
-                embedding_model=embedder.model_name,
-                metadata_=chunk.metadata,
-            )
-            for chunk, vector in zip(chunks, vectors, strict=True)
-        )
+        # One multi-row INSERT per 1000 chunks (Core executemany, "insertmanyvalues") instead of an ORM
+        # unit of work that fetches every generated key back. The rows carry the domain of the row the
+        # tenant session just locked, so the tenant binding holds without the ORM flush hook.
+        rows = [
+            {
+                "domain_uuid": current.domain_uuid,
+                "document_uuid": doc_id,
+                "chunk_index": chunk.index,
+                "content": chunk.content,
+                "embedding": vector,
+                "embedding_model": model,
+                "metadata": chunk.metadata,
+            }
+            for model, model_vectors in by_model.items()
+            for chunk, vector in zip(chunks, model_vectors, strict=True)
+        ]
+        if rows:
+            session.connection().execute(insert(DocumentChunk.__table__), rows)
         current.status = "ready"
-        current.error_message = None
+        current.error_message = "; ".join(notes)[:2000] or None
         current.chunk_count = len(chunks)
-        current.embedding_model = embedder.model_name
+        current.embedding_model = ", ".join(by_model)[:255]
         current.content_hash = content_hash
         current.file_size = len(data)
         current.processed_at = datetime.now(UTC)
-    log.info(Tag.EVENT_BUS, f"document ready: {len(chunks)} chunks, model {embedder.model_name}")
-    return IngestOutcome("ready", len(chunks), embedder.model_name)
+    log.info(Tag.EVENT_BUS, f"document ready: {len(chunks)} chunks, model(s) {', '.join(by_model)}")
+    return IngestOutcome("ready", len(chunks), embedder.model_name, "; ".join(notes) or None, tuple(by_model))

@@ -3,11 +3,13 @@
 The PHP app pushes ``voice_ai.documents.ingest`` with ``[domain_uuid, document_uuid]`` after an
 upload. When that message is lost (Redis down during the upload), the beat sweep
 (``voice_ai.documents.sweep``) finds documents still ``pending`` — or stuck ``processing`` after a
-crash — and enqueues them again.
+crash — and enqueues them again, as well as ready documents that lack chunks of a model a secretary now
+searches with (``workers.ingest.coverage``).
 """
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,11 +23,14 @@ from shared.settings import get_settings
 from shared.tasks import INGEST_DOCUMENT, SWEEP_DOCUMENTS
 from shared.tenancy import cross_tenant_keys
 from workers.app import ProjectTask, app
+from workers.ingest.coverage import documents_missing_models
 from workers.ingest.errors import TransientIngestError
 from workers.ingest.pipeline import ingest_document, mark_failed
 
 INGEST_SOFT_LIMIT = 600
 INGEST_HARD_LIMIT = 660
+MODEL_CHECK_DOMAINS = 200
+"""Domains whose ready documents one sweep checks for a missing embeddings model."""
 STUCK_AFTER = timedelta(seconds=INGEST_HARD_LIMIT + 60)
 """A document ``processing`` for longer than this lost its worker (and its redelivery)."""
 
@@ -74,6 +79,12 @@ def sweep() -> int:
         ),
         limit=500,
     )
+    # Ready documents a secretary cannot find with its model (its provider changed, or a new secretary
+    # searches the domain-wide ones with another model): embed them again, a few domains per sweep.
+    if settings.document_model_sweep:
+        ready = sorted({d for d, _ in cross_tenant_keys(Document, Document.status == "ready", limit=5000)})
+        for domain_uuid in random.sample(ready, min(MODEL_CHECK_DOMAINS, len(ready))):
+            keys += [(domain_uuid, doc) for doc in documents_missing_models(domain_uuid)]
     client = redis.Redis.from_url(settings.redis_url)
     ttl = max(int(settings.document_sweep_seconds * 4), 60)
     sent = 0
