@@ -1,8 +1,9 @@
 """``search_knowledge_base`` for a call: the tenant's passages through :func:`shared.knowledge.search_knowledge`.
 
 The database work is cooperative in the edge (psycopg2 is made gevent-friendly by psycogreen, as for the
-call set-up in :mod:`edge.call.setup`); the embedding of the query is CPU work (offline MiniLM) or a
-blocking vendor SDK call, so it runs in gevent's threadpool and parks only this call's greenlet.
+call set-up in :mod:`edge.call.setup`); the query is embedded by the offline model in the edge's
+embedding child process, or by a vendor SDK call on cooperative sockets: either parks only this call's
+greenlet.
 """
 
 from __future__ import annotations
@@ -10,9 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import gevent
-
 from edge.engines.base import CallContext
+from edge.engines.turns import blocking
 from edge.services.offline import embedding_worker
 from edge.services.offline.embedding_worker import PooledOfflineEmbedder
 from shared.embeddings import Embedder, embedder_for
@@ -25,7 +25,7 @@ NOTHING_FOUND = ("Nothing in the company's documents answers this. Say you do no
 
 
 class ThreadedEmbedder:
-    """An embedder whose ``embed`` runs in gevent's threadpool (the hub keeps pacing other calls' audio)."""
+    """A vendor embedder whose ``embed`` parks only the calling greenlet (:func:`blocking`)."""
 
     def __init__(self, inner: Embedder) -> None:
         self.inner = inner
@@ -33,7 +33,7 @@ class ThreadedEmbedder:
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
         """Embed ``texts`` off the hub."""
-        return gevent.get_hub().threadpool.apply(self.inner.embed, (list(texts),))
+        return blocking(self.inner.embed, list(texts))
 
 
 def threaded_embedder_factory(factory: Callable[..., Embedder] = embedder_for) -> Callable[..., Embedder]:
@@ -43,7 +43,7 @@ def threaded_embedder_factory(factory: Callable[..., Embedder] = embedder_for) -
     def make(provider: ProviderConfig | None) -> Embedder:
         if provider is None or provider.provider_name == "offline":
             return PooledOfflineEmbedder(embedding_worker.shared_pool())
-        return ThreadedEmbedder(gevent.get_hub().threadpool.apply(factory, (provider,)))
+        return ThreadedEmbedder(blocking(factory, provider))
 
     return make
 

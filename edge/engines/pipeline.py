@@ -4,8 +4,8 @@ The model's text is cut into sentences as it streams; each sentence is synthesiz
 next is still being generated (:meth:`TurnTakingEngine.speak`). Barge-in flushes playback and the
 assistant message kept in the model's history is cut to what the caller actually heard.
 
-Vendor SDK calls are blocking; each request and each ``next()`` on a response stream runs in gevent's
-threadpool (:func:`~edge.engines.turns.blocking`), so a slow vendor parks only this call's greenlet.
+Vendor SDK calls go through :func:`~edge.engines.turns.blocking` (cooperative sockets in the edge), so a
+slow vendor parks only this call's greenlet.
 A vendor error (wrong key, 429, 5xx, timeout) becomes a ❌ ERROR line, an apology and goodbye in the
 offline voice, and a hangup (:meth:`TurnTakingEngine.fail`); at greeting time it raises
 :class:`EngineUnavailable` so the host can fall back to another engine.

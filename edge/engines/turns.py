@@ -8,7 +8,7 @@ secretary is talking, the engine flushes the host's playback, stops synthesis, a
 part of the reply the caller actually heard (from :meth:`EngineHost.played_bytes`).
 
 Blocking work never runs on the gevent hub: pocketsphinx and espeak-ng run in subprocesses read through
-gevent pipes, vendor SDK calls go through gevent's threadpool (:func:`blocking`).
+gevent pipes, vendor SDK calls go through :func:`blocking` (cooperative sockets).
 """
 
 from __future__ import annotations
@@ -43,7 +43,18 @@ APOLOGY = {
 
 
 def blocking(function: Callable[..., T], *args: Any) -> T:
-    """Run a blocking function in gevent's threadpool; only the calling greenlet waits."""
+    """Run a vendor SDK call so that only the calling greenlet waits.
+
+    In the edge, sockets are gevent's (``monkey.patch_all``): the call runs right here and its network
+    waits are cooperative. Keeping it out of the threadpool matters: a threadpool task gets its own hub,
+    destroyed when the task ends, so a pooled keep-alive connection opened there breaks the next request
+    ("operation on destroyed loop"). Without patching (a test driving an engine directly), the call goes
+    to gevent's threadpool.
+    """
+    from gevent import monkey
+
+    if monkey.is_module_patched("socket"):
+        return function(*args)
     return gevent.get_hub().threadpool.apply(function, args)
 
 

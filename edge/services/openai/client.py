@@ -15,23 +15,25 @@ DEFAULT_TIMEOUT = 15.0
 
 
 MAX_CLIENTS = 64
-_clients: OrderedDict[tuple[str, str | None, float], Any] = OrderedDict()
+_clients: OrderedDict[tuple[str, str | None, float, int], Any] = OrderedDict()
 _clients_lock = threading.Lock()
 
 
 def make_client(config: ProviderConfig) -> Any:
     """``openai.OpenAI`` with the row's key and ``base_url``; no SDK retries (the call cannot wait).
 
-    Clients are shared by every call with the same key, ``base_url`` and timeout (the SDK client is
-    thread-safe): building one costs ~25 ms of TLS setup on the hub, which would delay each call's
-    greeting, and a shared client keeps its connections to the vendor warm between calls.
+    Clients are shared by every call with the same key, ``base_url`` and timeout, per thread: building
+    one costs ~25 ms of TLS setup on the hub, which would delay each call's greeting, and a shared client
+    keeps its connections to the vendor warm between calls. Per thread, because under gevent a pooled
+    socket belongs to the hub of the thread that opened it (vendor calls run in gevent's threadpool);
+    reusing it from another thread fails with "operation on destroyed loop".
     """
     import openai
 
     if not config.api_key:
         raise ServiceError(f"openai-{config.provider_type}", ErrorKind.AUTH, "no api_key configured")
     timeout = float(config.config.get("timeout", DEFAULT_TIMEOUT))
-    key = (config.api_key, config.base_url, timeout)
+    key = (config.api_key, config.base_url, timeout, threading.get_ident())
     with _clients_lock:
         client = _clients.get(key)
         if client is not None:
