@@ -38,7 +38,7 @@ class ThreadedEmbedder:
 
 def threaded_embedder_factory(factory: Callable[..., Embedder] = embedder_for) -> Callable[..., Embedder]:
     """An ``embedder_factory`` for :func:`search_knowledge` whose embedders run off the hub: the offline
-    model in the edge's embedding child process, vendor SDK calls in gevent's threadpool."""
+    model in the edge's embedding child process, vendor SDK calls on cooperative sockets."""
 
     def make(provider: ProviderConfig | None) -> Embedder:
         if provider is None or provider.provider_name == "offline":

@@ -31,8 +31,8 @@ MAX_TOOL_ROUNDS = 4
 _END = object()
 
 
-def in_threadpool(iterator: Iterator[ChatEvent]) -> Iterator[ChatEvent]:
-    """Pull each item of a blocking iterator in gevent's threadpool."""
+def pull_blocking(iterator: Iterator[ChatEvent]) -> Iterator[ChatEvent]:
+    """Pull each item of a blocking iterator through :func:`blocking`."""
     while True:
         item = blocking(next, iterator, _END)
         if item is _END:
@@ -60,7 +60,7 @@ class _ThreadedTTS:
         return self.inner.cache_key()
 
     def stream(self, text: str) -> Iterator[bytes]:
-        return in_threadpool(blocking(self.inner.stream, text))
+        return pull_blocking(blocking(self.inner.stream, text))
 
 
 class PipelineEngine(TurnTakingEngine):
@@ -109,7 +109,7 @@ class PipelineEngine(TurnTakingEngine):
             self.history.append({"role": "user", "content": text})
         for _ in range(MAX_TOOL_ROUNDS):
             calls: list[ToolCall] = []
-            events = in_threadpool(blocking(self.llm.stream, list(self.history), TOOLS))
+            events = pull_blocking(blocking(self.llm.stream, list(self.history), TOOLS))
 
             def text_only(events: Iterator[ChatEvent] = events, calls: list[ToolCall] = calls) -> Iterator[str]:
                 for event in events:
