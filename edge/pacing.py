@@ -27,7 +27,9 @@ SILENCE = b"\xff" * FRAME_BYTES
 _RESYNC_SECONDS = 0.2
 _TIMER_PRIORITY = 2
 """libev's highest watcher priority: when the tick falls due together with socket readiness (every call's
-caller frame arrives in the same 20 ms burst), the pacer runs before the burst is worked through."""
+caller frame arrives in the same 20 ms burst), the pacer runs before the burst is worked through.
+Measured (bench_edge, 150 calls, five alternating pairs on a busy 2-core host): pacing p50 0.3 ms instead
+of 0.9 ms in four pairs of five; p99 stayed within the host's noise (median 4.6 vs 4.7 ms)."""
 
 
 class PlaybackStream:
