@@ -17,8 +17,10 @@ from shared.embeddings import OFFLINE_MODEL_NAME
 
 
 def _child() -> None:
-    from shared.embeddings import OfflineEmbedder
+    from shared.embeddings import OfflineEmbedder, cpu_count, share_cores_with
 
+    # One torch thread: a query is one short sentence, and the edge's calls need the other cores.
+    share_cores_with(cpu_count())
     embedder = OfflineEmbedder(batch_size=8)
 
     def handle(header: dict[str, Any], _payload: bytes) -> dict[str, Any]:
