@@ -106,10 +106,11 @@ def load_call_setup(domain_value: str | None, secretary_value: str | None) -> Ca
                         for r in session.scalars(select(TransferRule).where(TransferRule.enabled.is_(True), scope)
                                                  .order_by(TransferRule.priority)))
         context = (settings.transfer_context if settings is not None else None) or domain_name
+        engine = engine_for(providers)
         stt = providers.get("stt")
-        vocabulary = knowledge_vocabulary(session, secretary_uuid) if stt is None or stt.provider_name == "offline" else ()
-    return CallSetup(domain_uuid, profile, providers, engine_for(providers), fallback, operator, context, targets,
-                     vocabulary)
+        offline_stt = engine == "offline" or (engine == "pipeline" and stt is not None and stt.provider_name == "offline")
+        vocabulary = knowledge_vocabulary(session, secretary_uuid) if offline_stt else ()
+    return CallSetup(domain_uuid, profile, providers, engine, fallback, operator, context, targets, vocabulary)
 
 
 def knowledge_vocabulary(session: object, secretary_uuid: uuid.UUID) -> tuple[str, ...]:

@@ -101,6 +101,7 @@ class WorkerPool:
         self._started = 0
         self._lock = threading.Lock()
         self._all: list[WorkerProcess] = []
+        self._warming: set[str] = set()
 
     def _start_worker(self) -> WorkerProcess | None:
         with self._lock:
@@ -144,14 +145,24 @@ class WorkerPool:
         return reply
 
     def prepare(self, header: dict[str, Any], payload: bytes = b"", tag: str | None = None) -> None:
-        """Send a warm-up request in the background (errors are left to the real requests)."""
+        """Send a warm-up request in the background, unless a child already holds ``tag`` or a warm-up
+        for it is on its way (errors are left to the real requests)."""
         import gevent
+
+        key = tag or ""
+        with self._lock:
+            if key in self._warming or any(key in w.tags for w in self._all):
+                return
+            self._warming.add(key)
 
         def warm() -> None:
             try:
-                self.request(header, payload, tag)
+                self.request(header, payload, key)
             except Exception:  # noqa: BLE001 - the real request will report a broken worker
                 pass
+            finally:
+                with self._lock:
+                    self._warming.discard(key)
 
         gevent.spawn(warm)
 

@@ -19,6 +19,14 @@ _clients: OrderedDict[tuple[str, str | None, float, int], Any] = OrderedDict()
 _clients_lock = threading.Lock()
 
 
+def _native_thread_id() -> int:
+    """The OS thread's id (under gevent's patching ``threading.get_ident`` names the greenlet, which
+    would give every call its own client: ~0.85 MB per call, measured with bench_edge)."""
+    from gevent import monkey
+
+    return monkey.get_original("_thread", "get_ident")()
+
+
 def make_client(config: ProviderConfig) -> Any:
     """``openai.OpenAI`` with the row's key and ``base_url``; no SDK retries (the call cannot wait).
 
@@ -33,7 +41,7 @@ def make_client(config: ProviderConfig) -> Any:
     if not config.api_key:
         raise ServiceError(f"openai-{config.provider_type}", ErrorKind.AUTH, "no api_key configured")
     timeout = float(config.config.get("timeout", DEFAULT_TIMEOUT))
-    key = (config.api_key, config.base_url, timeout, threading.get_ident())
+    key = (config.api_key, config.base_url, timeout, _native_thread_id())
     with _clients_lock:
         client = _clients.get(key)
         if client is not None:
