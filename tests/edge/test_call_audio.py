@@ -9,15 +9,7 @@ import pytest
 
 from tests.fakes.audio import noise, samples_to_ulaw, silence, ulaw_to_samples
 from tests.fakes.openai_realtime import Reply
-
-
-def _wait_until(predicate, timeout=10.0, step=0.02):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(step)
-    return predicate()
+from tests.polling import wait_until
 
 
 def _canonical(pcmu: bytes) -> bytes:
@@ -36,35 +28,35 @@ def test_l16_transport_carries_the_exact_samples_both_ways(edge, fake_fs, realti
     if edge.transport == "unicast":
         assert call.wait("audio_started")
         assert "flags" not in call.unicast, "a PCMA channel must get L16, not native PCMU"
-    assert _wait_until(lambda: realtime.sessions and realtime.sessions[0].items_audio)
+    assert wait_until(lambda: realtime.sessions and realtime.sessions[0].items_audio)
     session = realtime.sessions[0]
 
     # Engine -> caller: the greeting's PCMU reaches the caller sample for sample, in order.
     greeting_item = next(iter(session.items_audio))
-    assert _wait_until(lambda: any(e["type"] == "response.done" for e in session.server_events))
+    assert wait_until(lambda: any(e["type"] == "response.done" for e in session.server_events))
     greeting = bytes(session.items_audio[greeting_item])
-    assert _wait_until(lambda: len(call.heard_audio()) >= len(greeting), timeout=10)
+    assert wait_until(lambda: len(call.heard_audio()) >= len(greeting), timeout=10)
     time.sleep(0.1)
     assert _canonical(greeting) in _canonical(call.heard_audio())
 
     # Caller -> engine: the caller's speech reaches the engine sample for sample.
     speech = noise(600, seed=7)
     call.speak(speech + silence(700))
-    assert _wait_until(lambda: len(session.items_audio) >= 2, timeout=10), "no reply to the caller's turn"
+    assert wait_until(lambda: len(session.items_audio) >= 2, timeout=10), "no reply to the caller's turn"
     assert _canonical(speech) in _canonical(bytes(session.received_audio))
     reply_item = list(session.items_audio)[1]
-    assert _wait_until(lambda: _canonical(bytes(session.items_audio[reply_item]))
+    assert wait_until(lambda: _canonical(bytes(session.items_audio[reply_item]))
                        in _canonical(call.heard_audio()), timeout=10)
     assert call.protocol_errors == []
     call.hangup()
-    assert _wait_until(lambda: edge.health()["calls_active"] == 0)
+    assert wait_until(lambda: edge.health()["calls_active"] == 0)
 
 
 def test_dtmf_digits_reach_the_engine_as_text(edge, fake_fs, realtime, realtime_secretary):
     domain, secretary = realtime_secretary
     call = fake_fs.place_call({"domain_uuid": str(domain), "voice_secretary_uuid": str(secretary)})
     assert call.wait("answered")
-    assert _wait_until(lambda: realtime.sessions and any(
+    assert wait_until(lambda: realtime.sessions and any(
         e["type"] == "response.done" for e in realtime.sessions[0].server_events))
     session = realtime.sessions[0]
 
@@ -75,10 +67,10 @@ def test_dtmf_digits_reach_the_engine_as_text(edge, fake_fs, realtime, realtime_
         return [part["text"] for e in session.client_events if e["type"] == "conversation.item.create"
                 for part in (e["item"].get("content") or []) if part.get("type") == "input_text"]
 
-    assert _wait_until(lambda: len(notes()) >= 3, timeout=15), notes()
+    assert wait_until(lambda: len(notes()) >= 3, timeout=15), notes()
     keys = [note for note in notes() if "key" in note]
     assert [next(d for d in ("5", "#", "*") if d in note) for note in keys] == ["5", "#", "*"]
     assert not any(app in ("transfer", "bridge") for app, _ in call.executed)  # only 0 asks for the operator
     assert not call.hung_up.is_set()
     call.hangup()
-    assert _wait_until(lambda: edge.health()["calls_active"] == 0)
+    assert wait_until(lambda: edge.health()["calls_active"] == 0)

@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 
 from tests.factories import add_domain_settings, add_secretary
 from tests.fakes.audio import noise, silence
-
-
-def _wait_until(predicate, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return predicate()
+from tests.polling import wait_until
 
 
 def test_unknown_secretary_is_hung_up_without_vendor_connection(edge, fake_fs, realtime, make_domain):
@@ -25,7 +16,7 @@ def test_unknown_secretary_is_hung_up_without_vendor_connection(edge, fake_fs, r
     assert call.hangup_cause == "NORMAL_CLEARING"
     assert not call.answered.is_set() and not call.heard
     assert realtime.sessions == [] and realtime.rejected == 0
-    assert _wait_until(lambda: "❌ ERROR" in edge.log() and "not found in this domain" in edge.log())
+    assert wait_until(lambda: "❌ ERROR" in edge.log() and "not found in this domain" in edge.log())
 
 
 def test_other_tenants_secretary_goes_to_fallback_destination(edge, fake_fs, realtime, make_domain,
@@ -45,7 +36,7 @@ def test_disabled_secretary_is_rejected(edge, fake_fs, realtime, make_domain):
     call = fake_fs.place_call({"domain_uuid": str(domain), "voice_secretary_uuid": str(secretary)})
     assert call.wait("hung_up")
     assert realtime.sessions == []
-    assert _wait_until(lambda: "is disabled" in edge.log())
+    assert wait_until(lambda: "is disabled" in edge.log())
 
 
 def test_engine_down_retries_once_then_says_goodbye_and_hangs_up(edge, fake_fs, realtime, realtime_secretary):
@@ -55,7 +46,7 @@ def test_engine_down_retries_once_then_says_goodbye_and_hangs_up(edge, fake_fs, 
     assert call.wait("hung_up", timeout=15)
     assert realtime.rejected == 2  # first attempt + one retry
     assert any(app == "playback" for app, _ in call.executed), call.executed
-    assert _wait_until(lambda: edge.health()["calls_active"] == 0)
+    assert wait_until(lambda: edge.health()["calls_active"] == 0)
 
 
 def test_engine_down_transfers_to_fallback_when_configured(edge, fake_fs, realtime, realtime_secretary):
@@ -71,26 +62,26 @@ def test_vendor_socket_dropping_mid_call_reconnects_once(edge, fake_fs, realtime
     domain, secretary = realtime_secretary
     call = fake_fs.place_call({"domain_uuid": str(domain), "voice_secretary_uuid": str(secretary)})
     assert call.wait("answered")
-    assert _wait_until(lambda: realtime.sessions and realtime.sessions[0].config)
+    assert wait_until(lambda: realtime.sessions and realtime.sessions[0].config)
     realtime.drop_all()
-    assert _wait_until(lambda: len(realtime.sessions) == 2 and realtime.sessions[1].config)
+    assert wait_until(lambda: len(realtime.sessions) == 2 and realtime.sessions[1].config)
     assert not call.hung_up.is_set()
     call.hangup()
-    assert _wait_until(lambda: edge.health()["calls_active"] == 0)
+    assert wait_until(lambda: edge.health()["calls_active"] == 0)
 
 
 def test_malformed_esl_on_one_connection_never_disturbs_another_call(edge, fake_fs, realtime, realtime_secretary):
     domain, secretary = realtime_secretary
     good = fake_fs.place_call({"domain_uuid": str(domain), "voice_secretary_uuid": str(secretary)})
     assert good.wait("answered")
-    assert _wait_until(lambda: good.heard_nonsilent_ms() >= 1100)  # the greeting
+    assert wait_until(lambda: good.heard_nonsilent_ms() >= 1100)  # the greeting
     bad = fake_fs.place_call({"domain_uuid": str(domain), "voice_secretary_uuid": str(secretary)})
     assert bad.wait("answered")
     bad.send_raw(b"Content-Length: banana\n\n")
     assert bad.wait("closed")
     good.speak(noise(500) + silence(700))
-    assert _wait_until(lambda: good.heard_nonsilent_ms() >= 1600)  # and the reply to the turn
+    assert wait_until(lambda: good.heard_nonsilent_ms() >= 1600)  # and the reply to the turn
     assert not good.hung_up.is_set()
     assert "protocol error" in edge.log()
     good.hangup()
-    assert _wait_until(lambda: edge.health()["calls_active"] == 0)
+    assert wait_until(lambda: edge.health()["calls_active"] == 0)

@@ -35,6 +35,7 @@ from tests.fakes.audio import noise, silence
 from tests.fakes.freeswitch import FakeCall, FakeFreeSwitch
 from tests.fakes.openai_http import ChatReply, FakeOpenAI, hashed_embedding
 from tests.fakes.openai_realtime import FakeRealtimeServer, Reply, ToolCall
+from tests.polling import wait_until
 from tests.workers.conftest import (  # noqa: F401 - fixtures for the transfers worker
     clean_redis,
     start_worker,
@@ -49,17 +50,6 @@ DIMS = 384
 HOURS = "On Saturday the store opens from nine in the morning to one in the afternoon."
 SALES_MESSAGE = "Transferring you to our sales team now."
 EDGE_HANGUP = ("sendmsg", {"call-command": "hangup", "hangup-cause": "NORMAL_CLEARING"})
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float = 15.0, step: float = 0.02) -> Any:
-    """Poll ``predicate`` until truthy (its value) or ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(step)
-    return predicate()
 
 
 @pytest.fixture

@@ -18,15 +18,7 @@ from tests.edge.harness import conversation_events
 from tests.fakes.audio import noise, silence
 from tests.fakes.freeswitch import FakeFreeSwitch
 from tests.fakes.openai_realtime import Reply, ToolCall
-
-
-def _wait_until(predicate, timeout=10.0, step=0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(step)
-    return predicate()
+from tests.polling import wait_until
 
 
 def _free_port() -> int:
@@ -49,13 +41,13 @@ def test_redis_outage_during_a_call_loses_no_conversation_event(database_url, tm
     try:
         call = fs.place_call({"domain_uuid": str(domain), "voice_secretary_uuid": str(secretary)})
         assert call.wait("answered")
-        assert _wait_until(lambda: call.heard_nonsilent_ms() >= 1000)  # the greeting plays regardless
+        assert wait_until(lambda: call.heard_nonsilent_ms() >= 1000)  # the greeting plays regardless
         call.speak(noise(600) + silence(700))
-        assert _wait_until(lambda: call.heard_nonsilent_ms() >= 1500)
+        assert wait_until(lambda: call.heard_nonsilent_ms() >= 1500)
         time.sleep(0.8)
         call.speak(noise(500, seed=3) + silence(700))
         assert call.wait("hung_up", timeout=15)
-        assert _wait_until(lambda: edge.health()["calls_active"] == 0)
+        assert wait_until(lambda: edge.health()["calls_active"] == 0)
         health = edge.health()
         assert health["spool_pending"] and health["events_spooled"] >= 5 and health["events_sent"] == 0, health
 
@@ -70,8 +62,8 @@ def test_redis_outage_during_a_call_loses_no_conversation_event(database_url, tm
             except redis.ConnectionError:
                 return False
 
-        assert _wait_until(redis_up, timeout=10)
-        assert _wait_until(lambda: any(e["type"] == "call_ended" for e in conversation_events(redis_url)),
+        assert wait_until(redis_up, timeout=10)
+        assert wait_until(lambda: any(e["type"] == "call_ended" for e in conversation_events(redis_url)),
                            timeout=15), edge.log()[-3000:]
         events = [e for e in conversation_events(redis_url) if e["call_uuid"] == call.uuid]
         assert events[0]["type"] == "call_started" and events[-1]["type"] == "call_ended"
@@ -80,7 +72,7 @@ def test_redis_outage_during_a_call_loses_no_conversation_event(database_url, tm
         assert events[-1]["message_count"] == len(messages) and events[-1]["outcome"] == "resolved"
         contents = [(m["role"], m["content"]) for m in messages]
         assert ("user", "Qual o horário?") in contents and ("assistant", "Claro, um momento.") in contents
-        assert _wait_until(lambda: not edge.health()["spool_pending"])
+        assert wait_until(lambda: not edge.health()["spool_pending"])
         assert edge.health()["events_replayed"] == len(events)
         assert "spooling conversation events" in edge.log()
     finally:
@@ -141,18 +133,18 @@ def test_malformed_esl_of_every_kind_never_disturbs_a_call_in_progress(edge, fak
     realtime.script = [Reply("Pois não.", 800)]
     good = fake_fs.place_call({"domain_uuid": str(domain), "voice_secretary_uuid": str(secretary)})
     assert good.wait("answered")
-    assert _wait_until(lambda: good.heard_nonsilent_ms() >= 1000)  # the greeting
+    assert wait_until(lambda: good.heard_nonsilent_ms() >= 1000)  # the greeting
 
     # The broken peers are real TCP connections to the ESL port, as FreeSWITCH would open them.
     for case, script in _bad_inputs(make_domain()).items():
         _play_broken_peer(edge.esl_port, script)
         assert edge.proc.poll() is None, f"edge died on: {case}"
-    assert _wait_until(lambda: edge.health()["calls_active"] == 1, timeout=5), edge.health()
+    assert wait_until(lambda: edge.health()["calls_active"] == 1, timeout=5), edge.health()
 
     # The call in progress never noticed: it still converses at full quality.
     heard_before = good.heard_nonsilent_ms()
     good.speak(noise(500) + silence(700))
-    assert _wait_until(lambda: good.heard_nonsilent_ms() >= heard_before + 700, timeout=10)
+    assert wait_until(lambda: good.heard_nonsilent_ms() >= heard_before + 700, timeout=10)
     assert not good.hung_up.is_set() and good.protocol_errors == []
     assert edge.log().count("protocol error") >= 3
     good.hangup()
@@ -170,13 +162,13 @@ def test_audio_port_refuses_streams_nobody_asked_for(edge, fake_fs, realtime, re
     domain, secretary = realtime_secretary
     call = fake_fs.place_call({"domain_uuid": str(domain), "voice_secretary_uuid": str(secretary)})
     assert call.wait("audio_started")
-    assert _wait_until(lambda: edge.health()["audio_streams"] == 1)
+    assert wait_until(lambda: edge.health()["audio_streams"] == 1)
     for path in (call.uuid, str(uuid.uuid4())):  # a second stream for the live call, or an unknown call
         with pytest.raises(InvalidStatus) as refused:
             connect(f"ws://127.0.0.1:{edge.audio_port}/{path}", open_timeout=5).close()
         assert refused.value.response.status_code == 404
     assert edge.health()["audio_streams"] == 1 and edge.health()["calls_active"] == 1
-    assert _wait_until(lambda: call.heard_nonsilent_ms() >= 1000)  # the call's own stream still plays
+    assert wait_until(lambda: call.heard_nonsilent_ms() >= 1000)  # the call's own stream still plays
     call.hangup()
     health = edge.wait_idle(timeout=2)
     assert health["audio_streams"] == 0 and health["calls_active"] == 0, health
@@ -191,6 +183,6 @@ def test_missing_mod_audio_stream_gives_the_goodbye_prompt_not_dead_air(edge, fa
     assert call.wait("hung_up", timeout=15)
     assert any(app == "playback" for app, _ in call.executed), call.executed
     assert realtime.sessions == []  # no vendor connection for a call that cannot have audio
-    assert _wait_until(lambda: "audio transport audio_stream failed" in edge.log() and "❌ ERROR" in edge.log())
+    assert wait_until(lambda: "audio transport audio_stream failed" in edge.log() and "❌ ERROR" in edge.log())
     health = edge.wait_idle(timeout=2)
     assert health["calls_active"] == 0 and health["audio_streams"] == 0, health

@@ -16,6 +16,7 @@ from tests.edge.harness import conversation_events
 from tests.factories import add_domain_settings, add_provider, add_secretary
 from tests.fakes.audio import noise, silence
 from tests.fakes.openai_realtime import FakeRealtimeServer
+from tests.polling import wait_until
 
 PT = PHRASES["pt"]
 
@@ -51,17 +52,8 @@ def _place(fake_fs: Any, realtime: FakeRealtimeServer, domain: uuid.UUID, secret
     before = len(realtime.sessions)
     call = fake_fs.place_call({"domain_uuid": str(domain), "voice_secretary_uuid": str(secretary)}, **options)
     assert call.wait("answered")
-    assert _wait_until(lambda: len(realtime.sessions) > before and realtime.sessions[before].config)
+    assert wait_until(lambda: len(realtime.sessions) > before and realtime.sessions[before].config)
     return call, realtime.sessions[before]
-
-
-def _wait_until(predicate: Callable[[], Any], timeout: float = 15.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return bool(predicate())
 
 
 def _secretary(make_domain: Callable[..., uuid.UUID], realtime: FakeRealtimeServer,
@@ -83,7 +75,7 @@ def _spoken(session: Any) -> list[str]:
 
 
 def _ended(queue: str, call_uuid: str) -> dict[str, Any]:
-    assert _wait_until(lambda: any(e["type"] == "call_ended" and e["call_uuid"] == call_uuid
+    assert wait_until(lambda: any(e["type"] == "call_ended" and e["call_uuid"] == call_uuid
                                    for e in conversation_events(queue)))
     return next(e for e in conversation_events(queue) if e["type"] == "call_ended" and e["call_uuid"] == call_uuid)
 
@@ -116,10 +108,10 @@ def test_caller_who_answers_the_reprompt_is_not_hung_up(edge, fake_fs, realtime,
     domain, secretary = _secretary(make_domain, realtime, silence_timeout_seconds=1, silence_hangup_seconds=2)
     realtime.user_transcripts = ["Sim, estou aqui."]
     call, session = _place(fake_fs, realtime, domain, secretary)
-    assert _wait_until(lambda: any(PT["reprompt"] in s for s in _spoken(session)))
+    assert wait_until(lambda: any(PT["reprompt"] in s for s in _spoken(session)))
     call.speak(noise(500) + silence(600))
     # The reply comes, then a new silence ladder starts: a second reprompt before any goodbye.
-    assert _wait_until(lambda: sum(PT["reprompt"] in s for s in _spoken(session)) == 2, timeout=20)
+    assert wait_until(lambda: sum(PT["reprompt"] in s for s in _spoken(session)) == 2, timeout=20)
     assert not call.hung_up.is_set()
     call.hangup()
     assert _ended(clean_queue, call.uuid)["outcome"] == "abandoned"
@@ -129,10 +121,10 @@ def test_turn_limit_without_operator_ends_politely(edge, fake_fs, realtime, make
     domain, secretary = _secretary(make_domain, realtime, max_conversation_turns=2)
     realtime.user_transcripts = ["Qual o horário?", "E no sábado?"]
     call, session = _place(fake_fs, realtime, domain, secretary)
-    assert _wait_until(lambda: any(e["type"] == "response.done" for e in session.server_events))
+    assert wait_until(lambda: any(e["type"] == "response.done" for e in session.server_events))
     for turn in (1, 2):
         call.speak(noise(500, seed=turn) + silence(700))
-        assert _wait_until(lambda turn=turn: sum(e["type"] == "response.done" for e in session.server_events)
+        assert wait_until(lambda turn=turn: sum(e["type"] == "response.done" for e in session.server_events)
                            >= 1 + turn)
     assert call.wait("hung_up", timeout=20)
     spoken = _spoken(session)
@@ -148,9 +140,9 @@ def _reach_turn_limit_with_operator(fake_fs: Any, realtime: FakeRealtimeServer, 
     add_domain_settings(domain, operator_destination="1000", transfer_context="acme-ctx")
     realtime.user_transcripts = ["Preciso de ajuda."]
     call, session = _place(fake_fs, realtime, domain, secretary, bridge_outcome=bridge_outcome)
-    assert _wait_until(lambda: any(e["type"] == "response.done" for e in session.server_events))
+    assert wait_until(lambda: any(e["type"] == "response.done" for e in session.server_events))
     call.speak(noise(500) + silence(700))
-    assert _wait_until(lambda: any(app == "bridge" for app, _ in call.executed), timeout=20)
+    assert wait_until(lambda: any(app == "bridge" for app, _ in call.executed), timeout=20)
     assert any(app == "bridge" and "1000" in arg for app, arg in call.executed), call.executed
     return call, session, domain
 
@@ -167,7 +159,7 @@ def test_turn_limit_operator_not_answering_leaves_the_caller_with_the_fallback_o
         edge, fake_fs, realtime, make_domain, clean_queue):
     call, session, _ = _reach_turn_limit_with_operator(fake_fs, realtime, make_domain, "NO_ANSWER")
     # Nobody answered: the caller is told so and offered the fallback, and is not cut off.
-    assert _wait_until(lambda: "more turns for the fallback" in edge.log(), timeout=20)
+    assert wait_until(lambda: "more turns for the fallback" in edge.log(), timeout=20)
     time.sleep(1.0)
     assert not call.hung_up.is_set()
     assert not any(PT["turns_goodbye"] in s for s in _spoken(session))

@@ -11,15 +11,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from tests.edge.harness import conversation_events
 from tests.fakes.audio import noise, silence
 from tests.fakes.openai_realtime import Reply, ToolCall
-
-
-def _wait_until(predicate, timeout=10.0, step=0.02):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(step)
-    return predicate()
+from tests.polling import wait_until
 
 
 def _metric_samples(text: str) -> dict[str, list]:
@@ -40,7 +32,7 @@ def test_call_greets_converses_is_interrupted_and_ends(edge, fake_fs, realtime, 
     call = fake_fs.place_call({"domain_uuid": str(domain), "voice_secretary_uuid": str(secretary)})
 
     assert call.wait("answered")
-    assert _wait_until(lambda: realtime.sessions and realtime.sessions[0].config)
+    assert wait_until(lambda: realtime.sessions and realtime.sessions[0].config)
     session = realtime.sessions[0]
     config = session.config
     assert config["type"] == "realtime"
@@ -58,19 +50,19 @@ def test_call_greets_converses_is_interrupted_and_ends(edge, fake_fs, realtime, 
         assert ("api uuid_audio_stream " + call.uuid + " start " + call.ws_url + " mono 8k", {}) in call.commands
 
     # The greeting is spoken first, at real time: ~1.2 s of tone for this text.
-    assert _wait_until(lambda: call.heard_nonsilent_ms() >= 1000)
+    assert wait_until(lambda: call.heard_nonsilent_ms() >= 1000)
     greeting_create = next(e for e in session.client_events if e["type"] == "response.create")
     assert "Olá, ACME, em que posso ajudar?" in greeting_create["response"]["instructions"]
-    assert _wait_until(lambda: any(e["type"] == "response.done" for e in session.server_events))
+    assert wait_until(lambda: any(e["type"] == "response.done" for e in session.server_events))
     time.sleep(0.6)
 
     # The caller asks something; the long reply starts; the caller interrupts it.
     call.speak(noise(600) + silence(700))
-    assert _wait_until(lambda: len(session.speech_started_at) >= 1)
+    assert wait_until(lambda: len(session.speech_started_at) >= 1)
     heard_before = call.heard_nonsilent_ms()
-    assert _wait_until(lambda: call.heard_nonsilent_ms() >= heard_before + 600, timeout=8)
+    assert wait_until(lambda: call.heard_nonsilent_ms() >= heard_before + 600, timeout=8)
     call.speak(noise(600, seed=2) + silence(800))
-    assert _wait_until(lambda: len(session.speech_started_at) >= 2)
+    assert wait_until(lambda: len(session.speech_started_at) >= 2)
     barge_at = session.speech_started_at[1]
     time.sleep(0.3)
     late = [h for h in call.heard if h.at > barge_at + 0.005 and h.at < barge_at + 0.3
@@ -95,14 +87,14 @@ def test_call_greets_converses_is_interrupted_and_ends(edge, fake_fs, realtime, 
     # Everything of the call is released within a second of the hangup.
     health = edge.wait_idle(timeout=1.0)
     assert health["calls_active"] == 0 and health["udp_ports_in_use"] == 0, (health, edge.log()[-4000:])
-    assert _wait_until(lambda: realtime.connections_open == 0, timeout=1.0 - (time.monotonic() - hung_up_at) + 0.05)
+    assert wait_until(lambda: realtime.connections_open == 0, timeout=1.0 - (time.monotonic() - hung_up_at) + 0.05)
     assert call.wait("closed", timeout=2)
     assert call.protocol_errors == []
     if transport == "audio_stream":
         assert call.ws_closed == call.ws_connects == 1 and health["audio_streams"] == 0
 
     # The conversation was published as Celery tasks.
-    assert _wait_until(lambda: any(e["type"] == "call_ended" for e in conversation_events(clean_queue)))
+    assert wait_until(lambda: any(e["type"] == "call_ended" for e in conversation_events(clean_queue)))
     events = conversation_events(clean_queue)
     assert events[0]["type"] == "call_started" and events[0]["call_uuid"] == call.uuid
     messages = [e for e in events if e["type"] == "message"]
@@ -149,11 +141,11 @@ def test_a_call_outlives_its_heartbeats(database_url, clean_queue, tmp_path, fak
     try:
         call = fs.place_call({"domain_uuid": str(domain), "voice_secretary_uuid": str(secretary)})
         assert call.wait("answered")
-        assert _wait_until(lambda: edge.log().count("HEARTBEAT") >= 4, timeout=10)
+        assert wait_until(lambda: edge.log().count("HEARTBEAT") >= 4, timeout=10)
         assert not call.hung_up.is_set()
         call.speak(noise(600) + silence(700))
         assert call.wait("hung_up", timeout=15)
-        assert _wait_until(lambda: any(e["type"] == "call_ended" for e in conversation_events(clean_queue)))
+        assert wait_until(lambda: any(e["type"] == "call_ended" for e in conversation_events(clean_queue)))
         ended = [e for e in conversation_events(clean_queue) if e["type"] == "call_ended"][-1]
         assert ended["outcome"] == "resolved"
         assert "call failed" not in edge.log()

@@ -25,17 +25,9 @@ from tests.factories import add_provider, add_secretary
 from tests.fakes.audio import silence
 from tests.fakes.elevenlabs import FakeElevenLabs
 from tests.fakes.openai_http import DEFAULT_KEY, ChatReply, FakeOpenAI
+from tests.polling import wait_until
 
 EN = PHRASES["en"]
-
-
-def _wait_until(predicate: Callable[[], Any], timeout: float = 15.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return bool(predicate())
 
 
 _numbers = itertools.count(1)
@@ -99,7 +91,7 @@ def _spoken(fake: FakeOpenAI) -> list[str]:
 
 
 def _ended(queue: str, call_uuid: str) -> dict[str, Any]:
-    assert _wait_until(lambda: any(e["type"] == "call_ended" and e["call_uuid"] == call_uuid
+    assert wait_until(lambda: any(e["type"] == "call_ended" and e["call_uuid"] == call_uuid
                                    for e in conversation_events(queue)))
     return next(e for e in conversation_events(queue) if e["type"] == "call_ended" and e["call_uuid"] == call_uuid)
 
@@ -131,7 +123,7 @@ def test_pipeline_turn_limit_ends_politely_after_answering(edge, fake_fs, openai
     openai_fake.script_transcripts("What are your opening hours?")
     openai_fake.script_chat(ChatReply(text="We are open from nine to five."))
     call = _call(fake_fs, domain, secretary)
-    assert _wait_until(lambda: _spoken(openai_fake) == [greeting])
+    assert wait_until(lambda: _spoken(openai_fake) == [greeting])
     time.sleep(0.3)
     call.speak(caller_says("What are your opening hours?") + silence(900))
     assert call.wait("hung_up", timeout=20)
@@ -155,7 +147,7 @@ def test_pipeline_call_length_limit_says_goodbye(edge, fake_fs, openai_fake, mak
 def _greeting_call(fake_fs: Any, domain: uuid.UUID, secretary: uuid.UUID) -> Any:
     """A call that hangs up once the caller has heard the whole greeting."""
     call = _call(fake_fs, domain, secretary)
-    assert _wait_until(lambda: call.heard_nonsilent_ms() >= 300)
+    assert wait_until(lambda: call.heard_nonsilent_ms() >= 300)
     heard = -1
     while heard != call.heard_nonsilent_ms():  # until the greeting has been heard to its end
         heard = call.heard_nonsilent_ms()
@@ -212,7 +204,7 @@ def test_greeting_is_synthesized_once_and_resynthesized_when_text_voice_or_provi
 
 def _greeting_log(edge: Any, call: Any) -> str:
     """How the edge says it produced this call's greeting (``from cache`` or ``synthesized``)."""
-    assert _wait_until(lambda: any(call.uuid in line and "greeting " in line for line in edge.log().splitlines()))
+    assert wait_until(lambda: any(call.uuid in line and "greeting " in line for line in edge.log().splitlines()))
     return next(line for line in edge.log().splitlines() if call.uuid in line and "greeting " in line)
 
 

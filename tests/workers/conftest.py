@@ -21,6 +21,7 @@ from shared.tasks import producer_app
 from shared.tenancy import tenant_session
 from shared.vectors import pad_embedding
 from tests.fakes.openai_http import hashed_embedding
+from tests.polling import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -177,13 +178,10 @@ def producer(clean_redis: str):  # noqa: ANN201 - Celery app
 
 def wait_for(predicate: Callable[[], object], timeout: float = 30.0, interval: float = 0.1) -> object:
     """Poll ``predicate`` until it returns something truthy; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout} s")
+    value = wait_until(predicate, timeout, interval)
+    if not value:
+        raise AssertionError(f"condition not met within {timeout} s")
+    return value
 
 
 def document_row(domain: uuid.UUID, document: uuid.UUID) -> Document:
