@@ -35,6 +35,7 @@ from shared.models import Conversation, Document, Domain, DomainSettings, Messag
 from shared.settings import Settings, get_settings
 from shared.tasks import INGEST_DOCUMENT, producer_app
 from shared.tenancy import system_session, tenant_session
+from shared.transcript import transcript_lines, wait_for_conversation
 
 DEMO_DOMAIN = "demo.voice-ai.local"
 DEMO_DOCUMENT = """Acme Dental Clinic — frequently asked questions
@@ -194,34 +195,11 @@ def wait_for_document(settings: Settings, ids: dict[str, uuid.UUID], timeout: fl
         time.sleep(0.5)
 
 
-def wait_for_conversation(settings: Settings, domain: uuid.UUID, call_uuid: str, timeout: float = 60.0) -> Conversation | None:
-    """Poll until the worker has stored the call's conversation with its outcome and summary."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with tenant_session(domain, settings.database_url) as session:
-            row = session.scalars(select(Conversation).where(Conversation.call_uuid == uuid.UUID(call_uuid))).first()
-            if row is not None and row.outcome and row.summary:
-                return row
-        time.sleep(0.5)
-    return None
-
-
-def print_conversation(settings: Settings, domain: uuid.UUID, conversation: Conversation) -> None:
+def print_conversation(conversation: Conversation, messages: list[Message]) -> None:
     """The stored transcript with timings, then the conversation row."""
-    with tenant_session(domain, settings.database_url) as session:
-        messages = session.scalars(
-            select(Message).where(Message.conversation_uuid == conversation.conversation_uuid).order_by(Message.sequence)
-        ).all()
     print("\n=== Transcript (as stored by the worker) ===")
-    start = conversation.started_at
-    for m in messages:
-        at = (m.started_at - start).total_seconds() if m.started_at and start else 0.0
-        latency = f"  [{m.latency_ms} ms to first audio]" if m.latency_ms is not None else ""
-        if m.role == "tool":
-            print(f"  {at:6.2f}s  tool      {m.tool_name}({m.tool_arguments}) -> {m.tool_result}")
-        else:
-            cut = "  (interrupted)" if m.interrupted else ""
-            print(f"  {at:6.2f}s  {m.role:<9} {m.content}{latency}{cut}")
+    for line in transcript_lines(conversation, messages):
+        print(f"  {line}")
     print("\n=== Conversation row ===")
     for field in ("call_uuid", "caller_id", "engine", "started_at", "ended_at", "duration_seconds", "turn_count",
                   "outcome", "transfer_target", "summary", "webhook_status"):
@@ -266,17 +244,18 @@ def main(argv: Sequence[str]) -> int:
         result = run_simulated_call(
             port=esl_port, domain_uuid=ids["domain"], voice_secretary_uuid=ids["secretary"],
             turns=[CallerTurn.say(text) for text in CALLER_TURNS], bridge_outcome="answer",
-            database_url=settings.database_url, progress=say,
+            progress=say,
         )
         print(result.report())
         result.write_wav(args.wav)
         say(f"wrote the call's audio to {Path(args.wav).resolve()} (left: caller, right: secretary)")
 
-        conversation = wait_for_conversation(settings, ids["domain"], result.call_uuid)
-        if conversation is None:
+        stored = wait_for_conversation(settings.database_url, ids["domain"], result.call_uuid, timeout=60.0,
+                                       ready=lambda row: bool(row.outcome and row.summary))
+        if stored is None:
             print(f"{Tag.ERROR} demo: the conversation was not stored with an outcome and summary in time")
             return 1
-        print_conversation(settings, ids["domain"], conversation)
+        print_conversation(*stored)
         return 0
     finally:
         started.stop_all()

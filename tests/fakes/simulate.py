@@ -201,32 +201,6 @@ class _Observer:
         return Span(spans[0].start, spans[-1].end)
 
 
-def _stored_transcript(database_url: str, domain_uuid: uuid.UUID, call_uuid: str, timeout: float) -> list[str]:
-    """The transcript the workers stored for the call (empty if they have not within ``timeout``)."""
-    from sqlalchemy import select
-
-    from shared.models import Conversation, Message
-    from shared.tenancy import tenant_session
-
-    deadline = time.monotonic() + timeout
-    while True:
-        with tenant_session(domain_uuid, database_url) as session:
-            row = session.scalars(select(Conversation).where(Conversation.call_uuid == uuid.UUID(call_uuid))).first()
-            if row is not None and row.ended_at is not None:
-                messages = session.scalars(select(Message).where(Message.conversation_uuid == row.conversation_uuid)
-                                           .order_by(Message.sequence)).all()
-                lines = []
-                for m in messages:
-                    if m.role == "tool":
-                        lines.append(f"[tool] {m.tool_name}({m.tool_arguments}) -> {m.tool_result}")
-                    else:
-                        lines.append(f"[{m.role}] {m.content}")
-                return lines
-        if time.monotonic() > deadline:
-            return []
-        time.sleep(0.3)
-
-
 def run_simulated_call(
     *,
     port: int,
@@ -299,7 +273,11 @@ def run_simulated_call(
     finally:
         fs.close()
     if database_url:
-        result.transcript = _stored_transcript(database_url, uuid.UUID(str(domain_uuid)), result.call_uuid, 30.0)
+        from shared.transcript import transcript_lines, wait_for_conversation
+
+        stored = wait_for_conversation(database_url, uuid.UUID(str(domain_uuid)), result.call_uuid,
+                                       ready=lambda row: row.ended_at is not None, timeout=30.0)
+        result.transcript = transcript_lines(*stored) if stored else []
     return result
 
 
