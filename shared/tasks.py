@@ -5,7 +5,8 @@ push Celery-protocol messages into Redis (the PHP app). The workers register the
 under exactly these names (``workers/``), and :data:`ROUTES` puts each kind of work on its own queue
 so that a flood of uploads never delays a transfer decision.
 
-Conversation events (``CONVERSATION_EVENT``), one task per event, JSON only:
+Conversation events, JSON only. The edge sends them in batches (``CONVERSATION_EVENTS``: one task with
+a list of events, in the order they happened); ``CONVERSATION_EVENT`` takes a single event. Each event is:
 
 * ``{"type": "call_started", "domain_uuid", "call_uuid", "voice_secretary_uuid", "caller_id",
   "caller_name", "destination_number", "engine", "started_at"}``
@@ -33,6 +34,7 @@ QUEUES = ("documents", "conversations", "webhooks", "transfers")
 INGEST_DOCUMENT = "voice_ai.documents.ingest"  # args: (domain_uuid, document_uuid)
 SWEEP_DOCUMENTS = "voice_ai.documents.sweep"  # no args (beat)
 CONVERSATION_EVENT = "voice_ai.conversations.event"  # args: (event dict, see module doc)
+CONVERSATION_EVENTS = "voice_ai.conversations.events"  # args: (list of event dicts, in order)
 SUMMARIZE_CONVERSATION = "voice_ai.conversations.summarize"  # args: (domain_uuid, conversation_uuid)
 DELIVER_WEBHOOK = "voice_ai.webhooks.deliver"  # args: (domain_uuid, conversation_uuid)
 DECIDE_TRANSFER = "voice_ai.transfers.decide"  # args: (request dict) -> decision dict

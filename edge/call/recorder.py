@@ -1,9 +1,11 @@
-"""The conversation record: events published as Celery tasks (``CONVERSATION_EVENT``), never on the
+"""The conversation record: events published as Celery tasks (``CONVERSATION_EVENTS``), never on the
 audio path, and never lost to a Redis outage.
 
 :class:`ConversationRecorder` builds one call's events in the format documented in ``shared/tasks.py``.
 :class:`EventPublisher` (one per process) takes them on an in-memory queue and a background greenlet
-sends them; when Redis is unreachable the events go to a spool file (JSON lines in ``SPOOL_DIR``) and
+sends them, a batch per task: it waits :data:`LINGER_SECONDS` after an event for the ones that follow
+(every call of the process contributes), because a Celery ``send_task`` costs about a millisecond of
+the hub's CPU whatever it carries. When Redis is unreachable the events go to a spool file (JSON lines in ``SPOOL_DIR``) and
 are replayed in order once Redis answers again — also after a restart, from any edge's spool files.
 Events may therefore arrive more than once; the worker de-duplicates by ``(call_uuid, sequence)``.
 """
@@ -23,10 +25,13 @@ import gevent
 from gevent.queue import Empty, Queue
 
 from shared.logging import Tag, call_logger
-from shared.tasks import CONVERSATION_EVENT, producer_app
+from shared.tasks import CONVERSATION_EVENTS, producer_app
 
 log = call_logger(__name__)
 _RETRY_SECONDS = 1.0
+LINGER_SECONDS = 0.1
+"""How long the publisher gathers events after the first before sending them as one task."""
+MAX_BATCH = 100
 
 
 def now_iso() -> str:
@@ -34,14 +39,14 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat()
 
 
-def celery_sender(redis_url: str) -> Callable[[dict[str, Any]], None]:
-    """Send one event as a ``CONVERSATION_EVENT`` task; raise if the broker cannot take it."""
+def celery_sender(redis_url: str) -> Callable[[list[dict[str, Any]]], None]:
+    """Send events, in order, as one ``CONVERSATION_EVENTS`` task; raise if the broker cannot take it."""
     app = producer_app(redis_url)
     policy = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 
-    def send(event: dict[str, Any]) -> None:
+    def send(events: list[dict[str, Any]]) -> None:
         # ignore_result: nobody waits for it, and subscribing to results would start a pub/sub drainer.
-        app.send_task(CONVERSATION_EVENT, args=[event], retry=True, retry_policy=policy, ignore_result=True)
+        app.send_task(CONVERSATION_EVENTS, args=[events], retry=True, retry_policy=policy, ignore_result=True)
 
     return send
 
@@ -59,13 +64,27 @@ def warm_up_celery(redis_url: str) -> None:
         log.error("Redis not reachable at start (%s): conversation events will be spooled", type(exc).__name__)
 
 
+def _parse_spooled(lines: list[str]) -> list[dict[str, Any]]:
+    """Spooled JSON lines as events; a line cut short by a crash is logged and skipped."""
+    events = []
+    for line in lines:
+        try:
+            events.append(json.loads(line))
+        except ValueError:
+            log.error("skipping a damaged spooled conversation event (%d bytes)", len(line))
+    return events
+
+
 class EventPublisher:
     """Process-wide, non-blocking publisher with a disk spool for broker outages."""
 
-    def __init__(self, send: Callable[[dict[str, Any]], None], spool_dir: str) -> None:
+    def __init__(self, send: Callable[[list[dict[str, Any]]], None], spool_dir: str,
+                 linger: float = LINGER_SECONDS) -> None:
         self._send = send
         self.spool_dir = Path(spool_dir)
+        self.linger = linger
         self._queue: Queue = Queue()
+        self._batch: list[dict[str, Any]] = []  # taken from the queue, not yet sent or spooled
         self._greenlet: gevent.Greenlet | None = None
         self._own_spool = self.spool_dir / f"edge-{os.getpid()}-{uuid.uuid4().hex[:8]}.jsonl"
         self.sent = 0
@@ -114,41 +133,56 @@ class EventPublisher:
                 path.rename(claimed)  # atomic claim: another edge replaying the same dir skips it
             except OSError:
                 continue
-            lines = claimed.read_text(encoding="utf-8").splitlines()
-            for index, line in enumerate(lines):
-                if not line.strip():
-                    continue
+            lines = [line for line in claimed.read_text(encoding="utf-8").splitlines() if line.strip()]
+            for start in range(0, len(lines), MAX_BATCH):
+                chunk = lines[start : start + MAX_BATCH]
                 try:
-                    self._send(json.loads(line))
+                    self._send(_parse_spooled(chunk))
                 except Exception:  # noqa: BLE001 - still down: put the rest back
                     with self._own_spool.open("a", encoding="utf-8") as fh:
-                        fh.writelines(rest + "\n" for rest in lines[index:] if rest.strip())
+                        fh.writelines(rest + "\n" for rest in lines[start:])
                     claimed.unlink(missing_ok=True)
                     return False
-                self.replayed += 1
+                self.replayed += len(chunk)
             claimed.unlink(missing_ok=True)
             log.info(Tag.EVENT_BUS, "replayed %d spooled conversation events", len(lines))
         return True
 
+    def _next_batch(self, timeout: float | None) -> list[dict[str, Any]]:
+        """Wait up to ``timeout`` for an event, then gather those that follow within the linger."""
+        try:
+            first = self._queue.get(timeout=timeout)
+        except Empty:
+            return []
+        batch = self._batch = [first]
+        deadline = time.monotonic() + self.linger
+        while len(batch) < MAX_BATCH:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            try:
+                batch.append(self._queue.get(timeout=remaining))
+            except Empty:
+                break
+        return batch
+
     def _run(self) -> None:
         backlog = self.pending_spool
         while True:
-            try:
-                event = self._queue.get(timeout=_RETRY_SECONDS if backlog else None)
-            except Empty:
-                event = None
-            if event is not None:
+            batch = self._next_batch(_RETRY_SECONDS if backlog else None)
+            if batch:
                 if backlog:
-                    self._spool([event])
+                    self._spool(batch)
                 else:
                     try:
-                        self._send(event)
-                        self.sent += 1
+                        self._send(batch)
+                        self.sent += len(batch)
                     except Exception as exc:  # noqa: BLE001 - any broker failure means "spool it"
                         log.error("Redis unreachable, spooling conversation events: %s", type(exc).__name__)
-                        self._spool([event])
+                        self._spool(batch)
                         backlog = True
                         self._last_attempt = time.monotonic()
+                self._batch = []
             if backlog and time.monotonic() - self._last_attempt >= _RETRY_SECONDS:
                 self._last_attempt = time.monotonic()
                 backlog = not self._replay()
@@ -156,15 +190,17 @@ class EventPublisher:
     def drain(self, timeout: float = 5.0) -> None:
         """On shutdown: send what is queued (spooling whatever cannot be sent) within ``timeout``."""
         deadline = time.monotonic() + timeout
-        while not self._queue.empty() and time.monotonic() < deadline:
+        while (self._batch or not self._queue.empty()) and time.monotonic() < deadline:
             gevent.sleep(0.05)
-        leftovers: list[dict[str, Any]] = []
+        if self._greenlet is not None:
+            self._greenlet.kill()
+        # A batch cut off mid-send may also have reached Redis: the worker stores each event once.
+        leftovers = list(self._batch)
         while not self._queue.empty():
             leftovers.append(self._queue.get_nowait())
         if leftovers:
             self._spool(leftovers)
-        if self._greenlet is not None:
-            self._greenlet.kill()
+        self._batch = []
 
 
 class ConversationRecorder:

@@ -113,7 +113,10 @@ class RealtimeEngine(Engine):
         try:
             self._manager = client.realtime.connect(
                 model=self.config.model or DEFAULT_MODEL,
-                websocket_connection_options={"open_timeout": CONNECT_TIMEOUT, "close_timeout": 0.2},
+                # No permessage-deflate: base64 audio barely compresses, and deflating 50 appends a second
+                # (and inflating every delta) was a fifth of the edge's CPU per call.
+                websocket_connection_options={"open_timeout": CONNECT_TIMEOUT, "close_timeout": 0.2,
+                                              "compression": None},
             )
             self._conn = self._manager.enter()
         except Exception as exc:  # noqa: BLE001 - refused, 401, DNS, timeout: all mean "unavailable"

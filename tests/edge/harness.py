@@ -15,6 +15,8 @@ from typing import Any
 
 import redis
 
+from shared.tasks import CONVERSATION_EVENT, CONVERSATION_EVENTS
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -85,16 +87,17 @@ class EdgeProcess:
 
 
 def conversation_events(redis_url: str, queue: str = "conversations") -> list[dict[str, Any]]:
-    """The ``CONVERSATION_EVENT`` tasks waiting in the Celery queue (Redis list), oldest first."""
+    """The conversation events waiting in the Celery queue (Redis list) as tasks, oldest first."""
     client = redis.Redis.from_url(redis_url)
     events = []
     for raw in reversed(client.lrange(queue, 0, -1)):
         envelope = json.loads(raw)
-        if envelope.get("headers", {}).get("task") != "voice_ai.conversations.event":
+        task = envelope.get("headers", {}).get("task")
+        if task not in (CONVERSATION_EVENT, CONVERSATION_EVENTS):
             continue
         body = envelope["body"]
         if envelope.get("properties", {}).get("body_encoding") == "base64":
             body = base64.b64decode(body)
         args, _kwargs, _embed = json.loads(body)
-        events.append(args[0])
+        events.extend(args[0] if task == CONVERSATION_EVENTS else [args[0]])
     return events

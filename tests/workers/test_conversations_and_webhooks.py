@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from shared.models import Conversation, Message
 from shared.settings import get_settings
-from shared.tasks import CONVERSATION_EVENT
+from shared.tasks import CONVERSATION_EVENT, CONVERSATION_EVENTS
 from shared.tenancy import tenant_session
 from tests.factories import add_conversation, add_secretary
 from tests.workers.conftest import wait_for
@@ -79,8 +79,11 @@ def test_events_stored_exactly_once_in_order_under_redelivery_and_summarised(wor
     # Redelivery: every event twice, the messages shuffled and some after call_ended.
     delivered = events + events[1:-1]
     random.Random(7).shuffle(delivered)
-    for event in delivered:
-        producer.send_task(CONVERSATION_EVENT, (event,))
+    # The edge sends batches (CONVERSATION_EVENTS); a single event (CONVERSATION_EVENT) is stored too.
+    batched, alone = delivered[:-1], delivered[-1]
+    for start in range(0, len(batched), 3):
+        producer.send_task(CONVERSATION_EVENTS, (batched[start : start + 3],))
+    producer.send_task(CONVERSATION_EVENT, (alone,))
 
     row = wait_for(lambda: (c := conversation(domain, call_uuid)) is not None and c.summary and c, timeout=30)
     stored = messages(domain, row.conversation_uuid)

@@ -1,7 +1,7 @@
 """``conversations`` queue: store the edge's conversation events; summarise a call when it ends.
 
-``voice_ai.conversations.event`` stores one event (exactly once, in any order: see
-:mod:`workers.conversation_store`). On ``call_ended`` it schedules ``voice_ai.conversations.summarize``,
+``voice_ai.conversations.events`` stores a batch of events and ``voice_ai.conversations.event`` a single
+one (each exactly once, in any order: see :mod:`workers.conversation_store`). On ``call_ended`` it schedules ``voice_ai.conversations.summarize``,
 which waits (briefly, by retrying) until the ``message_count`` messages the edge announced are stored,
 writes the summary, and hands the conversation to the webhook queue when the secretary has one.
 """
@@ -17,7 +17,7 @@ from shared.logging import Tag, call_logger
 from shared.models import Conversation, Message, Secretary
 from shared.providers import resolve_provider
 from shared.summaries import CallFacts, Turn, summarize
-from shared.tasks import CONVERSATION_EVENT, DELIVER_WEBHOOK, SUMMARIZE_CONVERSATION
+from shared.tasks import CONVERSATION_EVENT, CONVERSATION_EVENTS, DELIVER_WEBHOOK, SUMMARIZE_CONVERSATION
 from shared.tenancy import tenant_session
 from workers.app import ProjectTask, app
 from workers.conversation_store import BadEvent, apply_event, stored_message_count
@@ -28,9 +28,8 @@ WAIT_FOR_MESSAGES_SECONDS = 1.0
 log = call_logger(__name__)
 
 
-@app.task(name=CONVERSATION_EVENT, base=ProjectTask, soft_time_limit=30, time_limit=60)
-def event(payload: dict[str, Any]) -> dict[str, Any] | None:
-    """Store one conversation event; on ``call_ended`` schedule the summary."""
+def _store(payload: dict[str, Any]) -> dict[str, Any] | None:
+    """Store one event (a bad one is logged and dropped); on ``call_ended`` schedule the summary."""
     try:
         result = apply_event(payload)
     except BadEvent as exc:
@@ -44,6 +43,27 @@ def event(payload: dict[str, Any]) -> dict[str, Any] | None:
             {"expected_messages": result.get("expected_messages")},
         )
     return result
+
+
+@app.task(name=CONVERSATION_EVENT, base=ProjectTask, soft_time_limit=30, time_limit=60)
+def event(payload: dict[str, Any]) -> dict[str, Any] | None:
+    """Store one conversation event; on ``call_ended`` schedule the summary."""
+    return _store(payload)
+
+
+@app.task(name=CONVERSATION_EVENTS, base=ProjectTask, soft_time_limit=60, time_limit=120)
+def events(payloads: list[dict[str, Any]]) -> int:
+    """Store a batch of conversation events in order (each exactly once); return how many were stored."""
+    if not isinstance(payloads, list):
+        log.error("conversation event batch dropped: not a list")
+        return 0
+    stored = 0
+    for payload in payloads:
+        if not isinstance(payload, dict):
+            log.error("conversation event dropped: not an object")
+            continue
+        stored += _store(payload) is not None
+    return stored
 
 
 @app.task(name=SUMMARIZE_CONVERSATION, bind=True, base=ProjectTask, soft_time_limit=60, time_limit=90)
