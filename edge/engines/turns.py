@@ -40,6 +40,11 @@ APOLOGY = {
     "pt": "Desculpe, estamos com um problema técnico no momento.",
     "en": "I'm sorry, we are having a technical problem right now.",
 }
+RESUME = {
+    "pt": "Pronto, pode repetir, por favor?",
+    "en": "All right, could you say that again, please?",
+}
+"""Said instead of the greeting by an engine that replaces one whose vendor failed mid-call."""
 
 
 def blocking(function: Callable[..., T], *args: Any) -> T:
@@ -166,6 +171,9 @@ class TurnTakingEngine(Engine):
         except Exception as exc:
             raise EngineUnavailable(f"{self.name}: {type(exc).__name__}: {exc}") from exc
         assert self.tts is not None
+        if self.host.context.extra.get("resumed"):
+            self._resume()
+            return
         text = self.greeting_text()
         self.host.set_state(CallState.GREETING)
         self.host.begin_utterance()
@@ -179,6 +187,17 @@ class TurnTakingEngine(Engine):
             raise EngineUnavailable(str(exc)) from exc
         self.host.record("assistant", text)
         self._speaking.set()
+        self._loop = gevent.spawn(self._run)
+
+    def _resume(self) -> None:
+        """Take over a call whose previous engine failed: ask the caller to repeat, then listen."""
+        self.host.begin_utterance()
+        try:
+            self.speak([RESUME[self.lang]])
+        except ServiceError as exc:
+            raise EngineUnavailable(str(exc)) from exc
+        except Interrupted:
+            pass
         self._loop = gevent.spawn(self._run)
 
     def on_audio(self, pcmu_frame: bytes) -> None:
@@ -318,16 +337,17 @@ class TurnTakingEngine(Engine):
                 return
 
     def fail(self, exc: ServiceError) -> None:
-        """A vendor failed mid-call: ❌ ERROR, an apology and goodbye in the offline voice, hang up."""
+        """A vendor failed mid-call: ❌ ERROR and an apology in the offline voice; the host then retries
+        once with a fresh engine (which asks the caller to repeat) and after that falls back (the
+        domain's fallback destination, else the goodbye prompt and hangup)."""
         self.log.error("%s engine: %s", self.name, exc)
         self._speaking.clear()
         self.host.flush_playback()
-        text = f"{APOLOGY[self.lang]} {self.secretary.goodbye_message or ''}".strip()
-        self.host.set_state(CallState.ENDING)
+        text = APOLOGY[self.lang]
         try:
             self.host.begin_utterance()
             self.speak([text], record=False, tts=self.fallback_tts())
             self.host.record("assistant", text)
         except (ServiceError, Interrupted) as again:
             self.log.error("%s engine: could not apologize: %s", self.name, again)
-        self.host.hangup(f"{exc.provider} {exc.kind}")
+        self.host.engine_failed(f"{exc.provider} {exc.kind}")

@@ -373,6 +373,37 @@ def test_pipeline_dtmf_zero_goes_to_the_operator(edge, fake_fs, vendor, make_dom
 
 
 
+def engine_errors(edge: Any) -> float:
+    """The edge's ``voice_ai_engine_errors_total``, all kinds together."""
+    return sum(float(line.rsplit(" ", 1)[1]) for line in edge.metrics().splitlines()
+               if line.startswith("voice_ai_engine_errors_total{"))
+
+
+def test_pipeline_vendor_failing_mid_call_apologizes_retries_once_then_says_goodbye(
+        edge, fake_fs, vendor, make_domain, clean_queue):
+    domain, secretary = tenant(make_domain, vendor, None)
+    call = place(fake_fs, domain, secretary)
+    pipeline_ready(call, vendor)
+    errors_before = engine_errors(edge)
+    vendor.fail_next(503)  # the transcription of the caller's next words
+    say(call, "Hello, are you there?")
+    # An apology in the offline voice, then a fresh engine asks the caller to repeat: no dead air.
+    resume = "All right, could you say that again, please?"
+    assert wait_until(lambda: resume in spoken(vendor), timeout=45)
+    assert not call.hung_up.is_set()
+    time.sleep(2.0)
+    vendor.fail_next(503)  # and again: now the call ends with the goodbye prompt
+    say(call, "Hello again.")
+    assert call.wait("hung_up", timeout=45)
+    assert any(app == "playback" for app, _ in call.executed), call.executed
+    assert "❌ ERROR" in edge.log() and "503" in edge.log()
+    assert engine_errors(edge) >= errors_before + 2  # each failure is counted
+    payload = stored_conversation(clean_queue, domain, call)
+    assert payload["outcome"] == "error"
+    said = [m["content"] for m in payload["transcript"] if m["role"] == "assistant"]
+    assert sum("technical problem" in text for text in said) == 2 and resume in said
+
+
 # --- offline engine ------------------------------------------------------------------------------
 
 

@@ -56,16 +56,28 @@ def test_question_goes_through_the_knowledge_tool_and_is_spoken(fake, tmp_path):
 
 
 @pytest.mark.parametrize("status", [429, 500])
-def test_vendor_error_mid_call_apologizes_and_hangs_up(fake, tmp_path, status, caplog):
+def test_vendor_error_mid_call_apologizes_and_hands_the_call_back(fake, tmp_path, status, caplog):
     host = FakeHost(providers(fake))
     engine = run_engine(host, tmp_path)
     try:
         fake.fail_next(status)
         with caplog.at_level(logging.ERROR):
             host.speak_into(engine, caller_says("Hello?"))
-            assert host.hangup_event.wait(15)
+            assert host.failed_event.wait(15)
         assert "technical problem" in host.messages("assistant")[-1]
+        assert host.failed.startswith("openai-stt") and host.hung_up is None  # the host decides what follows
         assert any(str(status) in r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR)
+    finally:
+        engine.close()
+        host.close()
+
+
+def test_a_replacement_engine_asks_the_caller_to_repeat_instead_of_greeting(fake, tmp_path):
+    host = FakeHost(providers(fake), extra={"resumed": True})
+    engine = run_engine(host, tmp_path)
+    try:
+        assert host.messages("assistant") == ["All right, could you say that again, please?"]
+        assert not any("How can I help" in text for text in host.messages("assistant"))
     finally:
         engine.close()
         host.close()

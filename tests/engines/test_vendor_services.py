@@ -253,16 +253,17 @@ def test_pipeline_google_stt_openai_chat_elevenlabs_voice(google, openai, eleven
         host.close()
 
 
-def test_pipeline_google_rate_limit_mid_call_apologizes_and_hangs_up(google, openai, eleven, tmp_path, caplog):
+def test_pipeline_google_rate_limit_mid_call_apologizes_and_hands_the_call_back(google, openai, eleven, tmp_path,
+                                                                               caplog):
     host = FakeHost(vendor_providers(google, openai, eleven))
     engine = start_engine(host, tmp_path)
     try:
         google.fail_next(429)
         with caplog.at_level(logging.ERROR):
             host.speak_into(engine, caller_says("Hello?"))
-            assert host.hangup_event.wait(15)
+            assert host.failed_event.wait(15)
         assert "technical problem" in host.messages("assistant")[-1]
-        assert host.hung_up == "google-stt rate_limit"
+        assert host.failed == "google-stt rate_limit"
         errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
         assert any("google-stt" in line and "429" in line for line in errors)
     finally:

@@ -51,6 +51,8 @@ class FakeHost:
         self.speech_stopped = 0
         self.hung_up: str | None = None
         self.hangup_event = Event()
+        self.failed: str | None = None
+        self.failed_event = Event()
         self._queue = bytearray()
         self._played = 0
         self._idle = Event()
@@ -111,6 +113,11 @@ class FakeHost:
         """Remember the hangup."""
         self.hung_up = reason
         self.hangup_event.set()
+
+    def engine_failed(self, reason: str) -> None:
+        """Remember that the engine gave up on its vendor."""
+        self.failed = reason
+        self.failed_event.set()
 
     # -- test helpers ---------------------------------------------------------------------------------
     def _pace(self) -> None:
