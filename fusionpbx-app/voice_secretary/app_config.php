@@ -6,7 +6,7 @@
 	them, its default settings, its destinations (so secretaries appear in inbound route and IVR
 	pickers), and the schema of its tables. The tables themselves are created by the project's SQL
 	migrations (database/migrations/*.sql); the schema below describes the same columns, and
-	tests/fusionpbx/SchemaDriftTest.php fails when the two disagree.
+	tests/fusionpbx/phpunit/SchemaDriftTest.php fails when the two disagree.
 */
 
 	//application details
@@ -187,7 +187,14 @@
 	//cache details: saving a secretary rewrites its dialplan
 		$apps[$x]['cache']['key'] = "dialplan.\${domain_name}";
 
-	//schema details (the same tables as database/migrations/*.sql; tests/fusionpbx/SchemaDriftTest.php keeps them equal)
+	//schema details: the same tables as database/migrations/*.sql (tests/fusionpbx/phpunit/SchemaDriftTest.php keeps
+	//them equal). The migrations create them; `voice-ai migrate` must run before FusionPBX's upgrade, which
+	//would otherwise create them from this list with no default, foreign key or check.
+	//Each pgsql type is spelled as PostgreSQL reports it (format_type): FusionPBX's upgrade
+	//(resources/classes/schema.php) compares information_schema's data_type with the type text up to its
+	//first "(" and alters the column when they differ, so "varchar(50)" would become "ALTER COLUMN … TYPE
+	//varchar" (the length lost) while "character varying(50)" compares equal.
+	//tests/fusionpbx/phpunit/FusionpbxUpgradeTest.php checks that the upgrade would change nothing.
 		$y = 0;
 		$apps[$x]['db'][$y]['table']['name'] = "v_voice_ai_providers";
 		$apps[$x]['db'][$y]['table']['parent'] = "";
@@ -209,19 +216,19 @@
 		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
 		$z++;
 		$apps[$x]['db'][$y]['fields'][$z]['name'] = "provider_type";
-		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "varchar(50)";
+		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "character varying(50)";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['sqlite'] = "text";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['mysql'] = "varchar(50)";
 		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
 		$z++;
 		$apps[$x]['db'][$y]['fields'][$z]['name'] = "provider_name";
-		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "varchar(100)";
+		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "character varying(100)";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['sqlite'] = "text";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['mysql'] = "varchar(100)";
 		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
 		$z++;
 		$apps[$x]['db'][$y]['fields'][$z]['name'] = "display_name";
-		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "varchar(255)";
+		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "character varying(255)";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['sqlite'] = "text";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['mysql'] = "varchar(255)";
 		$apps[$x]['db'][$y]['fields'][$z]['search'] = "true";
@@ -246,13 +253,13 @@
 		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
 		$z++;
 		$apps[$x]['db'][$y]['fields'][$z]['name'] = "created_at";
-		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "timestamptz";
+		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "timestamp with time zone";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['sqlite'] = "date";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['mysql'] = "datetime";
 		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
 		$z++;
 		$apps[$x]['db'][$y]['fields'][$z]['name'] = "updated_at";
-		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "timestamptz";
+		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "timestamp with time zone";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['sqlite'] = "date";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['mysql'] = "datetime";
 		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
@@ -277,7 +284,7 @@
 		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
 		$z++;
 		$apps[$x]['db'][$y]['fields'][$z]['name'] = "name";
-		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "varchar(255)";
+		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "character varying(255)";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['sqlite'] = "text";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['mysql'] = "varchar(255)";
 		$apps[$x]['db'][$y]['fields'][$z]['search'] = "true";
@@ -350,13 +357,13 @@
 		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
 		$z++;
 		$apps[$x]['db'][$y]['fields'][$z]['name'] = "voice_name";
-		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "varchar(100)";
+		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "character varying(100)";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['sqlite'] = "text";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['mysql'] = "varchar(100)";
 		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
 		$z++;
 		$apps[$x]['db'][$y]['fields'][$z]['name'] = "language";
-		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "varchar(10)";
+		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "character varying(10)";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['sqlite'] = "text";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['mysql'] = "varchar(10)";
 		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
@@ -380,7 +387,7 @@
 		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
 		$z++;
 		$apps[$x]['db'][$y]['fields'][$z]['name'] = "webhook_url";
-		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "varchar(500)";
+		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "character varying(500)";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['sqlite'] = "text";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['mysql'] = "varchar(500)";
 		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
@@ -392,19 +399,19 @@
 		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
 		$z++;
 		$apps[$x]['db'][$y]['fields'][$z]['name'] = "created_at";
-		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "timestamptz";
+		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "timestamp with time zone";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['sqlite'] = "date";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['mysql'] = "datetime";
 		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
 		$z++;
 		$apps[$x]['db'][$y]['fields'][$z]['name'] = "updated_at";
-		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "timestamptz";
+		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "timestamp with time zone";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['sqlite'] = "date";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['mysql'] = "datetime";
 		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
 		$z++;
 		$apps[$x]['db'][$y]['fields'][$z]['name'] = "extension";
-		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "varchar(32)";
+		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "character varying(32)";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['sqlite'] = "text";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['mysql'] = "varchar(32)";
 		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
@@ -440,7 +447,7 @@
 		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
 		$z++;
 		$apps[$x]['db'][$y]['fields'][$z]['name'] = "webhook_secret";
-		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "varchar(255)";
+		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "character varying(255)";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['sqlite'] = "text";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['mysql'] = "varchar(255)";
 		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
@@ -474,14 +481,14 @@
 		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
 		$z++;
 		$apps[$x]['db'][$y]['fields'][$z]['name'] = "file_name";
-		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "varchar(255)";
+		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "character varying(255)";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['sqlite'] = "text";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['mysql'] = "varchar(255)";
 		$apps[$x]['db'][$y]['fields'][$z]['search'] = "true";
 		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
 		$z++;
 		$apps[$x]['db'][$y]['fields'][$z]['name'] = "mime_type";
-		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "varchar(255)";
+		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "character varying(255)";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['sqlite'] = "text";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['mysql'] = "varchar(255)";
 		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
@@ -493,19 +500,19 @@
 		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
 		$z++;
 		$apps[$x]['db'][$y]['fields'][$z]['name'] = "content_hash";
-		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "char(64)";
+		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "character(64)";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['sqlite'] = "text";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['mysql'] = "char(64)";
 		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
 		$z++;
 		$apps[$x]['db'][$y]['fields'][$z]['name'] = "storage_path";
-		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "varchar(1024)";
+		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "character varying(1024)";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['sqlite'] = "text";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['mysql'] = "varchar(1024)";
 		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
 		$z++;
 		$apps[$x]['db'][$y]['fields'][$z]['name'] = "status";
-		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "varchar(20)";
+		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "character varying(20)";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['sqlite'] = "text";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['mysql'] = "varchar(20)";
 		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
@@ -523,25 +530,25 @@
 		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
 		$z++;
 		$apps[$x]['db'][$y]['fields'][$z]['name'] = "embedding_model";
-		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "varchar(255)";
+		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "character varying(255)";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['sqlite'] = "text";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['mysql'] = "varchar(255)";
 		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
 		$z++;
 		$apps[$x]['db'][$y]['fields'][$z]['name'] = "processed_at";
-		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "timestamptz";
+		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "timestamp with time zone";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['sqlite'] = "date";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['mysql'] = "datetime";
 		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
 		$z++;
 		$apps[$x]['db'][$y]['fields'][$z]['name'] = "created_at";
-		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "timestamptz";
+		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "timestamp with time zone";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['sqlite'] = "date";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['mysql'] = "datetime";
 		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
 		$z++;
 		$apps[$x]['db'][$y]['fields'][$z]['name'] = "updated_at";
-		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "timestamptz";
+		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "timestamp with time zone";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['sqlite'] = "date";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['mysql'] = "datetime";
 		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
@@ -586,14 +593,11 @@
 		$apps[$x]['db'][$y]['fields'][$z]['type']['mysql'] = "text";
 		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
 		$z++;
-		$apps[$x]['db'][$y]['fields'][$z]['name'] = "embedding";
-		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "vector(1536)";
-		$apps[$x]['db'][$y]['fields'][$z]['type']['sqlite'] = "blob";
-		$apps[$x]['db'][$y]['fields'][$z]['type']['mysql'] = "blob";
-		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
-		$z++;
+		//embedding vector(1536) is left out on purpose: information_schema calls its type "USER-DEFINED",
+		//so FusionPBX's upgrade would run "ALTER COLUMN embedding TYPE vector" every time, which drops the
+		//1536 dimension (and rebuilds the HNSW index under an exclusive lock). The migrations own it.
 		$apps[$x]['db'][$y]['fields'][$z]['name'] = "embedding_model";
-		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "varchar(255)";
+		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "character varying(255)";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['sqlite'] = "text";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['mysql'] = "varchar(255)";
 		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
@@ -611,7 +615,7 @@
 		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
 		$z++;
 		$apps[$x]['db'][$y]['fields'][$z]['name'] = "created_at";
-		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "timestamptz";
+		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "timestamp with time zone";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['sqlite'] = "date";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['mysql'] = "datetime";
 		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
@@ -645,26 +649,23 @@
 		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
 		$z++;
 		$apps[$x]['db'][$y]['fields'][$z]['name'] = "department_name";
-		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "varchar(255)";
+		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "character varying(255)";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['sqlite'] = "text";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['mysql'] = "varchar(255)";
 		$apps[$x]['db'][$y]['fields'][$z]['search'] = "true";
 		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
 		$z++;
-		$apps[$x]['db'][$y]['fields'][$z]['name'] = "keywords";
-		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "text[]";
-		$apps[$x]['db'][$y]['fields'][$z]['type']['sqlite'] = "text";
-		$apps[$x]['db'][$y]['fields'][$z]['type']['mysql'] = "text";
-		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
-		$z++;
+		//keywords text[] is left out on purpose: information_schema calls its type "ARRAY", which no type
+		//text can equal, so FusionPBX's upgrade would run "ALTER COLUMN keywords TYPE text[]" (an
+		//exclusive lock on the table) on every upgrade. The migrations own it.
 		$apps[$x]['db'][$y]['fields'][$z]['name'] = "transfer_extension";
-		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "varchar(255)";
+		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "character varying(255)";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['sqlite'] = "text";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['mysql'] = "varchar(255)";
 		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
 		$z++;
 		$apps[$x]['db'][$y]['fields'][$z]['name'] = "transfer_context";
-		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "varchar(255)";
+		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "character varying(255)";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['sqlite'] = "text";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['mysql'] = "varchar(255)";
 		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
@@ -688,13 +689,13 @@
 		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
 		$z++;
 		$apps[$x]['db'][$y]['fields'][$z]['name'] = "fallback_action";
-		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "varchar(20)";
+		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "character varying(20)";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['sqlite'] = "text";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['mysql'] = "varchar(20)";
 		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
 		$z++;
 		$apps[$x]['db'][$y]['fields'][$z]['name'] = "fallback_destination";
-		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "varchar(255)";
+		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "character varying(255)";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['sqlite'] = "text";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['mysql'] = "varchar(255)";
 		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
@@ -706,13 +707,13 @@
 		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
 		$z++;
 		$apps[$x]['db'][$y]['fields'][$z]['name'] = "created_at";
-		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "timestamptz";
+		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "timestamp with time zone";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['sqlite'] = "date";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['mysql'] = "datetime";
 		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
 		$z++;
 		$apps[$x]['db'][$y]['fields'][$z]['name'] = "updated_at";
-		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "timestamptz";
+		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "timestamp with time zone";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['sqlite'] = "date";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['mysql'] = "datetime";
 		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
@@ -752,38 +753,38 @@
 		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
 		$z++;
 		$apps[$x]['db'][$y]['fields'][$z]['name'] = "caller_id";
-		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "varchar(255)";
+		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "character varying(255)";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['sqlite'] = "text";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['mysql'] = "varchar(255)";
 		$apps[$x]['db'][$y]['fields'][$z]['search'] = "true";
 		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
 		$z++;
 		$apps[$x]['db'][$y]['fields'][$z]['name'] = "caller_name";
-		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "varchar(255)";
+		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "character varying(255)";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['sqlite'] = "text";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['mysql'] = "varchar(255)";
 		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
 		$z++;
 		$apps[$x]['db'][$y]['fields'][$z]['name'] = "destination_number";
-		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "varchar(255)";
+		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "character varying(255)";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['sqlite'] = "text";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['mysql'] = "varchar(255)";
 		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
 		$z++;
 		$apps[$x]['db'][$y]['fields'][$z]['name'] = "engine";
-		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "varchar(50)";
+		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "character varying(50)";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['sqlite'] = "text";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['mysql'] = "varchar(50)";
 		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
 		$z++;
 		$apps[$x]['db'][$y]['fields'][$z]['name'] = "started_at";
-		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "timestamptz";
+		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "timestamp with time zone";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['sqlite'] = "date";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['mysql'] = "datetime";
 		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
 		$z++;
 		$apps[$x]['db'][$y]['fields'][$z]['name'] = "ended_at";
-		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "timestamptz";
+		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "timestamp with time zone";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['sqlite'] = "date";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['mysql'] = "datetime";
 		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
@@ -801,13 +802,13 @@
 		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
 		$z++;
 		$apps[$x]['db'][$y]['fields'][$z]['name'] = "outcome";
-		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "varchar(20)";
+		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "character varying(20)";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['sqlite'] = "text";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['mysql'] = "varchar(20)";
 		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
 		$z++;
 		$apps[$x]['db'][$y]['fields'][$z]['name'] = "transfer_target";
-		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "varchar(255)";
+		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "character varying(255)";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['sqlite'] = "text";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['mysql'] = "varchar(255)";
 		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
@@ -825,7 +826,7 @@
 		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
 		$z++;
 		$apps[$x]['db'][$y]['fields'][$z]['name'] = "webhook_status";
-		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "varchar(20)";
+		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "character varying(20)";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['sqlite'] = "text";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['mysql'] = "varchar(20)";
 		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
@@ -837,19 +838,19 @@
 		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
 		$z++;
 		$apps[$x]['db'][$y]['fields'][$z]['name'] = "webhook_delivered_at";
-		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "timestamptz";
+		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "timestamp with time zone";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['sqlite'] = "date";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['mysql'] = "datetime";
 		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
 		$z++;
 		$apps[$x]['db'][$y]['fields'][$z]['name'] = "created_at";
-		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "timestamptz";
+		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "timestamp with time zone";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['sqlite'] = "date";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['mysql'] = "datetime";
 		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
 		$z++;
 		$apps[$x]['db'][$y]['fields'][$z]['name'] = "updated_at";
-		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "timestamptz";
+		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "timestamp with time zone";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['sqlite'] = "date";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['mysql'] = "datetime";
 		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
@@ -889,7 +890,7 @@
 		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
 		$z++;
 		$apps[$x]['db'][$y]['fields'][$z]['name'] = "role";
-		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "varchar(20)";
+		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "character varying(20)";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['sqlite'] = "text";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['mysql'] = "varchar(20)";
 		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
@@ -901,13 +902,13 @@
 		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
 		$z++;
 		$apps[$x]['db'][$y]['fields'][$z]['name'] = "started_at";
-		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "timestamptz";
+		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "timestamp with time zone";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['sqlite'] = "date";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['mysql'] = "datetime";
 		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
 		$z++;
 		$apps[$x]['db'][$y]['fields'][$z]['name'] = "ended_at";
-		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "timestamptz";
+		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "timestamp with time zone";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['sqlite'] = "date";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['mysql'] = "datetime";
 		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
@@ -925,7 +926,7 @@
 		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
 		$z++;
 		$apps[$x]['db'][$y]['fields'][$z]['name'] = "tool_name";
-		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "varchar(100)";
+		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "character varying(100)";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['sqlite'] = "text";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['mysql'] = "varchar(100)";
 		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
@@ -943,7 +944,7 @@
 		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
 		$z++;
 		$apps[$x]['db'][$y]['fields'][$z]['name'] = "created_at";
-		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "timestamptz";
+		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "timestamp with time zone";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['sqlite'] = "date";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['mysql'] = "datetime";
 		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
@@ -968,31 +969,31 @@
 		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
 		$z++;
 		$apps[$x]['db'][$y]['fields'][$z]['name'] = "operator_destination";
-		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "varchar(255)";
+		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "character varying(255)";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['sqlite'] = "text";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['mysql'] = "varchar(255)";
 		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
 		$z++;
 		$apps[$x]['db'][$y]['fields'][$z]['name'] = "fallback_destination";
-		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "varchar(255)";
+		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "character varying(255)";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['sqlite'] = "text";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['mysql'] = "varchar(255)";
 		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
 		$z++;
 		$apps[$x]['db'][$y]['fields'][$z]['name'] = "transfer_context";
-		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "varchar(255)";
+		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "character varying(255)";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['sqlite'] = "text";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['mysql'] = "varchar(255)";
 		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
 		$z++;
 		$apps[$x]['db'][$y]['fields'][$z]['name'] = "created_at";
-		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "timestamptz";
+		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "timestamp with time zone";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['sqlite'] = "date";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['mysql'] = "datetime";
 		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
 		$z++;
 		$apps[$x]['db'][$y]['fields'][$z]['name'] = "updated_at";
-		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "timestamptz";
+		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "timestamp with time zone";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['sqlite'] = "date";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['mysql'] = "datetime";
 		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";

@@ -13,11 +13,8 @@ class PermissionsTest extends StandinTestCase {
 	];
 
 	private function permissions(): array {
-		$apps = [];
-		$x = 0;
-		include STANDIN_DOCROOT.'/app/voice_secretary/app_config.php';
 		$groups = [];
-		foreach ($apps[0]['permissions'] as $permission) {
+		foreach ($this->app_config()['permissions'] as $permission) {
 			$groups[$permission['name']] = $permission['groups'];
 		}
 		return $groups;

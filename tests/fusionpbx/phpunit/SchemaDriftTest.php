@@ -1,28 +1,15 @@
 <?php
 /*
 	app_config.php describes exactly the tables the migrations create: same tables, same columns in
-	the same order, same PostgreSQL types, same primary and foreign keys.
+	the same order, same PostgreSQL types spelled as format_type() prints them, same primary and
+	foreign keys. The only columns it leaves out are those FusionPBX's upgrade cannot compare
+	(FusionpbxUpgradeTest; the reasons are in app_config.php).
 */
 
 class SchemaDriftTest extends StandinTestCase {
 
-	/** app_config.php's $apps[0] */
-	private function app(): array {
-		$apps = [];
-		$x = 0;
-		include STANDIN_DOCROOT.'/app/voice_secretary/app_config.php';
-		return $apps[0];
-	}
-
-	/** format_type() spelling -> the short spelling used in app_config.php. */
-	private static function short_type(string $type): string {
-		foreach (['character varying' => 'varchar', 'timestamp with time zone' => 'timestamptz', 'character' => 'char'] as $long => $short) {
-			if (strpos($type, $long) === 0) {
-				return $short.substr($type, strlen($long));
-			}
-		}
-		return $type;
-	}
+	/** Columns of the migrations that app_config.php leaves out on purpose. */
+	const left_out = ['v_voice_document_chunks' => ['embedding'], 'v_voice_transfer_rules' => ['keywords']];
 
 	/** The migrated schema: table => [column => [type, key type, reference table, reference field]] */
 	private function database_schema(): array {
@@ -32,7 +19,9 @@ class SchemaDriftTest extends StandinTestCase {
 			$statement = $this->pdo()->prepare("select a.attname, format_type(a.atttypid, a.atttypmod) from pg_attribute a where a.attrelid = cast(? as regclass) and a.attnum > 0 and not a.attisdropped order by a.attnum");
 			$statement->execute([$table]);
 			foreach ($statement->fetchAll(PDO::FETCH_NUM) as [$column, $type]) {
-				$schema[$table][$column] = [self::short_type($type), null, null, null];
+				if (!in_array($column, self::left_out[$table] ?? [], true)) {
+					$schema[$table][$column] = [$type, null, null, null];
+				}
 			}
 			$statement = $this->pdo()->prepare("select c.contype, a.attname, cast(c.confrelid as regclass)::text, fa.attname from pg_constraint c
 				join pg_attribute a on a.attrelid = c.conrelid and a.attnum = c.conkey[1]
@@ -40,6 +29,9 @@ class SchemaDriftTest extends StandinTestCase {
 				where c.conrelid = cast(? as regclass) and c.contype in ('p', 'f')");
 			$statement->execute([$table]);
 			foreach ($statement->fetchAll(PDO::FETCH_NUM) as [$kind, $column, $ref_table, $ref_field]) {
+				if (!isset($schema[$table][$column])) {
+					continue;
+				}
 				$schema[$table][$column][1] = $kind === 'p' ? 'primary' : 'foreign';
 				if ($kind === 'f') {
 					$schema[$table][$column][2] = $ref_table;
@@ -53,7 +45,7 @@ class SchemaDriftTest extends StandinTestCase {
 	/** The schema app_config.php declares, in the same shape. */
 	private function declared_schema(): array {
 		$schema = [];
-		foreach ($this->app()['db'] as $table) {
+		foreach ($this->app_config()['db'] as $table) {
 			foreach ($table['fields'] as $field) {
 				$type = is_array($field['type']) ? $field['type']['pgsql'] : $field['type'];
 				$schema[$table['table']['name']][$field['name']] = [

@@ -18,6 +18,14 @@ abstract class StandinTestCase extends TestCase {
 		return $GLOBALS['standin_pdo'];
 	}
 
+	/** app_config.php's $apps[0], as FusionPBX includes it. */
+	protected function app_config(): array {
+		$apps = [];
+		$x = 0;
+		include STANDIN_DOCROOT.'/app/voice_secretary/app_config.php';
+		return $apps[0];
+	}
+
 	/** A new domain (tenant); returns [domain_uuid, domain_name]. */
 	protected function make_domain(): array {
 		$uuid = uuid();
