@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import re
+import zipfile
 import zlib
 
 import docx
@@ -78,6 +80,33 @@ def make_docx(title: str, sections: list[tuple[str, list[str]]], table: list[lis
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()
+
+
+def with_oversized_xref(pdf: bytes) -> bytes:
+    """``pdf`` whose cross-reference table claims millions of entries (pypdf: LimitReachedError)."""
+    return re.sub(rb"xref\n0 \d+", b"xref\n0 9999999", pdf)
+
+
+def rezip(docx_bytes: bytes, change: dict[str, bytes | None] | None = None,
+          add: dict[str, bytes] | None = None) -> bytes:
+    """A copy of a .docx (a zip) with some parts replaced, removed (``None``) or added."""
+    change = change or {}
+    source = zipfile.ZipFile(io.BytesIO(docx_bytes))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            data = change.get(info.filename, source.read(info.filename))
+            if data is not None:
+                target.writestr(info.filename, data)
+        for name, data in (add or {}).items():
+            target.writestr(name, data)
+    return out.getvalue()
+
+
+def truncated_docx(docx_bytes: bytes) -> bytes:
+    """A .docx whose ``word/document.xml`` stops halfway (a broken download or a full disk)."""
+    document = zipfile.ZipFile(io.BytesIO(docx_bytes)).read("word/document.xml")
+    return rezip(docx_bytes, {"word/document.xml": document[: len(document) // 2]})
 
 
 MARKDOWN = """# Sorriso Dental Clinic

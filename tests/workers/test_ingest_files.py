@@ -89,20 +89,27 @@ def test_each_format_becomes_searchable_through_the_worker(ingested, kind):
         assert all("do not index" not in h.content and "color:red" not in h.content for h in result.hits)
 
 
+PDF_OK = samples.make_pdf([["Texto da primeira pagina."]])
+DOCX_OK = samples.make_docx("Loja", [("Horário", ["Abrimos às nove horas."])])
+
+
 @pytest.mark.slow
 def test_worker_keeps_running_after_a_bad_file(ingested, worker, producer, upload_dir):
     domain, secretary, _ = ingested["txt"]
     bad = add_upload(domain, "foto.txt", voice_secretary_uuid=secretary, storage_path=_upload(upload_dir, "foto.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" * 50))
+    # A reader's own exception that no reader names (lxml's XMLSyntaxError) must not leave it processing.
+    broken = add_upload(domain, "cortado.docx", voice_secretary_uuid=secretary,
+                        storage_path=_upload(upload_dir, "cortado.docx", samples.truncated_docx(DOCX_OK)))
     good = add_upload(domain, "ok.txt", voice_secretary_uuid=secretary, storage_path=_upload(upload_dir, "ok.txt", b"Abrimos aos domingos das 9h as 13h."))
-    producer.send_task(INGEST_DOCUMENT, (str(domain), str(bad)))
-    producer.send_task(INGEST_DOCUMENT, (str(domain), str(good)))
+    for doc in (bad, broken, good):
+        producer.send_task(INGEST_DOCUMENT, (str(domain), str(doc)))
     assert wait_document(domain, bad).status == "failed"
     assert "binary" in (document_row(domain, bad).error_message or "")
+    assert wait_document(domain, broken).status == "failed"
+    assert "could not be read (XMLSyntaxError)" in (document_row(domain, broken).error_message or "")
     assert wait_document(domain, good).status == "ready"
     assert worker.proc.poll() is None
-
-
-PDF_OK = samples.make_pdf([["Texto da primeira pagina."]])
+    assert any("❌ ERROR" in line and "cortado.docx" in line for line in worker.log_text().splitlines())
 
 BAD_FILES = [
     ("vazio.txt", b"", "empty"),
@@ -114,6 +121,9 @@ BAD_FILES = [
     ("digitalizado.pdf", samples.make_pdf([[]]), "no selectable text"),
     ("quebrado.docx", b"PK\x03\x04 definitely not a complete zip", "damaged"),
     ("antigo.docx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600, "password-protected"),
+    # Failures the readers do not name still end the document with a reason.
+    ("cortado.docx", samples.truncated_docx(DOCX_OK), "could not be read (XMLSyntaxError): re-save the file"),
+    ("xref.pdf", samples.with_oversized_xref(PDF_OK), "could not be read (LimitReachedError)"),
     ("planilha.xlsx", b"PK\x03\x04....", "not supported"),
 ]
 

@@ -11,5 +11,13 @@ class IngestError(Exception):
     """
 
 
+class UnreadableFileError(IngestError):
+    """A reader failed in a way it does not name: a parser's own exception on odd content.
+
+    Still the file's fault, so the document fails for good; unlike a named failure it is logged as an
+    ❌ ERROR with its traceback, since it may also show a reader that needs a better message.
+    """
+
+
 class TransientIngestError(Exception):
     """A failure that may pass (the embedding provider is unreachable): the task retries later."""

@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from celery.exceptions import SoftTimeLimitExceeded
 from sqlalchemy import delete, insert, select
 
 from shared.embeddings import Embedder, EmbeddingError, embedder_for
@@ -34,7 +35,7 @@ from shared.models import Document, DocumentChunk
 from shared.providers import ProviderConfig, embeddings_providers_for_document
 from shared.settings import Settings, get_settings
 from shared.tenancy import tenant_session
-from workers.ingest.errors import IngestError, TransientIngestError
+from workers.ingest.errors import IngestError, TransientIngestError, UnreadableFileError
 from workers.ingest.extract import extract_sections
 from workers.ingest.split import Chunk, split_sections
 
@@ -86,6 +87,27 @@ def _read_upload(document: Document, settings: Settings) -> bytes:
             "Split it into smaller files and upload those."
         )
     return path.read_bytes()
+
+
+def _read_and_split(document: Document, settings: Settings) -> tuple[bytes, list[Chunk]]:
+    """The upload's bytes and its chunks, or an :class:`IngestError` saying why there are none.
+
+    The readers name the failures they know. Anything else raised here (lxml's XMLSyntaxError on a
+    truncated .docx, pypdf's LimitReachedError, ...) comes from the file too, so it fails the document
+    for good instead of failing the task and leaving the document ``processing``. Only the soft time
+    limit passes through: the task turns it into its own reason.
+    """
+    try:
+        data = _read_upload(document, settings)
+        sections = extract_sections(data, document.file_name, document.mime_type, settings.document_max_bytes)
+        return data, split_sections(sections, settings.chunk_size, settings.chunk_overlap)
+    except (IngestError, SoftTimeLimitExceeded):
+        raise
+    except Exception as exc:
+        raise UnreadableFileError(
+            f"{document.file_name}: the file could not be read ({type(exc).__name__}): "
+            "re-save the file and upload it again."
+        ) from exc
 
 
 def _embed(embedder: Embedder, chunks: list[Chunk]) -> list[list[float]]:
@@ -167,14 +189,11 @@ def ingest_document(
         if document.status in {"pending", "failed"}:
             document.status = "processing"
         providers = embeddings_providers_for_document(session, document.voice_secretary_uuid)
-        file_name = document.file_name
         session.flush()
         session.expunge(document)
 
     try:
-        data = _read_upload(document, settings)
-        sections = extract_sections(data, file_name, document.mime_type, settings.document_max_bytes)
-        chunks = split_sections(sections, settings.chunk_size, settings.chunk_overlap)
+        data, chunks = _read_and_split(document, settings)
         embedders = _embedders(embedder_factory, providers)
         embedder = embedders[0]
         vectors = _embed(embedder, chunks)
@@ -182,7 +201,10 @@ def ingest_document(
         notes = _embed_extra_models(embedders[1:], chunks, by_model, log)
     except IngestError as exc:
         reason = str(exc)
-        log.warning(Tag.EVENT_BUS, f"document failed: {reason}")
+        if isinstance(exc, UnreadableFileError):
+            log.error(f"document failed: {reason}", exc_info=exc.__cause__)
+        else:
+            log.warning(Tag.EVENT_BUS, f"document failed: {reason}")
         mark_failed(domain_uuid, doc_id, reason)
         return IngestOutcome("failed", error_message=reason)
 
