@@ -18,6 +18,15 @@ from sqlalchemy.orm import Session
 
 from shared.models import EMBEDDING_DIMENSIONS, Document, DocumentChunk
 
+SEARCHABLE_STATUSES = ("ready", "pending", "processing")
+"""Documents whose chunks answer searches: every state but ``failed``.
+
+Chunks are written only in the transaction that makes a document ``ready`` and deleted in the one that
+makes it ``failed``, so the chunks of a document being re-ingested (the admin page's "reprocess" sets it
+``pending``, the worker then ``processing``) are those of its last good ingest, and they keep answering
+until the new ones replace them.
+"""
+
 
 def pad_embedding(vector: Sequence[float], width: int = EMBEDDING_DIMENSIONS) -> list[float]:
     """``vector`` zero-padded to ``width``; a longer vector or a non-finite value is an error."""
@@ -52,8 +61,9 @@ def nearest_chunks(
 ) -> list[ChunkHit]:
     """The ``limit`` chunks nearest to ``query_vector`` (cosine) in the session's tenant.
 
-    Only chunks of ``embedding_model`` from ``ready`` documents are compared. With ``secretary_uuid``,
-    that secretary's documents and the domain-wide ones (``voice_secretary_uuid IS NULL``) are searched.
+    Only chunks of ``embedding_model`` of documents in :data:`SEARCHABLE_STATUSES` are compared. With
+    ``secretary_uuid``, that secretary's documents and the domain-wide ones (``voice_secretary_uuid IS
+    NULL``) are searched.
     ``session`` must be a tenant session: the tenant filter is added by ``shared.tenancy``.
     """
     padded = pad_embedding(query_vector)
@@ -61,7 +71,7 @@ def nearest_chunks(
     stmt = (
         select(DocumentChunk, Document.file_name, distance.label("distance"))
         .join(Document, Document.document_uuid == DocumentChunk.document_uuid)
-        .where(DocumentChunk.embedding_model == embedding_model, Document.status == "ready")
+        .where(DocumentChunk.embedding_model == embedding_model, Document.status.in_(SEARCHABLE_STATUSES))
         .order_by(distance)
         .limit(limit)
     )

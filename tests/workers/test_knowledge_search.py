@@ -6,10 +6,10 @@ import threading
 import uuid
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from shared.knowledge import search_knowledge
-from shared.models import DocumentChunk
+from shared.models import Document, DocumentChunk
 from shared.settings import get_settings
 from shared.tenancy import tenant_session
 from tests.factories import add_provider, add_secretary
@@ -141,3 +141,47 @@ def test_reingest_swaps_chunks_atomically(make_domain, upload_dir):
         assert status == "ready"  # a ready document stays searchable while it is re-ingested
         assert (count, kinds) in {(old_count, frozenset({"old"})), (new_count, frozenset({"new"}))}, (count, kinds)
     assert seen[0][1] == old_count and seen[-1][1] == new_count
+
+
+def test_a_reprocessed_document_keeps_answering_while_it_is_ingested_again(make_domain, upload_dir):
+    domain = make_domain()
+    secretary = add_secretary(domain)
+    folder = upload_dir / uuid.uuid4().hex
+    folder.mkdir()
+    path = folder / "menu.txt"
+    path.write_text("\n\n".join(f"old dish number {i} with rice and beans" for i in range(40)))
+    doc = add_upload(domain, "menu.txt", str(path), voice_secretary_uuid=secretary)
+    settings = get_settings().replace(upload_dir=str(upload_dir), chunk_size=60, chunk_overlap=0)
+    assert ingest_document(domain, doc, settings, embedder_factory=hash_factory()).status == "ready"
+
+    # The admin page's "reprocess" button: the row goes back to pending, then the worker takes it.
+    path.write_text("\n\n".join(f"new dish number {i} with pasta" for i in range(25)))
+    with tenant_session(domain) as session:
+        session.execute(update(Document).where(Document.document_uuid == doc).values(status="pending"))
+    seen: list[tuple[str, frozenset[str]]] = []
+    stop = threading.Event()
+
+    def ask() -> None:
+        status = document_row(domain, doc).status
+        hits = search_knowledge(domain, "which dish number", secretary, top_k=5, min_similarity=0.0,
+                                embedder_factory=hash_factory()).hits
+        seen.append((status, frozenset(h.content.split()[0] for h in hits)))
+
+    def caller() -> None:
+        while not stop.is_set():
+            ask()
+
+    ask()
+    thread = threading.Thread(target=caller)
+    thread.start()
+    try:
+        outcome = ingest_document(domain, doc, settings, embedder_factory=hash_factory(HashEmbedder(delay=0.5)))
+    finally:
+        stop.set()
+        thread.join()
+    ask()
+    assert outcome.status == "ready"
+    assert {"pending", "processing"} <= {status for status, _ in seen}
+    for status, kinds in seen:
+        assert kinds in ({"old"}, {"new"}), (status, kinds)  # never nothing, never a mix
+    assert seen[0][1] == {"old"} and seen[-1][1] == {"new"}

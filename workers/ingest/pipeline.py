@@ -2,8 +2,9 @@
 
 State and idempotency:
 
-* ``pending`` → ``processing`` when work starts (a ``ready`` document being re-ingested stays
-  ``ready``, so its old chunks keep answering searches until the new ones replace them);
+* ``pending`` → ``processing`` when work starts (a ``ready`` document re-ingested by the sweep stays
+  ``ready``); whatever the state, a document's old chunks keep answering searches until the new ones
+  replace them (:data:`shared.vectors.SEARCHABLE_STATUSES`);
 * the slow part (reading, splitting, embedding) runs outside any transaction;
 * one transaction then locks the document row, deletes its chunks, inserts the new ones and flips it to
   ``ready`` — searches see the old chunks or the new ones, never none and never both;
