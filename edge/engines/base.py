@@ -22,6 +22,11 @@ from shared.providers import ProviderConfig
 FRAME_BYTES = 160
 """One 20 ms PCMU frame at 8 kHz."""
 FRAME_MS = 20
+RESUME = {
+    "pt": "Pronto, pode repetir, por favor?",
+    "en": "All right, could you say that again, please?",
+}
+"""Said instead of the greeting by an engine that replaces one whose vendor failed mid-call."""
 
 
 class CallState(StrEnum):

@@ -20,7 +20,7 @@ import gevent
 from gevent.event import AsyncResult, Event
 
 from edge.call.tools import TOOL_DEFINITIONS
-from edge.engines.base import CallState, Engine, EngineHost, EngineUnavailable
+from edge.engines.base import RESUME, CallState, Engine, EngineHost, EngineUnavailable
 from edge.metrics import METRICS
 from edge.services.openai.client import make_client
 from shared.logging import Tag, call_logger
@@ -33,6 +33,9 @@ SAY_TIMEOUT = 20.0
 CLOSE_WAIT = 0.2
 # Errors the protocol produces in normal races (our cancel after the server's own interrupt).
 _BENIGN_ERRORS = {"response_cancel_not_active"}
+# An ``error`` event of these types or codes means the session cannot go on serving the caller.
+_FATAL_ERROR_TYPES = {"server_error", "rate_limit_exceeded", "insufficient_quota", "authentication_error"}
+_FATAL_ERROR_CODES = {"session_expired", "rate_limit_exceeded", "insufficient_quota", "invalid_api_key"}
 
 
 def _language_code(language: str) -> str:
@@ -134,11 +137,15 @@ class RealtimeEngine(Engine):
         if not self._ready.wait(CONNECT_TIMEOUT):
             raise EngineUnavailable("no session.updated from the Realtime server")
         self.log.info(Tag.SESSION, "Realtime session ready (model %s)", self.config.model or DEFAULT_MODEL)
-        greeting = self.host.context.secretary.greeting_message
-        if greeting and not self.host.context.extra.get("resumed"):
+        secretary = self.host.context.secretary
+        if self.host.context.extra.get("resumed"):
+            # This socket replaces one that failed mid-call: the caller's last words may be lost.
+            self.host.set_state(CallState.LISTENING)
+            self._speak(RESUME["en" if (secretary.language or "").lower().startswith("en") else "pt"])
+        elif secretary.greeting_message:
             self.host.set_state(CallState.GREETING)
             self._greeting_pending = True
-            self._speak(greeting)
+            self._speak(secretary.greeting_message)
         else:
             self.host.set_state(CallState.LISTENING)
 
@@ -236,9 +243,19 @@ class RealtimeEngine(Engine):
         self._idle.set()
         was_greeting = self._greeting_pending
         self._greeting_pending = False
+        failed = response.get("status") == "failed"
         waiter = self._say_by_response.pop(response_id, None)
         if waiter is not None:
-            waiter.set(True)
+            waiter.set(not failed)
+        if failed:
+            # The model could not answer (overloaded, rate-limited, server error): without this the
+            # caller would wait in silence for a reply that never comes.
+            error = (response.get("status_details") or {}).get("error") or {}
+            code = str(error.get("code") or error.get("type") or "response_failed")
+            METRICS.engine_errors.inc(code)
+            self.log.error("Realtime response failed: %s", code)
+            self._lost(f"response failed: {code}")
+            return
         if response.get("status") == "completed" and not any(
             (o or {}).get("type") == "function_call" for o in response.get("output") or []
         ):
@@ -255,6 +272,8 @@ class RealtimeEngine(Engine):
             return
         METRICS.engine_errors.inc(code)
         self.log.error("Realtime error %s: %s", code, str(error.get("message", ""))[:200])
+        if error.get("type") in _FATAL_ERROR_TYPES or code in _FATAL_ERROR_CODES:
+            self._lost(f"error {code}")
 
     # --- barge-in --------------------------------------------------------------------------------
 
@@ -308,8 +327,14 @@ class RealtimeEngine(Engine):
         waiter = AsyncResult()
         self._say_waiters.append(waiter)
         self._speak(text)
-        if waiter.get(timeout=SAY_TIMEOUT):
+        # wait(), not get(): a server that never answers must not raise gevent.Timeout (not an
+        # Exception) through the caller's goodbye and skip the hangup.
+        if waiter.wait(SAY_TIMEOUT):
             self.host.wait_playback_done(timeout=60)
+        elif not waiter.ready():
+            self.log.error("Realtime: no response to a fixed text within %.0f s", SAY_TIMEOUT)
+            if waiter in self._say_waiters:
+                self._say_waiters.remove(waiter)
 
     def notify(self, text: str) -> None:
         """Add a system note to the conversation and let the model respond."""

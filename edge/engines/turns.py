@@ -26,7 +26,7 @@ from gevent.queue import Queue
 
 from edge.audio.g711 import ulaw_to_l16
 from edge.audio.vad import StreamingVad, VadEvent, VadParams
-from edge.engines.base import CallState, Engine, EngineHost, EngineUnavailable
+from edge.engines.base import RESUME, CallState, Engine, EngineHost, EngineUnavailable
 from edge.engines.greeting_cache import GreetingCache, shared_cache
 from edge.services.base import ServiceError, SpeechToText, TextToSpeech
 from shared.logging import Tag, call_logger
@@ -40,11 +40,6 @@ APOLOGY = {
     "pt": "Desculpe, estamos com um problema técnico no momento.",
     "en": "I'm sorry, we are having a technical problem right now.",
 }
-RESUME = {
-    "pt": "Pronto, pode repetir, por favor?",
-    "en": "All right, could you say that again, please?",
-}
-"""Said instead of the greeting by an engine that replaces one whose vendor failed mid-call."""
 
 
 def blocking(function: Callable[..., T], *args: Any) -> T:

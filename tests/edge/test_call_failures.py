@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import uuid
 
+from edge.engines.base import RESUME
+from tests.edge.harness import conversation_events
 from tests.factories import add_domain_settings, add_secretary
 from tests.fakes.audio import noise, silence
+from tests.fakes.openai_realtime import Failure
 from tests.polling import wait_until
+
+
+def _asked(session) -> list[str]:
+    """The fixed texts the edge asked a Realtime session to say."""
+    return [(e.get("response") or {}).get("instructions", "") for e in session.client_events
+            if e["type"] == "response.create"]
 
 
 def test_unknown_secretary_is_hung_up_without_vendor_connection(edge, fake_fs, realtime, make_domain):
@@ -66,6 +75,43 @@ def test_vendor_socket_dropping_mid_call_reconnects_once(edge, fake_fs, realtime
     realtime.drop_all()
     assert wait_until(lambda: len(realtime.sessions) == 2 and realtime.sessions[1].config)
     assert not call.hung_up.is_set()
+    call.hangup()
+    assert wait_until(lambda: edge.health()["calls_active"] == 0)
+
+
+def test_failed_responses_reconnect_once_then_end_the_call_with_the_goodbye_prompt(
+        edge, fake_fs, realtime, realtime_secretary, clean_queue):
+    domain, secretary = realtime_secretary
+    realtime.script = [Failure(code="server_error")]  # every session's first reply to the caller fails
+    call = fake_fs.place_call({"domain_uuid": str(domain), "voice_secretary_uuid": str(secretary)})
+    assert call.wait("answered")
+    assert wait_until(lambda: call.heard_nonsilent_ms() >= 1000)  # the greeting
+    call.speak(noise(500) + silence(700))
+    # The model could not answer: a new session asks the caller to repeat (no silent wait for a reply).
+    assert wait_until(lambda: len(realtime.sessions) == 2 and any(RESUME["pt"] in text for text in
+                                                                  _asked(realtime.sessions[1])), timeout=15)
+    assert not call.hung_up.is_set()
+    assert wait_until(lambda: call.heard_nonsilent_ms() >= 2000)  # the request to repeat was heard
+    call.speak(noise(500, seed=2) + silence(700))
+    assert call.wait("hung_up", timeout=15)  # failed again: goodbye prompt, hangup
+    assert any(app == "playback" for app, _ in call.executed), call.executed
+    assert "❌ ERROR" in edge.log() and "response failed: server_error" in edge.log()
+    assert wait_until(lambda: any(e["type"] == "call_ended" and e["call_uuid"] == call.uuid
+                                  for e in conversation_events(clean_queue)))
+    ended = next(e for e in conversation_events(clean_queue) if e["type"] == "call_ended")
+    assert ended["outcome"] == "error"
+
+
+def test_an_expired_session_is_replaced_without_dropping_the_caller(edge, fake_fs, realtime, realtime_secretary):
+    domain, secretary = realtime_secretary
+    call = fake_fs.place_call({"domain_uuid": str(domain), "voice_secretary_uuid": str(secretary)})
+    assert call.wait("answered")
+    assert wait_until(lambda: realtime.sessions and any(e["type"] == "response.done"
+                                                        for e in realtime.sessions[0].server_events))
+    realtime.send_error("invalid_request_error", "session_expired",
+                        "Your session hit the maximum duration of 60 minutes.")
+    assert wait_until(lambda: len(realtime.sessions) == 2 and realtime.sessions[1].config)
+    assert realtime.sessions[0].closed_at is not None and not call.hung_up.is_set()
     call.hangup()
     assert wait_until(lambda: edge.health()["calls_active"] == 0)
 

@@ -3,7 +3,8 @@
 ``ws://127.0.0.1:<port>/v1/realtime?model=...`` with ``Authorization: Bearer <key>`` (a wrong key gets
 HTTP 401, :attr:`FakeRealtimeServer.refuse` gets 503). It keeps a server-VAD on the caller's PCMU
 (energy threshold), answers with scripted replies — audio is a tone of a known length, sent in deltas
-faster than real time — or scripted function calls, honours ``response.cancel`` and
+faster than real time — scripted function calls or scripted failures (``response.done`` with status
+``failed``; :meth:`FakeRealtimeServer.send_error` injects an ``error`` event), honours ``response.cancel`` and
 ``interrupt_response``, and rejects a ``conversation.item.truncate`` beyond the audio it sent with the
 real server's error (after which, as with the real server, the session stays silent).
 """
@@ -13,12 +14,15 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import logging
 import re
 import time
 import uuid
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
+
+from websockets.exceptions import ConnectionClosed
 
 from tests.fakes.audio import rms, tone
 from tests.fakes.loop import BackgroundLoop
@@ -41,6 +45,15 @@ class ToolCall:
 
     name: str
     arguments: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Failure:
+    """A response the server gives up on: ``response.done`` with status ``failed`` and this error."""
+
+    code: str = "server_error"
+    type: str = "server_error"
+    message: str = "The server had an error while processing your request."
 
 
 def _id(prefix: str) -> str:
@@ -76,7 +89,10 @@ class FakeRealtimeSession:
     async def send(self, event: dict[str, Any]) -> None:
         event.setdefault("event_id", _id("event"))
         self.server_events.append({k: v for k, v in event.items() if k != "delta"} | {"at": time.monotonic()})
-        await self.ws.send(json.dumps(event))
+        try:
+            await self.ws.send(json.dumps(event))
+        except ConnectionClosed:
+            pass  # the client hung up mid-response, as a real client may
 
     async def run(self) -> None:
         await self.send({"type": "session.created", "session": {"id": self.id, "type": "realtime"}})
@@ -136,7 +152,7 @@ class FakeRealtimeSession:
             await self.send({"type": "conversation.item.added", "item": item})
             await self.send({"type": "conversation.item.done", "item": item})
 
-    def next_reply(self) -> Reply | ToolCall:
+    def next_reply(self) -> Reply | ToolCall | Failure:
         return self.script.pop(0) if self.script else Reply("Certo.", 600)
 
     # --- server VAD ----------------------------------------------------------------------------
@@ -180,7 +196,7 @@ class FakeRealtimeSession:
 
     # --- responses ------------------------------------------------------------------------------
 
-    async def start_response(self, reply: Reply | ToolCall) -> None:
+    async def start_response(self, reply: Reply | ToolCall | Failure) -> None:
         if self.response_task is not None and not self.response_task.done():
             await self.send({"type": "error", "error": {
                 "type": "invalid_request_error", "code": "conversation_already_has_active_response",
@@ -191,8 +207,14 @@ class FakeRealtimeSession:
         self.response_id = _id("resp")
         self.response_task = asyncio.get_running_loop().create_task(self._respond(self.response_id, reply))
 
-    async def _respond(self, response_id: str, reply: Reply | ToolCall) -> None:
+    async def _respond(self, response_id: str, reply: Reply | ToolCall | Failure) -> None:
         await self.send({"type": "response.created", "response": {"id": response_id, "status": "in_progress"}})
+        if isinstance(reply, Failure):
+            await self.send({"type": "response.done", "response": {
+                "id": response_id, "status": "failed", "output": [],
+                "status_details": {"type": "failed", "error": {"type": reply.type, "code": reply.code,
+                                                               "message": reply.message}}}})
+            return
         item_id = _id("item")
         output: dict[str, Any]
         status = "completed"
@@ -251,7 +273,7 @@ class FakeRealtimeServer:
                  user_transcripts: list[str] | None = None, speed: float = 4.0, reply_freq: float = 1000.0) -> None:
         self.loop = loop
         self.api_key = api_key
-        self.script: list[Reply | ToolCall] = list(script or [])
+        self.script: list[Reply | ToolCall | Failure] = list(script or [])
         self.user_transcripts = list(user_transcripts or [])
         self.speed = speed
         self.reply_freq = reply_freq
@@ -270,8 +292,11 @@ class FakeRealtimeServer:
     async def _start(self) -> int:
         from websockets.asyncio.server import serve
 
+        # Its own quiet logger: a client that disconnects mid-handshake (an edge hanging up) is normal here.
+        quiet = logging.getLogger("tests.fakes.openai_realtime.server")
+        quiet.setLevel(logging.CRITICAL)
         self._server = await serve(self._handler, "127.0.0.1", 0, process_request=self._check,
-                                   max_size=None, compression=None)
+                                   max_size=None, compression=None, logger=quiet)
         return self._server.sockets[0].getsockname()[1]
 
     def _check(self, connection: Any, request: Any) -> Any:
@@ -295,6 +320,15 @@ class FakeRealtimeServer:
             pass
         finally:
             self.connections_open -= 1
+
+    def send_error(self, error_type: str, code: str, message: str) -> None:
+        """Send an ``error`` event on every open connection (e.g. ``session_expired``)."""
+        async def _send() -> None:
+            for session in self.sessions:
+                if session.closed_at is None:
+                    await session.send({"type": "error", "error": {"type": error_type, "code": code,
+                                                                   "message": message}})
+        self.loop.run(_send())
 
     def drop_all(self) -> None:
         """Cut every open connection abruptly (the vendor socket dies mid-call)."""
