@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import func, select, update
@@ -94,23 +95,46 @@ def test_search_with_the_offline_model_finds_the_meaning(make_domain, upload_dir
     assert result.hits and result.hits[0].metadata["heading"] == "Parking"
 
 
-def test_reingest_swaps_chunks_atomically(make_domain, upload_dir):
-    domain = make_domain()
-    secretary = add_secretary(domain)
+def _menu_document(domain, secretary, upload_dir: Path):
+    """A ``ready`` document of "old dish" chunks whose file then holds fewer "new dish" ones."""
     folder = upload_dir / uuid.uuid4().hex
     folder.mkdir()
     path = folder / "menu.txt"
-    old_text = "\n\n".join(f"old dish number {i} with rice and beans" for i in range(40))
-    path.write_text(old_text)
+    path.write_text("\n\n".join(f"old dish number {i} with rice and beans" for i in range(40)))
     doc = add_upload(domain, "menu.txt", str(path), voice_secretary_uuid=secretary)
     settings = get_settings().replace(upload_dir=str(upload_dir), chunk_size=60, chunk_overlap=0)
-    ingest_document(domain, doc, settings, embedder_factory=hash_factory())
+    assert ingest_document(domain, doc, settings, embedder_factory=hash_factory()).status == "ready"
+    path.write_text("\n\n".join(f"new dish number {i} with pasta" for i in range(25)))
+    return doc, settings
+
+
+def _reingest_watched(domain, doc, settings, look: Callable[[], None]):
+    """Ingest ``doc`` again while another thread calls ``look`` over and over (also once before and after)."""
+    stop = threading.Event()
+
+    def watcher() -> None:
+        while not stop.is_set():
+            look()
+
+    look()
+    thread = threading.Thread(target=watcher)
+    thread.start()
+    try:
+        # A slow embedder keeps the re-ingest running while the watcher looks.
+        outcome = ingest_document(domain, doc, settings, embedder_factory=hash_factory(HashEmbedder(delay=0.5)))
+    finally:
+        stop.set()
+        thread.join()
+    look()  # the watcher's last look may have started before the swap committed
+    return outcome
+
+
+def test_reingest_swaps_chunks_atomically(make_domain, upload_dir):
+    domain = make_domain()
+    doc, settings = _menu_document(domain, add_secretary(domain), upload_dir)
     old_count = document_row(domain, doc).chunk_count
     assert old_count > 1
-
-    path.write_text("\n\n".join(f"new dish number {i} with pasta" for i in range(25)))
     seen: list[tuple[str, int, frozenset[str]]] = []
-    stop = threading.Event()
 
     def look() -> None:
         with tenant_session(domain) as session:
@@ -121,24 +145,12 @@ def test_reingest_swaps_chunks_atomically(make_domain, upload_dir):
             ).one()
             seen.append((status, rows[0], frozenset(rows[1] or [])))
 
-    def reader() -> None:
-        while not stop.is_set():
-            look()
-
-    thread = threading.Thread(target=reader)
-    thread.start()
-    try:
-        # A slow embedder keeps the re-ingest running while the reader watches.
-        outcome = ingest_document(domain, doc, settings, embedder_factory=hash_factory(HashEmbedder(delay=0.5)))
-    finally:
-        stop.set()
-        thread.join()
-    look()  # the reader's last look may have started before the swap committed
+    outcome = _reingest_watched(domain, doc, settings, look)
     new_count = outcome.chunk_count
     assert outcome.status == "ready" and new_count not in (0, old_count)
     assert len(seen) > 5
     for status, count, kinds in seen:
-        assert status == "ready"  # a ready document stays searchable while it is re-ingested
+        assert status == "ready"  # a ready document stays ready while it is re-ingested
         assert (count, kinds) in {(old_count, frozenset({"old"})), (new_count, frozenset({"new"}))}, (count, kinds)
     assert seen[0][1] == old_count and seen[-1][1] == new_count
 
@@ -146,20 +158,11 @@ def test_reingest_swaps_chunks_atomically(make_domain, upload_dir):
 def test_a_reprocessed_document_keeps_answering_while_it_is_ingested_again(make_domain, upload_dir):
     domain = make_domain()
     secretary = add_secretary(domain)
-    folder = upload_dir / uuid.uuid4().hex
-    folder.mkdir()
-    path = folder / "menu.txt"
-    path.write_text("\n\n".join(f"old dish number {i} with rice and beans" for i in range(40)))
-    doc = add_upload(domain, "menu.txt", str(path), voice_secretary_uuid=secretary)
-    settings = get_settings().replace(upload_dir=str(upload_dir), chunk_size=60, chunk_overlap=0)
-    assert ingest_document(domain, doc, settings, embedder_factory=hash_factory()).status == "ready"
-
+    doc, settings = _menu_document(domain, secretary, upload_dir)
     # The admin page's "reprocess" button: the row goes back to pending, then the worker takes it.
-    path.write_text("\n\n".join(f"new dish number {i} with pasta" for i in range(25)))
     with tenant_session(domain) as session:
         session.execute(update(Document).where(Document.document_uuid == doc).values(status="pending"))
     seen: list[tuple[str, frozenset[str]]] = []
-    stop = threading.Event()
 
     def ask() -> None:
         status = document_row(domain, doc).status
@@ -167,20 +170,7 @@ def test_a_reprocessed_document_keeps_answering_while_it_is_ingested_again(make_
                                 embedder_factory=hash_factory()).hits
         seen.append((status, frozenset(h.content.split()[0] for h in hits)))
 
-    def caller() -> None:
-        while not stop.is_set():
-            ask()
-
-    ask()
-    thread = threading.Thread(target=caller)
-    thread.start()
-    try:
-        outcome = ingest_document(domain, doc, settings, embedder_factory=hash_factory(HashEmbedder(delay=0.5)))
-    finally:
-        stop.set()
-        thread.join()
-    ask()
-    assert outcome.status == "ready"
+    assert _reingest_watched(domain, doc, settings, ask).status == "ready"
     assert {"pending", "processing"} <= {status for status, _ in seen}
     for status, kinds in seen:
         assert kinds in ({"old"}, {"new"}), (status, kinds)  # never nothing, never a mix
