@@ -435,6 +435,15 @@ $text['message-upload_failed']['pt-br'] = "O envio falhou.";
 $text['message-upload_directory']['en-us'] = "The upload directory is not usable (it must exist outside the web root).";
 $text['message-upload_directory']['pt-br'] = "O diretório de envio não pode ser usado (deve ficar fora da raiz web).";
 
+$text['message-too_long']['en-us'] = "%s: at most %d characters.";
+$text['message-too_long']['pt-br'] = "%s: no máximo %d caracteres.";
+
+$text['message-save_failed']['en-us'] = "Not saved: the database refused the change, and nothing was changed. Try again; if it fails again, the server's log says why.";
+$text['message-save_failed']['pt-br'] = "Não salvo: o banco de dados recusou a alteração, e nada foi alterado. Tente de novo; se falhar outra vez, o log do servidor diz por quê.";
+
+$text['message-upload_post_too_large']['en-us'] = "The upload is larger than this server accepts (%s) and was discarded. Upload a smaller file, or ask the administrator to raise PHP's post_max_size and upload_max_filesize.";
+$text['message-upload_post_too_large']['pt-br'] = "O envio é maior do que este servidor aceita (%s) e foi descartado. Envie um arquivo menor, ou peça ao administrador para aumentar post_max_size e upload_max_filesize do PHP.";
+
 $text['description-name']['en-us'] = "Name of the secretary.";
 $text['description-name']['pt-br'] = "Nome da secretária.";
 

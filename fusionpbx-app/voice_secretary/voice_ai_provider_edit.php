@@ -51,6 +51,7 @@
 		'extra' => voice_provider_config::extra_json($stored_config),
 	];
 	$errors = [];
+	$problems = []; //sentences shown under the missing fields
 
 //process the submitted form
 	if (!empty($_POST)) {
@@ -68,11 +69,12 @@
 
 		if (!isset(voice_provider_config::names[$form['provider_type']])) { $errors[] = $text['label-provider_type']; }
 		elseif (!in_array($form['provider_name'], voice_provider_config::names[$form['provider_type']], true)) { $errors[] = $text['label-provider_name']; }
+		$problems = array_merge($problems, voice_page::length_errors($text, $form, ['display_name' => 255]));
 		if (!voice_provider_config::valid_base_url($form['base_url'])) { $errors[] = $text['label-base_url']; }
 		$config = voice_provider_config::merge($stored_config, (string) ($_POST['api_key'] ?? ''), ($_POST['api_key_clear'] ?? '') === 'true',
 			['model' => $form['model'], 'base_url' => $form['base_url'], 'voice' => $form['voice']], $form['extra']);
 		if ($config === null) { $errors[] = $text['label-extra']; }
-		if (empty($errors)) {
+		if (empty($errors) && empty($problems)) {
 			$where = "and provider_type = :provider_type and provider_name = :provider_name".($provider ? " and provider_uuid <> :self" : "");
 			$parameters = ['provider_type' => $form['provider_type'], 'provider_name' => $form['provider_name']];
 			if ($provider) { $parameters['self'] = $provider['provider_uuid']; }
@@ -81,15 +83,7 @@
 			}
 		}
 
-		if (empty($errors)) {
-			//one default per type: the new default replaces the old one
-			if ($form['is_default']) {
-				foreach ($store->all('v_voice_ai_providers', 'and provider_type = :provider_type and is_default', ['provider_type' => $form['provider_type']]) as $other) {
-					if ($provider === null || $other['provider_uuid'] !== $provider['provider_uuid']) {
-						$store->update('v_voice_ai_providers', $other['provider_uuid'], ['is_default' => false]);
-					}
-				}
-			}
+		if (empty($errors) && empty($problems)) {
 			$row = [
 				'provider_type' => $form['provider_type'],
 				'provider_name' => $form['provider_name'],
@@ -99,16 +93,23 @@
 				'enabled' => $form['enabled'],
 			];
 			$row['config'] = json_encode($row['config'], JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE);
-			if ($action === 'add') {
-				$uuid = $store->insert('v_voice_ai_providers', $row);
+			$saved = $store->transaction(function (voice_tenant_store $store) use ($provider, $row): bool {
+				//one default per type: the new default replaces the old one (in the same transaction)
+				if ($row['is_default']) {
+					foreach ($store->all('v_voice_ai_providers', 'and provider_type = :provider_type and is_default', ['provider_type' => $row['provider_type']]) as $other) {
+						if (($provider === null || $other['provider_uuid'] !== $provider['provider_uuid']) && !$store->update('v_voice_ai_providers', $other['provider_uuid'], ['is_default' => false])) {
+							return false;
+						}
+					}
+				}
+				return $store->save('v_voice_ai_providers', $provider['provider_uuid'] ?? null, $row);
+			});
+			if ($saved) {
+				message::add($text[$action === 'add' ? 'message-add' : 'message-update']);
+				header('Location: voice_ai_providers.php');
+				exit;
 			}
-			else {
-				$uuid = $provider['provider_uuid'];
-				$store->update('v_voice_ai_providers', $uuid, $row);
-			}
-			message::add($text[$action === 'add' ? 'message-add' : 'message-update']);
-			header('Location: voice_ai_providers.php');
-			exit;
+			$problems[] = $text['message-save_failed'];
 		}
 	}
 
@@ -131,9 +132,7 @@
 	echo "	</div>\n";
 	echo "	<div style='clear: both;'></div>\n";
 	echo "</div>\n";
-	if (!empty($errors)) {
-		echo "<div class='message negative' id='form_errors'>".escape($text['message-required'])." ".escape(implode(', ', $errors))."</div>\n";
-	}
+	echo voice_page::form_errors($text, $errors, $problems);
 
 	$types = [];
 	foreach (array_keys(voice_provider_config::names) as $type) {

@@ -50,6 +50,11 @@
 	}
 	$error = null;
 
+//a request body larger than PHP's post_max_size arrives with $_POST and $_FILES empty (and no token)
+	if (($_SERVER['REQUEST_METHOD'] ?? '') === 'POST' && empty($_POST) && empty($_FILES) && intval($_SERVER['CONTENT_LENGTH'] ?? 0) > 0) {
+		$error = sprintf($text['message-upload_post_too_large'], (string) ini_get('post_max_size'));
+	}
+
 //process the submitted form
 	if (!empty($_POST)) {
 		$token = new token;
@@ -70,17 +75,27 @@
 			$document_uuid = uuid();
 			try {
 				$stored = $upload->store($_FILES['document'] ?? [], $_SESSION['domain_uuid'], $document_uuid);
-				$stored['document_uuid'] = $document_uuid;
-				$stored['voice_secretary_uuid'] = $secretary_uuid;
-				$stored['status'] = 'pending';
-				$store->insert('v_voice_documents', $stored);
+			}
+			catch (voice_upload_error $e) {
+				$stored = null;
+				$error = $text[$e->getMessage()] ?? $e->getMessage();
+			}
+			if ($stored !== null) {
+				try {
+					$store->insert('v_voice_documents', $stored + ['document_uuid' => $document_uuid, 'voice_secretary_uuid' => $secretary_uuid, 'status' => 'pending']);
+				}
+				catch (RuntimeException $e) {
+					//no row: the stored file would be an orphan that nothing lists or deletes
+					$upload->remove($stored['storage_path']);
+					$stored = null;
+					$error = $text['message-save_failed'];
+				}
+			}
+			if ($stored !== null) {
 				$queued = $queue->enqueue_ingest($_SESSION['domain_uuid'], $document_uuid);
 				message::add($text[$queued ? 'message-upload_queued' : 'message-upload_pending']);
 				header('Location: voice_documents.php');
 				exit;
-			}
-			catch (voice_upload_error $e) {
-				$error = $text[$e->getMessage()] ?? $e->getMessage();
 			}
 		}
 		elseif ($error === null && $action === 'update' && permission_exists('voice_document_edit')) {
@@ -90,16 +105,18 @@
 				$row['status'] = 'pending';
 				$row['error_message'] = null;
 			}
-			$store->update('v_voice_documents', $voice_document['document_uuid'], $row);
-			if ($reprocess) {
-				$queue->enqueue_ingest($_SESSION['domain_uuid'], $voice_document['document_uuid']);
-				message::add($text['message-reprocess']);
+			if ($store->update('v_voice_documents', $voice_document['document_uuid'], $row)) {
+				if ($reprocess) {
+					$queue->enqueue_ingest($_SESSION['domain_uuid'], $voice_document['document_uuid']);
+					message::add($text['message-reprocess']);
+				}
+				else {
+					message::add($text['message-update']);
+				}
+				header('Location: voice_document_edit.php?id='.urlencode($voice_document['document_uuid']));
+				exit;
 			}
-			else {
-				message::add($text['message-update']);
-			}
-			header('Location: voice_document_edit.php?id='.urlencode($voice_document['document_uuid']));
-			exit;
+			$error = $text['message-save_failed'];
 		}
 	}
 
@@ -135,8 +152,13 @@
 	echo "<table width='100%' border='0' cellpadding='0' cellspacing='0'>\n";
 	$selected_secretary = $voice_document['voice_secretary_uuid'] ?? ($_REQUEST['voice_secretary_uuid'] ?? '');
 	if ($action === 'add') {
-		$limit = number_format($app_settings->upload_max_bytes() / 1048576, 1);
-		echo "<input type='hidden' name='MAX_FILE_SIZE' value='".escape((string) $app_settings->upload_max_bytes())."'>\n";
+		//the smaller of the app's limit and PHP's own (a larger request never reaches this page)
+		$max_bytes = $app_settings->upload_max_bytes();
+		if (voice_document_upload::php_limit() > 0) {
+			$max_bytes = min($max_bytes, voice_document_upload::php_limit());
+		}
+		$limit = number_format($max_bytes / 1048576, 1);
+		echo "<input type='hidden' name='MAX_FILE_SIZE' value='".escape((string) $max_bytes)."'>\n";
 		echo voice_page::row($text['label-file'], "<input class='formfld' type='file' name='document' id='document' accept='.pdf,.docx,.txt,.md' required='required'>",
 			sprintf($text['description-file'], implode(', ', voice_document_upload::extensions), $limit), true);
 	}

@@ -30,6 +30,7 @@
 	];
 	$can_save = $current === null ? permission_exists('voice_domain_setting_add') : permission_exists('voice_domain_setting_edit');
 	$errors = [];
+	$problems = []; //sentences shown under the missing fields
 
 //process the submitted form
 	if (!empty($_POST)) {
@@ -50,18 +51,14 @@
 			if ($form[$key] !== '' && !preg_match('/^[A-Za-z0-9*#+@._-]{1,255}$/', $form[$key])) { $errors[] = $text['label-'.$key]; }
 		}
 		if ($form['transfer_context'] !== '' && !preg_match('/^[A-Za-z0-9._-]{1,255}$/', $form['transfer_context'])) { $errors[] = $text['label-transfer_context']; }
-		if (empty($errors)) {
+		if (empty($errors) && empty($problems)) {
 			$row = array_map(function ($value) { return $value === '' ? null : $value; }, $form);
-			if ($current === null) {
-				$store->insert('v_voice_domain_settings', $row);
-				message::add($text['message-add']);
+			if ($store->save('v_voice_domain_settings', $current['domain_setting_uuid'] ?? null, $row)) {
+				message::add($text[$current === null ? 'message-add' : 'message-update']);
+				header('Location: voice_domain_settings.php');
+				exit;
 			}
-			else {
-				$store->update('v_voice_domain_settings', $current['domain_setting_uuid'], $row);
-				message::add($text['message-update']);
-			}
-			header('Location: voice_domain_settings.php');
-			exit;
+			$problems[] = $text['message-save_failed'];
 		}
 	}
 
@@ -85,9 +82,7 @@
 	echo "	</div>\n";
 	echo "	<div style='clear: both;'></div>\n";
 	echo "</div>\n";
-	if (!empty($errors)) {
-		echo "<div class='message negative' id='form_errors'>".escape($text['message-required'])." ".escape(implode(', ', $errors))."</div>\n";
-	}
+	echo voice_page::form_errors($text, $errors, $problems);
 	echo "<div class='card'>\n";
 	echo "<table width='100%' border='0' cellpadding='0' cellspacing='0'>\n";
 	echo voice_page::row($text['label-operator_destination'], voice_page::input('operator_destination', $form['operator_destination'], 'text', "maxlength='255'"), $text['description-operator_destination']);

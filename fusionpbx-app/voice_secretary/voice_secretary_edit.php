@@ -55,6 +55,7 @@
 	];
 	$form = $secretary !== null ? array_merge($defaults, array_intersect_key($secretary, $defaults)) : $defaults;
 	$errors = [];
+	$problems = []; //sentences shown under the missing fields
 
 //process the submitted form
 	if (!empty($_POST)) {
@@ -75,7 +76,10 @@
 		}
 
 		//validate
-		if ($form['name'] === '' || mb_strlen($form['name']) > 255) { $errors[] = $text['label-name']; }
+		if ($form['name'] === '') { $errors[] = $text['label-name']; }
+		$webhook_secret = trim((string) ($_POST['webhook_secret'] ?? ''));
+		$problems = array_merge($problems, voice_page::length_errors($text, $form + ['webhook_secret' => $webhook_secret],
+			['name' => 255, 'voice_name' => 100, 'webhook_url' => 500, 'webhook_secret' => 255]));
 		if ($form['extension'] !== '') {
 			if (!voice_dialplan::valid_extension($form['extension'])) {
 				$errors[] = $text['label-extension'];
@@ -112,13 +116,12 @@
 		}
 		if ($form['webhook_enabled'] && $form['webhook_url'] === '') { $errors[] = $text['label-webhook_url']; }
 
-		if (empty($errors)) {
+		if (empty($errors) && empty($problems)) {
 			$row = $form;
 			foreach (['extension', 'voice_name', 'webhook_url', 'description', 'system_prompt', 'greeting_message', 'goodbye_message'] as $key) {
 				if ($row[$key] === '') { $row[$key] = null; }
 			}
 			//the webhook secret is never shown: empty keeps the stored one
-			$webhook_secret = trim((string) ($_POST['webhook_secret'] ?? ''));
 			if ($webhook_secret !== '') {
 				$row['webhook_secret'] = $webhook_secret;
 			}
@@ -126,25 +129,25 @@
 				$row['webhook_secret'] = null;
 			}
 
-			if ($action === 'add') {
-				$uuid = $store->insert('v_voice_secretaries', $row);
-			}
-			else {
-				$uuid = $secretary['voice_secretary_uuid'];
-				$store->update('v_voice_secretaries', $uuid, $row);
-			}
-
-			//write (or remove) the dialplan entry and remember its uuid
-			$saved = $store->find('v_voice_secretaries', $uuid);
+			//the row and its dialplan entry are saved together, or not at all
+			$uuid = $secretary['voice_secretary_uuid'] ?? uuid();
+			$row['voice_secretary_uuid'] = $uuid;
 			$dialplan = new voice_dialplan($database, $_SESSION['domain_uuid'], $_SESSION['domain_name']);
-			$dialplan_uuid = $dialplan->save($saved, $app_settings->edge_address());
-			if ($dialplan_uuid !== $saved['dialplan_uuid']) {
-				$store->update('v_voice_secretaries', $uuid, ['dialplan_uuid' => $dialplan_uuid]);
+			$saved = $store->transaction(function (voice_tenant_store $store) use ($action, $uuid, $row, $dialplan, $app_settings): bool {
+				if (!$store->save('v_voice_secretaries', $action === 'add' ? null : $uuid, $row)) {
+					return false;
+				}
+				//write (or remove) the dialplan entry and remember its uuid
+				$stored = $store->find('v_voice_secretaries', $uuid);
+				$dialplan_uuid = $dialplan->save($stored, $app_settings->edge_address());
+				return $dialplan_uuid === $stored['dialplan_uuid'] || $store->update('v_voice_secretaries', $uuid, ['dialplan_uuid' => $dialplan_uuid]);
+			});
+			if ($saved) {
+				message::add($text[$action === 'add' ? 'message-add' : 'message-update']);
+				header('Location: voice_secretary_edit.php?id='.urlencode($uuid));
+				exit;
 			}
-
-			message::add($text[$action === 'add' ? 'message-add' : 'message-update']);
-			header('Location: voice_secretary_edit.php?id='.urlencode($uuid));
-			exit;
+			$problems[] = $text['message-save_failed'];
 		}
 	}
 
@@ -171,9 +174,7 @@
 	echo "	<div style='clear: both;'></div>\n";
 	echo "</div>\n";
 
-	if (!empty($errors)) {
-		echo "<div class='message negative' id='form_errors'>".escape($text['message-required'])." ".escape(implode(', ', $errors))."</div>\n";
-	}
+	echo voice_page::form_errors($text, $errors, $problems);
 
 	echo "<div class='card'>\n";
 	echo "<table width='100%' border='0' cellpadding='0' cellspacing='0'>\n";

@@ -60,6 +60,7 @@
 	];
 	$fallback_actions = ['message', 'voicemail', 'operator', 'hangup'];
 	$errors = [];
+	$problems = []; //sentences shown under the missing fields
 
 //process the submitted form
 	if (!empty($_POST)) {
@@ -75,7 +76,8 @@
 		foreach (voice_business_hours::days as $day) {
 			$days[$day] = trim((string) ($_POST['hours_'.$day] ?? ''));
 		}
-		if ($form['department_name'] === '' || mb_strlen($form['department_name']) > 255) { $errors[] = $text['label-department_name']; }
+		if ($form['department_name'] === '') { $errors[] = $text['label-department_name']; }
+		$problems = array_merge($problems, voice_page::length_errors($text, $form, ['department_name' => 255]));
 		if (!preg_match('/^[A-Za-z0-9*#+@._-]{1,255}$/', $form['transfer_extension'])) { $errors[] = $text['label-transfer_extension']; }
 		if ($form['transfer_context'] !== '' && !preg_match('/^[A-Za-z0-9._-]{1,255}$/', $form['transfer_context'])) { $errors[] = $text['label-transfer_context']; }
 		if ($form['voice_secretary_uuid'] !== '' && !isset($secretaries[$form['voice_secretary_uuid']])) { $errors[] = $text['label-voice_secretary']; }
@@ -87,7 +89,7 @@
 		if ($hours === false) { $errors[] = $text['label-business_hours']; }
 		$keywords = array_values(array_filter(array_map('trim', explode(',', $form['keywords'])), 'strlen'));
 
-		if (empty($errors)) {
+		if (empty($errors) && empty($problems)) {
 			$row = [
 				'department_name' => $form['department_name'],
 				'keywords' => voice_tenant_store::text_array($keywords),
@@ -101,15 +103,12 @@
 				'fallback_destination' => $form['fallback_destination'] !== '' ? $form['fallback_destination'] : null,
 				'enabled' => $form['enabled'],
 			];
-			if ($action === 'add') {
-				$store->insert('v_voice_transfer_rules', $row);
+			if ($store->save('v_voice_transfer_rules', $rule['transfer_rule_uuid'] ?? null, $row)) {
+				message::add($text[$action === 'add' ? 'message-add' : 'message-update']);
+				header('Location: voice_transfer_rules.php');
+				exit;
 			}
-			else {
-				$store->update('v_voice_transfer_rules', $rule['transfer_rule_uuid'], $row);
-			}
-			message::add($text[$action === 'add' ? 'message-add' : 'message-update']);
-			header('Location: voice_transfer_rules.php');
-			exit;
+			$problems[] = $text['message-save_failed'];
 		}
 	}
 
@@ -132,9 +131,7 @@
 	echo "	</div>\n";
 	echo "	<div style='clear: both;'></div>\n";
 	echo "</div>\n";
-	if (!empty($errors)) {
-		echo "<div class='message negative' id='form_errors'>".escape($text['message-required'])." ".escape(implode(', ', $errors))."</div>\n";
-	}
+	echo voice_page::form_errors($text, $errors, $problems);
 	$fallbacks = [];
 	foreach ($fallback_actions as $fallback) {
 		$fallbacks[$fallback] = $text['option-fallback_'.$fallback];

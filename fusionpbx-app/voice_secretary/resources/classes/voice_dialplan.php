@@ -76,6 +76,7 @@ class voice_dialplan {
 	 * extension any more.
 	 *
 	 * @return string|null the dialplan uuid to store on the secretary (null: no dialplan)
+	 * @throws RuntimeException when the database refuses the entry
 	 */
 	public function save(array $secretary, string $edge): ?string {
 		$dialplan_uuid = (!empty($secretary['dialplan_uuid']) && is_uuid($secretary['dialplan_uuid'])) ? $secretary['dialplan_uuid'] : null;
@@ -113,7 +114,9 @@ class voice_dialplan {
 			$sql .= "dialplan_number, dialplan_continue, dialplan_xml, dialplan_order, dialplan_enabled, dialplan_description) ";
 			$sql .= "values (:domain_uuid, :dialplan_uuid, :app_uuid, :dialplan_context, :dialplan_name, :dialplan_number, ";
 			$sql .= ":dialplan_continue, :dialplan_xml, :dialplan_order, :dialplan_enabled, :dialplan_description)";
-			$this->database->execute($sql, $parameters);
+			if ($this->database->execute($sql, $parameters) === false) {
+				throw new RuntimeException('the dialplan entry was not saved');
+			}
 		}
 		$this->clear_cache();
 		return $dialplan_uuid;

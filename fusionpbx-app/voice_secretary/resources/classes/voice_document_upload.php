@@ -103,6 +103,26 @@ class voice_document_upload {
 		}
 	}
 
+	/** The largest file PHP itself lets through: upload_max_filesize and post_max_size (0 = no limit). */
+	public static function php_limit(): int {
+		$limits = [];
+		foreach (['upload_max_filesize', 'post_max_size'] as $name) {
+			$bytes = self::ini_bytes((string) ini_get($name));
+			if ($bytes > 0) {
+				$limits[] = $bytes;
+			}
+		}
+		return $limits ? min($limits) : 0;
+	}
+
+	/** A php.ini size ("8M", "512K", "2G", "1048576") in bytes. */
+	public static function ini_bytes(string $value): int {
+		$value = trim($value);
+		$units = ['k' => 1024, 'm' => 1048576, 'g' => 1073741824];
+		$unit = strtolower(substr($value, -1));
+		return isset($units[$unit]) ? intval(substr($value, 0, -1)) * $units[$unit] : intval($value);
+	}
+
 	/** The client's file name reduced to a harmless label (no directories, no control characters). */
 	public static function display_name(string $name): string {
 		$name = str_replace('\\', '/', $name);

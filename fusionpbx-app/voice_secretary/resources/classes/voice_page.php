@@ -29,6 +29,36 @@ class voice_page {
 		return $html."</div>\n";
 	}
 
+	/**
+	 * A sentence for each value longer than its column allows ("<label>: at most N characters."),
+	 * for each $key => $max of $limits whose value in $form is longer ('label-<key>' names the
+	 * field). PostgreSQL counts characters, not bytes, in character varying(N).
+	 */
+	public static function length_errors(array $text, array $form, array $limits): array {
+		$errors = [];
+		foreach ($limits as $key => $max) {
+			if (mb_strlen((string) ($form[$key] ?? '')) > $max) {
+				$errors[] = sprintf($text['message-too_long'], $text['label-'.$key] ?? $key, $max);
+			}
+		}
+		return $errors;
+	}
+
+	/** The error box of a form: "Please provide: <labels>", and sentences each on a line. */
+	public static function form_errors(array $text, array $errors, array $sentences = []): string {
+		if (empty($errors) && empty($sentences)) {
+			return '';
+		}
+		$lines = [];
+		if (!empty($errors)) {
+			$lines[] = escape($text['message-required'].' '.implode(', ', $errors));
+		}
+		foreach ($sentences as $sentence) {
+			$lines[] = escape($sentence);
+		}
+		return "<div class='message negative' id='form_errors'>".implode("<br />\n", $lines)."</div>\n";
+	}
+
 	/** One label/field row of an edit form ($field_html is already escaped markup). */
 	public static function row(string $label, string $field_html, string $description = '', bool $required = false): string {
 		$html = "<tr>\n";

@@ -140,6 +140,24 @@ class voice_tenant_store {
 	}
 
 	/**
+	 * Insert $row ($uuid null) or update the row $uuid of this domain.
+	 *
+	 * @return bool false when the database refused the statement or no row of this domain has $uuid
+	 */
+	public function save(string $table, ?string $uuid, array $row): bool {
+		if ($uuid !== null) {
+			return $this->update($table, $uuid, $row);
+		}
+		try {
+			$this->insert($table, $row);
+			return true;
+		}
+		catch (RuntimeException $e) {
+			return false;
+		}
+	}
+
+	/**
 	 * Delete the row with primary key $uuid, only if it belongs to this domain.
 	 *
 	 * @return bool false when no row of this domain has that key
@@ -153,6 +171,36 @@ class voice_tenant_store {
 		$sql = "delete from ".$table." where domain_uuid = :domain_uuid and ".$key." = :uuid returning ".$key;
 		$result = $this->database->execute($sql, ['domain_uuid' => $this->domain_uuid, 'uuid' => $uuid], 'all');
 		return is_array($result) && count($result) > 0;
+	}
+
+	/**
+	 * Run $work($this) in one database transaction: committed when it returns true, rolled back
+	 * when it returns false or throws a RuntimeException (a failed insert), so that a save of
+	 * several rows is all or nothing.
+	 *
+	 * @return bool true when committed
+	 */
+	public function transaction(callable $work): bool {
+		if (empty($this->database->db) && method_exists($this->database, 'connect')) {
+			$this->database->connect(); //FusionPBX's database connects on first use
+		}
+		$pdo = $this->database->db;
+		$pdo->beginTransaction();
+		try {
+			$done = $work($this) === true;
+		}
+		catch (Throwable $e) {
+			$pdo->rollBack();
+			if (!($e instanceof RuntimeException)) {
+				throw $e;
+			}
+			return false;
+		}
+		if ($done) {
+			return $pdo->commit();
+		}
+		$pdo->rollBack();
+		return false;
 	}
 
 	/** A PostgreSQL array literal ({"a","b"}) for a text[] column. */
