@@ -109,6 +109,16 @@ def truncated_docx(docx_bytes: bytes) -> bytes:
     return rezip(docx_bytes, {"word/document.xml": document[: len(document) // 2]})
 
 
+def zip_bomb_docx(docx_bytes: bytes, unpacked_megabytes: int) -> bytes:
+    """A valid .docx carrying an extra part of zeros that unpacks to ``unpacked_megabytes`` (~1000:1)."""
+    out = io.BytesIO(rezip(docx_bytes))
+    with zipfile.ZipFile(out, "a", zipfile.ZIP_DEFLATED) as archive, archive.open("word/media/pad.bin", "w") as part:
+        zeros = bytes(1024 * 1024)
+        for _ in range(unpacked_megabytes):
+            part.write(zeros)
+    return out.getvalue()
+
+
 MARKDOWN = """# Sorriso Dental Clinic
 
 We are a dental clinic in Campinas, São Paulo.

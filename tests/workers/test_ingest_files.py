@@ -156,3 +156,22 @@ def test_oversized_and_missing_uploads_fail_with_a_reason(make_domain, upload_di
     ingest_document(domain, gone, settings, embedder_factory=hash_factory())
     row = document_row(domain, gone)
     assert row.status == "failed" and "missing" in (row.error_message or "")
+
+
+def test_a_docx_that_unpacks_to_too_much_is_refused_before_parsing(make_domain, upload_dir):
+    from shared.settings import get_settings
+
+    domain = make_domain()
+    bomb = samples.zip_bomb_docx(DOCX_OK, 40)
+    assert len(bomb) < get_settings().document_max_bytes // 20  # well under the upload limit
+    settings = get_settings().replace(upload_dir=str(upload_dir))
+    doc = add_upload(domain, "bomba.docx", storage_path=_upload(upload_dir, "bomba.docx", bomb))
+    assert ingest_document(domain, doc, settings, embedder_factory=hash_factory()).status == "failed"
+    reason = document_row(domain, doc).error_message or ""
+    assert "bomba.docx: the Word file unpacks to 40." in reason and "zip bomb" in reason
+
+    # Past ten times the upload limit, a docx is refused whatever its compression.
+    small_limit = settings.replace(document_max_bytes=2 * 1024 * 1024)
+    doc = add_upload(domain, "bomba.docx", storage_path=_upload(upload_dir, "bomba.docx", bomb))
+    assert ingest_document(domain, doc, small_limit, embedder_factory=hash_factory()).status == "failed"
+    assert "more than the 20.0 MB a document may unpack to" in (document_row(domain, doc).error_message or "")

@@ -21,3 +21,8 @@ class UnreadableFileError(IngestError):
 
 class TransientIngestError(Exception):
     """A failure that may pass (the embedding provider is unreachable): the task retries later."""
+
+
+def megabytes(size: int) -> str:
+    """A byte count as an operator reads it in a reason: ``"20.0 MB"``."""
+    return f"{size / (1024 * 1024):.1f} MB"

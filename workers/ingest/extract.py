@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import PurePath
 
 from workers.ingest.docx import docx_sections
-from workers.ingest.errors import IngestError
+from workers.ingest.errors import IngestError, megabytes
 from workers.ingest.html import html_sections
 from workers.ingest.pdf import pdf_sections
 from workers.ingest.sections import Section
@@ -24,6 +24,8 @@ MIME_FORMATS = {
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
 }
 SUPPORTED = ".txt, .md, .html, .pdf, .docx"
+UNPACK_FACTOR = 10
+"""A .docx (a zip) may unpack to this many times DOCUMENT_MAX_BYTES; more is refused before parsing."""
 
 
 def file_format(file_name: str, mime_type: str | None = None) -> str:
@@ -39,15 +41,11 @@ def file_format(file_name: str, mime_type: str | None = None) -> str:
     raise IngestError(f"{file_name}: files of type {suffix or mime or 'unknown'} are not supported ({SUPPORTED}).")
 
 
-def _megabytes(size: int) -> str:
-    return f"{size / (1024 * 1024):.1f} MB"
-
-
 def extract_sections(data: bytes, file_name: str, mime_type: str | None, max_bytes: int) -> list[Section]:
     """The text sections of a file, or :class:`IngestError` saying why there are none."""
     if len(data) > max_bytes:
         raise IngestError(
-            f"{file_name}: the file is {_megabytes(len(data))}, larger than the {_megabytes(max_bytes)} limit "
+            f"{file_name}: the file is {megabytes(len(data))}, larger than the {megabytes(max_bytes)} limit "
             "(DOCUMENT_MAX_BYTES). Split it into smaller files and upload those."
         )
     if not data.strip():
@@ -56,7 +54,7 @@ def extract_sections(data: bytes, file_name: str, mime_type: str | None, max_byt
     if kind == "pdf":
         sections = pdf_sections(data, file_name)
     elif kind == "docx":
-        sections = docx_sections(data, file_name)
+        sections = docx_sections(data, file_name, UNPACK_FACTOR * max_bytes)
     elif kind == "html":
         sections = html_sections(data, file_name)
     elif kind == "md":

@@ -36,7 +36,7 @@ from shared.models import Document, DocumentChunk
 from shared.providers import ProviderConfig, embeddings_providers_for_document
 from shared.settings import Settings, get_settings
 from shared.tenancy import tenant_session
-from workers.ingest.errors import IngestError, TransientIngestError, UnreadableFileError
+from workers.ingest.errors import IngestError, TransientIngestError, UnreadableFileError, megabytes
 from workers.ingest.extract import extract_sections
 from workers.ingest.split import Chunk, split_sections
 
@@ -83,8 +83,8 @@ def _read_upload(document: Document, settings: Settings) -> bytes:
     if size > settings.document_max_bytes:
         # Refuse before reading a huge file into memory.
         raise IngestError(
-            f"{document.file_name}: the file is {size / 1048576:.1f} MB, larger than the "
-            f"{settings.document_max_bytes / 1048576:.1f} MB limit (DOCUMENT_MAX_BYTES). "
+            f"{document.file_name}: the file is {megabytes(size)}, larger than the "
+            f"{megabytes(settings.document_max_bytes)} limit (DOCUMENT_MAX_BYTES). "
             "Split it into smaller files and upload those."
         )
     return path.read_bytes()
