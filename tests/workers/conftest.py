@@ -10,6 +10,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -254,11 +255,14 @@ def module_domain(database_url: str) -> Iterator[Callable[[], uuid.UUID]]:
 
 
 def add_upload(domain: uuid.UUID, file_name: str, storage_path: str, status: str = "pending",
-               voice_secretary_uuid: uuid.UUID | None = None) -> uuid.UUID:
-    """A document row pointing at an uploaded file (as the PHP app inserts it)."""
+               voice_secretary_uuid: uuid.UUID | None = None, updated_at: datetime | None = None) -> uuid.UUID:
+    """A document row pointing at an uploaded file (as the PHP app inserts it).
+
+    ``updated_at`` backdates the row; only an INSERT can, since a trigger stamps every UPDATE with now.
+    """
     with tenant_session(domain) as session:
         row = Document(file_name=file_name, storage_path=storage_path, status=status,
-                       voice_secretary_uuid=voice_secretary_uuid)
+                       voice_secretary_uuid=voice_secretary_uuid, updated_at=updated_at)
         session.add(row)
         session.flush()
         return row.document_uuid

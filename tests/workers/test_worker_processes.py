@@ -9,15 +9,19 @@ import socket
 import urllib.error
 import urllib.request
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select, update
+import redis
+from sqlalchemy import func, select
 
-from shared.models import Document, DocumentChunk
+from shared.models import DocumentChunk
 from shared.tasks import DECIDE_TRANSFER, INGEST_DOCUMENT
 from shared.tenancy import tenant_session
 from tests.factories import add_secretary
 from tests.workers.conftest import add_upload, wait_document, wait_for
+from workers.tasks.documents import MAX_UNFINISHED_RUNS
+from workers.unfinished_runs import unfinished_key
 
 pytestmark = pytest.mark.slow
 
@@ -91,13 +95,35 @@ def test_a_document_dropped_in_as_pending_becomes_searchable_with_no_other_actio
     folder = upload_dir / uuid.uuid4().hex
     folder.mkdir()
     (folder / "pets.txt").write_text("Dogs are welcome in the hotel lobby and in every room on the ground floor.")
-    doc = add_upload(domain, "pets.txt", str(folder / "pets.txt"), voice_secretary_uuid=secretary)
-    # Nobody enqueued it: the upload's message was lost. Make it look older than the grace period.
-    with tenant_session(domain) as session:
-        session.execute(update(Document).where(Document.document_uuid == doc).values(status="pending"))
+    # Nobody enqueued it: the upload's message was lost an hour ago, well past the sweep's grace period.
+    doc = add_upload(domain, "pets.txt", str(folder / "pets.txt"), voice_secretary_uuid=secretary,
+                     updated_at=datetime.now(UTC) - timedelta(hours=1))
     assert wait_document(domain, doc, timeout=60).status == "ready"
     hits = search_knowledge(domain, "Can I bring my dog?", secretary).hits
     assert hits and hits[0].file_name == "pets.txt"
+
+
+def test_a_document_whose_ingest_keeps_killing_its_worker_ends_failed(start_worker, producer, make_domain,
+                                                                      upload_dir, redis_url):
+    queue = f"documents-{uuid.uuid4().hex[:6]}"
+    crashing = start_worker("-Q", queue, "-c", "1")
+    domain = make_domain()
+    doc = add_upload(domain, "huge.txt", _big_upload(upload_dir, "huge.txt", 150))
+    producer.send_task(INGEST_DOCUMENT, (str(domain), str(doc)), queue=queue)
+    client = redis.Redis.from_url(redis_url)
+    key = unfinished_key(f"ingest:{doc}")
+    for run in range(1, MAX_UNFINISHED_RUNS + 1):
+        # Every delivery dies mid-run, as it would on a file that exhausts the worker's memory.
+        wait_for(lambda run=run: int(client.get(key) or 0) == run, timeout=60, interval=0.02)
+        (child,) = wait_for(crashing.children, timeout=20)
+        os.kill(child, signal.SIGKILL)
+
+    row = wait_document(domain, doc, timeout=60)
+    assert row.status == "failed" and "processing stopped 3 times" in (row.error_message or "")
+    assert client.get(key) is None  # a reprocess after the operator's fix starts counting afresh
+    assert crashing.log_text().count("WorkerLostError") >= MAX_UNFINISHED_RUNS
+    assert crashing.proc.poll() is None
+    client.close()
 
 
 def _free_port() -> int:

@@ -5,6 +5,10 @@ upload. When that message is lost (Redis down during the upload), the beat sweep
 (``voice_ai.documents.sweep``) finds documents still ``pending`` — or stuck ``processing`` after a
 crash — and enqueues them again, as well as ready documents that lack chunks of a model a secretary now
 searches with (``workers.ingest.coverage``).
+
+A document whose ingest died with its worker :data:`MAX_UNFINISHED_RUNS` times in a row (a file that
+exhausts memory, say) ends ``failed`` on its next delivery instead of being redelivered forever
+(:mod:`workers.unfinished_runs`).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from workers.app import ProjectTask, app
 from workers.ingest.coverage import documents_missing_models
 from workers.ingest.errors import TransientIngestError
 from workers.ingest.pipeline import ingest_document, mark_failed
+from workers.unfinished_runs import counted_run
 
 INGEST_SOFT_LIMIT = 600
 INGEST_HARD_LIMIT = 660
@@ -33,6 +38,8 @@ MODEL_CHECK_DOMAINS = 200
 """Domains whose ready documents one sweep checks for a missing embeddings model."""
 STUCK_AFTER = timedelta(seconds=INGEST_HARD_LIMIT + 60)
 """A document ``processing`` for longer than this lost its worker (and its redelivery)."""
+MAX_UNFINISHED_RUNS = 3
+"""Ingest runs of one document that may die with their worker before the document is failed."""
 
 log = call_logger(__name__)
 
@@ -43,6 +50,25 @@ log = call_logger(__name__)
 )
 def ingest(self: ProjectTask, domain_uuid: str, document_uuid: str) -> dict[str, Any]:
     """Extract, chunk, embed and store one document; ``ready`` or ``failed`` with a reason."""
+    client = redis.Redis.from_url(get_settings().redis_url)
+    try:
+        with counted_run(client, f"ingest:{document_uuid}") as died:
+            if died >= MAX_UNFINISHED_RUNS:
+                reason = (
+                    f"processing stopped {died} times without finishing (the worker ran out of memory or was "
+                    "killed); the file is probably too large or too complex inside. Save it again, or split "
+                    "it into smaller files, and upload it again."
+                )
+                log.error(f"document {document_uuid} failed: {reason}")
+                mark_failed(domain_uuid, document_uuid, reason)
+                return {"status": "failed", "error_message": reason}
+            return _ingest(self, domain_uuid, document_uuid)
+    finally:
+        client.close()
+
+
+def _ingest(task: ProjectTask, domain_uuid: str, document_uuid: str) -> dict[str, Any]:
+    """One ingest run; a timeout, or a transient failure on the last retry, fails the document."""
     try:
         return ingest_document(domain_uuid, document_uuid).as_dict()
     except SoftTimeLimitExceeded:
@@ -53,8 +79,8 @@ def ingest(self: ProjectTask, domain_uuid: str, document_uuid: str) -> dict[str,
         mark_failed(domain_uuid, document_uuid, reason)
         return {"status": "failed", "error_message": reason}
     except TransientIngestError as exc:
-        if self.request.retries >= (self.max_retries or 0):
-            reason = f"gave up after {self.request.retries + 1} attempts: {exc}. Upload it again later."
+        if task.request.retries >= (task.max_retries or 0):
+            reason = f"gave up after {task.request.retries + 1} attempts: {exc}. Upload it again later."
             mark_failed(domain_uuid, document_uuid, reason)
             return {"status": "failed", "error_message": reason}
         raise
