@@ -37,7 +37,8 @@
 		$apps[$x]['destinations'][$y]['select_value']['ivr'] = "menu-exec-app:transfer \${destination} XML \${context}";
 		$apps[$x]['destinations'][$y]['select_label'] = "\${destination} \${name}";
 
-	//permission details: admins manage their own domain; only superadmin sees every domain (*_all)
+	//permission details: admins manage their own domain; *_all (superadmin only) adds "Show All" to a list
+	//page: every domain's rows, read-only, as FusionPBX's own list pages do
 		$y = 0;
 		$apps[$x]['permissions'][$y]['name'] = "voice_secretary_view";
 		$apps[$x]['permissions'][$y]['menu']['uuid'] = "420cd340-4827-4999-bc23-c982b40e916b";
@@ -134,13 +135,8 @@
 		$apps[$x]['permissions'][$y]['name'] = "voice_domain_setting_edit";
 		$apps[$x]['permissions'][$y]['groups'][] = "superadmin";
 		$apps[$x]['permissions'][$y]['groups'][] = "admin";
-		$y++;
-		$apps[$x]['permissions'][$y]['name'] = "voice_domain_setting_delete";
-		$apps[$x]['permissions'][$y]['groups'][] = "superadmin";
-		$apps[$x]['permissions'][$y]['groups'][] = "admin";
-		$y++;
-		$apps[$x]['permissions'][$y]['name'] = "voice_domain_setting_all";
-		$apps[$x]['permissions'][$y]['groups'][] = "superadmin";
+		//no voice_domain_setting_delete or _all: the call handling settings are one form per domain (emptying
+		//a field is how a value is removed), not a list to delete from or to show across domains
 
 	//default settings
 		$y = 0;

@@ -44,8 +44,11 @@
 		exit;
 	}
 
-//get the list
-	$providers = $store->all('v_voice_ai_providers', '', [], 'provider_type asc, provider_name asc');
+//get the list (every domain, read-only, for a superadmin with show=all)
+	$show_all = voice_page::show_all('voice_ai_provider_all');
+	$providers = $show_all
+		? (new voice_all_domains($database))->all('v_voice_ai_providers', '', [], 'domain_name asc, provider_type asc, provider_name asc')
+		: $store->all('v_voice_ai_providers', '', [], 'provider_type asc, provider_name asc');
 
 //create token
 	$object = new token;
@@ -66,6 +69,7 @@
 	if (permission_exists('voice_ai_provider_delete') && $providers) {
 		echo button::create(['type'=>'button','label'=>$text['button-delete'],'icon'=>'trash','id'=>'btn_delete','onclick'=>"if (confirm('".escape($text['confirm-delete'])."')) { document.getElementById('action').value = 'delete'; document.getElementById('form_list').submit(); }"]);
 	}
+	echo voice_page::show_all_button($text, 'voice_ai_provider_all', $show_all);
 	echo "	</div>\n";
 	echo "	<div style='clear: both;'></div>\n";
 	echo "</div>\n";
@@ -78,6 +82,9 @@
 	echo "<table class='list'>\n";
 	echo "<tr class='list-header'>\n";
 	echo "	<th class='checkbox'>&nbsp;</th>\n";
+	if ($show_all) {
+		echo "	<th>".escape($text['label-domain'])."</th>\n";
+	}
 	echo "	<th>".escape($text['label-provider_type'])."</th>\n";
 	echo "	<th>".escape($text['label-provider_name'])."</th>\n";
 	echo "	<th>".escape($text['label-display_name'])."</th>\n";
@@ -88,10 +95,13 @@
 	echo "</tr>\n";
 	foreach ($providers as $x => $row) {
 		$config = json_decode($row['config'] ?? '{}', true) ?: [];
-		$url = permission_exists('voice_ai_provider_edit') ? "voice_ai_provider_edit.php?id=".urlencode($row['provider_uuid']) : '';
+		$own = $row['domain_uuid'] === $_SESSION['domain_uuid'];
+		$url = ($own && permission_exists('voice_ai_provider_edit')) ? "voice_ai_provider_edit.php?id=".urlencode($row['provider_uuid']) : '';
 		echo "<tr class='list-row'>\n";
-		echo "	<td class='checkbox'><input type='checkbox' name='voice_ai_providers[".$x."][checked]' value='true'>";
-		echo "<input type='hidden' name='voice_ai_providers[".$x."][uuid]' value='".escape($row['provider_uuid'])."'></td>\n";
+		echo voice_page::checkbox_cell('voice_ai_providers', $x, $row['provider_uuid'], $own);
+		if ($show_all) {
+			echo "	<td>".escape($row['domain_name'])."</td>\n";
+		}
 		echo "	<td>".escape($text['option-'.$row['provider_type']] ?? $row['provider_type'])."</td>\n";
 		echo "	<td>".($url !== '' ? "<a href='".escape($url)."'>".escape($row['provider_name'])."</a>" : escape($row['provider_name']))."</td>\n";
 		echo "	<td>".escape($row['display_name'] ?? '')."</td>\n";

@@ -17,8 +17,10 @@
 	$language = new text;
 	$text = $language->get();
 
-//the domain-bound store
+//the domain-bound store, or every domain (read-only) for a superadmin with show=all
 	$store = new voice_tenant_store($database, $_SESSION['domain_uuid']);
+	$show_all = voice_page::show_all('voice_conversation_all');
+	$list = $show_all ? new voice_all_domains($database) : $store;
 
 //the filters (each validated before it reaches a parameter)
 	$outcomes = ['resolved', 'transferred', 'message', 'abandoned', 'error'];
@@ -48,10 +50,10 @@
 //paging
 	$rows_per_page = 50;
 	$page = max(0, intval($_GET['page'] ?? 0));
-	$total = $store->count('v_voice_conversations', $where, $parameters);
-	$conversations = $store->all('v_voice_conversations', $where, $parameters, 'started_at desc', $rows_per_page, $page * $rows_per_page);
+	$total = $list->count('v_voice_conversations', $where, $parameters);
+	$conversations = $list->all('v_voice_conversations', $where, $parameters, 'started_at desc', $rows_per_page, $page * $rows_per_page);
 	$secretaries = [];
-	foreach ($store->all('v_voice_secretaries') as $row) {
+	foreach ($list->all('v_voice_secretaries') as $row) {
 		$secretaries[$row['voice_secretary_uuid']] = $row['name'];
 	}
 
@@ -64,7 +66,11 @@
 	echo "<div class='action_bar' id='action_bar'>\n";
 	echo "	<div class='heading'><b>".escape($text['title-voice_conversations'])."</b><div class='count'>".escape(number_format($total))."</div></div>\n";
 	echo "	<div class='actions'>\n";
+	echo voice_page::show_all_button($text, 'voice_conversation_all', $show_all);
 	echo "		<form id='form_search' method='get' style='display: inline;'>\n";
+	if ($show_all) {
+		echo "		<input type='hidden' name='show' value='all'>\n";
+	}
 	echo "		".escape($text['label-date_from'])." ".voice_page::input('date_from', $date_from, 'date')."\n";
 	echo "		".escape($text['label-date_to'])." ".voice_page::input('date_to', $date_to, 'date')."\n";
 	echo "		".voice_page::input('caller', $caller, 'text', "placeholder=\"".escape($text['label-caller'])."\"")."\n";
@@ -83,6 +89,9 @@
 	echo "<div class='card'>\n";
 	echo "<table class='list' id='conversations'>\n";
 	echo "<tr class='list-header'>\n";
+	if ($show_all) {
+		echo "	<th>".escape($text['label-domain'])."</th>\n";
+	}
 	echo "	<th>".escape($text['label-started_at'])."</th>\n";
 	echo "	<th>".escape($text['label-caller'])."</th>\n";
 	echo "	<th>".escape($text['label-voice_secretary'])."</th>\n";
@@ -94,6 +103,9 @@
 	foreach ($conversations as $row) {
 		$url = "voice_conversation.php?id=".urlencode($row['conversation_uuid']);
 		echo "<tr class='list-row'>\n";
+		if ($show_all) {
+			echo "	<td>".escape($row['domain_name'])."</td>\n";
+		}
 		echo "	<td><a href='".escape($url)."'>".escape(substr((string) $row['started_at'], 0, 19))."</a></td>\n";
 		echo "	<td>".escape(trim(($row['caller_name'] ?? '').' '.($row['caller_id'] ?? '')))."</td>\n";
 		echo "	<td>".escape($secretaries[$row['voice_secretary_uuid'] ?? ''] ?? '')."</td>\n";
@@ -107,7 +119,7 @@
 	echo "</div>\n";
 
 	//paging links keep the filters
-	$query = array_filter(['date_from' => $date_from, 'date_to' => $date_to, 'caller' => $caller, 'outcome' => $outcome], 'strlen');
+	$query = array_filter(['show' => $show_all ? 'all' : '', 'date_from' => $date_from, 'date_to' => $date_to, 'caller' => $caller, 'outcome' => $outcome], 'strlen');
 	echo "<div align='center' style='margin-top: 10px;'>\n";
 	if ($page > 0) {
 		echo "<a href='?".escape(http_build_query($query + ['page' => $page - 1]))."'>&laquo;</a> ";

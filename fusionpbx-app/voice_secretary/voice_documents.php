@@ -67,9 +67,13 @@
 		exit;
 	}
 
+//every domain, read-only, for a superadmin with show=all
+	$show_all = voice_page::show_all('voice_document_all');
+	$list = $show_all ? new voice_all_domains($database) : $store;
+
 //the secretaries (names for the list, and the filter)
 	$secretaries = [];
-	foreach ($store->all('v_voice_secretaries', '', [], 'name asc') as $row) {
+	foreach ($list->all('v_voice_secretaries', '', [], 'name asc') as $row) {
 		$secretaries[$row['voice_secretary_uuid']] = $row['name'];
 	}
 	$filter = $_GET['voice_secretary_uuid'] ?? '';
@@ -79,7 +83,7 @@
 
 //get the list
 	$where = $filter !== '' ? 'and voice_secretary_uuid = :voice_secretary_uuid' : '';
-	$documents = $store->all('v_voice_documents', $where, $filter !== '' ? ['voice_secretary_uuid' => $filter] : [], 'created_at desc');
+	$documents = $list->all('v_voice_documents', $where, $filter !== '' ? ['voice_secretary_uuid' => $filter] : [], ($show_all ? 'domain_name asc, ' : '').'created_at desc');
 
 //create token
 	$object = new token;
@@ -103,7 +107,11 @@
 	if (permission_exists('voice_document_delete') && $documents) {
 		echo button::create(['type'=>'button','label'=>$text['button-delete'],'icon'=>'trash','id'=>'btn_delete','onclick'=>"if (confirm('".escape($text['confirm-delete'])."')) { document.getElementById('action').value = 'delete'; document.getElementById('form_list').submit(); }"]);
 	}
+	echo voice_page::show_all_button($text, 'voice_document_all', $show_all);
 	echo "		<form id='form_filter' method='get' style='display: inline;'>\n";
+	if ($show_all) {
+		echo "		<input type='hidden' name='show' value='all'>\n";
+	}
 	echo "		".voice_page::select('voice_secretary_uuid', $secretaries, $filter, $text['label-all_secretaries'])."\n";
 	echo button::create(['type'=>'submit','label'=>$text['button-search'],'icon'=>'search','id'=>'btn_search']);
 	echo "		</form>\n";
@@ -119,6 +127,9 @@
 	echo "<table class='list' id='documents'>\n";
 	echo "<tr class='list-header'>\n";
 	echo "	<th class='checkbox'>&nbsp;</th>\n";
+	if ($show_all) {
+		echo "	<th>".escape($text['label-domain'])."</th>\n";
+	}
 	echo "	<th>".escape($text['label-file_name'])."</th>\n";
 	echo "	<th>".escape($text['label-voice_secretary'])."</th>\n";
 	echo "	<th>".escape($text['label-status'])."</th>\n";
@@ -127,11 +138,14 @@
 	echo "	<th>".escape($text['label-created_at'])."</th>\n";
 	echo "</tr>\n";
 	foreach ($documents as $x => $row) {
+		$own = $row['domain_uuid'] === $_SESSION['domain_uuid'];
 		$url = "voice_document_edit.php?id=".urlencode($row['document_uuid']);
 		echo "<tr class='list-row' data-document='".escape($row['document_uuid'])."'>\n";
-		echo "	<td class='checkbox'><input type='checkbox' name='voice_documents[".$x."][checked]' value='true'>";
-		echo "<input type='hidden' name='voice_documents[".$x."][uuid]' value='".escape($row['document_uuid'])."'></td>\n";
-		echo "	<td><a href='".escape($url)."'>".escape($row['file_name'])."</a></td>\n";
+		echo voice_page::checkbox_cell('voice_documents', $x, $row['document_uuid'], $own);
+		if ($show_all) {
+			echo "	<td>".escape($row['domain_name'])."</td>\n";
+		}
+		echo "	<td>".($own ? "<a href='".escape($url)."'>".escape($row['file_name'])."</a>" : escape($row['file_name']))."</td>\n";
 		echo "	<td>".escape($row['voice_secretary_uuid'] ? ($secretaries[$row['voice_secretary_uuid']] ?? '') : $text['label-all_secretaries'])."</td>\n";
 		echo "	<td class='document_status'><span class='status_".escape($row['status'])."'>".escape($text['option-'.$row['status']] ?? $row['status'])."</span>";
 		if ($row['status'] === 'failed' && !empty($row['error_message'])) {

@@ -59,15 +59,11 @@
 		exit;
 	}
 
-//get the list (every domain for superadmin with show=all)
-	$show_all = ($_GET['show'] ?? '') === 'all' && permission_exists('voice_secretary_all');
-	if ($show_all) {
-		$sql = "select s.*, d.domain_name from v_voice_secretaries as s join v_domains as d on d.domain_uuid = s.domain_uuid order by d.domain_name, s.name";
-		$secretaries = $database->select($sql, null, 'all') ?: [];
-	}
-	else {
-		$secretaries = $store->all('v_voice_secretaries', '', [], 'name asc');
-	}
+//get the list (every domain, read-only, for a superadmin with show=all)
+	$show_all = voice_page::show_all('voice_secretary_all');
+	$secretaries = $show_all
+		? (new voice_all_domains($database))->all('v_voice_secretaries', '', [], 'domain_name asc, name asc')
+		: $store->all('v_voice_secretaries', '', [], 'name asc');
 
 //create token
 	$object = new token;
@@ -88,9 +84,7 @@
 	if (permission_exists('voice_secretary_delete') && $secretaries) {
 		echo button::create(['type'=>'button','label'=>$text['button-delete'],'icon'=>'trash','id'=>'btn_delete','onclick'=>"if (confirm('".escape($text['confirm-delete'])."')) { document.getElementById('action').value = 'delete'; document.getElementById('form_list').submit(); }"]);
 	}
-	if (permission_exists('voice_secretary_all') && !$show_all) {
-		echo button::create(['type'=>'button','label'=>$text['button-show_all'],'icon'=>'globe','id'=>'btn_show_all','link'=>'?show=all']);
-	}
+	echo voice_page::show_all_button($text, 'voice_secretary_all', $show_all);
 	echo "	</div>\n";
 	echo "	<div style='clear: both;'></div>\n";
 	echo "</div>\n";
@@ -116,12 +110,7 @@
 		$own = $row['domain_uuid'] === $_SESSION['domain_uuid'];
 		$url = ($own && permission_exists('voice_secretary_edit')) ? "voice_secretary_edit.php?id=".urlencode($row['voice_secretary_uuid']) : '';
 		echo "<tr class='list-row'>\n";
-		echo "	<td class='checkbox'>";
-		if ($own) {
-			echo "<input type='checkbox' name='voice_secretaries[".$x."][checked]' id='checkbox_".$x."' value='true'>";
-			echo "<input type='hidden' name='voice_secretaries[".$x."][uuid]' value='".escape($row['voice_secretary_uuid'])."'>";
-		}
-		echo "</td>\n";
+		echo voice_page::checkbox_cell('voice_secretaries', $x, $row['voice_secretary_uuid'], $own);
 		if ($show_all) {
 			echo "	<td>".escape($row['domain_name'])."</td>\n";
 		}

@@ -44,12 +44,14 @@
 		exit;
 	}
 
-//get the list
+//get the list (every domain, read-only, for a superadmin with show=all)
+	$show_all = voice_page::show_all('voice_transfer_rule_all');
+	$list = $show_all ? new voice_all_domains($database) : $store;
 	$secretaries = [];
-	foreach ($store->all('v_voice_secretaries', '', [], 'name asc') as $row) {
+	foreach ($list->all('v_voice_secretaries') as $row) {
 		$secretaries[$row['voice_secretary_uuid']] = $row['name'];
 	}
-	$rules = $store->all('v_voice_transfer_rules', '', [], 'priority asc, department_name asc');
+	$rules = $list->all('v_voice_transfer_rules', '', [], ($show_all ? 'domain_name asc, ' : '').'priority asc, department_name asc');
 
 //create token
 	$object = new token;
@@ -70,6 +72,7 @@
 	if (permission_exists('voice_transfer_rule_delete') && $rules) {
 		echo button::create(['type'=>'button','label'=>$text['button-delete'],'icon'=>'trash','id'=>'btn_delete','onclick'=>"if (confirm('".escape($text['confirm-delete'])."')) { document.getElementById('action').value = 'delete'; document.getElementById('form_list').submit(); }"]);
 	}
+	echo voice_page::show_all_button($text, 'voice_transfer_rule_all', $show_all);
 	echo "	</div>\n";
 	echo "	<div style='clear: both;'></div>\n";
 	echo "</div>\n";
@@ -82,6 +85,9 @@
 	echo "<table class='list'>\n";
 	echo "<tr class='list-header'>\n";
 	echo "	<th class='checkbox'>&nbsp;</th>\n";
+	if ($show_all) {
+		echo "	<th>".escape($text['label-domain'])."</th>\n";
+	}
 	echo "	<th>".escape($text['label-department_name'])."</th>\n";
 	echo "	<th>".escape($text['label-keywords'])."</th>\n";
 	echo "	<th>".escape($text['label-transfer_extension'])."</th>\n";
@@ -91,10 +97,13 @@
 	echo "	<th class='center'>".escape($text['label-enabled'])."</th>\n";
 	echo "</tr>\n";
 	foreach ($rules as $x => $row) {
-		$url = permission_exists('voice_transfer_rule_edit') ? "voice_transfer_rule_edit.php?id=".urlencode($row['transfer_rule_uuid']) : '';
+		$own = $row['domain_uuid'] === $_SESSION['domain_uuid'];
+		$url = ($own && permission_exists('voice_transfer_rule_edit')) ? "voice_transfer_rule_edit.php?id=".urlencode($row['transfer_rule_uuid']) : '';
 		echo "<tr class='list-row'>\n";
-		echo "	<td class='checkbox'><input type='checkbox' name='voice_transfer_rules[".$x."][checked]' value='true'>";
-		echo "<input type='hidden' name='voice_transfer_rules[".$x."][uuid]' value='".escape($row['transfer_rule_uuid'])."'></td>\n";
+		echo voice_page::checkbox_cell('voice_transfer_rules', $x, $row['transfer_rule_uuid'], $own);
+		if ($show_all) {
+			echo "	<td>".escape($row['domain_name'])."</td>\n";
+		}
 		echo "	<td>".($url !== '' ? "<a href='".escape($url)."'>".escape($row['department_name'])."</a>" : escape($row['department_name']))."</td>\n";
 		echo "	<td>".escape(implode(', ', voice_tenant_store::parse_text_array($row['keywords'])))."</td>\n";
 		echo "	<td>".escape($row['transfer_extension'])."</td>\n";

@@ -22,13 +22,32 @@ class PermissionsTest extends StandinTestCase {
 
 	public function test_permissions_are_declared_in_singular_form_for_every_table(): void {
 		$permissions = $this->permissions();
-		foreach (['voice_secretary', 'voice_ai_provider', 'voice_document', 'voice_transfer_rule', 'voice_domain_setting'] as $prefix) {
-			foreach (['view', 'add', 'edit', 'delete', 'all'] as $action) {
+		foreach (['voice_secretary', 'voice_ai_provider', 'voice_document', 'voice_transfer_rule'] as $prefix) {
+			foreach (['view', 'add', 'edit', 'delete'] as $action) {
 				$this->assertArrayHasKey($prefix.'_'.$action, $permissions);
 			}
 		}
+		//the call handling settings: one form per domain, nothing to delete
+		foreach (['view', 'add', 'edit'] as $action) {
+			$this->assertArrayHasKey('voice_domain_setting_'.$action, $permissions);
+		}
+		//*_all for each list page that offers Show All (the call handling settings are not a list)
+		foreach (['voice_secretary', 'voice_ai_provider', 'voice_document', 'voice_transfer_rule', 'voice_conversation'] as $prefix) {
+			$this->assertArrayHasKey($prefix.'_all', $permissions);
+		}
 		$this->assertArrayHasKey('voice_conversation_view', $permissions);
-		$this->assertArrayHasKey('voice_conversation_all', $permissions);
+	}
+
+	public function test_every_declared_permission_is_checked_by_the_app(): void {
+		$source = '';
+		foreach (array_merge(glob(STANDIN_DOCROOT.'/app/voice_secretary/*.php'), glob(STANDIN_DOCROOT.'/app/voice_secretary/resources/classes/*.php')) as $file) {
+			if (basename($file) !== 'app_config.php') {
+				$source .= file_get_contents($file);
+			}
+		}
+		foreach (array_keys($this->permissions()) as $name) {
+			$this->assertTrue(strpos($source, "'".$name."'") !== false, $name.' is declared but no page checks it');
+		}
 	}
 
 	public function test_admin_gets_domain_permissions_and_only_superadmin_crosses_domains(): void {

@@ -59,6 +59,29 @@ class voice_page {
 		return "<div class='message negative' id='form_errors'>".implode("<br />\n", $lines)."</div>\n";
 	}
 
+	/** True when a list page shows every domain: ?show=all and the table's *_all permission. */
+	public static function show_all(string $permission): bool {
+		return ($_GET['show'] ?? '') === 'all' && permission_exists($permission);
+	}
+
+	/** The "Show All" button of a list page, for a user holding $permission who does not see all yet. */
+	public static function show_all_button(array $text, string $permission, bool $show_all): string {
+		if ($show_all || !permission_exists($permission)) {
+			return '';
+		}
+		return button::create(['type'=>'button','label'=>$text['button-show_all'],'icon'=>'globe','id'=>'btn_show_all','link'=>'?show=all']);
+	}
+
+	/** The checkbox cell of row $x of list $list; a row of another domain (Show All) gets none. */
+	public static function checkbox_cell(string $list, int $x, string $uuid, bool $own): string {
+		$html = "	<td class='checkbox'>";
+		if ($own) {
+			$html .= "<input type='checkbox' name='".escape($list)."[".$x."][checked]' id='checkbox_".$x."' value='true'>";
+			$html .= "<input type='hidden' name='".escape($list)."[".$x."][uuid]' value='".escape($uuid)."'>";
+		}
+		return $html."</td>\n";
+	}
+
 	/** One label/field row of an edit form ($field_html is already escaped markup). */
 	public static function row(string $label, string $field_html, string $description = '', bool $required = false): string {
 		$html = "<tr>\n";

@@ -55,16 +55,7 @@ class voice_tenant_store {
 	 */
 	public function all(string $table, string $where = '', array $parameters = [], string $order_by = '', int $limit = 0, int $offset = 0): array {
 		self::check_table($table);
-		$sql = "select * from ".$table." where domain_uuid = :domain_uuid ".$where." ";
-		if ($order_by !== '') {
-			if (!preg_match('/^[a-z_][a-z0-9_]*( (asc|desc))?( nulls (first|last))?(, ?[a-z_][a-z0-9_]*( (asc|desc))?( nulls (first|last))?)*$/', $order_by)) {
-				throw new InvalidArgumentException('bad order by');
-			}
-			$sql .= "order by ".$order_by." ";
-		}
-		if ($limit > 0) {
-			$sql .= "limit ".intval($limit)." offset ".max(0, intval($offset))." ";
-		}
+		$sql = "select * from ".$table." where domain_uuid = :domain_uuid ".$where." ".self::order_and_limit($order_by, $limit, $offset);
 		$parameters['domain_uuid'] = $this->domain_uuid;
 		$rows = $this->database->select($sql, $parameters, 'all');
 		return is_array($rows) ? $rows : [];
@@ -241,7 +232,23 @@ class voice_tenant_store {
 		return $parameters;
 	}
 
-	private static function check_table(string $table): void {
+	/** "order by … limit … offset …" from identifiers and numbers only ('' when neither is asked). */
+	public static function order_and_limit(string $order_by, int $limit = 0, int $offset = 0): string {
+		$sql = '';
+		if ($order_by !== '') {
+			if (!preg_match('/^[a-z_][a-z0-9_]*( (asc|desc))?( nulls (first|last))?(, ?[a-z_][a-z0-9_]*( (asc|desc))?( nulls (first|last))?)*$/', $order_by)) {
+				throw new InvalidArgumentException('bad order by');
+			}
+			$sql .= "order by ".$order_by." ";
+		}
+		if ($limit > 0) {
+			$sql .= "limit ".intval($limit)." offset ".max(0, intval($offset))." ";
+		}
+		return $sql;
+	}
+
+	/** Refuses a table the app does not own. */
+	public static function check_table(string $table): void {
 		if (!isset(self::tables[$table])) {
 			throw new InvalidArgumentException('unknown table '.$table);
 		}
