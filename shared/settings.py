@@ -74,6 +74,9 @@ class Settings:
     webhook_timeout_seconds: float = 10.0
     # First retry delay of a failed webhook; it doubles (with jitter) until 24 h have passed.
     webhook_retry_base_seconds: float = 10.0
+    # The longest wait between two webhook attempts. A waiting retry sits unacknowledged in a worker, so it
+    # must be shorter than BROKER_VISIBILITY_TIMEOUT (validated), or Redis hands it to a second worker.
+    webhook_retry_max_seconds: float = 1800.0
 
     # Seconds before Redis hands an unacknowledged task of a dead worker to another worker.
     broker_visibility_timeout: int = 3600
@@ -143,6 +146,15 @@ class Settings:
         self.unicast_port_range  # noqa: B018 - parses and raises on a bad range
         if self.chunk_overlap >= self.chunk_size:
             raise SettingsError("CHUNK_OVERLAP must be smaller than CHUNK_SIZE")
+        if self.webhook_retry_max_seconds <= 0:
+            raise SettingsError("WEBHOOK_RETRY_MAX_SECONDS must be positive")
+        if self.broker_visibility_timeout <= self.webhook_retry_max_seconds:
+            raise SettingsError(
+                f"BROKER_VISIBILITY_TIMEOUT ({self.broker_visibility_timeout} s) must be above "
+                f"WEBHOOK_RETRY_MAX_SECONDS ({self.webhook_retry_max_seconds:g} s): a webhook retry waits "
+                "unacknowledged in a worker, and after the visibility timeout Redis would give it to another "
+                "worker too, sending the webhook twice. Raise the one or lower the other."
+            )
 
     def replace(self, **changes: object) -> Settings:
         """A copy with some fields changed (tests and the demo use this)."""

@@ -7,12 +7,13 @@ import hmac
 import random
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from shared.models import Conversation, Message
-from shared.settings import get_settings
+from shared.settings import Settings, SettingsError, get_settings
 from shared.tasks import CONVERSATION_EVENT, CONVERSATION_EVENTS
 from shared.tenancy import tenant_session
 from tests.factories import add_conversation, add_secretary
@@ -170,13 +171,26 @@ def test_a_public_name_resolving_to_a_private_address_is_refused_and_recorded(ma
 
 def test_retries_back_off_exponentially_with_jitter_and_stop_after_24_hours():
     rng = random.Random(1)
-    delays = [retry_delay(n, T0, T0, 10.0, rng=rng) for n in range(1, 9)]
+    delays = [retry_delay(n, T0, T0, 10.0, 1800.0, rng=rng) for n in range(1, 9)]
     for n, delay in enumerate(delays, start=1):
         ceiling = min(10.0 * 2 ** (n - 1), 1800.0)
         assert ceiling / 2 <= delay <= ceiling
     assert len({round(d, 3) for d in delays}) == len(delays)
-    assert retry_delay(30, T0, T0 + timedelta(hours=23, minutes=59, seconds=50), 10.0) <= 10.0
-    assert retry_delay(30, T0, T0 + timedelta(hours=24), 10.0) is None
+    assert retry_delay(30, T0, T0 + timedelta(hours=23, minutes=59, seconds=50), 10.0, 1800.0) <= 10.0
+    assert retry_delay(30, T0, T0 + timedelta(hours=24), 10.0, 1800.0) is None
+
+
+def test_a_visibility_timeout_shorter_than_the_longest_retry_wait_is_refused():
+    no_file = Path("/dev/null")
+    # Redis would hand a retry still waiting out its backoff to a second worker: the webhook goes twice.
+    with pytest.raises(SettingsError, match="BROKER_VISIBILITY_TIMEOUT .1200 s. must be above"):
+        Settings.load({"BROKER_VISIBILITY_TIMEOUT": "1200"}, no_file)
+    with pytest.raises(SettingsError, match="BROKER_VISIBILITY_TIMEOUT"):
+        Settings.load({"BROKER_VISIBILITY_TIMEOUT": "1800"}, no_file)
+    settings = Settings.load({"BROKER_VISIBILITY_TIMEOUT": "1200", "WEBHOOK_RETRY_MAX_SECONDS": "600"}, no_file)
+    waits = [retry_delay(n, T0, T0, settings.webhook_retry_base_seconds, settings.webhook_retry_max_seconds)
+             for n in range(1, 20)]
+    assert 300 <= max(waits) <= 600 < settings.broker_visibility_timeout
 
 
 def test_summary_with_the_openai_llm_provider():

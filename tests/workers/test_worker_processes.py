@@ -66,7 +66,8 @@ def test_a_pool_process_killed_mid_task_redelivers_with_no_duplicate_chunks(star
 
 
 def test_a_whole_worker_killed_mid_task_is_redelivered_to_another(start_worker, producer, make_domain, upload_dir):
-    env = {"BROKER_VISIBILITY_TIMEOUT": "2"}
+    # Redelivery two seconds after the crash; the settings then ask for webhook retries shorter still.
+    env = {"BROKER_VISIBILITY_TIMEOUT": "2", "WEBHOOK_RETRY_MAX_SECONDS": "1"}
     queue = f"documents-{uuid.uuid4().hex[:6]}"
     first = start_worker("-Q", queue, "-c", "1", env=env)
     domain = make_domain()

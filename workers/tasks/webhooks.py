@@ -3,8 +3,8 @@
 Payload, headers and signature are documented in ``workers/WEBHOOK.md``. Each run makes one attempt
 (:func:`workers.webhook.delivery.attempt_delivery`), records it in ``webhook_attempts``, and on a 5xx,
 408/429, timeout or connection error schedules the next one with exponential backoff and jitter
-(``WEBHOOK_RETRY_BASE_SECONDS``, doubling, capped at 30 min) until 24 h after the first attempt; then
-``webhook_status`` becomes ``failed``. A refused URL (SSRF rules) ends ``refused`` at once.
+(``WEBHOOK_RETRY_BASE_SECONDS``, doubling, capped at ``WEBHOOK_RETRY_MAX_SECONDS``) until 24 h after
+the first attempt; then ``webhook_status`` becomes ``failed``. A refused URL (SSRF rules) ends ``refused`` at once.
 """
 
 from __future__ import annotations

@@ -160,7 +160,8 @@ def attempt_delivery(
         return DeliveryStep("delivered", attempts=_record(domain_uuid, conv_id, entry, "delivered"))
     delay = None
     if is_retryable(code):
-        delay = retry_delay(loaded.attempt, loaded.first_at or now, now, settings.webhook_retry_base_seconds)
+        delay = retry_delay(loaded.attempt, loaded.first_at or now, now, settings.webhook_retry_base_seconds,
+                            settings.webhook_retry_max_seconds)
     status = "pending" if delay is not None else "failed"
     count = _record(domain_uuid, conv_id, entry, status)
     if delay is None:

@@ -6,8 +6,6 @@ import random
 from datetime import datetime, timedelta
 
 RETRY_WINDOW = timedelta(hours=24)
-MAX_DELAY_SECONDS = 1800.0
-"""Capped below the broker's visibility timeout, so a waiting retry is never delivered twice."""
 
 RETRYABLE_STATUS = frozenset({408, 425, 429}) | frozenset(range(500, 600))
 
@@ -22,16 +20,18 @@ def retry_delay(
     first_attempt_at: datetime,
     now: datetime,
     base_seconds: float,
+    max_seconds: float,
     window: timedelta = RETRY_WINDOW,
     rng: random.Random | None = None,
 ) -> float | None:
     """Seconds to wait before attempt ``attempt + 1`` (``attempt`` counts from 1), or None to give up.
 
-    The delay doubles from ``base_seconds`` up to :data:`MAX_DELAY_SECONDS`, with "equal jitter"
-    (between half and all of it) so that receivers recovering from an outage are not hit by every
-    sender at once. No retry is scheduled past ``window`` after the first attempt.
+    The delay doubles from ``base_seconds`` up to ``max_seconds`` (``WEBHOOK_RETRY_MAX_SECONDS``, which
+    the settings keep below the broker's visibility timeout, so a waiting retry is never delivered
+    twice), with "equal jitter" (between half and all of it) so that receivers recovering from an outage
+    are not hit by every sender at once. No retry is scheduled past ``window`` after the first attempt.
     """
-    ceiling = min(base_seconds * (2 ** max(attempt - 1, 0)), MAX_DELAY_SECONDS)
+    ceiling = min(base_seconds * (2 ** max(attempt - 1, 0)), max_seconds)
     delay = ceiling / 2 + (rng or random).uniform(0, ceiling / 2)
     deadline = first_attempt_at + window
     if now >= deadline:
