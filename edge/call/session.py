@@ -21,7 +21,14 @@ from edge.call.setup import CallRejected, CallSetup, FallbackRoute, load_call_se
 from edge.call.state import CallStateMachine
 from edge.call.timeouts import CallTimers
 from edge.call.tools import DtmfRouter, ToolDispatcher
-from edge.call.transfer import RING_SECONDS, BridgeResult, bridge_result, dial_string, run_transfer
+from edge.call.transfer import (
+    RING_SECONDS,
+    BridgeResult,
+    bridge_result,
+    dial_string,
+    directory_user_query,
+    run_transfer,
+)
 from edge.engines.base import CallContext, CallState, Engine, EngineUnavailable
 from edge.engines.registry import create_engine
 from edge.esl.session import CLOSED, EslConnection, EslDisconnected
@@ -491,11 +498,15 @@ class CallSession:
         try:
             self._audio_paused = True
             self.flush_playback()
+            if self.transport is not None:
+                self.transport.pause()
             self.log.info(Tag.SESSION, "bridging to %s in %s", destination, context)
             for variable in ("continue_on_fail=true", "hangup_after_bridge=false"):
                 self._safe(self.esl.execute, "set", variable, wait=True, timeout=5)
-            runner = gevent.spawn(self._safe, self.esl.execute, "bridge", dial_string(destination, context),
-                                  wait=True, timeout=None)
+            query = directory_user_query(destination, context)
+            user = query is not None and (self._safe(self.esl.api, query, timeout=3) or "").strip() == "true"
+            runner = gevent.spawn(self._safe, self.esl.execute, "bridge",
+                                  dial_string(destination, context, directory_user=user), wait=True, timeout=None)
             gevent.wait([runner, self._bridged], timeout=RING_SECONDS + 30, count=1)
             if runner.ready():
                 result = bridge_result(runner.value)
@@ -514,6 +525,8 @@ class CallSession:
             return result
         finally:
             self._audio_paused = self.transfer_target is not None  # stays paused once bridged
+            if not self._audio_paused and self.transport is not None and not self.esl.closed.is_set():
+                self.transport.resume()
             if not self.machine.ended and self.transfer_target is None:
                 self.machine.move(CallState.LISTENING)
             self._bridge_idle.set()

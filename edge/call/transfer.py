@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 from dataclasses import dataclass
@@ -154,9 +155,28 @@ class BridgeResult:
         return self.status == "answered"
 
 
-def dial_string(destination: str, context: str) -> str:
-    """The ``bridge`` argument: the destination dialled through the domain's dialplan (extensions, ring
-    groups, voicemail, outside numbers alike), ringing at most :data:`RING_SECONDS`."""
+_DIAL_TOKEN = re.compile(r"[0-9A-Za-z_.+*#@-]{1,128}")
+
+
+def directory_user_query(destination: str, context: str) -> str | None:
+    """The ``api`` command that asks whether ``destination`` is a user of the directory domain named
+    like the dialplan context (FusionPBX names each domain's context after the domain), or None when
+    either is not a plain dial token."""
+    if not (_DIAL_TOKEN.fullmatch(destination) and _DIAL_TOKEN.fullmatch(context)):
+        return None
+    return f"user_exists id {destination} {context}"
+
+
+def dial_string(destination: str, context: str, *, directory_user: bool = False) -> str:
+    """The ``bridge`` argument, ringing at most :data:`RING_SECONDS`.
+
+    A directory user (an extension) is dialled directly (``user/<ext>@<domain>``): through the dialplan,
+    FusionPBX's extension routing would send a busy or unanswered extension to its voicemail, which
+    answers — and the caller would never come back to be offered the rule's fallback. Anything else
+    (ring groups, queues, outside numbers) goes through the domain's dialplan (``loopback``).
+    """
+    if directory_user:
+        return f"{{originate_timeout={RING_SECONDS}}}user/{destination}@{context}"
     return f"{{originate_timeout={RING_SECONDS}}}loopback/{destination}/{context}"
 
 

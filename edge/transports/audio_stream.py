@@ -59,6 +59,11 @@ def stop_command(call_uuid: str) -> str:
     return f"uuid_audio_stream {call_uuid} stop"
 
 
+def pause_command(call_uuid: str, paused: bool) -> str:
+    """``uuid_audio_stream <uuid> pause|resume``: the media bug stops (or resumes) sending the caller."""
+    return f"uuid_audio_stream {call_uuid} {'pause' if paused else 'resume'}"
+
+
 def stream_url(edge_host: str, port: int, call_uuid: str) -> str:
     """Where mod_audio_stream connects for ``call_uuid``."""
     return f"ws://{edge_host}:{port}/{call_uuid}"
@@ -381,9 +386,20 @@ class AudioStreamTransport(AudioTransport):
         """``stopAudio`` empties mod_audio_stream's buffer; ``uuid_break`` stops a playback it started."""
         if self.conn is not None and not self.conn.closed:
             self.conn.send_text(STOP_AUDIO)
-        if not self.esl.closed.is_set():
+        self._api_nowait(f"uuid_break {self.call_uuid}")
+
+    def pause(self) -> None:
+        """``uuid_audio_stream <uuid> pause``: a bridged conversation is not streamed to the edge."""
+        self._api_nowait(pause_command(self.call_uuid, True))
+
+    def resume(self) -> None:
+        """``uuid_audio_stream <uuid> resume``."""
+        self._api_nowait(pause_command(self.call_uuid, False))
+
+    def _api_nowait(self, command: str) -> None:
+        if self.conn is not None and not self.esl.closed.is_set():
             try:
-                self.esl.send_nowait(protocol.encode_command(f"api uuid_break {self.call_uuid}"))
+                self.esl.send_nowait(protocol.encode_command(f"api {command}"))
             except EslDisconnected:
                 pass
 

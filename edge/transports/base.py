@@ -38,6 +38,15 @@ class AudioTransport(ABC):
         """Drop caller-bound audio FreeSWITCH may still hold (the edge's own queue is already empty)."""
         return None  # unicast: FreeSWITCH holds nothing
 
+    def pause(self) -> None:
+        """Stop exchanging audio while the caller is bridged to a person (nothing of that talk reaches
+        the edge). Unicast needs nothing: FreeSWITCH only streams a channel parked in the socket app."""
+        return None
+
+    def resume(self) -> None:
+        """Exchange audio again after a bridge nobody answered."""
+        return None
+
     @abstractmethod
     def close(self) -> None:
         """Release sockets, ports and greenlets; idempotent."""

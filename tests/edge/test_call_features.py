@@ -254,6 +254,40 @@ def test_realtime_no_answer_comes_back_offers_a_message_and_stores_it(
     assert "Ana Souza" in tool_results(payload, "take_message")[0]["read_back"]
 
 
+def test_realtime_busy_extension_is_dialled_directly_and_the_caller_comes_back(
+        edge, fake_fs, realtime, vendor, make_domain, clean_queue):
+    domain, secretary = tenant(make_domain, vendor, realtime)
+    realtime.script = [ToolCall("transfer_call", {"destination": "sales", "reason": "wants to buy"})]
+    # 2001 is a user of the directory: dialled as user/, so FusionPBX's voicemail cannot take the call.
+    call = place(fake_fs, domain, secretary, bridge_outcome="USER_BUSY",
+                 directory_users=frozenset({"2001@acme-ctx"}))
+    realtime_ready(call, realtime)
+    caller_turn(call, realtime, 1)
+    assert wait_until(lambda: bridges(call), timeout=30)
+    assert bridges(call) == ["{originate_timeout=25}user/2001@acme-ctx"]
+    offer = "Sales is busy right now. May I take a message so they can call you back?"
+    assert wait_until(lambda: any(offer in text for text in realtime_spoken(realtime)), timeout=30)
+    assert wait_until(lambda: any(e.get("tool_name") == "transfer_call" for e in conversation_events(clean_queue)))
+    assert not call.hung_up.is_set()
+    call.hangup()
+    payload = stored_conversation(clean_queue, domain, call)
+    assert tool_results(payload, "transfer_call")[0]["status"] == "busy"
+    assert payload["outcome"] != "transferred"
+
+
+@pytest.mark.parametrize("edge", ["audio_stream"], indirect=True)
+def test_a_bridged_conversation_is_not_streamed_to_the_edge(edge, fake_fs, realtime, vendor, make_domain,
+                                                            clean_queue):
+    domain, secretary = tenant(make_domain, vendor, realtime)
+    realtime.script = [ToolCall("transfer_call", {"destination": "sales", "reason": "wants to buy"})]
+    call = place(fake_fs, domain, secretary, bridge_outcome="answer", bridge_talk_seconds=1.5)
+    realtime_ready(call, realtime)
+    caller_turn(call, realtime, 1)
+    assert call.wait("hung_up", timeout=30)
+    assert call.bridged.is_set() and bridges(call) == ["{originate_timeout=25}loopback/2001/acme-ctx"]
+    assert call.frames_streamed_while_bridged == 0  # mod_audio_stream was paused for the bridged talk
+
+
 def test_realtime_dtmf_zero_goes_to_the_operator(edge, fake_fs, realtime, vendor, make_domain, clean_queue):
     domain, secretary = tenant(make_domain, vendor, realtime)
     call = place(fake_fs, domain, secretary, bridge_outcome="answer")

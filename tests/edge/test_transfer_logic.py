@@ -10,7 +10,7 @@ import pytest
 
 from edge.call import transfer
 from edge.call.tools import TakeMessageTool
-from edge.call.transfer import BridgeResult, bridge_result, run_transfer
+from edge.call.transfer import BridgeResult, bridge_result, dial_string, directory_user_query, run_transfer
 from edge.engines.base import CallContext, SecretaryProfile
 from edge.esl.protocol import EslEvent
 from tests.factories import add_domain_settings, add_rule, add_secretary
@@ -140,3 +140,12 @@ def test_take_message_stores_and_reads_back(make_domain):
     assert empty["ok"] is False and len(call.messages) == 1
     defaults = TakeMessageTool().run(call, {"message": "Call me"})
     assert defaults["callback_number"] == "5511988887777" and defaults["caller_name"] == "Caller"
+
+
+def test_only_plain_dial_tokens_are_looked_up_in_the_directory():
+    assert directory_user_query("2001", "acme.example.com") == "user_exists id 2001 acme.example.com"
+    assert directory_user_query("2001 evil", "acme") is None  # no second argument smuggled into the api
+    assert directory_user_query("2001", "acme\napi hupall") is None
+    assert dial_string("2001", "acme.example.com", directory_user=True) == (
+        "{originate_timeout=25}user/2001@acme.example.com")
+    assert dial_string("9000", "acme.example.com") == "{originate_timeout=25}loopback/9000/acme.example.com"

@@ -8,7 +8,10 @@ linger/disconnect notices, DTMF and hangup on request, and scripted ``bridge`` o
 * ``unicast`` — binds ``local-port``, sends the caller's audio to ``remote-port`` one datagram per 20 ms
   (one clock for every call of the fake), and "plays" every datagram the edge sends at once, as FS does;
 * ``uuid_audio_stream`` — a WebSocket client sending L16 frames every 20 ms and playing ``streamAudio``
-  from a buffer at real time, ``stopAudio`` clearing it.
+  from a buffer at real time, ``stopAudio`` clearing it; ``pause``/``resume`` stop and restart the
+  caller's frames (which, as with the real media bug, otherwise go on during a bridge).
+
+``api user_exists id <user> <domain>`` answers from :attr:`FakeCall.directory_users`.
 
 Everything the caller hears is recorded (:attr:`FakeCall.heard`) with arrival times.
 """
@@ -58,6 +61,8 @@ class FakeCall:
     comfort_noise_every: int = 0
     audio_stream_loaded: bool = True
     """False: mod_audio_stream is not loaded, so ``uuid_audio_stream`` is an unknown API command."""
+    directory_users: frozenset[str] = frozenset()
+    """``user@domain`` entries of FreeSWITCH's directory (``user_exists id <user> <domain>``)."""
 
     def __post_init__(self) -> None:
         self.commands: list[tuple[str, dict[str, str]]] = []
@@ -77,6 +82,9 @@ class FakeCall:
         self._udp_transport: asyncio.DatagramTransport | None = None
         self._writer: asyncio.StreamWriter | None = None
         self.ws_url: str | None = None
+        self.stream_paused = False
+        self.in_bridge = False
+        self.frames_streamed_while_bridged = 0
         self._ws: Any = None
         self._ws_tasks: list[asyncio.Task] = []
         self._stream_buffer: deque[bytes] = deque()
@@ -267,7 +275,9 @@ class FakeCall:
                 # talk), then the far end hangs up and the application completes.
                 await self._event("CHANNEL_BRIDGE", {"Other-Leg-Destination-Number": arg})
                 self.bridged.set()
+                self.in_bridge = True
                 await asyncio.sleep(self.bridge_talk_seconds)
+                self.in_bridge = False
                 await self._event("CHANNEL_UNBRIDGE", {"Other-Leg-Destination-Number": arg})
                 await self._complete(app, arg, app_uuid, "+OK", {"variable_originate_disposition": "SUCCESS",
                                                                  "variable_bridge_hangup_cause": "NORMAL_CLEARING"})
@@ -286,6 +296,9 @@ class FakeCall:
         parts = line.split()
         if parts[:1] == ["uuid_audio_stream"] and self.audio_stream_loaded:
             await self._write(protocol.encode_api_response(await self._uuid_audio_stream(parts[1:])))
+        elif parts[:2] == ["user_exists", "id"] and len(parts) == 4:
+            known = f"{parts[2]}@{parts[3]}" in self.directory_users
+            await self._write(protocol.encode_api_response("true" if known else "false"))
         elif parts[:1] == ["uuid_break"]:
             # Stops a playback application (the community build's file playback); it does not touch the
             # streaming build's buffer, which only stopAudio clears.
@@ -313,7 +326,10 @@ class FakeCall:
         if args[1] == "stop":
             await self._stop_audio_stream()
             return "+OK Success\n"
-        if args[1] in ("pause", "resume", "send_text"):
+        if args[1] in ("pause", "resume"):
+            self.stream_paused = args[1] == "pause"  # the media bug stops sending the caller's audio
+            return "+OK Success\n"
+        if args[1] == "send_text":
             return "+OK Success\n"
         return "-ERR Operation Failed\n"
 
@@ -476,6 +492,10 @@ class FakeCall:
         while True:
             due += 0.02
             await asyncio.sleep(max(0.0, due - time.monotonic()))
+            if self.stream_paused:
+                continue
+            if self.in_bridge:  # the caller talking to a person, still captured by the media bug
+                self.frames_streamed_while_bridged += 1
             await ws.send(ulaw_to_l16(self.next_caller_frame()))
 
     async def _ws_play_loop(self) -> None:
