@@ -179,6 +179,14 @@
 		$apps[$x]['default_settings'][$y]['default_setting_value'] = "20971520";
 		$apps[$x]['default_settings'][$y]['default_setting_enabled'] = "true";
 		$apps[$x]['default_settings'][$y]['default_setting_description'] = "Largest document accepted, in bytes.";
+		$y++;
+		$apps[$x]['default_settings'][$y]['default_setting_uuid'] = "b5cfbc4b-4d3a-4c4a-a42a-92f93f62c004";
+		$apps[$x]['default_settings'][$y]['default_setting_category'] = "voice_secretary";
+		$apps[$x]['default_settings'][$y]['default_setting_subcategory'] = "provider_allow_private";
+		$apps[$x]['default_settings'][$y]['default_setting_name'] = "boolean";
+		$apps[$x]['default_settings'][$y]['default_setting_value'] = "false";
+		$apps[$x]['default_settings'][$y]['default_setting_enabled'] = "true";
+		$apps[$x]['default_settings'][$y]['default_setting_description'] = "Allow AI provider base URLs on loopback, private or link-local addresses (a vendor-compatible server on the LAN). Off: refused, so that a tenant admin cannot make the edge and workers send the API key to internal hosts. Webhooks have WEBHOOK_ALLOW_PRIVATE.";
 
 	//cache details: saving a secretary rewrites its dialplan
 		$apps[$x]['cache']['key'] = "dialplan.\${domain_name}";

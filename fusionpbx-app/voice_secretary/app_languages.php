@@ -444,6 +444,12 @@ $text['message-save_failed']['pt-br'] = "Não salvo: o banco de dados recusou a 
 $text['message-upload_post_too_large']['en-us'] = "The upload is larger than this server accepts (%s) and was discarded. Upload a smaller file, or ask the administrator to raise PHP's post_max_size and upload_max_filesize.";
 $text['message-upload_post_too_large']['pt-br'] = "O envio é maior do que este servidor aceita (%s) e foi descartado. Envie um arquivo menor, ou peça ao administrador para aumentar post_max_size e upload_max_filesize do PHP.";
 
+$text['message-base_url_private']['en-us'] = "Base URL: %s is a loopback, private or link-local address, and the edge and workers would send the API key there. Use the vendor's public address, or ask the administrator to allow private addresses (Default Settings, voice_secretary, provider_allow_private).";
+$text['message-base_url_private']['pt-br'] = "URL base: %s é um endereço local, privado ou link-local, e o edge e os workers enviariam a chave de API para lá. Use o endereço público do fornecedor, ou peça ao administrador para permitir endereços privados (Configurações Padrão, voice_secretary, provider_allow_private).";
+
+$text['message-base_url_unresolved']['en-us'] = "Base URL: %s cannot be resolved from this server.";
+$text['message-base_url_unresolved']['pt-br'] = "URL base: %s não pode ser resolvido a partir deste servidor.";
+
 $text['description-name']['en-us'] = "Name of the secretary.";
 $text['description-name']['pt-br'] = "Nome da secretária.";
 
@@ -498,8 +504,8 @@ $text['description-api_key']['pt-br'] = "Nunca exibida após salvar; deixe vazio
 $text['description-model']['en-us'] = "Model name, e.g. gpt-4o-realtime-preview, whisper-1, eleven_multilingual_v2.";
 $text['description-model']['pt-br'] = "Nome do modelo, ex.: gpt-4o-realtime-preview, whisper-1, eleven_multilingual_v2.";
 
-$text['description-base_url']['en-us'] = "Vendor API address (empty: the vendor's default).";
-$text['description-base_url']['pt-br'] = "Endereço da API do fornecedor (vazio: o padrão do fornecedor).";
+$text['description-base_url']['en-us'] = "Vendor API address (empty: the vendor's default). Loopback and private addresses are refused unless the administrator allows them.";
+$text['description-base_url']['pt-br'] = "Endereço da API do fornecedor (vazio: o padrão do fornecedor). Endereços locais e privados são recusados, a menos que o administrador os permita.";
 
 $text['description-voice']['en-us'] = "Voice name or id for text to speech.";
 $text['description-voice']['pt-br'] = "Nome ou id da voz para texto para fala.";

@@ -71,6 +71,14 @@
 		elseif (!in_array($form['provider_name'], voice_provider_config::names[$form['provider_type']], true)) { $errors[] = $text['label-provider_name']; }
 		$problems = array_merge($problems, voice_page::length_errors($text, $form, ['display_name' => 255]));
 		if (!voice_provider_config::valid_base_url($form['base_url'])) { $errors[] = $text['label-base_url']; }
+		else {
+			//the API key goes to base_url: no internal hosts unless the operator allows them
+			$refusal = (new voice_address_policy())->refusal($form['base_url'], (new voice_app_settings($settings))->provider_allow_private());
+			if ($refusal !== null) {
+				[$message, $host, $address] = $refusal;
+				$problems[] = sprintf($text[$message], $address !== '' && $address !== $host ? $host.' ('.$address.')' : $host);
+			}
+		}
 		$config = voice_provider_config::merge($stored_config, (string) ($_POST['api_key'] ?? ''), ($_POST['api_key_clear'] ?? '') === 'true',
 			['model' => $form['model'], 'base_url' => $form['base_url'], 'voice' => $form['voice']], $form['extra']);
 		if ($config === null) { $errors[] = $text['label-extra']; }

@@ -90,19 +90,11 @@ class DocumentUploadTest extends StandinTestCase {
 	}
 
 	public function test_with_redis_unreachable_the_upload_succeeds_and_stays_pending(): void {
-		$config_file = STANDIN_DOCROOT.'/standin_config.json';
-		$original = file_get_contents($config_file);
-		$config = json_decode($original, true);
-		$config['settings']['voice_secretary']['redis_url'] = 'redis://127.0.0.1:1/0';
-		file_put_contents($config_file, json_encode($config));
-		try {
-			$domain = $this->make_domain();
+		$domain = $this->make_domain();
+		[, $html] = $this->with_settings(['redis_url' => 'redis://127.0.0.1:1/0'], function () use ($domain) {
 			$this->login($domain, 'admin');
-			[, $html] = $this->upload("%PDF-1.4\n%minimal\n", 'manual.pdf');
-		}
-		finally {
-			file_put_contents($config_file, $original);
-		}
+			return $this->upload("%PDF-1.4\n%minimal\n", 'manual.pdf');
+		});
 		$this->assertStringContainsString('will be processed shortly', $html);
 		[$document] = $this->documents($domain[0]);
 		$this->assertSame('pending', $document['status']);

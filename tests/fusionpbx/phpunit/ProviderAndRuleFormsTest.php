@@ -12,7 +12,7 @@ class ProviderAndRuleFormsTest extends StandinTestCase {
 		$domain = $this->make_domain();
 		$this->login($domain, 'admin');
 		$this->submit('/app/voice_secretary/voice_ai_provider_edit.php', ['provider_type' => 'llm', 'provider_name' => 'openai_realtime', 'api_key' => self::key,
-			'model' => 'gpt-realtime', 'base_url' => 'http://127.0.0.1:9/v1', 'is_default' => 'true', 'enabled' => 'true', 'extra' => '{"temperature": 0.6}']);
+			'model' => 'gpt-realtime', 'base_url' => 'https://8.8.8.8/v1', 'is_default' => 'true', 'enabled' => 'true', 'extra' => '{"temperature": 0.6}']);
 		$provider = $this->fetch_row('v_voice_ai_providers', 'domain_uuid', $domain[0]);
 		$config = json_decode($provider['config'], true);
 		$this->assertSame(self::key, $config['api_key']);

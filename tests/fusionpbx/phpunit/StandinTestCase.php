@@ -26,6 +26,21 @@ abstract class StandinTestCase extends TestCase {
 		return $apps[0];
 	}
 
+	/** Run $work with the app's default settings (category voice_secretary) changed as $changes says. */
+	protected function with_settings(array $changes, callable $work) {
+		$config_file = STANDIN_DOCROOT.'/standin_config.json';
+		$original = file_get_contents($config_file);
+		$config = json_decode($original, true);
+		$config['settings']['voice_secretary'] = $changes + $config['settings']['voice_secretary'];
+		file_put_contents($config_file, json_encode($config));
+		try {
+			return $work();
+		}
+		finally {
+			file_put_contents($config_file, $original);
+		}
+	}
+
 	/** A new domain (tenant); returns [domain_uuid, domain_name]. */
 	protected function make_domain(): array {
 		$uuid = uuid();

@@ -34,6 +34,11 @@ class voice_app_settings {
 		return (string) $this->settings->get('voice_secretary', 'upload_dir', '/var/lib/voice-ai/uploads');
 	}
 
+	/** Provider base URLs may name loopback/private hosts (FusionPBX gives a "boolean" setting as a bool). */
+	public function provider_allow_private(): bool {
+		return filter_var($this->settings->get('voice_secretary', 'provider_allow_private', false), FILTER_VALIDATE_BOOLEAN);
+	}
+
 	public function upload_max_bytes(): int {
 		return intval($this->settings->get('voice_secretary', 'upload_max_bytes', 20971520)) ?: 20971520;
 	}
