@@ -55,8 +55,8 @@
 		$error = sprintf($text['message-upload_post_too_large'], (string) ini_get('post_max_size'));
 	}
 
-//process the submitted form
-	if (!empty($_POST)) {
+//process the submitted form (a file alone is a submission too, and needs the token)
+	if (!empty($_POST) || !empty($_FILES)) {
 		$token = new token;
 		if (!$token->validate($_SERVER['PHP_SELF'])) {
 			message::add($text['message-invalid_token'], 'negative');

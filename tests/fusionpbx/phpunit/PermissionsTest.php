@@ -73,6 +73,65 @@ class PermissionsTest extends StandinTestCase {
 		}
 	}
 
+	public function test_an_admin_who_may_only_view_can_neither_edit_nor_delete(): void {
+		$domain = $this->make_domain();
+		$secretary = $this->insert_row('v_voice_secretaries', ['domain_uuid' => $domain[0], 'name' => 'Ana']);
+		$provider = $this->insert_row('v_voice_ai_providers', ['domain_uuid' => $domain[0], 'provider_type' => 'llm', 'provider_name' => 'openai']);
+		$document = $this->insert_row('v_voice_documents', ['domain_uuid' => $domain[0], 'file_name' => 'a.txt', 'storage_path' => '/nonexistent/a.txt', 'status' => 'failed', 'error_message' => 'no text']);
+		$rule = $this->insert_row('v_voice_transfer_rules', ['domain_uuid' => $domain[0], 'department_name' => 'Vendas', 'transfer_extension' => '2001']);
+		$settings = $this->insert_row('v_voice_domain_settings', ['domain_uuid' => $domain[0], 'operator_destination' => '1000']);
+		$rows = [['v_voice_secretaries', 'voice_secretary_uuid', $secretary], ['v_voice_ai_providers', 'provider_uuid', $provider],
+			['v_voice_documents', 'document_uuid', $document], ['v_voice_transfer_rules', 'transfer_rule_uuid', $rule],
+			['v_voice_domain_settings', 'domain_setting_uuid', $settings]];
+		$without = [];
+		foreach (['voice_secretary', 'voice_ai_provider', 'voice_document', 'voice_transfer_rule', 'voice_domain_setting'] as $prefix) {
+			$without = array_merge($without, [$prefix.'_edit', $prefix.'_delete']);
+		}
+		$this->login($domain, 'admin', $without);
+
+		//the lists open, without delete or re-process buttons and without edit links
+		foreach (['voice_secretaries.php' => 'voice_secretary_edit.php?id=', 'voice_ai_providers.php' => 'voice_ai_provider_edit.php?id=', 'voice_transfer_rules.php' => 'voice_transfer_rule_edit.php?id=', 'voice_documents.php' => null] as $page => $edit_link) {
+			[, $html] = $this->get('/app/voice_secretary/'.$page);
+			$this->assertStringNotContainsString('access denied', $html, $page);
+			$this->assertStringNotContainsString("id='btn_delete'", $html, $page);
+			$this->assertStringNotContainsString("id='btn_reprocess'", $html, $page);
+			if ($edit_link !== null) {
+				$this->assertStringNotContainsString($edit_link, $html, $page);
+			}
+		}
+
+		//an existing row's edit page is refused, by GET and by a POST naming the row
+		foreach ([['voice_secretary_edit.php', $secretary['voice_secretary_uuid'], ['name' => 'Changed', 'language' => 'pt-BR']],
+			['voice_ai_provider_edit.php', $provider['provider_uuid'], ['provider_type' => 'llm', 'provider_name' => 'openai', 'display_name' => 'Changed']],
+			['voice_transfer_rule_edit.php', $rule['transfer_rule_uuid'], ['department_name' => 'Changed', 'transfer_extension' => '2001', 'priority' => '1', 'fallback_action' => 'message']]] as [$page, $uuid, $fields]) {
+			[, $html] = $this->get('/app/voice_secretary/'.$page.'?id='.$uuid);
+			$this->assertSame('access denied', trim($html), $page);
+			[, $html] = $this->post('/app/voice_secretary/'.$page, $fields + ['id' => $uuid]);
+			$this->assertSame('access denied', trim($html), $page.' (POST)');
+		}
+
+		//the pages that may be viewed ignore a save with a valid token
+		[, $html] = $this->get('/app/voice_secretary/voice_document_edit.php?id='.$document['document_uuid']);
+		$this->assertStringContainsString('no text', $html, 'the document page shows the failure');
+		$this->assertStringNotContainsString("id='btn_save'", $html);
+		$this->assertStringNotContainsString("id='btn_reprocess'", $html);
+		$this->submit('/app/voice_secretary/voice_document_edit.php', ['id' => $document['document_uuid'], 'reprocess' => 'true'], [], '/app/voice_secretary/voice_document_edit.php?id='.$document['document_uuid']);
+		[, $html] = $this->submit('/app/voice_secretary/voice_domain_settings.php', ['operator_destination' => '2000']);
+		$this->assertSame('access denied', trim($html), 'voice_domain_settings.php (POST)');
+
+		//deletes and re-process from the lists, with valid tokens, change nothing
+		foreach ([['voice_secretaries.php', 'delete', 'voice_secretaries', $secretary['voice_secretary_uuid']],
+			['voice_ai_providers.php', 'delete', 'voice_ai_providers', $provider['provider_uuid']],
+			['voice_documents.php', 'delete', 'voice_documents', $document['document_uuid']],
+			['voice_documents.php', 'reprocess', 'voice_documents', $document['document_uuid']],
+			['voice_transfer_rules.php', 'delete', 'voice_transfer_rules', $rule['transfer_rule_uuid']]] as [$page, $action, $list, $uuid]) {
+			$this->submit('/app/voice_secretary/'.$page, ['action' => $action, $list => [['checked' => 'true', 'uuid' => $uuid]]]);
+		}
+		foreach ($rows as [$table, $key, $row]) {
+			$this->assertSame($row, $this->fetch_row($table, $key, $row[$key]), $table.' is unchanged');
+		}
+	}
+
 	public function test_every_page_refuses_a_visitor_who_is_not_logged_in(): void {
 		foreach (self::pages as $page) {
 			[$status, $html] = $this->get('/app/voice_secretary/'.$page);

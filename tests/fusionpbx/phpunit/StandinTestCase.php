@@ -78,10 +78,10 @@ abstract class StandinTestCase extends TestCase {
 		$this->cookie_jar = '';
 	}
 
-	/** Log in (the stand-in's login page) as a user of $group in a domain; a new cookie jar. */
-	protected function login(array $domain, string $group = 'admin'): void {
+	/** Log in (the stand-in's login page) as a user of $group in a domain, minus the permissions $without; a new cookie jar. */
+	protected function login(array $domain, string $group = 'admin', array $without = []): void {
 		$this->cookie_jar = tempnam(STANDIN_TMP, 'jar');
-		$this->get('/login.php?'.http_build_query(['domain_uuid' => $domain[0], 'domain_name' => $domain[1], 'group' => $group]));
+		$this->get('/login.php?'.http_build_query(['domain_uuid' => $domain[0], 'domain_name' => $domain[1], 'group' => $group, 'without' => implode(',', $without)]));
 	}
 
 	/** GET a path; returns [status, body, location]. */

@@ -7,19 +7,35 @@
 class TokenTest extends StandinTestCase {
 
 	public function test_posts_without_a_valid_token_change_nothing(): void {
+		$redis = new voice_redis_client(STANDIN_REDIS_URL);
+		$redis->command(['DEL', 'documents']);
 		$domain = $this->make_domain();
 		$secretary = $this->insert_row('v_voice_secretaries', ['domain_uuid' => $domain[0], 'name' => 'Ana']);
+		$provider = $this->insert_row('v_voice_ai_providers', ['domain_uuid' => $domain[0], 'provider_type' => 'tts', 'provider_name' => 'offline']);
+		$document = $this->insert_row('v_voice_documents', ['domain_uuid' => $domain[0], 'file_name' => 'a.txt', 'storage_path' => '/nonexistent/a.txt', 'status' => 'failed', 'error_message' => 'no text']);
+		$rule = $this->insert_row('v_voice_transfer_rules', ['domain_uuid' => $domain[0], 'department_name' => 'Vendas', 'transfer_extension' => '2001']);
+		$rows = [['v_voice_secretaries', 'voice_secretary_uuid', $secretary], ['v_voice_ai_providers', 'provider_uuid', $provider],
+			['v_voice_documents', 'document_uuid', $document], ['v_voice_transfer_rules', 'transfer_rule_uuid', $rule]];
+		$upload = tempnam(STANDIN_TMP, 'upload');
+		file_put_contents($upload, "Horário: 8h às 18h.\n");
 		$this->login($domain, 'admin');
+		//every POST handler of the app: [page, fields, files]
 		$attempts = [
-			['voice_secretary_edit.php', ['name' => 'Forged', 'language' => 'pt-BR']],
-			['voice_ai_provider_edit.php', ['provider_type' => 'llm', 'provider_name' => 'openai', 'enabled' => 'true']],
-			['voice_transfer_rule_edit.php', ['department_name' => 'Forged', 'transfer_extension' => '2001']],
-			['voice_domain_settings.php', ['operator_destination' => '9999']],
-			['voice_secretaries.php', ['action' => 'delete', 'voice_secretaries' => [['checked' => 'true', 'uuid' => $secretary['voice_secretary_uuid']]]]],
+			['voice_secretary_edit.php', ['name' => 'Forged', 'language' => 'pt-BR'], []],
+			['voice_ai_provider_edit.php', ['provider_type' => 'llm', 'provider_name' => 'openai', 'enabled' => 'true'], []],
+			['voice_transfer_rule_edit.php', ['department_name' => 'Forged', 'transfer_extension' => '2001'], []],
+			['voice_domain_settings.php', ['operator_destination' => '9999'], []],
+			['voice_document_edit.php', [], ['document' => [$upload, 'forged.txt']]],
+			['voice_document_edit.php', ['id' => $document['document_uuid'], 'reprocess' => 'true'], []],
+			['voice_secretaries.php', ['action' => 'delete', 'voice_secretaries' => [['checked' => 'true', 'uuid' => $secretary['voice_secretary_uuid']]]], []],
+			['voice_ai_providers.php', ['action' => 'delete', 'voice_ai_providers' => [['checked' => 'true', 'uuid' => $provider['provider_uuid']]]], []],
+			['voice_documents.php', ['action' => 'delete', 'voice_documents' => [['checked' => 'true', 'uuid' => $document['document_uuid']]]], []],
+			['voice_documents.php', ['action' => 'reprocess', 'voice_documents' => [['checked' => 'true', 'uuid' => $document['document_uuid']]]], []],
+			['voice_transfer_rules.php', ['action' => 'delete', 'voice_transfer_rules' => [['checked' => 'true', 'uuid' => $rule['transfer_rule_uuid']]]], []],
 		];
 		foreach ([[], ['token_00000000' => str_repeat('0', 64)]] as $forged) {
-			foreach ($attempts as [$page, $fields]) {
-				[, $html] = $this->post('/app/voice_secretary/'.$page, $fields + $forged);
+			foreach ($attempts as [$page, $fields, $files]) {
+				[, $html] = $this->post('/app/voice_secretary/'.$page, $fields + $forged, $files);
 				$this->assertStringContainsString('Invalid Token', $html, $page);
 			}
 		}
@@ -28,11 +44,13 @@ class TokenTest extends StandinTestCase {
 			$statement->execute([$domain[0]]);
 			return (int) $statement->fetchColumn();
 		};
-		$this->assertSame(1, $count('v_voice_secretaries'));
-		$this->assertSame('Ana', $this->fetch_row('v_voice_secretaries', 'voice_secretary_uuid', $secretary['voice_secretary_uuid'])['name']);
-		$this->assertSame(0, $count('v_voice_ai_providers'));
-		$this->assertSame(0, $count('v_voice_transfer_rules'));
+		foreach ($rows as [$table, $key, $row]) {
+			$this->assertSame(1, $count($table), $table);
+			$this->assertSame($row, $this->fetch_row($table, $key, $row[$key]), $table.' is unchanged');
+		}
 		$this->assertSame(0, $count('v_voice_domain_settings'));
+		$this->assertSame([], glob(STANDIN_TMP.'/uploads/'.$domain[0].'/*') ?: [], 'no file was stored');
+		$this->assertSame(0, $redis->command(['LLEN', 'documents']), 'no task was queued');
 	}
 
 	public function test_a_token_from_another_page_is_refused(): void {
