@@ -12,10 +12,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from shared.logging import call_logger
 from shared.providers import ProviderConfig
 
 OPENAI_DEFAULT_MODEL = "gpt-4o-mini"
 MAX_SUMMARY_CHARS = 1200
+LLM_TIMEOUT_SECONDS = 20.0
+"""Default bound on each phase of the summary request; callers with a deadline pass their own."""
+
+log = call_logger(__name__)
 
 OUTCOME_TEXT = {
     "resolved": "The secretary answered the caller.",
@@ -88,12 +93,18 @@ def extractive_summary(turns: Sequence[Turn], facts: CallFacts) -> str:
     return " ".join(parts)[:MAX_SUMMARY_CHARS]
 
 
-def llm_summary(turns: Sequence[Turn], facts: CallFacts, provider: ProviderConfig) -> str:
-    """A summary written by the tenant's ``openai`` LLM provider (chat completions through the SDK)."""
+def llm_summary(
+    turns: Sequence[Turn], facts: CallFacts, provider: ProviderConfig, timeout: float = LLM_TIMEOUT_SECONDS
+) -> str:
+    """A summary written by the tenant's ``openai`` LLM provider (chat completions through the SDK).
+
+    One request, no SDK retries: a retry, and the wait a 429's Retry-After asks for, could not be
+    bounded by ``timeout``, and the caller has a deadline of its own.
+    """
     import openai
 
     client = openai.OpenAI(
-        api_key=provider.api_key or "missing-api-key", base_url=provider.base_url, timeout=30.0, max_retries=1
+        api_key=provider.api_key or "missing-api-key", base_url=provider.base_url, timeout=timeout, max_retries=0
     )
     transcript = "\n".join(f"{t.role}: {t.content}" for t in turns if t.content and t.role in {"user", "assistant"})
     ending = f"Outcome: {facts.outcome or 'unknown'}"
@@ -114,16 +125,20 @@ def llm_summary(turns: Sequence[Turn], facts: CallFacts, provider: ProviderConfi
     return text[:MAX_SUMMARY_CHARS] if text else extractive_summary(turns, facts)
 
 
-def summarize(turns: Sequence[Turn], facts: CallFacts, provider: ProviderConfig | None) -> str:
+def summarize(
+    turns: Sequence[Turn], facts: CallFacts, provider: ProviderConfig | None, timeout: float = LLM_TIMEOUT_SECONDS
+) -> str:
     """The call's summary with ``provider`` (an ``llm`` provider); offline or realtime → extractive.
 
-    A vendor failure falls back to the extractive summary rather than leaving the call without one.
+    ``timeout`` bounds each phase of the vendor request (connect, send, wait for the answer). Whatever
+    goes wrong with the vendor — an error, a timeout, an answer that is not a completion, or the
+    caller's own deadline striking meanwhile (Celery's SoftTimeLimitExceeded is an ``Exception``) — the
+    call gets the extractive summary rather than none.
     """
     if provider is not None and provider.provider_name == "openai":
-        import openai
-
         try:
-            return llm_summary(turns, facts, provider)
-        except openai.OpenAIError:
+            return llm_summary(turns, facts, provider, timeout)
+        except Exception as exc:
+            log.error(f"LLM summary failed ({type(exc).__name__}: {exc}); using the extractive summary")
             return extractive_summary(turns, facts)
     return extractive_summary(turns, facts)

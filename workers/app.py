@@ -6,7 +6,8 @@
   prefetch of one (a worker never hoards tasks another idle worker could run), retries with exponential
   backoff and jitter for transient failures, a soft and a hard time limit per kind of task. Every task
   is idempotent, so a redelivery leaves the same state.
-* Beat: the document sweep (``voice_ai.documents.sweep``) every ``DOCUMENT_SWEEP_SECONDS``.
+* Beat: the document sweep (``voice_ai.documents.sweep``) every ``DOCUMENT_SWEEP_SECONDS``, and the
+  webhook sweep (``voice_ai.webhooks.sweep``, lost deliveries) every minute.
 * Events are on (``-E`` is implied) so Flower shows every task by name.
 """
 
@@ -31,6 +32,9 @@ TASK_MODULES = (
     "workers.tasks.webhooks",
     "workers.tasks.transfers",
 )
+
+SWEEP_WEBHOOKS = "voice_ai.webhooks.sweep"  # no args (beat); routed to the webhooks queue
+WEBHOOK_SWEEP_SECONDS = 60.0
 
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     TransientIngestError,
@@ -83,6 +87,11 @@ def worker_config(settings: Settings) -> dict[str, Any]:
                 "task": SWEEP_DOCUMENTS,
                 "schedule": settings.document_sweep_seconds,
                 "options": {"expires": settings.document_sweep_seconds},
+            },
+            "sweep-lost-webhooks": {
+                "task": SWEEP_WEBHOOKS,
+                "schedule": WEBHOOK_SWEEP_SECONDS,
+                "options": {"expires": WEBHOOK_SWEEP_SECONDS},
             },
         },
         "task_create_missing_queues": True,

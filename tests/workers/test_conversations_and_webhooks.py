@@ -5,23 +5,30 @@ from __future__ import annotations
 import hashlib
 import hmac
 import random
+import signal
+import socket
+import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from celery.exceptions import SoftTimeLimitExceeded
 from sqlalchemy import select
 
 from shared.models import Conversation, Message
 from shared.settings import Settings, SettingsError, get_settings
 from shared.tasks import CONVERSATION_EVENT, CONVERSATION_EVENTS
 from shared.tenancy import tenant_session
-from tests.factories import add_conversation, add_secretary
+from tests.factories import add_conversation, add_provider, add_secretary
 from tests.workers.conftest import wait_for
 from tests.workers.receiver import WebhookReceiver
 from workers.webhook.address_policy import RefusedURL, check_url
 from workers.webhook.delivery import attempt_delivery
 from workers.webhook.retry_policy import retry_delay
+from workers.webhook.stalled import STALLED_AFTER
 
 T0 = datetime(2024, 5, 15, 14, 0, tzinfo=UTC)
 
@@ -207,3 +214,110 @@ def test_summary_with_the_openai_llm_provider():
         fake.fail_next(500, count=5)
         fallback = summarize(turns, CallFacts("transferred", "2002"), provider)
     assert "limpeza" in fallback  # a vendor outage still leaves an (extractive) summary
+
+
+def webhook_row(domain, conversation_uuid) -> Conversation:
+    with tenant_session(domain) as session:
+        row = session.get(Conversation, conversation_uuid)
+        session.expunge(row)
+        return row
+
+
+@pytest.mark.slow
+def test_a_lost_webhook_delivery_is_queued_again_but_not_one_waiting_for_its_retry(worker, make_domain):
+    from workers.tasks.webhooks import sweep
+
+    domain = make_domain()
+    now = datetime.now(UTC)
+    overdue = now - STALLED_AFTER - timedelta(minutes=1)
+    with WebhookReceiver() as receiver:
+        secretary = add_secretary(domain, webhook_enabled=True, webhook_url=receiver.url, webhook_secret="k")
+        # The summary committed 'pending' long ago, and the worker died before it queued the delivery.
+        lost = add_conversation(domain, voice_secretary_uuid=secretary, outcome="resolved",
+                                webhook_status="pending", updated_at=overdue)
+        # A retry was lost with its worker: it was due long ago and never ran.
+        lost_retry = add_conversation(
+            domain, voice_secretary_uuid=secretary, outcome="resolved", webhook_status="pending",
+            updated_at=overdue - timedelta(minutes=5),
+            webhook_attempts=[{"attempt": 1, "at": (overdue - timedelta(minutes=5)).isoformat(),
+                               "status_code": 503, "error": "HTTP 503", "next_at": overdue.isoformat()}],
+        )
+        # Failed an hour ago and waits out its backoff: the retry message is held by a worker until next_at.
+        waiting = add_conversation(
+            domain, voice_secretary_uuid=secretary, outcome="resolved", webhook_status="pending",
+            updated_at=now - timedelta(hours=1),
+            webhook_attempts=[{"attempt": 7, "at": (now - timedelta(hours=1)).isoformat(), "status_code": 503,
+                               "error": "HTTP 503", "next_at": (now + timedelta(minutes=20)).isoformat()}],
+        )
+        # Queued a moment ago: its delivery is on its way.
+        fresh = add_conversation(domain, voice_secretary_uuid=secretary, outcome="resolved",
+                                 webhook_status="pending")
+
+        assert sweep() >= 2  # (other tests' lost webhooks may share the database)
+        for conversation in (lost, lost_retry):
+            wait_for(lambda c=conversation: webhook_row(domain, c).webhook_status == "delivered", timeout=30)
+        sweep()  # a second sweep finds nothing more to send for this domain
+        time.sleep(1)
+
+    keys = sorted(r.headers["idempotency-key"] for r in receiver.received)
+    assert keys == sorted([str(lost), str(lost_retry)])
+    for conversation in (waiting, fresh):
+        row = webhook_row(domain, conversation)
+        assert row.webhook_status == "pending" and len(row.webhook_attempts) == (1 if conversation == waiting else 0)
+
+
+@contextmanager
+def silent_llm() -> Iterator[str]:
+    """The base URL of an LLM vendor that accepts the connection and never answers."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/v1"
+
+
+@contextmanager
+def soft_time_limit_in(seconds: float) -> Iterator[None]:
+    """Raise SoftTimeLimitExceeded in this thread after ``seconds``, as Celery's pool does to a task."""
+    def strike(_signum, _frame):
+        raise SoftTimeLimitExceeded()
+
+    previous = signal.signal(signal.SIGALRM, strike)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def test_a_silent_llm_still_leaves_the_extractive_summary_in_time():
+    from shared.providers import ProviderConfig
+    from shared.summaries import CallFacts, Turn, summarize
+
+    turns = [Turn(role, text) for role, text in TURNS]
+    with silent_llm() as base_url:
+        provider = ProviderConfig("llm", "openai", {"api_key": "sk-test", "base_url": base_url})
+        started = time.monotonic()
+        assert "limpeza" in summarize(turns, CallFacts("transferred", "2002"), provider, timeout=0.5)
+        assert time.monotonic() - started < 3  # one request, bounded: no retries past the deadline
+
+        # The task's soft time limit strikes while the vendor keeps it waiting.
+        with soft_time_limit_in(0.3):
+            assert "limpeza" in summarize(turns, CallFacts("transferred", "2002"), provider)
+
+
+@pytest.mark.slow
+def test_an_answer_that_is_no_completion_still_gives_the_summary_and_the_webhook(worker, producer, make_domain):
+    domain = make_domain()
+    # The provider's base_url answers 200 with something else than a chat completion (a wrong URL, a proxy).
+    with WebhookReceiver() as not_an_llm, WebhookReceiver() as receiver:
+        add_provider(domain, "llm", "openai", is_default=True,
+                     config={"api_key": "sk-test", "base_url": not_an_llm.url.rsplit("/omniplay", 1)[0] + "/v1"})
+        secretary = add_secretary(domain, webhook_enabled=True, webhook_url=receiver.url, webhook_secret="k")
+        call_uuid = str(uuid.uuid4())
+        producer.send_task(CONVERSATION_EVENTS, (call_events(domain, secretary, call_uuid, TURNS),))
+        row = wait_for(lambda: (c := conversation(domain, call_uuid)) and c.webhook_status == "delivered" and c,
+                       timeout=30)
+    assert [r.path for r in not_an_llm.received] == ["/v1/chat/completions"]  # the vendor was asked
+    assert "limpeza" in row.summary  # the extractive summary
+    assert receiver.received[0].json()["summary"] == row.summary

@@ -24,6 +24,10 @@ from workers.conversation_store import BadEvent, apply_event, stored_message_cou
 
 WAIT_FOR_MESSAGES_RETRIES = 10
 WAIT_FOR_MESSAGES_SECONDS = 1.0
+SUMMARY_SOFT_LIMIT = 60
+SUMMARY_LLM_SECONDS = SUMMARY_SOFT_LIMIT / 3
+"""Bound on each phase of the summary's one LLM request (connect, send, wait), so that the request ends
+well inside the soft limit and leaves time to store the summary and queue the webhook."""
 
 log = call_logger(__name__)
 
@@ -66,7 +70,10 @@ def events(payloads: list[dict[str, Any]]) -> int:
     return stored
 
 
-@app.task(name=SUMMARIZE_CONVERSATION, bind=True, base=ProjectTask, soft_time_limit=60, time_limit=90)
+@app.task(
+    name=SUMMARIZE_CONVERSATION, bind=True, base=ProjectTask, soft_time_limit=SUMMARY_SOFT_LIMIT,
+    time_limit=SUMMARY_SOFT_LIMIT + 30,
+)
 def summarize_conversation(
     self: ProjectTask, domain_uuid: str, conversation_uuid: str, expected_messages: int | None = None
 ) -> str | None:
@@ -95,7 +102,9 @@ def summarize_conversation(
         call_uuid = conversation.call_uuid
         webhook = bool(secretary is not None and secretary.webhook_enabled and secretary.webhook_url)
 
-    text = summarize(turns, facts, provider)  # may call a vendor: no transaction held meanwhile
+    # May call a vendor (no transaction held meanwhile). Any failure, the soft time limit included, leaves
+    # the extractive summary, so the summary and the webhook still happen.
+    text = summarize(turns, facts, provider, timeout=SUMMARY_LLM_SECONDS)
 
     with tenant_session(domain_uuid) as session:
         session.execute(update(Conversation).where(Conversation.conversation_uuid == conv_id).values(summary=text))

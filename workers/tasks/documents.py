@@ -30,6 +30,7 @@ from workers.app import ProjectTask, app
 from workers.ingest.coverage import documents_missing_models
 from workers.ingest.errors import TransientIngestError
 from workers.ingest.pipeline import ingest_document, mark_failed
+from workers.sweeps import enqueue_claimed
 from workers.unfinished_runs import counted_run
 
 INGEST_SOFT_LIMIT = 600
@@ -86,11 +87,6 @@ def _ingest(task: ProjectTask, domain_uuid: str, document_uuid: str) -> dict[str
         raise
 
 
-def _claim(client: redis.Redis, document_uuid: str, ttl: int) -> bool:
-    """Enqueue a given document at most once per ``ttl`` seconds from the sweep."""
-    return bool(client.set(f"voice_ai:sweep:{document_uuid}", "1", nx=True, ex=ttl))
-
-
 @app.task(name=SWEEP_DOCUMENTS, base=ProjectTask, soft_time_limit=60, time_limit=90)
 def sweep() -> int:
     """Enqueue documents left ``pending`` (or stuck ``processing``); returns how many were enqueued."""
@@ -111,16 +107,8 @@ def sweep() -> int:
         ready = sorted({d for d, _ in cross_tenant_keys(Document, Document.status == "ready", limit=5000)})
         for domain_uuid in random.sample(ready, min(MODEL_CHECK_DOMAINS, len(ready))):
             keys += [(domain_uuid, doc) for doc in documents_missing_models(domain_uuid)]
-    client = redis.Redis.from_url(settings.redis_url)
     ttl = max(int(settings.document_sweep_seconds * 4), 60)
-    sent = 0
-    try:
-        for domain_uuid, document_uuid in keys:
-            if _claim(client, str(document_uuid), ttl):
-                ingest.apply_async((str(domain_uuid), str(document_uuid)))
-                sent += 1
-    finally:
-        client.close()
+    sent = enqueue_claimed(ingest, keys, "voice_ai:sweep:", ttl, settings.redis_url)
     if sent:
         log.info(Tag.EVENT_BUS, f"document sweep enqueued {sent} document(s)")
     return sent

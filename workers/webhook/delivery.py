@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -163,6 +163,9 @@ def attempt_delivery(
         delay = retry_delay(loaded.attempt, loaded.first_at or now, now, settings.webhook_retry_base_seconds,
                             settings.webhook_retry_max_seconds)
     status = "pending" if delay is not None else "failed"
+    if delay is not None:
+        # When the retry is due: until then the webhook sweep leaves this conversation alone.
+        entry["next_at"] = (datetime.now(UTC) + timedelta(seconds=delay)).isoformat()
     count = _record(domain_uuid, conv_id, entry, status)
     if delay is None:
         log.error(f"webhook failed for good after {count} attempt(s): {entry['error']}")
