@@ -5,11 +5,13 @@
 * every ORM SELECT, UPDATE and DELETE gets ``domain_uuid = :domain`` added for every tenant model it
   touches (``with_loader_criteria``), including ``session.get`` and joins;
 * new rows get the session's ``domain_uuid`` (a row naming another domain is refused), and an
-  existing row can never be moved to another domain;
+  existing row can never be moved to another domain; an ORM ``insert(Model).values(...)`` must name
+  the session's domain in every row it writes;
 * a textual SQL statement must use the ``:domain_uuid`` parameter, which the session fills in.
 
 ``system_session()`` is for what belongs to no tenant (``v_domains``): any statement that touches a
-``v_voice_*`` table through it raises :class:`TenantScopeError`. Cross-tenant maintenance (the
+``v_voice_*`` table through it raises :class:`TenantScopeError`, and so does any session that was not
+opened by one of these two functions. Cross-tenant maintenance (the
 workers' sweeps) uses :func:`cross_tenant_keys`, which returns only ``(domain_uuid, primary key)``
 pairs; the rows themselves are then read through a tenant session.
 """
@@ -52,6 +54,19 @@ def _touches_tenant_table(state: ORMExecuteState) -> bool:
     return False
 
 
+_UNBOUND = "v_voice_* tables are reached through tenant_session(domain_uuid)"
+
+
+def _inserted_domains(state: ORMExecuteState) -> list[Any]:
+    """The ``domain_uuid`` value of every row an INSERT writes (from its VALUES and its parameters)."""
+    compiled = state.statement.compile(dialect=state.session.get_bind().dialect)
+    found = [value for name, value in compiled.params.items()
+             if name == "domain_uuid" or name.startswith("domain_uuid_m")]
+    rows = state.parameters if isinstance(state.parameters, list) else [state.parameters or {}]
+    found += [row["domain_uuid"] for row in rows if "domain_uuid" in row]
+    return found
+
+
 @event.listens_for(Session, "do_orm_execute")
 def _scope_statement(state: ORMExecuteState) -> Any:
     """Bind every statement of a scoped session to its tenant, or refuse it."""
@@ -66,12 +81,17 @@ def _scope_statement(state: ORMExecuteState) -> Any:
             if state.parameters is None:
                 state.parameters = {}
             return state.invoke_statement(params={"domain_uuid": domain})
-        if info.get(SYSTEM_KEY) and "v_voice_" in sql:
-            raise TenantScopeError("v_voice_* tables are reached through tenant_session(domain_uuid)")
+        if "v_voice_" in sql.lower():
+            raise TenantScopeError(_UNBOUND)
         return
     if domain is None:
-        if info.get(SYSTEM_KEY) and _touches_tenant_table(state):
-            raise TenantScopeError("v_voice_* tables are reached through tenant_session(domain_uuid)")
+        if _touches_tenant_table(state):
+            raise TenantScopeError(_UNBOUND)
+        return
+    if state.is_insert:
+        domains = _inserted_domains(state) if _touches_tenant_table(state) else [domain]
+        if not domains or any(value is None or _as_uuid(value) != domain for value in domains):
+            raise TenantScopeError(f"an INSERT through domain {domain}'s session must write that domain_uuid")
         return
     if state.is_column_load or state.is_relationship_load:
         return
@@ -89,14 +109,11 @@ def _scope_statement(state: ORMExecuteState) -> Any:
 def _check_flush(session: Session, _context: Any, _instances: Any) -> None:
     """Stamp new rows with the session's tenant and refuse rows of another tenant."""
     domain = session.info.get(DOMAIN_KEY)
-    system = session.info.get(SYSTEM_KEY)
     for obj in list(session.new) + list(session.dirty) + list(session.deleted):
         if not isinstance(obj, TenantScoped):
             continue
         if domain is None:
-            if system:
-                raise TenantScopeError("v_voice_* rows are written through tenant_session(domain_uuid)")
-            continue
+            raise TenantScopeError("v_voice_* rows are written through tenant_session(domain_uuid)")
         if obj.domain_uuid is None and obj in session.new:
             obj.domain_uuid = domain
         elif _as_uuid(obj.domain_uuid) != domain:

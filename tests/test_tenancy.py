@@ -6,7 +6,10 @@ import uuid
 
 import pytest
 from sqlalchemy import delete, func, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.orm import Session
 
+from shared.db import get_engine
 from shared.models import TENANT_MODELS, Conversation, Domain, Message, Secretary
 from shared.tenancy import TenantScopeError, cross_tenant_keys, system_session, tenant_session
 from tests.factories import add_secretary, populate
@@ -32,13 +35,17 @@ def test_reads_see_only_own_tenant(two_tenants, model) -> None:
 def test_bulk_update_and_delete_cannot_reach_other_tenant(two_tenants, model) -> None:
     (a, rows_a), (b, _rows_b) = two_tenants
     pk = model.__mapper__.primary_key[0]
-    column = "created_at"
-    with tenant_session(b) as s:
-        s.execute(update(model).where(pk == rows_a[model]).values({column: func.now()}),
-                  execution_options={"synchronize_session": False})
-        s.execute(delete(model).where(pk == rows_a[model]), execution_options={"synchronize_session": False})
     with tenant_session(a) as s:
-        assert s.get(model, rows_a[model]) is not None
+        created = s.get(model, rows_a[model]).created_at
+    with tenant_session(b) as s:
+        changed = s.execute(update(model).where(pk == rows_a[model]).values(created_at=func.now() - text("interval '1 day'")),
+                            execution_options={"synchronize_session": False}).rowcount
+        deleted = s.execute(delete(model).where(pk == rows_a[model]),
+                            execution_options={"synchronize_session": False}).rowcount
+    assert changed == 0 and deleted == 0
+    with tenant_session(a) as s:
+        row = s.get(model, rows_a[model])
+        assert row is not None and row.created_at == created
 
 
 def test_joins_are_bound_too(two_tenants) -> None:
@@ -115,3 +122,33 @@ def test_domain_uuid_must_be_a_uuid() -> None:
             pass
     with tenant_session(str(uuid.uuid4())) as s:  # a string UUID is fine
         assert s.scalars(select(Secretary)).all() == []
+
+
+def test_a_session_that_names_no_tenant_cannot_reach_tenant_tables(two_tenants) -> None:
+    (a, _), _ = two_tenants
+    with Session(get_engine()) as s:
+        with pytest.raises(TenantScopeError):
+            s.scalars(select(Secretary)).all()
+        with pytest.raises(TenantScopeError):
+            s.execute(text("SELECT * FROM V_VOICE_SECRETARIES"))
+        s.add(Secretary(domain_uuid=a, name="unbound"))
+        with pytest.raises(TenantScopeError):
+            s.flush()
+
+
+def test_an_orm_insert_must_write_the_sessions_domain(two_tenants) -> None:
+    (a, rows_a), (b, _) = two_tenants
+    values = {"conversation_uuid": rows_a[Conversation], "sequence": 99, "role": "user", "content": "x"}
+    with pytest.raises(TenantScopeError):
+        with tenant_session(b) as s:
+            s.execute(pg_insert(Message).values(domain_uuid=a, **values))
+    with pytest.raises(TenantScopeError):
+        with tenant_session(a) as s:
+            s.execute(pg_insert(Message).values([{"domain_uuid": a, **values},
+                                                 {"domain_uuid": b, **values, "sequence": 100}]))
+    with pytest.raises(TenantScopeError):
+        with tenant_session(a) as s:
+            s.execute(pg_insert(Message).values(**values))  # naming no domain at all
+    with tenant_session(a) as s:
+        s.execute(pg_insert(Message).values(domain_uuid=a, **values))
+        assert s.scalars(select(Message).where(Message.sequence == 99)).one().content == "x"
