@@ -20,11 +20,15 @@ How a rule is chosen:
 ``business_hours`` (migration 005): ``{"timezone": "America/Sao_Paulo", "weekdays": {"mon": [["08:00",
 "18:00"]], ..., "sun": []}}``. NULL or ``{}`` means always open; a day missing from ``weekdays`` is
 closed; ``"24:00"`` may end an interval; an interval whose end is before its start runs past midnight.
-An unknown timezone is read as UTC.
+An unknown timezone is read as UTC. A value that does not have this shape (``"09:00:00"``, ``"9h"``,
+``["09:00-18:00"]``, a day named ``"monday"``) makes the rule closed, so its fallback applies, and is
+logged once as an ❌ ERROR: a bad rule never breaks the decision of the rules around it.
 """
 
 from __future__ import annotations
 
+import json
+import re
 import unicodedata
 import uuid
 from collections.abc import Iterable, Mapping
@@ -35,6 +39,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import or_, select
 
+from shared.logging import call_logger
 from shared.models import DomainSettings, TransferRule
 from shared.tenancy import tenant_session
 
@@ -52,7 +57,7 @@ class Rule:
     priority: int = 100
     transfer_context: str | None = None
     transfer_message: str | None = None
-    business_hours: Mapping[str, Any] | None = None
+    business_hours: Any = None  # as stored (see the module doc); a malformed value closes the rule
     fallback_action: str = "message"
     fallback_destination: str | None = None
     enabled: bool = True
@@ -69,7 +74,7 @@ class Rule:
             priority=row.priority,
             transfer_context=row.transfer_context,
             transfer_message=row.transfer_message,
-            business_hours=dict(row.business_hours) if row.business_hours else None,
+            business_hours=row.business_hours or None,
             fallback_action=row.fallback_action,
             fallback_destination=row.fallback_destination,
             enabled=row.enabled,
@@ -139,10 +144,25 @@ def _contains_phrase(haystack: str, phrase: str) -> bool:
     return bool(phrase) and f" {phrase} " in f" {haystack} "
 
 
-def _parse_clock(text: str) -> time | None:
-    hours, minutes = (int(p) for p in str(text).split(":", 1))
-    if hours == 24 and minutes == 0:
-        return None  # end of day
+class MalformedHours(ValueError):
+    """A ``business_hours`` value without the documented shape; the message says what is wrong."""
+
+
+_CLOCK = re.compile(r"(\d{1,2}):(\d{2})")
+Interval = tuple[time, time | None]
+"""Start and end of an opening interval; an end of None is midnight at the end of the day."""
+
+
+def _parse_clock(text: object) -> time | None:
+    """``"HH:MM"`` as a time, ``"24:00"`` as None (end of day); anything else is :class:`MalformedHours`."""
+    match = _CLOCK.fullmatch(text.strip()) if isinstance(text, str) else None
+    if match is None:
+        raise MalformedHours(f"{text!r} is not a HH:MM time")
+    hours, minutes = int(match.group(1)), int(match.group(2))
+    if (hours, minutes) == (24, 0):
+        return None
+    if hours > 23 or minutes > 59:
+        raise MalformedHours(f"{text!r} is not a time of day")
     return time(hours, minutes)
 
 
@@ -153,28 +173,78 @@ def _zone(business_hours: Mapping[str, Any]) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
-def is_open(business_hours: Mapping[str, Any] | None, at: datetime) -> bool:
-    """Whether a rule with ``business_hours`` takes calls at ``at`` (an aware datetime)."""
-    if not business_hours or not business_hours.get("weekdays"):
+def _parse_week(business_hours: object) -> tuple[ZoneInfo, dict[str, list[Interval]]] | None:
+    """The timezone and opening intervals per day, None for "always open", or :class:`MalformedHours`."""
+    if not business_hours:
+        return None
+    if not isinstance(business_hours, Mapping):
+        raise MalformedHours("not an object with timezone and weekdays")
+    weekdays = business_hours.get("weekdays")
+    if not weekdays:
+        return None
+    if not isinstance(weekdays, Mapping):
+        raise MalformedHours("weekdays is not an object of days")
+    week: dict[str, list[Interval]] = {}
+    for day, intervals in weekdays.items():
+        if day not in WEEKDAYS:
+            raise MalformedHours(f"{day!r} is not one of {', '.join(WEEKDAYS)}")
+        intervals = [] if intervals is None else intervals  # a day with null is a day with no hours
+        if not isinstance(intervals, list | tuple):
+            raise MalformedHours(f"{day}: {intervals!r} is not a list of [start, end] pairs")
+        week[day] = []
+        for interval in intervals:
+            if not isinstance(interval, list | tuple) or len(interval) != 2:
+                raise MalformedHours(f"{day}: {interval!r} is not a [start, end] pair")
+            week[day].append((_parse_clock(interval[0]) or time(0, 0), _parse_clock(interval[1])))
+    return _zone(business_hours), week
+
+
+_reported: set[str] = set()
+"""Bad ``business_hours`` already logged by this process (a rule is evaluated on every call)."""
+
+
+def _report_once(rule_label: str, business_hours: object, problem: MalformedHours) -> None:
+    key = f"{rule_label}:{json.dumps(business_hours, sort_keys=True, default=str)}"
+    if key in _reported:
+        return
+    if len(_reported) >= 10_000:
+        _reported.clear()  # bounded; a rule may then be reported once more
+    _reported.add(key)
+    call_logger(__name__).error(
+        f"{rule_label} has malformed business_hours ({problem}): {json.dumps(business_hours, default=str)}; "
+        "it is treated as closed, so its fallback applies. Fix its business hours on the admin page."
+    )
+
+
+def is_open(business_hours: object, at: datetime, rule_label: str = "a transfer rule") -> bool:
+    """Whether a rule with ``business_hours`` takes calls at ``at`` (an aware datetime).
+
+    Malformed hours never raise: the rule is closed, and ``rule_label`` names it in the ❌ ERROR line.
+    """
+    try:
+        parsed = _parse_week(business_hours)
+    except MalformedHours as problem:
+        _report_once(rule_label, business_hours, problem)
+        return False
+    if parsed is None:
         return True
-    weekdays: Mapping[str, Any] = business_hours["weekdays"]
-    local = at.astimezone(_zone(business_hours))
+    zone, week = parsed
+    local = at.astimezone(zone)
     now = local.time().replace(tzinfo=None)
-    today = WEEKDAYS[local.weekday()]
-    yesterday = WEEKDAYS[(local.weekday() - 1) % 7]
-    for start_s, end_s in weekdays.get(today) or ():
-        start, end = _parse_clock(start_s), _parse_clock(end_s)
-        start = start or time(0, 0)
+    for start, end in week.get(WEEKDAYS[local.weekday()], ()):
         if end is None or end > start:
             if start <= now and (end is None or now < end):
                 return True
         elif now >= start:  # overnight interval, evening part
             return True
-    for start_s, end_s in weekdays.get(yesterday) or ():
-        start, end = _parse_clock(start_s) or time(0, 0), _parse_clock(end_s)
+    for start, end in week.get(WEEKDAYS[(local.weekday() - 1) % 7], ()):
         if end is not None and end <= start and now < end:  # overnight interval, morning part
             return True
     return False
+
+
+def _label(rule: Rule) -> str:
+    return f"transfer rule {rule.department_name!r} ({rule.transfer_rule_uuid or 'unsaved'})"
 
 
 def _match(rule: Rule, destination: str, words: str) -> list[str]:
@@ -225,7 +295,7 @@ def decide_transfer(
     candidates.sort(key=lambda item: item[0])
 
     for _, rule, terms in candidates:
-        if is_open(rule.business_hours, at):
+        if is_open(rule.business_hours, at, _label(rule)):
             return TransferDecision(
                 action="transfer",
                 reason="matched",

@@ -99,6 +99,47 @@ def test_weekends_overnight_shifts_and_end_of_day():
     assert is_open(None, WED_14_UTC) and is_open({}, WED_14_UTC)
 
 
+MALFORMED_HOURS = [
+    {"timezone": "UTC", "weekdays": {"wed": [["09:00:00", "18:00:00"]]}},  # seconds
+    {"timezone": "UTC", "weekdays": {"wed": [["9h", "18h"]]}},
+    {"timezone": "UTC", "weekdays": {"wed": ["09:00-18:00"]}},  # a string, not a [start, end] pair
+    {"timezone": "UTC", "weekdays": {"wed": [["08:00", "25:00"]]}},
+    {"timezone": "UTC", "weekdays": {"wednesday": [["08:00", "18:00"]]}},
+    {"timezone": "UTC", "weekdays": ["09:00-18:00"]},
+    ["09:00-18:00"],
+    "9h-18h",
+]
+
+
+@pytest.mark.parametrize("hours", MALFORMED_HOURS, ids=[str(h)[:40] for h in MALFORMED_HOURS])
+def test_malformed_business_hours_close_the_rule_and_are_logged_once(hours, caplog):
+    broken = Rule("Vendas", "2001", keywords=("comprar",), priority=1, business_hours=hours,
+                  fallback_action="voicemail", fallback_destination="*992001",
+                  transfer_rule_uuid=uuid.uuid4())
+    # Its fallback applies, as outside business hours; an open rule further down still takes the call.
+    decision = decide([broken], "vendas")
+    assert (decision.action, decision.reason, decision.destination) == ("voicemail", "closed", "*992001")
+    on_call = Rule("Plantão de vendas", "2099", keywords=("comprar",), priority=2)
+    assert decide([broken, on_call], words="quero comprar").destination == "2099"
+
+    errors = [r for r in caplog.records if getattr(r, "tag", "") == "❌ ERROR"]
+    assert len(errors) == 1  # once, not on every call
+    assert str(broken.transfer_rule_uuid) in errors[0].getMessage()
+    assert "malformed business_hours" in errors[0].getMessage()
+
+
+def test_a_stored_rule_with_malformed_hours_does_not_break_the_decision(make_domain):
+    domain = make_domain()
+    add_rule(domain, "Vendas", "2001", priority=1, business_hours=["09:00-18:00"], fallback_action="voicemail",
+             fallback_destination="*992001")
+    add_rule(domain, "Suporte", "2002", keywords=["internet"], business_hours={"timezone": "UTC", "weekdays": "x"})
+    # What the transfers task and the edge's in-process fallback both run.
+    request = {"domain_uuid": str(domain), "at": WED_14_UTC.isoformat()}
+    sales = decide_for_request({**request, "destination": "vendas"})
+    assert (sales["action"], sales["reason"], sales["destination"]) == ("voicemail", "closed", "*992001")
+    assert decide_for_request({**request, "caller_text": "sem internet"})["reason"] == "closed"
+
+
 def test_a_closed_rule_gives_way_to_an_open_one_with_a_worse_priority():
     day = Rule("Suporte", "2002", priority=1, business_hours={"timezone": "UTC", "weekdays": {"sat": [["08:00", "12:00"]]}})
     on_call = Rule("Suporte", "9999", priority=2)
