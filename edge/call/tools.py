@@ -44,13 +44,15 @@ TOOL_DEFINITIONS: list[dict[str, Any]] = [
     {
         "type": "function",
         "name": "take_message",
-        "description": "Take a message for someone who cannot answer now.",
+        "description": "Take a message for someone who cannot answer now. Ask the caller for their name, the "
+        "message and a callback number first; the result carries a read-back to confirm to the caller.",
         "parameters": {
             "type": "object",
             "properties": {
-                "caller_name": {"type": "string"},
-                "message": {"type": "string"},
-                "callback_number": {"type": "string"},
+                "caller_name": {"type": "string", "description": "The caller's name, as they gave it."},
+                "message": {"type": "string", "description": "The message, in the caller's words."},
+                "callback_number": {"type": "string", "description": "The number to call back (the caller "
+                                    "ID is used when empty)."},
             },
             "required": ["message"],
         },
@@ -66,7 +68,14 @@ TOOL_DEFINITIONS: list[dict[str, Any]] = [
         },
     },
 ]
-"""Tool schemas in the Realtime ``session.tools`` format (other engines reuse them)."""
+"""The only definition of the tools' schemas, in the Realtime ``session.tools`` format; the pipeline's
+chat-completions shape is derived from it (:func:`chat_completion_tools`)."""
+
+
+def chat_completion_tools(definitions: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """The tools in the chat-completions ``tools`` shape (``{"type": "function", "function": {...}}``)."""
+    return [{"type": "function", "function": {key: tool[key] for key in ("name", "description", "parameters")}}
+            for tool in (TOOL_DEFINITIONS if definitions is None else definitions)]
 
 
 def transfer_succeeded(result: dict[str, Any]) -> bool:

@@ -17,16 +17,17 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from edge.call.tools import transfer_succeeded
+from edge.call.tools import chat_completion_tools, transfer_succeeded
 from edge.engines.base import CallState, EngineUnavailable
 from edge.engines.offline import TOOLS_THAT_SPEAK
 from edge.engines.turns import TurnTakingEngine, Utterance, blocking, sentences
 from edge.services import factory
 from edge.services.base import ChatEvent, ServiceError, ToolCall
-from edge.services.openai.llm import TOOLS
 from shared.logging import Tag
 
 MAX_TOOL_ROUNDS = 4
+TOOLS = chat_completion_tools()
+"""The tools of CONTRACT.md as the chat model sees them (derived from the Realtime definitions)."""
 
 _END = object()
 

@@ -9,6 +9,7 @@ import pytest
 from edge.engines.base import CallState, EngineUnavailable
 from edge.engines.greeting_cache import GreetingCache
 from edge.engines.pipeline import PipelineEngine
+from edge.engines.realtime import RealtimeEngine
 from shared.providers import ProviderConfig
 from tests.engines.speech import caller_says
 from tests.fakes.engine_host import FakeHost
@@ -90,3 +91,27 @@ def test_wrong_key_makes_the_engine_unavailable_without_leaking_it(fake, tmp_pat
     assert "401" in str(raised.value)
     assert "secret-value" not in str(raised.value) and "secret-value" not in caplog.text
     host.close()
+
+
+def test_the_model_is_offered_the_same_tools_by_the_pipeline_and_the_realtime_engine(fake, tmp_path):
+    fake.script_transcripts("I want to leave a message.")
+    fake.script_chat(ChatReply(text="Sure, what is your name?"))
+    host = FakeHost(providers(fake))
+    engine = run_engine(host, tmp_path)
+    try:
+        host.speak_into(engine, caller_says("I want to leave a message."))
+        assert host.wait_for(lambda: any(r.path.endswith("/chat/completions") for r in fake.requests), timeout=15)
+    finally:
+        engine.close()
+        host.close()
+    chat = next(r for r in fake.requests if r.path.endswith("/chat/completions")).body["tools"]
+    pipeline_tools = {t["function"]["name"]: (t["function"]["description"], t["function"]["parameters"])
+                      for t in chat}
+    realtime_host = FakeHost({"llm": ProviderConfig("llm", "openai_realtime", {"api_key": DEFAULT_KEY})})
+    try:
+        session = RealtimeEngine(realtime_host).session_config()
+    finally:
+        realtime_host.close()
+    realtime_tools = {t["name"]: (t["description"], t["parameters"]) for t in session["tools"]}
+    assert pipeline_tools == realtime_tools
+    assert set(pipeline_tools) == {"search_knowledge_base", "transfer_call", "take_message", "end_call"}

@@ -1,4 +1,4 @@
-"""OpenAI chat completions, streamed, with the four tools of CONTRACT.md."""
+"""OpenAI chat completions, streamed, with the tools the caller passes (``edge.call.tools.chat_completion_tools``)."""
 
 from __future__ import annotations
 
@@ -9,29 +9,6 @@ from typing import Any
 from edge.services.base import ChatEvent, ChatModel, ServiceError, ToolCall
 from edge.services.openai.client import guarded, make_client, translate
 from shared.providers import ProviderConfig
-
-
-def _function(name: str, description: str, properties: dict[str, str], required: list[str]) -> dict[str, Any]:
-    return {"type": "function", "function": {
-        "name": name, "description": description,
-        "parameters": {"type": "object", "required": required, "additionalProperties": False,
-                       "properties": {k: {"type": "string", "description": v} for k, v in properties.items()}},
-    }}
-
-
-TOOLS: list[dict[str, Any]] = [
-    _function("search_knowledge_base", "Search the company's documents for facts to answer the caller.",
-              {"query": "what to look for"}, ["query"]),
-    _function("transfer_call", "Transfer the caller to a department or person.",
-              {"destination": "department or person asked for", "reason": "why the caller wants it"},
-              ["destination"]),
-    _function("take_message", "Record a message for callback after reading it back to the caller.",
-              {"caller_name": "the caller's name", "message": "the message",
-               "callback_number": "number to call back"}, ["caller_name", "message", "callback_number"]),
-    _function("end_call", "Say goodbye and end the call when the caller is done.",
-              {"reason": "why the call ends"}, []),
-]
-"""The tools offered to the model (CONTRACT.md, "Tools the conversation engine offers the model")."""
 
 
 class OpenAIChatModel(ChatModel):
