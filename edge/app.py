@@ -1,5 +1,6 @@
 """The edge process's shared parts, wired once: settings, metrics, the pacing clock, the conversation
-event publisher, UDP ports, the mod_audio_stream server, and the per-call connection handler."""
+event publisher, UDP ports and their receiver, the mod_audio_stream server, and the per-call connection
+handler."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from edge.metrics import METRICS, EdgeMetrics
 from edge.pacing import Pacer
 from edge.transports.base import AudioTransport
 from edge.transports.ports import PortAllocator
+from edge.transports.udp_receiver import UdpReceiver
 from edge.transports.unicast import UnicastTransport
 from shared.logging import Tag, call_logger
 from shared.settings import Settings
@@ -37,6 +39,7 @@ class EdgeApp:
         self.pacer = Pacer(metrics)
         self.publisher = EventPublisher(celery_sender(settings.redis_url), settings.spool_dir)
         self.ports = PortAllocator(*settings.unicast_port_range)
+        self.udp_receiver = UdpReceiver()
         self.audio_server: AudioStreamServer | None = None
         self.fallback_prompt = settings.extra.get("VOICE_AI_FALLBACK_PROMPT", DEFAULT_FALLBACK_PROMPT)
         self.calls: weakref.WeakSet[CallSession] = weakref.WeakSet()
@@ -80,7 +83,8 @@ class EdgeApp:
             assert self.audio_server is not None, "audio_stream transport needs the audio server"
             return AudioStreamTransport(call.esl, self.audio_server, call_uuid=call.call_uuid,
                                         edge_host=self.settings.edge_host, on_frame=call.on_caller_frame)
-        return UnicastTransport(call.esl, self.ports, freeswitch_host=self.settings.freeswitch_audio_host,
+        return UnicastTransport(call.esl, self.ports, self.udp_receiver,
+                                freeswitch_host=self.settings.freeswitch_audio_host,
                                 edge_host=self.settings.edge_host, native=native,
                                 on_frame=call.on_caller_frame)
 

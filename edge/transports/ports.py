@@ -6,6 +6,12 @@ from __future__ import annotations
 import errno
 import socket
 
+from gevent.monkey import get_original
+
+_Socket = get_original("socket", "socket")
+"""The operating system's socket: call sockets are read by :class:`~edge.transports.udp_receiver.UdpReceiver`
+through epoll, not by gevent."""
+
 
 class PortAllocator:
     """Hands out free (even, even + 1) pairs round-robin; ports in use elsewhere are skipped."""
@@ -17,17 +23,19 @@ class PortAllocator:
         self.in_use: set[int] = set()
 
     def bind_pair(self, bind_host: str = "0.0.0.0") -> tuple[socket.socket, int]:
-        """A UDP socket bound to an even port whose odd neighbour looks free; returns (socket, port)."""
+        """A non-blocking UDP socket bound to an even port whose odd neighbour looks free; returns
+        (socket, port)."""
         span = (self.high - self.low) // 2 + 1
         for _ in range(span):
             port = self._next
             self._next = self._next + 2 if self._next + 3 <= self.high else self.low
             if port in self.in_use or port + 1 > self.high:
                 continue
-            sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            sock = _Socket(socket.AF_INET, socket.SOCK_DGRAM)
+            sock.setblocking(False)
             try:
                 sock.bind((bind_host, port))
-                probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                probe = _Socket(socket.AF_INET, socket.SOCK_DGRAM)
                 try:
                     probe.bind((bind_host, port + 1))
                 finally:

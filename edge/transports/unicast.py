@@ -7,14 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import gevent
-
 from edge.audio.g711 import l16_to_ulaw, ulaw_to_l16
 from edge.engines.base import FRAME_BYTES
 from edge.esl import protocol
 from edge.esl.session import EslConnection
 from edge.transports.base import AudioTransport, TransportError
 from edge.transports.ports import PortAllocator
+from edge.transports.udp_receiver import UdpReceiver
 
 _SILENCE = b"\xff" * FRAME_BYTES
 
@@ -25,71 +24,65 @@ class UnicastTransport(AudioTransport):
     name = "unicast"
     lead_frames = 1  # FreeSWITCH does not buffer: a second frame would just be a burst on the wire
 
-    def __init__(self, esl: EslConnection, ports: PortAllocator, *, freeswitch_host: str, edge_host: str,
-                 native: bool, on_frame: Callable[[bytes], None]) -> None:
+    def __init__(self, esl: EslConnection, ports: PortAllocator, receiver: UdpReceiver, *, freeswitch_host: str,
+                 edge_host: str, native: bool, on_frame: Callable[[bytes], None]) -> None:
         super().__init__(on_frame)
         self.esl = esl
         self.ports = ports
+        self.receiver = receiver
         self.freeswitch_host = freeswitch_host
         self.edge_host = edge_host
         self.native = native
         self.port: int | None = None
         self._sock = None
         self._peer: tuple[str, int] | None = None
-        self._receiver: gevent.Greenlet | None = None
 
     def start(self) -> None:
-        """Bind our port and send the ``unicast`` command."""
+        """Bind our port, hand it to the process's receiver and send the ``unicast`` command."""
         try:
             self._sock, self.port = self.ports.bind_pair()
         except OSError as exc:
             raise TransportError(str(exc)) from exc
         self._peer = (self.freeswitch_host, self.port + 1)
-        self._receiver = gevent.spawn(self._receive)
+        self.receiver.add(self._sock, self._on_datagram)
         self.esl.command(protocol.encode_unicast(
             self.freeswitch_host, self.port + 1, self.edge_host, self.port, native=self.native))
 
-    def _receive(self) -> None:
-        sock = self._sock
-        on_frame = self.on_frame
-        while True:
-            try:
-                data = sock.recv(2048)
-            except OSError:
+    def _on_datagram(self, data: bytes) -> None:
+        size = len(data)
+        if self.native:
+            if size == FRAME_BYTES:
+                frame = data
+            elif size == 2 * FRAME_BYTES and data.count(0xFF) == size:
+                frame = _SILENCE  # comfort noise, delivered in decoded size
+            elif size % FRAME_BYTES == 0 and size:
+                for i in range(0, size, FRAME_BYTES):
+                    self.frames_in += 1
+                    self.on_frame(data[i : i + FRAME_BYTES])
                 return
-            size = len(data)
-            if self.native:
-                if size == FRAME_BYTES:
-                    frame = data
-                elif size == 2 * FRAME_BYTES and data.count(0xFF) == size:
-                    frame = _SILENCE  # comfort noise, delivered in decoded size
-                elif size % FRAME_BYTES == 0 and size:
-                    for i in range(0, size, FRAME_BYTES):
-                        self.frames_in += 1
-                        on_frame(data[i : i + FRAME_BYTES])
-                    continue
-                else:
-                    continue
             else:
-                if size < 2:
-                    continue
-                frame = l16_to_ulaw(data)
-            self.frames_in += 1
-            on_frame(frame)
+                return
+        else:
+            if size < 2:
+                return
+            frame = l16_to_ulaw(data)
+        self.frames_in += 1
+        self.on_frame(frame)
 
     def send_frame(self, pcmu: bytes) -> None:
-        """One datagram to FreeSWITCH's local-port."""
+        """One datagram to FreeSWITCH's local-port (dropped, never waited for, if the kernel is full)."""
         if self._sock is None:
             return
-        self._sock.sendto(pcmu if self.native else ulaw_to_l16(pcmu), self._peer)
+        try:
+            self._sock.sendto(pcmu if self.native else ulaw_to_l16(pcmu), self._peer)
+        except BlockingIOError:
+            return
         self.frames_out += 1
 
     def close(self) -> None:
         """Stop receiving, close the socket, free the port pair."""
-        if self._receiver is not None:
-            self._receiver.kill(block=False)
-            self._receiver = None
         if self._sock is not None:
+            self.receiver.remove(self._sock)
             self._sock.close()
             self._sock = None
         if self.port is not None:
