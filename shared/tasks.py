@@ -33,6 +33,7 @@ QUEUES = ("documents", "conversations", "webhooks", "transfers")
 
 INGEST_DOCUMENT = "voice_ai.documents.ingest"  # args: (domain_uuid, document_uuid)
 SWEEP_DOCUMENTS = "voice_ai.documents.sweep"  # no args (beat)
+SWEEP_WEBHOOKS = "voice_ai.webhooks.sweep"  # no args (beat): queues again deliveries that were lost
 CONVERSATION_EVENT = "voice_ai.conversations.event"  # args: (event dict, see module doc)
 CONVERSATION_EVENTS = "voice_ai.conversations.events"  # args: (list of event dicts, in order)
 SUMMARIZE_CONVERSATION = "voice_ai.conversations.summarize"  # args: (domain_uuid, conversation_uuid)

@@ -23,7 +23,7 @@ from shared.db import dispose_engines
 from shared.embeddings import share_cores_with
 from shared.logging import setup_logging
 from shared.settings import Settings, get_settings
-from shared.tasks import QUEUES, SWEEP_DOCUMENTS, celery_config
+from shared.tasks import QUEUES, SWEEP_DOCUMENTS, SWEEP_WEBHOOKS, celery_config
 from workers.ingest.errors import TransientIngestError
 
 TASK_MODULES = (
@@ -33,7 +33,6 @@ TASK_MODULES = (
     "workers.tasks.transfers",
 )
 
-SWEEP_WEBHOOKS = "voice_ai.webhooks.sweep"  # no args (beat); routed to the webhooks queue
 WEBHOOK_SWEEP_SECONDS = 60.0
 
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (

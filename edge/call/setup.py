@@ -12,6 +12,7 @@ from edge.engines.base import SecretaryProfile
 from shared.models import Document, DocumentChunk, Domain, DomainSettings, Secretary, TransferRule
 from shared.providers import ProviderConfig, engine_for, resolve_all
 from shared.tenancy import system_session, tenant_session
+from shared.vectors import SEARCHABLE_STATUSES
 
 
 class CallRejected(Exception):
@@ -114,12 +115,12 @@ def load_call_setup(domain_value: str | None, secretary_value: str | None) -> Ca
 
 
 def knowledge_vocabulary(session: object, secretary_uuid: uuid.UUID) -> tuple[str, ...]:
-    """The text of the secretary's ready documents (its own, then domain-wide), up to
+    """The text of the secretary's searchable documents (its own, then domain-wide), up to
     :data:`VOCABULARY_CHARS`, in a tenant session."""
     rows = session.execute(  # type: ignore[attr-defined]
         select(DocumentChunk.content)
         .join(Document, Document.document_uuid == DocumentChunk.document_uuid)
-        .where(Document.status == "ready",
+        .where(Document.status.in_(SEARCHABLE_STATUSES),
                or_(Document.voice_secretary_uuid == secretary_uuid, Document.voice_secretary_uuid.is_(None)))
         .order_by(Document.voice_secretary_uuid.is_(None), DocumentChunk.chunk_index)
         .limit(200)

@@ -18,9 +18,9 @@ from typing import Any
 from shared.logging import Tag, call_logger
 from shared.models import Conversation
 from shared.settings import get_settings
-from shared.tasks import DELIVER_WEBHOOK
+from shared.tasks import DELIVER_WEBHOOK, SWEEP_WEBHOOKS
 from shared.tenancy import cross_tenant_keys
-from workers.app import SWEEP_WEBHOOKS, ProjectTask, app
+from workers.app import ProjectTask, app
 from workers.sweeps import enqueue_claimed
 from workers.webhook.delivery import attempt_delivery
 from workers.webhook.stalled import STALLED_AFTER, stalled_webhooks
