@@ -84,6 +84,12 @@ class PlaybackStream:
         return bool(done) and self.flushes == flushes
 
     def _take(self, size: int) -> bytes:
+        head = self._chunks[0]
+        end = self._offset + size
+        if end < len(head):  # the common case: the frame lies inside the oldest chunk
+            self._offset = end
+            self.queued -= size
+            return head[end - size : end]
         parts: list[bytes] = []
         need = size
         while need and self._chunks:
