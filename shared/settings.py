@@ -81,7 +81,8 @@ class Settings:
     # Seconds before Redis hands an unacknowledged task of a dead worker to another worker.
     broker_visibility_timeout: int = 3600
 
-    # Flower.
+    # Flower: loopback only unless an operator opens it (FLOWER_ADDRESS=0.0.0.0, or one interface's address).
+    flower_address: str = "127.0.0.1"
     flower_port: int = 5555
     flower_user: str = "admin"
     flower_password: str = ""

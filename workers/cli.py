@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from shared.logging import Tag
-from shared.settings import get_settings
+from shared.settings import Settings, get_settings
 
 
 def _has_option(argv: Sequence[str], *names: str) -> bool:
@@ -63,22 +63,45 @@ def beat(argv: Sequence[str]) -> int:
     return 0
 
 
+def flower_argv(argv: Sequence[str], settings: Settings) -> list[str]:
+    """Flower's command line: ``FLOWER_ADDRESS`` (loopback by default) and ``FLOWER_PORT`` unless given."""
+    args = ["flower", *argv]
+    if not _has_option(argv, "--address"):
+        args.append(f"--address={settings.flower_address}")
+    if not _has_option(argv, "--port"):
+        args.append(f"--port={settings.flower_port}")
+    return args
+
+
+def metrics_behind_basic_auth() -> None:
+    """Make Flower's ``/metrics`` ask for the dashboard's credentials (Flower serves it to anyone).
+
+    Its labels name every task and worker host; Prometheus scrapes it with ``basic_auth`` instead.
+    ``/healthcheck`` (it says only "OK") stays open.
+    """
+    import tornado.web
+    from flower.views.monitor import Metrics
+
+    if not getattr(Metrics.get, "voice_ai_authenticated", False):
+        guarded = tornado.web.authenticated(Metrics.get)
+        guarded.voice_ai_authenticated = True  # type: ignore[attr-defined]
+        Metrics.get = guarded  # type: ignore[method-assign]
+
+
 def flower(argv: Sequence[str]) -> int:
-    """Run Flower behind basic auth (``FLOWER_USER``/``FLOWER_PASSWORD``); ``/metrics`` serves Prometheus."""
+    """Run Flower on ``FLOWER_ADDRESS`` behind basic auth (``FLOWER_USER``/``FLOWER_PASSWORD``), ``/metrics`` too."""
     settings = get_settings()
     if not settings.flower_password:
         print(f"{Tag.ERROR} flower: set FLOWER_PASSWORD (Flower is never started without a password)",
               file=sys.stderr)
         return 2
     # Flower reads every FLOWER_* variable as one of its options: hand it the credentials that way (not on
-    # the command line, where `ps` would show them) and remove our own names it does not know.
-    for name in ("FLOWER_USER", "FLOWER_PASSWORD", "FLOWER_PORT"):
+    # the command line, where `ps` would show them) and remove our own names, which go on the command line.
+    for name in ("FLOWER_USER", "FLOWER_PASSWORD", "FLOWER_PORT", "FLOWER_ADDRESS"):
         os.environ.pop(name, None)
     os.environ["FLOWER_BASIC_AUTH"] = f"{settings.flower_user}:{settings.flower_password}"
     from workers.app import app
 
-    args = ["flower", *argv]
-    if not _has_option(argv, "--port"):
-        args.append(f"--port={settings.flower_port}")
-    app.start(args)
+    metrics_behind_basic_auth()
+    app.start(flower_argv(argv, settings))
     return 0

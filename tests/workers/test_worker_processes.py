@@ -10,6 +10,7 @@ import urllib.error
 import urllib.request
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import redis
@@ -144,8 +145,39 @@ def _get(url: str, auth: tuple[str, str] | None = None) -> tuple[int, bytes]:
         return exc.code, exc.read()
 
 
-def test_flower_requires_a_password_serves_metrics_and_shows_tasks_by_name(start_worker, worker, producer,
-                                                                           make_domain, worker_env):
+def _listening_addresses(port: int) -> set[str]:
+    """The local addresses of the TCP sockets listening on ``port`` (from /proc/net/tcp and tcp6)."""
+    found: set[str] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except FileNotFoundError:
+            continue
+        for line in lines:
+            local, state = line.split()[1], line.split()[3]
+            address, hex_port = local.split(":")
+            if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
+                raw = bytes.fromhex(address)
+                # /proc prints each 32-bit word in host (little-endian) order.
+                words = b"".join(raw[i:i + 4][::-1] for i in range(0, len(raw), 4))
+                found.add(socket.inet_ntop(socket.AF_INET if len(raw) == 4 else socket.AF_INET6, words))
+    return found
+
+
+def test_flower_listens_on_loopback_unless_flower_address_opens_it():
+    from shared.settings import Settings
+    from workers.cli import flower_argv
+
+    default = Settings.load(environ={}, config_file=Path("/dev/null"))
+    assert "--address=127.0.0.1" in flower_argv([], default)
+    opened = Settings.load(environ={"FLOWER_ADDRESS": "0.0.0.0", "FLOWER_PORT": "5600"}, config_file=Path("/dev/null"))
+    assert flower_argv([], opened)[1:] == ["--address=0.0.0.0", "--port=5600"]
+    assert flower_argv(["--address=10.0.0.2"], opened)[1:] == ["--address=10.0.0.2", "--port=5600"]
+
+
+def test_flower_requires_a_password_for_everything_but_its_healthcheck_and_shows_tasks_by_name(
+    start_worker, worker, producer, make_domain, worker_env,
+):
     import subprocess
     import sys
 
@@ -156,10 +188,11 @@ def test_flower_requires_a_password_serves_metrics_and_shows_tasks_by_name(start
     assert refused.returncode == 2 and "FLOWER_PASSWORD" in refused.stderr
 
     port = _free_port()
-    start_worker(f"--port={port}", "--address=127.0.0.1", command="flower",
-                 env={"FLOWER_USER": "ops", "FLOWER_PASSWORD": "pw-123"}, marker=b"Visit me at")
+    start_worker(command="flower", env={"FLOWER_USER": "ops", "FLOWER_PASSWORD": "pw-123", "FLOWER_PORT": str(port)},
+                 marker=b"Visit me at")
     base = f"http://127.0.0.1:{port}"
     wait_for(lambda: _get(base + "/healthcheck")[0] == 200, timeout=15)
+    assert _listening_addresses(port) == {"127.0.0.1"}  # not every interface
     assert _get(base + "/")[0] == 401
     assert _get(base + "/", ("ops", "wrong"))[0] == 401
     assert _get(base + "/", ("ops", "pw-123"))[0] == 200
@@ -173,5 +206,9 @@ def test_flower_requires_a_password_serves_metrics_and_shows_tasks_by_name(start
         return b"voice_ai.transfers.decide" in _get(base + "/api/tasks", ("ops", "pw-123"))[1]
 
     wait_for(decide_and_look, timeout=30, interval=0.5)
+    # The metrics name every task and worker host: Prometheus scrapes them with basic_auth.
     status, metrics = _get(base + "/metrics")
-    assert status == 200 and b"flower_events_total" in metrics
+    assert status == 401 and b"voice_ai" not in metrics
+    assert _get(base + "/metrics", ("ops", "wrong"))[0] == 401
+    status, metrics = _get(base + "/metrics", ("ops", "pw-123"))
+    assert status == 200 and b"flower_events_total" in metrics and b"voice_ai.transfers.decide" in metrics
