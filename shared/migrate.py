@@ -3,7 +3,8 @@
 Each file runs in its own transaction under an advisory lock (an edge and a worker starting together
 do not race), and is recorded in ``voice_ai_schema_migrations`` with its checksum. The files are
 idempotent, so applying one again — a changed file, or ``--reapply`` — is harmless; an unchanged,
-recorded file is skipped.
+recorded file is skipped. :func:`schema_snapshot` describes a schema as the catalog does, so that two
+states of it (before and after a migration runs again; the migrations and the models) can be compared.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, text
 
@@ -122,3 +124,80 @@ def migrate(database_url: str | None = None, reapply: bool = False, folder: Path
         apply_one(engine, migration)
         ran.append(migration.name)
     return ran
+
+
+# Each query yields (table, name, description) for one kind of object in schema :s; objects that
+# belong to an extension (pgvector's functions) are left out: the extension's version stands for them.
+_SNAPSHOT_QUERIES = {
+    "columns": """
+        SELECT c.relname, a.attname,
+               format_type(a.atttypid, a.atttypmod)
+               || CASE WHEN a.attnotnull THEN ' NOT NULL' ELSE '' END
+               || COALESCE(' DEFAULT ' || pg_get_expr(d.adbin, d.adrelid), '')
+        FROM pg_attribute a
+        JOIN pg_class c ON c.oid = a.attrelid
+        JOIN pg_namespace n ON n.oid = c.relnamespace
+        LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+        WHERE n.nspname = :s AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped""",
+    "constraints": """
+        SELECT c.relname, con.conname, pg_get_constraintdef(con.oid)
+        FROM pg_constraint con
+        JOIN pg_class c ON c.oid = con.conrelid
+        JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = :s""",
+    "indexes": """
+        SELECT c.relname, i.relname, pg_get_indexdef(i.oid)
+        FROM pg_index x
+        JOIN pg_class i ON i.oid = x.indexrelid
+        JOIN pg_class c ON c.oid = x.indrelid
+        JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = :s""",
+    "triggers": """
+        SELECT c.relname, t.tgname, pg_get_triggerdef(t.oid) || ' -- enabled: ' || t.tgenabled::text
+        FROM pg_trigger t
+        JOIN pg_class c ON c.oid = t.tgrelid
+        JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = :s AND NOT t.tgisinternal""",
+    "functions": """
+        SELECT '', p.oid::regprocedure::text, pg_get_functiondef(p.oid)
+        FROM pg_proc p
+        JOIN pg_namespace n ON n.oid = p.pronamespace
+        WHERE n.nspname = :s AND p.prokind IN ('f', 'p')
+          AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass
+                          AND d.objid = p.oid AND d.deptype = 'e')""",
+    "extensions": "SELECT '', extname, extversion FROM pg_extension",
+}
+
+
+def schema_snapshot(engine: Engine, schema: str = "public") -> dict[str, dict[str, Any]]:
+    """The schema as the catalog describes it: ``{kind: {table: {name: definition}}}``.
+
+    Kinds are columns (type, NOT NULL, default), constraints (``pg_get_constraintdef``: primary,
+    unique, check and foreign keys), indexes (``pg_get_indexdef``), triggers, functions and extensions
+    (these two under the table ``""``). Definitions are PostgreSQL's own normalized text and no object
+    ids appear, so two snapshots are equal exactly when the schemas are.
+    """
+    snapshot: dict[str, dict[str, Any]] = {}
+    with engine.connect() as conn:
+        for kind, query in _SNAPSHOT_QUERIES.items():
+            tables: dict[str, dict[str, str]] = {}
+            for table, name, definition in conn.execute(text(query), {"s": schema}):
+                tables.setdefault(table, {})[name] = definition
+            snapshot[kind] = tables
+    return snapshot
+
+
+def snapshot_differences(
+    old: dict[str, dict[str, Any]], new: dict[str, dict[str, Any]], labels: tuple[str, str] = ("before", "after")
+) -> list[str]:
+    """One readable line for each object whose definition differs between two :func:`schema_snapshot`\\ s."""
+    lines: list[str] = []
+    for kind in sorted(set(old) | set(new)):
+        old_tables, new_tables = old.get(kind, {}), new.get(kind, {})
+        for table in sorted(set(old_tables) | set(new_tables)):
+            old_objects, new_objects = old_tables.get(table, {}), new_tables.get(table, {})
+            for name in sorted(set(old_objects) | set(new_objects)):
+                if old_objects.get(name) != new_objects.get(name):
+                    lines.append(f"{kind} {table}.{name}: {labels[0]} {old_objects.get(name)!r}, "
+                                 f"{labels[1]} {new_objects.get(name)!r}")
+    return lines

@@ -1,11 +1,15 @@
-"""Migrations apply on an empty database, again on top of themselves, and each file twice in a row."""
+"""Migrations apply on an empty database, again on top of themselves, and each file twice in a row, and
+the catalog (tables, columns, constraints, indexes, triggers, functions) is the same afterwards."""
 
 from __future__ import annotations
+
+import shutil
+from pathlib import Path
 
 from sqlalchemy import create_engine, inspect, text
 
 from shared.db import get_engine, sqlalchemy_url
-from shared.migrate import apply_one, discover, migrate
+from shared.migrate import apply_one, discover, migrate, schema_snapshot, snapshot_differences
 from shared.models import TENANT_MODELS
 
 
@@ -17,15 +21,28 @@ def _tables(url: str) -> set[str]:
         engine.dispose()
 
 
+def _assert_unchanged(before: dict, after: dict, what: str) -> None:
+    changes = snapshot_differences(before, after)
+    assert not changes, f"{what} changed the schema:\n" + "\n".join(changes)
+
+
 def test_migrations_apply_on_empty_database_then_change_nothing(scratch_database: str) -> None:
+    engine = get_engine(scratch_database)
     ran = migrate(scratch_database)
     assert ran == [m.name for m in discover()]
     expected = {m.__tablename__ for m in TENANT_MODELS} | {"v_domains", "voice_ai_schema_migrations"}
     assert expected <= _tables(scratch_database)
+    migrated = schema_snapshot(engine)
+    assert expected <= set(migrated["constraints"]) and migrated["triggers"] and migrated["functions"]
 
     assert migrate(scratch_database) == []  # second run: nothing to do
-    assert migrate(scratch_database, reapply=True) == ran  # every file again: no error
-    with get_engine(scratch_database).connect() as conn:
+    assert migrate(scratch_database, reapply=True) == ran  # every file again: no error...
+    _assert_unchanged(migrated, schema_snapshot(engine), "migrate --reapply")  # ...and no change
+    for migration in discover():  # each file twice more, in order, on top of the whole schema
+        apply_one(engine, migration)
+        apply_one(engine, migration)
+    _assert_unchanged(migrated, schema_snapshot(engine), "applying each file twice again")
+    with engine.connect() as conn:
         recorded = conn.execute(text("SELECT filename FROM voice_ai_schema_migrations ORDER BY 1")).scalars().all()
     assert recorded == ran
 
@@ -34,10 +51,32 @@ def test_each_migration_file_applies_twice_in_a_row(scratch_database: str) -> No
     engine = get_engine(scratch_database)
     for migration in discover():
         apply_one(engine, migration)
+        once = schema_snapshot(engine)
         apply_one(engine, migration)
+        _assert_unchanged(once, schema_snapshot(engine), f"{migration.name} applied a second time")
     with engine.connect() as conn:
         count = conn.execute(text("SELECT count(*) FROM voice_ai_schema_migrations")).scalar_one()
     assert count == len(discover())
+
+
+def test_the_snapshot_sees_a_migration_that_silently_changes_the_schema(scratch_database: str,
+                                                                         tmp_path: Path) -> None:
+    """What the two tests above rely on: a file that raises nothing yet adds an object on every run."""
+    for migration in discover():
+        shutil.copy(migration.path, tmp_path / migration.name)
+    (tmp_path / "999_not_idempotent.sql").write_text(
+        "-- 999: an index without a name is created anew, as v_voice_messages_created_at_idx1, ...\n"
+        "CREATE INDEX ON v_voice_messages (created_at);\n",
+        encoding="utf-8",
+    )
+    engine = get_engine(scratch_database)
+    migrate(scratch_database, folder=tmp_path)
+    before = schema_snapshot(engine)
+    migrate(scratch_database, reapply=True, folder=tmp_path)
+    assert snapshot_differences(before, schema_snapshot(engine)) == [
+        "indexes v_voice_messages.v_voice_messages_created_at_idx1: before None, after "
+        "'CREATE INDEX v_voice_messages_created_at_idx1 ON public.v_voice_messages USING btree (created_at)'"
+    ]
 
 
 def test_existing_fusionpbx_domains_table_is_left_alone(scratch_database: str) -> None:
