@@ -1,7 +1,9 @@
 """SQLAlchemy models of the ``v_voice_*`` tables, matching ``database/migrations`` column for column.
 
-The migrations are the source of truth for the schema; ``tests/test_schema_drift.py`` reflects the
-migrated database and fails when these models and the SQL disagree. Every tenant table derives from
+The migrations are the source of truth for the schema; the models declare the same columns, defaults,
+checks, unique and foreign keys and indexes, by the same names. ``tests/test_schema_drift.py`` runs the
+models' DDL in an empty database and fails when PostgreSQL's description of it differs from the migrated
+database's. Every tenant table derives from
 :class:`TenantScoped`, which the data-access layer (``shared/tenancy.py``) uses to bind each query to one
 ``domain_uuid``.
 """
@@ -18,11 +20,14 @@ from sqlalchemy import (
     CHAR,
     BigInteger,
     Boolean,
+    CheckConstraint,
     ForeignKey,
+    Index,
     Integer,
     Numeric,
     String,
     Text,
+    UniqueConstraint,
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TIMESTAMP, UUID
@@ -39,6 +44,11 @@ MESSAGE_ROLES = ("user", "assistant", "tool", "system")
 WEBHOOK_STATUSES = ("none", "pending", "delivered", "failed", "refused")
 
 _NOW = text("CURRENT_TIMESTAMP")
+
+
+def _one_of(column: str, values: tuple[str, ...]) -> CheckConstraint:
+    """``CHECK (column IN (...))`` over one of the value lists above."""
+    return CheckConstraint(f"{column} IN ({', '.join(repr(v) for v in values)})")
 
 
 def _uuid_pk() -> Mapped[uuid.UUID]:
@@ -87,9 +97,18 @@ class Provider(TenantScoped):
     """An AI vendor configuration (``v_voice_ai_providers``)."""
 
     __tablename__ = "v_voice_ai_providers"
+    __table_args__ = (
+        UniqueConstraint("domain_uuid", "provider_type", "provider_name"),
+        Index("idx_voice_ai_providers_domain", "domain_uuid"),
+        # One default provider per type and tenant.
+        Index("uq_voice_ai_providers_default", "domain_uuid", "provider_type", unique=True,
+              postgresql_where=text("is_default")),
+    )
 
     provider_uuid: Mapped[uuid.UUID] = _uuid_pk()
-    provider_type: Mapped[str] = mapped_column(String(50), nullable=False)
+    provider_type: Mapped[str] = mapped_column(
+        String(50), _one_of("provider_type", PROVIDER_TYPES), nullable=False
+    )
     provider_name: Mapped[str] = mapped_column(String(100), nullable=False)
     display_name: Mapped[str | None] = mapped_column(String(255))
     config: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, server_default=text("'{}'"))
@@ -112,6 +131,12 @@ class Secretary(TenantScoped):
     """A configured virtual secretary (``v_voice_secretaries``)."""
 
     __tablename__ = "v_voice_secretaries"
+    __table_args__ = (
+        Index("idx_voice_secretaries_domain", "domain_uuid"),
+        # An extension number identifies at most one secretary within a domain.
+        Index("uq_voice_secretaries_extension", "domain_uuid", "extension", unique=True,
+              postgresql_where=text("extension IS NOT NULL")),
+    )
 
     voice_secretary_uuid: Mapped[uuid.UUID] = _uuid_pk()
     name: Mapped[str] = mapped_column(String(255), nullable=False)
@@ -128,19 +153,29 @@ class Secretary(TenantScoped):
     language: Mapped[str | None] = mapped_column(String(10), server_default=text("'pt-BR'"))
     rag_enabled: Mapped[bool | None] = mapped_column(Boolean, server_default=text("true"))
     rag_similarity_threshold: Mapped[Decimal | None] = mapped_column(
-        Numeric(3, 2), server_default=text("0.5")
+        Numeric(3, 2), CheckConstraint("rag_similarity_threshold BETWEEN 0 AND 1"), server_default=text("0.5")
     )
-    max_conversation_turns: Mapped[int | None] = mapped_column(Integer, server_default=text("10"))
+    max_conversation_turns: Mapped[int | None] = mapped_column(
+        Integer, CheckConstraint("max_conversation_turns > 0"), server_default=text("10")
+    )
     webhook_url: Mapped[str | None] = mapped_column(String(500))
     webhook_enabled: Mapped[bool | None] = mapped_column(Boolean, server_default=text("false"))
     created_at: Mapped[datetime | None] = _timestamp()
     updated_at: Mapped[datetime | None] = _timestamp()
     extension: Mapped[str | None] = mapped_column(String(32))
     dialplan_uuid: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
-    silence_timeout_seconds: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("8"))
-    silence_hangup_seconds: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("8"))
-    max_call_seconds: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("900"))
-    rag_top_k: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("3"))
+    silence_timeout_seconds: Mapped[int] = mapped_column(
+        Integer, CheckConstraint("silence_timeout_seconds > 0"), nullable=False, server_default=text("8")
+    )
+    silence_hangup_seconds: Mapped[int] = mapped_column(
+        Integer, CheckConstraint("silence_hangup_seconds > 0"), nullable=False, server_default=text("8")
+    )
+    max_call_seconds: Mapped[int] = mapped_column(
+        Integer, CheckConstraint("max_call_seconds > 0"), nullable=False, server_default=text("900")
+    )
+    rag_top_k: Mapped[int] = mapped_column(
+        Integer, CheckConstraint("rag_top_k BETWEEN 1 AND 20"), nullable=False, server_default=text("3")
+    )
     webhook_secret: Mapped[str | None] = mapped_column(String(255))
 
     def provider_uuid_for(self, provider_type: str) -> uuid.UUID | None:
@@ -152,6 +187,13 @@ class Document(TenantScoped):
     """A knowledge-base file (``v_voice_documents``)."""
 
     __tablename__ = "v_voice_documents"
+    __table_args__ = (
+        Index("idx_voice_documents_domain", "domain_uuid"),
+        Index("idx_voice_documents_secretary", "domain_uuid", "voice_secretary_uuid"),
+        # The workers' sweep looks for documents stuck in pending/processing.
+        Index("idx_voice_documents_status", "status", "updated_at",
+              postgresql_where=text("status IN ('pending', 'processing')")),
+    )
 
     document_uuid: Mapped[uuid.UUID] = _uuid_pk()
     voice_secretary_uuid: Mapped[uuid.UUID | None] = mapped_column(
@@ -159,12 +201,16 @@ class Document(TenantScoped):
     )
     file_name: Mapped[str] = mapped_column(String(255), nullable=False)
     mime_type: Mapped[str | None] = mapped_column(String(255))
-    file_size: Mapped[int | None] = mapped_column(BigInteger)
+    file_size: Mapped[int | None] = mapped_column(BigInteger, CheckConstraint("file_size >= 0"))
     content_hash: Mapped[str | None] = mapped_column(CHAR(64))
     storage_path: Mapped[str] = mapped_column(String(1024), nullable=False)
-    status: Mapped[str] = mapped_column(String(20), nullable=False, server_default=text("'pending'"))
+    status: Mapped[str] = mapped_column(
+        String(20), _one_of("status", DOCUMENT_STATUSES), nullable=False, server_default=text("'pending'")
+    )
     error_message: Mapped[str | None] = mapped_column(Text)
-    chunk_count: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
+    chunk_count: Mapped[int] = mapped_column(
+        Integer, CheckConstraint("chunk_count >= 0"), nullable=False, server_default=text("0")
+    )
     embedding_model: Mapped[str | None] = mapped_column(String(255))
     processed_at: Mapped[datetime | None] = _timestamp(default=False)
     created_at: Mapped[datetime | None] = _timestamp()
@@ -175,6 +221,15 @@ class DocumentChunk(TenantScoped):
     """An embedded passage of a document (``v_voice_document_chunks``)."""
 
     __tablename__ = "v_voice_document_chunks"
+    __table_args__ = (
+        # One set of chunks per document and embedding model (009).
+        UniqueConstraint("document_uuid", "embedding_model", "chunk_index",
+                         name="v_voice_document_chunks_document_model_index_key"),
+        Index("idx_voice_document_chunks_domain", "domain_uuid"),
+        Index("idx_voice_document_chunks_domain_model", "domain_uuid", "embedding_model"),
+        Index("idx_voice_document_chunks_embedding_hnsw", "embedding", postgresql_using="hnsw",
+              postgresql_ops={"embedding": "vector_cosine_ops"}),
+    )
 
     chunk_uuid: Mapped[uuid.UUID] = _uuid_pk()
     document_uuid: Mapped[uuid.UUID] = mapped_column(
@@ -182,7 +237,7 @@ class DocumentChunk(TenantScoped):
         ForeignKey("v_voice_documents.document_uuid", ondelete="CASCADE"),
         nullable=False,
     )
-    chunk_index: Mapped[int] = mapped_column(Integer, nullable=False)
+    chunk_index: Mapped[int] = mapped_column(Integer, CheckConstraint("chunk_index >= 0"), nullable=False)
     content: Mapped[str] = mapped_column(Text, nullable=False)
     embedding: Mapped[Any] = mapped_column(Vector(EMBEDDING_DIMENSIONS), nullable=True)
     embedding_model: Mapped[str] = mapped_column(String(255), nullable=False)
@@ -197,6 +252,11 @@ class TransferRule(TenantScoped):
     """Where the secretary may send a caller (``v_voice_transfer_rules``)."""
 
     __tablename__ = "v_voice_transfer_rules"
+    __table_args__ = (
+        Index("idx_voice_transfer_rules_domain", "domain_uuid"),
+        Index("idx_voice_transfer_rules_lookup", "domain_uuid", "voice_secretary_uuid", "priority",
+              postgresql_where=text("enabled")),
+    )
 
     transfer_rule_uuid: Mapped[uuid.UUID] = _uuid_pk()
     voice_secretary_uuid: Mapped[uuid.UUID | None] = mapped_column(
@@ -212,7 +272,7 @@ class TransferRule(TenantScoped):
     priority: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("100"))
     business_hours: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     fallback_action: Mapped[str] = mapped_column(
-        String(20), nullable=False, server_default=text("'message'")
+        String(20), _one_of("fallback_action", FALLBACK_ACTIONS), nullable=False, server_default=text("'message'")
     )
     fallback_destination: Mapped[str | None] = mapped_column(String(255))
     enabled: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("true"))
@@ -224,6 +284,13 @@ class Conversation(TenantScoped):
     """One handled call (``v_voice_conversations``)."""
 
     __tablename__ = "v_voice_conversations"
+    __table_args__ = (
+        # A redelivered "call started" event cannot create a second row.
+        UniqueConstraint("domain_uuid", "call_uuid"),
+        Index("idx_voice_conversations_domain", "domain_uuid"),
+        Index("idx_voice_conversations_domain_caller", "domain_uuid", "caller_id"),
+        Index("idx_voice_conversations_domain_started", "domain_uuid", text("started_at DESC")),
+    )
 
     conversation_uuid: Mapped[uuid.UUID] = _uuid_pk()
     voice_secretary_uuid: Mapped[uuid.UUID | None] = mapped_column(
@@ -238,11 +305,13 @@ class Conversation(TenantScoped):
     ended_at: Mapped[datetime | None] = _timestamp(default=False)
     duration_seconds: Mapped[Decimal | None] = mapped_column(Numeric(10, 3))
     turn_count: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
-    outcome: Mapped[str | None] = mapped_column(String(20))
+    outcome: Mapped[str | None] = mapped_column(String(20), _one_of("outcome", OUTCOMES))
     transfer_target: Mapped[str | None] = mapped_column(String(255))
     taken_message: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     summary: Mapped[str | None] = mapped_column(Text)
-    webhook_status: Mapped[str] = mapped_column(String(20), nullable=False, server_default=text("'none'"))
+    webhook_status: Mapped[str] = mapped_column(
+        String(20), _one_of("webhook_status", WEBHOOK_STATUSES), nullable=False, server_default=text("'none'")
+    )
     webhook_attempts: Mapped[list[dict[str, Any]]] = mapped_column(
         JSONB, nullable=False, server_default=text("'[]'")
     )
@@ -255,6 +324,12 @@ class Message(TenantScoped):
     """One turn of a conversation (``v_voice_messages``)."""
 
     __tablename__ = "v_voice_messages"
+    __table_args__ = (
+        # A redelivered event is stored exactly once.
+        UniqueConstraint("conversation_uuid", "sequence"),
+        Index("idx_voice_messages_domain", "domain_uuid"),
+        Index("idx_voice_messages_conversation", "conversation_uuid", "sequence"),
+    )
 
     message_uuid: Mapped[uuid.UUID] = _uuid_pk()
     conversation_uuid: Mapped[uuid.UUID] = mapped_column(
@@ -262,8 +337,8 @@ class Message(TenantScoped):
         ForeignKey("v_voice_conversations.conversation_uuid", ondelete="CASCADE"),
         nullable=False,
     )
-    sequence: Mapped[int] = mapped_column(Integer, nullable=False)
-    role: Mapped[str] = mapped_column(String(20), nullable=False)
+    sequence: Mapped[int] = mapped_column(Integer, CheckConstraint("sequence >= 0"), nullable=False)
+    role: Mapped[str] = mapped_column(String(20), _one_of("role", MESSAGE_ROLES), nullable=False)
     content: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[datetime | None] = _timestamp(default=False)
     ended_at: Mapped[datetime | None] = _timestamp(default=False)
@@ -279,6 +354,10 @@ class DomainSettings(TenantScoped):
     """Per-tenant call-handling settings (``v_voice_domain_settings``)."""
 
     __tablename__ = "v_voice_domain_settings"
+    __table_args__ = (
+        UniqueConstraint("domain_uuid"),  # one row per domain at most
+        Index("idx_voice_domain_settings_domain", "domain_uuid"),
+    )
 
     domain_setting_uuid: Mapped[uuid.UUID] = _uuid_pk()
     operator_destination: Mapped[str | None] = mapped_column(String(255))

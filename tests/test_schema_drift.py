@@ -2,68 +2,69 @@
 
 from __future__ import annotations
 
-from sqlalchemy import inspect
+from typing import Any
+
+from sqlalchemy import MetaData, UniqueConstraint, inspect, text
 
 from shared.db import get_engine
+from shared.migrate import schema_snapshot, snapshot_differences
 from shared.models import TENANT_MODELS, Base
 
-
-def _type_name(sa_type: object) -> str:
-    name = type(sa_type).__name__.upper()
-    aliases = {"DOUBLE_PRECISION": "FLOAT", "BIGINTEGER": "BIGINT"}
-    return aliases.get(name, name)
+# Triggers and functions belong to the migrations alone; everything a model declares is compared.
+_COMPARED = ("columns", "constraints", "indexes")
 
 
-def _comparable(sa_type: object) -> tuple:
-    name = _type_name(sa_type)
-    if name in {"VARCHAR", "STRING"}:
-        return ("VARCHAR", getattr(sa_type, "length", None))
-    if name == "NUMERIC":
-        return ("NUMERIC", sa_type.precision, sa_type.scale)  # type: ignore[attr-defined]
-    if name == "VECTOR":
-        return ("VECTOR", getattr(sa_type, "dim", None))
-    if name in {"TIMESTAMP", "DATETIME"}:
-        return ("TIMESTAMP",)
-    if name in {"BOOLEAN"}:
-        return ("BOOLEAN",)
-    if name in {"INTEGER"}:
-        return ("INTEGER",)
-    return (name,)
+def _tenant_tables(snapshot: dict[str, Any]) -> dict[str, Any]:
+    return {kind: {table: objects for table, objects in snapshot[kind].items() if table.startswith("v_voice_")}
+            for kind in _COMPARED}
 
 
-def test_models_match_reflected_schema(database_url: str) -> None:
-    inspector = inspect(get_engine(database_url))
-    db_tables = {t for t in inspector.get_table_names() if t.startswith("v_voice_")}
-    model_tables = {m.__tablename__ for m in TENANT_MODELS}
-    assert db_tables == model_tables
+def _declared_schema(scratch_url: str, metadata: MetaData) -> dict[str, Any]:
+    """What the models declare, as PostgreSQL itself renders it: their DDL run in an empty database."""
+    engine = get_engine(scratch_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS vector")
+        metadata.create_all(conn)
+    return _tenant_tables(schema_snapshot(engine))
 
-    problems: list[str] = []
+
+def test_models_match_the_migrated_schema(database_url: str, scratch_database: str) -> None:
+    """Column types, NOT NULL and defaults; primary, unique, check and foreign keys (with their ON DELETE
+    and deferrability); indexes (method, operator class, order, WHERE): each by name, as PostgreSQL's
+    pg_get_constraintdef/pg_get_indexdef print it for the migrated database and for the models' DDL."""
+    migrated = _tenant_tables(schema_snapshot(get_engine(database_url)))
+    assert set(migrated["columns"]) == {m.__tablename__ for m in TENANT_MODELS}
+    problems = snapshot_differences(migrated, _declared_schema(scratch_database, Base.metadata),
+                                    labels=("migrations", "models"))
+    assert not problems, "the models and the migrations disagree:\n" + "\n".join(problems)
+
+
+def test_the_comparison_sees_each_kind_of_disagreement(database_url: str, scratch_database: str) -> None:
+    """Models that differ from the migrations in a default, a check, a unique key, a foreign key's ON
+    DELETE and an index are reported, each by name, and nothing else is."""
+    metadata = MetaData()
     for table in Base.metadata.sorted_tables:
-        if table.name == "v_domains":
-            continue
-        reflected = {c["name"]: c for c in inspector.get_columns(table.name)}
-        if set(reflected) != set(table.columns.keys()):
-            problems.append(f"{table.name}: columns differ: db-only {set(reflected) - set(table.columns.keys())}, "
-                            f"model-only {set(table.columns.keys()) - set(reflected)}")
-            continue
-        for column in table.columns:
-            db_col = reflected[column.name]
-            if _comparable(db_col["type"]) != _comparable(column.type):
-                problems.append(f"{table.name}.{column.name}: db {db_col['type']} != model {column.type}")
-            if db_col["nullable"] != column.nullable:
-                problems.append(f"{table.name}.{column.name}: nullable db {db_col['nullable']} model {column.nullable}")
-            if (db_col["default"] is not None) != (column.server_default is not None):
-                problems.append(f"{table.name}.{column.name}: server default differs")
-        db_fks = {
-            (tuple(fk["constrained_columns"]), fk["referred_table"], (fk.get("options") or {}).get("ondelete"))
-            for fk in inspector.get_foreign_keys(table.name)
-        }
-        model_fks = {
-            ((fk.parent.name,), fk.column.table.name, fk.ondelete) for fk in table.foreign_keys
-        }
-        if db_fks != model_fks:
-            problems.append(f"{table.name}: foreign keys db {db_fks} != model {model_fks}")
-    assert not problems, "\n".join(problems)
+        table.to_metadata(metadata)
+    tables = metadata.tables
+    tables["v_voice_secretaries"].c.language.server_default.arg = text("'en-US'")
+    next(iter(tables["v_voice_ai_providers"].c.provider_type.constraints)).sqltext = text(
+        "provider_type IN ('stt', 'tts')")
+    conversations = tables["v_voice_conversations"]
+    conversations.constraints.remove(next(c for c in conversations.constraints if isinstance(c, UniqueConstraint)))
+    next(iter(conversations.c.voice_secretary_uuid.foreign_keys)).constraint.ondelete = "CASCADE"
+    rules = tables["v_voice_transfer_rules"]
+    rules.indexes.remove(next(i for i in rules.indexes if i.name == "idx_voice_transfer_rules_lookup"))
+
+    problems = snapshot_differences(_tenant_tables(schema_snapshot(get_engine(database_url))),
+                                    _declared_schema(scratch_database, metadata))
+    assert sorted(line.split(":")[0] for line in problems) == [
+        "columns v_voice_secretaries.language",
+        "constraints v_voice_ai_providers.v_voice_ai_providers_provider_type_check",
+        "constraints v_voice_conversations.v_voice_conversations_domain_uuid_call_uuid_key",
+        "constraints v_voice_conversations.v_voice_conversations_voice_secretary_uuid_fkey",
+        "indexes v_voice_conversations.v_voice_conversations_domain_uuid_call_uuid_key",
+        "indexes v_voice_transfer_rules.idx_voice_transfer_rules_lookup",
+    ]
 
 
 def test_every_tenant_table_has_domain_uuid_fk_and_index(database_url: str) -> None:
