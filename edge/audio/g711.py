@@ -59,3 +59,13 @@ def ulaw_to_samples(data: bytes) -> np.ndarray:
 def samples_to_ulaw(samples: np.ndarray) -> bytes:
     """int16 numpy samples → µ-law bytes."""
     return LINEAR_TO_ULAW[samples.astype("<i2").view("<u2")].tobytes()
+
+
+LOUD_SAMPLE = 300
+"""A sample above this magnitude (about -40 dBFS, far below speech) makes a frame :func:`has_sound`."""
+_QUIET_BYTES = bytes(b for b in range(256) if abs(int(ULAW_TO_LINEAR[b])) <= LOUD_SAMPLE)
+
+
+def has_sound(data: bytes) -> bool:
+    """True when any µ-law sample in ``data`` is louder than :data:`LOUD_SAMPLE` (one C-speed pass)."""
+    return bool(data.translate(None, _QUIET_BYTES))

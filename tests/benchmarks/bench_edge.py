@@ -1,7 +1,7 @@
 """Edge benchmark: N simultaneous simulated calls against ONE real ``voice-ai edge`` process (prints figures).
 
     python -m tests.benchmarks.bench_edge [--calls 50 200 500] [--seconds 20] [--find-max]
-                                          [--nice -10] [--edge-nice -15] [--input-chunk-ms 20]
+                                          [--nice -10] [--edge-nice -15] [--silence-chunk-ms 100]
 
 Each call is a real ``voice-ai edge`` call over unicast (PCMU native) from the fake FreeSWITCH (real 20 ms
 UDP pacing) to the fake OpenAI Realtime server (GA events, energy VAD, scripted replies). The caller
@@ -26,14 +26,16 @@ Figures (measured over a window after every call is up and has settled):
   and the fake FreeSWITCH's receive-side jitter (|inter-arrival − 20 ms| of consecutive frames);
 * barge-in — the edge's ``voice_ai_bargein_seconds`` (speech_started handled → playback flushed), and end to
   end: the fake server sending ``speech_started`` → the last frame of that reply reaching the caller;
-* edge-added latency per direction — marked probe frames: caller frame sent by the fake FreeSWITCH →
-  received by the fake server in ``input_audio_buffer.append`` (in), and first audio delta of a reply sent
-  by the fake server → its first frame reaching the caller (out; includes waiting for the next 20 ms tick);
+* edge-added latency per direction — marked probe frames: the first frame of each caller utterance
+  sent by the fake FreeSWITCH → received by the fake server in ``input_audio_buffer.append`` (speech in),
+  the same for a near-silent frame every 0.5 s (silence in: includes the edge's batching of silence,
+  ``--silence-chunk-ms``), and first audio delta of a reply sent by the fake server → its first frame
+  reaching the caller (out; includes waiting for the next 20 ms tick);
 * CPU seconds per call-second — the edge's utime+stime (``/proc/<pid>/stat``) over the window ÷ (N × s);
 * RSS per call — (edge RSS with N calls − RSS after a warm-up call) ÷ N.
 
-Probe frames are near-silent PCMU (µ-law 0xF0..0xFF, |sample| < 32) that carry a 32-bit key after a
-4-byte marker, so the VAD ignores them and the edge forwards them untouched.
+Probe frames carry a 32-bit key after a 4-byte marker; silence probes are otherwise near-silent PCMU
+(µ-law 0xF0..0xFF, |sample| < 32), so the VAD ignores them, and speech probes are otherwise loud.
 """
 
 from __future__ import annotations
@@ -64,6 +66,7 @@ PROBE_EVERY = 25
 """Every 25th silent caller frame (every 0.5 s) is an inbound probe."""
 MAGIC = b"\xfe\xf1\xfe\xf1"
 OUT_KEY_BIT = 0x8000_0000
+SPEECH_KEY_BIT = 0x4000_0000
 BARGE_WINDOW = 0.5
 """A reply frame arriving this long after speech_started still counts as 'not yet stopped'."""
 PACING_TARGET = 0.005
@@ -77,10 +80,10 @@ PAGE = os.sysconf("SC_PAGE_SIZE")
 # --- probes ---------------------------------------------------------------------------------------
 
 
-def probe_frame(key: int) -> bytes:
-    """A 160-byte near-silent PCMU frame carrying ``key`` (32 bits)."""
+def probe_frame(key: int, loud: bool = False) -> bytes:
+    """A 160-byte PCMU frame carrying ``key`` (32 bits): near-silent, or ``loud`` (speech level)."""
     nibbles = bytes(0xF0 | ((key >> (4 * i)) & 0xF) for i in range(8))
-    return MAGIC + nibbles + b"\xff" * (FRAME - len(MAGIC) - 8)
+    return MAGIC + nibbles + (b"\x10" if loud else b"\xff") * (FRAME - len(MAGIC) - 8)
 
 
 def probe_key(frame: bytes) -> int | None:
@@ -356,7 +359,17 @@ def _call_class() -> type:
         index = 0
         probes_sent: dict[int, float]
 
+        speech_probe_due = False
+
         def next_caller_frame(self) -> bytes:
+            if self.speech_probe_due and self.caller_audio:
+                # The first frame of an utterance: a loud probe (how soon the model hears speech).
+                self.speech_probe_due = False
+                self.caller_audio.popleft()
+                self.sent_frames += 1
+                key = SPEECH_KEY_BIT | (self.index << 16) | (self.sent_frames & 0xFFFF)
+                self.probes_sent[key] = time.monotonic()
+                return probe_frame(key, loud=True)
             frame = super().next_caller_frame()
             if frame is SILENCE and self.sent_frames % PROBE_EVERY == 0:
                 key = (self.index << 16) | ((self.sent_frames // PROBE_EVERY) & 0xFFFF)
@@ -383,6 +396,7 @@ async def _caller(call: Any, speech: list[bytes], phase: float, period: float) -
     await asyncio.sleep(phase)
     while not call.hung_up.is_set() and not call.closed.is_set():
         call.caller_audio.extend(speech)
+        call.speech_probe_due = True
         await asyncio.sleep(period)
 
 
@@ -416,7 +430,7 @@ def _fetch(url: str) -> str:
         return resp.read().decode()
 
 
-def _secretary(database_url: str, realtime: RealtimeHandle, input_chunk_ms: int = 20) -> tuple[uuid.UUID, uuid.UUID]:
+def _secretary(database_url: str, realtime: RealtimeHandle, silence_chunk_ms: int = 100) -> tuple[uuid.UUID, uuid.UUID]:
     from shared.models import Domain
     from shared.tenancy import system_session
     from tests.factories import add_provider, add_secretary
@@ -426,7 +440,7 @@ def _secretary(database_url: str, realtime: RealtimeHandle, input_chunk_ms: int 
         session.add(Domain(domain_uuid=domain, domain_name=f"bench-{domain.hex[:8]}.test"))
     provider = add_provider(domain, "llm", "openai_realtime", config={
         "api_key": realtime.api_key, "base_url": realtime.base_url, "model": "gpt-realtime",
-        "input_chunk_ms": input_chunk_ms})
+        "silence_chunk_ms": silence_chunk_ms})
     secretary = add_secretary(domain, llm_provider_uuid=provider, system_prompt="Você é a secretária da ACME.",
                               greeting_message="Olá, ACME, em que posso ajudar?", goodbye_message="Até logo!",
                               max_call_seconds=3600)
@@ -447,7 +461,7 @@ def run_benchmark(calls: int, *, seconds: float = 20.0, settle: float = 3.0, per
                   reply_ms: int = 4000, ramp_per_second: float = 40.0, realtime_mode: str = "process",
                   log_level: str = "INFO", database_url: str | None = None, redis_url: str | None = None,
                   seed: int = 7, edge_log: str | None = None, warmup: float = 1.5,
-                  edge_nice: int | None = None, input_chunk_ms: int = 20) -> dict[str, Any]:
+                  edge_nice: int | None = None, silence_chunk_ms: int = 100) -> dict[str, Any]:
     """Run ``calls`` simultaneous calls against a fresh edge; return the report (see :data:`FIELDS`)."""
     import tests.conftest as conf
     from edge.audio.g711 import samples_to_ulaw  # noqa: F401 - warm numpy before timing
@@ -464,7 +478,7 @@ def run_benchmark(calls: int, *, seconds: float = 20.0, settle: float = 3.0, per
     side = CallerSide()
     loop.call(lambda: asyncio.get_running_loop().create_task(_watch_lag(side.lag)))
     realtime = RealtimeHandle(realtime_mode, reply_ms, loop)
-    domain, secretary = _secretary(database_url, realtime, input_chunk_ms)
+    domain, secretary = _secretary(database_url, realtime, silence_chunk_ms)
     call_class = _call_class()
     spool = tempfile.TemporaryDirectory(prefix="bench-edge-")
     low = rng.randrange(20000, 56000, 2)
@@ -596,7 +610,9 @@ def run_benchmark(calls: int, *, seconds: float = 20.0, settle: float = 3.0, per
     # Edge-added latency per direction, from the probes.
     inbound_recv = dict((int(k), v) for k, v in remote["inbound"])
     latency_in = [inbound_recv[k] - sent for k, sent in side.probes_sent.items()
-                  if k in inbound_recv and in_window(sent)]
+                  if k in inbound_recv and in_window(sent) and not k & SPEECH_KEY_BIT]
+    latency_speech = [inbound_recv[k] - sent for k, sent in side.probes_sent.items()
+                      if k in inbound_recv and in_window(sent) and k & SPEECH_KEY_BIT]
     outbound_sent = dict((int(k), v) for k, v in remote["outbound"])
     latency_out = [heard - outbound_sent[k] for k, heard in side.probes_heard.items()
                    if k in outbound_sent and in_window(outbound_sent[k])]
@@ -623,6 +639,8 @@ def run_benchmark(calls: int, *, seconds: float = 20.0, settle: float = 3.0, per
         "bargein_e2e_p50_ms": ms(percentile(e2e, 50)),
         "bargein_e2e_p99_ms": ms(percentile(e2e, 99)),
         "bargein_e2e_max_ms": ms(max(e2e) if e2e else None),
+        "latency_speech_p50_ms": ms(percentile(latency_speech, 50)),
+        "latency_speech_p99_ms": ms(percentile(latency_speech, 99)),
         "latency_in_p50_ms": ms(percentile(latency_in, 50)),
         "latency_in_p99_ms": ms(percentile(latency_in, 99)),
         "latency_out_p50_ms": ms(percentile(latency_out, 50)),
@@ -660,8 +678,10 @@ FIELDS: list[tuple[str, str]] = [
     ("bargein_e2e_p50_ms", "barge-in e2e p50 (ms)"),
     ("bargein_e2e_p99_ms", "barge-in e2e p99 (ms)"),
     ("bargein_e2e_max_ms", "barge-in e2e max (ms)"),
-    ("latency_in_p50_ms", "caller->model p50 (ms)"),
-    ("latency_in_p99_ms", "caller->model p99 (ms)"),
+    ("latency_speech_p50_ms", "caller speech->model p50 (ms)"),
+    ("latency_speech_p99_ms", "caller speech->model p99 (ms)"),
+    ("latency_in_p50_ms", "caller silence->model p50 (ms)"),
+    ("latency_in_p99_ms", "caller silence->model p99 (ms)"),
     ("latency_out_p50_ms", "model->caller p50 (ms)"),
     ("latency_out_p99_ms", "model->caller p99 (ms)"),
     ("edge_cpu_pct", "edge CPU (% of one core)"),
@@ -715,8 +735,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--edge-nice", type=int, default=None,
                         help="nice value of the edge's main thread (the gevent hub), e.g. below --nice to rank it "
                              "above the load generator")
-    parser.add_argument("--input-chunk-ms", type=int, default=20,
-                        help="the provider's input_chunk_ms: caller audio per input_audio_buffer.append")
+    parser.add_argument("--silence-chunk-ms", type=int, default=100,
+                        help="the provider's silence_chunk_ms: silent caller audio per input_audio_buffer.append")
     parser.add_argument("--step", type=int, default=100)
     parser.add_argument("--json", action="store_true", help="also print each report as JSON")
     parser.add_argument("--edge-log", help="copy the (last) edge process's log here")
@@ -751,14 +771,15 @@ def _run(args: argparse.Namespace) -> int:
     print(f"bench_edge: one `voice-ai edge` process; fake Realtime server: "
           f"{'own process' if args.realtime == 'process' else 'driver process'}; fake FreeSWITCH + callers: "
           f"driver process; {os.cpu_count()} cores shared by all. Caller speaks every {args.period:g} s, "
-          f"replies {args.reply_ms} ms (sent at 4x real time), unicast PCMU native, caller audio sent "
-          f"to the model every {args.input_chunk_ms} ms, window {args.seconds:g} s, "
+          f"replies {args.reply_ms} ms (sent at 4x real time), unicast PCMU native, caller speech "
+          f"to the model every 20 ms and silence in {args.silence_chunk_ms} ms chunks, window {args.seconds:g} s, "
           f"nice {os.getpriority(os.PRIO_PROCESS, 0)} ({_autogroup()}), edge nice "
           f"{os.getpriority(os.PRIO_PROCESS, 0) if args.edge_nice is None else args.edge_nice}.",
           flush=True)
     options = dict(seconds=args.seconds, settle=args.settle, period=args.period, reply_ms=args.reply_ms,
                    ramp_per_second=args.ramp, realtime_mode=args.realtime, log_level=args.log_level,
-                   edge_log=args.edge_log, edge_nice=args.edge_nice, input_chunk_ms=args.input_chunk_ms)
+                   edge_log=args.edge_log, edge_nice=args.edge_nice,
+                   silence_chunk_ms=args.silence_chunk_ms)
     reports = []
     for n in args.calls:
         report = run_benchmark(n, **options)

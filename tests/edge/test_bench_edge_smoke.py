@@ -16,7 +16,8 @@ def test_benchmark_driver_reports_every_figure(database_url: str, clean_queue: s
     assert report["calls"] == 3 and report["answered"] == 3
     assert report["calls_active_in_window"] == 3
     assert report["frames_paced"] > 0, "no caller-bound audio was paced during the window"
-    assert report["latency_in_p50_ms"] is not None, "no caller probe frame reached the model"
+    assert report["latency_in_p50_ms"] is not None, "no caller silence probe reached the model"
+    assert report["latency_speech_p50_ms"] is not None, "no caller speech probe reached the model"
     assert report["latency_out_p50_ms"] is not None, "no reply probe frame reached the caller"
     assert report["left_over"] == {"calls_active": 0, "udp_ports_in_use": 0, "paced_streams": 0}
     table = format_table([report])

@@ -82,6 +82,7 @@ class FakeRealtimeSession:
         self.items_audio_ms: dict[str, int] = {}
         self.items_audio: dict[str, bytearray] = {}
         self.received_audio = bytearray()
+        self.append_sizes: list[int] = []  # bytes of caller audio in each input_audio_buffer.append
         self.silent = False
         self.closed_at: float | None = None
         self.speech_started_at: list[float] = []
@@ -162,6 +163,7 @@ class FakeRealtimeSession:
 
     async def on_audio(self, pcmu: bytes) -> None:
         self.received_audio += pcmu
+        self.append_sizes.append(len(pcmu))
         ms = len(pcmu) // 8
         self.audio_ms += ms
         detection = self._turn_detection()
