@@ -23,6 +23,10 @@ from shared.vectors import ChunkHit, nearest_chunks
 HNSW_EF_SEARCH = 100
 """Candidates the HNSW index examines per query (pgvector's default is 40)."""
 
+NO_SECRETARY = uuid.UUID(int=0)
+"""A secretary no document belongs to: searching "its documents and the domain-wide ones" finds the
+domain-wide ones only (:func:`shared.vectors.nearest_chunks` without a secretary would search them all)."""
+
 
 @dataclass(frozen=True)
 class KnowledgeResult:
@@ -88,7 +92,9 @@ def search_knowledge(
 
     With ``voice_secretary_uuid``, that secretary's documents and the domain-wide ones are searched with
     its threshold and top-k (``top_k``/``min_similarity`` override them); an unknown secretary of this
-    domain (or one with RAG disabled) finds nothing. Without it, the domain-wide documents are searched.
+    domain (or one with RAG disabled) finds nothing. Without it, only the domain-wide documents (those of
+    no secretary) are searched, with the domain's default embeddings provider: one secretary's documents
+    never answer for another, nor for no secretary.
     """
     secretary_id = uuid.UUID(str(voice_secretary_uuid)) if voice_secretary_uuid else None
     text = (query or "").strip()
@@ -108,7 +114,7 @@ def search_knowledge(
         tune_vector_search(session)
         hits = nearest_chunks(
             session, vector, embedder.model_name, limit=limit,
-            secretary_uuid=secretary_id if secretary is not None else None, min_similarity=threshold,
+            secretary_uuid=secretary_id if secretary is not None else NO_SECRETARY, min_similarity=threshold,
         )
     hits.sort(key=lambda h: h.similarity, reverse=True)  # relaxed_order scans may return near-sorted rows
     return KnowledgeResult(text, embedder.model_name, hits)

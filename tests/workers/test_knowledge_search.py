@@ -34,18 +34,20 @@ def test_search_never_returns_another_tenants_chunks(make_domain, upload_dir):
     secretary_a, secretary_b = add_secretary(tenant_a), add_secretary(tenant_b)
     text = "parking is free for customers in the basement garage"
     _ingest(tenant_a, upload_dir, "a.txt", text, secretary_a)
+    _ingest(tenant_a, upload_dir, "a-all.txt", text + " for everyone", None)
     doc_b = _ingest(tenant_b, upload_dir, "b.txt", text + " of tenant b", secretary_b)
+    _ingest(tenant_b, upload_dir, "b-all.txt", text + " for everyone of tenant b", None)
 
-    for secretary in (secretary_a, None):
+    for secretary, expected in ((secretary_a, {"a.txt", "a-all.txt"}), (None, {"a-all.txt"})):
         result = search_knowledge(tenant_a, "is parking free", secretary, top_k=10, min_similarity=0.0,
                                   embedder_factory=hash_factory())
-        assert [h.file_name for h in result.hits] == ["a.txt"]
+        assert {h.file_name for h in result.hits} == expected
     # B's secretary asked through A's domain finds nothing: it is not A's secretary.
     assert search_knowledge(tenant_a, "parking", secretary_b, min_similarity=0.0,
                             embedder_factory=hash_factory()).hits == []
     hits_b = search_knowledge(tenant_b, "is parking free", secretary_b, min_similarity=0.0,
                               embedder_factory=hash_factory()).hits
-    assert [h.document_uuid for h in hits_b] == [doc_b]
+    assert doc_b in [h.document_uuid for h in hits_b] and {h.file_name for h in hits_b} == {"b.txt", "b-all.txt"}
 
 
 def test_secretary_sees_its_own_and_domain_wide_documents_above_its_threshold(make_domain, upload_dir):
@@ -64,6 +66,11 @@ def test_secretary_sees_its_own_and_domain_wide_documents_above_its_threshold(ma
     assert result.hits == sorted(result.hits, key=lambda h: h.similarity, reverse=True)
     payload = result.as_tool_result()
     assert {r["source"] for r in payload["results"]} == names
+
+    # No secretary: what the whole domain shares, not any one secretary's documents.
+    unscoped = search_knowledge(domain, "when does the desk open", None, min_similarity=0.3,
+                                embedder_factory=hash_factory())
+    assert {h.file_name for h in unscoped.hits} == {"all.txt"}
 
 
 def test_a_search_only_compares_chunks_of_the_query_model(make_domain, upload_dir):
