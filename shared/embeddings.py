@@ -7,7 +7,9 @@
 
 Vectors come back unit-normalised and zero-padded to the column width (``shared.vectors.pad_embedding``);
 :attr:`Embedder.model_name` is what ``v_voice_document_chunks.embedding_model`` records, and a search only
-compares chunks of the query's model.
+compares chunks of the query's model. It is the identity of the vectors, not only the vendor's model: an
+``openai`` provider that asks for ``dimensions`` records ``<model>@<dimensions>`` (``text-embedding-3-large``
+at 1024 and at 256 dimensions are different vectors), one without records the bare model name, as before.
 """
 
 from __future__ import annotations
@@ -150,7 +152,8 @@ class OpenAIEmbedder:
     def __init__(self, provider: ProviderConfig, batch_size: int | None = None) -> None:
         import openai
 
-        self.model_name = provider.model or OPENAI_DEFAULT_MODEL
+        self.model = provider.model or OPENAI_DEFAULT_MODEL
+        self.model_name = openai_model_identity(provider)
         self.batch_size = batch_size or get_settings().embedding_batch_size
         # Models wider than the column are asked for EMBEDDING_DIMENSIONS (text-embedding-3-* support it).
         self.dimensions = provider.config.get("dimensions")
@@ -168,7 +171,7 @@ class OpenAIEmbedder:
         result: list[list[float]] = []
         for start in range(0, len(texts), self.batch_size):
             batch = list(texts[start : start + self.batch_size])
-            kwargs: dict[str, Any] = {"model": self.model_name, "input": batch, "encoding_format": "float"}
+            kwargs: dict[str, Any] = {"model": self.model, "input": batch, "encoding_format": "float"}
             if self.dimensions:
                 kwargs["dimensions"] = int(self.dimensions)
             try:
@@ -187,7 +190,7 @@ class OpenAIEmbedder:
             for item in items:
                 if len(item.embedding) > EMBEDDING_DIMENSIONS:
                     raise EmbeddingError(
-                        f"model {self.model_name} returns {len(item.embedding)} dimensions; set "
+                        f"model {self.model} returns {len(item.embedding)} dimensions; set "
                         f"\"dimensions\": {EMBEDDING_DIMENSIONS} in the provider config",
                         False,
                     )
@@ -195,13 +198,21 @@ class OpenAIEmbedder:
         return result
 
 
+def openai_model_identity(provider: ProviderConfig) -> str:
+    """What an ``openai`` provider's chunks record: the model, and ``@<dimensions>`` when it asks for some."""
+    model = provider.model or OPENAI_DEFAULT_MODEL
+    dimensions = str(provider.config.get("dimensions") or "").strip()
+    return f"{model}@{dimensions}" if dimensions else model
+
+
 def embedding_model_name(provider: ProviderConfig | None) -> str | None:
-    """The model name an ``embeddings`` provider's chunks record, without building a client."""
+    """The model identity an ``embeddings`` provider's chunks record (:attr:`Embedder.model_name`),
+    without building a client."""
     provider = provider or OFFLINE["embeddings"]
     if provider.provider_name == "offline":
         return OFFLINE_MODEL_NAME
     if provider.provider_name == "openai":
-        return provider.model or OPENAI_DEFAULT_MODEL
+        return openai_model_identity(provider)
     return None
 
 

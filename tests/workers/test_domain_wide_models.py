@@ -6,11 +6,11 @@ import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from shared.embeddings import EmbeddingError, embedder_for
 from shared.knowledge import search_knowledge
-from shared.models import DocumentChunk
+from shared.models import DocumentChunk, Provider
 from shared.providers import ProviderConfig
 from shared.settings import get_settings
 from shared.tenancy import tenant_session
@@ -89,6 +89,45 @@ def test_domain_wide_document_answers_secretaries_on_different_models(make_domai
         again = ingest_document(domain, shared_doc, get_settings().replace(upload_dir=str(upload_dir)),
                                 embedder_factory=_factory)
         assert again.status == "ready" and _models(domain, shared_doc) == models
+
+
+def test_a_provider_whose_dimensions_change_never_compares_its_old_vectors(make_domain, upload_dir):
+    """text-embedding-3-small at 512 and then at 256 dimensions: two models, not one with mixed vectors."""
+    from workers.ingest.coverage import documents_missing_models
+
+    domain = make_domain()
+    with FakeOpenAI() as fake:  # answers with as many dimensions as the request asks for
+        config = {"api_key": DEFAULT_KEY, "base_url": fake.base_url, "model": "text-embedding-3-small",
+                  "max_retries": 0, "dimensions": 512}
+        provider = add_provider(domain, "embeddings", "openai", config=config)
+        secretary = add_secretary(domain, name="sales", embeddings_provider_uuid=provider)
+        doc, outcome = _ingest(domain, upload_dir, secretary)
+        assert outcome.status == "ready", outcome.error_message
+        assert set(_models(domain, doc)) == {"text-embedding-3-small@512"}
+        with tenant_session(domain) as session:
+            passage = session.scalars(select(DocumentChunk.content).where(DocumentChunk.document_uuid == doc)).first()
+
+        def search():  # noqa: ANN202 - a KnowledgeResult
+            return search_knowledge(domain, passage, secretary, min_similarity=0.0, embedder_factory=_factory)
+
+        found = search()
+        assert found.embedding_model == "text-embedding-3-small@512" and found.hits[0].similarity > 0.999
+
+        # The operator asks for 256 dimensions: the 512-dimension chunks no longer answer (they would
+        # answer with wrong similarities), and the sweep sees the document needs embedding again.
+        with tenant_session(domain) as session:
+            session.execute(update(Provider).where(Provider.provider_uuid == provider)
+                            .values(config={**config, "dimensions": 256}))
+        assert search().hits == []
+        assert documents_missing_models(domain) == [doc]
+
+        again = ingest_document(domain, doc, get_settings().replace(upload_dir=str(upload_dir)),
+                                embedder_factory=_factory)
+        assert again.status == "ready" and set(_models(domain, doc)) == {"text-embedding-3-small@256"}
+        found = search()
+        assert found.embedding_model == "text-embedding-3-small@256"
+        assert [h.document_uuid for h in found.hits] == [doc] and found.hits[0].similarity > 0.999
+        assert documents_missing_models(domain) == []
 
 
 def test_a_secretary_model_that_fails_for_good_does_not_take_the_document_from_the_others(make_domain, upload_dir):
