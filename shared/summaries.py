@@ -1,8 +1,12 @@
-"""Call summaries: the tenant's ``llm`` provider (``openai`` through the SDK) or an extractive one offline.
+"""Call summaries: a chat model of the tenant's ``llm`` provider, or an extractive one offline.
+
+Both OpenAI providers write it through the SDK's chat completions with the row's ``api_key`` and
+``base_url``: ``openai`` with its ``model``, ``openai_realtime`` (a speech-to-speech model cannot write
+it) with a chat model; either takes a ``summary_model`` config key, default :data:`OPENAI_DEFAULT_MODEL`.
 
 The extractive summary needs no model: it states what the caller asked for (their first substantial
 turn), what else they said that carries information, and how the call ended. It is short enough for a
-CRM note and always in the transcript's own words.
+CRM note and always in the transcript's own words. Every fall back to it from a vendor is logged.
 """
 
 from __future__ import annotations
@@ -10,17 +14,21 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from shared.logging import call_logger
+from shared.logging import CallLogger, Tag, call_logger
 from shared.providers import ProviderConfig
 
 OPENAI_DEFAULT_MODEL = "gpt-4o-mini"
+"""The chat model of a summary when the provider names none (``summary_model``, or ``model`` for ``openai``)."""
+CHAT_PROVIDERS = ("openai", "openai_realtime")
+"""``llm`` providers whose ``api_key``/``base_url`` reach a chat-completions API."""
+
+if TYPE_CHECKING:
+    import httpx
 MAX_SUMMARY_CHARS = 1200
 LLM_TIMEOUT_SECONDS = 20.0
 """Default bound on each phase of the summary request; callers with a deadline pass their own."""
-
-log = call_logger(__name__)
 
 OUTCOME_TEXT = {
     "resolved": "The secretary answered the caller.",
@@ -93,18 +101,33 @@ def extractive_summary(turns: Sequence[Turn], facts: CallFacts) -> str:
     return " ".join(parts)[:MAX_SUMMARY_CHARS]
 
 
+def summary_model(provider: ProviderConfig) -> str:
+    """The chat model that summarises for ``provider``: ``summary_model``, else an ``openai`` row's
+    ``model``, else :data:`OPENAI_DEFAULT_MODEL` (an ``openai_realtime`` row's ``model`` only speaks)."""
+    configured = str(provider.config.get("summary_model") or "").strip()
+    if configured:
+        return configured
+    if provider.provider_name == "openai" and provider.model:
+        return provider.model
+    return OPENAI_DEFAULT_MODEL
+
+
 def llm_summary(
-    turns: Sequence[Turn], facts: CallFacts, provider: ProviderConfig, timeout: float = LLM_TIMEOUT_SECONDS
-) -> str:
-    """A summary written by the tenant's ``openai`` LLM provider (chat completions through the SDK).
+    turns: Sequence[Turn], facts: CallFacts, provider: ProviderConfig, timeout: float = LLM_TIMEOUT_SECONDS,
+    http_client: httpx.Client | None = None,
+) -> str | None:
+    """A summary written by :func:`summary_model` through the provider's key and ``base_url``, or None
+    when the model answered with no text.
 
     One request, no SDK retries: a retry, and the wait a 429's Retry-After asks for, could not be
-    bounded by ``timeout``, and the caller has a deadline of its own.
+    bounded by ``timeout``, and the caller has a deadline of its own. ``http_client`` (an
+    ``httpx.Client``) lets the caller bound the whole request, not only each phase of it.
     """
     import openai
 
     client = openai.OpenAI(
-        api_key=provider.api_key or "missing-api-key", base_url=provider.base_url, timeout=timeout, max_retries=0
+        api_key=provider.api_key or "missing-api-key", base_url=provider.base_url, timeout=timeout, max_retries=0,
+        http_client=http_client,
     )
     transcript = "\n".join(f"{t.role}: {t.content}" for t in turns if t.content and t.role in {"user", "assistant"})
     ending = f"Outcome: {facts.outcome or 'unknown'}"
@@ -113,7 +136,7 @@ def llm_summary(
     if facts.taken_message:
         ending += f", message taken: {facts.taken_message}"
     response = client.chat.completions.create(
-        model=provider.model or OPENAI_DEFAULT_MODEL,
+        model=summary_model(provider),
         messages=[
             {"role": "system", "content": SUMMARY_PROMPT},
             {"role": "user", "content": f"{transcript}\n\n{ending}"},
@@ -122,23 +145,34 @@ def llm_summary(
         temperature=0.2,
     )
     text = (response.choices[0].message.content or "").strip()
-    return text[:MAX_SUMMARY_CHARS] if text else extractive_summary(turns, facts)
+    return text[:MAX_SUMMARY_CHARS] if text else None
 
 
 def summarize(
-    turns: Sequence[Turn], facts: CallFacts, provider: ProviderConfig | None, timeout: float = LLM_TIMEOUT_SECONDS
+    turns: Sequence[Turn], facts: CallFacts, provider: ProviderConfig | None, timeout: float = LLM_TIMEOUT_SECONDS,
+    log: CallLogger | None = None, http_client: httpx.Client | None = None,
 ) -> str:
-    """The call's summary with ``provider`` (an ``llm`` provider); offline or realtime → extractive.
+    """The call's summary with ``provider`` (an ``llm`` provider): ``openai`` or ``openai_realtime`` → a
+    chat model's, offline → extractive.
 
     ``timeout`` bounds each phase of the vendor request (connect, send, wait for the answer). Whatever
-    goes wrong with the vendor — an error, a timeout, an answer that is not a completion, or the
-    caller's own deadline striking meanwhile (Celery's SoftTimeLimitExceeded is an ``Exception``) — the
-    call gets the extractive summary rather than none.
+    goes wrong with the vendor — an error, a timeout, an answer that is not a completion or has no text,
+    or the caller's own deadline striking meanwhile (Celery's SoftTimeLimitExceeded is an ``Exception``)
+    — the call gets the extractive summary rather than none, and ``log`` (bound to the call and domain
+    by the caller) says why.
     """
-    if provider is not None and provider.provider_name == "openai":
-        try:
-            return llm_summary(turns, facts, provider, timeout)
-        except Exception as exc:
-            log.error(f"LLM summary failed ({type(exc).__name__}: {exc}); using the extractive summary")
-            return extractive_summary(turns, facts)
-    return extractive_summary(turns, facts)
+    if provider is None or provider.provider_name not in CHAT_PROVIDERS:
+        return extractive_summary(turns, facts)
+    log = log or call_logger(__name__)
+    model = summary_model(provider)
+    try:
+        text = llm_summary(turns, facts, provider, timeout, http_client)
+    except Exception as exc:
+        log.error(f"summary by {provider.provider_name} model {model} failed ({type(exc).__name__}: {exc}); "
+                  "using the extractive summary")
+        return extractive_summary(turns, facts)
+    if text is None:
+        log.warning(Tag.EVENT_BUS, f"summary by {provider.provider_name} model {model} came back empty; "
+                    "using the extractive summary")
+        return extractive_summary(turns, facts)
+    return text

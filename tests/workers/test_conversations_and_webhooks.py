@@ -22,7 +22,7 @@ from shared.models import Conversation, Message
 from shared.settings import Settings, SettingsError, get_settings
 from shared.tasks import CONVERSATION_EVENT, CONVERSATION_EVENTS
 from shared.tenancy import tenant_session
-from tests.factories import add_conversation, add_provider, add_secretary
+from tests.factories import add_conversation, add_message, add_provider, add_secretary
 from tests.workers.conftest import wait_for
 from tests.workers.receiver import WebhookReceiver
 from workers.webhook.address_policy import RefusedURL, check_url
@@ -216,6 +216,62 @@ def test_summary_with_the_openai_llm_provider():
         fake.fail_next(500, count=5)
         fallback = summarize(turns, CallFacts("transferred", "2002"), provider)
     assert "limpeza" in fallback  # a vendor outage still leaves an (extractive) summary
+
+
+def _call_to_summarise(domain, llm_name: str, config: dict) -> tuple[uuid.UUID, uuid.UUID]:
+    """(conversation, call) of an ended call with the TURNS transcript, its secretary on this llm provider."""
+    secretary = add_secretary(domain, llm_provider_uuid=add_provider(domain, "llm", llm_name, config=config))
+    call_uuid = uuid.uuid4()
+    conversation_uuid = add_conversation(domain, voice_secretary_uuid=secretary, call_uuid=call_uuid,
+                                         outcome="transferred", transfer_target="2002")
+    for sequence, (role, text) in enumerate(TURNS):
+        add_message(domain, conversation_uuid, sequence, role=role, content=text)
+    return conversation_uuid, call_uuid
+
+
+@pytest.mark.parametrize(("config", "chat_model"), [
+    ({"model": "gpt-realtime"}, "gpt-4o-mini"),  # the speech model cannot write it: a chat model by default
+    ({"model": "gpt-realtime", "summary_model": "gpt-4.1-mini"}, "gpt-4.1-mini"),
+])
+def test_a_realtime_tenant_gets_a_chat_model_summary_through_its_key_and_base_url(make_domain, config, chat_model):
+    from tests.fakes.openai_http import DEFAULT_KEY, ChatReply, FakeOpenAI
+    from workers.tasks.conversations import summarize_conversation
+
+    domain = make_domain()
+    with FakeOpenAI() as fake:
+        fake.script_chat(ChatReply(text="Caller wanted a cleaning appointment; transferred to scheduling."))
+        conversation_uuid, call_uuid = _call_to_summarise(
+            domain, "openai_realtime", {"api_key": DEFAULT_KEY, "base_url": fake.base_url, **config})
+        summarize_conversation(str(domain), str(conversation_uuid))
+    (request,) = fake.requests
+    assert request.path == "/v1/chat/completions" and request.body["model"] == chat_model
+    assert request.headers["authorization"] == f"Bearer {DEFAULT_KEY}"
+    assert "limpeza" in request.body["messages"][-1]["content"]
+    row = conversation(domain, str(call_uuid))
+    assert row.summary == "Caller wanted a cleaning appointment; transferred to scheduling."
+
+
+def test_a_summary_that_falls_back_says_why_with_the_call_and_domain(make_domain, caplog):
+    from tests.fakes.openai_http import DEFAULT_KEY, ChatReply, FakeOpenAI
+    from workers.tasks.conversations import summarize_conversation
+
+    domain = make_domain()
+    with FakeOpenAI() as fake:
+        conversation_uuid, call_uuid = _call_to_summarise(
+            domain, "openai", {"api_key": DEFAULT_KEY, "base_url": fake.base_url, "model": "gpt-4o-mini"})
+        fake.fail_next(500, count=1)  # one request: no SDK retries
+        summarize_conversation(str(domain), str(conversation_uuid))
+        failed = conversation(domain, str(call_uuid)).summary
+        fake.script_chat(ChatReply(text=""))  # an answer with no text
+        summarize_conversation(str(domain), str(conversation_uuid))
+        empty = conversation(domain, str(call_uuid)).summary
+    assert "limpeza" in failed and "limpeza" in empty  # the extractive summary, both times
+
+    lines = [r for r in caplog.records if "using the extractive summary" in r.getMessage()]
+    assert [r.levelname for r in lines] == ["ERROR", "WARNING"]
+    assert "InternalServerError" in lines[0].getMessage() and "came back empty" in lines[1].getMessage()
+    for record in lines:
+        assert f"call={call_uuid}" in record.context and f"domain={domain}" in record.context
 
 
 def webhook_row(domain, conversation_uuid) -> Conversation:

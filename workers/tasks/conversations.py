@@ -102,9 +102,10 @@ def summarize_conversation(
         call_uuid = conversation.call_uuid
         webhook = bool(secretary is not None and secretary.webhook_enabled and secretary.webhook_url)
 
+    log_call = call_logger(__name__, call_uuid=str(call_uuid), domain_uuid=str(domain_uuid))
     # May call a vendor (no transaction held meanwhile). Any failure, the soft time limit included, leaves
     # the extractive summary, so the summary and the webhook still happen.
-    text = summarize(turns, facts, provider, timeout=SUMMARY_LLM_SECONDS)
+    text = summarize(turns, facts, provider, timeout=SUMMARY_LLM_SECONDS, log=log_call)
 
     with tenant_session(domain_uuid) as session:
         session.execute(update(Conversation).where(Conversation.conversation_uuid == conv_id).values(summary=text))
@@ -117,7 +118,7 @@ def summarize_conversation(
         ).first() is not None
     if queued:
         app.send_task(DELIVER_WEBHOOK, (str(domain_uuid), str(conv_id)))
-    call_logger(__name__, call_uuid=str(call_uuid), domain_uuid=str(domain_uuid)).info(
+    log_call.info(
         Tag.EVENT_BUS, f"conversation summarised ({len(turns)} messages){'; webhook queued' if queued else ''}"
     )
     return text
