@@ -22,6 +22,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     Numeric,
@@ -49,6 +50,22 @@ _NOW = text("CURRENT_TIMESTAMP")
 def _one_of(column: str, values: tuple[str, ...]) -> CheckConstraint:
     """``CHECK (column IN (...))`` over one of the value lists above."""
     return CheckConstraint(f"{column} IN ({', '.join(repr(v) for v in values)})")
+
+
+def _tenant_key(table: str, pk: str) -> UniqueConstraint:
+    """``UNIQUE (domain_uuid, pk)``: what a same-domain reference (:func:`_same_domain`) points at."""
+    return UniqueConstraint("domain_uuid", pk, name=f"{table}_domain_uuid_{pk}_key")
+
+
+def _same_domain(table: str, column: str, target: str, key: str, *, cascade: bool) -> ForeignKeyConstraint:
+    """``(domain_uuid, column) REFERENCES target (domain_uuid, key)``: a row may only reference a row of its
+    own domain (migration 010). A CASCADE reference is this key alone; a SET NULL one keeps its
+    single-column key for the SET NULL and this one is checked at commit (DEFERRABLE INITIALLY DEFERRED)."""
+    options: dict[str, Any] = {"ondelete": "CASCADE"} if cascade else {"deferrable": True, "initially": "DEFERRED"}
+    return ForeignKeyConstraint(
+        ["domain_uuid", column], [f"{target}.domain_uuid", f"{target}.{key}"],
+        name=f"{table}_{column}_tenant_fkey", **options,
+    )
 
 
 def _uuid_pk() -> Mapped[uuid.UUID]:
@@ -99,6 +116,7 @@ class Provider(TenantScoped):
     __tablename__ = "v_voice_ai_providers"
     __table_args__ = (
         UniqueConstraint("domain_uuid", "provider_type", "provider_name"),
+        _tenant_key("v_voice_ai_providers", "provider_uuid"),
         Index("idx_voice_ai_providers_domain", "domain_uuid"),
         # One default provider per type and tenant.
         Index("uq_voice_ai_providers_default", "domain_uuid", "provider_type", unique=True,
@@ -132,6 +150,9 @@ class Secretary(TenantScoped):
 
     __tablename__ = "v_voice_secretaries"
     __table_args__ = (
+        _tenant_key("v_voice_secretaries", "voice_secretary_uuid"),
+        *(_same_domain("v_voice_secretaries", f"{kind}_provider_uuid", "v_voice_ai_providers", "provider_uuid",
+                       cascade=False) for kind in PROVIDER_TYPES),
         Index("idx_voice_secretaries_domain", "domain_uuid"),
         # An extension number identifies at most one secretary within a domain.
         Index("uq_voice_secretaries_extension", "domain_uuid", "extension", unique=True,
@@ -188,6 +209,9 @@ class Document(TenantScoped):
 
     __tablename__ = "v_voice_documents"
     __table_args__ = (
+        _tenant_key("v_voice_documents", "document_uuid"),
+        _same_domain("v_voice_documents", "voice_secretary_uuid", "v_voice_secretaries", "voice_secretary_uuid",
+                     cascade=True),
         Index("idx_voice_documents_domain", "domain_uuid"),
         Index("idx_voice_documents_secretary", "domain_uuid", "voice_secretary_uuid"),
         # The workers' sweep looks for documents stuck in pending/processing.
@@ -196,9 +220,7 @@ class Document(TenantScoped):
     )
 
     document_uuid: Mapped[uuid.UUID] = _uuid_pk()
-    voice_secretary_uuid: Mapped[uuid.UUID | None] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("v_voice_secretaries.voice_secretary_uuid", ondelete="CASCADE")
-    )
+    voice_secretary_uuid: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     file_name: Mapped[str] = mapped_column(String(255), nullable=False)
     mime_type: Mapped[str | None] = mapped_column(String(255))
     file_size: Mapped[int | None] = mapped_column(BigInteger, CheckConstraint("file_size >= 0"))
@@ -225,6 +247,8 @@ class DocumentChunk(TenantScoped):
         # One set of chunks per document and embedding model (009).
         UniqueConstraint("document_uuid", "embedding_model", "chunk_index",
                          name="v_voice_document_chunks_document_model_index_key"),
+        _same_domain("v_voice_document_chunks", "document_uuid", "v_voice_documents", "document_uuid",
+                     cascade=True),
         Index("idx_voice_document_chunks_domain", "domain_uuid"),
         Index("idx_voice_document_chunks_domain_model", "domain_uuid", "embedding_model"),
         Index("idx_voice_document_chunks_embedding_hnsw", "embedding", postgresql_using="hnsw",
@@ -232,11 +256,7 @@ class DocumentChunk(TenantScoped):
     )
 
     chunk_uuid: Mapped[uuid.UUID] = _uuid_pk()
-    document_uuid: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True),
-        ForeignKey("v_voice_documents.document_uuid", ondelete="CASCADE"),
-        nullable=False,
-    )
+    document_uuid: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
     chunk_index: Mapped[int] = mapped_column(Integer, CheckConstraint("chunk_index >= 0"), nullable=False)
     content: Mapped[str] = mapped_column(Text, nullable=False)
     embedding: Mapped[Any] = mapped_column(Vector(EMBEDDING_DIMENSIONS), nullable=True)
@@ -253,15 +273,15 @@ class TransferRule(TenantScoped):
 
     __tablename__ = "v_voice_transfer_rules"
     __table_args__ = (
+        _same_domain("v_voice_transfer_rules", "voice_secretary_uuid", "v_voice_secretaries",
+                     "voice_secretary_uuid", cascade=True),
         Index("idx_voice_transfer_rules_domain", "domain_uuid"),
         Index("idx_voice_transfer_rules_lookup", "domain_uuid", "voice_secretary_uuid", "priority",
               postgresql_where=text("enabled")),
     )
 
     transfer_rule_uuid: Mapped[uuid.UUID] = _uuid_pk()
-    voice_secretary_uuid: Mapped[uuid.UUID | None] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("v_voice_secretaries.voice_secretary_uuid", ondelete="CASCADE")
-    )
+    voice_secretary_uuid: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     department_name: Mapped[str] = mapped_column(String(255), nullable=False)
     keywords: Mapped[list[str]] = mapped_column(
         ARRAY(Text), nullable=False, server_default=text("'{}'")
@@ -287,6 +307,9 @@ class Conversation(TenantScoped):
     __table_args__ = (
         # A redelivered "call started" event cannot create a second row.
         UniqueConstraint("domain_uuid", "call_uuid"),
+        _tenant_key("v_voice_conversations", "conversation_uuid"),
+        _same_domain("v_voice_conversations", "voice_secretary_uuid", "v_voice_secretaries",
+                     "voice_secretary_uuid", cascade=False),
         Index("idx_voice_conversations_domain", "domain_uuid"),
         Index("idx_voice_conversations_domain_caller", "domain_uuid", "caller_id"),
         Index("idx_voice_conversations_domain_started", "domain_uuid", text("started_at DESC")),
@@ -327,16 +350,14 @@ class Message(TenantScoped):
     __table_args__ = (
         # A redelivered event is stored exactly once.
         UniqueConstraint("conversation_uuid", "sequence"),
+        _same_domain("v_voice_messages", "conversation_uuid", "v_voice_conversations", "conversation_uuid",
+                     cascade=True),
         Index("idx_voice_messages_domain", "domain_uuid"),
         Index("idx_voice_messages_conversation", "conversation_uuid", "sequence"),
     )
 
     message_uuid: Mapped[uuid.UUID] = _uuid_pk()
-    conversation_uuid: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True),
-        ForeignKey("v_voice_conversations.conversation_uuid", ondelete="CASCADE"),
-        nullable=False,
-    )
+    conversation_uuid: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
     sequence: Mapped[int] = mapped_column(Integer, CheckConstraint("sequence >= 0"), nullable=False)
     role: Mapped[str] = mapped_column(String(20), _one_of("role", MESSAGE_ROLES), nullable=False)
     content: Mapped[str | None] = mapped_column(Text)

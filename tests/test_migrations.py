@@ -4,12 +4,14 @@ the catalog (tables, columns, constraints, indexes, triggers, functions) is the 
 from __future__ import annotations
 
 import shutil
+import uuid
 from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, inspect, text
 
 from shared.db import get_engine, sqlalchemy_url
-from shared.migrate import apply_one, discover, migrate, schema_snapshot, snapshot_differences
+from shared.migrate import MigrationError, apply_one, discover, migrate, schema_snapshot, snapshot_differences
 from shared.models import TENANT_MODELS
 
 
@@ -77,6 +79,49 @@ def test_the_snapshot_sees_a_migration_that_silently_changes_the_schema(scratch_
         "indexes v_voice_messages.v_voice_messages_created_at_idx1: before None, after "
         "'CREATE INDEX v_voice_messages_created_at_idx1 ON public.v_voice_messages USING btree (created_at)'"
     ]
+
+
+def test_tenant_keys_keep_existing_rows_and_refuse_a_cross_tenant_reference(scratch_database: str) -> None:
+    """010 on a database that already holds data: rows that reference their own domain stay as they are;
+    a row that references another domain's row makes it fail, naming the reference and how to find the
+    row, with nothing changed, until that row is fixed."""
+    engine = get_engine(scratch_database)
+    tenant_keys = next(m for m in discover() if m.name.startswith("010_"))
+    for migration in discover():
+        if migration.name < tenant_keys.name:
+            apply_one(engine, migration)
+    a, b, provider, secretary_a, secretary_b, conversation = (uuid.uuid4() for _ in range(6))
+    ids = {"a": a, "b": b, "p": provider, "sa": secretary_a, "sb": secretary_b, "c": conversation}
+    with engine.begin() as conn:
+        for sql in (
+            "INSERT INTO v_domains (domain_uuid, domain_name) VALUES (:a, 'a.test'), (:b, 'b.test')",
+            "INSERT INTO v_voice_ai_providers (provider_uuid, domain_uuid, provider_type, provider_name) "
+            "VALUES (:p, :a, 'stt', 'offline')",
+            "INSERT INTO v_voice_secretaries (voice_secretary_uuid, domain_uuid, name, stt_provider_uuid) "
+            "VALUES (:sa, :a, 'own provider', :p), (:sb, :b, 'other domain''s provider', :p)",
+            "INSERT INTO v_voice_conversations (conversation_uuid, domain_uuid, voice_secretary_uuid, call_uuid) "
+            "VALUES (:c, :a, :sa, gen_random_uuid())",
+            "INSERT INTO v_voice_messages (domain_uuid, conversation_uuid, sequence, role) VALUES (:a, :c, 0, 'user')",
+        ):
+            conn.execute(text(sql), ids)
+    before = schema_snapshot(engine)
+
+    with pytest.raises(MigrationError) as refused:
+        apply_one(engine, tenant_keys)
+    assert ("1 row(s) of v_voice_secretaries reference a v_voice_ai_providers row of another domain through "
+            "v_voice_secretaries.stt_provider_uuid") in str(refused.value)
+    assert "List them with: SELECT r.* FROM v_voice_secretaries r JOIN v_voice_ai_providers t" in str(refused.value)
+    assert snapshot_differences(before, schema_snapshot(engine)) == []
+
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE v_voice_secretaries SET stt_provider_uuid = NULL WHERE domain_uuid = :b"), ids)
+    apply_one(engine, tenant_keys)
+    assert "v_voice_secretaries_stt_provider_uuid_tenant_fkey" in schema_snapshot(engine)["constraints"][
+        "v_voice_secretaries"]
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT stt_provider_uuid FROM v_voice_secretaries WHERE voice_secretary_uuid = :sa"),
+                            ids).scalar_one() == provider
+        assert conn.execute(text("SELECT count(*) FROM v_voice_messages")).scalar_one() == 1
 
 
 def test_existing_fusionpbx_domains_table_is_left_alone(scratch_database: str) -> None:

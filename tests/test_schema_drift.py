@@ -50,8 +50,10 @@ def test_the_comparison_sees_each_kind_of_disagreement(database_url: str, scratc
     next(iter(tables["v_voice_ai_providers"].c.provider_type.constraints)).sqltext = text(
         "provider_type IN ('stt', 'tts')")
     conversations = tables["v_voice_conversations"]
-    conversations.constraints.remove(next(c for c in conversations.constraints if isinstance(c, UniqueConstraint)))
-    next(iter(conversations.c.voice_secretary_uuid.foreign_keys)).constraint.ondelete = "CASCADE"
+    conversations.constraints.remove(next(c for c in conversations.constraints if isinstance(c, UniqueConstraint)
+                                          and "call_uuid" in c.columns))
+    next(fk for fk in conversations.c.voice_secretary_uuid.foreign_keys
+         if len(fk.constraint.columns) == 1).constraint.ondelete = "CASCADE"
     rules = tables["v_voice_transfer_rules"]
     rules.indexes.remove(next(i for i in rules.indexes if i.name == "idx_voice_transfer_rules_lookup"))
 

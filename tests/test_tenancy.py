@@ -7,12 +7,32 @@ import uuid
 import pytest
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shared.db import get_engine
-from shared.models import TENANT_MODELS, Conversation, Domain, Message, Secretary
+from shared.models import (
+    TENANT_MODELS,
+    Conversation,
+    Document,
+    DocumentChunk,
+    Domain,
+    Message,
+    Provider,
+    Secretary,
+    TransferRule,
+)
 from shared.tenancy import TenantScopeError, cross_tenant_keys, system_session, tenant_session
-from tests.factories import add_secretary, populate
+from tests.factories import (
+    add_chunk,
+    add_conversation,
+    add_document,
+    add_message,
+    add_provider,
+    add_rule,
+    add_secretary,
+    populate,
+)
 
 
 @pytest.fixture
@@ -152,3 +172,79 @@ def test_an_orm_insert_must_write_the_sessions_domain(two_tenants) -> None:
     with tenant_session(a) as s:
         s.execute(pg_insert(Message).values(domain_uuid=a, **values))
         assert s.scalars(select(Message).where(Message.sequence == 99)).one().content == "x"
+
+
+# Every reference from one tenant row to another, as a row of domain B naming domain A's row.
+CROSS_TENANT_REFERENCES = {
+    "secretary.stt_provider_uuid": lambda b, rows_a: add_secretary(b, stt_provider_uuid=rows_a[Provider]),
+    "secretary.tts_provider_uuid": lambda b, rows_a: add_secretary(b, tts_provider_uuid=rows_a[Provider]),
+    "secretary.llm_provider_uuid": lambda b, rows_a: add_secretary(b, llm_provider_uuid=rows_a[Provider]),
+    "secretary.embeddings_provider_uuid":
+        lambda b, rows_a: add_secretary(b, embeddings_provider_uuid=rows_a[Provider]),
+    "document.voice_secretary_uuid": lambda b, rows_a: add_document(b, voice_secretary_uuid=rows_a[Secretary]),
+    "chunk.document_uuid": lambda b, rows_a: add_chunk(b, rows_a[Document], [1.0, 0.0], index=1),
+    "transfer_rule.voice_secretary_uuid": lambda b, rows_a: add_rule(b, voice_secretary_uuid=rows_a[Secretary]),
+    "conversation.voice_secretary_uuid":
+        lambda b, rows_a: add_conversation(b, voice_secretary_uuid=rows_a[Secretary]),
+    "message.conversation_uuid": lambda b, rows_a: add_message(b, rows_a[Conversation], sequence=1),
+}
+
+
+@pytest.mark.parametrize("insert", CROSS_TENANT_REFERENCES.values(), ids=CROSS_TENANT_REFERENCES.keys())
+def test_the_database_refuses_a_reference_to_another_tenants_row(two_tenants, insert) -> None:
+    """Not only the data-access layer: the foreign keys are (domain_uuid, column), so even SQL that
+    names the right domain_uuid cannot point a row at another domain's row."""
+    (_a, rows_a), (b, _) = two_tenants
+    with pytest.raises(IntegrityError, match="_tenant_fkey"):
+        insert(b, rows_a)
+
+
+def test_a_reference_cannot_be_changed_to_another_tenants_row(two_tenants) -> None:
+    (_a, rows_a), (b, rows_b) = two_tenants
+    with pytest.raises(IntegrityError, match="v_voice_secretaries_stt_provider_uuid_tenant_fkey"):
+        with tenant_session(b) as s:
+            s.get(Secretary, rows_b[Secretary]).stt_provider_uuid = rows_a[Provider]
+    with tenant_session(b) as s:
+        assert s.get(Secretary, rows_b[Secretary]).stt_provider_uuid is None
+
+
+def test_deleting_a_referenced_row_still_cascades_or_nulls(make_domain) -> None:
+    """A provider's delete nulls the secretaries' reference; a secretary's deletes its documents (and
+    their chunks) and rules and nulls its conversations'; a conversation's deletes its messages."""
+    a = make_domain()
+    provider = add_provider(a, "stt")
+    secretary = add_secretary(a, stt_provider_uuid=provider)
+    document = add_document(a, voice_secretary_uuid=secretary)
+    chunk = add_chunk(a, document, [1.0, 0.0])
+    rule = add_rule(a, voice_secretary_uuid=secretary)
+    conversation = add_conversation(a, voice_secretary_uuid=secretary)
+    message = add_message(a, conversation)
+    with tenant_session(a) as s:
+        s.delete(s.get(Provider, provider))
+    with tenant_session(a) as s:
+        assert s.get(Secretary, secretary).stt_provider_uuid is None
+        s.delete(s.get(Secretary, secretary))
+    with tenant_session(a) as s:
+        assert [s.get(model, pk) for model, pk in ((Document, document), (DocumentChunk, chunk),
+                                                  (TransferRule, rule))] == [None, None, None]
+        kept = s.get(Conversation, conversation)
+        assert kept.voice_secretary_uuid is None and kept.domain_uuid == a
+        s.delete(kept)
+    with tenant_session(a) as s:
+        assert s.get(Message, message) is None
+
+
+def test_deleting_a_domain_deletes_rows_that_reference_each_other(make_domain) -> None:
+    a, b = make_domain(), make_domain()
+    for domain in (a, b):
+        providers = {kind: add_provider(domain, kind) for kind in ("stt", "tts", "llm", "embeddings")}
+        secretary = add_secretary(domain, **{f"{kind}_provider_uuid": pk for kind, pk in providers.items()})
+        for owner in (secretary, None):  # the secretary's own document and rule, and domain-wide ones
+            add_chunk(domain, add_document(domain, voice_secretary_uuid=owner), [1.0, 0.0])
+            add_rule(domain, voice_secretary_uuid=owner)
+        add_message(domain, add_conversation(domain, voice_secretary_uuid=secretary))
+    with system_session() as s:
+        s.delete(s.get(Domain, a))
+    for model in TENANT_MODELS:
+        assert cross_tenant_keys(model, model.domain_uuid == a) == [], model.__tablename__
+        assert cross_tenant_keys(model, model.domain_uuid == b) or model.__tablename__ == "v_voice_domain_settings"
