@@ -157,11 +157,18 @@ WANT="$(sha256sum < "$ROOT/setup.cfg" | cut -c1-16) $ROOT"
 HAVE="$(cat "$STAMP" 2>/dev/null || true)"
 # A developer's install (offline,dev) also satisfies an operator's (offline).
 if [ "$HAVE" != "$WANT $EXTRAS" ] && [ "$HAVE" != "$WANT offline,dev" ]; then
-  # torch first and alone: the CPU build, so the offline extras never pull a CUDA build.
+  # torch first and alone, and by name the CPU build, so that the offline extras never pull a CUDA
+  # build: PyPI's torch for Linux is the CUDA one (with gigabytes of nvidia-* wheels). PyPI accepts no
+  # local version labels, so `+cpu` is never found there: pip takes it from its configured sources when
+  # they hold a CPU wheel (find-links, a mirror), else from PyTorch's CPU index.
+  TORCH_CPU="torch==2.13.0+cpu"
   if ! "$VENV/bin/python" -c "import torch" 2>/dev/null; then
-    say "installing torch (CPU build)"
-    pip_q install -q "torch==2.13.0" || pip_q install -q torch \
-      --index-url https://download.pytorch.org/whl/cpu
+    if pip_q install -q "$TORCH_CPU" 2>/dev/null; then
+      say "installed $TORCH_CPU from pip's configured sources"
+    else
+      say "installing $TORCH_CPU from PyTorch's CPU index"
+      pip_q install -q "$TORCH_CPU" --index-url https://download.pytorch.org/whl/cpu
+    fi
   fi
   say "installing the project [$EXTRAS]"
   pip_q install -q -e "$ROOT[$EXTRAS]"
