@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -23,9 +25,14 @@ class Received:
 
 
 class WebhookReceiver:
-    """``with WebhookReceiver([503, 503]) as r:`` answers 503 twice, then ``200``."""
+    """``with WebhookReceiver([503, 503]) as r:`` answers 503 twice, then ``200``.
 
-    def __init__(self, statuses: list[int] | None = None, default: int = 200) -> None:
+    ``reply`` is the body (JSON when it starts with ``{``). ``trickle`` sends the status line and headers one
+    byte every ``trickle`` seconds, as a hanging server does (each byte well inside a per-read timeout).
+    """
+
+    def __init__(self, statuses: list[int] | None = None, default: int = 200, reply: bytes = b"ok",
+                 trickle: float | None = None) -> None:
         self.statuses = deque(statuses or [])
         self.default = default
         self.received: list[Received] = []
@@ -39,10 +46,21 @@ class WebhookReceiver:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 receiver.received.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
                 status = receiver.statuses.popleft() if receiver.statuses else receiver.default
-                self.send_response(status)
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"ok")
+                kind = "application/json" if reply.startswith(b"{") else "text/plain"
+                head = (f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\nContent-Type: {kind}\r\nContent-Length: {len(reply)}\r\n"
+                        "Connection: close\r\n\r\n").encode()
+                self.close_connection = True
+                try:
+                    if trickle is None:
+                        self.wfile.write(head)
+                    else:
+                        for byte in head:
+                            self.wfile.write(bytes([byte]))
+                            self.wfile.flush()
+                            time.sleep(trickle)
+                    self.wfile.write(reply)
+                except OSError:
+                    pass  # the client gave up
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)

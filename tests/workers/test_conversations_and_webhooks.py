@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import random
 import signal
 import socket
@@ -150,6 +151,18 @@ def test_a_client_error_is_not_retried(make_domain):
     assert len(receiver.received) == 1
 
 
+def test_a_receiver_that_answers_a_byte_at_a_time_gets_a_timed_out_attempt_and_a_retry(make_domain):
+    domain = make_domain()
+    settings = get_settings().replace(webhook_allow_private=True, webhook_timeout_seconds=1.0)
+    with WebhookReceiver(trickle=0.25) as receiver:  # every byte well inside the 1 s read timeout
+        secretary = add_secretary(domain, webhook_enabled=True, webhook_url=receiver.url, webhook_secret="k")
+        conv = add_conversation(domain, voice_secretary_uuid=secretary, webhook_status="pending", outcome="resolved")
+        step = attempt_delivery(domain, conv, settings)
+    assert step.status == "pending" and step.retry_in is not None
+    (attempt,) = webhook_row(domain, conv).webhook_attempts
+    assert attempt["status_code"] is None and attempt["error"] == "timed out after 1 s"
+
+
 @pytest.mark.parametrize("url", [
     "http://127.0.0.1:9/hook", "http://localhost/hook", "http://[::1]/hook", "http://169.254.169.254/latest/meta-data",
     "http://10.1.2.3/hook", "http://192.168.0.10/hook", "http://172.16.5.4/hook", "http://100.64.0.1/hook",
@@ -272,6 +285,28 @@ def test_a_summary_that_falls_back_says_why_with_the_call_and_domain(make_domain
     assert "InternalServerError" in lines[0].getMessage() and "came back empty" in lines[1].getMessage()
     for record in lines:
         assert f"call={call_uuid}" in record.context and f"domain={domain}" in record.context
+
+
+SLOW_COMPLETION = json.dumps({
+    "id": "chatcmpl-slow", "object": "chat.completion", "created": 0, "model": "gpt-4o-mini",
+    "choices": [{"index": 0, "message": {"role": "assistant", "content": "A summary from a slow vendor."},
+                 "finish_reason": "stop"}],
+}).encode()
+
+
+def test_an_llm_that_answers_a_byte_at_a_time_leaves_the_extractive_summary(make_domain, monkeypatch, caplog):
+    from workers.tasks import conversations as conversation_tasks
+
+    monkeypatch.setattr(conversation_tasks, "SUMMARY_LLM_SECONDS", 1.0)
+    domain = make_domain()
+    with WebhookReceiver(reply=SLOW_COMPLETION, trickle=0.25) as slow:  # each byte inside the read timeout
+        base_url = slow.url.rsplit("/omniplay", 1)[0] + "/v1"
+        conversation_uuid, call_uuid = _call_to_summarise(domain, "openai", {"api_key": "sk-test", "base_url": base_url})
+        conversation_tasks.summarize_conversation(str(domain), str(conversation_uuid))
+    assert [r.path for r in slow.received] == ["/v1/chat/completions"]
+    assert "limpeza" in conversation(domain, str(call_uuid)).summary  # not the vendor's, which never finished
+    (line,) = [r for r in caplog.records if "using the extractive summary" in r.getMessage()]
+    assert "APITimeoutError" in line.getMessage() and f"call={call_uuid}" in line.context
 
 
 def webhook_row(domain, conversation_uuid) -> Conversation:

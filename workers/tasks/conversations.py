@@ -9,6 +9,7 @@ writes the summary, and hands the conversation to the webhook queue when the sec
 from __future__ import annotations
 
 import uuid
+from contextlib import nullcontext
 from typing import Any
 
 from sqlalchemy import select, update
@@ -16,18 +17,20 @@ from sqlalchemy import select, update
 from shared.logging import Tag, call_logger
 from shared.models import Conversation, Message, Secretary
 from shared.providers import resolve_provider
-from shared.summaries import CallFacts, Turn, summarize
+from shared.summaries import CHAT_PROVIDERS, CallFacts, Turn, summarize
 from shared.tasks import CONVERSATION_EVENT, CONVERSATION_EVENTS, DELIVER_WEBHOOK, SUMMARIZE_CONVERSATION
 from shared.tenancy import tenant_session
 from workers.app import ProjectTask, app
 from workers.conversation_store import BadEvent, apply_event, stored_message_count
+from workers.http_deadline import deadline_client
 
 WAIT_FOR_MESSAGES_RETRIES = 10
 WAIT_FOR_MESSAGES_SECONDS = 1.0
 SUMMARY_SOFT_LIMIT = 60
 SUMMARY_LLM_SECONDS = SUMMARY_SOFT_LIMIT / 3
-"""Bound on each phase of the summary's one LLM request (connect, send, wait), so that the request ends
-well inside the soft limit and leaves time to store the summary and queue the webhook."""
+"""Bound on the summary's one LLM request (each phase, and all of them: the threads pool enforces no soft
+limit), so that the request ends well inside the soft limit and leaves time to store the summary and queue
+the webhook."""
 
 log = call_logger(__name__)
 
@@ -103,9 +106,12 @@ def summarize_conversation(
         webhook = bool(secretary is not None and secretary.webhook_enabled and secretary.webhook_url)
 
     log_call = call_logger(__name__, call_uuid=str(call_uuid), domain_uuid=str(domain_uuid))
-    # May call a vendor (no transaction held meanwhile). Any failure, the soft time limit included, leaves
-    # the extractive summary, so the summary and the webhook still happen.
-    text = summarize(turns, facts, provider, timeout=SUMMARY_LLM_SECONDS, log=log_call)
+    # May call a vendor (no transaction held meanwhile), in one request bounded as a whole, not only phase
+    # by phase. Any failure, the soft time limit included, leaves the extractive summary, so the summary
+    # and the webhook still happen.
+    vendor = provider is not None and provider.provider_name in CHAT_PROVIDERS
+    with deadline_client(SUMMARY_LLM_SECONDS) if vendor else nullcontext() as http_client:
+        text = summarize(turns, facts, provider, timeout=SUMMARY_LLM_SECONDS, log=log_call, http_client=http_client)
 
     with tenant_session(domain_uuid) as session:
         session.execute(update(Conversation).where(Conversation.conversation_uuid == conv_id).values(summary=text))

@@ -3,7 +3,7 @@
 The request goes to the address that passed :mod:`address_policy` (the host is resolved once and the
 connection pinned to that address, with the original ``Host`` header and TLS server name), so a DNS
 answer that changes between the check and the request cannot reach the local network. Redirects are
-not followed.
+not followed. The attempt ends within ``WEBHOOK_TIMEOUT_SECONDS`` (:mod:`workers.http_deadline`).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from shared.logging import Tag, call_logger
 from shared.models import Conversation, Message, Secretary
 from shared.settings import Settings
 from shared.tenancy import tenant_session
+from workers.http_deadline import deadline_client
 from workers.webhook.address_policy import RefusedURL, Resolver, check_url, resolve_host
 from workers.webhook.payload import (
     EVENT,
@@ -141,9 +142,14 @@ def attempt_delivery(
         })
         started = time.monotonic()
         try:
-            with httpx.Client(timeout=settings.webhook_timeout_seconds, follow_redirects=False) as client:
-                response = client.post(url, content=loaded.body, headers=headers, extensions=extensions)
-            entry["status_code"] = response.status_code
+            # The whole attempt, not only each phase of it, ends within the timeout (a receiver that answers
+            # a byte at a time would otherwise hold the worker's thread), and the status is all it needs:
+            # the body is never read.
+            with (
+                deadline_client(settings.webhook_timeout_seconds, follow_redirects=False) as client,
+                client.stream("POST", url, content=loaded.body, headers=headers, extensions=extensions) as response,
+            ):
+                entry["status_code"] = response.status_code
             if not response.is_success:
                 entry["error"] = f"HTTP {response.status_code}"
                 if response.is_redirect:
