@@ -68,11 +68,13 @@ PHRASES: dict[str, dict[str, str]] = {
         "transfer_failed": "I'm sorry, {department} is not available right now. Would you like to leave a message?",
         "ask_name": "Sure, I'll take a message. What is your name?",
         "ask_message": "Thank you, {name}. What is your message?",
-        "ask_number": "What number should we call you back on?",
+        "ask_number": "What number should we call you back on? You can also type it on the keypad, then press pound.",
         "read_back": "Let me read it back. Name: {name}. Message: {message}. Callback number: {number}. Is that correct?",
         "message_saved": "Your message has been recorded. Someone will call you back. Anything else?",
         "message_retry": "Let's start again. What is your name?",
         "anything_else": "Is there anything else I can help you with?",
+        "keypad": "I got the keys {digits}, but I wasn't expecting any. How can I help you?",
+        "voicemail": "voicemail",
     },
     "pt": {
         "greeting": "Olá, obrigado por ligar. Como posso ajudar?",
@@ -83,11 +85,13 @@ PHRASES: dict[str, dict[str, str]] = {
         "transfer_failed": "Desculpe, {department} não está disponível agora. Quer deixar um recado?",
         "ask_name": "Claro, vou anotar o recado. Qual é o seu nome?",
         "ask_message": "Obrigado, {name}. Qual é a mensagem?",
-        "ask_number": "Em qual número podemos retornar a ligação?",
+        "ask_number": "Em qual número podemos retornar a ligação? Pode também digitar no teclado e apertar cerquilha.",
         "read_back": "Vou confirmar. Nome: {name}. Mensagem: {message}. Número para retorno: {number}. Está correto?",
         "message_saved": "Seu recado foi registrado. Retornaremos a ligação. Posso ajudar em algo mais?",
         "message_retry": "Vamos recomeçar. Qual é o seu nome?",
         "anything_else": "Posso ajudar em algo mais?",
+        "keypad": "Recebi as teclas {digits}, mas não esperava nenhuma. Como posso ajudar?",
+        "voicemail": "caixa postal",
     },
 }
 
@@ -98,8 +102,12 @@ MESSAGE = ("message", "leave a message", "recado", "mensagem", "deixar recado")
 TRANSFER_VERBS = ("talk to", "speak to", "speak with", "talk with", "transfer me to", "transfer to",
                   "put me through to", "connect me to", "falar com", "transferir para", "transfere para",
                   "me transfere", "ligar para", "passar para", "me passa para")
-OPERATOR = ("operator", "human", "a person", "someone", "receptionist", "atendente", "operador",
-            "uma pessoa", "alguem", "recepcao")
+OPERATOR = ("operator", "human", "a person", "someone", "receptionist", "atendente", "operador", "operadora",
+            "telefonista", "uma pessoa", "alguem", "recepcao", "recepcionista")
+VOICEMAIL = ("voicemail", "voice mail", "voice message", "mailbox", "mail", "caixa postal", "correio de voz",
+             "caixa de mensagens")
+"""Answers choosing voicemail when a failed transfer's fallback is offered ("…voicemail, or a message?");
+"mail" alone too, as pocketsphinx often hears only that of "voice mail"."""
 YES = ("yes", "yeah", "yep", "correct", "right", "sure", "ok", "okay", "sim", "isso", "correto", "certo",
        "claro", "pode")
 NO = ("no", "nope", "wrong", "not", "nao", "errado")
@@ -187,6 +195,8 @@ class ExtractiveDialogue:
     stage: Stage = Stage.OPEN
     message: dict[str, str] = field(default_factory=dict)
     pending_department: str | None = None
+    offered: str | None = None
+    """The fallback offered after a failed transfer (``message``, ``voicemail``, ``operator``), until answered."""
     last_department: str | None = None
 
     @property
@@ -213,27 +223,53 @@ class ExtractiveDialogue:
             return Turn(self.phrase("not_heard"))
         if self.stage is not Stage.OPEN and self.stage is not Stage.ENDED:
             return self._message_step(text, said)
+        if self.offered is not None:
+            offered, self.offered = self.offered, None
+            choice = self._fallback_choice(said, offered)
+            if choice is not None:
+                return choice
         if contains(said, GOODBYE):
             return self._end("caller said goodbye")
         if contains(said, MESSAGE) and not self._department(said):
             return self._start_message()
         department = self._department(said)
         if department is not None:
-            self.last_department = department
-            return Turn(self.phrase("transfer", department=department),
-                        [ToolAction("transfer_call", {"destination": department, "reason": text.strip()})])
-        if self.pending_department and contains(said, YES):  # "yes" to "leave a message?"
-            self.pending_department = None
-            return self._start_message()
+            return self._transfer(department, text.strip())
         answer = best_sentences(text, self.search(text))
         if answer:
             return Turn(answer)
         return Turn(self.phrase("no_answer"))
 
-    def transfer_failed(self, department: str | None = None) -> Turn:
-        """The transfer did not connect: offer to take a message instead."""
+    def keypad(self, digits: str) -> Turn:
+        """Keys the caller typed (``#`` ends them): the callback number when it is being asked for."""
+        if self.stage is Stage.MESSAGE_NUMBER:
+            return self._message_step(digits, fold(digits))
+        typed = " ".join(c for c in digits if c.isdigit() or c in "*#")
+        return Turn(self.phrase("keypad", digits=typed or "#"))
+
+    def transfer_failed(self, department: str | None = None, offered: str | None = None) -> Turn:
+        """The transfer did not connect: offer to take a message instead (or remember the fallback the
+        edge already offered, ``voicemail`` or ``operator``, so that the caller's answer is understood)."""
         self.pending_department = department or self.last_department or ""
+        self.offered = offered if offered in ("voicemail", "operator") else "message"
         return Turn(self.phrase("transfer_failed", department=self.pending_department or "?"))
+
+    def _fallback_choice(self, said: str, offered: str) -> Turn | None:
+        """The caller's answer to "…voicemail/the operator, or a message?" (None: not an answer to it)."""
+        if contains(said, VOICEMAIL):
+            return self._transfer(self.phrase("voicemail"), "caller chose voicemail")
+        if contains(said, OPERATOR):
+            return self._transfer("operator", "caller chose the operator")
+        if contains(said, MESSAGE) or (contains(said, YES) and not contains(said, NO)):
+            return self._start_message()  # "yes" to "leave a message?" (or to "which do you prefer?")
+        if contains(said, NO) and not self._department(said):
+            return Turn(self.phrase("anything_else"))
+        return None
+
+    def _transfer(self, department: str, reason: str) -> Turn:
+        self.last_department = department
+        return Turn(self.phrase("transfer", department=department),
+                    [ToolAction("transfer_call", {"destination": department, "reason": reason})])
 
     def _department(self, said: str) -> str | None:
         for target in self.targets:

@@ -20,6 +20,10 @@ from shared.logging import Tag
 
 TOOLS_THAT_SPEAK = {"transfer_call", "end_call"}
 """Tools whose own effect is spoken by the host (the rule's transfer message, the goodbye)."""
+ANSWER_HINTS = ("i want to leave a message", "i would like to leave a message", "voice mail please",
+                "the operator please", "yes that is correct", "no thank you goodbye")
+"""Recognition hints for the answers the dialogue asks for (a message, the fallback offered after a
+failed transfer, the read-back's confirmation)."""
 
 
 class OfflineEngine(TurnTakingEngine):
@@ -39,6 +43,7 @@ class OfflineEngine(TurnTakingEngine):
         hints += [k for t in targets for k in t.keywords]
         hints += [str(v) for v in context.extra.get("vocabulary") or []]
         hints += [self.secretary.greeting_message or ""]
+        hints += list(ANSWER_HINTS)
         self.stt = OfflineSpeechToText(hints=[h for h in hints if h])
         self.tts = OfflineTextToSpeech(self.secretary.language, self.secretary.voice_name)
         self.dialogue = ExtractiveDialogue(
@@ -81,7 +86,7 @@ class OfflineEngine(TurnTakingEngine):
             self.host.set_state(CallState.TOOL_RUNNING)
         result = self.host.run_tool(action.name, action.arguments) or {}
         if action.name == "transfer_call" and not transfer_succeeded(result) and not result.get("ended"):
-            follow = self.dialogue.transfer_failed(action.arguments.get("destination"))
+            follow = self.dialogue.transfer_failed(action.arguments.get("destination"), result.get("fallback"))
             if not result.get("spoken"):  # the host already offered the rule's fallback
                 self.host.begin_utterance()
                 self.speak([follow.reply])

@@ -91,3 +91,57 @@ def test_answers_join_a_sentence_the_document_wrapped_across_lines():
     answer = best_sentences("what are your opening hours", [passage])
     assert answer == ("Opening hours: we are open Monday to Friday from eight to six, and on "
                       "Saturday from nine to one.")
+
+
+def _after_failed_transfer(language: str, offered: str) -> ExtractiveDialogue:
+    d = dialogue(language)
+    d.respond("transfer me to sales" if language.startswith("en") else "quero falar com o financeiro")
+    d.transfer_failed(offered=offered)
+    return d
+
+
+def test_the_fallback_offered_after_a_failed_transfer_is_understood_in_english():
+    turn = _after_failed_transfer("en-US", "voicemail").respond("Voicemail, please.")
+    assert [(a.name, a.arguments["destination"]) for a in turn.actions] == [("transfer_call", "voicemail")]
+    turn = _after_failed_transfer("en-US", "operator").respond("The operator")
+    assert [(a.name, a.arguments["destination"]) for a in turn.actions] == [("transfer_call", "operator")]
+    d = _after_failed_transfer("en-US", "voicemail")
+    turn = d.respond("A message")
+    assert turn.actions == [] and d.stage is Stage.MESSAGE_NAME and "name" in turn.reply
+
+
+def test_the_fallback_offered_after_a_failed_transfer_is_understood_in_portuguese():
+    turn = _after_failed_transfer("pt-BR", "voicemail").respond("Pode ser a caixa postal")
+    assert [(a.name, a.arguments["destination"]) for a in turn.actions] == [("transfer_call", "caixa postal")]
+    for answer in ("A telefonista, por favor", "Quero a atendente"):
+        turn = _after_failed_transfer("pt-BR", "operator").respond(answer)
+        assert [(a.name, a.arguments["destination"]) for a in turn.actions] == [("transfer_call", "operator")]
+    d = _after_failed_transfer("pt-BR", "operator")
+    turn = d.respond("Prefiro deixar um recado")
+    assert turn.actions == [] and d.stage is Stage.MESSAGE_NAME and "nome" in turn.reply
+
+
+def test_declining_the_fallback_is_not_a_question_for_the_knowledge_base():
+    searched = []
+    d = ExtractiveDialogue(search=lambda q: searched.append(q) or PASSAGES, language="en-US")
+    d.transfer_failed("Sales", offered="voicemail")
+    turn = d.respond("No, thanks")
+    assert turn.reply == "Is there anything else I can help you with?" and searched == []
+
+
+def test_the_callback_number_can_be_typed_on_the_keypad():
+    d = dialogue()
+    d.respond("I want to leave a message")
+    d.respond("My name is John Smith")
+    assert "keypad" in d.respond("Please call me about my appointment").reply
+    read_back = d.keypad("5559876").reply
+    assert "5 5 5 9 8 7 6" in read_back
+    turn = d.respond("yes")
+    assert turn.actions[0].arguments["callback_number"] == "5559876"
+
+
+def test_keys_typed_when_no_number_is_asked_for_are_acknowledged_not_searched():
+    searched = []
+    d = ExtractiveDialogue(search=lambda q: searched.append(q) or PASSAGES, language="pt-BR")
+    turn = d.keypad("42")
+    assert turn.reply.startswith("Recebi as teclas 4 2") and turn.actions == [] and searched == []

@@ -77,3 +77,18 @@ def test_barge_in_flushes_audio_and_records_what_was_heard(host, engine):
     assert host.flushes and 0 < host.flushes[0]
     heard = next(r["content"] for r in host.records if r.get("interrupted"))
     assert long_answer.startswith(heard) and len(heard) < len(long_answer)
+
+
+@pytest.mark.slow
+def test_caller_who_chooses_the_voicemail_offered_after_a_failed_transfer_is_sent_there(host, engine):
+    offer = "Sales did not answer. I can send you to voicemail, or take a message. Which do you prefer?"
+    results = iter([{"ok": False, "status": "no_answer", "spoken": offer, "fallback": "voicemail"},
+                    {"ok": True, "transferred": True, "ended": True}])
+    host.tools["transfer_call"] = lambda args: next(results)
+    engine.start()
+    assert host.wait_for(lambda: CallState.LISTENING in host.states)
+    host.speak_into(engine, caller_says("Can I speak to someone in sales?"))
+    assert host.wait_for(lambda: len(host.tool_calls) == 1 and host.states[-1] == CallState.LISTENING, timeout=20)
+    host.speak_into(engine, caller_says("Voice mail, please."))
+    assert host.wait_for(lambda: len(host.tool_calls) == 2, timeout=20), host.records
+    assert host.tool_calls[1] == ("transfer_call", {"destination": "voicemail", "reason": "caller chose voicemail"})
