@@ -71,6 +71,7 @@ class Settings:
 
     # OmniPlay webhooks: allow loopback/private targets only when an operator says so.
     webhook_allow_private: bool = False
+    # The longest one webhook attempt may take as a whole (connect, send, the answer's status line and headers).
     webhook_timeout_seconds: float = 10.0
     # First retry delay of a failed webhook; it doubles (with jitter) until 24 h have passed.
     webhook_retry_base_seconds: float = 10.0
@@ -80,6 +81,9 @@ class Settings:
 
     # Seconds before Redis hands an unacknowledged task of a dead worker to another worker.
     broker_visibility_timeout: int = 3600
+    # PostgreSQL cancels a worker's statement (a lock wait included) after this many seconds, so that no task
+    # holds a worker for good: the threads pool enforces no task time limit. 0 turns it off.
+    worker_statement_timeout_seconds: float = 60.0
 
     # Flower: loopback only unless an operator opens it (FLOWER_ADDRESS=0.0.0.0, or one interface's address).
     flower_address: str = "127.0.0.1"
@@ -147,6 +151,8 @@ class Settings:
         self.unicast_port_range  # noqa: B018 - parses and raises on a bad range
         if self.chunk_overlap >= self.chunk_size:
             raise SettingsError("CHUNK_OVERLAP must be smaller than CHUNK_SIZE")
+        if self.worker_statement_timeout_seconds < 0:
+            raise SettingsError("WORKER_STATEMENT_TIMEOUT_SECONDS must be 0 (off) or positive")
         if self.webhook_retry_max_seconds <= 0:
             raise SettingsError("WEBHOOK_RETRY_MAX_SECONDS must be positive")
         if self.broker_visibility_timeout <= self.webhook_retry_max_seconds:

@@ -12,6 +12,8 @@ from collections.abc import Iterable
 import redis
 from celery import Task
 
+REDIS_TIMEOUT_SECONDS = 10.0
+
 
 def enqueue_claimed(
     task: Task, keys: Iterable[tuple[uuid.UUID, uuid.UUID]], claim: str, ttl: int, redis_url: str
@@ -20,7 +22,9 @@ def enqueue_claimed(
 
     ``claim`` prefixes the Redis key of each claim (``voice_ai:sweep:`` + the row's UUID).
     """
-    client = redis.Redis.from_url(redis_url)
+    # Bounded: a sweep on the threads pool must not wait forever on a Redis that stopped answering.
+    client = redis.Redis.from_url(redis_url, socket_timeout=REDIS_TIMEOUT_SECONDS,
+                                  socket_connect_timeout=REDIS_TIMEOUT_SECONDS)
     sent = 0
     try:
         for domain_uuid, key in keys:

@@ -17,7 +17,7 @@ import redis
 from sqlalchemy import func, select
 
 from shared.models import DocumentChunk
-from shared.tasks import DECIDE_TRANSFER, INGEST_DOCUMENT
+from shared.tasks import DECIDE_TRANSFER, DELIVER_WEBHOOK, INGEST_DOCUMENT
 from shared.tenancy import tenant_session
 from tests.factories import add_secretary
 from tests.workers.conftest import add_upload, wait_document, wait_for
@@ -126,6 +126,33 @@ def test_a_document_whose_ingest_keeps_killing_its_worker_ends_failed(start_work
     assert crashing.log_text().count("WorkerLostError") >= MAX_UNFINISHED_RUNS
     assert crashing.proc.poll() is None
     client.close()
+
+
+def test_a_task_stuck_on_a_database_lock_gives_its_thread_back_and_finishes_later(start_worker, producer,
+                                                                                  make_domain):
+    from shared.models import Conversation
+    from tests.factories import add_conversation
+    from tests.workers.receiver import WebhookReceiver
+
+    queue = f"webhooks-{uuid.uuid4().hex[:6]}"
+    io = start_worker("-Q", queue, "-P", "threads", "-c", "2", env={"WORKER_STATEMENT_TIMEOUT_SECONDS": "1"})
+    domain = make_domain()
+    with WebhookReceiver() as receiver:
+        secretary = add_secretary(domain, webhook_enabled=True, webhook_url=receiver.url, webhook_secret="k")
+        conversation = add_conversation(domain, voice_secretary_uuid=secretary, webhook_status="pending",
+                                        outcome="resolved")
+        # Someone holds the conversation's row: the delivery cannot record its attempt meanwhile.
+        with tenant_session(domain) as session:
+            session.execute(select(Conversation).where(Conversation.conversation_uuid == conversation)
+                            .with_for_update())
+            producer.send_task(DELIVER_WEBHOOK, (str(domain), str(conversation)), queue=queue)
+            wait_for(lambda: "canceling statement due to statement timeout" in io.log_text(), timeout=20)
+
+        # The lock is gone: a retry records the delivery.
+        def delivered() -> bool:
+            with tenant_session(domain) as session:
+                return session.get(Conversation, conversation).webhook_status == "delivered"
+        wait_for(delivered, timeout=30)
 
 
 def _free_port() -> int:
