@@ -17,7 +17,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${VOICE_AI_VENV:-$ROOT/.venv}"
 SERVICE_USER="${VOICE_AI_USER:-voice-ai}"
 DESTDIR="${DESTDIR:-}"
-UNITS=(voice-ai-edge voice-ai-worker voice-ai-worker-io voice-ai-beat voice-ai-flower)
+UNITS=(voice-ai-edge voice-ai-worker voice-ai-worker-io voice-ai-worker-transfers voice-ai-beat voice-ai-flower)
 
 say() { echo "📦 services: $*"; }
 die() { echo "❌ ERROR services: $*" >&2; exit 1; }
@@ -116,7 +116,7 @@ done
 say "installed ${UNITS[*]/%/.service} in $UNIT_DIR"
 
 # Flower refuses to start without a password: enable it, but start it only once one is set.
-START=(voice-ai-edge voice-ai-worker voice-ai-worker-io voice-ai-beat)
+START=(voice-ai-edge voice-ai-worker voice-ai-worker-io voice-ai-worker-transfers voice-ai-beat)
 if grep -Eq '^[[:space:]]*FLOWER_PASSWORD[[:space:]]*=[[:space:]]*[^[:space:]]' "$CONF"; then
   START+=(voice-ai-flower)
 fi

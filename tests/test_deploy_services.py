@@ -73,15 +73,30 @@ def test_unit_runs_an_existing_command_with_the_settings_file_and_service_user(u
     assert values["Install.WantedBy"] == ["multi-user.target"]
 
 
-def test_the_two_workers_serve_every_queue_and_uploads_never_share_a_worker_with_transfers() -> None:
-    served: dict[str, set[str]] = {}
+def _workers() -> dict[str, list[str]]:
+    """Worker unit name → its ``voice-ai worker`` argv."""
+    workers = {}
     for unit in UNITS:
         argv = shlex.split(_unit(unit)["Service.ExecStart"][0])
         if argv[1] == "worker":
-            served[unit.stem] = set(argv[argv.index("--queues") + 1].split(","))
+            workers[unit.stem] = argv
+    return workers
+
+
+def _option(argv: list[str], name: str) -> str:
+    return argv[argv.index(name) + 1]
+
+
+def test_the_workers_serve_every_queue_and_transfers_share_a_worker_with_neither_uploads_nor_webhooks() -> None:
+    served = {name: set(_option(argv, "--queues").split(",")) for name, argv in _workers().items()}
     assert set().union(*served.values()) == set(QUEUES)
     assert served["voice-ai-worker"] == {"documents"}
-    assert "transfers" in served["voice-ai-worker-io"] and "documents" not in served["voice-ai-worker-io"]
+    # A caller waits on a transfer decision: no upload, no webhook to a hanging receiver, takes its threads.
+    (transfers,) = [name for name, queues in served.items() if "transfers" in queues]
+    assert served[transfers] == {"transfers"}
+    # Each worker is a node of its own (one name per host would make Celery and Flower mix them up).
+    names = [_option(argv, "--hostname") for argv in _workers().values()]
+    assert len(set(names)) == len(names) and all(name.endswith("@%%h") for name in names)
 
 
 def test_example_config_holds_only_real_settings_and_loads() -> None:
@@ -129,6 +144,9 @@ def test_installer_creates_the_config_once_links_the_command_and_installs_the_un
     for folder in ("uploads", "spool", "greetings"):
         assert (tmp_path / "var/lib/voice-ai" / folder).is_dir()
     assert "not calling systemctl" in first.stdout and "systemctl enable" in first.stdout
+    enable, start = first.stdout.split("systemctl enable", 1)[1].split("systemctl start", 1)
+    assert all(name in enable for name in _workers())
+    assert all(name in start for name in _workers())  # every worker starts at once, the transfers one too
 
     # Again, after the operator edited the file: it is kept as is.
     conf.write_text(conf.read_text() + "FLOWER_PASSWORD=operator-choice\n")
