@@ -23,10 +23,6 @@ from shared.vectors import ChunkHit, nearest_chunks
 HNSW_EF_SEARCH = 100
 """Candidates the HNSW index examines per query (pgvector's default is 40)."""
 
-NO_SECRETARY = uuid.UUID(int=0)
-"""A secretary no document belongs to: searching "its documents and the domain-wide ones" finds the
-domain-wide ones only (:func:`shared.vectors.nearest_chunks` without a secretary would search them all)."""
-
 
 @dataclass(frozen=True)
 class KnowledgeResult:
@@ -114,7 +110,7 @@ def search_knowledge(
         tune_vector_search(session)
         hits = nearest_chunks(
             session, vector, embedder.model_name, limit=limit,
-            secretary_uuid=secretary_id if secretary is not None else NO_SECRETARY, min_similarity=threshold,
+            secretary_uuid=secretary_id if secretary is not None else None, min_similarity=threshold,
         )
     hits.sort(key=lambda h: h.similarity, reverse=True)  # relaxed_order scans may return near-sorted rows
     return KnowledgeResult(text, embedder.model_name, hits)

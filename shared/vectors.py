@@ -61,9 +61,9 @@ def nearest_chunks(
 ) -> list[ChunkHit]:
     """The ``limit`` chunks nearest to ``query_vector`` (cosine) in the session's tenant.
 
-    Only chunks of ``embedding_model`` of documents in :data:`SEARCHABLE_STATUSES` are compared. With
-    ``secretary_uuid``, that secretary's documents and the domain-wide ones (``voice_secretary_uuid IS
-    NULL``) are searched.
+    Only chunks of ``embedding_model`` of documents in :data:`SEARCHABLE_STATUSES` are compared: the
+    domain-wide documents (``voice_secretary_uuid IS NULL``) and, with ``secretary_uuid``, that
+    secretary's own — never another secretary's.
     ``session`` must be a tenant session: the tenant filter is added by ``shared.tenancy``.
     """
     padded = pad_embedding(query_vector)
@@ -75,7 +75,9 @@ def nearest_chunks(
         .order_by(distance)
         .limit(limit)
     )
-    if secretary_uuid is not None:
+    if secretary_uuid is None:
+        stmt = stmt.where(Document.voice_secretary_uuid.is_(None))
+    else:
         stmt = stmt.where(
             or_(Document.voice_secretary_uuid == secretary_uuid, Document.voice_secretary_uuid.is_(None))
         )

@@ -35,6 +35,9 @@ def test_nearest_chunks_respect_tenant_model_status_and_secretary(make_domain) -
         thresholded = nearest_chunks(s, [1.0, 0.0, 0.0], "test-model", secretary_uuid=sec_a, min_similarity=0.5)
     assert far not in [h.chunk_uuid for h in thresholded]
 
+    with tenant_session(a) as s:  # no secretary: the domain-wide documents only
+        assert [h.chunk_uuid for h in nearest_chunks(s, [1.0, 0.0, 0.0], "test-model")] == [wide]
+
     with tenant_session(b) as s:
         assert [h.content for h in nearest_chunks(s, [1.0, 0.0, 0.0], "test-model")] == ["tenant b"]
 
