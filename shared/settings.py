@@ -54,7 +54,6 @@ class Settings:
     freeswitch_audio_host: str = "127.0.0.1"
 
     log_level: str = "INFO"
-    log_format: str = "text"
 
     # Document ingestion.
     upload_dir: str = "/var/lib/voice-ai/uploads"
