@@ -20,7 +20,7 @@ from edge.call.recorder import ConversationRecorder
 from edge.call.setup import CallRejected, CallSetup, FallbackRoute, load_call_setup
 from edge.call.state import CallStateMachine
 from edge.call.timeouts import CallTimers
-from edge.call.tools import DtmfRouter, ToolDispatcher
+from edge.call.tools import DTMF_IDLE_SECONDS, DtmfRouter, KeypadInput, ToolDispatcher
 from edge.call.transfer import (
     RING_SECONDS,
     BridgeResult,
@@ -41,6 +41,8 @@ if TYPE_CHECKING:
 
 ENGINE_RETRY_DELAY = 0.2
 HANGUP_EVENTS = {"CHANNEL_HANGUP", "CHANNEL_HANGUP_COMPLETE"}
+DTMF_IGNORED_STATES = (CallState.TRANSFERRING, CallState.ENDING, CallState.ENDED)
+"""Keys pressed while the caller is bridged to a person or the call is ending reach no engine."""
 
 
 class CallSession:
@@ -61,6 +63,7 @@ class CallSession:
         self.recorder: ConversationRecorder | None = None
         self.tools = ToolDispatcher()
         self.dtmf = DtmfRouter()
+        self._dtmf_timer: gevent.Greenlet | None = None
         self.outcome = "abandoned"
         self.transfer_target: str | None = None
         self.taken_message: dict[str, str] | None = None
@@ -213,14 +216,39 @@ class CallSession:
                 self.log.debug(Tag.EVENT_BUS, "event %s", name)
 
     def _on_dtmf(self, digit: str) -> None:
-        self.log.info(Tag.EVENT_BUS, "DTMF %s", digit)
+        """A key: collected into one input (``#`` or a pause ends it), never seen while bridged or ending."""
+        if self.machine.state in DTMF_IGNORED_STATES:
+            self.log.info(Tag.EVENT_BUS, "DTMF ignored while %s", self.machine.state)
+            self.dtmf.clear()
+            return
+        self.log.info(Tag.EVENT_BUS, "DTMF key")
         if self.timers is not None:
             self.timers.on_caller_activity()
-        operator = self.dtmf.operator_request(digit)
-        if operator is not None:
-            gevent.spawn(self._operator_transfer, operator)
-        elif self.engine is not None and digit:
-            self.engine.on_dtmf(digit)
+        if self._dtmf_timer is not None:
+            self._dtmf_timer.kill(block=False)
+            self._dtmf_timer = None
+        keypad = self.dtmf.press(digit)
+        if keypad is not None:
+            self._keypad_input(keypad)
+        elif self.dtmf.keys:
+            self._dtmf_timer = gevent.spawn_later(DTMF_IDLE_SECONDS, self._keypad_idle)
+            self._greenlets = [g for g in self._greenlets if not g.dead] + [self._dtmf_timer]
+
+    def _keypad_idle(self) -> None:
+        self._dtmf_timer = None
+        keypad = self.dtmf.finish()
+        if keypad is not None:
+            self._keypad_input(keypad)
+
+    def _keypad_input(self, keypad: KeypadInput) -> None:
+        """The operator key, or the typed keys as one text for the engine (not once bridged or ending)."""
+        if self.machine.state in DTMF_IGNORED_STATES:
+            return
+        if keypad.operator is not None:
+            gevent.spawn(self._operator_transfer, keypad.operator)
+        elif self.engine is not None and keypad.digits:
+            self.log.info(Tag.EVENT_BUS, "DTMF: %d keys to the engine", len(keypad.digits))
+            self.engine.on_dtmf(keypad.digits)
 
     def _operator_transfer(self, arguments: dict[str, Any]) -> None:
         result = self.run_tool("transfer_call", arguments)

@@ -1,4 +1,4 @@
-"""The four tools of CONTRACT.md that the conversation engine offers the model, and DTMF handling.
+"""The four tools of CONTRACT.md that the conversation engine offers the model, and the caller's keypad.
 
 Each tool is a handler class with ``run(call, arguments) -> dict`` (JSON-able, goes back to the model).
 ``search_knowledge_base`` runs in :mod:`edge.call.knowledge`, ``transfer_call`` in
@@ -8,13 +8,18 @@ Each tool is a handler class with ``run(call, arguments) -> dict`` (JSON-able, g
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from edge.call.knowledge import search_for_call
 from edge.engines.base import CallContext
 
 OPERATOR_KEY = "0"
-"""DTMF digit that asks for the domain's operator (CONTRACT.md)."""
+"""DTMF digit that asks for the domain's operator (CONTRACT.md), when pressed as the first key."""
+DTMF_END_KEY = "#"
+"""Ends the keys the caller is typing (a callback number)."""
+DTMF_IDLE_SECONDS = 2.0
+"""Keys typed are delivered as one input once no key has been pressed for this long."""
 
 TOOL_DEFINITIONS: list[dict[str, Any]] = [
     {
@@ -204,15 +209,45 @@ class ToolDispatcher:
             return {"ok": False, "error": "tool_failed", "message": type(exc).__name__}
 
 
+@dataclass(frozen=True)
+class KeypadInput:
+    """What a finished run of keys means: an operator request, or digits for the engine."""
+
+    digits: str = ""
+    operator: dict[str, Any] | None = None
+
+
 class DtmfRouter:
-    """Decides what a DTMF digit means: the operator key asks for ``transfer_call``; the rest goes to the
-    engine."""
+    """Collects the caller's keys into one input (a callback number is typed, not spoken digit by digit).
 
-    def __init__(self, operator_key: str = OPERATOR_KEY) -> None:
+    The operator key pressed as the first key asks for ``transfer_call`` to the operator at once; any
+    other keys are collected until ``#`` (which is not part of the digits; ``#`` alone is delivered as
+    itself) or until :data:`DTMF_IDLE_SECONDS` pass without a key (the caller's session calls
+    :meth:`finish` then).
+    """
+
+    def __init__(self, operator_key: str = OPERATOR_KEY, end_key: str = DTMF_END_KEY) -> None:
         self.operator_key = operator_key
+        self.end_key = end_key
+        self.keys = ""
 
-    def operator_request(self, digit: str) -> dict[str, Any] | None:
-        """Tool arguments for the operator transfer if ``digit`` is the operator key, else None."""
-        if digit == self.operator_key:
-            return {"destination": "operator", "reason": "caller pressed the operator key"}
+    def press(self, key: str) -> KeypadInput | None:
+        """One key; the input it completes, or None while collecting."""
+        if not key:
+            return None
+        if key == self.operator_key and not self.keys:
+            return KeypadInput(operator={"destination": "operator", "reason": "caller pressed the operator key"})
+        if key == self.end_key:
+            keys, self.keys = self.keys, ""
+            return KeypadInput(digits=keys or key)
+        self.keys += key
         return None
+
+    def finish(self) -> KeypadInput | None:
+        """The keys collected so far as one input (no key for a while), or None if there are none."""
+        keys, self.keys = self.keys, ""
+        return KeypadInput(digits=keys) if keys else None
+
+    def clear(self) -> None:
+        """Forget the keys collected so far."""
+        self.keys = ""

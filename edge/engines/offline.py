@@ -71,6 +71,8 @@ class OfflineEngine(TurnTakingEngine):
                 turn = self.dialogue.transfer_failed()
             else:
                 return
+        elif source == "dtmf":
+            turn = self.dialogue.keypad(text)
         else:
             turn = self.dialogue.respond(text)
         speaks = any(a.name in TOOLS_THAT_SPEAK for a in turn.actions)

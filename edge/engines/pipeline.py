@@ -103,7 +103,7 @@ class PipelineEngine(TurnTakingEngine):
     def handle_text(self, text: str, source: str) -> None:
         """One caller turn: model rounds until it answers without tools."""
         if source == "dtmf":
-            self.history.append({"role": "user", "content": f"(The caller pressed the key {text}.)"})
+            self.history.append({"role": "user", "content": f"(The caller typed {text} on the telephone keypad.)"})
         elif source == "notify":
             self.history.append({"role": "user", "content": f"(System: {text})"})
         else:

@@ -219,7 +219,7 @@ class TurnTakingEngine(Engine):
                 self._inbox.put(("speech", audio))
 
     def on_dtmf(self, digit: str) -> None:
-        """Digits reach the dialogue as text."""
+        """Keys the caller typed (collected by the host into one input) reach the dialogue as text."""
         self._inbox.put(("dtmf", digit))
 
     def notify(self, text: str) -> None:

@@ -254,15 +254,22 @@ def test_realtime_no_answer_comes_back_offers_a_message_and_stores_it(
     assert "Ana Souza" in tool_results(payload, "take_message")[0]["read_back"]
 
 
-def test_realtime_busy_extension_is_dialled_directly_and_the_caller_comes_back(
-        edge, fake_fs, realtime, vendor, make_domain, clean_queue):
+def realtime_asks_for_sales(fake_fs: FakeFreeSwitch, realtime: FakeRealtimeServer, vendor: FakeOpenAI,
+                            make_domain: Callable[..., uuid.UUID], **options: Any) -> tuple[uuid.UUID, FakeCall]:
+    """A realtime call whose caller asks for Sales (the model calls ``transfer_call``); its domain."""
     domain, secretary = tenant(make_domain, vendor, realtime)
     realtime.script = [ToolCall("transfer_call", {"destination": "sales", "reason": "wants to buy"})]
-    # 2001 is a user of the directory: dialled as user/, so FusionPBX's voicemail cannot take the call.
-    call = place(fake_fs, domain, secretary, bridge_outcome="USER_BUSY",
-                 directory_users=frozenset({"2001@acme-ctx"}))
+    call = place(fake_fs, domain, secretary, **options)
     realtime_ready(call, realtime)
     caller_turn(call, realtime, 1)
+    return domain, call
+
+
+def test_realtime_busy_extension_is_dialled_directly_and_the_caller_comes_back(
+        edge, fake_fs, realtime, vendor, make_domain, clean_queue):
+    # 2001 is a user of the directory: dialled as user/, so FusionPBX's voicemail cannot take the call.
+    domain, call = realtime_asks_for_sales(fake_fs, realtime, vendor, make_domain, bridge_outcome="USER_BUSY",
+                                           directory_users=frozenset({"2001@acme-ctx"}))
     assert wait_until(lambda: bridges(call), timeout=30)
     assert bridges(call) == ["{originate_timeout=25}user/2001@acme-ctx"]
     offer = "Sales is busy right now. May I take a message so they can call you back?"
@@ -278,11 +285,8 @@ def test_realtime_busy_extension_is_dialled_directly_and_the_caller_comes_back(
 @pytest.mark.parametrize("edge", ["audio_stream"], indirect=True)
 def test_a_bridged_conversation_is_not_streamed_to_the_edge(edge, fake_fs, realtime, vendor, make_domain,
                                                             clean_queue):
-    domain, secretary = tenant(make_domain, vendor, realtime)
-    realtime.script = [ToolCall("transfer_call", {"destination": "sales", "reason": "wants to buy"})]
-    call = place(fake_fs, domain, secretary, bridge_outcome="answer", bridge_talk_seconds=1.5)
-    realtime_ready(call, realtime)
-    caller_turn(call, realtime, 1)
+    _domain, call = realtime_asks_for_sales(fake_fs, realtime, vendor, make_domain, bridge_outcome="answer",
+                                            bridge_talk_seconds=1.5)
     assert call.wait("hung_up", timeout=30)
     assert call.bridged.is_set() and bridges(call) == ["{originate_timeout=25}loopback/2001/acme-ctx"]
     assert call.frames_streamed_while_bridged == 0  # mod_audio_stream was paused for the bridged talk
@@ -299,6 +303,22 @@ def test_realtime_dtmf_zero_goes_to_the_operator(edge, fake_fs, realtime, vendor
     assert any("transfer your call to the operator" in text for text in realtime_spoken(realtime))
     payload = stored_conversation(clean_queue, domain, call)
     assert payload["outcome"] == "transferred" and payload["transfer"] == {"target": "1000"}
+
+
+def test_keys_pressed_while_bridged_do_not_reach_the_engine(edge, fake_fs, realtime, vendor, make_domain,
+                                                           clean_queue):
+    domain, call = realtime_asks_for_sales(fake_fs, realtime, vendor, make_domain, bridge_outcome="answer",
+                                           bridge_talk_seconds=3)
+    assert call.wait("bridged", timeout=30)
+    for digit in "123#":  # the caller types to the person they talk to (an IVR, a PIN...)
+        call.dtmf(digit)
+    assert call.wait("hung_up", timeout=30)
+    notes = [part["text"] for e in realtime.sessions[0].client_events if e["type"] == "conversation.item.create"
+             for part in (e["item"].get("content") or []) if part.get("type") == "input_text"]
+    assert not any("123" in note or "key" in note for note in notes), notes
+    assert "DTMF ignored while" in edge.log()
+    payload = stored_conversation(clean_queue, domain, call)
+    assert payload["outcome"] == "transferred" and payload["transfer"] == {"target": "2001"}
 
 
 # --- pipeline engine -----------------------------------------------------------------------------
