@@ -77,7 +77,6 @@ class OfflineEngine(TurnTakingEngine):
             turn = self.dialogue.respond(text)
         speaks = any(a.name in TOOLS_THAT_SPEAK for a in turn.actions)
         if turn.reply and not speaks:
-            self.host.begin_utterance()
             self.speak([turn.reply])
         for action in turn.actions:
             self._run_action(action)
@@ -90,5 +89,4 @@ class OfflineEngine(TurnTakingEngine):
         if action.name == "transfer_call" and not transfer_succeeded(result) and not result.get("ended"):
             follow = self.dialogue.transfer_failed(action.arguments.get("destination"), result.get("fallback"))
             if not result.get("spoken"):  # the host already offered the rule's fallback
-                self.host.begin_utterance()
                 self.speak([follow.reply])

@@ -90,15 +90,20 @@ class PipelineEngine(TurnTakingEngine):
                 "leave a message (read it back first), end_call when the caller is done.")
 
     def greeting_text(self) -> str:
-        """The secretary's greeting (also the first assistant message of the history)."""
-        text = self.secretary.greeting_message
+        """The secretary's greeting."""
+        return self.secretary.greeting_message
+
+    def on_greeting_heard(self, text: str) -> None:
+        """The whole greeting was heard: it is the first assistant message of the history."""
+        super().on_greeting_heard(text)
         self.history.append({"role": "assistant", "content": text})
-        return text
 
     def on_interrupted(self, utterance: Utterance, heard: str) -> None:
-        """Keep only what the caller heard in the model's history."""
+        """Keep only what the caller heard of the greeting or a reply in the model's history (the host's
+        fixed texts are not the model's words, and the history may be between a tool call and its result)."""
         super().on_interrupted(utterance, heard)
-        self.history.append({"role": "assistant", "content": heard or "…"})
+        if utterance.kind != "host":
+            self.history.append({"role": "assistant", "content": heard or "…"})
 
     def handle_text(self, text: str, source: str) -> None:
         """One caller turn: model rounds until it answers without tools."""
@@ -119,7 +124,6 @@ class PipelineEngine(TurnTakingEngine):
                     elif event.text:
                         yield event.text
 
-            self.host.begin_utterance()
             spoken = self.speak(sentences(text_only()))
             message: dict[str, Any] = {"role": "assistant", "content": spoken or None}
             if calls:

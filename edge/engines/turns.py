@@ -5,7 +5,13 @@ window). A finished utterance is queued to the engine's conversation greenlet, w
 decides the reply (:meth:`TurnTakingEngine.handle_text`, engine-specific) and speaks it sentence by
 sentence, playing each TTS chunk as soon as it arrives. When the caller starts speaking while the
 secretary is talking, the engine flushes the host's playback, stops synthesis, and records only the
-part of the reply the caller actually heard (from :meth:`EngineHost.played_bytes`).
+part of the reply the caller actually heard: the sentences played in full and, of the sentence being
+played (even one whose audio is still streaming from the TTS), the share of its text matching the share
+of its audio played (:meth:`Utterance.heard`). The greeting is recorded the same way.
+
+One voice at a time: the greeting, the engine's replies and the host's fixed texts (:meth:`say` from a
+tool, a DTMF operator transfer or a timer, in other greenlets) each hold the engine's speech lock while
+their audio plays, so they follow each other and never overlap.
 
 Blocking work never runs on the gevent hub: pocketsphinx and espeak-ng run in subprocesses read through
 gevent pipes, vendor SDK calls go through :func:`blocking` (cooperative sockets).
@@ -22,6 +28,7 @@ from typing import Any, TypeVar
 
 import gevent
 from gevent.event import Event
+from gevent.lock import Semaphore
 from gevent.queue import Queue
 
 from edge.audio.g711 import ulaw_to_l16
@@ -35,6 +42,10 @@ T = TypeVar("T")
 
 PRE_ROLL_FRAMES = 15
 """Frames kept before SPEECH_START (300 ms): the VAD needs ~100 ms to decide, words start earlier."""
+
+DEFAULT_BYTES_PER_CHAR = 8000 / 15
+"""PCMU bytes per character of text before the call's TTS has been measured (about 15 characters a
+second); the greeting and every sentence synthesized refine it."""
 
 APOLOGY = {
     "pt": "Desculpe, estamos com um problema técnico no momento.",
@@ -75,26 +86,43 @@ def sentences(chunks: Iterable[str]) -> Iterator[str]:
 
 
 @dataclass
-class Utterance:
-    """One assistant reply being spoken: text pieces and the audio bytes queued for each."""
+class Piece:
+    """One sentence of an utterance and the audio bytes queued for it so far."""
 
-    pieces: list[tuple[str, int]] = field(default_factory=list)
+    text: str
+    size: int = 0
+    complete: bool = False
+    """The TTS has delivered all of this sentence's audio."""
+
+
+@dataclass
+class Utterance:
+    """One thing the secretary says: its sentences as they are synthesized and played.
+
+    ``kind`` is ``reply`` (the engine's answer), ``greeting`` or ``host`` (a fixed text the host asked for).
+    """
+
+    pieces: list[Piece] = field(default_factory=list)
+    kind: str = "reply"
 
     @property
     def text(self) -> str:
         """Everything synthesized so far."""
-        return " ".join(t for t, _ in self.pieces)
+        return " ".join(p.text for p in self.pieces if p.size)
 
-    def heard(self, played: int) -> str:
-        """The text the caller heard, given the bytes played (a partial piece is cut proportionally)."""
+    def heard(self, played: int, bytes_per_char: float = DEFAULT_BYTES_PER_CHAR) -> str:
+        """The text the caller heard, given the bytes played: whole sentences, then the share of the
+        sentence being played that its played audio is of its whole audio (for a sentence still being
+        synthesized, of the audio expected from its length), cut back to the last whole word."""
         heard, remaining = [], played
-        for text, size in self.pieces:
+        for piece in self.pieces:
+            size = piece.size if piece.complete else max(piece.size, int(len(piece.text) * bytes_per_char))
             if remaining >= size:
-                heard.append(text)
+                heard.append(piece.text)
                 remaining -= size
                 continue
             if size and remaining > 0:
-                cut = text[: int(len(text) * remaining / size)]
+                cut = piece.text[: int(len(piece.text) * remaining / size)]
                 heard.append(cut.rsplit(" ", 1)[0] if " " in cut else cut)
             break
         return " ".join(h for h in heard if h).strip()
@@ -128,7 +156,10 @@ class TurnTakingEngine(Engine):
         self._loop: gevent.Greenlet | None = None
         self._speaking = Event()
         self._barge_in = Event()
+        self._speech_lock = Semaphore()
         self._current: Utterance | None = None
+        self._tts_bytes = 0
+        self._tts_chars = 0
         self._stopped_at: float | None = None
         self._closed = False
 
@@ -144,6 +175,10 @@ class TurnTakingEngine(Engine):
     def handle_text(self, text: str, source: str) -> None:
         """React to the caller's words (``source`` = ``speech``, ``dtmf`` or ``notify``)."""
         raise NotImplementedError
+
+    def on_greeting_heard(self, text: str) -> None:
+        """The caller heard the whole greeting (a barge-in records its heard part instead)."""
+        self.host.record("assistant", text)
 
     def fallback_tts(self) -> TextToSpeech:
         """The voice used when the configured TTS fails (espeak-ng needs no network)."""
@@ -170,23 +205,37 @@ class TurnTakingEngine(Engine):
             self._resume()
             return
         text = self.greeting_text()
-        self.host.set_state(CallState.GREETING)
-        self.host.begin_utterance()
-        hits = self.greeting_cache.hits
+        greeting = Utterance([Piece(text)], kind="greeting")
+        self._speech_lock.acquire()  # released by the conversation greenlet once the greeting is heard
         try:
-            audio = self.greeting_cache.speak(self.tts, text, self.secretary.language, self.host.play)
+            self.host.set_state(CallState.GREETING)
+            self.host.begin_utterance()
+            self._begin(greeting)
+            hits = self.greeting_cache.hits
+
+            def play(chunk: bytes) -> None:
+                if not self._barge_in.is_set():  # a cache miss streams on after a barge-in: drop the rest
+                    greeting.pieces[0].size += len(chunk)
+                    self.host.play(chunk)
+
+            try:
+                audio = self.greeting_cache.speak(self.tts, text, self.secretary.language, play)
+            except ServiceError as exc:
+                self.log.error("%s greeting synthesis failed: %s", self.name, exc)
+                raise EngineUnavailable(str(exc)) from exc
             self.log.info(Tag.SESSION, "greeting %s (%d ms)",
                           "from cache" if self.greeting_cache.hits > hits else "synthesized", len(audio) // 8)
-        except ServiceError as exc:
-            self.log.error("%s greeting synthesis failed: %s", self.name, exc)
-            raise EngineUnavailable(str(exc)) from exc
-        self.host.record("assistant", text)
-        self._speaking.set()
-        self._loop = gevent.spawn(self._run)
+            greeting.pieces[0].size = len(audio)
+            self._synthesized(greeting.pieces[0])
+        except BaseException:
+            self._current = None
+            self._speaking.clear()
+            self._speech_lock.release()
+            raise
+        self._loop = gevent.spawn(self._run, greeting)
 
     def _resume(self) -> None:
         """Take over a call whose previous engine failed: ask the caller to repeat, then listen."""
-        self.host.begin_utterance()
         try:
             self.speak([RESUME[self.lang]])
         except ServiceError as exc:
@@ -227,26 +276,50 @@ class TurnTakingEngine(Engine):
         self._inbox.put(("notify", text))
 
     def say(self, text: str) -> None:
-        """Speak fixed text now (from any greenlet), falling back to espeak-ng if the TTS fails."""
-        if not text.strip():
+        """Speak fixed text (from any greenlet) once nothing else is being said, falling back to
+        espeak-ng if the TTS fails; returns once heard. Raises :class:`Interrupted` on a barge-in."""
+        if not text.strip() or self._closed:
             return
-        self.host.begin_utterance()
         try:
-            self.speak([text], record=False)
+            self.speak([text], record=False, kind="host")
         except ServiceError as exc:
             self.log.error("%s TTS failed, using offline voice: %s", self.name, exc)
-            self.host.begin_utterance()
-            self.speak([text], record=False, tts=self.fallback_tts())
+            self.speak([text], record=False, tts=self.fallback_tts(), kind="host")
         self.host.record("assistant", text)
 
     def close(self) -> None:
-        """Stop the conversation greenlet; idempotent."""
+        """Stop the conversation greenlet; idempotent. What the caller heard of an utterance cut short
+        by the end of the call is recorded."""
+        if not self._closed:
+            current, self._current = self._current, None
+            if current is not None:
+                heard = current.heard(self.host.played_bytes(), self.bytes_per_char)
+                if heard:
+                    self.host.record("assistant", heard, interrupted=True)
         self._closed = True
         if self._loop is not None:
             self._loop.kill(block=False)
             self._loop = None
 
     # -- speaking -------------------------------------------------------------------------------------
+    @property
+    def bytes_per_char(self) -> float:
+        """PCMU bytes the call's TTS makes per character of text (measured on what it synthesized)."""
+        return self._tts_bytes / self._tts_chars if self._tts_chars else DEFAULT_BYTES_PER_CHAR
+
+    def _synthesized(self, piece: Piece) -> None:
+        """A sentence's audio is complete: it refines :attr:`bytes_per_char`."""
+        piece.complete = True
+        if piece.size and piece.text:
+            self._tts_bytes += piece.size
+            self._tts_chars += len(piece.text)
+
+    def _begin(self, utterance: Utterance) -> None:
+        """``utterance`` is what the caller hears from now (the speech lock is held)."""
+        self._current = utterance
+        self._barge_in.clear()
+        self._speaking.set()
+
     def barge_in(self) -> None:
         """The caller talks over the secretary: stop the audio now and remember what was heard."""
         played = self.host.flush_playback()
@@ -254,47 +327,62 @@ class TurnTakingEngine(Engine):
         self._speaking.clear()
         current = self._current
         if current is not None:
-            heard = current.heard(played)
+            heard = current.heard(played, self.bytes_per_char)
             self.log.info(Tag.STATE_MACHINE, "barge-in after %d ms of audio", played // 8)
-            self.on_interrupted(current, heard)
             self._current = None
+            self.on_interrupted(current, heard)
         self.host.set_state(CallState.LISTENING)
 
     def on_interrupted(self, utterance: Utterance, heard: str) -> None:
-        """Record the truncated reply (the pipeline also truncates the model's history)."""
+        """Record the truncated utterance (the pipeline also truncates the model's history)."""
         self.host.record("assistant", heard, interrupted=True)
 
-    def speak(self, texts: Iterable[str], record: bool = True, tts: TextToSpeech | None = None) -> str:
+    def speak(self, texts: Iterable[str], record: bool = True, tts: TextToSpeech | None = None,
+              kind: str = "reply") -> str:
         """Synthesize and play ``texts`` piece by piece; return the text spoken.
 
-        Raises :class:`Interrupted` when the caller barges in (the reply is then recorded truncated by
-        :meth:`barge_in`) and :class:`ServiceError` when the TTS fails.
+        The speech lock is taken when the first audio is ready (not while the model is still thinking)
+        and held until the audio has been played. Raises :class:`Interrupted` when the caller barges in
+        (the utterance is then recorded truncated by :meth:`barge_in`) and :class:`ServiceError` when the
+        TTS fails.
         """
         tts = tts or self.tts
         assert tts is not None
-        utterance = Utterance()
-        self._current = utterance
-        self._barge_in.clear()
-        first = True
-        for text in texts:
-            size = 0
-            for chunk in tts.stream(text):
-                if self._barge_in.is_set():
+        utterance = Utterance(kind=kind)
+        locked = False
+        try:
+            for text in texts:
+                piece: Piece | None = None
+                for chunk in tts.stream(text):
+                    if not locked:
+                        self._speech_lock.acquire()
+                        locked = True
+                        self.host.begin_utterance()
+                        self._begin(utterance)
+                        self.host.set_state(CallState.SPEAKING)
+                    if self._barge_in.is_set() or self._current is not utterance:
+                        raise Interrupted
+                    if piece is None:
+                        piece = Piece(text)
+                        utterance.pieces.append(piece)
+                    piece.size += len(chunk)
+                    self.host.play(chunk)
+                if piece is not None:
+                    self._synthesized(piece)
+                if locked and (self._barge_in.is_set() or self._current is not utterance):
                     raise Interrupted
-                if first:
-                    self._speaking.set()
-                    self.host.set_state(CallState.SPEAKING)
-                    first = False
-                self.host.play(chunk)
-                size += len(chunk)
-            if self._barge_in.is_set():
+            if not locked:
+                return ""
+            queued = sum(p.size for p in utterance.pieces)
+            done = self.host.wait_playback_done(timeout=max(5.0, queued / 8000 + 5))
+            if self._barge_in.is_set() or not done and self._current is not utterance:
                 raise Interrupted
-            utterance.pieces.append((text, size))
-        done = self.host.wait_playback_done(timeout=max(5.0, sum(s for _, s in utterance.pieces) / 8000 + 5))
-        if self._barge_in.is_set() or not done and self._current is not utterance:
-            raise Interrupted
-        self._current = None
-        self._speaking.clear()
+            if self._current is utterance:
+                self._current = None
+                self._speaking.clear()
+        finally:
+            if locked:
+                self._speech_lock.release()
         spoken = utterance.text
         if record and spoken:
             self.host.record("assistant", spoken)
@@ -305,10 +393,16 @@ class TurnTakingEngine(Engine):
         return None if self._stopped_at is None else time.monotonic() - self._stopped_at
 
     # -- the conversation loop ------------------------------------------------------------------------
-    def _run(self) -> None:
-        if self.host.wait_playback_done(timeout=60):
-            self._speaking.clear()
-        self._speaking.clear()
+    def _run(self, greeting: Utterance | None = None) -> None:
+        if greeting is not None:
+            try:
+                self.host.wait_playback_done(timeout=60)
+                if self._current is greeting:  # not interrupted: the caller heard all of it
+                    self._current = None
+                    self.on_greeting_heard(greeting.text)
+            finally:
+                self._speaking.clear()
+                self._speech_lock.release()
         self.host.set_state(CallState.LISTENING)
         while not self._closed:
             source, payload = self._inbox.get()
@@ -340,8 +434,7 @@ class TurnTakingEngine(Engine):
         self.host.flush_playback()
         text = APOLOGY[self.lang]
         try:
-            self.host.begin_utterance()
-            self.speak([text], record=False, tts=self.fallback_tts())
+            self.speak([text], record=False, tts=self.fallback_tts(), kind="host")
             self.host.record("assistant", text)
         except (ServiceError, Interrupted) as again:
             self.log.error("%s engine: could not apologize: %s", self.name, again)
