@@ -47,6 +47,8 @@ from workers.webhook.payload import build_payload
 
 EMBED_MODEL = "text-embedding-3-small"
 DIMS = 384
+CHUNK_MODEL = f"{EMBED_MODEL}@{DIMS}"
+"""What the workers record as the chunks' model for a provider asking for ``DIMS`` dimensions."""
 HOURS = "On Saturday the store opens from nine in the morning to one in the afternoon."
 SALES_MESSAGE = "Transferring you to our sales team now."
 EDGE_HANGUP = ("sendmsg", {"call-command": "hangup", "hangup-cause": "NORMAL_CLEARING"})
@@ -77,8 +79,8 @@ def tenant(make_domain: Callable[..., uuid.UUID], vendor: FakeOpenAI, realtime: 
                               greeting_message="Hello, ACME, how can I help?", goodbye_message="Goodbye!",
                               rag_top_k=2, rag_similarity_threshold=0.2, **providers)
     document = add_document(domain, file_name="opening-hours.txt")
-    add_chunk(domain, document, hashed_embedding(HOURS, DIMS), model=EMBED_MODEL, content=HOURS)
-    add_chunk(domain, document, hashed_embedding("Parking is free for customers.", DIMS), model=EMBED_MODEL,
+    add_chunk(domain, document, hashed_embedding(HOURS, DIMS), model=CHUNK_MODEL, content=HOURS)
+    add_chunk(domain, document, hashed_embedding("Parking is free for customers.", DIMS), model=CHUNK_MODEL,
               content="Parking is free for customers.", index=1)
     add_rule(domain, "Sales", "2001", keywords=["sales", "buy"], transfer_message=SALES_MESSAGE,
              **{"fallback_action": "message", **rule})
