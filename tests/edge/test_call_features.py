@@ -9,6 +9,7 @@ workers' own storage code.
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -19,6 +20,7 @@ from sqlalchemy import select
 
 from edge.call.transfer import ask_workers
 from shared.models import Conversation, Message, Secretary
+from shared.tasks import producer_app
 from shared.tenancy import tenant_session
 from shared.transfer_rules import decide_for_request
 from tests.edge.harness import conversation_events
@@ -142,6 +144,12 @@ def realtime_spoken(realtime: FakeRealtimeServer) -> list[str]:
             if e["type"] == "response.create"]
 
 
+def tool_outputs(session: Any) -> list[dict[str, Any]]:
+    """The tool results the edge gave the Realtime model (``function_call_output`` items), in order."""
+    return [json.loads(e["item"]["output"]) for e in session.client_events
+            if e["type"] == "conversation.item.create" and e["item"].get("type") == "function_call_output"]
+
+
 def realtime_ready(call: FakeCall, realtime: FakeRealtimeServer) -> None:
     """Wait for the greeting to be over."""
     assert wait_until(lambda: realtime.sessions and any(
@@ -181,15 +189,41 @@ def test_realtime_answers_from_the_tenants_documents(edge, fake_fs, realtime, ve
         (m["role"], m["content"]) for m in payload["transcript"]]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def transfers_worker(start_worker):  # noqa: ANN001, ANN201, F811 - a worker on the transfers queue only
-    """A worker that answers transfer decisions (and nothing else, so the call's events stay queued)."""
-    return start_worker("-Q", "transfers", "-c", "1")
+    """A worker that answers transfer decisions (and nothing else, so the call's events stay queued);
+    stopped after the test, so that the other tests run without one."""
+    worker = start_worker("-Q", "transfers", "-c", "1")
+    yield worker
+    worker.stop()
+
+
+@pytest.fixture
+def no_transfers_worker(redis_url: str) -> None:
+    """No worker consumes the transfers queue (skips when another test module left one running)."""
+    queues = producer_app(redis_url).control.inspect(timeout=1.0).active_queues() or {}
+    if any(q.get("name") == "transfers" for consumed in queues.values() for q in consumed):
+        pytest.skip("a worker of another test module consumes the transfers queue")
+
+
+def warm_up(transfers_worker: Any, domain: uuid.UUID, secretary: uuid.UUID, redis_url: str) -> None:
+    """One decision through the worker before the call (a worker's first task loads what it needs), so
+    that the call's decision comes within the edge's deadline."""
+    request = {"domain_uuid": str(domain), "voice_secretary_uuid": str(secretary), "destination": "sales"}
+    assert ask_workers(request, redis_url, deadline=20.0) is not None
+
+
+def decided_by(edge: Any, call: FakeCall) -> list[str]:
+    """Who made each transfer decision of the call, as the edge logs it (``worker``, ``edge``, ``offer``)."""
+    marker = "transfer decision by "
+    return [line.split(marker, 1)[1].split(":", 1)[0] for line in edge.log().splitlines()
+            if marker in line and f"call={call.uuid}" in line]
 
 
 def test_realtime_transfer_answered_ends_the_call_as_transferred(
         transfers_worker, edge, fake_fs, realtime, vendor, make_domain, clean_queue):
     domain, secretary = tenant(make_domain, vendor, realtime)
+    warm_up(transfers_worker, domain, secretary, clean_queue)
     realtime.script = [ToolCall("transfer_call", {"destination": "sales", "reason": "wants to buy a plan"})]
     realtime.user_transcripts = ["I want to buy, put me through to sales."]
     call = place(fake_fs, domain, secretary, bridge_outcome="answer")
@@ -204,7 +238,7 @@ def test_realtime_transfer_answered_ends_the_call_as_transferred(
     assert any(SALES_MESSAGE in text for text in realtime_spoken(realtime))
     payload = stored_conversation(clean_queue, domain, call)
     assert payload["outcome"] == "transferred" and payload["transfer"] == {"target": "2001"}
-    assert "transfer decision by" in edge.log()  # the worker's, or the edge's own after ~300 ms
+    assert decided_by(edge, call) == ["worker"]  # within the edge's ~300 ms deadline
 
 
 def test_the_transfers_worker_decides_for_the_edge(transfers_worker, vendor, make_domain, redis_url):
@@ -243,8 +277,12 @@ def test_realtime_no_answer_comes_back_offers_a_message_and_stores_it(
     audio_before = session.audio_ms
     assert wait_until(lambda: session.audio_ms >= audio_before + 200)
     caller_turn(call, realtime, 2)
-    assert wait_until(lambda: any(e["type"] == "response.output_audio_transcript.done"
-                                  and "Ana Souza" in e.get("transcript", "") for e in session.server_events))
+    # The model is given the stored message's read-back to confirm, and the caller hears its confirmation.
+    read_back = ("Ana Souza, your message for the team: Please send me a quote for 10 seats. "
+                 "We will call you back at 5 5 5 0 1 3 4.")
+    assert wait_until(lambda: any(o.get("read_back") == read_back for o in tool_outputs(session)))
+    heard = call.heard_nonsilent_ms()
+    assert wait_until(lambda: call.heard_nonsilent_ms() >= heard + 600)
     caller_turn(call, realtime, 3)
     assert call.wait("hung_up", timeout=45)
 
@@ -253,7 +291,7 @@ def test_realtime_no_answer_comes_back_offers_a_message_and_stores_it(
     assert payload["taken_message"] == {"caller_name": "Ana Souza", "message": "Please send me a quote for 10 seats",
                                         "callback_number": "5550134"}
     assert tool_results(payload, "transfer_call")[0]["status"] == "no_answer"
-    assert "Ana Souza" in tool_results(payload, "take_message")[0]["read_back"]
+    assert tool_results(payload, "take_message")[0]["read_back"] == read_back
 
 
 def realtime_asks_for_sales(fake_fs: FakeFreeSwitch, realtime: FakeRealtimeServer, vendor: FakeOpenAI,
@@ -393,6 +431,94 @@ def test_pipeline_busy_comes_back_and_takes_a_message(edge, fake_fs, vendor, mak
     assert payload["taken_message"] == {"caller_name": "Ana Souza", "message": "Call me about prices",
                                         "callback_number": "5550134"}
     assert tool_results(payload, "transfer_call")[0]["status"] == "busy"
+
+
+def chat_requests(vendor: FakeOpenAI) -> list[dict[str, Any]]:
+    """The bodies of the chat requests the pipeline sent, in order."""
+    return [r.body for r in vendor.requests if r.path.endswith("/chat/completions")]
+
+
+def pipeline_asks_for_sales(vendor: FakeOpenAI, *answers: ChatReply) -> None:
+    """Script a caller asking for Sales (the model calls ``transfer_call``), then the model's ``answers``."""
+    vendor.script_transcripts("I want to buy something, sales please.", "No, thanks.")
+    vendor.script_chat(ChatReply(tool_calls=[("transfer_call", {"destination": "sales", "reason": "wants to buy"})]),
+                       *answers)
+
+
+def test_pipeline_transfer_answered_is_decided_in_process_when_no_worker_answers(
+        no_transfers_worker, edge, fake_fs, vendor, make_domain, clean_queue):
+    domain, secretary = tenant(make_domain, vendor, None)
+    pipeline_asks_for_sales(vendor)
+    call = place(fake_fs, domain, secretary, bridge_outcome="answer")
+    pipeline_ready(call, vendor)
+    say(call, "I want to buy something, sales please.")
+    assert call.wait("hung_up", timeout=45)
+    # Nobody answered on the transfers queue: after its deadline the edge decided itself, and bridged.
+    assert decided_by(edge, call) == ["edge"]
+    assert bridges(call) == ["{originate_timeout=25}loopback/2001/acme-ctx"]
+    assert call.bridged.is_set() and EDGE_HANGUP in call.commands
+    assert SALES_MESSAGE in spoken(vendor)
+    payload = stored_conversation(clean_queue, domain, call)
+    assert payload["outcome"] == "transferred" and payload["transfer"] == {"target": "2001"}
+
+
+def test_pipeline_transfer_nobody_answers_the_worker_decided_and_the_caller_comes_back(
+        transfers_worker, edge, fake_fs, vendor, make_domain, clean_queue):
+    domain, secretary = tenant(make_domain, vendor, None)
+    warm_up(transfers_worker, domain, secretary, clean_queue)
+    pipeline_asks_for_sales(vendor, ChatReply(text="All right, is there anything else?"))
+    call = place(fake_fs, domain, secretary, bridge_outcome="NO_ANSWER")
+    pipeline_ready(call, vendor)
+    say(call, "I want to buy something, sales please.")
+    assert wait_until(lambda: bridges(call), timeout=45)
+    bridged_at = time.monotonic()
+    assert decided_by(edge, call) == ["worker"]
+    offer = "Sales did not answer. May I take a message so they can call you back?"
+    assert wait_until(lambda: offer in spoken(vendor), timeout=45)
+    assert wait_until(lambda: sum(1 for h in call.heard if h.at > bridged_at and h.pcmu.count(0xFF) < 80) >= 20)
+    assert not call.hung_up.is_set()
+    # The caller is heard again: their answer to the offer reaches the model, which answers it.
+    time.sleep(3.0)
+    say(call, "No, thanks.")
+    assert wait_until(lambda: "All right, is there anything else?" in spoken(vendor), timeout=45)
+    assert chat_requests(vendor)[-1]["messages"][-1] == {"role": "user", "content": "No, thanks."}
+    call.hangup()
+    payload = stored_conversation(clean_queue, domain, call)
+    assert tool_results(payload, "transfer_call")[0]["status"] == "no_answer"
+    assert payload["outcome"] != "transferred"
+
+
+LONG_REPLY = ("We have three plans: the basic plan for small teams, the business plan with priority support, "
+              "and the enterprise plan with a dedicated account manager and custom integrations for large "
+              "companies that need them.")
+
+
+def test_pipeline_barge_in_cuts_the_models_history_to_what_the_caller_heard(
+        edge, fake_fs, vendor, make_domain, clean_queue):
+    domain, secretary = tenant(make_domain, vendor, None)
+    vendor.script_transcripts("Tell me about your plans.", "What about parking?")
+    vendor.script_chat(ChatReply(text=LONG_REPLY), ChatReply(text="Parking is free."))
+    call = place(fake_fs, domain, secretary)
+    pipeline_ready(call, vendor)
+    greeting_ms = call.heard_nonsilent_ms()
+    say(call, "Tell me about your plans.")
+    assert wait_until(lambda: call.heard_nonsilent_ms() >= greeting_ms + 2500, timeout=45)
+    call.speak(caller_says("What about parking?") + silence(900))  # the caller talks over the answer
+    assert wait_until(lambda: len(chat_requests(vendor)) >= 2, timeout=45)
+    heard_ms = call.heard_nonsilent_ms() - greeting_ms
+    messages = chat_requests(vendor)[1]["messages"]
+    asked = messages.index({"role": "user", "content": "Tell me about your plans."})
+    truncated = messages[asked + 1]
+    assert truncated["role"] == "assistant" and messages[asked + 2]["content"] == "What about parking?"
+    # The model is told only what the caller heard: the start of its answer, as long as the audio played.
+    content = truncated["content"]
+    assert content and LONG_REPLY.startswith(content) and len(content) < len(LONG_REPLY) / 2
+    assert abs(len(content) * vendor.speech_ms_per_char - heard_ms) <= 1000, (content, heard_ms)
+    call.hangup()
+    payload = stored_conversation(clean_queue, domain, call)
+    assert {"role": "assistant", "content": content, "interrupted": True} in [
+        {k: m.get(k) for k in ("role", "content", "interrupted")} for m in payload["transcript"]]
+    assert LONG_REPLY not in [m["content"] for m in payload["transcript"]]
 
 
 def test_pipeline_closed_department_offers_the_operator_without_bridging(

@@ -80,6 +80,12 @@ def _ended(queue: str, call_uuid: str) -> dict[str, Any]:
     return next(e for e in conversation_events(queue) if e["type"] == "call_ended" and e["call_uuid"] == call_uuid)
 
 
+def _timer_log(edge: Any, call: Any) -> list[str]:
+    """What the call's timers logged (the module's calls share one edge and its log)."""
+    return [line.split("] ", 1)[-1] for line in edge.log().splitlines()
+            if "⏱️ TIMEOUT_MGR" in line and f"call={call.uuid}" in line]
+
+
 def _assistant_lines(queue: str, call_uuid: str) -> list[str]:
     return [e["content"] for e in conversation_events(queue)
             if e["type"] == "message" and e["call_uuid"] == call_uuid and e["role"] == "assistant"]
@@ -101,7 +107,9 @@ def test_silent_caller_is_reprompted_then_hears_goodbye_and_is_hung_up(edge, fak
     assert _ended(clean_queue, call.uuid)["outcome"] == "abandoned"
     lines = _assistant_lines(clean_queue, call.uuid)
     assert PT["reprompt"] in lines and any(PT["silence_goodbye"] in line for line in lines)
-    assert "⏱️ TIMEOUT_MGR" in edge.log() and "reprompt" in edge.log()
+    # Operators can grep what happened: the reprompt, then the hangup, each under ⏱️ TIMEOUT_MGR.
+    assert _timer_log(edge, call)[1:] == ["caller silent for 1s: reprompt",
+                                          "caller still silent 1s after the reprompt: goodbye and hangup"]
 
 
 def test_caller_who_answers_the_reprompt_is_not_hung_up(edge, fake_fs, realtime, make_domain, clean_queue):
@@ -152,14 +160,15 @@ def test_turn_limit_transfers_to_the_domains_operator(edge, fake_fs, realtime, m
     assert call.wait("hung_up", timeout=20)
     ended = _ended(clean_queue, call.uuid)
     assert ended["outcome"] == "transferred" and ended["transfer_target"] == "1000"
-    assert "max_conversation_turns=1 reached: transfer to the operator" in edge.log()
+    assert "max_conversation_turns=1 reached: transfer to the operator" in _timer_log(edge, call)
 
 
 def test_turn_limit_operator_not_answering_leaves_the_caller_with_the_fallback_offer(
         edge, fake_fs, realtime, make_domain, clean_queue):
     call, session, _ = _reach_turn_limit_with_operator(fake_fs, realtime, make_domain, "NO_ANSWER")
     # Nobody answered: the caller is told so and offered the fallback, and is not cut off.
-    assert wait_until(lambda: "more turns for the fallback" in edge.log(), timeout=20)
+    assert wait_until(lambda: "operator transfer failed (no_answer): 3 more turns for the fallback"
+                               in _timer_log(edge, call), timeout=20)
     time.sleep(1.0)
     assert not call.hung_up.is_set()
     assert not any(PT["turns_goodbye"] in s for s in _spoken(session))
@@ -175,4 +184,4 @@ def test_call_length_limit_says_goodbye_and_hangs_up(edge, fake_fs, realtime, ma
     assert PT["duration_goodbye"] in spoken[-1] and "Até logo!" in spoken[-1]
     assert PT["reprompt"] not in " ".join(spoken)
     assert _ended(clean_queue, call.uuid)["outcome"] == "abandoned"  # the caller never said a word
-    assert "max_call_seconds=2" in edge.log()
+    assert "call reached max_call_seconds=2: goodbye and hangup" in _timer_log(edge, call)
