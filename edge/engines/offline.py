@@ -65,7 +65,10 @@ class OfflineEngine(TurnTakingEngine):
         return passages_from_result(self.host.run_tool("search_knowledge_base", {"query": query}))
 
     def handle_text(self, text: str, source: str) -> None:
-        """One caller turn: reply, then run the dialogue's tool actions."""
+        """One caller turn: the dialogue's reply and tool actions. A tool the reply reports on
+        (``take_message``: "your message has been recorded") runs first, so that a caller hanging up
+        while hearing the confirmation does not lose the message; the tools whose effect the host
+        speaks (transfer, goodbye) replace the reply."""
         if source == "notify":
             if "transfer" in text.lower():
                 turn = self.dialogue.transfer_failed()
@@ -75,10 +78,13 @@ class OfflineEngine(TurnTakingEngine):
             turn = self.dialogue.keypad(text)
         else:
             turn = self.dialogue.respond(text)
-        speaks = any(a.name in TOOLS_THAT_SPEAK for a in turn.actions)
-        if turn.reply and not speaks:
-            self.speak([turn.reply])
+        spoken_by_host = [a for a in turn.actions if a.name in TOOLS_THAT_SPEAK]
         for action in turn.actions:
+            if action not in spoken_by_host:
+                self._run_action(action)
+        if turn.reply and not spoken_by_host:
+            self.speak([turn.reply])
+        for action in spoken_by_host:
             self._run_action(action)
 
     def _run_action(self, action: ToolAction) -> None:

@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import select
 
 from edge.call.transfer import ask_workers
+from edge.services.offline.tts import OfflineTextToSpeech
 from shared.models import Conversation, Message, Secretary
 from shared.tasks import producer_app
 from shared.tenancy import tenant_session
@@ -611,3 +612,81 @@ def test_offline_transfer_no_answer_comes_back_with_the_offer(edge, fake_fs, mak
     assert bridges(call) == ["{originate_timeout=25}loopback/2001/acme-ctx"]
     assert SALES_MESSAGE in said() and not call.hung_up.is_set()
     call.hangup()
+
+
+def assistant_said(queue: str, call: FakeCall) -> list[str]:
+    """What the secretary said on this call, as the edge published it (once heard), in order."""
+    return [e["content"] for e in conversation_events(queue)
+            if e["type"] == "message" and e["call_uuid"] == call.uuid and e["role"] == "assistant"]
+
+
+def offline_secretary(make_domain: Callable[..., uuid.UUID], **fields: Any) -> tuple[uuid.UUID, uuid.UUID]:
+    """A domain whose secretary has no provider at all (the offline engine) and no knowledge search."""
+    domain = make_domain()
+    return domain, add_secretary(domain, rag_enabled=False, **fields)
+
+
+def offline_turn(call: FakeCall, queue: str, text: str, reply: Callable[[str], bool]) -> str:
+    """The caller says ``text`` (English: pocketsphinx); the secretary's next line, once it matches ``reply``."""
+    before = len(assistant_said(queue, call))
+    call.speak(caller_says(text) + silence(900))
+    said = wait_until(lambda: [line for line in assistant_said(queue, call)[before:] if reply(line)],
+                      timeout=90)  # pocketsphinx's first start is slow
+    assert said, assistant_said(queue, call)
+    return said[0]
+
+
+@pytest.mark.slow
+def test_offline_takes_a_message_with_a_callback_number_typed_on_the_keypad(edge, fake_fs, make_domain,
+                                                                           clean_queue):
+    domain, secretary = offline_secretary(make_domain, language="en-US", goodbye_message="Goodbye!",
+                                          greeting_message="Hello, this is Acme. How can I help you?")
+    call = place(fake_fs, domain, secretary)
+    assert wait_until(lambda: assistant_said(clean_queue, call), timeout=60)  # the greeting was heard
+    offline_turn(call, clean_queue, "I want to leave a message.", lambda line: line.endswith("What is your name?"))
+    offline_turn(call, clean_queue, "My name is John Smith.", lambda line: line.endswith("What is your message?"))
+    offline_turn(call, clean_queue, "Please call me about my order.", lambda line: "call you back on" in line)
+    before = len(assistant_said(clean_queue, call))
+    for key in "5550134#":
+        call.dtmf(key)
+    read_back = wait_until(lambda: [line for line in assistant_said(clean_queue, call)[before:]
+                                    if line.startswith("Let me read it back.")], timeout=30)
+    assert read_back and read_back[0].endswith("Callback number: 5 5 5 0 1 3 4. Is that correct?"), read_back
+    # The caller confirms, and hangs up as soon as the secretary starts saying the message is recorded.
+    heard = call.heard_nonsilent_ms()
+    call.speak(caller_says("Yes, that is correct.") + silence(900))
+    assert wait_until(lambda: call.heard_nonsilent_ms() >= heard + 400, timeout=60)
+    call.hangup()
+
+    payload = stored_conversation(clean_queue, domain, call)
+    assert payload["outcome"] == "message"
+    taken = payload["taken_message"]
+    assert taken["callback_number"] == "5550134"  # typed, not the caller ID
+    # What was stored is what was read back to the caller (in the words pocketsphinx heard).
+    assert read_back[0] == (f"Let me read it back. Name: {taken['caller_name']}. Message: {taken['message']}. "
+                            "Callback number: 5 5 5 0 1 3 4. Is that correct?")
+    assert taken["caller_name"] and taken["message"]
+    assert tool_results(payload, "take_message")[0]["saved"] is True
+
+
+@pytest.mark.slow
+def test_offline_portuguese_secretary_greets_and_answers_in_portuguese(edge, fake_fs, make_domain, clean_queue):
+    greeting = "Olá, aqui é a Acme. Como posso ajudar?"
+    domain, secretary = offline_secretary(make_domain, language="pt-BR", greeting_message=greeting)
+    call = place(fake_fs, domain, secretary)
+    assert wait_until(lambda: assistant_said(clean_queue, call), timeout=60)
+    voice = OfflineTextToSpeech("pt-BR")
+    assert voice.voice == "pt-br"
+
+    def heard(text: str) -> bool:
+        audio = voice.synthesize(text)
+        return audio[: len(audio) - len(audio) % 160] in call.heard_audio()
+
+    assert assistant_said(clean_queue, call) == [greeting] and heard(greeting)  # in espeak-ng's pt-BR voice
+    # The caller speaks English (pocketsphinx is English-only); the secretary answers in Portuguese.
+    reply = offline_turn(call, clean_queue, "I want to leave a message.", lambda line: True)
+    assert reply == "Claro, vou anotar o recado. Qual é o seu nome?"
+    assert wait_until(lambda: heard(reply), timeout=10)
+    call.hangup()
+    payload = stored_conversation(clean_queue, domain, call)
+    assert [m["content"] for m in payload["transcript"] if m["role"] == "assistant"] == [greeting, reply]
