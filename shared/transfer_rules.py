@@ -44,7 +44,8 @@ from shared.models import DomainSettings, TransferRule
 from shared.tenancy import tenant_session
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-OPERATOR_WORDS = frozenset({"operator", "operador", "operadora", "atendente", "recepcao", "recepcionista", "0"})
+OPERATOR_WORDS = frozenset({"operator", "operador", "operadora", "atendente", "telefonista", "recepcao",
+                            "recepcionista", "0"})
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """``transfer_call`` for a call: decide where the caller goes, say so, bridge, and come back if nobody answers.
 
 1. **Decision** — a ``voice_ai.transfers.decide`` task on the Celery ``transfers`` queue, awaited for
-   :data:`DECISION_DEADLINE` seconds; after that the edge evaluates the same rules in-process
+   ``TRANSFER_DECISION_TIMEOUT_SECONDS`` (default 0.3 s); after that the edge evaluates the same rules in-process
    (:func:`shared.transfer_rules.decide_for_request`). The task is sent by a producer without a result
    backend (no pub/sub subscription per call) and its result is read from the backend's Redis key.
 2. **Bridge** — the secretary says the rule's ``transfer_message``; the call pauses its audio transport and
@@ -31,8 +31,6 @@ from shared.settings import get_settings
 from shared.tasks import DECIDE_TRANSFER, celery_config
 from shared.transfer_rules import OPERATOR_WORDS, decide_for_request, normalise
 
-DECISION_DEADLINE = 0.3
-"""Seconds the edge waits for the transfers worker before deciding in-process."""
 _POLL_SECONDS = 0.01
 RING_SECONDS = 25
 """How long the bridge rings the destination (``originate_timeout``)."""
@@ -101,7 +99,7 @@ def warm_up_decisions(redis_url: str) -> None:
     _ = app.amqp.producer_pool
 
 
-def ask_workers(request: dict[str, Any], redis_url: str, deadline: float = DECISION_DEADLINE) -> dict[str, Any] | None:
+def ask_workers(request: dict[str, Any], redis_url: str, deadline: float) -> dict[str, Any] | None:
     """The transfers worker's decision, or None if it did not answer within ``deadline`` seconds."""
     task_id = str(uuid.uuid4())
     key = f"celery-task-meta-{task_id}"
@@ -122,12 +120,16 @@ def ask_workers(request: dict[str, Any], redis_url: str, deadline: float = DECIS
 
 
 def decide(context: CallContext, destination: str, reason: str, redis_url: str | None = None,
-           deadline: float = DECISION_DEADLINE) -> tuple[dict[str, Any], str]:
-    """The decision for this call's request and who made it (``worker`` or ``edge``)."""
+           deadline: float | None = None) -> tuple[dict[str, Any], str]:
+    """The decision for this call's request and who made it (``worker`` or ``edge``); the workers are
+    given ``deadline`` seconds (default: the ``TRANSFER_DECISION_TIMEOUT_SECONDS`` setting)."""
     request = {"domain_uuid": str(context.domain_uuid),
                "voice_secretary_uuid": str(context.secretary.voice_secretary_uuid),
                "destination": destination, "caller_text": reason}
-    url = redis_url or get_settings().redis_url
+    settings = get_settings()
+    url = redis_url or settings.redis_url
+    if deadline is None:
+        deadline = settings.transfer_decision_timeout_seconds
     try:
         decision = ask_workers(request, url, deadline)
     except Exception as exc:  # noqa: BLE001 - Redis down: decide here

@@ -142,7 +142,8 @@ class Engine(ABC):
 
     @abstractmethod
     def on_dtmf(self, digit: str) -> None:
-        """A DTMF digit other than the operator key (which the host handles)."""
+        """Keys the caller typed, collected by the host into one text (``"5550123"``); the operator key
+        pressed alone is the host's."""
 
     @abstractmethod
     def say(self, text: str) -> None:

@@ -49,12 +49,15 @@ def start_edge(database_url: str, redis_url: str, tmp_path, **env: str) -> EdgeP
 def edge(request: pytest.FixtureRequest, database_url: str, clean_queue: str, tmp_path) -> Iterator[EdgeProcess]:
     """An edge on the unicast transport, or on the one named by indirect parametrization
     (``@pytest.mark.parametrize("edge", ["unicast", "audio_stream"], indirect=True)``; with
-    ``EDGE_TEST_TRANSPORT=audio_stream`` every other edge test runs over mod_audio_stream); its greeting
+    ``EDGE_TEST_TRANSPORT=audio_stream`` every other edge test runs over mod_audio_stream), with the
+    settings of the test's ``@pytest.mark.edge_env(NAME="value")``; its greeting
     cache in the test's directory; no engine warm-up thread competing with the call for the CPU (these
     tests time pacing and barge-in)."""
     transport = getattr(request, "param", os.environ.get("EDGE_TEST_TRANSPORT", "unicast"))
+    marker = request.node.get_closest_marker("edge_env")  # settings a test gives its edge
     process = start_edge(database_url, clean_queue, tmp_path, EDGE_AUDIO_TRANSPORT=transport,
-                         GREETING_CACHE_DIR=str(tmp_path / "greetings"), EDGE_WARM_UP="false")
+                         GREETING_CACHE_DIR=str(tmp_path / "greetings"), EDGE_WARM_UP="false",
+                         **(marker.kwargs if marker else {}))
     yield process
     process.stop()
 

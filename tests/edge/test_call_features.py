@@ -221,6 +221,12 @@ def decided_by(edge: Any, call: FakeCall) -> list[str]:
             if marker in line and f"call={call.uuid}" in line]
 
 
+WORKER_DECIDES = pytest.mark.edge_env(TRANSFER_DECISION_TIMEOUT_SECONDS="10")
+"""A generous decision deadline: these tests show that the worker decides, not how fast (the round trip
+is bench_workers' figure), so a loaded machine cannot turn them into in-process decisions."""
+
+
+@WORKER_DECIDES
 def test_realtime_transfer_answered_ends_the_call_as_transferred(
         transfers_worker, edge, fake_fs, realtime, vendor, make_domain, clean_queue):
     domain, secretary = tenant(make_domain, vendor, realtime)
@@ -239,7 +245,7 @@ def test_realtime_transfer_answered_ends_the_call_as_transferred(
     assert any(SALES_MESSAGE in text for text in realtime_spoken(realtime))
     payload = stored_conversation(clean_queue, domain, call)
     assert payload["outcome"] == "transferred" and payload["transfer"] == {"target": "2001"}
-    assert decided_by(edge, call) == ["worker"]  # within the edge's ~300 ms deadline
+    assert decided_by(edge, call) == ["worker"]
 
 
 def test_the_transfers_worker_decides_for_the_edge(transfers_worker, vendor, make_domain, redis_url):
@@ -463,6 +469,7 @@ def test_pipeline_transfer_answered_is_decided_in_process_when_no_worker_answers
     assert payload["outcome"] == "transferred" and payload["transfer"] == {"target": "2001"}
 
 
+@WORKER_DECIDES
 def test_pipeline_transfer_nobody_answers_the_worker_decided_and_the_caller_comes_back(
         transfers_worker, edge, fake_fs, vendor, make_domain, clean_queue):
     domain, secretary = tenant(make_domain, vendor, None)
