@@ -140,7 +140,9 @@ def test_a_celery_worker_consumes_the_task_the_app_pushes(php: str, redis_url: s
             capture_output=True, text=True, timeout=30, check=True,
         )
         assert pushed.stdout.strip() == "queued"
-        assert done.wait(20), "the worker never ran the task"
+        client = app.connection_for_write().default_channel.client
+        assert done.wait(60), (f"the worker never ran the task ({client.llen('documents')} message(s) still "
+                               "queued; none means another consumer of this Redis database took it)")
     task_id, got_domain, got_document = received[0]
     assert (got_domain, got_document) == (domain, document)
     uuid.UUID(task_id)
@@ -219,13 +221,23 @@ def _login(driver: object, base: str, domain: uuid.UUID, domain_name: str) -> No
 
 def _click(driver: object, element_id: str, by: str = "id") -> None:
     """Click a button or link that loads a page, and wait until the new page has replaced the old."""
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
 
     old_page = driver.find_element(By.TAG_NAME, "html")  # type: ignore[attr-defined]
     driver.find_element(by, element_id).click()  # type: ignore[attr-defined]
-    WebDriverWait(driver, 20).until(expected_conditions.staleness_of(old_page))
+
+    def replaced(_driver: object) -> bool:
+        # Gone with the old document: Selenium says "stale element", or chromedriver, while the new page
+        # is being built, "Node with given id does not belong to the document".
+        try:
+            old_page.is_enabled()
+        except WebDriverException:
+            return True
+        return False
+
+    WebDriverWait(driver, 20).until(replaced)
 
 
 def _fill(driver: object, fields: dict[str, str]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import random
 import signal
 import socket
@@ -268,6 +269,7 @@ def test_a_summary_that_falls_back_says_why_with_the_call_and_domain(make_domain
     from tests.fakes.openai_http import DEFAULT_KEY, ChatReply, FakeOpenAI
     from workers.tasks.conversations import summarize_conversation
 
+    caplog.set_level(logging.INFO, logger="workers.tasks.conversations")  # whatever an earlier test set
     domain = make_domain()
     with FakeOpenAI() as fake:
         conversation_uuid, call_uuid = _call_to_summarise(

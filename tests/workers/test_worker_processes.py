@@ -78,11 +78,16 @@ def test_a_whole_worker_killed_mid_task_is_redelivered_to_another(start_worker, 
     first.kill()  # no warm shutdown: the task stays unacknowledged in Redis
 
     second = start_worker("-Q", queue, "-c", "1", env=env)
-    row = wait_document(domain, doc, timeout=90)
-    assert row.status == "ready"
-    total, distinct = _chunk_stats(domain, doc)
-    assert total == distinct == row.chunk_count
-    assert "ready" in second.log_text() and "document ready" in second.log_text()
+    try:
+        row = wait_document(domain, doc, timeout=90)
+        assert row.status == "ready"
+        total, distinct = _chunk_stats(domain, doc)
+        assert total == distinct == row.chunk_count
+        assert "ready" in second.log_text() and "document ready" in second.log_text()
+    finally:
+        # A worker with a 2 s visibility timeout hands every unacknowledged task of this Redis database
+        # back to its queue after 2 s, other tests' running tasks included: it must not outlive the test.
+        second.stop()
 
 
 def test_a_document_dropped_in_as_pending_becomes_searchable_with_no_other_action(start_worker, make_domain,

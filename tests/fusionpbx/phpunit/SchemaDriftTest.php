@@ -23,9 +23,11 @@ class SchemaDriftTest extends StandinTestCase {
 					$schema[$table][$column] = [$type, null, null, null];
 				}
 			}
+			// A key's last column: a same-tenant foreign key (domain_uuid, x) -> (domain_uuid, pk) describes
+			// x -> pk, as app_config.php does (migration 010); domain_uuid's own key is the one to v_domains.
 			$statement = $this->pdo()->prepare("select c.contype, a.attname, cast(c.confrelid as regclass)::text, fa.attname from pg_constraint c
-				join pg_attribute a on a.attrelid = c.conrelid and a.attnum = c.conkey[1]
-				left join pg_attribute fa on fa.attrelid = c.confrelid and fa.attnum = c.confkey[1]
+				join pg_attribute a on a.attrelid = c.conrelid and a.attnum = c.conkey[array_length(c.conkey, 1)]
+				left join pg_attribute fa on fa.attrelid = c.confrelid and fa.attnum = c.confkey[array_length(c.confkey, 1)]
 				where c.conrelid = cast(? as regclass) and c.contype in ('p', 'f')");
 			$statement->execute([$table]);
 			foreach ($statement->fetchAll(PDO::FETCH_NUM) as [$kind, $column, $ref_table, $ref_field]) {
