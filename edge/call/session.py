@@ -16,7 +16,7 @@ from gevent.lock import Semaphore
 from gevent.queue import Empty
 
 from edge.call.knowledge import prepare_search
-from edge.call.recorder import ConversationRecorder
+from edge.call.recorder import ConversationRecorder, now_iso
 from edge.call.setup import CallRejected, CallSetup, FallbackRoute, load_call_setup
 from edge.call.state import CallStateMachine
 from edge.call.timeouts import CallTimers
@@ -79,6 +79,8 @@ class CallSession:
         self._engine_retries = 1
         self._recovering = False
         self._speech_started_at: float | None = None
+        # When the current assistant utterance and the caller's current speech began (a message's started_at).
+        self._began: dict[str, str] = {}
         self._turn_clock: float | None = None
         self._pending_latency_ms: int | None = None
         self._greenlets: list[gevent.Greenlet] = []
@@ -365,6 +367,7 @@ class CallSession:
 
     def begin_utterance(self) -> None:
         """A new assistant utterance starts."""
+        self._began["assistant"] = now_iso()
         if self.stream is not None:
             self.stream.begin_utterance()
 
@@ -387,6 +390,9 @@ class CallSession:
         if role == "assistant" and "latency_ms" not in fields and self._pending_latency_ms is not None:
             fields["latency_ms"] = self._pending_latency_ms
             self._pending_latency_ms = None
+        began = self._began.pop(role, None)  # a message is dated from when it began to be said
+        if began is not None and "started_at" not in fields:
+            fields["started_at"] = began
         self.recorder.message(role, content, **fields)
 
     def run_tool(self, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
@@ -400,6 +406,7 @@ class CallSession:
 
     def caller_speech_started(self) -> None:
         """The caller started speaking (barge-in clock)."""
+        self._began["user"] = now_iso()
         self._speech_started_at = time.monotonic()
         self._turn_clock = None
         if self.timers is not None:
