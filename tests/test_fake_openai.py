@@ -58,7 +58,7 @@ def test_transcription_and_speech(fake) -> None:
     result = client.audio.transcriptions.create(model="whisper-1", file=("a.wav", io.BytesIO(b"RIFF...."), "audio/wav"))
     assert result.text == "what are your opening hours"
     audio = client.audio.speech.create(model="tts-1", voice="alloy", input="hello", response_format="pcm")
-    assert len(audio.content) == 24000 * 2 * 200 // 1000  # 40 ms per character, 16-bit at 24 kHz
+    assert len(audio.content) == 24000 * 2 * 5 * fake.speech_ms_per_char // 1000  # 16-bit at 24 kHz
 
 
 def test_wrong_key_and_injected_errors(fake) -> None:

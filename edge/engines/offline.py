@@ -45,7 +45,8 @@ class OfflineEngine(TurnTakingEngine):
         hints += [self.secretary.greeting_message or ""]
         hints += list(ANSWER_HINTS)
         self.stt = OfflineSpeechToText(hints=[h for h in hints if h])
-        self.tts = OfflineTextToSpeech(self.secretary.language, self.secretary.voice_name)
+        self.tts = OfflineTextToSpeech.for_provider(context.providers.get("tts"), self.secretary.language,
+                                                    self.secretary.voice_name)
         self.dialogue = ExtractiveDialogue(
             search=self._search,
             targets=targets,

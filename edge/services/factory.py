@@ -40,7 +40,7 @@ def text_to_speech(config: ProviderConfig, language: str | None, voice_name: str
     if name == "offline":
         from edge.services.offline.tts import OfflineTextToSpeech
 
-        return OfflineTextToSpeech(language, voice_name)
+        return OfflineTextToSpeech.for_provider(config, language, voice_name)
     raise ServiceError(f"tts:{name}", ErrorKind.BAD_REQUEST, "unknown provider")
 
 

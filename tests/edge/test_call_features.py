@@ -10,9 +10,11 @@ workers' own storage code.
 from __future__ import annotations
 
 import json
+import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,7 +26,8 @@ from shared.models import Conversation, Message, Secretary
 from shared.tasks import producer_app
 from shared.tenancy import tenant_session
 from shared.transfer_rules import decide_for_request
-from tests.edge.harness import conversation_events
+from tests.edge.conftest import start_edge
+from tests.edge.harness import EdgeProcess, conversation_events
 from tests.engines.speech import caller_says
 from tests.factories import (
     add_chunk,
@@ -55,6 +58,33 @@ CHUNK_MODEL = f"{EMBED_MODEL}@{DIMS}"
 HOURS = "On Saturday the store opens from nine in the morning to one in the afternoon."
 SALES_MESSAGE = "Transferring you to our sales team now."
 EDGE_HANGUP = ("sendmsg", {"call-command": "hangup", "hangup-cause": "NORMAL_CLEARING"})
+
+
+@pytest.fixture(scope="module")
+def module_edge(database_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[EdgeProcess]:
+    """One edge for the module's calls, past its engine warm-up, as an edge serves calls in production."""
+    tmp = tmp_path_factory.mktemp("features_edge")
+    process = start_edge(database_url, redis_url, tmp, GREETING_CACHE_DIR=str(tmp / "greetings"),
+                         EDGE_AUDIO_TRANSPORT=os.environ.get("EDGE_TEST_TRANSPORT", "unicast"))
+    assert wait_until(lambda: "engines warmed up" in process.log(), timeout=60), process.log()
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+def edge(request: pytest.FixtureRequest, module_edge: EdgeProcess, database_url: str, clean_queue: str,
+         tmp_path: Path) -> Iterator[EdgeProcess]:
+    """The module's edge; a test that names its own transport or settings gets an edge of its own."""
+    marker = request.node.get_closest_marker("edge_env")
+    transport = getattr(request, "param", None)
+    if marker is None and transport is None:
+        yield module_edge
+        return
+    process = start_edge(database_url, clean_queue, tmp_path, GREETING_CACHE_DIR=str(tmp_path / "greetings"),
+                         EDGE_AUDIO_TRANSPORT=transport or os.environ.get("EDGE_TEST_TRANSPORT", "unicast"),
+                         **(marker.kwargs if marker else {}))
+    yield process
+    process.stop()
 
 
 @pytest.fixture
@@ -378,7 +408,7 @@ def spoken(vendor: FakeOpenAI) -> list[str]:
 
 def pipeline_ready(call: FakeCall, vendor: FakeOpenAI) -> None:
     """Wait until the greeting has been heard."""
-    assert wait_until(lambda: call.heard_nonsilent_ms() >= 800, timeout=60)  # a loaded machine loads models slowly
+    assert wait_until(lambda: call.heard_nonsilent_ms() >= 500, timeout=60)  # a loaded machine loads models slowly
     time.sleep(1.5)
 
 
@@ -504,6 +534,7 @@ LONG_REPLY = ("We have three plans: the basic plan for small teams, the business
 def test_pipeline_barge_in_cuts_the_models_history_to_what_the_caller_heard(
         edge, fake_fs, vendor, make_domain, clean_queue):
     domain, secretary = tenant(make_domain, vendor, None)
+    vendor.speech_ms_per_char = 40  # an answer long enough to be talked over
     vendor.script_transcripts("Tell me about your plans.", "What about parking?")
     vendor.script_chat(ChatReply(text=LONG_REPLY), ChatReply(text="Parking is free."))
     call = place(fake_fs, domain, secretary)
@@ -599,9 +630,8 @@ def test_pipeline_vendor_failing_mid_call_apologizes_retries_once_then_says_good
 
 @pytest.mark.slow
 def test_offline_transfer_no_answer_comes_back_with_the_offer(edge, fake_fs, make_domain, clean_queue):
-    domain = make_domain()
-    secretary = add_secretary(domain, language="en-US", greeting_message="Hello, this is Acme. How can I help you?",
-                              goodbye_message="Goodbye!", rag_enabled=False)
+    domain, secretary = offline_secretary(make_domain, brisk=True, language="en-US", goodbye_message="Goodbye!",
+                                          greeting_message="Hello, this is Acme. How can I help you?")
     add_rule(domain, "Sales", "2001", keywords=["buy", "pricing"], transfer_message=SALES_MESSAGE)
     add_domain_settings(domain, transfer_context="acme-ctx")
     call = place(fake_fs, domain, secretary, bridge_outcome="NO_ANSWER")
@@ -627,9 +657,17 @@ def assistant_said(queue: str, call: FakeCall) -> list[str]:
             if e["type"] == "message" and e["call_uuid"] == call.uuid and e["role"] == "assistant"]
 
 
-def offline_secretary(make_domain: Callable[..., uuid.UUID], **fields: Any) -> tuple[uuid.UUID, uuid.UUID]:
-    """A domain whose secretary has no provider at all (the offline engine) and no knowledge search."""
+BRISK_VOICE = {"words_per_minute": 260}
+"""The offline voice at a brisk rate: the same calls in less time (pocketsphinx hears the caller, not it)."""
+
+
+def offline_secretary(make_domain: Callable[..., uuid.UUID], brisk: bool = False,
+                      **fields: Any) -> tuple[uuid.UUID, uuid.UUID]:
+    """A domain whose secretary is on the offline engine (its default providers, or an offline voice at
+    a brisk rate) with no knowledge search."""
     domain = make_domain()
+    if brisk:
+        fields["tts_provider_uuid"] = add_provider(domain, "tts", "offline", config=BRISK_VOICE)
     return domain, add_secretary(domain, rag_enabled=False, **fields)
 
 
@@ -646,7 +684,7 @@ def offline_turn(call: FakeCall, queue: str, text: str, reply: Callable[[str], b
 @pytest.mark.slow
 def test_offline_takes_a_message_with_a_callback_number_typed_on_the_keypad(edge, fake_fs, make_domain,
                                                                            clean_queue):
-    domain, secretary = offline_secretary(make_domain, language="en-US", goodbye_message="Goodbye!",
+    domain, secretary = offline_secretary(make_domain, brisk=True, language="en-US", goodbye_message="Goodbye!",
                                           greeting_message="Hello, this is Acme. How can I help you?")
     call = place(fake_fs, domain, secretary)
     assert wait_until(lambda: assistant_said(clean_queue, call), timeout=60)  # the greeting was heard

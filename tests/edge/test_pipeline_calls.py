@@ -37,7 +37,6 @@ _numbers = itertools.count(1)
 def module_openai() -> Iterator[FakeOpenAI]:
     """The fake OpenAI REST API (STT, chat, TTS) shared by the module's calls."""
     with FakeOpenAI() as server:
-        server.speech_ms_per_char = 20  # shorter speech, quicker calls
         yield server
 
 

@@ -16,6 +16,7 @@ import numpy as np
 from edge.audio.g711 import samples_to_ulaw
 from edge.audio.resample import resample
 from edge.services.base import ErrorKind, ServiceError, TextToSpeech
+from shared.providers import ProviderConfig
 
 ESPEAK = "espeak-ng"
 DEFAULT_VOICE = {"pt": "pt-br", "en": "en-us", "es": "es", "fr": "fr-fr", "de": "de", "it": "it"}
@@ -76,6 +77,18 @@ class OfflineTextToSpeech(TextToSpeech):
         self.voice = espeak_voice(language, voice_name)
         self.words_per_minute = words_per_minute
         self.timeout = timeout
+
+    @classmethod
+    def for_provider(cls, config: ProviderConfig | None, language: str | None,
+                     voice_name: str | None) -> OfflineTextToSpeech:
+        """The voice of an ``offline`` tts provider row: its ``words_per_minute`` (80-450, default 150)."""
+        rate = (config.config if config is not None and config.provider_name == "offline" else {}).get(
+            "words_per_minute", 150)
+        try:
+            words_per_minute = min(450, max(80, int(rate)))
+        except (TypeError, ValueError):
+            words_per_minute = 150
+        return cls(language, voice_name, words_per_minute=words_per_minute)
 
     def cache_key(self) -> str:
         """Provider, voice and speed: what changes the audio."""
