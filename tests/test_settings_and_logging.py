@@ -29,6 +29,7 @@ def test_environment_overrides_config_file(tmp_path) -> None:
         {"EDGE_AUDIO_TRANSPORT": "carrier-pigeon"},
         {"EDGE_UNICAST_PORTS": "50000-40000"},
         {"DATABASE_URL": "mysql://x"},
+        {"EMBEDDING_PRECISION": "float8"},
     ],
 )
 def test_bad_settings_are_named(env) -> None:

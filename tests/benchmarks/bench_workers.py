@@ -56,11 +56,22 @@ class _TimedEmbedder:
 
 
 def bench_ingest(chunks: int = 300) -> None:
+    """:func:`bench_ingest_at` in float32, then in bfloat16 when this CPU computes it natively."""
+    from shared.embeddings import cpu_has_bf16
+
+    bench_ingest_at(chunks, bfloat16=False)
+    if cpu_has_bf16():
+        bench_ingest_at(chunks, bfloat16=True)
+    else:
+        print("ingest: bfloat16 skipped — this CPU has no avx512_bf16/amx_bf16 (EMBEDDING_PRECISION=auto uses float32)")
+
+
+def bench_ingest_at(chunks: int, bfloat16: bool) -> None:
     """Ingest one document of ``chunks`` ~1000-character chunks with the offline embedder.
 
     Prints the throughput, where the time went (extract+split, embed, store), the CPU time per chunk
     (the machine may be shared: CPU seconds are steadier than wall seconds), and checks that the stored
-    vectors equal those of a plain ``SentenceTransformer.encode`` of the same chunks (cosine >= 0.999).
+    vectors equal those of a plain float32 ``SentenceTransformer.encode`` of the same chunks (cosine >= 0.999).
     """
     import numpy as np
     from sqlalchemy import select
@@ -77,7 +88,7 @@ def bench_ingest(chunks: int = 300) -> None:
 
     settings = get_settings()
     migrate(conf.TEST_DATABASE_URL)
-    embedder = OfflineEmbedder()
+    embedder = OfflineEmbedder(bfloat16=bfloat16)
     embedder.embed(["warm up"] * 8)  # model load is a one-off per worker process
     timed = _TimedEmbedder(embedder)
     domain = uuid.uuid4()
@@ -104,7 +115,8 @@ def bench_ingest(chunks: int = 300) -> None:
         assert outcome.status == "ready", outcome
         count = outcome.chunk_count
         print(f"ingest: {count} chunks in {elapsed:.1f} s = {count / elapsed:.0f} chunks/s "
-              f"(offline all-MiniLM-L6-v2, batch {settings.embedding_batch_size}, {os.cpu_count()} cores, "
+              f"(offline all-MiniLM-L6-v2 in {'bfloat16' if bfloat16 else 'float32'}, "
+              f"batch {settings.embedding_batch_size}, {os.cpu_count()} cores, "
               f"load average {os.getloadavg()[0]:.1f})")
         print(f"ingest: time split — extract+split {prepare:.2f} s, embed {timed.wall:.2f} s "
               f"({count / timed.wall:.0f} chunks/s), store+rest {elapsed - timed.wall - prepare:.2f} s; "
