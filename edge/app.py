@@ -4,6 +4,7 @@ handler."""
 
 from __future__ import annotations
 
+import gc
 import socket
 import weakref
 from typing import TYPE_CHECKING
@@ -11,6 +12,7 @@ from typing import TYPE_CHECKING
 from edge.call.recorder import EventPublisher, celery_sender, warm_up_celery
 from edge.call.transfer import warm_up_decisions
 from edge.esl.session import EslConnection
+from edge.gc_pauses import freeze_startup_objects, watch_pauses
 from edge.metrics import METRICS, EdgeMetrics
 from edge.pacing import Pacer
 from edge.transports.base import AudioTransport
@@ -51,16 +53,25 @@ class EdgeApp:
             "events_sent": lambda: self.publisher.sent,
             "events_spooled": lambda: self.publisher.spooled,
             "events_replayed": lambda: self.publisher.replayed,
+            "gc_frozen_objects": gc.get_freeze_count,
         })
 
     def start(self) -> None:
-        """Start the clock and the publisher."""
+        """Start the clock and the publisher; warm the engines up, then take the start-up objects out of
+        the garbage collector's full passes (:mod:`edge.gc_pauses`)."""
         warm_up_celery(self.settings.redis_url)
         warm_up_decisions(self.settings.redis_url)
+        watch_pauses(self.metrics.gc_pause)
         self.pacer.start()
         self.publisher.start()
         if self.settings.edge_warm_up:
             self._warm_up_engines()
+        else:
+            self._freeze_startup_objects()
+
+    def _freeze_startup_objects(self) -> None:
+        frozen = freeze_startup_objects()
+        log.info(Tag.SESSION, "%d start-up objects exempted from garbage collection", frozen)
 
     def _warm_up_engines(self) -> None:
         """Load the engines' modules and the VAD model in a native thread, off the hub: the first call
@@ -72,6 +83,7 @@ class EdgeApp:
 
         def done(result: gevent.Greenlet) -> None:
             log.info(Tag.SESSION, "engines warmed up: %s", ", ".join(result.value or []) or "none")
+            self._freeze_startup_objects()
 
         gevent.get_hub().threadpool.spawn(warm_up).rawlink(done)
 

@@ -108,6 +108,9 @@ class EdgeMetrics:
         )
         self.engine_errors = Counter("voice_ai_engine_errors_total", "Conversation engine errors.", "kind")
         self.cleanup = Histogram("voice_ai_call_cleanup_seconds", "Hangup -> call resources released.", _FINE)
+        self.gc_pause = Histogram(
+            "voice_ai_gc_pause_seconds", "Garbage collections (every call's audio waits for them).", _FINE
+        )
         self.extra_health: dict[str, Callable[[], Any]] = {}
 
     def render(self) -> str:
@@ -115,7 +118,7 @@ class EdgeMetrics:
         lines: list[str] = []
         gauge = Gauge("voice_ai_calls_active", "Calls in progress.", lambda: float(self.active_calls))
         for metric in (gauge, self.calls_total, self.frame_pacing, self.turn_latency, self.bargein,
-                       self.engine_errors, self.cleanup):
+                       self.engine_errors, self.cleanup, self.gc_pause):
             lines.extend(metric.render())
         return "\n".join(lines) + "\n"
 

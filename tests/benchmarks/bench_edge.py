@@ -32,7 +32,9 @@ Figures (measured over a window after every call is up and has settled):
   ``--silence-chunk-ms``), and first audio delta of a reply sent by the fake server → its first frame
   reaching the caller (out; includes waiting for the next 20 ms tick);
 * CPU seconds per call-second — the edge's utime+stime (``/proc/<pid>/stat``) over the window ÷ (N × s);
-* RSS per call — (edge RSS with N calls − RSS after a warm-up call) ÷ N.
+* RSS per call — (edge RSS with N calls − RSS after a warm-up call) ÷ N;
+* garbage collections — the edge's ``voice_ai_gc_pause_seconds`` (window delta): every call waits for them
+  (see ``edge/gc_pauses.py``).
 
 Probe frames carry a 32-bit key after a 4-byte marker; silence probes are otherwise near-silent PCMU
 (µ-law 0xF0..0xFF, |sample| < 32), so the VAD ignores them, and speech probes are otherwise loud.
@@ -592,6 +594,7 @@ def run_benchmark(calls: int, *, seconds: float = 20.0, settle: float = 3.0, per
 
     # Barge-in: the edge's histogram, and end to end.
     barge_n, barge_p50, barge_p99, _ = histogram_window(before, after, "voice_ai_bargein_seconds")
+    gc_n, _, gc_p99, gc_over = histogram_window(before, after, "voice_ai_gc_pause_seconds")
     e2e: list[float] = []
     for session in remote["sessions"]:
         times = side.arrivals.get(session["call"]) if session["call"] is not None else None
@@ -645,6 +648,9 @@ def run_benchmark(calls: int, *, seconds: float = 20.0, settle: float = 3.0, per
         "latency_in_p99_ms": ms(percentile(latency_in, 99)),
         "latency_out_p50_ms": ms(percentile(latency_out, 50)),
         "latency_out_p99_ms": ms(percentile(latency_out, 99)),
+        "gc_pauses": gc_n,
+        "gc_pause_p99_ms": ms(gc_p99),
+        "gc_pauses_over_5ms": round(gc_n * gc_over),
         "edge_cpu_pct": round(100 * edge_cpu / window, 1),
         "edge_runq_wait_pct": round(100 * (wait1 - wait0) / window, 1),
         "cpu_s_per_call_s": round(edge_cpu / (calls * window), 5),
@@ -684,6 +690,9 @@ FIELDS: list[tuple[str, str]] = [
     ("latency_in_p99_ms", "caller silence->model p99 (ms)"),
     ("latency_out_p50_ms", "model->caller p50 (ms)"),
     ("latency_out_p99_ms", "model->caller p99 (ms)"),
+    ("gc_pauses", "garbage collections in window (edge)"),
+    ("gc_pause_p99_ms", "garbage collection p99 (ms)"),
+    ("gc_pauses_over_5ms", "garbage collections over 5 ms"),
     ("edge_cpu_pct", "edge CPU (% of one core)"),
     ("edge_runq_wait_pct", "edge waiting for a CPU (% of window)"),
     ("cpu_s_per_call_s", "edge CPU s per call-second"),
