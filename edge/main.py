@@ -13,6 +13,12 @@ from collections.abc import Sequence
 
 
 def _patch() -> None:
+    import gevent
+
+    # A greenlet keeps its spawner's stack (~6 frame records, lists and cells) only for debugging; over
+    # hundreds of calls those are tens of thousands of objects every full garbage collection walks
+    # while every call's audio waits (edge/gc_pauses.py).
+    gevent.config.track_greenlet_tree = False
     from gevent import monkey
 
     if not monkey.is_module_patched("socket"):
