@@ -11,9 +11,10 @@ So once the process has loaded what its calls need (after the engines' warm-up),
 that moment move to the collector's permanent generation (:func:`gc.freeze`) and full collections only
 walk what calls create. Cycles among the frozen start-up objects are never collected, which costs
 nothing: they live as long as the process. What calls create is kept small too: ``edge/main.py`` turns
-off gevent's greenlet-tree tracking, which kept every greenlet's spawning stack (at ~200 calls, 9.7k frame
-records and most of the 13.9k lists among the 66k objects a full collection walked). Together: at 300 calls pacing p99 went from 23-25 ms to 1.7 ms, and the
-largest N holding p99 <= 5 ms on 2 cores from 250 to 500.
+off gevent's greenlet-tree tracking, which kept every greenlet's spawning stack (at ~200 calls, 9.7k
+frame records and most of the 13.9k lists among the 66k objects a full collection walked). Together: at
+300 calls pacing p99 went from 23-25 ms to 1.7 ms, and the largest N holding p99 <= 5 ms on 2 cores from
+250 to 500.
 
 :func:`watch_pauses` observes every collection's duration in ``voice_ai_gc_pause_seconds``, so an
 operator sees the stalls the collector still causes.

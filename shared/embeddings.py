@@ -133,7 +133,7 @@ class OfflineEmbedder:
     :func:`embedding_bfloat16` says so (the vectors then differ from ``SentenceTransformer.encode``'s float32
     ones by a cosine under 1e-4, which moves no neighbour a search could tell apart), else float32, the same
     vectors as ``SentenceTransformer.encode``. Batching only groups texts of similar length
-    (sentence-transformers sorts by length) to pad less; the vectors are normalised again in float64.
+    (sentence-transformers sorts by length) to pad less; the vectors are normalised here, in float64.
     """
 
     model_name = OFFLINE_MODEL_NAME
@@ -172,8 +172,7 @@ class OfflineEmbedder:
         model = self._load()
         with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bfloat16):
             vectors = model.encode(
-                list(texts), batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False,
-                convert_to_numpy=True,
+                list(texts), batch_size=self.batch_size, show_progress_bar=False, convert_to_numpy=True,
             )
         vectors = np.asarray(vectors, dtype=np.float64)
         vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)

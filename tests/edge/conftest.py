@@ -45,6 +45,17 @@ def start_edge(database_url: str, redis_url: str, tmp_path, **env: str) -> EdgeP
     return EdgeProcess(database_url, redis_url, str(tmp_path), **env)
 
 
+def own_edge_env(request: pytest.FixtureRequest) -> dict[str, str] | None:
+    """The transport (indirect parametrization) and settings (``@pytest.mark.edge_env``) a test names for
+    its edge, or None when it names neither."""
+    transport = getattr(request, "param", None)
+    marker = request.node.get_closest_marker("edge_env")
+    if transport is None and marker is None:
+        return None
+    return {"EDGE_AUDIO_TRANSPORT": transport or os.environ.get("EDGE_TEST_TRANSPORT", "unicast"),
+            **(marker.kwargs if marker else {})}
+
+
 @pytest.fixture
 def edge(request: pytest.FixtureRequest, database_url: str, clean_queue: str, tmp_path) -> Iterator[EdgeProcess]:
     """An edge on the unicast transport, or on the one named by indirect parametrization
@@ -53,11 +64,9 @@ def edge(request: pytest.FixtureRequest, database_url: str, clean_queue: str, tm
     settings of the test's ``@pytest.mark.edge_env(NAME="value")``; its greeting
     cache in the test's directory; no engine warm-up thread competing with the call for the CPU (these
     tests time pacing and barge-in)."""
-    transport = getattr(request, "param", os.environ.get("EDGE_TEST_TRANSPORT", "unicast"))
-    marker = request.node.get_closest_marker("edge_env")  # settings a test gives its edge
-    process = start_edge(database_url, clean_queue, tmp_path, EDGE_AUDIO_TRANSPORT=transport,
-                         GREETING_CACHE_DIR=str(tmp_path / "greetings"), EDGE_WARM_UP="false",
-                         **(marker.kwargs if marker else {}))
+    env = own_edge_env(request) or {"EDGE_AUDIO_TRANSPORT": os.environ.get("EDGE_TEST_TRANSPORT", "unicast")}
+    process = start_edge(database_url, clean_queue, tmp_path, GREETING_CACHE_DIR=str(tmp_path / "greetings"),
+                         EDGE_WARM_UP="false", **env)
     yield process
     process.stop()
 

@@ -26,7 +26,7 @@ from shared.models import Conversation, Message, Secretary
 from shared.tasks import producer_app
 from shared.tenancy import tenant_session
 from shared.transfer_rules import decide_for_request
-from tests.edge.conftest import start_edge
+from tests.edge.conftest import own_edge_env, start_edge
 from tests.edge.harness import EdgeProcess, conversation_events
 from tests.engines.speech import caller_says
 from tests.factories import (
@@ -75,14 +75,11 @@ def module_edge(database_url: str, redis_url: str, tmp_path_factory: pytest.Temp
 def edge(request: pytest.FixtureRequest, module_edge: EdgeProcess, database_url: str, clean_queue: str,
          tmp_path: Path) -> Iterator[EdgeProcess]:
     """The module's edge; a test that names its own transport or settings gets an edge of its own."""
-    marker = request.node.get_closest_marker("edge_env")
-    transport = getattr(request, "param", None)
-    if marker is None and transport is None:
+    env = own_edge_env(request)
+    if env is None:
         yield module_edge
         return
-    process = start_edge(database_url, clean_queue, tmp_path, GREETING_CACHE_DIR=str(tmp_path / "greetings"),
-                         EDGE_AUDIO_TRANSPORT=transport or os.environ.get("EDGE_TEST_TRANSPORT", "unicast"),
-                         **(marker.kwargs if marker else {}))
+    process = start_edge(database_url, clean_queue, tmp_path, GREETING_CACHE_DIR=str(tmp_path / "greetings"), **env)
     yield process
     process.stop()
 
