@@ -9,9 +9,10 @@ test:
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
+# The demo's caller is the checkout's fake FreeSWITCH (tests/fakes), which the installed package leaves out.
 demo:
 	bash deploy/setup.sh
-	$(VENV)/bin/voice-ai demo
+	PYTHONPATH=$(CURDIR) $(VENV)/bin/voice-ai demo
 
 setup:
 	bash deploy/setup.sh

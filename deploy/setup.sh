@@ -7,7 +7,8 @@
 #   2. pgvector: Debian's package when a configured repository has it, else built from Debian trixie's
 #      source package against postgresql-server-dev-15 (a deb-src line only: no trixie binaries);
 #   3. PostgreSQL and Redis started when they are not answering;
-#   4. the virtualenv (.venv) with the CPU build of torch first, then the project and its extras;
+#   4. the virtualenv (.venv) with the CPU build of torch first, then the project and its extras at the
+#      tested versions (constraints.txt): a regular install for an operator, editable with --dev;
 #   5. the database role and database, with the vector extension created by the superuser;
 #   6. `voice-ai migrate`;
 #   7. with --install-services (operators): the voice-ai system user, /etc/voice-ai/voice-ai.conf (from
@@ -153,10 +154,20 @@ fi
 STAMP="$VENV/.voice-ai-installed"
 EXTRAS="offline"
 [ "$DEV" = 1 ] && EXTRAS="offline,dev"
-WANT="$(sha256sum < "$ROOT/setup.cfg" | cut -c1-16) $ROOT"
+CONSTRAINTS="$ROOT/constraints.txt"   # the versions the tests pass with
+WANT="$(cat "$ROOT/setup.cfg" "$CONSTRAINTS" | sha256sum | cut -c1-16) $ROOT"
+DEV_WANT="$WANT editable offline,dev"
+if [ "$DEV" = 1 ]; then
+  WANT="$DEV_WANT"
+else
+  # An operator's install is a copy of the code: it is redone when any source file changed.
+  SOURCES="$(cd "$ROOT" && find edge workers shared database -type f \( -name '*.py' -o -name '*.sql' \) \
+    -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)"
+  WANT="$WANT $SOURCES offline"
+fi
 HAVE="$(cat "$STAMP" 2>/dev/null || true)"
-# A developer's install (offline,dev) also satisfies an operator's (offline).
-if [ "$HAVE" != "$WANT $EXTRAS" ] && [ "$HAVE" != "$WANT offline,dev" ]; then
+# A developer's editable install (offline,dev) also satisfies an operator's (offline).
+if [ "$HAVE" != "$WANT" ] && [ "$HAVE" != "$DEV_WANT" ]; then
   # torch first and alone, and by name the CPU build, so that the offline extras never pull a CUDA
   # build: PyPI's torch for Linux is the CUDA one (with gigabytes of nvidia-* wheels). PyPI accepts no
   # local version labels, so `+cpu` is never found there: pip takes it from its configured sources when
@@ -170,9 +181,15 @@ if [ "$HAVE" != "$WANT $EXTRAS" ] && [ "$HAVE" != "$WANT offline,dev" ]; then
       pip_q install -q "$TORCH_CPU" --index-url https://download.pytorch.org/whl/cpu
     fi
   fi
-  say "installing the project [$EXTRAS]"
-  pip_q install -q -e "$ROOT[$EXTRAS]"
-  echo "$WANT $EXTRAS" > "$STAMP"
+  if [ "$DEV" = 1 ]; then
+    say "installing the project [$EXTRAS], editable, at the versions of constraints.txt"
+    pip_q install -q -c "$CONSTRAINTS" -e "$ROOT[$EXTRAS]"
+  else
+    # A regular install: the services run what was installed, not whatever the checkout holds now.
+    say "installing the project [$EXTRAS] at the versions of constraints.txt"
+    pip_q install -q -c "$CONSTRAINTS" "$ROOT[$EXTRAS]"
+  fi
+  echo "$WANT" > "$STAMP"
 else
   say "virtualenv up to date"
 fi
@@ -202,6 +219,21 @@ psql_su -d "$DB_NAME" -c "CREATE EXTENSION IF NOT EXISTS vector"
 export DATABASE_URL="${DATABASE_URL:-postgresql://$DB_USER:$DB_PASSWORD@127.0.0.1:$PG_PORT/$DB_NAME}"
 "$VENV/bin/voice-ai" migrate
 say "ready (database $DB_NAME, virtualenv $VENV)"
+
+# ---------------------------------------------------------------------------------------------- PATH
+# `voice-ai` on PATH: a link to the virtualenv's command (the same link install-services.sh makes).
+# VOICE_AI_BIN_DIR (default /usr/local/bin) is where it goes; a file there that is not a link is kept.
+BIN_DIR="${VOICE_AI_BIN_DIR:-/usr/local/bin}"
+if [ "$(readlink "$BIN_DIR/voice-ai" 2>/dev/null)" = "$VENV/bin/voice-ai" ]; then
+  say "$BIN_DIR/voice-ai already links to $VENV/bin/voice-ai"
+elif [ -e "$BIN_DIR/voice-ai" ] && [ ! -L "$BIN_DIR/voice-ai" ]; then
+  say "kept $BIN_DIR/voice-ai (not a link): run $VENV/bin/voice-ai, or remove it and run this again"
+else
+  $SUDO mkdir -p "$BIN_DIR"
+  $SUDO ln -sfn "$VENV/bin/voice-ai" "$BIN_DIR/voice-ai"
+  say "linked $BIN_DIR/voice-ai -> $VENV/bin/voice-ai: the voice-ai command is on PATH"
+fi
+case ":$PATH:" in *":$BIN_DIR:"*) ;; *) say "note: $BIN_DIR is not on this shell's PATH" ;; esac
 
 # ---------------------------------------------------------------------------------------------- 7
 if [ "$INSTALL_SERVICES" = 1 ]; then

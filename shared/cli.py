@@ -1,4 +1,4 @@
-"""The ``voice-ai`` console command (subcommands listed in ``shared/design/CONTRACT.md``).
+"""The ``voice-ai`` console command (its subcommands are listed in ``docs/CONTRACT.md``).
 
 This module is the composition root: it imports the edge and the workers lazily, by name, so that
 ``voice-ai migrate`` needs neither, and the edge never loads Celery's worker machinery.
@@ -18,9 +18,10 @@ from shared.settings import SettingsError, get_settings
 COMMANDS: dict[str, tuple[str, str]] = {
     "migrate": ("shared.cli:migrate_command", "apply database/migrations/*.sql in order (idempotent)"),
     "edge": ("edge.main:main", "run the edge: ESL outbound server, audio transports, metrics"),
-    "worker": ("workers.cli:worker", "run a Celery worker for the project's queues"),
+    "worker": ("shared.cli:worker_command", "run a Celery worker for the project's queues (--help lists them)"),
     "beat": ("workers.cli:beat", "run the Celery beat scheduler"),
     "flower": ("workers.cli:flower", "run Flower for the project's Celery app"),
+    "secretaries": ("shared.cli:secretaries_command", "list the domains and their secretaries, with UUIDs"),
     "simulate-call": ("tests.fakes.simulate:main", "place a simulated call against a running edge"),
     "demo": ("shared.demo:main", "set up a demo tenant and run a full simulated call offline"),
 }
@@ -42,15 +43,93 @@ def migrate_command(argv: Sequence[str]) -> int:
     return 0
 
 
-def _resolve(target: str) -> Callable[[Sequence[str]], int | None] | None:
+QUEUE_WORK: dict[str, str] = {
+    "documents": "document ingestion: text extraction, chunks, embeddings (CPU-bound)",
+    "conversations": "a call's events stored, its summary written",
+    "webhooks": "OmniPlay webhook deliveries and their retries",
+    "transfers": "transfer decisions, which a caller on the line waits for",
+}
+"""What each queue of ``shared.tasks.QUEUES`` carries, for ``voice-ai worker --help`` (the Celery import
+waits for that command: ``voice-ai migrate`` needs no Celery)."""
+
+
+def worker_command(argv: Sequence[str]) -> int:
+    """``voice-ai worker [celery worker options]``; ``--help`` first names the queues, then Celery's options."""
+    from shared.tasks import QUEUES
+    from workers.cli import worker
+
+    if any(arg in {"-h", "--help"} for arg in argv):
+        print("usage: voice-ai worker [celery worker options]\n\n"
+              "Runs a Celery worker. Without -Q/--queues it consumes every queue:")
+        for queue in QUEUES:
+            print(f"  {queue:<14} {QUEUE_WORK.get(queue, '')}")
+        print("\nOne worker per kind of work, as deploy/systemd/ runs them:\n"
+              "  voice-ai worker -Q documents -P prefork\n"
+              "  voice-ai worker -Q conversations,webhooks -P threads -c 16\n"
+              "  voice-ai worker -Q transfers -P threads -c 8\n\n"
+              "Celery's own options:\n", flush=True)
+    return worker(argv)
+
+
+def secretaries_command(argv: Sequence[str]) -> int:
+    """``voice-ai secretaries [--domain NAME]``: every domain, then each of its secretaries, with UUIDs.
+
+    The UUIDs are what the dialplan sets (``domain_uuid``, ``voice_secretary_uuid``) and what
+    ``voice-ai simulate-call`` takes.
+    """
+    from sqlalchemy import select
+
+    from shared.models import Domain, Secretary
+    from shared.tenancy import cross_tenant_keys, system_session, tenant_session
+
+    parser = argparse.ArgumentParser(prog="voice-ai secretaries", description=COMMANDS["secretaries"][1])
+    parser.add_argument("--domain", metavar="NAME", help="only this domain (its name, e.g. pbx.example.com)")
+    args = parser.parse_args(argv)
+    settings = get_settings()
+    query = select(Domain).order_by(Domain.domain_name)
+    if args.domain:
+        query = query.where(Domain.domain_name == args.domain)
+    with system_session(settings.database_url) as session:
+        domains = [(d.domain_uuid, d.domain_name, d.domain_enabled) for d in session.scalars(query)]
+    if not domains:
+        print(f"{Tag.ERROR} secretaries: no domain" + (f" named {args.domain}" if args.domain else "")
+              + f" in {settings.database_url.rsplit('@', 1)[-1]}", file=sys.stderr)
+        return 1
+    with_secretaries = {domain for domain, _ in cross_tenant_keys(Secretary, database_url=settings.database_url)}
+    example = None
+    for domain_uuid, name, enabled in domains:
+        print(f"{name}  domain_uuid={domain_uuid}" + ("" if enabled is not False else "  (domain disabled)"))
+        if domain_uuid not in with_secretaries:
+            print("    (no secretary)")
+            continue
+        with tenant_session(domain_uuid, settings.database_url) as session:
+            for secretary in session.scalars(select(Secretary).order_by(Secretary.name)):
+                print(f"    {secretary.name}  voice_secretary_uuid={secretary.voice_secretary_uuid}"
+                      f"  language={secretary.language}  extension={secretary.extension or '-'}"
+                      + ("" if secretary.enabled is not False else "  (disabled)"))
+                example = example or (domain_uuid, secretary.voice_secretary_uuid)
+    if example:
+        print(f"\nCall one through a running edge:\n  voice-ai simulate-call --domain-uuid {example[0]} "
+              f"--secretary-uuid {example[1]} --say \"Hello\" --transcript")
+    return 0
+
+
+class MissingPart(Exception):
+    """A subcommand's module is not in this installation (e.g. the test fakes in an operator's install)."""
+
+
+def _resolve(target: str) -> Callable[[Sequence[str]], int | None]:
     module_name, func_name = target.split(":")
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
         if exc.name and module_name.startswith(exc.name):
-            return None
+            raise MissingPart(f"module {module_name} is not installed") from exc
         raise
-    return getattr(module, func_name, None)
+    command = getattr(module, func_name, None)
+    if command is None:
+        raise MissingPart(f"{module_name} has no {func_name}()")
+    return command
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -67,10 +146,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{Tag.ERROR} settings: {exc}", file=sys.stderr)
         return 2
     setup_logging(settings.log_level)
-    command = _resolve(COMMANDS[argv[0]][0])
-    if command is None:
-        print(f"voice-ai {argv[0]}: not yet — this part of the product has not landed.")
-        return 0
+    try:
+        command = _resolve(COMMANDS[argv[0]][0])
+    except MissingPart as exc:
+        hint = (" (the fake FreeSWITCH ships with the source checkout, not the installed package: run it from"
+                " a checkout, e.g. PYTHONPATH=<checkout> voice-ai ...)" if "tests" in str(exc) else "")
+        print(f"{Tag.ERROR} voice-ai {argv[0]}: {exc}{hint}", file=sys.stderr)
+        return 1
     return int(command(argv[1:]) or 0)
 
 

@@ -9,7 +9,12 @@
    offline recogniser pocketsphinx is English-only) asks a question the document answers, then asks
    for Sales, whose phone answers;
 5. prints the transcript with timings and the conversation row (summary, outcome), writes both
-   directions of the call's audio to a stereo WAV file, and stops what it started.
+   directions of the call's audio to a stereo WAV file, and stops what it started;
+6. checks the call went as scripted — the Saturday hours said from the document, the caller bridged to
+   Sales — and otherwise exits 1, saying what was missed and keeping the logs.
+
+The caller is the fake FreeSWITCH of the source checkout (``tests/fakes``), which an installed package
+does not include: the demo runs from a checkout (``make demo``).
 """
 
 from __future__ import annotations
@@ -25,7 +30,8 @@ import time
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
@@ -36,6 +42,9 @@ from shared.settings import Settings, get_settings
 from shared.tasks import INGEST_DOCUMENT, producer_app
 from shared.tenancy import system_session, tenant_session
 from shared.transcript import transcript_lines, wait_for_conversation
+
+if TYPE_CHECKING:
+    from tests.fakes.simulate import SimulatedCallResult
 
 DEMO_DOMAIN = "demo.voice-ai.local"
 DEMO_DOCUMENT = """Acme Dental Clinic — frequently asked questions
@@ -50,6 +59,9 @@ Appointments: new patients can book a first consultation by phone. A cleaning ta
 Payment: we accept cash, debit and credit cards, and the main dental insurance plans.
 """
 CALLER_TURNS = ("What are your opening hours on Saturday?", "Can I speak to someone in sales?")
+DOCUMENT_ANSWER = "Saturday from nine in the morning"
+"""Words of the document that the answer to the first question must carry (the offline engine quotes it)."""
+SALES_EXTENSION = "2001"
 
 
 def say(text: str) -> None:
@@ -144,7 +156,7 @@ def create_demo_tenant(settings: Settings, workdir: Path) -> dict[str, uuid.UUID
         session.flush()
         session.add(TransferRule(
             voice_secretary_uuid=secretary.voice_secretary_uuid, department_name="Sales",
-            keywords=["sales", "buy", "price", "pricing"], transfer_extension="2001",
+            keywords=["sales", "buy", "price", "pricing"], transfer_extension=SALES_EXTENSION,
             transfer_message="Of course, I am transferring you to Sales now.", priority=10,
         ))
         session.add(DomainSettings(operator_destination="1000", transfer_context=DEMO_DOMAIN))
@@ -206,16 +218,68 @@ def print_conversation(conversation: Conversation, messages: list[Message]) -> N
         print(f"  {field:<17} {getattr(conversation, field)}")
 
 
+def missed_expectations(result: SimulatedCallResult, stored: tuple[Conversation, list[Message]] | None) -> list[str]:
+    """What the call lacks of the demo's script (greeting, an answer from the document, a transfer to Sales
+    that the workers stored); empty when it went as expected."""
+    if not result.reached:
+        return ["the edge did not accept the call on its ESL port"]
+    if not result.answered:
+        return ["the edge never answered the call"]
+    missed = []
+    if result.greeting is None:
+        missed.append("the secretary never greeted the caller")
+    if not result.turns or result.turns[0].answer is None:
+        missed.append(f'the secretary did not answer "{CALLER_TURNS[0]}"')
+    if not any(SALES_EXTENSION in bridge for bridge in result.bridges()):
+        missed.append(f"FreeSWITCH was never asked to bridge the caller to Sales ({SALES_EXTENSION})")
+    if stored is None:
+        missed.append("the workers did not store the conversation with an outcome and a summary within 60 s")
+        return missed
+    conversation, messages = stored
+    said = " ".join(" ".join((m.content or "").split()) for m in messages if m.role == "assistant")
+    if DOCUMENT_ANSWER.lower() not in said.lower():
+        missed.append(f'the secretary never said the document\'s Saturday hours ("{DOCUMENT_ANSWER}"): the first '
+                      "question was not answered from acme-faq.txt")
+    if conversation.outcome != "transferred" or conversation.transfer_target != SALES_EXTENSION:
+        missed.append(f"the call ended {conversation.outcome!r} (transfer target {conversation.transfer_target!r}), "
+                      f"not 'transferred' to Sales ({SALES_EXTENSION})")
+    return missed
+
+
+def fake_freeswitch() -> ModuleType | None:
+    """The checkout's simulated caller (``tests.fakes.simulate``), or None when this install lacks it."""
+    try:
+        from tests.fakes import simulate
+    except ModuleNotFoundError as exc:
+        if exc.name in {"tests", "tests.fakes", "tests.fakes.simulate"}:
+            return None
+        raise
+    return simulate
+
+
 def main(argv: Sequence[str]) -> int:
-    """Run the demo; exit status 0 when the call was answered, handled and recorded."""
-    parser = argparse.ArgumentParser(prog="voice-ai demo", description=__doc__.splitlines()[0])
-    parser.add_argument("--wav", default="demo-call.wav", help="where to write the call's audio (stereo)")
-    parser.add_argument("--keep", action="store_true", help="leave the work directory (logs) in place")
+    """Run the demo; exit status 0 only when the call went as scripted and was recorded."""
+    parser = argparse.ArgumentParser(prog="voice-ai demo",
+                                     description="A whole call on the offline engine, on this machine, no API key.")
+    parser.add_argument("--wav", default="demo-call.wav", help="where to write the call's audio (stereo; "
+                        "default %(default)s)")
+    parser.add_argument("--keep", action="store_true", help="leave the work directory (logs) in place "
+                        "(it is always kept when the call goes wrong)")
+    parser.add_argument("--bridge-outcome", default="answer", metavar="OUTCOME",
+                        help="what Sales' phone does when the caller is transferred: answer, USER_BUSY, "
+                             "NO_ANSWER, ... (default %(default)s; anything else makes the demo fail)")
     args = parser.parse_args(argv)
+    simulate = fake_freeswitch()
+    if simulate is None:
+        print(f"{Tag.ERROR} demo: the demo's caller is the fake FreeSWITCH of the source checkout (tests/fakes), "
+              "which this installation does not include. Run the demo from a checkout: make demo, or "
+              "PYTHONPATH=<checkout> voice-ai demo", file=sys.stderr)
+        return 1
 
     settings = get_settings()
     started = Started()
     workdir = Path(tempfile.mkdtemp(prefix="voice-ai-demo-"))
+    keep = args.keep
     try:
         say("applying migrations")
         migrate(settings.database_url)
@@ -233,33 +297,44 @@ def main(argv: Sequence[str]) -> int:
         producer_app(settings.redis_url).send_task(INGEST_DOCUMENT, args=[str(ids["domain"]), str(ids["document"])])
         document = wait_for_document(settings, ids)
         if document.status != "ready":
-            print(f"{Tag.ERROR} demo: the document was not ingested ({document.status}: {document.error_message})")
+            keep = True
+            print(f"{Tag.ERROR} demo: the document was not ingested ({document.status}: {document.error_message}); "
+                  f"the worker's log: {workdir / 'worker.log'}", file=sys.stderr)
             return 1
         say(f"the worker ingested acme-faq.txt: {document.chunk_count} chunks ({document.embedding_model})")
         esl_port = start_edge(env, workdir, started)
 
-        from tests.fakes.simulate import CallerTurn, run_simulated_call
-
         say("placing the call: the caller asks about opening hours, then asks for Sales")
-        result = run_simulated_call(
+        result = simulate.run_simulated_call(
             port=esl_port, domain_uuid=ids["domain"], voice_secretary_uuid=ids["secretary"],
-            turns=[CallerTurn.say(text) for text in CALLER_TURNS], bridge_outcome="answer",
+            turns=[simulate.CallerTurn.say(text) for text in CALLER_TURNS], bridge_outcome=args.bridge_outcome,
             progress=say,
         )
         print(result.report())
         result.write_wav(args.wav)
         say(f"wrote the call's audio to {Path(args.wav).resolve()} (left: caller, right: secretary)")
 
-        stored = wait_for_conversation(settings.database_url, ids["domain"], result.call_uuid, timeout=60.0,
-                                       ready=lambda row: bool(row.outcome and row.summary))
-        if stored is None:
-            print(f"{Tag.ERROR} demo: the conversation was not stored with an outcome and summary in time")
+        stored = None
+        if result.answered:
+            stored = wait_for_conversation(settings.database_url, ids["domain"], result.call_uuid, timeout=60.0,
+                                           ready=lambda row: bool(row.outcome and row.summary))
+        if stored is not None:
+            print_conversation(*stored)
+        missed = missed_expectations(result, stored)
+        if missed:
+            keep = True
+            sys.stdout.flush()
+            print(f"\n{Tag.ERROR} demo: the call did not go as scripted (the Saturday hours answered from the "
+                  "document, then a transfer to Sales):", file=sys.stderr)
+            for line in missed:
+                print(f"  - {line}", file=sys.stderr)
+            print(f"  the edge's and the worker's logs: {workdir}", file=sys.stderr, flush=True)
             return 1
-        print_conversation(*stored)
+        say("the call went as scripted: the Saturday hours from the document, then a transfer to Sales")
         return 0
     finally:
         started.stop_all()
-        if args.keep:
+        if keep:
             say(f"logs kept in {workdir}")
         else:
             shutil.rmtree(workdir, ignore_errors=True)

@@ -286,16 +286,22 @@ def main(argv: Sequence[str]) -> int:
     from shared.settings import get_settings
 
     settings = get_settings()
-    parser = argparse.ArgumentParser(prog="voice-ai simulate-call", description=__doc__.splitlines()[0])
-    parser.add_argument("--host", default="127.0.0.1", help="the edge's ESL address")
-    parser.add_argument("--port", type=int, default=settings.edge_esl_port, help="the edge's ESL port")
-    parser.add_argument("--domain-uuid", required=True)
-    parser.add_argument("--secretary-uuid", required=True)
+    parser = argparse.ArgumentParser(
+        prog="voice-ai simulate-call",
+        description="Place one call against a running edge through a fake FreeSWITCH: the caller (an English "
+                    "espeak-ng voice) says each --say sentence, then presses each --dtmf key.",
+        epilog="The UUIDs: voice-ai secretaries. The edge: voice-ai edge (and voice-ai worker to store the call).")
+    parser.add_argument("--host", default="127.0.0.1", help="the edge's ESL address (default %(default)s)")
+    parser.add_argument("--port", type=int, default=settings.edge_esl_port,
+                        help="the edge's ESL port (default %(default)s, EDGE_ESL_PORT)")
+    parser.add_argument("--domain-uuid", required=True, help="the secretary's domain")
+    parser.add_argument("--secretary-uuid", required=True, help="the secretary to call")
     parser.add_argument("--say", action="append", default=[], metavar="TEXT", help="a sentence the caller says")
     parser.add_argument("--dtmf", action="append", default=[], metavar="DIGIT", help="a key the caller presses")
     parser.add_argument("--bridge-outcome", default="NO_ANSWER",
-                        help="what a bridge does: answer, NO_ANSWER, USER_BUSY, … (default NO_ANSWER)")
-    parser.add_argument("--codec", default="PCMU", help="the channel codec (PCMU, or L16 to exercise conversion)")
+                        help="what a bridge does: answer, NO_ANSWER, USER_BUSY, … (default %(default)s)")
+    parser.add_argument("--codec", default="PCMU",
+                        help="the channel codec: PCMU, or L16 to exercise conversion (default %(default)s)")
     parser.add_argument("--wav", help="write both directions of the call to this stereo WAV file")
     parser.add_argument("--transcript", action="store_true",
                         help="wait for the workers to store the call and print its transcript from the database")
