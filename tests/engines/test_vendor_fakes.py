@@ -1,6 +1,6 @@
-"""The Realtime fake refuses what the real server refuses (so the edge's tests on it mean something).
+"""The vendor fakes refuse what the real vendors refuse (so the edge's tests on them mean something).
 
-A plain websocket client speaks to the fake, event by event, as any client could.
+A plain websocket client speaks to the Realtime fake event by event; plain HTTP requests go to the others.
 """
 
 from __future__ import annotations
@@ -9,11 +9,17 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 from websockets.sync.client import ClientConnection, connect
 
 from tests.fakes.audio import noise, silence
+from tests.fakes.elevenlabs import DEFAULT_KEY as XI_KEY
+from tests.fakes.elevenlabs import DEFAULT_VOICE, FakeElevenLabs
+from tests.fakes.google_speech import DEFAULT_KEY as GOOGLE_KEY
+from tests.fakes.google_speech import FakeGoogleSpeech
 from tests.fakes.loop import BackgroundLoop
+from tests.fakes.openai_http import DEFAULT_KEY, FakeOpenAI
 from tests.fakes.openai_realtime import FakeRealtimeServer, Reply, ToolCall
 
 SESSION = {"type": "realtime", "output_modalities": ["audio"], "audio": {
@@ -134,3 +140,64 @@ def test_several_calls_in_one_response_and_calls_of_a_cancelled_response(server)
     assert client.until("response.done")["response"]["status"] == "cancelled"
     client.speak(silence(400))
     assert not server.sessions[0].errors
+
+
+# -- HTTP fakes --------------------------------------------------------------------------------------
+def _post(fake: FakeOpenAI, path: str, body: dict[str, Any]) -> httpx.Response:
+    return httpx.post(f"{fake.base_url}{path}", json=body, headers={"Authorization": f"Bearer {DEFAULT_KEY}"})
+
+
+@pytest.mark.parametrize(("path", "body", "code", "param"), [
+    ("/chat/completions", {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}], "stream": True,
+                           "tool_choise": "auto"}, "unknown_parameter", "tool_choise"),
+    ("/chat/completions", {"model": "gpt-4o-mini", "messages": [
+        {"role": "user", "content": "hi"}, {"role": "assistant", "content": None}]}, "invalid_value",
+     "messages[1].content"),
+    ("/chat/completions", {"model": "o4-mini", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 300},
+     "unsupported_parameter", "max_tokens"),
+    ("/chat/completions", {"model": "gpt-5-mini", "messages": [{"role": "user", "content": "hi"}],
+                           "temperature": 0.2}, "unsupported_value", "temperature"),
+    ("/audio/speech", {"model": "gpt-4o-mini-tts", "voice": "alloy", "input": "hi", "response_format": "ulaw"},
+     "invalid_value", "response_format"),
+    ("/embeddings", {"model": "text-embedding-3-small", "input": "hi", "dimensions": "384"}, "invalid_type",
+     "dimensions"),
+])
+def test_openai_fake_refuses_requests_the_api_refuses(path, body, code, param):
+    with FakeOpenAI() as fake:
+        reply = _post(fake, path, body)
+    assert reply.status_code == 400
+    error = reply.json()["error"]
+    assert (error["type"], error["code"], error["param"]) == ("invalid_request_error", code, param)
+
+
+def test_openai_fake_accepts_what_the_api_accepts():
+    with FakeOpenAI() as fake:
+        assert _post(fake, "/chat/completions", {
+            "model": "o4-mini", "max_completion_tokens": 300, "tools": None,
+            "messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": None, "tool_calls": [
+                {"id": "c1", "type": "function", "function": {"name": "end_call", "arguments": "{}"}}]},
+                {"role": "tool", "tool_call_id": "c1", "content": "{}"}]}).status_code == 200
+        form = httpx.post(f"{fake.base_url}/audio/transcriptions", headers={"Authorization": f"Bearer {DEFAULT_KEY}"},
+                          data={"model": "whisper-1", "languag": "en"}, files={"file": ("a.wav", b"RIFF")})
+        assert form.status_code == 400 and form.json()["error"]["param"] == "languag"
+        assert not fake.refusals[:-1]
+
+
+def test_google_fake_has_no_alaw_in_v1_and_refuses_unknown_fields():
+    with FakeGoogleSpeech() as google:
+        url = f"{google.base_url}/speech:recognize"
+        alaw = {"config": {"encoding": "ALAW", "sampleRateHertz": 8000, "languageCode": "en-US"},
+                "audio": {"content": ""}}
+        assert httpx.post(url, params={"key": GOOGLE_KEY}, json=alaw).status_code == 400
+        unknown = {"config": {"encoding": "MULAW", "sampleRateHertz": 8000, "languageCode": "en-US",
+                              "sample_rate": 8000}, "audio": {"content": ""}}
+        reply = httpx.post(url, params={"key": GOOGLE_KEY}, json=unknown)
+        assert reply.status_code == 400 and 'Unknown name "sample_rate"' in reply.json()["error"]["message"]
+
+
+def test_elevenlabs_fake_refuses_unknown_body_fields():
+    with FakeElevenLabs() as eleven:
+        reply = httpx.post(f"{eleven.base_url}/v1/text-to-speech/{DEFAULT_VOICE}/stream",
+                           params={"output_format": "ulaw_8000"}, headers={"xi-api-key": XI_KEY},
+                           json={"text": "hi", "model_id": "eleven_flash_v2_5", "voice": "x"})
+        assert reply.status_code == 422 and reply.json()["detail"][0]["loc"] == ["body", "voice"]
