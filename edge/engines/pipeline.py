@@ -125,16 +125,22 @@ class PipelineEngine(TurnTakingEngine):
                         yield event.text
 
             spoken = self.speak(sentences(text_only()))
-            message: dict[str, Any] = {"role": "assistant", "content": spoken or None}
-            if calls:
-                message["tool_calls"] = [{"id": c.call_id, "type": "function", "function": {
-                    "name": c.name, "arguments": json.dumps(c.arguments)}} for c in calls]
-            self.history.append(message)
             if not calls:
+                if spoken:  # a round with neither words nor calls adds nothing (the API refuses a null content)
+                    self.history.append({"role": "assistant", "content": spoken})
                 return
+            self.history.append({"role": "assistant", "content": spoken or None, "tool_calls": [
+                {"id": c.call_id, "type": "function", "function": {
+                    "name": c.name, "arguments": c.raw_arguments or json.dumps(c.arguments)}} for c in calls]})
             finished = False
             for call in calls:
                 self.log.info(Tag.SESSION, "tool %s", call.name)
+                if call.problem is not None:
+                    self.log.error("%s called with %s", call.name, call.problem)
+                    self.history.append({"role": "tool", "tool_call_id": call.call_id, "content": json.dumps({
+                        "ok": False, "error": "invalid_arguments", "message": f"The arguments were not valid "
+                        f"({call.problem}); nothing was done. Call it again with a JSON object."})})
+                    continue
                 if call.name not in TOOLS_THAT_SPEAK:
                     self.host.set_state(CallState.TOOL_RUNNING)
                 result = self.host.run_tool(call.name, call.arguments) or {}

@@ -33,7 +33,7 @@ from gevent.queue import Queue
 
 from edge.audio.g711 import ulaw_to_l16
 from edge.audio.vad import StreamingVad, VadEvent, VadParams
-from edge.engines.base import RESUME, CallState, Engine, EngineHost, EngineUnavailable
+from edge.engines.base import APOLOGY, RESUME, CallState, Engine, EngineHost, EngineUnavailable
 from edge.engines.greeting_cache import GreetingCache, shared_cache
 from edge.services.base import ServiceError, SpeechToText, TextToSpeech
 from shared.logging import Tag, call_logger
@@ -47,10 +47,6 @@ DEFAULT_BYTES_PER_CHAR = 8000 / 15
 """PCMU bytes per character of text before the call's TTS has been measured (about 15 characters a
 second); the greeting and every sentence synthesized refine it."""
 
-APOLOGY = {
-    "pt": "Desculpe, estamos com um problema técnico no momento.",
-    "en": "I'm sorry, we are having a technical problem right now.",
-}
 
 
 def blocking(function: Callable[..., T], *args: Any) -> T:

@@ -10,9 +10,8 @@ from collections.abc import Iterator
 import httpx
 
 from edge.services.base import ErrorKind, ServiceError, TextToSpeech, kind_for_status
-from shared.providers import ProviderConfig
+from shared.providers import ProviderConfig, default_model
 
-DEFAULT_MODEL = "eleven_flash_v2_5"
 DEFAULT_VOICE = "21m00Tcm4TlvDq8ikWAM"
 
 
@@ -41,7 +40,7 @@ class ElevenLabsTextToSpeech(TextToSpeech):
 
         if not config.api_key:
             raise ServiceError("elevenlabs-tts", ErrorKind.AUTH, "no api_key configured")
-        self.model = config.model or DEFAULT_MODEL
+        self.model = config.model or default_model("elevenlabs")
         self.voice = config.config.get("voice") or voice_name or DEFAULT_VOICE
         kwargs = {"api_key": config.api_key, "timeout": float(config.config.get("timeout", 15.0))}
         if config.base_url:

@@ -10,7 +10,7 @@ from edge.audio.g711 import samples_to_ulaw
 from edge.audio.resample import Decimator
 from edge.services.base import TextToSpeech
 from edge.services.openai.client import guarded, make_client, translate
-from shared.providers import ProviderConfig
+from shared.providers import ProviderConfig, default_model
 
 
 class OpenAITextToSpeech(TextToSpeech):
@@ -19,7 +19,7 @@ class OpenAITextToSpeech(TextToSpeech):
     name = "openai"
 
     def __init__(self, config: ProviderConfig, voice_name: str | None = None) -> None:
-        self.model = config.model or "gpt-4o-mini-tts"
+        self.model = config.model or default_model("speech")
         self.voice = config.config.get("voice") or voice_name or "alloy"
         self.client = make_client(config)
 
