@@ -153,6 +153,19 @@ class FakeOpenAI(FakeHttpServer):
         with self._lock:
             self._transcripts.extend(texts)
 
+    def stall_next(self, seconds: float, path: str = "/v1/chat/completions") -> None:
+        """Hold the next reply to ``path`` for ``seconds`` (or until :meth:`stop`): a vendor gone silent."""
+        with self._lock:
+            self._stalls.append((path, seconds))
+
+    def _stall_for(self, path: str) -> float | None:
+        with self._lock:
+            for entry in self._stalls:
+                if entry[0] == path:
+                    self._stalls.remove(entry)
+                    return entry[1]
+        return None
+
     def paths(self) -> list[str]:
         """The paths requested so far, in order."""
         return [r.path for r in self.requests]
@@ -192,6 +205,9 @@ class FakeOpenAI(FakeHttpServer):
                                            code or "rate_limit_exceeded", {"retry-after": "1"})
                     return self._error(status, "The server had an error while processing your request.",
                                        "server_error", code or None)
+                stall = fake._stall_for(path)
+                if stall is not None:
+                    fake._stall(stall)
                 problem = request_refusal(path, body)
                 if problem is not None:
                     fake.refusals.append(problem)
