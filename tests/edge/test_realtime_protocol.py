@@ -20,7 +20,7 @@ import pytest
 
 from edge.engines.base import APOLOGY, RESUME
 from tests.edge.harness import conversation_events
-from tests.factories import add_provider, add_secretary
+from tests.factories import add_domain_settings, add_provider, add_rule, add_secretary
 from tests.fakes.audio import noise, silence
 from tests.fakes.freeswitch import FRAME, FakeCall, FakeFreeSwitch
 from tests.fakes.openai_realtime import FakeRealtimeServer, FakeRealtimeSession, Hang, Reply, ToolCall
@@ -40,10 +40,11 @@ def secretary(make_domain: Callable[..., uuid.UUID], realtime: FakeRealtimeServe
     return {"domain_uuid": str(domain), "voice_secretary_uuid": str(secretary_uuid)}
 
 
-def place(fs: FakeFreeSwitch, realtime: FakeRealtimeServer, variables: dict[str, str]) -> tuple[FakeCall, FakeRealtimeSession]:
+def place(fs: FakeFreeSwitch, realtime: FakeRealtimeServer, variables: dict[str, str],
+          **options: Any) -> tuple[FakeCall, FakeRealtimeSession]:
     """A call whose greeting has been heard; its Realtime session."""
     before = len(realtime.sessions)
-    call = fs.place_call(variables)
+    call = fs.place_call(variables, **options)
     assert call.wait("answered", timeout=30)
     assert wait_until(lambda: len(realtime.sessions) > before and realtime.sessions[before].config, timeout=15)
     assert wait_until(lambda: call.heard_nonsilent_ms() >= 400, timeout=15)  # the greeting
@@ -100,6 +101,34 @@ def test_two_calls_in_one_response_both_run_and_the_goodbye_is_said_once(
     assert wait_until(lambda: {e.get("tool_name") for e in tool_events(redis_url, call)} >= set(order), timeout=10)
     stored = next(e for e in tool_events(redis_url, call) if e.get("tool_name") == "take_message")
     assert stored["tool_result"]["saved"] is True
+
+
+def test_a_message_and_a_transfer_nobody_answers_each_get_one_output_before_anything_is_said(
+        warm_fs, warm_realtime, make_domain, redis_url):
+    warm_realtime.script = [[ToolCall("take_message", MESSAGE),
+                             ToolCall("transfer_call", {"destination": "sales", "reason": "wants a quote"})]]
+    variables = secretary(make_domain, warm_realtime)
+    domain = uuid.UUID(variables["domain_uuid"])
+    add_rule(domain, "Sales", "2001", keywords=["sales"], transfer_message="Transferring you to sales now.",
+             fallback_action="message")
+    add_domain_settings(domain, transfer_context="acme-ctx")
+    call, session = place(warm_fs, warm_realtime, variables, bridge_outcome="NO_ANSWER")
+    speak(call)
+    # The transfer message, the bridge nobody answers, then the offer of a message, said by the secretary.
+    assert wait_until(lambda: any("did not answer" in text for text in asked_to_say(session)), timeout=30)
+    assert [app for app, _ in call.executed if app == "bridge"]
+    assert any("Transferring you to sales now." in text for text in asked_to_say(session))
+    # The caller was told and is asked: the model is not asked to speak over the offer, it gets the result.
+    def notes() -> list[str]:
+        return [e["item"]["content"][0]["text"] for e in session.client_events
+                if e["type"] == "conversation.item.create" and e["item"]["type"] == "message"]
+
+    assert wait_until(lambda: any(n.startswith("Result of transfer_call:") and "no_answer" in n for n in notes()),
+                      timeout=15)
+    assert_protocol_kept(session)
+    assert not [e for e in session.client_events if e["type"] == "response.create" and not e.get("response")]
+    assert not call.hung_up.is_set()
+    call.hangup()
 
 
 def test_a_tool_call_of_a_response_the_caller_interrupts_is_not_run(warm_fs, warm_realtime, make_domain, redis_url):
