@@ -26,7 +26,9 @@ are answered "not run"; arguments that are not a JSON object are an error result
 
 A vendor that goes silent: from the end of the caller's speech (the server's ``speech_stopped``) or any
 ``response.create`` the engine sends, the first audio must come within ``response_deadline_seconds``
-(provider config, default 4 s; a response that only calls tools also counts as an answer). Past it — as
+(provider config, default 4 s; a response that only calls tools also counts as an answer); and once the
+server has heard the caller start, it must end the turn — a caller quiet for the deadline (or the VAD's
+own longest wait plus a second, if longer) with no ``speech_stopped`` means the server went silent. Past it — as
 when the socket drops — the edge apologizes in its own offline voice and hands the call back to the host,
 which connects afresh once and then falls back (destination or goodbye prompt), never asking the dead
 vendor to speak.
@@ -64,6 +66,8 @@ from shared.providers import default_model
 DEFAULT_VOICE = "marin"
 EAGERNESS = ("low", "medium", "high", "auto")
 """``semantic_vad`` eagerness values (the SDK's ``SemanticVad.eagerness``)."""
+SEMANTIC_MAX_WAIT_MS = {"low": 8000, "medium": 4000, "high": 2000, "auto": 4000}
+"""The longest a ``semantic_vad`` server waits after the caller's last sound before ending the turn."""
 CONNECT_TIMEOUT = 5.0
 SAY_TIMEOUT = 20.0
 CLOSE_WAIT = 0.2
@@ -106,6 +110,9 @@ class RealtimeEngine(Engine):
         self._silence_frames = max(1, int(self.config.config.get("silence_chunk_ms", 100)) // 20)
         self._held: list[bytes] = []  # silent caller frames not yet sent
         self._caller_speaking = False  # between the server's speech_started and speech_stopped
+        self._quiet_frames = 0  # caller frames without sound since then
+        self._hung_after_frames = 0  # quiet frames after which a server that has not ended the turn is silent
+        self._detection: dict[str, Any] | None = None
         self._tasks: list[gevent.Greenlet] = []
         self._send_audio: Any = None
         self._started = False
@@ -145,7 +152,13 @@ class RealtimeEngine(Engine):
 
     def turn_detection(self) -> dict[str, Any]:
         """``server_vad`` (threshold, padding, silence) or ``semantic_vad`` (eagerness only: the server
-        refuses the VAD's other keys for it with ``unknown_parameter``)."""
+        refuses the VAD's other keys for it with ``unknown_parameter``); worked out (and a bad value
+        reported) once per engine."""
+        if self._detection is None:
+            self._detection = self._turn_detection()
+        return self._detection
+
+    def _turn_detection(self) -> dict[str, Any]:
         extras = self.config.config
         kind = extras.get("turn_detection") or "server_vad"
         if kind == "semantic_vad":
@@ -190,6 +203,7 @@ class RealtimeEngine(Engine):
         websocket = getattr(self._conn, "_connection", None)
         self._send_audio = getattr(websocket, "send", None) or self._conn.send_raw
         self._reader = gevent.spawn(self._read_loop)
+        self._hung_after_frames = self._turn_end_frames()
         try:
             self._conn.session.update(session=self.session_config())
         except Exception as exc:  # noqa: BLE001
@@ -235,11 +249,29 @@ class RealtimeEngine(Engine):
             self._deadline.kill(block=False)
             self._deadline = None
 
-    def _deadline_passed(self) -> None:
+    def _watch_turn_end(self, pcmu_frame: bytes) -> None:
+        """The server heard the caller start: it must end the turn (``speech_stopped``) once they are quiet.
+        If the caller has been quiet for longer than the server's VAD waits plus the deadline and no
+        ``speech_stopped`` came, the server went silent mid-turn."""
+        self._quiet_frames = 0 if has_sound(pcmu_frame) else self._quiet_frames + 1
+        if self._quiet_frames == self._hung_after_frames > 0:
+            self._deadline_passed(f"no end of the caller's turn {self._quiet_frames * 20 / 1000:.1f} s after they "
+                                  "went quiet")
+
+    def _turn_end_frames(self) -> int:
+        detection = self.turn_detection()
+        if detection["type"] == "semantic_vad":
+            vad_wait_ms = SEMANTIC_MAX_WAIT_MS[detection["eagerness"]]
+        else:
+            vad_wait_ms = detection["silence_duration_ms"]
+        return int(max(self._deadline_seconds * 1000, vad_wait_ms + 1000) // 20)
+
+    def _deadline_passed(self, reason: str | None = None) -> None:
         self._deadline = None
+        reason = reason or f"no response within {self._deadline_seconds:.1f} s"
         METRICS.engine_errors.inc("timeout")
-        self.log.error("Realtime: no response within %.1f s", self._deadline_seconds)
-        self._lost(f"no response within {self._deadline_seconds:.1f} s")
+        self.log.error("Realtime: %s", reason)
+        self._lost(reason)
 
     # --- audio in --------------------------------------------------------------------------------
 
@@ -251,6 +283,8 @@ class RealtimeEngine(Engine):
         held.append(pcmu_frame)
         if len(held) < self._silence_frames and not self._caller_speaking and not has_sound(pcmu_frame):
             return
+        if self._caller_speaking:
+            self._watch_turn_end(pcmu_frame)
         audio = held[0] if len(held) == 1 else b"".join(held)
         held.clear()
         payload = base64.b64encode(audio).decode("ascii")
@@ -324,6 +358,7 @@ class RealtimeEngine(Engine):
             self.host.play(audio)
         elif kind == "input_audio_buffer.speech_started":
             self._caller_speaking = True
+            self._quiet_frames = 0
             self._disarm()
             self._barge_in()
         elif kind == "input_audio_buffer.speech_stopped":

@@ -242,3 +242,23 @@ def test_a_vendor_that_goes_silent_gets_the_apology_a_fresh_connection_then_the_
             if e.get("call_uuid") == call.uuid and e.get("role") == "assistant"]
     assert said.count(APOLOGY["en"]) == 2
     assert "no response within 4.0 s" in warm_edge.log()
+
+
+def test_a_vendor_that_goes_silent_while_the_caller_speaks_is_noticed_from_the_edges_own_audio(
+        warm_fs, warm_realtime, warm_edge, make_domain):
+    warm_realtime.script = []
+    call, session = place(warm_fs, warm_realtime, secretary(make_domain, warm_realtime))
+    warm_realtime.hang_on_speech = True  # speech_started, then never speech_stopped nor anything else
+    try:
+        speak(call)
+        assert wait_until(lambda: session.speech_started_at, timeout=15)
+        spoke_until = session.speech_started_at[0] + 0.5  # 600 ms of speech, heard after its first 60 ms
+        index = warm_realtime.sessions.index(session)
+        assert wait_until(lambda: len(warm_realtime.sessions) > index + 1, timeout=20)  # a fresh connection
+    finally:
+        warm_realtime.hang_on_speech = False
+    assert _heard_after(call, spoke_until)[0] - spoke_until < 5.0  # the apology
+    assert "no end of the caller's turn" in warm_edge.log()
+    assert wait_until(lambda: any(RESUME["en"] in text for text in asked_to_say(warm_realtime.sessions[index + 1])),
+                      timeout=10)
+    call.hangup()

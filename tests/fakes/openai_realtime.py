@@ -5,7 +5,8 @@ HTTP 401, :attr:`FakeRealtimeServer.refuse` gets 503). It keeps a server-VAD on 
 (energy threshold), answers with scripted replies — audio is a tone of a known length, sent in deltas
 faster than real time — scripted function calls (several in one response: a list as one script entry),
 scripted failures (``response.done`` with status ``failed``; :meth:`FakeRealtimeServer.send_error` injects
-an ``error`` event) or a vendor that goes silent (:class:`Hang`), honours ``response.cancel`` and
+an ``error`` event) or a vendor that goes silent (:class:`Hang` when asked to respond,
+:attr:`FakeRealtimeServer.hang_on_speech` mid-turn), honours ``response.cancel`` and
 ``interrupt_response``, and rejects a ``conversation.item.truncate`` beyond the audio it sent with the
 real server's error (after which, as with the real server, the session stays silent).
 
@@ -264,6 +265,8 @@ class FakeRealtimeSession:
                 self.speech_started_at.append(time.monotonic())
                 await self.send({"type": "input_audio_buffer.speech_started", "item_id": self.speech_item,
                                  "audio_start_ms": max(0, self.audio_ms - self.voiced_ms)})
+                if self.server.hang_on_speech:
+                    self.hung = True  # heard the caller start, then nothing more
                 if detection.get("interrupt_response", True) and self.response_task and not self.response_task.done():
                     self.response_task.cancel()
         else:
@@ -391,6 +394,8 @@ class FakeRealtimeServer:
         self.speed = speed
         self.reply_freq = reply_freq
         self.refuse = False
+        self.hang_on_speech = False
+        """Every session goes silent right after its first ``speech_started`` (never ends the turn)."""
         self.sessions: list[FakeRealtimeSession] = []
         self.connections_open = 0
         self.rejected = 0
