@@ -29,6 +29,42 @@ PROVIDER_NAMES: dict[str, tuple[str, ...]] = {
 
 ENGINE_BY_LLM = {"openai_realtime": "realtime", "openai": "pipeline", "offline": "offline"}
 
+DEFAULT_MODELS: dict[str, str] = {
+    "realtime": "gpt-realtime",
+    "realtime_transcription": "gpt-4o-mini-transcribe",
+    "chat": "gpt-4o-mini",
+    "summary": "gpt-4o-mini",
+    "transcription": "whisper-1",
+    "speech": "gpt-4o-mini-tts",
+    "elevenlabs": "eleven_flash_v2_5",
+}
+"""The one table of the model each kind of vendor work uses when a provider row names none (``model``,
+``transcription_model``, ``summary_model``). Names the SDK marks deprecated (``gpt-realtime``,
+``gpt-4o-mini-transcribe``) still work and stay the defaults until changed here; a row naming any other
+model is sent that name as is."""
+
+
+def default_model(kind: str) -> str:
+    """The default model for ``kind`` (a key of :data:`DEFAULT_MODELS`)."""
+    return DEFAULT_MODELS[kind]
+
+
+REASONING_MODEL_PREFIXES = ("o1", "o3", "o4", "gpt-5")
+"""Chat models of the reasoning family: they refuse ``max_tokens`` (``max_completion_tokens`` instead)
+and any ``temperature`` but the default."""
+
+
+def chat_sampling(model: str, temperature: float | None = None, max_tokens: int | None = None) -> dict[str, Any]:
+    """The length and sampling arguments of a chat completion that ``model``'s family accepts."""
+    if model.startswith(REASONING_MODEL_PREFIXES):
+        return {} if max_tokens is None else {"max_completion_tokens": max_tokens}
+    params: dict[str, Any] = {}
+    if temperature is not None:
+        params["temperature"] = temperature
+    if max_tokens is not None:
+        params["max_tokens"] = max_tokens
+    return params
+
 _SECRET_KEYS = {"api_key", "xi_api_key", "credentials", "credentials_json", "secret", "password", "token"}
 
 

@@ -2,7 +2,7 @@
 
 Both OpenAI providers write it through the SDK's chat completions with the row's ``api_key`` and
 ``base_url``: ``openai`` with its ``model``, ``openai_realtime`` (a speech-to-speech model cannot write
-it) with a chat model; either takes a ``summary_model`` config key, default :data:`OPENAI_DEFAULT_MODEL`.
+it) with a chat model; either takes a ``summary_model`` config key, default ``DEFAULT_MODELS['summary']`` (:mod:`shared.providers`).
 
 The extractive summary needs no model: it states what the caller asked for (their first substantial
 turn), what else they said that carries information, and how the call ended. It is short enough for a
@@ -17,10 +17,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from shared.logging import CallLogger, Tag, call_logger
-from shared.providers import ProviderConfig
+from shared.providers import ProviderConfig, chat_sampling, default_model
 
-OPENAI_DEFAULT_MODEL = "gpt-4o-mini"
-"""The chat model of a summary when the provider names none (``summary_model``, or ``model`` for ``openai``)."""
 CHAT_PROVIDERS = ("openai", "openai_realtime")
 """``llm`` providers whose ``api_key``/``base_url`` reach a chat-completions API."""
 
@@ -103,13 +101,13 @@ def extractive_summary(turns: Sequence[Turn], facts: CallFacts) -> str:
 
 def summary_model(provider: ProviderConfig) -> str:
     """The chat model that summarises for ``provider``: ``summary_model``, else an ``openai`` row's
-    ``model``, else :data:`OPENAI_DEFAULT_MODEL` (an ``openai_realtime`` row's ``model`` only speaks)."""
+    ``model``, else ``DEFAULT_MODELS['summary']`` (:mod:`shared.providers`) (an ``openai_realtime`` row's ``model`` only speaks)."""
     configured = str(provider.config.get("summary_model") or "").strip()
     if configured:
         return configured
     if provider.provider_name == "openai" and provider.model:
         return provider.model
-    return OPENAI_DEFAULT_MODEL
+    return default_model("summary")
 
 
 def llm_summary(
@@ -135,14 +133,14 @@ def llm_summary(
         ending += f", transferred to {facts.transfer_target}"
     if facts.taken_message:
         ending += f", message taken: {facts.taken_message}"
+    model = summary_model(provider)
     response = client.chat.completions.create(
-        model=summary_model(provider),
+        model=model,
         messages=[
             {"role": "system", "content": SUMMARY_PROMPT},
             {"role": "user", "content": f"{transcript}\n\n{ending}"},
         ],
-        max_tokens=300,
-        temperature=0.2,
+        **chat_sampling(model, temperature=0.2, max_tokens=300),
     )
     text = (response.choices[0].message.content or "").strip()
     return text[:MAX_SUMMARY_CHARS] if text else None

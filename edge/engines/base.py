@@ -27,6 +27,28 @@ RESUME = {
     "en": "All right, could you say that again, please?",
 }
 """Said instead of the greeting by an engine that replaces one whose vendor failed mid-call."""
+APOLOGY = {
+    "pt": "Desculpe, estamos com um problema técnico no momento.",
+    "en": "I'm sorry, we are having a technical problem right now.",
+}
+"""Said in the edge's own (offline) voice when a vendor fails or goes silent mid-call."""
+RESPONSE_DEADLINE_SECONDS = 4.0
+"""Default for a provider's ``response_deadline_seconds``: from the end of the caller's speech (or any
+request for a reply) to the vendor's first audio; past it the vendor counts as failed."""
+
+
+def language_key(language: str | None) -> str:
+    """``en`` for an English secretary, else ``pt`` (the keys of the fixed phrases)."""
+    return "en" if (language or "").lower().startswith("en") else "pt"
+
+
+def response_deadline(config: ProviderConfig) -> float:
+    """A provider's response deadline in seconds (``response_deadline_seconds``, default 4)."""
+    try:
+        seconds = float(config.config.get("response_deadline_seconds") or RESPONSE_DEADLINE_SECONDS)
+    except (TypeError, ValueError):
+        seconds = RESPONSE_DEADLINE_SECONDS
+    return seconds if seconds > 0 else RESPONSE_DEADLINE_SECONDS
 
 
 class CallState(StrEnum):

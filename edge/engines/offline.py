@@ -46,7 +46,7 @@ class OfflineEngine(TurnTakingEngine):
         hints += list(ANSWER_HINTS)
         self.stt = OfflineSpeechToText(hints=[h for h in hints if h])
         self.tts = OfflineTextToSpeech.for_provider(context.providers.get("tts"), self.secretary.language,
-                                                    self.secretary.voice_name)
+                                                    self.secretary.voice_name, self.log)
         self.dialogue = ExtractiveDialogue(
             search=self._search,
             targets=targets,

@@ -4,8 +4,11 @@ The model's text is cut into sentences as it streams; each sentence is synthesiz
 next is still being generated (:meth:`TurnTakingEngine.speak`). Barge-in flushes playback and the
 assistant message kept in the model's history is cut to what the caller actually heard.
 
-Vendor SDK calls go through :func:`~edge.engines.turns.blocking` (cooperative sockets in the edge), so a
-slow vendor parks only this call's greenlet.
+Vendor SDK calls go through :func:`~edge.engines.turns.bounded` (cooperative sockets in the edge), so a
+slow vendor parks only this call's greenlet, and never longer than the reply is due: the caller must hear
+the first audio within ``response_deadline_seconds`` (the llm provider's, default 4 s) of the end of their
+speech, whether the STT, the chat model or the TTS is the one that went silent (a tool's own time does
+not count); each later chunk gets the whole deadline.
 A vendor error (wrong key, 429, 5xx, timeout) becomes a ❌ ERROR line, an apology and goodbye in the
 offline voice, and a hangup (:meth:`TurnTakingEngine.fail`); at greeting time it raises
 :class:`EngineUnavailable` so the host can fall back to another engine.
@@ -14,13 +17,13 @@ offline voice, and a hangup (:meth:`TurnTakingEngine.fail`); at greeting time it
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from edge.call.tools import chat_completion_tools, transfer_succeeded
-from edge.engines.base import CallState, EngineUnavailable
+from edge.engines.base import CallState, EngineUnavailable, response_deadline
 from edge.engines.offline import TOOLS_THAT_SPEAK
-from edge.engines.turns import TurnTakingEngine, Utterance, blocking, sentences
+from edge.engines.turns import TurnTakingEngine, Utterance, bounded, sentences
 from edge.services import factory
 from edge.services.base import ChatEvent, ServiceError, ToolCall
 from shared.logging import Tag
@@ -32,36 +35,38 @@ TOOLS = chat_completion_tools()
 _END = object()
 
 
-def pull_blocking(iterator: Iterator[ChatEvent]) -> Iterator[ChatEvent]:
-    """Pull each item of a blocking iterator through :func:`blocking`."""
+def pull_blocking(iterator: Iterator[Any], budget: Callable[[], float], provider: str) -> Iterator[Any]:
+    """Pull each item of a blocking iterator through :func:`bounded`, each within ``budget()`` seconds."""
     while True:
-        item = blocking(next, iterator, _END)
+        item = bounded(budget(), provider, next, iterator, _END)
         if item is _END:
             return
         yield item
 
 
 class _ThreadedSTT:
-    def __init__(self, inner: Any) -> None:
+    def __init__(self, inner: Any, budget: Callable[[], float]) -> None:
         self.inner = inner
+        self.budget = budget
 
     def transcribe(self, pcm16_8k: bytes, language: str) -> str:
-        return blocking(self.inner.transcribe, pcm16_8k, language)
+        return bounded(self.budget(), f"{self.inner.name}-stt", self.inner.transcribe, pcm16_8k, language)
 
     def prepare(self) -> None:
         self.inner.prepare()
 
 
 class _ThreadedTTS:
-    def __init__(self, inner: Any) -> None:
+    def __init__(self, inner: Any, budget: Callable[[], float]) -> None:
         self.inner = inner
         self.name = inner.name
+        self.budget = budget
 
     def cache_key(self) -> str:
         return self.inner.cache_key()
 
     def stream(self, text: str) -> Iterator[bytes]:
-        return pull_blocking(blocking(self.inner.stream, text))
+        return pull_blocking(iter(self.inner.stream(text)), self.budget, f"{self.name}-tts")
 
 
 class PipelineEngine(TurnTakingEngine):
@@ -72,10 +77,12 @@ class PipelineEngine(TurnTakingEngine):
     def build_services(self) -> None:
         """Vendor clients from the call's providers."""
         providers = self.host.context.providers
+        self.deadline_seconds = response_deadline(providers["llm"])
         try:
-            self.stt = _ThreadedSTT(factory.speech_to_text(providers["stt"]))  # type: ignore[assignment]
+            self.stt = _ThreadedSTT(factory.speech_to_text(providers["stt"]),  # type: ignore[assignment]
+                                    self.vendor_budget)
             self.tts = _ThreadedTTS(factory.text_to_speech(  # type: ignore[assignment]
-                providers["tts"], self.secretary.language, self.secretary.voice_name))
+                providers["tts"], self.secretary.language, self.secretary.voice_name, self.log), self.vendor_budget)
             self.llm = factory.chat_model(providers["llm"])
         except ServiceError as exc:
             raise EngineUnavailable(str(exc)) from exc
@@ -115,7 +122,7 @@ class PipelineEngine(TurnTakingEngine):
             self.history.append({"role": "user", "content": text})
         for _ in range(MAX_TOOL_ROUNDS):
             calls: list[ToolCall] = []
-            events = pull_blocking(blocking(self.llm.stream, list(self.history), TOOLS))
+            events = pull_blocking(iter(self.llm.stream(list(self.history), TOOLS)), self.vendor_budget, "openai-llm")
 
             def text_only(events: Iterator[ChatEvent] = events, calls: list[ToolCall] = calls) -> Iterator[str]:
                 for event in events:
@@ -125,19 +132,26 @@ class PipelineEngine(TurnTakingEngine):
                         yield event.text
 
             spoken = self.speak(sentences(text_only()))
-            message: dict[str, Any] = {"role": "assistant", "content": spoken or None}
-            if calls:
-                message["tool_calls"] = [{"id": c.call_id, "type": "function", "function": {
-                    "name": c.name, "arguments": json.dumps(c.arguments)}} for c in calls]
-            self.history.append(message)
             if not calls:
+                if spoken:  # a round with neither words nor calls adds nothing (the API refuses a null content)
+                    self.history.append({"role": "assistant", "content": spoken})
                 return
+            self.history.append({"role": "assistant", "content": spoken or None, "tool_calls": [
+                {"id": c.call_id, "type": "function", "function": {
+                    "name": c.name, "arguments": c.raw_arguments or json.dumps(c.arguments)}} for c in calls]})
             finished = False
             for call in calls:
                 self.log.info(Tag.SESSION, "tool %s", call.name)
+                if call.problem is not None:
+                    self.log.error("%s called with %s", call.name, call.problem)
+                    self.history.append({"role": "tool", "tool_call_id": call.call_id, "content": json.dumps({
+                        "ok": False, "error": "invalid_arguments", "message": f"The arguments were not valid "
+                        f"({call.problem}); nothing was done. Call it again with a JSON object."})})
+                    continue
                 if call.name not in TOOLS_THAT_SPEAK:
                     self.host.set_state(CallState.TOOL_RUNNING)
                 result = self.host.run_tool(call.name, call.arguments) or {}
+                self.reply_due()  # the tool's own time is not the vendor's
                 self.history.append({"role": "tool", "tool_call_id": call.call_id,
                                      "content": json.dumps(result, default=str)})
                 if call.name == "end_call" or (call.name == "transfer_call" and transfer_succeeded(result)):

@@ -15,6 +15,23 @@ speaking; silence between turns goes out in chunks of ``silence_chunk_ms`` (prov
 start of speech as early as with 20 ms appends, and the end of a turn is never delayed (the server
 hears speech until its own ``speech_stopped``). Each append is a websocket message and a TCP send,
 the largest share of the edge's CPU per call (``bench_edge --silence-chunk-ms 20`` for comparison).
+
+Function calls: the server may put several in one response, and emits ``…arguments.done`` even for a
+response that is then cancelled. The engine acts on the calls of a response only once it is ``completed``
+(``response.done``), runs them one after the other (the ones whose effect the host speaks — transfer,
+goodbye — last), gives every call exactly one ``function_call_output`` before any ``response.create``
+that follows it (a tool that speaks meanwhile gets an "in progress" output first, and its result follows
+as a system message), and then asks for exactly one response. Calls of a cancelled or incomplete response
+are answered "not run"; arguments that are not a JSON object are an error result for the model.
+
+A vendor that goes silent: from the end of the caller's speech (the server's ``speech_stopped``) or any
+``response.create`` the engine sends, the first audio must come within ``response_deadline_seconds``
+(provider config, default 4 s; a response that only calls tools also counts as an answer); and once the
+server has heard the caller start, it must end the turn — a caller quiet for the deadline (or the VAD's
+own longest wait plus a second, if longer) with no ``speech_stopped`` means the server went silent. Past it — as
+when the socket drops — the edge apologizes in its own offline voice and hands the call back to the host,
+which connects afresh once and then falls back (destination or goodbye prompt), never asking the dead
+vendor to speak.
 """
 
 from __future__ import annotations
@@ -28,14 +45,29 @@ from gevent.event import AsyncResult, Event
 
 from edge.audio.g711 import has_sound
 from edge.call.tools import TOOL_DEFINITIONS
-from edge.engines.base import RESUME, CallState, Engine, EngineHost, EngineUnavailable
+from edge.engines.base import (
+    APOLOGY,
+    RESUME,
+    CallState,
+    Engine,
+    EngineHost,
+    EngineUnavailable,
+    language_key,
+    response_deadline,
+)
+from edge.engines.offline import TOOLS_THAT_SPEAK
 from edge.metrics import METRICS
+from edge.services.base import parse_arguments
 from edge.services.openai.client import make_client
+from edge.services.voices import realtime_voice
 from shared.logging import Tag, call_logger
+from shared.providers import default_model
 
-DEFAULT_MODEL = "gpt-realtime"
 DEFAULT_VOICE = "marin"
-DEFAULT_TRANSCRIPTION = "gpt-4o-mini-transcribe"
+EAGERNESS = ("low", "medium", "high", "auto")
+"""``semantic_vad`` eagerness values (the SDK's ``SemanticVad.eagerness``)."""
+SEMANTIC_MAX_WAIT_MS = {"low": 8000, "medium": 4000, "high": 2000, "auto": 4000}
+"""The longest a ``semantic_vad`` server waits after the caller's last sound before ending the turn."""
 CONNECT_TIMEOUT = 5.0
 SAY_TIMEOUT = 20.0
 CLOSE_WAIT = 0.2
@@ -78,8 +110,16 @@ class RealtimeEngine(Engine):
         self._silence_frames = max(1, int(self.config.config.get("silence_chunk_ms", 100)) // 20)
         self._held: list[bytes] = []  # silent caller frames not yet sent
         self._caller_speaking = False  # between the server's speech_started and speech_stopped
+        self._quiet_frames = 0  # caller frames without sound since then
+        self._hung_after_frames = 0  # quiet frames after which a server that has not ended the turn is silent
+        self._detection: dict[str, Any] | None = None
         self._tasks: list[gevent.Greenlet] = []
         self._send_audio: Any = None
+        self._started = False
+        self._calls: dict[str, list[dict[str, str]]] = {}  # response id -> its function calls, as emitted
+        self._unanswered: dict[str, str] = {}  # call id -> name: calls of the running batch without output
+        self._deadline_seconds = response_deadline(self.config)
+        self._deadline: gevent.Greenlet | None = None
 
     # --- session ---------------------------------------------------------------------------------
 
@@ -97,22 +137,46 @@ class RealtimeEngine(Engine):
             "audio": {
                 "input": {
                     "format": {"type": "audio/pcmu"},
-                    "transcription": {"model": extras.get("transcription_model", DEFAULT_TRANSCRIPTION),
+                    "transcription": {"model": extras.get("transcription_model")
+                                      or default_model("realtime_transcription"),
                                       "language": _language_code(language)},
-                    "turn_detection": {
-                        "type": extras.get("turn_detection", "server_vad"),
-                        "threshold": float(extras.get("vad_threshold", 0.5)),
-                        "prefix_padding_ms": int(extras.get("prefix_padding_ms", 300)),
-                        "silence_duration_ms": int(extras.get("silence_duration_ms", 500)),
-                        "create_response": True,
-                        "interrupt_response": True,
-                    },
+                    "turn_detection": self.turn_detection(),
                 },
                 "output": {"format": {"type": "audio/pcmu"},
-                           "voice": secretary.voice_name or extras.get("voice") or DEFAULT_VOICE},
+                           "voice": realtime_voice([secretary.voice_name, extras.get("voice")], self.log,
+                                                   DEFAULT_VOICE)},
             },
             "tools": TOOL_DEFINITIONS,
             "tool_choice": "auto",
+        }
+
+    def turn_detection(self) -> dict[str, Any]:
+        """``server_vad`` (threshold, padding, silence) or ``semantic_vad`` (eagerness only: the server
+        refuses the VAD's other keys for it with ``unknown_parameter``); worked out (and a bad value
+        reported) once per engine."""
+        if self._detection is None:
+            self._detection = self._turn_detection()
+        return self._detection
+
+    def _turn_detection(self) -> dict[str, Any]:
+        extras = self.config.config
+        kind = extras.get("turn_detection") or "server_vad"
+        if kind == "semantic_vad":
+            eagerness = extras.get("eagerness") or "auto"
+            if eagerness not in EAGERNESS:
+                self.log.error("Realtime eagerness %r is not one of %s; using auto", eagerness, ", ".join(EAGERNESS))
+                eagerness = "auto"
+            return {"type": "semantic_vad", "eagerness": eagerness, "create_response": True,
+                    "interrupt_response": True}
+        if kind != "server_vad":
+            self.log.error("Realtime turn_detection %r is not server_vad or semantic_vad; using server_vad", kind)
+        return {
+            "type": "server_vad",
+            "threshold": float(extras.get("vad_threshold", 0.5)),
+            "prefix_padding_ms": int(extras.get("prefix_padding_ms", 300)),
+            "silence_duration_ms": int(extras.get("silence_duration_ms", 500)),
+            "create_response": True,
+            "interrupt_response": True,
         }
 
     def start(self) -> None:
@@ -124,7 +188,7 @@ class RealtimeEngine(Engine):
         client = make_client(self.config)
         try:
             self._manager = client.realtime.connect(
-                model=self.config.model or DEFAULT_MODEL,
+                model=self.config.model or default_model("realtime"),
                 # No permessage-deflate: base64 audio barely compresses, and deflating 50 appends a second
                 # (and inflating every delta) was a fifth of the edge's CPU per call.
                 websocket_connection_options={"open_timeout": CONNECT_TIMEOUT, "close_timeout": 0.2,
@@ -139,28 +203,75 @@ class RealtimeEngine(Engine):
         websocket = getattr(self._conn, "_connection", None)
         self._send_audio = getattr(websocket, "send", None) or self._conn.send_raw
         self._reader = gevent.spawn(self._read_loop)
+        self._hung_after_frames = self._turn_end_frames()
         try:
             self._conn.session.update(session=self.session_config())
         except Exception as exc:  # noqa: BLE001
             raise EngineUnavailable(f"session.update failed: {exc}") from exc
         if not self._ready.wait(CONNECT_TIMEOUT):
             raise EngineUnavailable("no session.updated from the Realtime server")
-        self.log.info(Tag.SESSION, "Realtime session ready (model %s)", self.config.model or DEFAULT_MODEL)
+        self.log.info(Tag.SESSION, "Realtime session ready (model %s)", self.config.model or default_model("realtime"))
         secretary = self.host.context.secretary
         if self.host.context.extra.get("resumed"):
             # This socket replaces one that failed mid-call: the caller's last words may be lost.
             self.host.set_state(CallState.LISTENING)
-            self._speak(RESUME["en" if (secretary.language or "").lower().startswith("en") else "pt"])
+            self._speak(RESUME[language_key(secretary.language)])
         elif secretary.greeting_message:
             self.host.set_state(CallState.GREETING)
             self._greeting_pending = True
             self._speak(secretary.greeting_message)
         else:
             self.host.set_state(CallState.LISTENING)
+        self._started = True
 
     def _speak(self, text: str) -> None:
+        self._answer_pending()
         self._conn.response.create(response={
             "instructions": f'Say exactly this to the caller, word for word, and nothing else: "{text}"'})
+        self._arm()
+
+    def _respond(self) -> None:
+        """Ask the model for a response (after tool outputs or a note); it must start speaking in time."""
+        self._answer_pending()
+        self._conn.response.create()
+        self._arm()
+
+    # --- the response deadline -------------------------------------------------------------------
+
+    def _arm(self) -> None:
+        """The vendor owes the caller audio within the deadline from now."""
+        self._disarm()
+        if not self._closed:
+            self._deadline = gevent.spawn_later(self._deadline_seconds, self._deadline_passed)
+
+    def _disarm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.kill(block=False)
+            self._deadline = None
+
+    def _watch_turn_end(self, pcmu_frame: bytes) -> None:
+        """The server heard the caller start: it must end the turn (``speech_stopped``) once they are quiet.
+        If the caller has been quiet for longer than the server's VAD waits plus the deadline and no
+        ``speech_stopped`` came, the server went silent mid-turn."""
+        self._quiet_frames = 0 if has_sound(pcmu_frame) else self._quiet_frames + 1
+        if self._quiet_frames == self._hung_after_frames > 0:
+            self._deadline_passed(f"no end of the caller's turn {self._quiet_frames * 20 / 1000:.1f} s after they "
+                                  "went quiet")
+
+    def _turn_end_frames(self) -> int:
+        detection = self.turn_detection()
+        if detection["type"] == "semantic_vad":
+            vad_wait_ms = SEMANTIC_MAX_WAIT_MS[detection["eagerness"]]
+        else:
+            vad_wait_ms = detection["silence_duration_ms"]
+        return int(max(self._deadline_seconds * 1000, vad_wait_ms + 1000) // 20)
+
+    def _deadline_passed(self, reason: str | None = None) -> None:
+        self._deadline = None
+        reason = reason or f"no response within {self._deadline_seconds:.1f} s"
+        METRICS.engine_errors.inc("timeout")
+        self.log.error("Realtime: %s", reason)
+        self._lost(reason)
 
     # --- audio in --------------------------------------------------------------------------------
 
@@ -172,6 +283,8 @@ class RealtimeEngine(Engine):
         held.append(pcmu_frame)
         if len(held) < self._silence_frames and not self._caller_speaking and not has_sound(pcmu_frame):
             return
+        if self._caller_speaking:
+            self._watch_turn_end(pcmu_frame)
         audio = held[0] if len(held) == 1 else b"".join(held)
         held.clear()
         payload = base64.b64encode(audio).decode("ascii")
@@ -203,10 +316,30 @@ class RealtimeEngine(Engine):
         if self._closed:
             return
         self._closed = True
+        self._disarm()
         self._ready.set()
         for waiter in self._say_waiters + list(self._say_by_response.values()):
             waiter.set(False)
-        self.host.engine_failed(f"Realtime socket lost ({reason})")
+        if self._started:
+            # Mid-call: the caller hears the edge's own apology before the host reconnects or falls back.
+            self._tasks.append(gevent.spawn(self._apologize_then_fail, reason))
+        else:
+            self.host.engine_failed(f"Realtime socket lost ({reason})")
+
+    def _apologize_then_fail(self, reason: str) -> None:
+        from edge.services.offline.tts import OfflineTextToSpeech
+
+        text = APOLOGY[language_key(self.host.context.secretary.language)]
+        try:
+            audio = OfflineTextToSpeech(self.host.context.secretary.language).synthesize(text)
+            self.host.flush_playback()
+            self.host.begin_utterance()
+            self.host.play(audio)
+            self.host.wait_playback_done(timeout=len(audio) / 8000 + 5)
+            self.host.record("assistant", text)
+        except Exception as exc:  # noqa: BLE001 - the hand-over below must happen anyway
+            self.log.error("Realtime: could not apologize: %s", exc)
+        self.host.engine_failed(f"Realtime vendor lost ({reason})")
 
     def _handle(self, event: dict[str, Any]) -> None:
         kind = event.get("type", "")
@@ -215,6 +348,7 @@ class RealtimeEngine(Engine):
             if item in self._interrupted:
                 return  # late audio of an item the caller interrupted
             if item != self._audio_item:
+                self._disarm()
                 self._audio_item = item
                 self._item_bytes[item] = 0
                 self.host.begin_utterance()
@@ -224,9 +358,12 @@ class RealtimeEngine(Engine):
             self.host.play(audio)
         elif kind == "input_audio_buffer.speech_started":
             self._caller_speaking = True
+            self._quiet_frames = 0
+            self._disarm()
             self._barge_in()
         elif kind == "input_audio_buffer.speech_stopped":
             self._caller_speaking = False
+            self._arm()
             self.host.caller_speech_stopped()
         elif kind == "conversation.item.input_audio_transcription.completed":
             self.host.record("user", event.get("transcript", ""))
@@ -242,8 +379,10 @@ class RealtimeEngine(Engine):
         elif kind == "response.done":
             self._response_done(event.get("response") or {})
         elif kind == "response.function_call_arguments.done":
-            self._tasks.append(gevent.spawn(self._run_tool, event.get("name", ""), event.get("call_id", ""),
-                                            event.get("arguments") or "{}"))
+            # Also emitted for a response cancelled or cut short: kept until its response.done says how it ended.
+            self._calls.setdefault(event.get("response_id") or "", []).append(
+                {"call_id": event.get("call_id") or "", "name": event.get("name") or "",
+                 "arguments": event.get("arguments") or ""})
         elif kind in ("session.created", "session.updated"):
             if kind == "session.updated":
                 self._ready.set()
@@ -253,13 +392,19 @@ class RealtimeEngine(Engine):
     def _response_done(self, response: dict[str, Any]) -> None:
         response_id = response.get("id") or ""
         self._idle.set()
+        self._disarm()
         was_greeting = self._greeting_pending
         self._greeting_pending = False
-        failed = response.get("status") == "failed"
+        status = response.get("status")
         waiter = self._say_by_response.pop(response_id, None)
         if waiter is not None:
-            waiter.set(not failed)
-        if failed:
+            waiter.set(status != "failed")
+        calls = self._calls.pop(response_id, [])
+        known = {c["call_id"] for c in calls}
+        calls += [{"call_id": o.get("call_id") or "", "name": o.get("name") or "", "arguments": o.get("arguments") or ""}
+                  for o in response.get("output") or [] if (o or {}).get("type") == "function_call"
+                  and o.get("call_id") not in known]
+        if status == "failed":
             # The model could not answer (overloaded, rate-limited, server error): without this the
             # caller would wait in silence for a reply that never comes.
             error = (response.get("status_details") or {}).get("error") or {}
@@ -268,9 +413,17 @@ class RealtimeEngine(Engine):
             self.log.error("Realtime response failed: %s", code)
             self._lost(f"response failed: {code}")
             return
-        if response.get("status") == "completed" and not any(
-            (o or {}).get("type") == "function_call" for o in response.get("output") or []
-        ):
+        if calls and status == "completed":
+            self._tasks.append(gevent.spawn(self._run_calls, calls))
+        elif calls:
+            # Cancelled (the caller barged in) or incomplete: the calls' arguments may be cut short, and
+            # the caller is saying something new. Nothing runs; the model learns why.
+            self.log.info(Tag.EVENT_BUS, "Realtime: %d function call(s) of a %s response not run", len(calls), status)
+            for call in calls:
+                self._output(call["call_id"], {"ok": False, "error": "not_run", "message": (
+                    "The caller interrupted before this call was complete, so it was not run. "
+                    "Listen to the caller and call it again if it is still needed.")})
+        elif status == "completed":
             self._tasks.append(gevent.spawn(self._back_to_listening, was_greeting))
 
     def _back_to_listening(self, was_greeting: bool) -> None:
@@ -308,22 +461,54 @@ class RealtimeEngine(Engine):
 
     # --- tools -----------------------------------------------------------------------------------
 
-    def _run_tool(self, name: str, call_id: str, arguments_json: str) -> None:
-        try:
-            arguments = json.loads(arguments_json) if arguments_json else {}
-            if not isinstance(arguments, dict):
-                arguments = {}
-        except ValueError:
-            arguments = {}
-        result = self.host.run_tool(name, arguments)
-        if self._closed or result.get("ended"):
+    def _run_calls(self, calls: list[dict[str, str]]) -> None:
+        """Run a completed response's function calls, answer each once, then ask for one response."""
+        ordered = sorted(calls, key=lambda c: c["name"] in TOOLS_THAT_SPEAK)  # stable: the model's order otherwise
+        self._unanswered = {c["call_id"]: c["name"] for c in ordered}
+        spoken = ended = False
+        for call in ordered:
+            if self._closed:
+                return
+            arguments, problem = parse_arguments(call["arguments"])
+            if problem is not None:
+                self.log.error("Realtime: %s called with %s", call["name"], problem)
+                result: dict[str, Any] = {"ok": False, "error": "invalid_arguments", "message": (
+                    f"The arguments were not valid ({problem}); nothing was done. Call it again with a JSON "
+                    "object of the parameters.")}
+            else:
+                result = self.host.run_tool(call["name"], arguments)
+            spoken = spoken or bool(result.get("spoken"))
+            ended = ended or bool(result.get("ended"))
+            if self._closed or ended:
+                return  # the call is over (goodbye said, or the caller transferred)
+            if self._unanswered.pop(call["call_id"], None) is not None:
+                self._output(call["call_id"], result)
+            else:  # answered "in progress" when the tool spoke: the result follows as a note
+                self._note(f"Result of {call['name']}: {json.dumps(result, default=str)}")
+        self._unanswered = {}
+        if not spoken:  # the host already spoke (a fallback offer): the caller's answer starts the next response
+            self._idle.wait(SAY_TIMEOUT)
+            self._respond()
+
+    def _output(self, call_id: str, result: dict[str, Any]) -> None:
+        """The one ``function_call_output`` of a call."""
+        if self._conn is None or self._closed:
             return
-        self._idle.wait(SAY_TIMEOUT)
         self._conn.conversation.item.create(item={"type": "function_call_output", "call_id": call_id,
-                                                  "output": json.dumps(result)})
-        if result.get("spoken"):
-            return  # the host already spoke (a fallback offer): the caller's answer starts the next response
-        self._conn.response.create()
+                                                  "output": json.dumps(result, default=str)})
+
+    def _note(self, text: str) -> None:
+        self._conn.conversation.item.create(item={
+            "type": "message", "role": "system", "content": [{"type": "input_text", "text": text}]})
+
+    def _answer_pending(self) -> None:
+        """Before any response.create: every call of the running batch gets its output (a tool that speaks
+        — transfer message, goodbye — is still running: "in progress")."""
+        pending, self._unanswered = self._unanswered, {}
+        for call_id, name in pending.items():
+            self._output(call_id, {"ok": True, "status": "in_progress", "message": (
+                f"{name} is running and the secretary is speaking to the caller for it; its result follows "
+                "as a system message if the call goes on.")})
 
     # --- Engine API ------------------------------------------------------------------------------
 
@@ -353,13 +538,14 @@ class RealtimeEngine(Engine):
         if self._conn is None or self._closed:
             return
         self._idle.wait(SAY_TIMEOUT)
-        self._conn.conversation.item.create(item={
-            "type": "message", "role": "system", "content": [{"type": "input_text", "text": text}]})
-        self._conn.response.create()
+        self._answer_pending()
+        self._note(text)
+        self._respond()
 
     def close(self) -> None:
         """Close the socket and stop the greenlets (idempotent)."""
         self._closed = True
+        self._disarm()
         for task in self._tasks:
             if task is not gevent.getcurrent():
                 task.kill(block=False)

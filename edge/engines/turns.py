@@ -33,9 +33,17 @@ from gevent.queue import Queue
 
 from edge.audio.g711 import ulaw_to_l16
 from edge.audio.vad import StreamingVad, VadEvent, VadParams
-from edge.engines.base import RESUME, CallState, Engine, EngineHost, EngineUnavailable
+from edge.engines.base import (
+    APOLOGY,
+    RESPONSE_DEADLINE_SECONDS,
+    RESUME,
+    CallState,
+    Engine,
+    EngineHost,
+    EngineUnavailable,
+)
 from edge.engines.greeting_cache import GreetingCache, shared_cache
-from edge.services.base import ServiceError, SpeechToText, TextToSpeech
+from edge.services.base import ErrorKind, ServiceError, SpeechToText, TextToSpeech
 from shared.logging import Tag, call_logger
 
 T = TypeVar("T")
@@ -47,10 +55,6 @@ DEFAULT_BYTES_PER_CHAR = 8000 / 15
 """PCMU bytes per character of text before the call's TTS has been measured (about 15 characters a
 second); the greeting and every sentence synthesized refine it."""
 
-APOLOGY = {
-    "pt": "Desculpe, estamos com um problema técnico no momento.",
-    "en": "I'm sorry, we are having a technical problem right now.",
-}
 
 
 def blocking(function: Callable[..., T], *args: Any) -> T:
@@ -67,6 +71,21 @@ def blocking(function: Callable[..., T], *args: Any) -> T:
     if monkey.is_module_patched("socket"):
         return function(*args)
     return gevent.get_hub().threadpool.apply(function, args)
+
+
+def bounded(seconds: float, provider: str, function: Callable[..., T], *args: Any) -> T:
+    """:func:`blocking`, given up after ``seconds``: a vendor that accepted the request and went silent
+    is a :class:`ServiceError` (``timeout``) like any other failure, not dead air for the caller."""
+    timer = gevent.Timeout(seconds)
+    timer.start()
+    try:
+        return blocking(function, *args)
+    except gevent.Timeout as exc:
+        if exc is not timer:
+            raise
+        raise ServiceError(provider, ErrorKind.TIMEOUT, f"no answer within {seconds:.1f} s") from None
+    finally:
+        timer.close()
 
 
 def sentences(chunks: Iterable[str]) -> Iterator[str]:
@@ -137,6 +156,8 @@ class TurnTakingEngine(Engine):
 
     name = "turns"
     vad_params = VadParams()
+    deadline_seconds = RESPONSE_DEADLINE_SECONDS
+    """How long a vendor may keep the caller waiting (a pipeline takes its provider's setting)."""
 
     def __init__(self, host: EngineHost, greeting_cache: GreetingCache | None = None) -> None:
         super().__init__(host)
@@ -161,6 +182,7 @@ class TurnTakingEngine(Engine):
         self._tts_bytes = 0
         self._tts_chars = 0
         self._stopped_at: float | None = None
+        self._reply_by: float | None = None  # when the caller must hear the reply's first audio
         self._closed = False
 
     # -- subclass hooks -------------------------------------------------------------------------------
@@ -357,6 +379,7 @@ class TurnTakingEngine(Engine):
                     if not locked:
                         self._speech_lock.acquire()
                         locked = True
+                        self._reply_by = None  # the caller hears the reply: each later wait gets the deadline
                         self.host.begin_utterance()
                         self._begin(utterance)
                         self.host.set_state(CallState.SPEAKING)
@@ -388,6 +411,17 @@ class TurnTakingEngine(Engine):
             self.host.record("assistant", spoken)
         return spoken
 
+    def vendor_budget(self) -> float:
+        """Seconds a vendor call may take now: what is left until the reply is due (the end of the
+        caller's speech plus :attr:`deadline_seconds`), or the whole deadline once the reply is playing."""
+        if self._reply_by is None:
+            return self.deadline_seconds
+        return max(0.05, self._reply_by - time.monotonic())
+
+    def reply_due(self, since: float | None = None) -> None:
+        """The caller is waiting for a reply from ``since`` (default now)."""
+        self._reply_by = (since or time.monotonic()) + self.deadline_seconds
+
     def latency_mark(self) -> float | None:
         """Seconds since the caller stopped speaking (for logs)."""
         return None if self._stopped_at is None else time.monotonic() - self._stopped_at
@@ -407,6 +441,7 @@ class TurnTakingEngine(Engine):
         while not self._closed:
             source, payload = self._inbox.get()
             try:
+                self.reply_due(self._stopped_at if source == "speech" else None)
                 if source == "speech":
                     assert self.stt is not None
                     text = self.stt.transcribe(ulaw_to_l16(payload), self.secretary.language).strip()

@@ -8,6 +8,7 @@ request body, so an engine can log it as ❌ ERROR and take the graceful path.
 
 from __future__ import annotations
 
+import json
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -86,6 +87,18 @@ class TextToSpeech(ABC):
         return self.name
 
 
+def parse_arguments(text: str) -> tuple[dict[str, Any], str | None]:
+    """A tool call's JSON arguments: ``(arguments, None)``, or ``({}, why not)`` when they are not a JSON
+    object (a model cut short, or a malformed call): an error for the model, never silently ``{}``."""
+    try:
+        value = json.loads(text) if text.strip() else {}
+    except ValueError as exc:
+        return {}, f"arguments that are not JSON ({exc.msg})"
+    if not isinstance(value, dict):
+        return {}, f"arguments that are a JSON {type(value).__name__}, not an object"
+    return value, None
+
+
 @dataclass
 class ToolCall:
     """A function call the model asked for."""
@@ -93,6 +106,10 @@ class ToolCall:
     call_id: str
     name: str
     arguments: dict[str, Any] = field(default_factory=dict)
+    raw_arguments: str = ""
+    """The arguments as the model sent them (what goes back into the history)."""
+    problem: str | None = None
+    """Why the arguments are unusable (not a JSON object): the call is not run, the model is told."""
 
 
 @dataclass

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from edge.services.base import ChatModel, ErrorKind, ServiceError, SpeechToText, TextToSpeech
+from shared.logging import CallLogger
 from shared.providers import ProviderConfig
 
 
@@ -26,21 +27,23 @@ def speech_to_text(config: ProviderConfig, hints: Sequence[str] = ()) -> SpeechT
     raise ServiceError(f"stt:{name}", ErrorKind.BAD_REQUEST, "unknown provider")
 
 
-def text_to_speech(config: ProviderConfig, language: str | None, voice_name: str | None) -> TextToSpeech:
-    """TTS for ``config`` (``elevenlabs``, ``openai``, ``offline``)."""
+def text_to_speech(config: ProviderConfig, language: str | None, voice_name: str | None,
+                   log: CallLogger | None = None) -> TextToSpeech:
+    """TTS for ``config`` (``elevenlabs``, ``openai``, ``offline``); a voice the vendor does not offer is
+    replaced by its default with one ❌ ERROR line on ``log``."""
     name = config.provider_name
     if name == "elevenlabs":
         from edge.services.elevenlabs.tts import ElevenLabsTextToSpeech
 
-        return ElevenLabsTextToSpeech(config, voice_name)
+        return ElevenLabsTextToSpeech(config, voice_name, log)
     if name == "openai":
         from edge.services.openai.tts import OpenAITextToSpeech
 
-        return OpenAITextToSpeech(config, voice_name)
+        return OpenAITextToSpeech(config, voice_name, log)
     if name == "offline":
         from edge.services.offline.tts import OfflineTextToSpeech
 
-        return OfflineTextToSpeech.for_provider(config, language, voice_name)
+        return OfflineTextToSpeech.for_provider(config, language, voice_name, log)
     raise ServiceError(f"tts:{name}", ErrorKind.BAD_REQUEST, "unknown provider")
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+import time
 
 import pytest
 
-from edge.engines.base import CallState, EngineUnavailable
+from edge.engines.base import APOLOGY, CallState, EngineUnavailable
 from edge.engines.greeting_cache import GreetingCache
 from edge.engines.pipeline import PipelineEngine
 from edge.engines.realtime import RealtimeEngine
@@ -115,3 +116,62 @@ def test_the_model_is_offered_the_same_tools_by_the_pipeline_and_the_realtime_en
     realtime_tools = {t["name"]: (t["description"], t["parameters"]) for t in session["tools"]}
     assert pipeline_tools == realtime_tools
     assert set(pipeline_tools) == {"search_knowledge_base", "transfer_call", "take_message", "end_call"}
+
+
+class TimedHost(FakeHost):
+    """A host that notes when the caller stopped speaking and when each piece of audio was played."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.stopped_at: list[float] = []
+        self.played_at: list[float] = []
+
+    def caller_speech_stopped(self) -> None:
+        super().caller_speech_stopped()
+        self.stopped_at.append(time.monotonic())
+
+    def play(self, pcmu: bytes) -> None:
+        super().play(pcmu)
+        self.played_at.append(time.monotonic())
+
+
+@pytest.mark.parametrize("silent", ["/v1/audio/transcriptions", "/v1/chat/completions", "/v1/audio/speech"])
+def test_a_vendor_that_goes_silent_gets_the_apology_within_the_deadline(fake, tmp_path, silent):
+    fake.script_transcripts("When are you open?")
+    fake.script_chat(ChatReply(text="We open at nine."))
+    host = TimedHost(providers(fake))
+    engine = run_engine(host, tmp_path)
+    try:
+        fake.stall_next(60, path=silent)  # accepted, then nothing (released when the fake stops)
+        host.speak_into(engine, caller_says("When are you open?"))
+        assert host.failed_event.wait(15)
+        assert host.messages("assistant")[-1] == APOLOGY["en"]
+        assert host.failed.endswith("timeout")
+        stopped = host.stopped_at[0]
+        first_audio = min(t for t in host.played_at if t > stopped)
+        assert first_audio - stopped < 5.0  # the apology, in the edge's own voice
+    finally:
+        engine.close()
+        host.close()
+
+
+def test_reasoning_models_get_only_what_they_accept_and_no_null_assistant_message(fake, tmp_path):
+    fake.script_transcripts("Hello?", "Are you there?")
+    fake.script_chat(ChatReply(text=""), ChatReply(text="Yes, I am here."))
+    config = {"api_key": DEFAULT_KEY, "base_url": fake.base_url}
+    chosen = providers(fake) | {"llm": ProviderConfig("llm", "openai", {**config, "model": "o4-mini",
+                                                                         "temperature": 0.3})}
+    host = FakeHost(chosen)
+    engine = run_engine(host, tmp_path)
+    try:
+        host.speak_into(engine, caller_says("Hello?"))
+        assert host.wait_for(lambda: len([r for r in fake.requests if r.path.endswith("/chat/completions")]) == 1)
+        host.speak_into(engine, caller_says("Are you there?"))
+        assert host.wait_for(lambda: "Yes, I am here." in host.messages("assistant"), timeout=15)
+    finally:
+        engine.close()
+        host.close()
+    assert not fake.refusals
+    last = [r for r in fake.requests if r.path.endswith("/chat/completions")][-1].body
+    assert "temperature" not in last and "max_tokens" not in last
+    assert [m["role"] for m in last["messages"]] == ["system", "assistant", "user", "user"]

@@ -103,7 +103,7 @@ def test_elevenlabs_wrong_key_is_an_auth_error_without_the_key(eleven, caplog):
 
 
 def test_elevenlabs_unknown_voice_is_a_request_error(eleven):
-    tts = text_to_speech(tts_config(eleven, voice="NoSuchVoice0000000000"), "en-US", None)
+    tts = text_to_speech(tts_config(eleven, voice="NoSuchVoice000000000"), "en-US", None)
     with pytest.raises(ServiceError) as raised:
         list(tts.stream("Hello."))
     assert raised.value.kind is ErrorKind.BAD_REQUEST and raised.value.status == 404
@@ -148,6 +148,33 @@ def test_google_transcribes_the_callers_audio(google):
     assert request.body["config"] == {"encoding": "MULAW", "sampleRateHertz": 8000, "languageCode": "en-US"}
     assert request.audio == l16_to_ulaw(pcm), "the utterance goes as 8 kHz µ-law, whole"
     assert request.headers["x-goog-api-key"] == GOOGLE_KEY and "key" not in request.query
+
+
+def test_google_two_minute_utterance_is_recognized_in_pieces_the_api_accepts(google):
+    google.script_transcripts("first part", "second part", "third part")
+    stt = speech_to_text(stt_config(google))
+    pcm = ulaw_to_l16(caller_says("I would like to explain my problem in detail.")) * 1
+    two_minutes = (pcm * (2 * 60 * 16000 // len(pcm) + 1))[: 2 * 60 * 16000]
+    assert stt.transcribe(two_minutes, "en-US") == "first part second part third part"
+    sent = [request.audio for request in google.requests]
+    assert b"".join(sent) == l16_to_ulaw(two_minutes)  # nothing lost, nothing repeated
+    assert all(len(audio) / 8000 <= 60 for audio in sent) and len(sent) == 3
+
+
+def test_voices_a_vendor_does_not_offer_are_never_sent(eleven, caplog):
+    from edge.services.openai.tts import OpenAITextToSpeech
+    from shared.logging import call_logger
+
+    log = call_logger("tests.voices", call_uuid="c1")
+    with caplog.at_level(logging.ERROR):
+        eleven_tts = text_to_speech(tts_config(eleven), "en-US", "Rachel", log)
+        openai_tts = OpenAITextToSpeech(ProviderConfig("tts", "openai", {"api_key": OPENAI_KEY}), "marin-ish", log)
+        espeak = text_to_speech(ProviderConfig("tts", "offline"), "en-US", "marin", log)
+    assert eleven_tts.voice == "21m00Tcm4TlvDq8ikWAM" and openai_tts.voice == "alloy" and espeak.voice == "en-us"
+    refused = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(refused) == 3 and all(name in " ".join(refused) for name in ("'Rachel'", "'marin-ish'", "'marin'"))
+    assert text_to_speech(tts_config(eleven), "en-US", "ash", None).voice == "21m00Tcm4TlvDq8ikWAM"
+    assert OpenAITextToSpeech(ProviderConfig("tts", "openai", {"api_key": OPENAI_KEY}), "ash").voice == "ash"
 
 
 def test_google_nothing_recognized_is_an_empty_transcript(google):

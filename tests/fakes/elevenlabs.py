@@ -35,6 +35,12 @@ from tests.fakes.http_server import FakeHandler, FakeHttpServer
 DEFAULT_KEY = "xi-test-5f3c9a1b2d4e6f708192a3b4c5d6e7f8"
 DEFAULT_VOICE = "21m00Tcm4TlvDq8ikWAM"
 RATES = {"ulaw_8000": 8000, "pcm_8000": 8000, "pcm_16000": 16000}
+BODY_FIELDS = frozenset({
+    "text", "model_id", "language_code", "voice_settings", "pronunciation_dictionary_locators", "seed",
+    "previous_text", "next_text", "previous_request_ids", "next_request_ids", "apply_text_normalization",
+    "apply_language_text_normalization", "use_pvc_as_ivc"})
+"""The body fields of ``POST /v1/text-to-speech/{voice_id}/stream`` (the API reference); others are refused."""
+VOICE_SETTINGS = frozenset({"stability", "similarity_boost", "style", "use_speaker_boost", "speed"})
 
 
 @dataclass
@@ -113,6 +119,10 @@ class FakeElevenLabs(FakeHttpServer):
                 if voice_id not in fake.voices:
                     return self._detail(404, "voice_not_found",
                                         f"A voice with voice_id {voice_id} was not found.")
+                unknown = sorted(set(body) - BODY_FIELDS) + sorted(set(body.get("voice_settings") or {}) - VOICE_SETTINGS)
+                if unknown:
+                    return self.send_json(422, {"detail": [{"type": "extra_forbidden", "loc": ["body", unknown[0]],
+                                                        "msg": "Extra inputs are not permitted"}]})
                 text = body.get("text")
                 if not isinstance(text, str) or not text:
                     return self.send_json(422, {"detail": [{"type": "missing", "loc": ["body", "text"],

@@ -27,9 +27,18 @@ from typing import Any
 from tests.fakes.http_server import FakeHandler, FakeHttpServer
 
 DEFAULT_KEY = "AIzaSyTest-0123456789abcdefghijklmnopqr"
-ENCODINGS = {"LINEAR16": 2, "MULAW": 1, "ALAW": 1, "FLAC": 0, "AMR": 0, "AMR_WB": 0, "OGG_OPUS": 0,
-             "SPEEX_WITH_HEADER_BYTE": 0, "WEBM_OPUS": 0, "MP3": 0}
-"""``RecognitionConfig.AudioEncoding`` values, with bytes per sample for the raw ones."""
+ENCODINGS = {"LINEAR16": 2, "MULAW": 1, "FLAC": 0, "AMR": 0, "AMR_WB": 0, "OGG_OPUS": 0,
+             "SPEEX_WITH_HEADER_BYTE": 0, "WEBM_OPUS": 0}
+"""v1 ``RecognitionConfig.AudioEncoding`` values, with bytes per sample for the raw ones (v1 has no
+``ALAW``; ``MP3`` is v1p1beta1 only)."""
+CONFIG_FIELDS = frozenset({
+    "encoding", "sampleRateHertz", "audioChannelCount", "enableSeparateRecognitionPerChannel", "languageCode",
+    "alternativeLanguageCodes", "maxAlternatives", "profanityFilter", "adaptation", "transcriptNormalization",
+    "speechContexts", "enableWordTimeOffsets", "enableWordConfidence", "enableAutomaticPunctuation",
+    "enableSpokenPunctuation", "enableSpokenEmojis", "diarizationConfig", "metadata", "model", "useEnhanced"})
+"""The fields of v1 ``RecognitionConfig``; any other name is refused as an unknown field."""
+MAX_CONTENT_BYTES = 10 * 1024 * 1024
+"""Inline audio over 10 MB is refused, whatever its length."""
 STATUS_NAMES = {400: "INVALID_ARGUMENT", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
                 429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 503: "UNAVAILABLE", 504: "DEADLINE_EXCEEDED"}
 SYNC_LIMIT_SECONDS = 60
@@ -112,6 +121,12 @@ class FakeGoogleSpeech(FakeHttpServer):
                 audio = record.body.get("audio")
                 if not isinstance(config, dict) or not isinstance(audio, dict):
                     return self._error(400, "Invalid recognition 'config' or 'audio': both are required.")
+                for where, names, allowed in (("", record.body, {"config", "audio"}), ("config", config, CONFIG_FIELDS),
+                                              ("audio", audio, {"content", "uri"})):
+                    unknown = sorted(set(names) - allowed)
+                    if unknown:
+                        return self._error(400, f'Invalid JSON payload received. Unknown name "{unknown[0]}" at '
+                                                f"'{where}': Cannot find field.")
                 encoding = config.get("encoding", "ENCODING_UNSPECIFIED")
                 if encoding not in ENCODINGS:
                     return self._error(400, f"Invalid value at 'config.encoding' ({encoding}).")
@@ -129,6 +144,8 @@ class FakeGoogleSpeech(FakeHttpServer):
                 except (binascii.Error, ValueError):
                     return self._error(400, "Invalid value at 'audio.content' (TYPE_BYTES), Base64 "
                                             "decoding failed.")
+                if len(record.audio) > MAX_CONTENT_BYTES:
+                    return self._error(400, "Request payload size exceeds the limit: 10485760 bytes.")
                 seconds = len(record.audio) / (ENCODINGS[encoding] * rate) if ENCODINGS[encoding] else 0.0
                 if seconds > SYNC_LIMIT_SECONDS:
                     return self._error(400, "Sync input too long. For audio longer than 1 min use "

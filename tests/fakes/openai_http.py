@@ -13,6 +13,14 @@ It follows the request and response shapes the ``openai`` SDK sends and parses (
 * ``POST /v1/audio/speech`` — ``response_format`` ``pcm`` (24 kHz 16-bit mono) or ``wav``: a tone whose
   length grows with the text, so a test can tell how much was spoken.
 
+Every JSON body is validated against the ``openai`` package's own request param types (strict, unknown
+keys refused at every depth: :mod:`tests.fakes.sdk_schema`; a top-level ``null`` counts as absent, as the
+API treats it), a transcription's form fields against the names its params declare, and an invalid
+request gets the API's 400 ``invalid_request_error`` with ``code`` and ``param``. What the types cannot
+say is checked as the API does: an assistant message needs ``content`` or ``tool_calls``; reasoning
+models (``o1``, ``o3``, ``o4-mini``, ``gpt-5`` ...) refuse ``max_tokens`` (``max_completion_tokens``
+instead) and any ``temperature`` but 1.
+
 Errors as the real API returns them: 401 ``invalid_api_key`` for a wrong bearer token, and injected
 429/500 responses (:meth:`FakeOpenAI.fail_next`).
 """
@@ -33,9 +41,55 @@ from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
+from openai.types.audio.speech_create_params import SpeechCreateParams
+from openai.types.audio.transcription_create_params import TranscriptionCreateParamsNonStreaming
+from openai.types.chat.completion_create_params import (
+    CompletionCreateParamsNonStreaming,
+    CompletionCreateParamsStreaming,
+)
+from openai.types.embedding_create_params import EmbeddingCreateParams
+
 from tests.fakes.http_server import FakeHandler, FakeHttpServer
+from tests.fakes.sdk_schema import Refusal, refusal
 
 DEFAULT_KEY = "sk-test-0123456789abcdef"
+REASONING_MODELS = ("o1", "o3", "o4", "gpt-5")
+"""Model name prefixes of the reasoning family (no ``max_tokens``, no ``temperature`` but 1)."""
+TRANSCRIPTION_FIELDS = (TranscriptionCreateParamsNonStreaming.__required_keys__
+                        | TranscriptionCreateParamsNonStreaming.__optional_keys__)
+"""The form fields a transcription request may carry."""
+
+
+def request_refusal(path: str, body: dict[str, Any]) -> Refusal | None:
+    """Why the API would refuse this request body (None: it would accept it)."""
+    if path == "/v1/audio/transcriptions":
+        unknown = sorted(set(body) - TRANSCRIPTION_FIELDS)
+        if unknown:
+            return Refusal("unknown_parameter", unknown[0], f"Unknown parameter: '{unknown[0]}'.")
+        return None
+    present = {key: value for key, value in body.items() if value is not None}
+    if path == "/v1/chat/completions":
+        sdk_type: Any = CompletionCreateParamsStreaming if present.get("stream") else CompletionCreateParamsNonStreaming
+    else:
+        sdk_type = {"/v1/embeddings": EmbeddingCreateParams, "/v1/audio/speech": SpeechCreateParams}.get(path)
+    if sdk_type is None:
+        return None
+    problem = refusal(sdk_type, present)
+    if problem is not None or path != "/v1/chat/completions":
+        return problem
+    for index, message in enumerate(present["messages"]):
+        if message["role"] == "assistant" and message.get("content") is None and not message.get("tool_calls"):
+            return Refusal("invalid_value", f"messages[{index}].content",
+                           f"Invalid value for 'messages[{index}].content': expected a string, got null.")
+    if str(present["model"]).startswith(REASONING_MODELS):
+        if "max_tokens" in present:
+            return Refusal("unsupported_parameter", "max_tokens", "Unsupported parameter: 'max_tokens' is not "
+                           "supported with this model. Use 'max_completion_tokens' instead.")
+        if present.get("temperature", 1) != 1:
+            return Refusal("unsupported_value", "temperature", f"Unsupported value: 'temperature' does not "
+                           f"support {present['temperature']} with this model. Only the default (1) value is "
+                           "supported.")
+    return None
 
 
 @dataclass
@@ -85,6 +139,7 @@ class FakeOpenAI(FakeHttpServer):
         self.speech_ms_per_char = 20  # quicker than real speech (about 60 ms a character): quicker calls
         self._chat_script: deque[ChatReply] = deque()
         self._transcripts: deque[str] = deque()
+        self.refusals: list[Refusal] = []  # every request refused as invalid, for tests to assert on
         super().__init__(api_key)
 
     # -- control -------------------------------------------------------------------------------
@@ -97,6 +152,19 @@ class FakeOpenAI(FakeHttpServer):
         """Queue transcription results, used in order (then the empty transcript)."""
         with self._lock:
             self._transcripts.extend(texts)
+
+    def stall_next(self, seconds: float, path: str = "/v1/chat/completions") -> None:
+        """Hold the next reply to ``path`` for ``seconds`` (or until :meth:`stop`): a vendor gone silent."""
+        with self._lock:
+            self._stalls.append((path, seconds))
+
+    def _stall_for(self, path: str) -> float | None:
+        with self._lock:
+            for entry in self._stalls:
+                if entry[0] == path:
+                    self._stalls.remove(entry)
+                    return entry[1]
+        return None
 
     def paths(self) -> list[str]:
         """The paths requested so far, in order."""
@@ -137,6 +205,14 @@ class FakeOpenAI(FakeHttpServer):
                                            code or "rate_limit_exceeded", {"retry-after": "1"})
                     return self._error(status, "The server had an error while processing your request.",
                                        "server_error", code or None)
+                stall = fake._stall_for(path)
+                if stall is not None:
+                    fake._stall(stall)
+                problem = request_refusal(path, body)
+                if problem is not None:
+                    fake.refusals.append(problem)
+                    return self._error(400, problem.message, "invalid_request_error", problem.code,
+                                       param=problem.param)
                 route = {
                     "/v1/embeddings": self._embeddings,
                     "/v1/chat/completions": self._chat,
@@ -171,9 +247,9 @@ class FakeOpenAI(FakeHttpServer):
                                   {"x-request-id": f"req_{uuid.uuid4().hex[:16]}", **(extra or {})})
 
             def _error(self, status: int, message: str, kind: str, code: str | None,
-                       extra: dict[str, str] | None = None) -> None:
-                self.send_json(status, {"error": {"message": message, "type": kind, "param": None, "code": code}},
-                           extra)
+                       extra: dict[str, str] | None = None, param: str | None = None) -> None:
+                self.send_json(status, {"error": {"message": message, "type": kind, "param": param, "code": code}},
+                               extra)
 
             def _embeddings(self, body: dict[str, Any]) -> None:
                 inputs = body.get("input")

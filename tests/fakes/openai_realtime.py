@@ -3,10 +3,22 @@
 ``ws://127.0.0.1:<port>/v1/realtime?model=...`` with ``Authorization: Bearer <key>`` (a wrong key gets
 HTTP 401, :attr:`FakeRealtimeServer.refuse` gets 503). It keeps a server-VAD on the caller's PCMU
 (energy threshold), answers with scripted replies — audio is a tone of a known length, sent in deltas
-faster than real time — scripted function calls or scripted failures (``response.done`` with status
-``failed``; :meth:`FakeRealtimeServer.send_error` injects an ``error`` event), honours ``response.cancel`` and
+faster than real time — scripted function calls (several in one response: a list as one script entry),
+scripted failures (``response.done`` with status ``failed``; :meth:`FakeRealtimeServer.send_error` injects
+an ``error`` event) or a vendor that goes silent (:class:`Hang` when asked to respond,
+:attr:`FakeRealtimeServer.hang_on_speech` mid-turn), honours ``response.cancel`` and
 ``interrupt_response``, and rejects a ``conversation.item.truncate`` beyond the audio it sent with the
 real server's error (after which, as with the real server, the session stays silent).
+
+As strict as the real server: every client event is validated against the ``openai`` package's own
+client-event types (:mod:`tests.fakes.sdk_schema`: unknown keys refused at every depth, strict types) and
+an invalid one is answered with the server's ``error`` event (``invalid_request_error`` with
+``unknown_parameter``, ``invalid_value``, ...) and otherwise ignored — an invalid ``session.update`` gets
+no ``session.updated``. A voice that is not one of the built-in voices is ``invalid_value``. One response
+at a time (``conversation_already_has_active_response``); a ``function_call_output`` must answer a call
+the server made (else an error). As the SDK documents, ``response.function_call_arguments.done`` is also
+emitted for a response that is cancelled: the calls scripted after the cancelled part come out with
+half their arguments, and ``response.done`` says ``cancelled``.
 """
 
 from __future__ import annotations
@@ -22,13 +34,22 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 
+from openai.types.realtime import RealtimeClientEventParam
+from openai.types.realtime.realtime_audio_config_output import Voice
 from websockets.exceptions import ConnectionClosed
 
 from tests.fakes.audio import rms, tone
 from tests.fakes.loop import BackgroundLoop
+from tests.fakes.sdk_schema import Refusal, literal_values, members_by_type, refusal
 
 VOICED_RMS = 800.0
 DELTA_MS = 100
+VOICES = literal_values(Voice)
+"""The built-in Realtime voices, read from the SDK (a custom voice is ``{"id": ...}``)."""
+CLIENT_EVENTS = members_by_type(RealtimeClientEventParam)
+"""``{event type: the SDK's TypedDict for it}``."""
+SEMANTIC_SILENCE_MS = {"low": 1200, "medium": 700, "auto": 700, "high": 400}
+"""How long the fake's semantic VAD waits after speech, per ``eagerness`` (low waits longer)."""
 
 
 @dataclass
@@ -41,10 +62,16 @@ class Reply:
 
 @dataclass
 class ToolCall:
-    """A function call the model makes."""
+    """A function call the model makes; ``raw_arguments`` replaces the JSON of ``arguments`` (bad JSON)."""
 
     name: str
     arguments: dict[str, Any] = field(default_factory=dict)
+    raw_arguments: str | None = None
+
+    @property
+    def arguments_json(self) -> str:
+        """What the server sends as ``arguments``."""
+        return self.raw_arguments if self.raw_arguments is not None else json.dumps(self.arguments)
 
 
 @dataclass
@@ -56,8 +83,34 @@ class Failure:
     message: str = "The server had an error while processing your request."
 
 
+@dataclass
+class Hang:
+    """The vendor goes silent: from this turn on the session sends nothing more (the socket stays open)."""
+
+
+Script = Reply | ToolCall | Failure | Hang | list[Reply | ToolCall]
+"""One response: a reply, a call, a failure, silence, or several output items (text and calls) in order."""
+
+
 def _id(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:20]}"
+
+
+def client_event_refusal(event: Any) -> Refusal | None:
+    """Why the real server would refuse this client event (None: it is valid)."""
+    if not isinstance(event, dict) or event.get("type") not in CLIENT_EVENTS:
+        kind = event.get("type") if isinstance(event, dict) else None
+        return Refusal("invalid_value", "type", f"Invalid value: {kind!r}. Unknown client event type.")
+    problem = refusal(CLIENT_EVENTS[event["type"]], event)
+    if problem is not None:
+        return problem
+    if event["type"] == "session.update":
+        voice = (((event["session"].get("audio") or {}).get("output") or {}).get("voice"))
+        if isinstance(voice, str) and voice not in VOICES:
+            return Refusal("invalid_value", "session.audio.output.voice",
+                           f"Invalid value: '{voice}'. Supported values are: "
+                           + ", ".join(f"'{v}'" for v in VOICES) + ".")
+    return None
 
 
 class FakeRealtimeSession:
@@ -70,6 +123,7 @@ class FakeRealtimeSession:
         self.config: dict[str, Any] = {}
         self.client_events: list[dict[str, Any]] = []
         self.server_events: list[dict[str, Any]] = []
+        self.errors: list[dict[str, Any]] = []  # every error event sent, for tests to assert on
         self.script = list(server.script)
         self.transcripts = list(server.user_transcripts)
         self.audio_ms = 0
@@ -81,25 +135,43 @@ class FakeRealtimeSession:
         self.response_id: str | None = None
         self.items_audio_ms: dict[str, int] = {}
         self.items_audio: dict[str, bytearray] = {}
+        self.calls: dict[str, str] = {}  # call_id -> name of every function call the server emitted
+        self.outputs: list[tuple[str, str]] = []  # (call_id, output) of each function_call_output received
         self.received_audio = bytearray()
         self.append_sizes: list[int] = []  # bytes of caller audio in each input_audio_buffer.append
         self.silent = False
+        self.hung = False
         self.closed_at: float | None = None
         self.speech_started_at: list[float] = []
+        self.speech_stopped_at: list[float] = []
 
     async def send(self, event: dict[str, Any]) -> None:
+        if self.hung:
+            return
         event.setdefault("event_id", _id("event"))
         self.server_events.append({k: v for k, v in event.items() if k != "delta"} | {"at": time.monotonic()})
+        if event["type"] == "error":
+            self.errors.append(event["error"])
         try:
             await self.ws.send(json.dumps(event))
         except ConnectionClosed:
             pass  # the client hung up mid-response, as a real client may
 
+    async def reject(self, problem: Refusal, event: dict[str, Any]) -> None:
+        """Answer an invalid client event as the real server does."""
+        await self.send({"type": "error", "error": problem.error(event.get("event_id"))})
+
     async def run(self) -> None:
         await self.send({"type": "session.created", "session": {"id": self.id, "type": "realtime"}})
         try:
             async for message in self.ws:
-                event = json.loads(message)
+                try:
+                    event = json.loads(message)
+                except ValueError:
+                    await self.send({"type": "error", "error": {
+                        "type": "invalid_request_error", "code": "invalid_json",
+                        "message": "The server could not parse the JSON of the client event."}})
+                    continue
                 await self.on_client_event(event)
         finally:
             self.closed_at = time.monotonic()
@@ -110,11 +182,15 @@ class FakeRealtimeSession:
         kind = event.get("type")
         if kind != "input_audio_buffer.append":
             self.client_events.append(event | {"at": time.monotonic()})
+        problem = client_event_refusal(event)
+        if problem is not None:
+            await self.reject(problem, event)
+            return
         if kind == "session.update":
-            self.config.update(event.get("session") or {})
+            self.config.update(event["session"])
             await self.send({"type": "session.updated", "session": self.config | {"id": self.id}})
         elif kind == "input_audio_buffer.append":
-            await self.on_audio(base64.b64decode(event.get("audio", "")))
+            await self.on_audio(base64.b64decode(event["audio"]))
         elif kind == "response.create":
             response = event.get("response") or {}
             instructions = response.get("instructions") or ""
@@ -132,7 +208,7 @@ class FakeRealtimeSession:
                     "type": "invalid_request_error", "code": "response_cancel_not_active",
                     "message": "Cancellation failed: no active response found", "event_id": event.get("event_id")}})
         elif kind == "conversation.item.truncate":
-            item, end_ms = event.get("item_id"), int(event.get("audio_end_ms", 0))
+            item, end_ms = event["item_id"], event["audio_end_ms"]
             sent_ms = self.items_audio_ms.get(item)
             if sent_ms is None:
                 await self.send({"type": "error", "error": {
@@ -148,18 +224,29 @@ class FakeRealtimeSession:
                 await self.send({"type": "conversation.item.truncated", "item_id": item,
                                  "content_index": event.get("content_index", 0), "audio_end_ms": end_ms})
         elif kind == "conversation.item.create":
-            item = dict(event.get("item") or {})
+            item = dict(event["item"])
+            if item.get("type") == "function_call_output":
+                if item["call_id"] not in self.calls:
+                    await self.reject(Refusal("invalid_value", "item.call_id",
+                                              f"Tool call ID '{item['call_id']}' not found in conversation."), event)
+                    return
+                self.outputs.append((item["call_id"], item["output"]))
             item.setdefault("id", _id("item"))
             await self.send({"type": "conversation.item.added", "item": item})
             await self.send({"type": "conversation.item.done", "item": item})
 
-    def next_reply(self) -> Reply | ToolCall | Failure:
+    def next_reply(self) -> Script:
         return self.script.pop(0) if self.script else Reply("Certo.", 600)
 
     # --- server VAD ----------------------------------------------------------------------------
 
     def _turn_detection(self) -> dict[str, Any]:
         return ((self.config.get("audio") or {}).get("input") or {}).get("turn_detection") or {}
+
+    def _end_of_turn_ms(self, detection: dict[str, Any]) -> int:
+        if detection.get("type") == "semantic_vad":
+            return SEMANTIC_SILENCE_MS[detection.get("eagerness") or "auto"]
+        return int(detection.get("silence_duration_ms") or 500)
 
     async def on_audio(self, pcmu: bytes) -> None:
         self.received_audio += pcmu
@@ -178,14 +265,17 @@ class FakeRealtimeSession:
                 self.speech_started_at.append(time.monotonic())
                 await self.send({"type": "input_audio_buffer.speech_started", "item_id": self.speech_item,
                                  "audio_start_ms": max(0, self.audio_ms - self.voiced_ms)})
+                if self.server.hang_on_speech:
+                    self.hung = True  # heard the caller start, then nothing more
                 if detection.get("interrupt_response", True) and self.response_task and not self.response_task.done():
                     self.response_task.cancel()
         else:
             self.silent_ms += ms
             if self.silent_ms >= 60:
                 self.voiced_ms = 0
-            if self.in_speech and self.silent_ms >= int(detection.get("silence_duration_ms", 500)):
+            if self.in_speech and self.silent_ms >= self._end_of_turn_ms(detection):
                 self.in_speech = False
+                self.speech_stopped_at.append(time.monotonic())
                 item = self.speech_item
                 await self.send({"type": "input_audio_buffer.speech_stopped", "item_id": item,
                                  "audio_end_ms": self.audio_ms})
@@ -198,18 +288,20 @@ class FakeRealtimeSession:
 
     # --- responses ------------------------------------------------------------------------------
 
-    async def start_response(self, reply: Reply | ToolCall | Failure) -> None:
+    async def start_response(self, reply: Script) -> None:
         if self.response_task is not None and not self.response_task.done():
             await self.send({"type": "error", "error": {
                 "type": "invalid_request_error", "code": "conversation_already_has_active_response",
                 "message": "Conversation already has an active response in progress"}})
             return
-        if self.silent:
+        if isinstance(reply, Hang):
+            self.hung = True
+        if self.silent or self.hung:
             return
         self.response_id = _id("resp")
         self.response_task = asyncio.get_running_loop().create_task(self._respond(self.response_id, reply))
 
-    async def _respond(self, response_id: str, reply: Reply | ToolCall | Failure) -> None:
+    async def _respond(self, response_id: str, reply: Script) -> None:
         await self.send({"type": "response.created", "response": {"id": response_id, "status": "in_progress"}})
         if isinstance(reply, Failure):
             await self.send({"type": "response.done", "response": {
@@ -217,52 +309,74 @@ class FakeRealtimeSession:
                 "status_details": {"type": "failed", "error": {"type": reply.type, "code": reply.code,
                                                                "message": reply.message}}}})
             return
-        item_id = _id("item")
-        output: dict[str, Any]
+        items = list(reply) if isinstance(reply, list) else [reply]
+        outputs: list[dict[str, Any]] = []
         status = "completed"
-        if isinstance(reply, ToolCall):
-            call_id = _id("call")
-            args = json.dumps(reply.arguments)
-            output = {"id": item_id, "type": "function_call", "name": reply.name, "call_id": call_id,
-                      "arguments": args, "status": "completed"}
-            await self.send({"type": "response.output_item.added", "response_id": response_id,
-                             "output_index": 0, "item": output | {"arguments": "", "status": "in_progress"}})
-            await self.send({"type": "response.function_call_arguments.delta", "response_id": response_id,
-                             "item_id": item_id, "output_index": 0, "call_id": call_id, "delta": args})
-            await self.send({"type": "response.function_call_arguments.done", "response_id": response_id,
-                             "item_id": item_id, "output_index": 0, "call_id": call_id, "name": reply.name,
-                             "arguments": args})
-            await self.send({"type": "response.output_item.done", "response_id": response_id,
-                             "output_index": 0, "item": output})
-        else:
-            output = {"id": item_id, "type": "message", "role": "assistant", "status": "in_progress",
-                      "content": [{"type": "output_audio", "transcript": ""}]}
-            self.items_audio_ms[item_id] = 0
-            self.items_audio[item_id] = bytearray()
-            await self.send({"type": "response.output_item.added", "response_id": response_id,
-                             "output_index": 0, "item": output})
-            audio = tone(reply.audio_ms, freq=self.server.reply_freq)
-            chunk = DELTA_MS * 8
+        for index, item in enumerate(items):
+            if status == "cancelled" and not isinstance(item, ToolCall):
+                continue
             try:
-                for offset in range(0, len(audio), chunk):
-                    piece = audio[offset : offset + chunk]
-                    await self.send({"type": "response.output_audio.delta", "response_id": response_id,
-                                     "item_id": item_id, "output_index": 0, "content_index": 0,
-                                     "delta": base64.b64encode(piece).decode()})
-                    self.items_audio_ms[item_id] += len(piece) // 8
-                    self.items_audio[item_id] += piece
-                    await asyncio.sleep(DELTA_MS / 1000 / self.server.speed)
+                if isinstance(item, ToolCall):
+                    # A cancelled response still reports the calls it had begun, with partial arguments.
+                    outputs.append(await self._function_call(response_id, index, item, status == "cancelled"))
+                else:
+                    outputs.append(await self._message(response_id, index, item))
+                    if outputs[-1]["status"] == "incomplete":
+                        status = "cancelled"
             except asyncio.CancelledError:
                 status = "cancelled"
-            await self.send({"type": "response.output_audio.done", "response_id": response_id,
-                             "item_id": item_id, "output_index": 0, "content_index": 0})
-            await self.send({"type": "response.output_audio_transcript.done", "response_id": response_id,
-                             "item_id": item_id, "output_index": 0, "content_index": 0,
-                             "transcript": reply.text})
-            output["status"] = "incomplete" if status == "cancelled" else "completed"
         await self.send({"type": "response.done", "response": {
-            "id": response_id, "status": status, "output": [output],
+            "id": response_id, "status": status, "output": outputs,
+            "status_details": {"type": "cancelled", "reason": "turn_detected"} if status == "cancelled" else None,
             "usage": {"total_tokens": 100, "input_tokens": 60, "output_tokens": 40}}})
+
+    async def _function_call(self, response_id: str, index: int, call: ToolCall, cut: bool) -> dict[str, Any]:
+        item_id, call_id = _id("item"), _id("call")
+        args = call.arguments_json[: len(call.arguments_json) // 2] if cut else call.arguments_json
+        output = {"id": item_id, "type": "function_call", "name": call.name, "call_id": call_id,
+                  "arguments": args, "status": "incomplete" if cut else "completed"}
+        self.calls[call_id] = call.name
+        await self.send({"type": "response.output_item.added", "response_id": response_id,
+                         "output_index": index, "item": output | {"arguments": "", "status": "in_progress"}})
+        await self.send({"type": "response.function_call_arguments.delta", "response_id": response_id,
+                         "item_id": item_id, "output_index": index, "call_id": call_id, "delta": args})
+        await self.send({"type": "response.function_call_arguments.done", "response_id": response_id,
+                         "item_id": item_id, "output_index": index, "call_id": call_id, "name": call.name,
+                         "arguments": args})
+        await self.send({"type": "response.output_item.done", "response_id": response_id,
+                         "output_index": index, "item": output})
+        return output
+
+    async def _message(self, response_id: str, index: int, reply: Reply) -> dict[str, Any]:
+        item_id = _id("item")
+        output: dict[str, Any] = {"id": item_id, "type": "message", "role": "assistant", "status": "in_progress",
+                                  "content": [{"type": "output_audio", "transcript": ""}]}
+        self.items_audio_ms[item_id] = 0
+        self.items_audio[item_id] = bytearray()
+        await self.send({"type": "response.output_item.added", "response_id": response_id,
+                         "output_index": index, "item": output})
+        audio = tone(reply.audio_ms, freq=self.server.reply_freq)
+        chunk = DELTA_MS * 8
+        cancelled = False
+        try:
+            for offset in range(0, len(audio), chunk):
+                piece = audio[offset : offset + chunk]
+                await self.send({"type": "response.output_audio.delta", "response_id": response_id,
+                                 "item_id": item_id, "output_index": index, "content_index": 0,
+                                 "delta": base64.b64encode(piece).decode()})
+                self.items_audio_ms[item_id] += len(piece) // 8
+                self.items_audio[item_id] += piece
+                await asyncio.sleep(DELTA_MS / 1000 / self.server.speed)
+        except asyncio.CancelledError:
+            cancelled = True
+        await self.send({"type": "response.output_audio.done", "response_id": response_id,
+                         "item_id": item_id, "output_index": index, "content_index": 0})
+        await self.send({"type": "response.output_audio_transcript.done", "response_id": response_id,
+                         "item_id": item_id, "output_index": index, "content_index": 0,
+                         "transcript": reply.text})
+        output["status"] = "incomplete" if cancelled else "completed"
+        output["content"] = [{"type": "output_audio", "transcript": reply.text}]
+        return output
 
 
 class FakeRealtimeServer:
@@ -275,11 +389,13 @@ class FakeRealtimeServer:
                  user_transcripts: list[str] | None = None, speed: float = 4.0, reply_freq: float = 1000.0) -> None:
         self.loop = loop
         self.api_key = api_key
-        self.script: list[Reply | ToolCall | Failure] = list(script or [])
+        self.script: list[Script] = list(script or [])
         self.user_transcripts = list(user_transcripts or [])
         self.speed = speed
         self.reply_freq = reply_freq
         self.refuse = False
+        self.hang_on_speech = False
+        """Every session goes silent right after its first ``speech_started`` (never ends the turn)."""
         self.sessions: list[FakeRealtimeSession] = []
         self.connections_open = 0
         self.rejected = 0

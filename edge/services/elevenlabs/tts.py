@@ -10,9 +10,10 @@ from collections.abc import Iterator
 import httpx
 
 from edge.services.base import ErrorKind, ServiceError, TextToSpeech, kind_for_status
-from shared.providers import ProviderConfig
+from edge.services.voices import elevenlabs_voice
+from shared.logging import CallLogger
+from shared.providers import ProviderConfig, default_model
 
-DEFAULT_MODEL = "eleven_flash_v2_5"
 DEFAULT_VOICE = "21m00Tcm4TlvDq8ikWAM"
 
 
@@ -36,13 +37,13 @@ class ElevenLabsTextToSpeech(TextToSpeech):
 
     name = "elevenlabs"
 
-    def __init__(self, config: ProviderConfig, voice_name: str | None = None) -> None:
+    def __init__(self, config: ProviderConfig, voice_name: str | None = None, log: CallLogger | None = None) -> None:
         from elevenlabs import ElevenLabs
 
         if not config.api_key:
             raise ServiceError("elevenlabs-tts", ErrorKind.AUTH, "no api_key configured")
-        self.model = config.model or DEFAULT_MODEL
-        self.voice = config.config.get("voice") or voice_name or DEFAULT_VOICE
+        self.model = config.model or default_model("elevenlabs")
+        self.voice = elevenlabs_voice([config.config.get("voice"), voice_name], log, DEFAULT_VOICE)
         kwargs = {"api_key": config.api_key, "timeout": float(config.config.get("timeout", 15.0))}
         if config.base_url:
             kwargs["base_url"] = config.base_url

@@ -8,6 +8,10 @@ Google accepts like the ``key`` query parameter, never in the URL (URLs end up i
 Errors come as ``{"error": {"code", "message", "status", "details"}}``. A wrong key is HTTP 400
 ``INVALID_ARGUMENT`` with reason ``API_KEY_INVALID``, so the kind is read from the body, not only the
 HTTP status: a bad key must read as an auth failure, not as a malformed request.
+
+``speech:recognize`` refuses audio longer than about one minute ("Sync input too long"): a longer
+utterance is sent as consecutive pieces of at most :data:`MAX_REQUEST_SECONDS` (µ-law at 8 kHz: 400 kB
+each, far below the 10 MB request limit) and their transcripts are joined.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from edge.services.base import ErrorKind, ServiceError, SpeechToText, kind_for_s
 from shared.providers import ProviderConfig
 
 DEFAULT_BASE_URL = "https://speech.googleapis.com/v1"
+MAX_REQUEST_SECONDS = 50
+"""Audio per synchronous request (the API's limit is 60 s; a margin for its own rounding)."""
 _AUTH_REASONS = {"API_KEY_INVALID", "API_KEY_SERVICE_BLOCKED", "API_KEY_HTTP_REFERRER_BLOCKED",
                  "API_KEY_IP_ADDRESS_BLOCKED", "SERVICE_DISABLED"}
 
@@ -54,12 +60,17 @@ class GoogleSpeechToText(SpeechToText):
         self.timeout = float(config.config.get("timeout", 15.0))
 
     def transcribe(self, pcm16_8k: bytes, language: str) -> str:
-        """The best transcript (blocking HTTP call)."""
+        """The best transcript (blocking HTTP calls, one per :data:`MAX_REQUEST_SECONDS` of audio)."""
+        ulaw = l16_to_ulaw(pcm16_8k)
+        step = MAX_REQUEST_SECONDS * 8000
+        pieces = [self._recognize(ulaw[start:start + step], language) for start in range(0, len(ulaw), step)]
+        return " ".join(p for p in pieces if p).strip()
+
+    def _recognize(self, ulaw: bytes, language: str) -> str:
         recognition = {"encoding": "MULAW", "sampleRateHertz": 8000, "languageCode": language or "pt-BR"}
         if self.model:
             recognition["model"] = self.model
-        body = {"config": recognition,
-                "audio": {"content": base64.b64encode(l16_to_ulaw(pcm16_8k)).decode()}}
+        body = {"config": recognition, "audio": {"content": base64.b64encode(ulaw).decode()}}
         try:
             response = httpx.post(f"{self.base_url}/speech:recognize", json=body, timeout=self.timeout,
                                   headers={"x-goog-api-key": self._key})

@@ -16,6 +16,8 @@ import numpy as np
 from edge.audio.g711 import samples_to_ulaw
 from edge.audio.resample import resample
 from edge.services.base import ErrorKind, ServiceError, TextToSpeech
+from edge.services.voices import choose_voice
+from shared.logging import CallLogger
 from shared.providers import ProviderConfig
 
 ESPEAK = "espeak-ng"
@@ -41,20 +43,22 @@ def installed_voices() -> frozenset[str]:
     return frozenset(names)
 
 
-def espeak_voice(language: str | None, voice_name: str | None = None) -> str:
+def is_espeak_voice(name: str) -> bool:
+    """Whether espeak-ng knows ``name`` (with an optional variant, ``en-us+f2``)."""
+    candidate = name.strip().lower()
+    return bool(_VOICE_SHAPE.match(candidate)) and candidate.split("+", 1)[0] in installed_voices()
+
+
+def espeak_voice(language: str | None, voice_name: str | None = None, log: CallLogger | None = None) -> str:
     """The espeak-ng voice for a secretary: its ``voice_name`` when espeak knows it, else by language.
 
     ``voice_name`` may carry a variant (``en-us+f2``); vendor voice names (``marin``, ElevenLabs ids) are
-    not espeak voices and are ignored here.
+    not espeak voices: where espeak-ng is the secretary's chosen voice (``log`` given) that is one ❌ ERROR
+    line, where it is only the edge's fallback voice they are passed over quietly.
     """
-    if voice_name:
-        candidate = voice_name.strip().lower()
-        if _VOICE_SHAPE.match(candidate) and candidate.split("+", 1)[0] in installed_voices():
-            return candidate
     lang = (language or "pt-BR").strip().lower()
-    if lang in installed_voices():
-        return lang
-    return DEFAULT_VOICE.get(lang.split("-", 1)[0], "en-us")
+    by_language = lang if lang in installed_voices() else DEFAULT_VOICE.get(lang.split("-", 1)[0], "en-us")
+    return choose_voice("espeak-ng", [voice_name], is_espeak_voice, by_language, log).strip().lower()
 
 
 def wav_to_pcmu(wav: bytes) -> bytes:
@@ -73,14 +77,14 @@ class OfflineTextToSpeech(TextToSpeech):
     name = "offline"
 
     def __init__(self, language: str | None = "pt-BR", voice_name: str | None = None,
-                 words_per_minute: int = 150, timeout: float = 20.0) -> None:
-        self.voice = espeak_voice(language, voice_name)
+                 words_per_minute: int = 150, timeout: float = 20.0, log: CallLogger | None = None) -> None:
+        self.voice = espeak_voice(language, voice_name, log)
         self.words_per_minute = words_per_minute
         self.timeout = timeout
 
     @classmethod
     def for_provider(cls, config: ProviderConfig | None, language: str | None,
-                     voice_name: str | None) -> OfflineTextToSpeech:
+                     voice_name: str | None, log: CallLogger | None = None) -> OfflineTextToSpeech:
         """The voice of an ``offline`` tts provider row: its ``words_per_minute`` (80-450, default 150)."""
         rate = (config.config if config is not None and config.provider_name == "offline" else {}).get(
             "words_per_minute", 150)
@@ -88,7 +92,7 @@ class OfflineTextToSpeech(TextToSpeech):
             words_per_minute = min(450, max(80, int(rate)))
         except (TypeError, ValueError):
             words_per_minute = 150
-        return cls(language, voice_name, words_per_minute=words_per_minute)
+        return cls(language, voice_name, words_per_minute=words_per_minute, log=log)
 
     def cache_key(self) -> str:
         """Provider, voice and speed: what changes the audio."""

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
-from edge.services.base import ChatEvent, ChatModel, ServiceError, ToolCall
+from edge.services.base import ChatEvent, ChatModel, ServiceError, ToolCall, parse_arguments
 from edge.services.openai.client import guarded, make_client, translate
-from shared.providers import ProviderConfig
+from shared.providers import ProviderConfig, chat_sampling, default_model
 
 
 class OpenAIChatModel(ChatModel):
@@ -17,15 +16,16 @@ class OpenAIChatModel(ChatModel):
     name = "openai"
 
     def __init__(self, config: ProviderConfig) -> None:
-        self.model = config.model or "gpt-4o-mini"
-        self.temperature = float(config.config.get("temperature", 0.6))
+        self.model = config.model or default_model("chat")
+        temperature = config.config.get("temperature")
+        # Sent only where the model family accepts it (reasoning models refuse any but the default).
+        self.sampling = chat_sampling(self.model, temperature=0.6 if temperature is None else float(temperature))
         self.client = make_client(config)
 
     def stream(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> Iterator[ChatEvent]:
         """Text deltas as they arrive, then complete tool calls."""
         response = guarded("openai-llm", lambda: self.client.chat.completions.create(
-            model=self.model, messages=messages, tools=tools or None, stream=True,
-            temperature=self.temperature))
+            model=self.model, messages=messages, tools=tools or None, stream=True, **self.sampling))
         calls: dict[int, dict[str, str]] = {}
         try:
             for chunk in response:
@@ -46,8 +46,5 @@ class OpenAIChatModel(ChatModel):
             raise translate("openai-llm", exc) from None
         for index in sorted(calls):
             call = calls[index]
-            try:
-                arguments = json.loads(call["arguments"] or "{}")
-            except json.JSONDecodeError:
-                arguments = {}
-            yield ChatEvent(tool_call=ToolCall(call["id"], call["name"], arguments))
+            arguments, problem = parse_arguments(call["arguments"])
+            yield ChatEvent(tool_call=ToolCall(call["id"], call["name"], arguments, call["arguments"], problem))

@@ -7,7 +7,7 @@ import wave
 
 from edge.services.base import SpeechToText
 from edge.services.openai.client import guarded, make_client
-from shared.providers import ProviderConfig
+from shared.providers import ProviderConfig, default_model
 
 
 def wav_bytes(pcm16: bytes, rate: int = 8000) -> bytes:
@@ -27,7 +27,7 @@ class OpenAISpeechToText(SpeechToText):
     name = "openai"
 
     def __init__(self, config: ProviderConfig) -> None:
-        self.model = config.model or "whisper-1"
+        self.model = config.model or default_model("transcription")
         self.client = make_client(config)
 
     def transcribe(self, pcm16_8k: bytes, language: str) -> str:

@@ -10,7 +10,9 @@ from edge.audio.g711 import samples_to_ulaw
 from edge.audio.resample import Decimator
 from edge.services.base import TextToSpeech
 from edge.services.openai.client import guarded, make_client, translate
-from shared.providers import ProviderConfig
+from edge.services.voices import openai_tts_voice
+from shared.logging import CallLogger
+from shared.providers import ProviderConfig, default_model
 
 
 class OpenAITextToSpeech(TextToSpeech):
@@ -18,9 +20,9 @@ class OpenAITextToSpeech(TextToSpeech):
 
     name = "openai"
 
-    def __init__(self, config: ProviderConfig, voice_name: str | None = None) -> None:
-        self.model = config.model or "gpt-4o-mini-tts"
-        self.voice = config.config.get("voice") or voice_name or "alloy"
+    def __init__(self, config: ProviderConfig, voice_name: str | None = None, log: CallLogger | None = None) -> None:
+        self.model = config.model or default_model("speech")
+        self.voice = openai_tts_voice([config.config.get("voice"), voice_name], log)
         self.client = make_client(config)
 
     def cache_key(self) -> str:
