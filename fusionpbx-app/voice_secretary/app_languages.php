@@ -540,8 +540,8 @@ $text['description-transfer_message']['pt-br'] = "Dita ao chamador antes da tran
 $text['description-priority']['en-us'] = "Lower wins when several rules match.";
 $text['description-priority']['pt-br'] = "Menor vence quando várias regras combinam.";
 
-$text['description-business_hours']['en-us'] = "Per day, e.g. 08:00-12:00, 13:00-18:00. Empty day: closed. All empty: always open.";
-$text['description-business_hours']['pt-br'] = "Por dia, ex.: 08:00-12:00, 13:00-18:00. Dia vazio: fechado. Todos vazios: sempre aberto.";
+$text['description-business_hours']['en-us'] = "Per day, e.g. 08:00-12:00, 13:00-18:00; 22:00-06:00 runs past midnight. Empty day: closed. All empty: always open. Empty timezone: UTC.";
+$text['description-business_hours']['pt-br'] = "Por dia, ex.: 08:00-12:00, 13:00-18:00; 22:00-06:00 passa da meia-noite. Dia vazio: fechado. Todos vazios: sempre aberto. Fuso vazio: UTC.";
 
 $text['description-fallback_action']['en-us'] = "What the secretary does outside business hours or when nobody answers.";
 $text['description-fallback_action']['pt-br'] = "O que a secretária faz fora do horário ou se ninguém atender.";

@@ -146,7 +146,7 @@
 	echo voice_page::row($text['label-transfer_message'], voice_page::textarea('transfer_message', $form['transfer_message'], 2), $text['description-transfer_message']);
 	echo voice_page::row($text['label-voice_secretary'], voice_page::select('voice_secretary_uuid', ['' => $text['label-all_secretaries']] + $secretaries, $form['voice_secretary_uuid']), '');
 	echo voice_page::row($text['label-priority'], voice_page::input('priority', $form['priority'], 'number', "min='0'"), $text['description-priority']);
-	$hours_html = $text['label-timezone']." ".voice_page::input('timezone', $form['timezone'], 'text', "placeholder='America/Sao_Paulo'")."<br />\n";
+	$hours_html = $text['label-timezone']." ".voice_page::input('timezone', $form['timezone'], 'text', "placeholder='UTC'")."<br />\n";
 	$hours_html .= "<table>\n";
 	foreach (voice_business_hours::days as $day) {
 		$hours_html .= "<tr><td>".escape($text['label-day_'.$day])."</td><td>".voice_page::input('hours_'.$day, $days[$day], 'text', "placeholder='08:00-12:00, 13:00-18:00'")."</td></tr>\n";
