@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from shared.address_policy import BASE_URL_SCHEMES, RefusedURL, check_url, checked_base_url
+from shared.policies import destination_problem, load_policy
 from shared.transfer_rules import MalformedHours, check_business_hours, is_open
 
 POLICIES = Path(__file__).resolve().parents[1] / "shared" / "policies"
@@ -86,3 +87,8 @@ def test_business_hours_case(case: dict) -> None:
 @pytest.mark.parametrize("case", [c for c in HOURS["form"] if c["stored"]], ids=lambda c: json.dumps(c["days"]))
 def test_what_the_page_stores_is_valid_here(case: dict) -> None:
     check_business_hours(case["stored"])
+
+
+@pytest.mark.parametrize("case", load_policy("transfer_destination")["cases"], ids=lambda c: repr(c["value"][:40]))
+def test_transfer_destination_case(case: dict) -> None:
+    assert (destination_problem(case["value"]) is None) == case["valid"], case.get("why")

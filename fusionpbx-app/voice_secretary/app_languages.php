@@ -531,8 +531,8 @@ $text['description-keywords']['pt-br'] = "Palavras separadas por vírgula que le
 $text['description-transfer_extension']['en-us'] = "Extension or number to transfer to.";
 $text['description-transfer_extension']['pt-br'] = "Ramal ou número para onde transferir.";
 
-$text['description-transfer_context']['en-us'] = "Dialplan context (empty: the domain's).";
-$text['description-transfer_context']['pt-br'] = "Contexto do dialplan (vazio: o do domínio).";
+$text['description-transfer_context']['en-us'] = "Dialplan context: empty or the domain's name (a rule cannot transfer into another domain).";
+$text['description-transfer_context']['pt-br'] = "Contexto do dialplan: vazio ou o nome do domínio (uma regra não transfere para outro domínio).";
 
 $text['description-transfer_message']['en-us'] = "Said to the caller before the transfer.";
 $text['description-transfer_message']['pt-br'] = "Dita ao chamador antes da transferência.";
@@ -555,7 +555,7 @@ $text['description-operator_destination']['pt-br'] = "Para onde o DTMF 0 e a op�
 $text['description-domain_fallback_destination']['en-us'] = "Where calls go when the secretary cannot run (empty: say goodbye and hang up).";
 $text['description-domain_fallback_destination']['pt-br'] = "Para onde vão as chamadas quando a secretária não pode atender (vazio: despedir-se e desligar).";
 
-$text['description-domain_transfer_context']['en-us'] = "Dialplan context for transfers when a rule names none.";
-$text['description-domain_transfer_context']['pt-br'] = "Contexto do dialplan para transferências quando a regra não define um.";
+$text['description-domain_transfer_context']['en-us'] = "Dialplan context for transfers when a rule names none: empty or the domain's name.";
+$text['description-domain_transfer_context']['pt-br'] = "Contexto do dialplan para transferências quando a regra não define um: vazio ou o nome do domínio.";
 
 ?>

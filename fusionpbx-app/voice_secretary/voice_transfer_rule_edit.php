@@ -78,13 +78,13 @@
 		}
 		if ($form['department_name'] === '') { $errors[] = $text['label-department_name']; }
 		$problems = array_merge($problems, voice_page::length_errors($text, $form, ['department_name' => 255]));
-		if (!preg_match('/^[A-Za-z0-9*#+@._-]{1,255}$/', $form['transfer_extension'])) { $errors[] = $text['label-transfer_extension']; }
-		if ($form['transfer_context'] !== '' && !preg_match('/^[A-Za-z0-9._-]{1,255}$/', $form['transfer_context'])) { $errors[] = $text['label-transfer_context']; }
+		if (voice_transfer_destination::problem($form['transfer_extension']) !== null) { $errors[] = $text['label-transfer_extension']; }
+		if (!voice_transfer_destination::context_allowed($form['transfer_context'], (string) $_SESSION['domain_name'])) { $errors[] = $text['label-transfer_context']; }
 		if ($form['voice_secretary_uuid'] !== '' && !isset($secretaries[$form['voice_secretary_uuid']])) { $errors[] = $text['label-voice_secretary']; }
 		$priority = filter_var($form['priority'], FILTER_VALIDATE_INT, ['options' => ['min_range' => 0, 'max_range' => 100000]]);
 		if ($priority === false) { $errors[] = $text['label-priority']; }
 		if (!in_array($form['fallback_action'], $fallback_actions, true)) { $errors[] = $text['label-fallback_action']; }
-		if ($form['fallback_destination'] !== '' && !preg_match('/^[A-Za-z0-9*#+@._-]{1,255}$/', $form['fallback_destination'])) { $errors[] = $text['label-fallback_destination']; }
+		if ($form['fallback_destination'] !== '' && voice_transfer_destination::problem($form['fallback_destination']) !== null) { $errors[] = $text['label-fallback_destination']; }
 		$hours = voice_business_hours::from_form($form['timezone'], $days);
 		if ($hours === false) { $errors[] = $text['label-business_hours']; }
 		$keywords = array_values(array_filter(array_map('trim', explode(',', $form['keywords'])), 'strlen'));

@@ -35,4 +35,11 @@ class SharedPolicyCasesTest extends TestCase {
 			$this->assertSame($case['stored'], $stored, json_encode($case['days']));
 		}
 	}
+
+	public function test_transfer_destination_cases(): void {
+		foreach (self::table('transfer_destination.json')['cases'] as $case) {
+			$problem = voice_transfer_destination::problem($case['value']);
+			$this->assertSame($case['valid'], $problem === null, json_encode($case['value']).': '.($problem ?? 'valid'));
+		}
+	}
 }
