@@ -45,7 +45,7 @@
 			exit;
 		}
 		foreach ($form as $key => $value) {
-			$form[$key] = trim((string) ($_POST[$key] ?? ''));
+			$form[$key] = trim(voice_page::text($_POST, $key));
 		}
 		foreach (['operator_destination', 'fallback_destination'] as $key) {
 			if ($form[$key] !== '' && voice_transfer_destination::problem($form[$key]) !== null) { $errors[] = $text['label-'.$key]; }

@@ -23,8 +23,8 @@
 
 //action add or update
 	$rule = null;
-	if (!empty($_REQUEST['id'])) {
-		$rule = $store->find('v_voice_transfer_rules', $_REQUEST['id']);
+	if (voice_page::text($_REQUEST, 'id') !== '') {
+		$rule = $store->find('v_voice_transfer_rules', voice_page::text($_REQUEST, 'id'));
 		if ($rule === null) {
 			message::add($text['message-not_found'], 'negative');
 			header('Location: voice_transfer_rules.php');
@@ -71,10 +71,10 @@
 			exit;
 		}
 		foreach ($form as $key => $value) {
-			$form[$key] = is_bool($value) ? (($_POST[$key] ?? '') === 'true') : trim((string) ($_POST[$key] ?? ''));
+			$form[$key] = is_bool($value) ? (($_POST[$key] ?? '') === 'true') : trim(voice_page::text($_POST, $key));
 		}
 		foreach (voice_business_hours::days as $day) {
-			$days[$day] = trim((string) ($_POST['hours_'.$day] ?? ''));
+			$days[$day] = trim(voice_page::text($_POST, 'hours_'.$day));
 		}
 		if ($form['department_name'] === '') { $errors[] = $text['label-department_name']; }
 		$problems = array_merge($problems, voice_page::length_errors($text, $form, ['department_name' => 255]));
