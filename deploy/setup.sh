@@ -216,8 +216,8 @@ else
   ROLE_ATTRS="LOGIN NOINHERIT"
 fi
 psql_su -d postgres -v user="$DB_USER" -v pw="$DB_PASSWORD" <<SQL
-SELECT format('CREATE ROLE %I $ROLE_ATTRS', :'user') WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'user') \gexec
-SELECT format('ALTER ROLE %I PASSWORD %L', :'user', :'pw') \gexec
+SELECT format('CREATE ROLE %I', :'user') WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'user') \gexec
+SELECT format('ALTER ROLE %I $ROLE_ATTRS PASSWORD %L', :'user', :'pw') \gexec
 -- The product's row-level security roles (migration 011 creates them too, when its role may).
 SELECT format('CREATE ROLE %I NOLOGIN NOSUPERUSER NOBYPASSRLS NOINHERIT', r) FROM unnest(ARRAY['voice_ai_app', 'voice_ai_sweeper', 'voice_ai_admin']) AS r
   WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r) \gexec
