@@ -364,3 +364,19 @@ def test_every_tenant_table_is_held_to_its_policies(database_url) -> None:
     for name, enabled, forced, policies in tables:
         assert enabled and forced, name
         assert "voice_ai_tenant" in (policies or []), name
+
+
+def test_migration_011_applied_again_changes_nothing(database_url) -> None:
+    """Roles, policies and grants are re-created idempotently (voice-ai migrate --reapply, or a later run)."""
+    from shared.migrate import apply_one, discover
+
+    query = text("SELECT tablename, policyname, roles::text, cmd, qual, with_check FROM pg_policies "
+                 "WHERE tablename LIKE 'v\\_voice\\_%' ORDER BY 1, 2")
+    engine = get_engine(database_url)
+    with engine.connect() as conn:
+        before = conn.execute(query).all()
+    (migration,) = [m for m in discover() if m.name.startswith("011_")]
+    apply_one(engine, migration)
+    with engine.connect() as conn:
+        assert conn.execute(query).all() == before
+    assert len(before) == 4 * len(TENANT_MODELS)
