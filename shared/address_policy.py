@@ -25,6 +25,8 @@ import socket
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
+from shared.settings import get_settings
+
 Resolver = Callable[[str, int], list[str]]
 
 WEB_SCHEMES = frozenset({"http", "https"})
@@ -136,8 +138,6 @@ def check_url(
 
 def provider_allow_private() -> bool:
     """``PROVIDER_ALLOW_PRIVATE`` (environment or config file): base URLs on the local network allowed."""
-    from shared.settings import get_settings
-
     return get_settings().provider_allow_private
 
 
