@@ -23,6 +23,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from shared.settings import get_settings
@@ -154,3 +155,18 @@ def checked_base_url(url: str | None, resolver: Resolver | None = None) -> str |
     except OSError:
         pass
     return url
+
+
+def provider_request_hooks(base_url: str | None) -> dict[str, list[Callable[[Any], None]]]:
+    """httpx ``event_hooks`` for a provider client whose ``base_url`` was already judged: every request
+    to another host — a redirect's next hop (the openai SDK follows redirects) — is judged by the
+    base-URL policy before it is sent, and refused with :class:`RefusedURL`. Requests to the base URL's
+    own host pass without a second DNS lookup.
+    """
+    own_host = urlsplit(base_url).hostname if base_url else None
+
+    def check(request: Any) -> None:
+        if request.url.host != own_host:
+            checked_base_url(str(request.url))
+
+    return {"request": [check]}

@@ -96,3 +96,24 @@ def test_what_the_page_stores_is_valid_here(case: dict) -> None:
 @pytest.mark.parametrize("case", load_policy("transfer_destination")["cases"], ids=lambda c: repr(c["value"][:40]))
 def test_transfer_destination_case(case: dict) -> None:
     assert (destination_problem(case["value"]) is None) == case["valid"], case.get("why")
+
+
+def test_a_redirect_to_an_internal_address_is_refused_before_it_is_sent(monkeypatch) -> None:
+    """A public vendor answering 302 to the metadata address: the client's next hop is refused unsent."""
+    import httpx
+
+    from shared.address_policy import provider_request_hooks
+
+    monkeypatch.setattr("shared.address_policy.resolve_host", _dns)
+    monkeypatch.setattr("shared.address_policy.provider_allow_private", lambda: False)
+    sent: list[str] = []
+
+    def vendor(request: httpx.Request) -> httpx.Response:
+        sent.append(str(request.url))
+        return httpx.Response(302, headers={"Location": "http://169.254.169.254/latest/meta-data/"})
+
+    client = httpx.Client(transport=httpx.MockTransport(vendor), follow_redirects=True,
+                          event_hooks=provider_request_hooks("https://api.vendor.test/v1"))
+    with pytest.raises(RefusedURL, match="169.254.169.254"):
+        client.get("https://api.vendor.test/v1/models")
+    assert sent == ["https://api.vendor.test/v1/models"]
