@@ -14,7 +14,9 @@
 #   7. with --install-services (operators): the voice-ai system user, /etc/voice-ai/voice-ai.conf (from
 #      deploy/voice-ai.conf.example, never overwritten), /usr/local/bin/voice-ai and the systemd units,
 #      enabled when systemd runs the machine (deploy/install-services.sh).
-# Settings: VOICE_AI_VENV (default <repo>/.venv), VOICE_AI_DB_NAME / VOICE_AI_DB_USER / VOICE_AI_DB_PASSWORD.
+# Settings: VOICE_AI_VENV (default <repo>/.venv), VOICE_AI_DB_NAME / VOICE_AI_DB_USER / VOICE_AI_DB_PASSWORD
+# (default: the one kept in /etc/voice-ai/voice-ai.conf, else a random one generated on first install and
+# kept there; --dev: the test suite's well-known voice_ai_test), VOICE_AI_CONFIG.
 set -euo pipefail
 
 DEV=0
@@ -39,7 +41,7 @@ else
   DB_NAME="${VOICE_AI_DB_NAME:-voice_ai}"
   DB_USER="${VOICE_AI_DB_USER:-voice_ai}"
 fi
-DB_PASSWORD="${VOICE_AI_DB_PASSWORD:-$DB_USER}"
+CONF="${VOICE_AI_CONFIG:-/etc/voice-ai/voice-ai.conf}"   # where an operator's database password is kept
 
 say() { echo "📦 setup: $*"; }
 # pip, minus the warnings about the machine's unused local index folders.
@@ -196,29 +198,78 @@ fi
 
 # ---------------------------------------------------------------------------------------------- 5
 # The superuser connects over the local socket as the postgres system user (peer auth on Debian).
+# Names and the password reach SQL only as psql variables (:'literal', :"identifier"), never pasted in.
 psql_su() { (cd / && $SUDO runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -p "$PG_PORT" "$@"); }
+# The password: given, else the one in the config file (DATABASE_URL), else (first install) a random one.
+url_part() {  # url_part <user|password> <url>: the URL's part, percent-decoded
+  "$VENV/bin/python" -c 'import sys; from urllib.parse import urlsplit, unquote; u = urlsplit(sys.argv[2]); print(unquote(getattr(u, sys.argv[1]) or ""))' "$1" "$2"
+}
+DB_PASSWORD="${VOICE_AI_DB_PASSWORD:-}"
+if [ -z "$DB_PASSWORD" ] && [ "$DEV" = 1 ]; then
+  DB_PASSWORD="$DB_USER"   # tests/conftest.py's default URL; the --dev role is a local superuser for the tests
+fi
+if [ -z "$DB_PASSWORD" ] && [ -r "$CONF" ]; then
+  KEPT_URL="$("$VENV/bin/python" -c 'import sys; from shared.settings import read_config_file; from pathlib import Path; print(read_config_file(Path(sys.argv[1])).get("DATABASE_URL", ""))' "$CONF")"
+  if [ -n "$KEPT_URL" ] && [ "$(url_part username "$KEPT_URL")" = "$DB_USER" ]; then
+    DB_PASSWORD="$(url_part password "$KEPT_URL")"
+  fi
+fi
+REPLACE_WEAK=0
+if [ "$DEV" = 0 ] && [ -n "$DB_PASSWORD" ] && [ -z "${VOICE_AI_DB_PASSWORD:-}" ] && [ "$DB_PASSWORD" = "$DB_USER" ]; then
+  DB_PASSWORD=""   # the old installer's default (the user name): replaced below, in the config file too
+  REPLACE_WEAK=1
+fi
+NEW_PASSWORD=0
+if [ -z "$DB_PASSWORD" ]; then
+  DB_PASSWORD="$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"   # 64 hex digits
+  NEW_PASSWORD=1
+  say "generated a random password for the database role $DB_USER"
+fi
 if [ "$DEV" = 1 ]; then
   ROLE_ATTRS="LOGIN SUPERUSER CREATEDB"   # tests create and drop scratch databases
 else
-  ROLE_ATTRS="LOGIN"
+  # NOINHERIT: the role enters voice_ai_app / voice_ai_sweeper only by SET ROLE (shared/tenancy.py), so
+  # outside a session it is held to row-level security as the tables' owner (migration 011).
+  ROLE_ATTRS="LOGIN NOINHERIT"
 fi
-psql_su -d postgres <<SQL
-DO \$\$ BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '$DB_USER') THEN
-    CREATE ROLE "$DB_USER" $ROLE_ATTRS PASSWORD '$DB_PASSWORD';
-  END IF;
-END \$\$;
+psql_su -d postgres -v user="$DB_USER" -v pw="$DB_PASSWORD" <<SQL
+SELECT format('CREATE ROLE %I', :'user') WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'user') \gexec
+SELECT format('ALTER ROLE %I $ROLE_ATTRS PASSWORD %L', :'user', :'pw') \gexec
+-- The product's row-level security roles (migration 011 creates them too, when its role may).
+SELECT format('CREATE ROLE %I NOLOGIN NOSUPERUSER NOBYPASSRLS NOINHERIT', r) FROM unnest(ARRAY['voice_ai_app', 'voice_ai_sweeper', 'voice_ai_admin']) AS r
+  WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r) \gexec
+SELECT format('GRANT voice_ai_app, voice_ai_sweeper TO %I', :'user') \gexec
 SQL
-if [ -z "$(psql_su -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$DB_NAME'")" ]; then
+if [ -z "$(psql_su -d postgres -v db="$DB_NAME" -tA <<<"SELECT 1 FROM pg_database WHERE datname = :'db'")" ]; then
   say "creating database $DB_NAME"
-  psql_su -d postgres -c "CREATE DATABASE \"$DB_NAME\" OWNER \"$DB_USER\""
+  psql_su -d postgres -v db="$DB_NAME" -v user="$DB_USER" <<<"SELECT format('CREATE DATABASE %I OWNER %I', :'db', :'user') \gexec"
 fi
 psql_su -d "$DB_NAME" -c "CREATE EXTENSION IF NOT EXISTS vector"
+# On a FusionPBX database v_domains is FusionPBX's: the product's role reads it.
+psql_su -d "$DB_NAME" <<<"SELECT 'GRANT SELECT ON v_domains TO voice_ai_app' WHERE to_regclass('v_domains') IS NOT NULL \gexec"
 
 # ---------------------------------------------------------------------------------------------- 6
-export DATABASE_URL="${DATABASE_URL:-postgresql://$DB_USER:$DB_PASSWORD@127.0.0.1:$PG_PORT/$DB_NAME}"
+ENCODED_PASSWORD="$("$VENV/bin/python" -c 'import sys; from urllib.parse import quote; print(quote(sys.argv[1], safe=""))' "$DB_PASSWORD")"
+ENCODED_USER="$("$VENV/bin/python" -c 'import sys; from urllib.parse import quote; print(quote(sys.argv[1], safe=""))' "$DB_USER")"
+export DATABASE_URL="${DATABASE_URL:-postgresql://$ENCODED_USER:$ENCODED_PASSWORD@127.0.0.1:$PG_PORT/$DB_NAME}"
 "$VENV/bin/voice-ai" migrate
 say "ready (database $DB_NAME, virtualenv $VENV)"
+
+# A generated password lives in the config file only (mode 0640: root and the service's group read it).
+# --install-services writes the file with it; without it, the file is made here from the example.
+ESCAPED_URL="$(printf '%s' "$DATABASE_URL" | sed -e 's/[\\&|]/\\&/g')"
+if [ "$REPLACE_WEAK" = 1 ]; then
+  $SUDO sed -i -e "s|^DATABASE_URL=.*|DATABASE_URL=$ESCAPED_URL|" "$CONF"   # sed -i keeps the file's mode and owner
+  say "replaced the default database password in $CONF with a random one"
+elif [ "$NEW_PASSWORD" = 1 ] && [ "$INSTALL_SERVICES" = 0 ] && [ ! -e "$CONF" ]; then
+  CONF_GROUP="$(getent group voice-ai >/dev/null && echo voice-ai || echo root)"
+  $SUDO install -d -m 0755 "$(dirname "$CONF")"
+  TMP_CONF="$(mktemp)"
+  sed -e "s|^DATABASE_URL=.*|DATABASE_URL=$ESCAPED_URL|" "$ROOT/deploy/voice-ai.conf.example" > "$TMP_CONF"
+  $SUDO install -m 0640 -o root -g "$CONF_GROUP" "$TMP_CONF" "$CONF"
+  rm -f "$TMP_CONF"
+  say "kept the database password in $CONF (mode 0640, group $CONF_GROUP)"
+fi
 
 # ---------------------------------------------------------------------------------------------- PATH
 # `voice-ai` on PATH: a link to the virtualenv's command (the same link install-services.sh makes).

@@ -40,7 +40,7 @@ class EdgeApp:
         self.metrics = metrics
         self.pacer = Pacer(metrics)
         self.publisher = EventPublisher(celery_sender(settings.redis_url), settings.spool_dir)
-        self.ports = PortAllocator(*settings.unicast_port_range)
+        self.ports = PortAllocator(*settings.unicast_port_range, settings.edge_listen_address)
         self.udp_receiver = UdpReceiver()
         self.audio_server: AudioStreamServer | None = None
         self.fallback_prompt = settings.extra.get("VOICE_AI_FALLBACK_PROMPT", DEFAULT_FALLBACK_PROMPT)

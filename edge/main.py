@@ -41,10 +41,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     from shared.settings import get_settings
 
     parser = argparse.ArgumentParser(prog="voice-ai edge", description="ESL outbound server, audio, metrics")
-    parser.add_argument("--listen", default="0.0.0.0", help="address for the ESL, audio and metrics ports")
+    parser.add_argument("--listen", help="address of the ESL, audio and unicast ports (default: EDGE_LISTEN, "
+                        "else EDGE_HOST; 127.0.0.1 unless configured)")
+    parser.add_argument("--metrics-listen", help="address of /metrics and /healthz (default: EDGE_METRICS_LISTEN, "
+                        "else the --listen address)")
     args = parser.parse_args(list(argv or []))
 
     settings = get_settings()
+    if args.listen:
+        settings = settings.replace(edge_listen=args.listen)
+    if args.metrics_listen:
+        settings = settings.replace(edge_metrics_listen=args.metrics_listen)
+    listen = settings.edge_listen_address
+    metrics_listen = settings.edge_metrics_listen or listen
     setup_logging(settings.log_level)
     log = call_logger("edge")
     app = EdgeApp(settings)
@@ -53,15 +62,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if settings.edge_audio_transport == "audio_stream":
         from edge.transports.audio_stream import AudioStreamServer
 
-        app.audio_server = AudioStreamServer(args.listen, settings.edge_audio_port)
+        app.audio_server = AudioStreamServer(listen, settings.edge_audio_port)
         app.audio_server.start()
-    esl_server = EslServer(args.listen, settings.edge_esl_port, app.handle_connection)
+    esl_server = EslServer(listen, settings.edge_esl_port, app.handle_connection)
     esl_server.start()
-    metrics_server = WSGIServer((args.listen, settings.edge_metrics_port), http_app(METRICS), log=None)
+    metrics_server = WSGIServer((metrics_listen, settings.edge_metrics_port), http_app(METRICS), log=None)
     metrics_server.start()
-    log.info(Tag.SESSION, "edge listening: esl=%d audio=%s metrics=%d transport=%s", esl_server.port,
-             app.audio_server.port if app.audio_server else "-", metrics_server.server_port,
-             settings.edge_audio_transport)
+    log.info(Tag.SESSION, "edge listening on %s: esl=%d audio=%s unicast=%s; metrics on %s:%d; transport=%s",
+             listen, esl_server.port, app.audio_server.port if app.audio_server else "-",
+             settings.edge_unicast_ports, metrics_listen, metrics_server.server_port, settings.edge_audio_transport)
     # One line on stdout with the bound ports, for supervisors and tests that start the edge on port 0.
     print(f"EDGE_READY esl={esl_server.port} metrics={metrics_server.server_port} "
           f"audio={app.audio_server.port if app.audio_server else 0}", flush=True)

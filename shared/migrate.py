@@ -90,6 +90,9 @@ def apply_one(engine: Engine, migration: Migration) -> None:
     with engine.begin() as conn:
         conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK_KEY})
         conn.exec_driver_sql(_RECORD_TABLE)
+        # Row-level security (011) holds even the tables' owner to its policies; a migration that moves
+        # data does so under this transaction's maintenance setting.
+        conn.exec_driver_sql("SET LOCAL voice_ai.maintenance = 'on'")
         try:
             # The DBAPI cursor with no parameters: the SQL text is sent as written (no % escaping).
             with conn.connection.cursor() as cursor:
@@ -123,7 +126,16 @@ def migrate(database_url: str | None = None, reapply: bool = False, folder: Path
             continue
         apply_one(engine, migration)
         ran.append(migration.name)
+    if ran:
+        _secure_tenant_tables(engine)
     return ran
+
+
+def _secure_tenant_tables(engine: Engine) -> None:
+    """Row-level security on every ``v_voice_*`` table, those added after 011 included (011 defines it)."""
+    with engine.begin() as conn:
+        if conn.execute(text("SELECT to_regprocedure('voice_ai_secure_tenant_tables()') IS NOT NULL")).scalar():
+            conn.execute(text("SELECT voice_ai_secure_tenant_tables()")).all()
 
 
 # Each query yields (table, name, description) for one kind of object in schema :s; objects that

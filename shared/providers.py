@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shared.address_policy import checked_base_url
 from shared.models import PROVIDER_TYPES, Provider, Secretary
 
 PROVIDER_NAMES: dict[str, tuple[str, ...]] = {
@@ -84,8 +85,8 @@ class ProviderConfig:
 
     @property
     def base_url(self) -> str | None:
-        """The vendor API base URL (a test points it at a local fake)."""
-        return self.config.get("base_url") or None
+        """The vendor API base URL (a test points it at a local fake); refused on internal addresses."""
+        return checked_base_url(self.config.get("base_url"))
 
     @property
     def model(self) -> str | None:

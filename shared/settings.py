@@ -50,6 +50,10 @@ class Settings:
     edge_metrics_port: int = 9122
     edge_audio_transport: str = "unicast"
     edge_unicast_ports: str = "40000-49999"
+    # Address the edge's ESL, audio WebSocket and unicast UDP sockets bind (empty: EDGE_HOST's, loopback by
+    # default); EDGE_METRICS_LISTEN binds /metrics and /healthz elsewhere, e.g. on loopback (empty: the same).
+    edge_listen: str = ""
+    edge_metrics_listen: str = ""
     # Address FreeSWITCH listens on for the audio the edge sends back (unicast local-ip).
     freeswitch_audio_host: str = "127.0.0.1"
 
@@ -73,6 +77,8 @@ class Settings:
 
     # OmniPlay webhooks: allow loopback/private targets only when an operator says so.
     webhook_allow_private: bool = False
+    # A provider's base_url (it receives the API key) on loopback/private addresses: only when an operator says so.
+    provider_allow_private: bool = False
     # The longest one webhook attempt may take as a whole (connect, send, the answer's status line and headers).
     webhook_timeout_seconds: float = 10.0
     # First retry delay of a failed webhook; it doubles (with jitter) until 24 h have passed.
@@ -114,6 +120,11 @@ class Settings:
     def unicast_port_range(self) -> tuple[int, int]:
         """The inclusive UDP port range for unicast audio."""
         return _parse_port_range(self.edge_unicast_ports)
+
+    @property
+    def edge_listen_address(self) -> str:
+        """Where the edge's call-facing sockets listen: EDGE_LISTEN, else EDGE_HOST."""
+        return self.edge_listen or self.edge_host
 
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None, config_file: Path | None = None) -> Settings:

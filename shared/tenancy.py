@@ -14,6 +14,12 @@
 opened by one of these two functions. Cross-tenant maintenance (the
 workers' sweeps) uses :func:`cross_tenant_keys`, which returns only ``(domain_uuid, primary key)``
 pairs; the rows themselves are then read through a tenant session.
+
+That guard is a habit; the wall is PostgreSQL's row-level security (migration 011). Every transaction
+of every session begins with ``SET LOCAL ROLE voice_ai_app`` and ``SET LOCAL voice_ai.domain_uuid``
+(empty outside a tenant session), and the role's policies let a statement see and write only that
+domain's rows — text SQL, Core statements, ``session.connection()``, quoted or escaped identifiers
+alike. ``cross_tenant_keys`` runs as ``voice_ai_sweeper``, which may read every tenant and write none.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import event, select, text
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker, with_loader_criteria
 from sqlalchemy.sql.elements import TextClause
 
@@ -32,6 +38,11 @@ from shared.models import TenantScoped
 
 DOMAIN_KEY = "voice_ai_domain_uuid"
 SYSTEM_KEY = "voice_ai_system"
+SWEEPER_KEY = "voice_ai_sweeper"
+
+APP_ROLE = "voice_ai_app"  # sees the rows of the domain in DOMAIN_SETTING only (migration 011)
+SWEEPER_ROLE = "voice_ai_sweeper"  # reads every tenant's rows, writes none
+DOMAIN_SETTING = "voice_ai.domain_uuid"
 
 
 class TenantScopeError(RuntimeError):
@@ -122,6 +133,21 @@ def _check_flush(session: Session, _context: Any, _instances: Any) -> None:
             )
 
 
+@event.listens_for(Session, "after_begin")
+def _enter_database_role(session: Session, _transaction: Any, connection: Any) -> None:
+    """Hold the transaction to row-level security: the product's role, and the session's domain or none.
+
+    ``SET LOCAL`` ends with the transaction, so a pooled connection never carries one tenant's
+    setting into another's session.
+    """
+    domain = session.info.get(DOMAIN_KEY)
+    role = SWEEPER_ROLE if session.info.get(SWEEPER_KEY) else APP_ROLE
+    connection.execute(
+        text("SELECT set_config('role', :role, true), set_config(:setting, :domain, true)"),
+        {"role": role, "setting": DOMAIN_SETTING, "domain": str(domain) if domain is not None else ""},
+    )
+
+
 _factory: dict[str, sessionmaker[Session]] = {}
 
 
@@ -168,6 +194,7 @@ def cross_tenant_keys(
     pk = model.__mapper__.primary_key[0]
     stmt = select(model.domain_uuid, pk).where(*criteria).limit(limit)
     session = _sessionmaker(database_url)()
+    session.info[SWEEPER_KEY] = True
     try:
         with session.connection() as conn:  # Core execution: not subject to the ORM scoping hooks
             return [(row[0], row[1]) for row in conn.execute(stmt)]

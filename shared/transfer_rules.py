@@ -19,10 +19,12 @@ How a rule is chosen:
 
 ``business_hours`` (migration 005): ``{"timezone": "America/Sao_Paulo", "weekdays": {"mon": [["08:00",
 "18:00"]], ..., "sun": []}}``. NULL or ``{}`` means always open; a day missing from ``weekdays`` is
-closed; ``"24:00"`` may end an interval; an interval whose end is before its start runs past midnight.
-An unknown timezone is read as UTC. A value that does not have this shape (``"09:00:00"``, ``"9h"``,
-``["09:00-18:00"]``, a day named ``"monday"``) makes the rule closed, so its fallback applies, and is
-logged once as an ❌ ERROR: a bad rule never breaks the decision of the rules around it.
+closed; ``"24:00"`` may only end an interval; an interval whose end is before its start runs past
+midnight; a missing or empty timezone is UTC. The rules are the FusionPBX page's too: both are run
+against ``shared/policies/business_hours_cases.json``. A value that does not have this shape
+(``"09:00:00"``, ``"9h"``, ``["09:00-18:00"]``, a day named ``"monday"``, an unknown timezone, an
+interval that starts where it ends) makes the rule closed, so its fallback applies, and is logged once
+as an ❌ ERROR: a bad rule never breaks the decision of the rules around it.
 """
 
 from __future__ import annotations
@@ -149,7 +151,7 @@ class MalformedHours(ValueError):
     """A ``business_hours`` value without the documented shape; the message says what is wrong."""
 
 
-_CLOCK = re.compile(r"(\d{1,2}):(\d{2})")
+_CLOCK = re.compile(r"(\d{2}):(\d{2})")
 Interval = tuple[time, time | None]
 """Start and end of an opening interval; an end of None is midnight at the end of the day."""
 
@@ -168,10 +170,13 @@ def _parse_clock(text: object) -> time | None:
 
 
 def _zone(business_hours: Mapping[str, Any]) -> ZoneInfo:
+    name = business_hours.get("timezone") or "UTC"
+    if not isinstance(name, str):
+        raise MalformedHours(f"timezone {name!r} is not a zone name")
     try:
-        return ZoneInfo(str(business_hours.get("timezone") or "UTC"))
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise MalformedHours(f"unknown timezone {name!r}") from exc
 
 
 def _parse_week(business_hours: object) -> tuple[ZoneInfo, dict[str, list[Interval]]] | None:
@@ -196,8 +201,16 @@ def _parse_week(business_hours: object) -> tuple[ZoneInfo, dict[str, list[Interv
         for interval in intervals:
             if not isinstance(interval, list | tuple) or len(interval) != 2:
                 raise MalformedHours(f"{day}: {interval!r} is not a [start, end] pair")
-            week[day].append((_parse_clock(interval[0]) or time(0, 0), _parse_clock(interval[1])))
+            start, end = _parse_clock(interval[0]), _parse_clock(interval[1])
+            if start is None or start == end:
+                raise MalformedHours(f"{day}: {interval!r} is not an interval (24:00 only ends one)")
+            week[day].append((start, end))
     return _zone(business_hours), week
+
+
+def check_business_hours(business_hours: object) -> None:
+    """Raise :class:`MalformedHours` when ``business_hours`` does not have the documented shape."""
+    _parse_week(business_hours)
 
 
 _reported: set[str] = set()

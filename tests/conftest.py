@@ -20,6 +20,8 @@ TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 # Before any shared module reads settings: the whole suite talks to the test services.
 os.environ["DATABASE_URL"] = TEST_DATABASE_URL
 os.environ["REDIS_URL"] = TEST_REDIS_URL
+# The fake vendors listen on loopback: their base_url is allowed (shared/address_policy.py).
+os.environ.setdefault("PROVIDER_ALLOW_PRIVATE", "true")
 
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402

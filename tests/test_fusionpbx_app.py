@@ -112,6 +112,66 @@ def test_phpunit_suite_passes(php: str, database_url: str, redis_url: str) -> No
     assert "OK (" in result.stdout
 
 
+@pytest.fixture
+def fusionpbx_user(database_url: str) -> Iterator[tuple[str, Callable[[bool], None]]]:
+    """A non-superuser login role standing for FusionPBX's database user on a hardened install: it may
+    use FusionPBX's tables (v_domains, v_dialplans) and is a member of voice_ai_admin as
+    deploy/fusionpbx-app.md says. Yields its database URL and a switch for that membership."""
+    url = make_url(database_url)
+    role = f"voice_ai_fpbx_{url.database}"[:63]
+    password = uuid.uuid4().hex
+    engine = get_engine(database_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql((STAND_IN / "stand_in_dialplans.sql").read_text())
+        conn.exec_driver_sql(f'DROP OWNED BY "{role}"' if conn.exec_driver_sql(
+            f"SELECT 1 FROM pg_roles WHERE rolname = '{role}'").first() else "SELECT 1")
+        conn.exec_driver_sql(f"DROP ROLE IF EXISTS \"{role}\"")
+        conn.exec_driver_sql(f"CREATE ROLE \"{role}\" LOGIN NOSUPERUSER INHERIT PASSWORD '{password}'")
+        conn.exec_driver_sql(f'GRANT SELECT, INSERT, UPDATE, DELETE ON v_domains, v_dialplans TO "{role}"')
+
+    def member(yes: bool) -> None:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f'{"GRANT" if yes else "REVOKE"} voice_ai_admin {"TO" if yes else "FROM"} "{role}"')
+
+    member(True)
+    try:
+        yield url.set(username=role, password=password).render_as_string(hide_password=False), member
+    finally:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f'DROP OWNED BY "{role}"')
+            conn.exec_driver_sql(f'DROP ROLE "{role}"')
+
+
+def test_the_app_works_as_a_non_superuser_fusionpbx_user(php: str, fusionpbx_user, database_url: str, redis_url: str,
+                                                         make_domain) -> None:
+    """Row-level security (migration 011) lets FusionPBX's user, as a member of voice_ai_admin, do what the
+    app's permissions allow — Show All across domains included — and nothing without that membership."""
+    phpunit = shutil.which("phpunit")
+    require(phpunit is not None, "phpunit")
+    user_url, member = fusionpbx_user
+    result = subprocess.run(
+        [str(phpunit), "-c", str(STAND_IN / "phpunit.xml"), "--filter", "ShowAllTest|TenantIsolationTest|TransferTargetTest"],
+        cwd=ROOT, env=_php_env(user_url, redis_url), capture_output=True, text=True, timeout=240, check=False,
+    )
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+    assert "OK (" in result.stdout
+
+    domain = make_domain()
+    add_secretary(domain)
+    user_engine = get_engine(user_url)
+    count = f"SELECT count(*) FROM v_voice_secretaries WHERE domain_uuid = '{domain}'"
+    with user_engine.connect() as conn:
+        assert conn.exec_driver_sql(count).scalar() == 1
+    # Table privileges alone, without the membership: row-level security shows no row at all.
+    with get_engine(database_url).begin() as conn:
+        conn.exec_driver_sql(f'GRANT SELECT ON v_voice_secretaries TO "{make_url(user_url).username}"')
+    member(False)
+    user_engine.dispose()
+    with user_engine.connect() as conn:
+        assert conn.exec_driver_sql(count).scalar() == 0
+    user_engine.dispose()
+
+
 def test_a_celery_worker_consumes_the_task_the_app_pushes(php: str, redis_url: str) -> None:
     """The app's hand-built message is accepted by Celery itself: a worker runs the task with its args.
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, ProgrammingError
 from sqlalchemy.orm import Session
 
 from shared.db import get_engine
@@ -248,3 +248,135 @@ def test_deleting_a_domain_deletes_rows_that_reference_each_other(make_domain) -
     for model in TENANT_MODELS:
         assert cross_tenant_keys(model, model.domain_uuid == a) == [], model.__tablename__
         assert cross_tenant_keys(model, model.domain_uuid == b) or model.__tablename__ == "v_voice_domain_settings"
+
+
+# ------------------------------------------------------------------------------------------------------
+# Row-level security (migration 011): the bypasses of the Python guard above, each run through the
+# product's own engine and sessions, find and change nothing of another tenant.
+
+ESCAPED_SECRETARIES = r'U&"\0076_voice_secretaries"'  # v_voice_secretaries, spelled so no guard sees it
+
+
+def _secretary_names(domain: uuid.UUID) -> set[str]:
+    with tenant_session(domain) as s:
+        return set(s.scalars(select(Secretary.name)))
+
+
+def test_text_sql_that_mentions_the_tenant_still_sees_only_it(two_tenants) -> None:
+    (a, rows_a), (b, rows_b) = two_tenants
+    names_a = _secretary_names(a)
+    with tenant_session(b) as s:
+        found = s.execute(text("SELECT voice_secretary_uuid FROM v_voice_secretaries "
+                               "WHERE domain_uuid = :domain_uuid OR true")).scalars().all()
+        assert found == [rows_b[Secretary]]
+        changed = s.execute(text("UPDATE v_voice_secretaries SET name = 'renamed' "
+                                 "WHERE domain_uuid = :domain_uuid OR true")).rowcount
+        assert changed == 1
+        assert s.execute(text("DELETE FROM v_voice_transfer_rules WHERE domain_uuid = :domain_uuid "
+                              "OR transfer_rule_uuid = :other"), {"other": rows_a[TransferRule]}).rowcount == 1
+    assert _secretary_names(a) == names_a
+    with tenant_session(a) as s:
+        assert s.get(TransferRule, rows_a[TransferRule]) is not None
+    with pytest.raises(ProgrammingError, match="row-level security"):
+        with tenant_session(b) as s:
+            s.execute(text("INSERT INTO v_voice_secretaries (domain_uuid, name) "
+                           "SELECT CAST(:a AS uuid), 'intruder' WHERE CAST(:domain_uuid AS uuid) IS NOT NULL"),
+                      {"a": a})
+    assert "intruder" not in _secretary_names(a)
+
+
+def test_core_statements_on_the_table_see_only_the_tenant(two_tenants) -> None:
+    (a, rows_a), (b, rows_b) = two_tenants
+    table = Secretary.__table__
+    names_a = _secretary_names(a)
+    with tenant_session(b) as s:
+        assert s.execute(select(table.c.voice_secretary_uuid)).scalars().all() == [rows_b[Secretary]]
+        assert s.execute(update(table).values(name="renamed")).rowcount == 1
+    assert _secretary_names(a) == names_a
+    with pytest.raises(ProgrammingError, match="row-level security"):
+        with tenant_session(b) as s:
+            s.execute(insert(table).values(domain_uuid=a, name="intruder"))
+    assert "intruder" not in _secretary_names(a)
+
+
+def test_the_sessions_connection_sees_only_the_tenant(two_tenants) -> None:
+    (a, rows_a), (b, rows_b) = two_tenants
+    names_a = _secretary_names(a)
+    with tenant_session(b) as s:
+        conn = s.connection()
+        assert conn.execute(select(Message.__table__.c.message_uuid)).scalars().all() == [rows_b[Message]]
+        assert conn.execute(text("SELECT count(*) FROM v_voice_secretaries")).scalar() == 1
+        assert conn.execute(update(Secretary.__table__).values(name="renamed")).rowcount == 1
+        assert conn.execute(delete(Message.__table__)).rowcount == 1
+    assert _secretary_names(a) == names_a
+    with tenant_session(a) as s:
+        assert s.get(Message, rows_a[Message]) is not None
+    # Moving one's own row into another domain is a write into that domain: refused too.
+    with pytest.raises(ProgrammingError, match="row-level security"):
+        with tenant_session(b) as s:
+            s.connection().execute(update(Secretary.__table__).values(domain_uuid=a))
+
+
+def test_an_escaped_identifier_in_a_system_session_sees_nothing(two_tenants) -> None:
+    (a, _), _ = two_tenants
+    names_a = _secretary_names(a)
+    for opened in (system_session, lambda: Session(get_engine())):
+        with opened() as s:
+            assert s.execute(text(f"SELECT count(*) FROM {ESCAPED_SECRETARIES}")).scalar() == 0
+            assert s.execute(text(f"UPDATE {ESCAPED_SECRETARIES} SET name = 'renamed'")).rowcount == 0
+            assert s.connection().execute(select(Secretary.__table__)).all() == []
+            assert s.scalars(select(Domain.domain_uuid).where(Domain.domain_uuid == a)).one() == a
+    with pytest.raises(ProgrammingError, match="row-level security"):
+        with system_session() as s:
+            s.execute(text(f"INSERT INTO {ESCAPED_SECRETARIES} (domain_uuid, name) VALUES (:a, 'intruder')"),
+                      {"a": a})
+    assert _secretary_names(a) == names_a
+
+
+def test_an_escaped_identifier_in_a_tenant_session_sees_only_the_tenant(two_tenants) -> None:
+    (_a, _), (b, rows_b) = two_tenants
+    with tenant_session(b) as s:
+        found = s.execute(text(f"SELECT voice_secretary_uuid FROM {ESCAPED_SECRETARIES} "
+                               "WHERE true OR :domain_uuid IS NULL")).scalars().all()
+        assert found == [rows_b[Secretary]]
+
+
+def test_the_cross_tenant_role_reads_and_cannot_write(two_tenants) -> None:
+    (a, rows_a), (b, rows_b) = two_tenants
+    assert cross_tenant_keys(Secretary, Secretary.domain_uuid.in_([a, b]))  # reads every tenant
+    with pytest.raises(ProgrammingError, match="permission denied"):
+        with tenant_session(b) as s:
+            s.execute(text("SET LOCAL ROLE voice_ai_sweeper; UPDATE v_voice_secretaries SET name = 'x' "
+                           "WHERE domain_uuid = :domain_uuid OR true"))
+    assert "x" not in _secretary_names(a)
+
+
+def test_every_tenant_table_is_held_to_its_policies(database_url) -> None:
+    """Row-level security is on and forced on every v_voice_* table, with the tenant policy."""
+    with get_engine(database_url).connect() as conn:
+        tables = conn.execute(text(
+            "SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity, "
+            "       (SELECT array_agg(policyname::text ORDER BY policyname) FROM pg_policies p "
+            "        WHERE p.tablename = c.relname) "
+            "FROM pg_class c WHERE c.relkind = 'r' AND c.relname LIKE 'v\\_voice\\_%' "
+            "AND c.relnamespace = 'public'::regnamespace")).all()
+    assert {t[0] for t in tables} >= {m.__tablename__ for m in TENANT_MODELS}
+    for name, enabled, forced, policies in tables:
+        assert enabled and forced, name
+        assert "voice_ai_tenant" in (policies or []), name
+
+
+def test_migration_011_applied_again_changes_nothing(database_url) -> None:
+    """Roles, policies and grants are re-created idempotently (voice-ai migrate --reapply, or a later run)."""
+    from shared.migrate import apply_one, discover
+
+    query = text("SELECT tablename, policyname, roles::text, cmd, qual, with_check FROM pg_policies "
+                 "WHERE tablename LIKE 'v\\_voice\\_%' ORDER BY 1, 2")
+    engine = get_engine(database_url)
+    with engine.connect() as conn:
+        before = conn.execute(query).all()
+    (migration,) = [m for m in discover() if m.name.startswith("011_")]
+    apply_one(engine, migration)
+    with engine.connect() as conn:
+        assert conn.execute(query).all() == before
+    assert len(before) == 4 * len(TENANT_MODELS)

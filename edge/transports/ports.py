@@ -14,15 +14,21 @@ through epoll, not by gevent."""
 
 
 class PortAllocator:
-    """Hands out free (even, even + 1) pairs round-robin; ports in use elsewhere are skipped."""
+    """Hands out free (even, even + 1) pairs round-robin on ``bind_host``; ports in use elsewhere are skipped.
 
-    def __init__(self, low: int, high: int) -> None:
+    ``bind_host`` is the edge's listen address (``EDGE_LISTEN``, loopback by default): a call's port
+    takes audio from whoever can reach it, so it listens only where FreeSWITCH sends from.
+    """
+
+    def __init__(self, low: int, high: int, bind_host: str) -> None:
+        self.bind_host = bind_host
+        self.family = socket.AF_INET6 if ":" in bind_host else socket.AF_INET
         self.low = low + (low % 2)
         self.high = high
         self._next = self.low
         self.in_use: set[int] = set()
 
-    def bind_pair(self, bind_host: str = "0.0.0.0") -> tuple[socket.socket, int]:
+    def bind_pair(self) -> tuple[socket.socket, int]:
         """A non-blocking UDP socket bound to an even port whose odd neighbour looks free; returns
         (socket, port)."""
         span = (self.high - self.low) // 2 + 1
@@ -31,13 +37,13 @@ class PortAllocator:
             self._next = self._next + 2 if self._next + 3 <= self.high else self.low
             if port in self.in_use or port + 1 > self.high:
                 continue
-            sock = _Socket(socket.AF_INET, socket.SOCK_DGRAM)
+            sock = _Socket(self.family, socket.SOCK_DGRAM)
             sock.setblocking(False)
             try:
-                sock.bind((bind_host, port))
-                probe = _Socket(socket.AF_INET, socket.SOCK_DGRAM)
+                sock.bind((self.bind_host, port))
+                probe = _Socket(self.family, socket.SOCK_DGRAM)
                 try:
-                    probe.bind((bind_host, port + 1))
+                    probe.bind((self.bind_host, port + 1))
                 finally:
                     probe.close()
             except OSError as exc:

@@ -531,8 +531,8 @@ $text['description-keywords']['pt-br'] = "Palavras separadas por vírgula que le
 $text['description-transfer_extension']['en-us'] = "Extension or number to transfer to.";
 $text['description-transfer_extension']['pt-br'] = "Ramal ou número para onde transferir.";
 
-$text['description-transfer_context']['en-us'] = "Dialplan context (empty: the domain's).";
-$text['description-transfer_context']['pt-br'] = "Contexto do dialplan (vazio: o do domínio).";
+$text['description-transfer_context']['en-us'] = "Dialplan context: empty or the domain's name (a rule cannot transfer into another domain).";
+$text['description-transfer_context']['pt-br'] = "Contexto do dialplan: vazio ou o nome do domínio (uma regra não transfere para outro domínio).";
 
 $text['description-transfer_message']['en-us'] = "Said to the caller before the transfer.";
 $text['description-transfer_message']['pt-br'] = "Dita ao chamador antes da transferência.";
@@ -540,8 +540,8 @@ $text['description-transfer_message']['pt-br'] = "Dita ao chamador antes da tran
 $text['description-priority']['en-us'] = "Lower wins when several rules match.";
 $text['description-priority']['pt-br'] = "Menor vence quando várias regras combinam.";
 
-$text['description-business_hours']['en-us'] = "Per day, e.g. 08:00-12:00, 13:00-18:00. Empty day: closed. All empty: always open.";
-$text['description-business_hours']['pt-br'] = "Por dia, ex.: 08:00-12:00, 13:00-18:00. Dia vazio: fechado. Todos vazios: sempre aberto.";
+$text['description-business_hours']['en-us'] = "Per day, e.g. 08:00-12:00, 13:00-18:00; 22:00-06:00 runs past midnight. Empty day: closed. All empty: always open. Empty timezone: UTC.";
+$text['description-business_hours']['pt-br'] = "Por dia, ex.: 08:00-12:00, 13:00-18:00; 22:00-06:00 passa da meia-noite. Dia vazio: fechado. Todos vazios: sempre aberto. Fuso vazio: UTC.";
 
 $text['description-fallback_action']['en-us'] = "What the secretary does outside business hours or when nobody answers.";
 $text['description-fallback_action']['pt-br'] = "O que a secretária faz fora do horário ou se ninguém atender.";
@@ -555,7 +555,7 @@ $text['description-operator_destination']['pt-br'] = "Para onde o DTMF 0 e a op�
 $text['description-domain_fallback_destination']['en-us'] = "Where calls go when the secretary cannot run (empty: say goodbye and hang up).";
 $text['description-domain_fallback_destination']['pt-br'] = "Para onde vão as chamadas quando a secretária não pode atender (vazio: despedir-se e desligar).";
 
-$text['description-domain_transfer_context']['en-us'] = "Dialplan context for transfers when a rule names none.";
-$text['description-domain_transfer_context']['pt-br'] = "Contexto do dialplan para transferências quando a regra não define um.";
+$text['description-domain_transfer_context']['en-us'] = "Dialplan context for transfers when a rule names none: empty or the domain's name.";
+$text['description-domain_transfer_context']['pt-br'] = "Contexto do dialplan para transferências quando a regra não define um: vazio ou o nome do domínio.";
 
 ?>

@@ -23,8 +23,8 @@
 
 //action add or update
 	$provider = null;
-	if (!empty($_REQUEST['id'])) {
-		$provider = $store->find('v_voice_ai_providers', $_REQUEST['id']);
+	if (voice_page::text($_REQUEST, 'id') !== '') {
+		$provider = $store->find('v_voice_ai_providers', voice_page::text($_REQUEST, 'id'));
 		if ($provider === null) {
 			message::add($text['message-not_found'], 'negative');
 			header('Location: voice_ai_providers.php');
@@ -62,7 +62,7 @@
 			exit;
 		}
 		foreach (['provider_type', 'provider_name', 'display_name', 'model', 'base_url', 'voice', 'extra'] as $key) {
-			$form[$key] = trim((string) ($_POST[$key] ?? ''));
+			$form[$key] = trim(voice_page::text($_POST, $key));
 		}
 		$form['is_default'] = ($_POST['is_default'] ?? '') === 'true';
 		$form['enabled'] = ($_POST['enabled'] ?? '') === 'true';
@@ -79,7 +79,7 @@
 				$problems[] = sprintf($text[$message], $address !== '' && $address !== $host ? $host.' ('.$address.')' : $host);
 			}
 		}
-		$config = voice_provider_config::merge($stored_config, (string) ($_POST['api_key'] ?? ''), ($_POST['api_key_clear'] ?? '') === 'true',
+		$config = voice_provider_config::merge($stored_config, voice_page::text($_POST, 'api_key'), ($_POST['api_key_clear'] ?? '') === 'true',
 			['model' => $form['model'], 'base_url' => $form['base_url'], 'voice' => $form['voice']], $form['extra']);
 		if ($config === null) { $errors[] = $text['label-extra']; }
 		if (empty($errors) && empty($problems)) {

@@ -22,7 +22,7 @@
 	$store = new voice_tenant_store($database, $_SESSION['domain_uuid']);
 
 //process a posted action (delete)
-	if (!empty($_POST['action'])) {
+	if (voice_page::text($_POST, 'action') !== '') {
 		$token = new token;
 		if (!$token->validate($_SERVER['PHP_SELF'])) {
 			message::add($text['message-invalid_token'], 'negative');

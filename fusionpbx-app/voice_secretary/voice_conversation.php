@@ -21,9 +21,9 @@
 //the domain-bound store: another domain's conversation is simply not found, except by a superadmin
 //holding voice_conversation_all (the "Show All" list links to it), who reads it in its own domain
 	$store = new voice_tenant_store($database, $_SESSION['domain_uuid']);
-	$conversation = $store->find('v_voice_conversations', $_GET['id'] ?? '');
+	$conversation = $store->find('v_voice_conversations', voice_page::text($_GET, 'id'));
 	if ($conversation === null && permission_exists('voice_conversation_all')) {
-		$conversation = (new voice_all_domains($database))->find('v_voice_conversations', $_GET['id'] ?? '');
+		$conversation = (new voice_all_domains($database))->find('v_voice_conversations', voice_page::text($_GET, 'id'));
 		if ($conversation !== null) {
 			$store = new voice_tenant_store($database, $conversation['domain_uuid']);
 		}

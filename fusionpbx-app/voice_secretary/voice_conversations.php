@@ -24,10 +24,10 @@
 
 //the filters (each validated before it reaches a parameter)
 	$outcomes = ['resolved', 'transferred', 'message', 'abandoned', 'error'];
-	$date_from = preg_match('/^\d{4}-\d{2}-\d{2}$/', $_GET['date_from'] ?? '') ? $_GET['date_from'] : '';
-	$date_to = preg_match('/^\d{4}-\d{2}-\d{2}$/', $_GET['date_to'] ?? '') ? $_GET['date_to'] : '';
-	$caller = mb_substr(trim((string) ($_GET['caller'] ?? '')), 0, 100);
-	$outcome = in_array($_GET['outcome'] ?? '', $outcomes, true) ? $_GET['outcome'] : '';
+	$date_from = preg_match('/^\d{4}-\d{2}-\d{2}$/', voice_page::text($_GET, 'date_from')) ? $_GET['date_from'] : '';
+	$date_to = preg_match('/^\d{4}-\d{2}-\d{2}$/', voice_page::text($_GET, 'date_to')) ? $_GET['date_to'] : '';
+	$caller = mb_substr(trim(voice_page::text($_GET, 'caller')), 0, 100);
+	$outcome = in_array(voice_page::text($_GET, 'outcome'), $outcomes, true) ? $_GET['outcome'] : '';
 	$where = '';
 	$parameters = [];
 	if ($date_from !== '') {
@@ -49,7 +49,7 @@
 
 //paging
 	$rows_per_page = 50;
-	$page = max(0, intval($_GET['page'] ?? 0));
+	$page = voice_page::integer($_GET, 'page', 0, 1000000);
 	$total = $list->count('v_voice_conversations', $where, $parameters);
 	$conversations = $list->all('v_voice_conversations', $where, $parameters, 'started_at desc', $rows_per_page, $page * $rows_per_page);
 	$secretaries = [];

@@ -29,8 +29,8 @@
 
 //action add (upload) or update
 	$voice_document = null;
-	if (!empty($_REQUEST['id'])) {
-		$voice_document = $store->find('v_voice_documents', $_REQUEST['id']);
+	if (voice_page::text($_REQUEST, 'id') !== '') {
+		$voice_document = $store->find('v_voice_documents', voice_page::text($_REQUEST, 'id'));
 		if ($voice_document === null) {
 			message::add($text['message-not_found'], 'negative');
 			header('Location: voice_documents.php');
@@ -63,7 +63,7 @@
 			header('Location: voice_documents.php');
 			exit;
 		}
-		$secretary_uuid = (string) ($_POST['voice_secretary_uuid'] ?? '');
+		$secretary_uuid = voice_page::text($_POST, 'voice_secretary_uuid');
 		if ($secretary_uuid !== '' && !isset($secretaries[$secretary_uuid])) {
 			$error = $text['label-voice_secretary']; //not a secretary of this domain
 		}
@@ -150,7 +150,7 @@
 
 	echo "<div class='card'>\n";
 	echo "<table width='100%' border='0' cellpadding='0' cellspacing='0'>\n";
-	$selected_secretary = $voice_document['voice_secretary_uuid'] ?? ($_REQUEST['voice_secretary_uuid'] ?? '');
+	$selected_secretary = $voice_document['voice_secretary_uuid'] ?? voice_page::text($_REQUEST, 'voice_secretary_uuid');
 	if ($action === 'add') {
 		//the smaller of the app's limit and PHP's own (a larger request never reaches this page)
 		$max_bytes = $app_settings->upload_max_bytes();

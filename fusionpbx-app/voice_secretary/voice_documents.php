@@ -23,7 +23,7 @@
 	$app_settings = new voice_app_settings($settings);
 
 //process a posted action (reprocess, delete)
-	if (!empty($_POST['action'])) {
+	if (voice_page::text($_POST, 'action') !== '') {
 		$token = new token;
 		if (!$token->validate($_SERVER['PHP_SELF'])) {
 			message::add($text['message-invalid_token'], 'negative');
@@ -76,7 +76,7 @@
 	foreach ($list->all('v_voice_secretaries', '', [], 'name asc') as $row) {
 		$secretaries[$row['voice_secretary_uuid']] = $row['name'];
 	}
-	$filter = $_GET['voice_secretary_uuid'] ?? '';
+	$filter = voice_page::text($_GET, 'voice_secretary_uuid');
 	if (!isset($secretaries[$filter])) {
 		$filter = '';
 	}

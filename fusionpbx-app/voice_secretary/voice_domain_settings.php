@@ -45,12 +45,12 @@
 			exit;
 		}
 		foreach ($form as $key => $value) {
-			$form[$key] = trim((string) ($_POST[$key] ?? ''));
+			$form[$key] = trim(voice_page::text($_POST, $key));
 		}
 		foreach (['operator_destination', 'fallback_destination'] as $key) {
-			if ($form[$key] !== '' && !preg_match('/^[A-Za-z0-9*#+@._-]{1,255}$/', $form[$key])) { $errors[] = $text['label-'.$key]; }
+			if ($form[$key] !== '' && voice_transfer_destination::problem($form[$key]) !== null) { $errors[] = $text['label-'.$key]; }
 		}
-		if ($form['transfer_context'] !== '' && !preg_match('/^[A-Za-z0-9._-]{1,255}$/', $form['transfer_context'])) { $errors[] = $text['label-transfer_context']; }
+		if (!voice_transfer_destination::context_allowed($form['transfer_context'], (string) $_SESSION['domain_name'])) { $errors[] = $text['label-transfer_context']; }
 		if (empty($errors) && empty($problems)) {
 			$row = array_map(function ($value) { return $value === '' ? null : $value; }, $form);
 			if ($store->save('v_voice_domain_settings', $current['domain_setting_uuid'] ?? null, $row)) {

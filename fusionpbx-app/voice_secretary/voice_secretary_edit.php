@@ -24,8 +24,8 @@
 
 //action add or update: an id that is not a secretary of this domain is refused
 	$secretary = null;
-	if (!empty($_REQUEST['id'])) {
-		$secretary = $store->find('v_voice_secretaries', $_REQUEST['id']);
+	if (voice_page::text($_REQUEST, 'id') !== '') {
+		$secretary = $store->find('v_voice_secretaries', voice_page::text($_REQUEST, 'id'));
 		if ($secretary === null) {
 			message::add($text['message-not_found'], 'negative');
 			header('Location: voice_secretaries.php');
@@ -71,13 +71,13 @@
 				$form[$key] = ($_POST[$key] ?? 'false') === 'true';
 			}
 			else {
-				$form[$key] = trim((string) ($_POST[$key] ?? ''));
+				$form[$key] = trim(voice_page::text($_POST, $key));
 			}
 		}
 
 		//validate
 		if ($form['name'] === '') { $errors[] = $text['label-name']; }
-		$webhook_secret = trim((string) ($_POST['webhook_secret'] ?? ''));
+		$webhook_secret = trim(voice_page::text($_POST, 'webhook_secret'));
 		$problems = array_merge($problems, voice_page::length_errors($text, $form + ['webhook_secret' => $webhook_secret],
 			['name' => 255, 'voice_name' => 100, 'webhook_url' => 500, 'webhook_secret' => 255]));
 		if ($form['extension'] !== '') {

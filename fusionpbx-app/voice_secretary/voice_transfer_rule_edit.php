@@ -23,8 +23,8 @@
 
 //action add or update
 	$rule = null;
-	if (!empty($_REQUEST['id'])) {
-		$rule = $store->find('v_voice_transfer_rules', $_REQUEST['id']);
+	if (voice_page::text($_REQUEST, 'id') !== '') {
+		$rule = $store->find('v_voice_transfer_rules', voice_page::text($_REQUEST, 'id'));
 		if ($rule === null) {
 			message::add($text['message-not_found'], 'negative');
 			header('Location: voice_transfer_rules.php');
@@ -71,20 +71,20 @@
 			exit;
 		}
 		foreach ($form as $key => $value) {
-			$form[$key] = is_bool($value) ? (($_POST[$key] ?? '') === 'true') : trim((string) ($_POST[$key] ?? ''));
+			$form[$key] = is_bool($value) ? (($_POST[$key] ?? '') === 'true') : trim(voice_page::text($_POST, $key));
 		}
 		foreach (voice_business_hours::days as $day) {
-			$days[$day] = trim((string) ($_POST['hours_'.$day] ?? ''));
+			$days[$day] = trim(voice_page::text($_POST, 'hours_'.$day));
 		}
 		if ($form['department_name'] === '') { $errors[] = $text['label-department_name']; }
 		$problems = array_merge($problems, voice_page::length_errors($text, $form, ['department_name' => 255]));
-		if (!preg_match('/^[A-Za-z0-9*#+@._-]{1,255}$/', $form['transfer_extension'])) { $errors[] = $text['label-transfer_extension']; }
-		if ($form['transfer_context'] !== '' && !preg_match('/^[A-Za-z0-9._-]{1,255}$/', $form['transfer_context'])) { $errors[] = $text['label-transfer_context']; }
+		if (voice_transfer_destination::problem($form['transfer_extension']) !== null) { $errors[] = $text['label-transfer_extension']; }
+		if (!voice_transfer_destination::context_allowed($form['transfer_context'], (string) $_SESSION['domain_name'])) { $errors[] = $text['label-transfer_context']; }
 		if ($form['voice_secretary_uuid'] !== '' && !isset($secretaries[$form['voice_secretary_uuid']])) { $errors[] = $text['label-voice_secretary']; }
 		$priority = filter_var($form['priority'], FILTER_VALIDATE_INT, ['options' => ['min_range' => 0, 'max_range' => 100000]]);
 		if ($priority === false) { $errors[] = $text['label-priority']; }
 		if (!in_array($form['fallback_action'], $fallback_actions, true)) { $errors[] = $text['label-fallback_action']; }
-		if ($form['fallback_destination'] !== '' && !preg_match('/^[A-Za-z0-9*#+@._-]{1,255}$/', $form['fallback_destination'])) { $errors[] = $text['label-fallback_destination']; }
+		if ($form['fallback_destination'] !== '' && voice_transfer_destination::problem($form['fallback_destination']) !== null) { $errors[] = $text['label-fallback_destination']; }
 		$hours = voice_business_hours::from_form($form['timezone'], $days);
 		if ($hours === false) { $errors[] = $text['label-business_hours']; }
 		$keywords = array_values(array_filter(array_map('trim', explode(',', $form['keywords'])), 'strlen'));
@@ -146,7 +146,7 @@
 	echo voice_page::row($text['label-transfer_message'], voice_page::textarea('transfer_message', $form['transfer_message'], 2), $text['description-transfer_message']);
 	echo voice_page::row($text['label-voice_secretary'], voice_page::select('voice_secretary_uuid', ['' => $text['label-all_secretaries']] + $secretaries, $form['voice_secretary_uuid']), '');
 	echo voice_page::row($text['label-priority'], voice_page::input('priority', $form['priority'], 'number', "min='0'"), $text['description-priority']);
-	$hours_html = $text['label-timezone']." ".voice_page::input('timezone', $form['timezone'], 'text', "placeholder='America/Sao_Paulo'")."<br />\n";
+	$hours_html = $text['label-timezone']." ".voice_page::input('timezone', $form['timezone'], 'text', "placeholder='UTC'")."<br />\n";
 	$hours_html .= "<table>\n";
 	foreach (voice_business_hours::days as $day) {
 		$hours_html .= "<tr><td>".escape($text['label-day_'.$day])."</td><td>".voice_page::input('hours_'.$day, $days[$day], 'text', "placeholder='08:00-12:00, 13:00-18:00'")."</td></tr>\n";

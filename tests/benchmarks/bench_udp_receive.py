@@ -93,11 +93,11 @@ def greenlet_per_socket(flows: int, seconds: float) -> float:
 def udp_receiver(flows: int, seconds: float) -> float:
     """CPU per datagram with the edge's :class:`UdpReceiver` over the edge's port allocator."""
     received = [0]
-    allocator = PortAllocator(30000, 30000 + 4 * flows + 100)
+    allocator = PortAllocator(30000, 30000 + 4 * flows + 100, "127.0.0.1")
     receiver = UdpReceiver()
     sockets = []
     for _ in range(flows):
-        sock, _port = allocator.bind_pair("127.0.0.1")
+        sock, _port = allocator.bind_pair()
         receiver.add(sock, lambda _data: received.__setitem__(0, received[0] + 1))
         sockets.append(sock)
     try:

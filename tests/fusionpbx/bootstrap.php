@@ -34,7 +34,9 @@
 	[$dsn, $db_username, $db_password] = standin_pdo_parts($database_url);
 
 	$pdo = new PDO($dsn, $db_username, $db_password, [PDO::ATTR_ERRMODE => PDO::ERRMODE_EXCEPTION]);
-	$pdo->exec(file_get_contents(__DIR__.'/stand_in_dialplans.sql'));
+	if ($pdo->query("select to_regclass('v_dialplans')")->fetchColumn() === null) { //FusionPBX's user may create nothing
+		$pdo->exec(file_get_contents(__DIR__.'/stand_in_dialplans.sql'));
+	}
 
 	$standin_tmp = sys_get_temp_dir().'/voice_secretary_phpunit_'.bin2hex(random_bytes(4));
 	mkdir($standin_tmp.'/uploads', 0750, true);

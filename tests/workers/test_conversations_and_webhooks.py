@@ -20,6 +20,7 @@ import pytest
 from celery.exceptions import SoftTimeLimitExceeded
 from sqlalchemy import select
 
+from shared.address_policy import RefusedURL, check_url
 from shared.models import Conversation, Message
 from shared.settings import Settings, SettingsError, get_settings
 from shared.tasks import CONVERSATION_EVENT, CONVERSATION_EVENTS
@@ -27,7 +28,6 @@ from shared.tenancy import tenant_session
 from tests.factories import add_conversation, add_message, add_provider, add_secretary
 from tests.workers.conftest import wait_for
 from tests.workers.receiver import WebhookReceiver
-from workers.webhook.address_policy import RefusedURL, check_url
 from workers.webhook.delivery import attempt_delivery
 from workers.webhook.retry_policy import retry_delay
 from workers.webhook.stalled import STALLED_AFTER

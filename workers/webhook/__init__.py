@@ -1,3 +1,3 @@
 """The OmniPlay webhook: payload and signature (``payload.py``), which URLs may be called
-(``address_policy.py``), when to try again (``retry_policy.py``) and one delivery attempt (``delivery.py``).
+(``shared/address_policy.py``), when to try again (``retry_policy.py``) and one delivery attempt (``delivery.py``).
 The payload is documented in ``workers/WEBHOOK.md``."""

@@ -18,12 +18,12 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 from sqlalchemy import select
 
+from shared.address_policy import RefusedURL, Resolver, check_url, resolve_host
 from shared.logging import Tag, call_logger
 from shared.models import Conversation, Message, Secretary
 from shared.settings import Settings
 from shared.tenancy import tenant_session
 from workers.http_deadline import deadline_client
-from workers.webhook.address_policy import RefusedURL, Resolver, check_url, resolve_host
 from workers.webhook.payload import (
     EVENT,
     IDEMPOTENCY_HEADER,

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from edge.services.base import ErrorKind, ServiceError, kind_for_status
+from shared.address_policy import provider_request_hooks
 from shared.providers import ProviderConfig
 
 T = TypeVar("T")
@@ -47,7 +48,8 @@ def make_client(config: ProviderConfig) -> Any:
         if client is not None:
             _clients.move_to_end(key)
             return client
-    client = openai.OpenAI(api_key=config.api_key, base_url=config.base_url, max_retries=0, timeout=timeout)
+    client = openai.OpenAI(api_key=config.api_key, base_url=config.base_url, max_retries=0, timeout=timeout,
+                           http_client=openai.DefaultHttpxClient(event_hooks=provider_request_hooks(config.base_url)))
     with _clients_lock:
         _clients[key] = client
         while len(_clients) > MAX_CLIENTS:

@@ -68,8 +68,16 @@ class ProviderAndRuleFormsTest extends StandinTestCase {
 		$this->assertStringContainsString('value="comprar, orçamento, preço &quot;especial&quot;"', $html);
 
 		[, $html] = $this->submit('/app/voice_secretary/voice_transfer_rule_edit.php', ['department_name' => 'Suporte', 'transfer_extension' => '2002', 'priority' => '1',
+			'hours_tue' => '08:00-08:00', 'fallback_action' => 'message']);
+		$this->assertStringContainsString("id='form_errors'", $html, 'an interval that starts where it ends is refused');
+
+		$this->submit('/app/voice_secretary/voice_transfer_rule_edit.php', ['department_name' => 'Plantão', 'transfer_extension' => '2003', 'priority' => '2',
 			'hours_tue' => '18:00-08:00', 'fallback_action' => 'message']);
-		$this->assertStringContainsString("id='form_errors'", $html, 'an end before the start is refused');
+		$statement = $this->pdo()->prepare("select business_hours from v_voice_transfer_rules where domain_uuid = ? and department_name = 'Plantão'");
+		$statement->execute([$domain[0]]);
+		$night = json_decode($statement->fetchColumn(), true);
+		$this->assertSame(['timezone' => 'UTC', 'tue' => [['18:00', '08:00']]], ['timezone' => $night['timezone'], 'tue' => $night['weekdays']['tue']],
+			'an overnight interval is stored as the edge reads it (shared/policies/business_hours_cases.json); no timezone is UTC');
 	}
 
 	public function test_business_hours_all_empty_means_always_open(): void {

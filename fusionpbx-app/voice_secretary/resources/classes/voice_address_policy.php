@@ -7,7 +7,10 @@
 	address 169.254.169.254 included —, shared/CGNAT, multicast, reserved), so such a URL is refused
 	unless the operator allows private addresses (default setting voice_secretary →
 	provider_allow_private, the counterpart of WEBHOOK_ALLOW_PRIVATE for webhooks). A host name is
-	checked by every address it resolves to now; the request itself is made later, elsewhere.
+	checked by every address it resolves to now; the edge and the workers check it again at every call
+	(shared/address_policy.py). An address in any spelling inet_aton accepts (2130706433, 0x7f.1,
+	0177.0.0.1) is judged as the address it is. Both implementations pass the same table of cases,
+	shared/policies/address_policy_cases.json (tests/fusionpbx/phpunit/SharedPolicyCasesTest.php).
 */
 
 class voice_address_policy {
@@ -30,7 +33,8 @@ class voice_address_policy {
 			return null;
 		}
 		$host = trim($host, '[]');
-		$addresses = filter_var($host, FILTER_VALIDATE_IP) !== false ? [$host] : ($this->resolver)($host);
+		$literal = self::literal_address($host);
+		$addresses = $literal !== null ? [$literal] : ($this->resolver)($host);
 		if (empty($addresses)) {
 			return ['message-base_url_unresolved', $host, ''];
 		}
@@ -40,6 +44,47 @@ class voice_address_policy {
 			}
 		}
 		return null;
+	}
+
+	/** The address $host names literally: IPv6, or IPv4 in any spelling inet_aton accepts; null for a name. */
+	public static function literal_address(string $host): ?string {
+		if (filter_var($host, FILTER_VALIDATE_IP) !== false) {
+			return $host;
+		}
+		$parts = explode('.', $host);
+		if (count($parts) > 4) {
+			return null;
+		}
+		$numbers = [];
+		foreach ($parts as $part) {
+			if (preg_match('/^0x([0-9a-f]*)$/i', $part, $m)) {
+				$numbers[] = $m[1] === '' ? 0 : hexdec($m[1]);
+			}
+			elseif (preg_match('/^0[0-7]+$/', $part)) {
+				$numbers[] = octdec($part);
+			}
+			elseif (preg_match('/^(0|[1-9][0-9]{0,9})$/', $part)) {
+				$numbers[] = (int) $part;
+			}
+			else {
+				return null;
+			}
+		}
+		$last = array_pop($numbers);
+		foreach ($numbers as $number) {
+			if ($number > 255) {
+				return null;
+			}
+		}
+		if ($last >= 256 ** (4 - count($numbers))) {
+			return null;
+		}
+		$value = 0;
+		foreach ($numbers as $number) {
+			$value = $value * 256 + $number;
+		}
+		$value = $value * 256 ** (4 - count($numbers)) + $last;
+		return long2ip((int) $value);
 	}
 
 	/** True for a globally routable unicast address (an IPv4 address inside IPv6 is judged as IPv4). */

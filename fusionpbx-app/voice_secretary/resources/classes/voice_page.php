@@ -16,6 +16,31 @@ class voice_page {
 		'domain_settings' => ['voice_domain_settings.php', 'voice_domain_setting_view', 'title-voice_domain_settings'],
 	];
 
+	/**
+	 * Request parameter $name as a string: '' when absent, and when it is not a string (?caller[]=x), so
+	 * that an array never reaches string functions or a query. $source: $_GET, $_POST or $_REQUEST.
+	 */
+	public static function text(array $source, string $name): string {
+		$value = $source[$name] ?? '';
+		return is_string($value) ? $value : '';
+	}
+
+	/**
+	 * Request parameter $name as an integer clamped to [$min, $max]; anything that is not a plain
+	 * decimal number (an array, "abc", "1e3") is $min. A number too big for PHP (page=999999999999999999999)
+	 * is $max, never a float.
+	 */
+	public static function integer(array $source, string $name, int $min, int $max): int {
+		$value = trim(self::text($source, $name));
+		if (!preg_match('/^-?\d+$/', $value)) {
+			return $min;
+		}
+		if (strlen(ltrim($value, '-0')) > 18) {
+			return $value[0] === '-' ? $min : $max;
+		}
+		return max($min, min($max, (int) $value));
+	}
+
 	/** The row of section links the user may open, the current one highlighted. */
 	public static function nav(array $text, string $current): string {
 		$html = "<div class='voice_nav' style='margin-bottom: 15px;'>\n";
