@@ -46,7 +46,8 @@ Figures (measured over the window):
   the same for a near-silent frame every 0.5 s (silence in: includes the edge's batching of silence,
   ``--silence-chunk-ms``), and first audio delta of a reply sent by the fake server → its first frame
   reaching the caller (out: edge-added downlink; the edge sends it at once when the call is not already
-  playing);
+  playing), and inside the edge, ``voice_ai_playback_start_seconds`` (reply audio queued → first frame
+  sent);
 * CPU seconds per call-second — the edge's utime+stime (``/proc/<pid>/stat``) over the window ÷ (N × s);
 * RSS per call — (edge RSS with N calls − RSS after a warm-up call) ÷ N;
 * garbage collections — the edge's ``voice_ai_gc_pause_seconds`` (window delta): every call waits for them
@@ -736,6 +737,7 @@ def run_benchmark(calls: int, *, seconds: float = 20.0, settle: float = 3.0, per
     # Barge-in: the edge's histogram, and end to end.
     barge_n, barge_p50, barge_p99, _ = histogram_window(before, after, "voice_ai_bargein_seconds")
     gc_n, _, gc_p99, gc_over = histogram_window(before, after, "voice_ai_gc_pause_seconds")
+    _, start_p50, start_p99, _ = histogram_window(before, after, "voice_ai_playback_start_seconds")
     e2e: list[float] = []
     for session in remote["sessions"]:
         times = side.arrivals.get(session["call"]) if session["call"] is not None else None
@@ -796,6 +798,8 @@ def run_benchmark(calls: int, *, seconds: float = 20.0, settle: float = 3.0, per
         "latency_in_p99_ms": ms(percentile(latency_in, 99)),
         "latency_out_p50_ms": ms(percentile(latency_out, 50)),
         "latency_out_p99_ms": ms(percentile(latency_out, 99)),
+        "playback_start_p50_ms": ms(start_p50),
+        "playback_start_p99_ms": ms(start_p99),
         "gc_pauses": gc_n,
         "gc_pause_p99_ms": ms(gc_p99),
         "gc_pauses_over_5ms": round(gc_n * gc_over),
@@ -865,6 +869,8 @@ FIELDS: list[tuple[str, str]] = [
     ("latency_in_p99_ms", "caller silence->model p99 (ms)"),
     ("latency_out_p50_ms", "model->caller p50 (ms, edge-added downlink)"),
     ("latency_out_p99_ms", "model->caller p99 (ms, edge-added downlink)"),
+    ("playback_start_p50_ms", "reply audio queued -> first frame p50 (ms, edge)"),
+    ("playback_start_p99_ms", "reply audio queued -> first frame p99 (ms, edge)"),
     ("gc_pauses", "garbage collections in window (edge)"),
     ("gc_pause_p99_ms", "garbage collection p99 (ms)"),
     ("gc_pauses_over_5ms", "garbage collections over 5 ms"),
