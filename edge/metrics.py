@@ -98,7 +98,15 @@ class EdgeMetrics:
         self.active_calls = 0
         self.calls_total = Counter("voice_ai_calls_total", "Calls handled, by outcome.", "outcome")
         self.frame_pacing = Histogram(
-            "voice_ai_frame_pacing_seconds", "Lateness of outgoing 20 ms frames against the clock.", _FINE
+            "voice_ai_frame_pacing_seconds",
+            "Deviation of outgoing 20 ms frames from their schedule, late or early (|sent - scheduled|).", _FINE
+        )
+        self.frame_early = Histogram(
+            "voice_ai_frame_early_seconds", "Outgoing 20 ms frames sent before their schedule: how early.", _FINE
+        )
+        self.playback_start = Histogram(
+            "voice_ai_playback_start_seconds",
+            "Caller-bound audio reaching an idle call -> its first frame sent (edge-added downlink).", _FINE
         )
         self.turn_latency = Histogram(
             "voice_ai_turn_latency_seconds", "Caller stops speaking -> first audio out.", _LATENCY
@@ -117,8 +125,8 @@ class EdgeMetrics:
         """The ``/metrics`` page."""
         lines: list[str] = []
         gauge = Gauge("voice_ai_calls_active", "Calls in progress.", lambda: float(self.active_calls))
-        for metric in (gauge, self.calls_total, self.frame_pacing, self.turn_latency, self.bargein,
-                       self.engine_errors, self.cleanup, self.gc_pause):
+        for metric in (gauge, self.calls_total, self.frame_pacing, self.frame_early, self.playback_start,
+                       self.turn_latency, self.bargein, self.engine_errors, self.cleanup, self.gc_pause):
             lines.extend(metric.render())
         return "\n".join(lines) + "\n"
 

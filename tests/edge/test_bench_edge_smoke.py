@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.benchmarks.bench_edge import FIELDS, format_table, run_benchmark
+from tests.benchmarks.bench_edge import FIELDS, PHASES, format_table, run_benchmark
 
 
 @pytest.mark.slow
@@ -22,3 +22,17 @@ def test_benchmark_driver_reports_every_figure(database_url: str, clean_queue: s
     assert report["left_over"] == {"calls_active": 0, "udp_ports_in_use": 0, "paced_streams": 0}
     table = format_table([report])
     assert all(label in table for _, label in FIELDS)
+
+
+@pytest.mark.slow
+def test_burst_mode_reports_each_calls_greeting_and_setup_steps(database_url: str, clean_queue: str) -> None:
+    report = run_benchmark(4, arrival_rate=50, burst=True, cold=True, period=1.5, reply_ms=1000,
+                           database_url=database_url, redis_url=clean_queue)
+
+    assert report["mode"] == "burst" and report["answered"] == 4
+    # Every caller heard a greeting, and every setup step was seen for every call on its way there.
+    assert report["greeted"] == 4
+    assert report["greeting_p50_ms"] is not None and report["greeting_p99_ms"] >= report["greeting_p50_ms"]
+    assert all(report[f"setup_{name}_ms"] is not None for name, _ in PHASES), report
+    assert report["frames_paced"] > 0, "the greetings were not paced inside the burst window"
+    assert report["left_over"] == {"calls_active": 0, "udp_ports_in_use": 0, "paced_streams": 0}

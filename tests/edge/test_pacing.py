@@ -1,11 +1,14 @@
-"""The playback queue the pacing clock drains: what the caller hears, frame by frame."""
+"""The playback queue and the pacing clock that drains it: what the caller hears, frame by frame, and when."""
 
 from __future__ import annotations
 
 import random
 
+import pytest
+
 from edge.engines.base import FRAME_BYTES
-from edge.pacing import SILENCE, PlaybackStream
+from edge.metrics import EdgeMetrics
+from edge.pacing import SILENCE, Pacer, PlaybackStream
 
 
 def _drain(stream: PlaybackStream, ticks: int) -> list[bytes]:
@@ -49,3 +52,113 @@ def test_flush_drops_everything_and_reports_what_was_heard():
     _drain(stream, 3)
     assert stream.flush() == 3 * FRAME_BYTES
     assert stream.next_frame() is None and stream.queued == 0 and stream.drained.is_set()
+
+
+# --- the clock: a scripted one, so what is asserted is when each frame left, not how fast this host is ---
+
+
+class ScriptedClock:
+    """A monotonic clock that moves only when the test says so."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _paced(lead_frames: int = 1, start: float = 100.0) -> tuple[ScriptedClock, Pacer, PlaybackStream, list]:
+    """A pacer on a scripted clock with one call's stream; the list collects (time sent, frame)."""
+    clock = ScriptedClock(start)
+    pacer = Pacer(EdgeMetrics(), clock)
+    sent: list[tuple[float, bytes]] = []
+    stream = PlaybackStream(lambda frame: sent.append((clock.now, frame)), lead_frames)
+    pacer.add(stream)
+    return clock, pacer, stream, sent
+
+
+def _frames(*fills: int) -> bytes:
+    return b"".join(bytes([fill]) * FRAME_BYTES for fill in fills)
+
+
+@pytest.mark.parametrize("phase_ms", [0.5, 7, 13, 19.5])
+def test_a_reply_to_an_idle_call_goes_out_at_once_then_on_the_clock(phase_ms):
+    clock, pacer, stream, sent = _paced()
+    pacer.tick(100.0)  # the clock's ticks fall on 100.000, 100.020, ...
+    clock.now = 100.0 + phase_ms / 1000  # the reply's first audio arrives somewhere between two ticks
+
+    stream.push(_frames(1, 2, 3))
+
+    # The caller gets the first frame the moment the audio arrives, not at the next tick.
+    assert sent == [(clock.now, _frames(1))]
+    assert pacer.metrics.playback_start.count == 1 and pacer.metrics.playback_start.total == 0
+    # The rest follows on the clock: the next tick, then every 20 ms.
+    for due in (100.020, 100.040, 100.060):
+        clock.now = due
+        pacer.tick(due)
+    assert sent[1:] == [(100.020, _frames(2)), (100.040, _frames(3))]
+    assert stream.drained.is_set() and pacer.active_streams == 0
+
+
+def test_audio_arriving_while_the_last_frame_still_plays_waits_for_the_clock():
+    clock, pacer, stream, sent = _paced()
+    stream.push(_frames(1))  # idle: sent at once, at 100.000
+    clock.now = 100.012  # the caller is still hearing that frame (until 100.020)
+
+    stream.push(_frames(2))
+
+    assert [frame for _, frame in sent] == [_frames(1)]  # no frame on top of the one playing
+    clock.now = 100.020
+    pacer.tick(100.020)
+    assert sent[-1] == (100.020, _frames(2))
+    # The second utterance's audio waited 8 ms for the clock, and the histogram says so.
+    assert pacer.metrics.playback_start.count == 2
+    assert pacer.metrics.playback_start.total == pytest.approx(0.008)
+
+
+def test_a_transport_with_a_lead_gets_its_lead_at_once():
+    clock, pacer, stream, sent = _paced(lead_frames=2)
+    stream.push(_frames(1, 2, 3, 4))
+    assert [frame for _, frame in sent] == [_frames(1), _frames(2)]
+    clock.now = 100.020
+    pacer.tick(100.020)
+    assert [frame for _, frame in sent[2:]] == [_frames(3)]  # then one frame a tick
+
+
+def test_a_partial_first_frame_waits_for_the_rest_on_the_clock():
+    clock, pacer, stream, sent = _paced()
+    stream.push(b"\x01" * 100)
+    assert sent == []  # less than a frame: not worth a datagram of silence yet
+    stream.push(b"\x02" * 60)
+    clock.now = 100.020
+    pacer.tick(100.020)
+    assert sent == [(100.020, b"\x01" * 100 + b"\x02" * 60)]
+
+
+def test_a_dead_transport_drops_the_reply_without_failing_the_engine():
+    clock = ScriptedClock(100.0)
+    pacer = Pacer(EdgeMetrics(), clock)
+
+    def broken(_frame: bytes) -> None:
+        raise OSError("network unreachable")
+
+    stream = PlaybackStream(broken)
+    pacer.add(stream)
+    stream.push(_frames(1, 2))  # the engine's greenlet must not see the transport's error
+    assert stream.queued == 0 and stream.drained.is_set() and pacer.active_streams == 0
+
+
+def test_the_pacing_histogram_sees_early_frames_as_well_as_late_ones():
+    clock, pacer, stream, sent = _paced()
+    stream.push(_frames(1, 2, 3))  # frame 1 at once (100.000)
+    metrics = pacer.metrics
+    clock.now = 100.017  # the clock fired 3 ms before the tick was due
+    pacer.tick(100.020)
+    clock.now = 100.042  # and 2 ms after this one
+    pacer.tick(100.040)
+
+    assert len(sent) == 3
+    assert metrics.frame_pacing.count == 3
+    assert metrics.frame_pacing.total == pytest.approx(0.003 + 0.002)  # |sent - scheduled|, either way
+    assert metrics.frame_pacing.quantile(1.0) > 0.002  # the early frame is not recorded as punctual
+    assert metrics.frame_early.count == 1 and metrics.frame_early.total == pytest.approx(0.003)
