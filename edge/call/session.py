@@ -40,6 +40,9 @@ if TYPE_CHECKING:
     from edge.app import EdgeApp
 
 ENGINE_RETRY_DELAY = 0.2
+LINGER_SECONDS = 30
+"""How long FreeSWITCH keeps a hung-up channel's socket for its last events (bounded: without a time
+it keeps it for as long as the socket stays open)."""
 HANGUP_EVENTS = {"CHANNEL_HANGUP", "CHANNEL_HANGUP_COMPLETE"}
 DTMF_IGNORED_STATES = (CallState.TRANSFERRING, CallState.ENDING, CallState.ENDED)
 """Keys pressed while the caller is bridged to a person or the call is ending reach no engine."""
@@ -101,7 +104,8 @@ class CallSession:
 
     def _run(self) -> None:
         self.esl.myevents()
-        self.esl.linger()
+        self.esl.subscribe("BACKGROUND_JOB")  # the results of the transfer's bgapi originate
+        self.esl.linger(LINGER_SECONDS)
         try:
             setup = load_call_setup(self.channel.get("variable_domain_uuid"),
                                     self.channel.get("variable_voice_secretary_uuid"))
