@@ -33,12 +33,14 @@ from edge.call.transfer import (
     job_result,
     load_transfer_settings,
     originate_command,
+    phrase,
     run_transfer,
 )
 from edge.engines.base import CallContext, CallState, Engine, EngineUnavailable
 from edge.engines.registry import create_engine
 from edge.esl.session import CLOSED, EslConnection, EslDisconnected
 from edge.pacing import PlaybackStream
+from edge.services.offline.tts import OfflineTextToSpeech
 from edge.transports.base import AudioTransport, TransportError
 from shared.logging import CallLogger, Tag, call_logger
 
@@ -47,6 +49,8 @@ if TYPE_CHECKING:
 
 ENGINE_RETRY_DELAY = 0.2
 LINGER_SECONDS = 30
+GOODBYE_TONE = "tone_stream://%(500,500,480,620);loops=3"
+"""Three seconds of a reorder tone: "this call cannot go on", heard where no words can be."""
 """How long FreeSWITCH keeps a hung-up channel's socket for its last events (bounded: without a time
 it keeps it for as long as the socket stays open)."""
 HANGUP_EVENTS = {"CHANNEL_HANGUP", "CHANNEL_HANGUP_COMPLETE"}
@@ -137,13 +141,14 @@ class CallSession:
         self.timers = CallTimers(self, setup.secretary, self.log, setup.operator_destination)
         self.machine.listeners.append(self.timers.on_state)
         self.timers.start()
-        if not self._start_audio():
-            return
+        # Recorded from here on: a call whose audio transport fails still leaves its row (outcome error).
         self.recorder = ConversationRecorder(self.app.publisher.publish, setup.domain_uuid, self.call_uuid)
         self.recorder.call_started(
             voice_secretary_uuid=setup.secretary.voice_secretary_uuid, caller_id=self.context.caller_id,
             caller_name=self.context.caller_name, destination_number=self.context.destination_number,
             engine=setup.engine)
+        if not self._start_audio():
+            return
         if not self._start_engine():
             return
         self._event_loop()
@@ -158,7 +163,7 @@ class CallSession:
             self.transport.start()
         except TransportError as exc:  # no dead air: fallback destination, else goodbye prompt
             self.log.error("audio transport %s failed: %s", self.app.settings.edge_audio_transport, exc)
-            self._fallback("audio transport failed")
+            self._fallback("audio transport failed", audio=False)
             return False
         self.log.info(Tag.SESSION, "audio over %s (%s)", self.transport.name,
                       "PCMU native" if codec == "PCMU" else f"L16 from {codec or '?'}")
@@ -290,24 +295,58 @@ class CallSession:
         # The transfer takes the channel out of the socket app; wait for it before closing the socket.
         self._safe(self.esl.execute, "transfer", f"{route.destination} XML {route.context}", wait=True, timeout=5)
 
-    def _fallback(self, reason: str) -> None:
-        """The engine cannot serve: transfer to the domain's fallback destination, else goodbye + hangup."""
+    def _fallback(self, reason: str, *, audio: bool = True) -> None:
+        """The engine cannot serve: transfer to the domain's fallback destination, else goodbye + hangup.
+
+        The goodbye is the edge's own words over the call's audio (``audio``: the transport works), in
+        the offline voice; without audio it is a tone, never a sound file the server may not have.
+        """
         if self.machine.ended or self.esl.closed.is_set():
             return
         self.outcome = "error"
         if self.stream is not None:
             self.stream.flush()
-        if self.transport is not None:
-            self.transport.close()
         fallback = self.setup.fallback if self.setup else None
         if fallback is not None:
+            if self.transport is not None:
+                self.transport.close()
             self._transfer_out(fallback)
             self.machine.move(CallState.ENDING)
             return
         self.machine.move(CallState.ENDING)
-        self.log.info(Tag.SESSION, "no fallback destination: goodbye prompt and hangup (%s)", reason)
-        self._safe(self.esl.execute, "playback", self.app.fallback_prompt, wait=True, timeout=30)
+        self.log.info(Tag.SESSION, "no fallback destination: goodbye and hangup (%s)", reason)
+        if not (audio and self._speak_goodbye()):
+            if self.transport is not None:
+                self.transport.close()
+            self._safe(self.esl.execute, "playback", self._goodbye_prompt(), wait=True, timeout=30)
         self._safe(self.esl.hangup, "NORMAL_CLEARING")
+
+    def _speak_goodbye(self) -> bool:
+        """Say the fallback goodbye in the offline voice over the call's audio; False if it cannot."""
+        if self.stream is None or self.transport is None:
+            return False
+        language = self.context.secretary.language if self.context else None
+        text = phrase(language or "", "unavailable_goodbye")
+        try:
+            audio = OfflineTextToSpeech(language).synthesize(text)
+        except Exception as exc:  # noqa: BLE001 - no espeak-ng: the tone instead
+            self.log.error("fallback goodbye could not be synthesized: %s", exc)
+            return False
+        self._began["assistant"] = now_iso()
+        self.stream.begin_utterance()
+        self.stream.push(audio)
+        self.stream.wait_drained(timeout=len(audio) / 8000 + 5)
+        self.record("assistant", text)
+        return True
+
+    def _goodbye_prompt(self) -> str:
+        """``VOICE_AI_FALLBACK_PROMPT`` when set, else a tone (stock ``mod_tone_stream``): FreeSWITCH's
+        sound files depend on its ``sound_prefix`` and sounds package, and are absent on many servers."""
+        from edge.app import DEFAULT_FALLBACK_PROMPT
+
+        if self.app.fallback_prompt and self.app.fallback_prompt != DEFAULT_FALLBACK_PROMPT:
+            return self.app.fallback_prompt
+        return GOODBYE_TONE
 
     def _safe(self, func: Any, *args: Any, **kwargs: Any) -> Any:
         try:

@@ -61,6 +61,8 @@ PHRASES: dict[str, dict[str, str]] = {
         "offer_voicemail": "Posso transferir você para a caixa postal, ou anotar um recado. O que prefere?",
         "offer_operator": "Posso transferir você para a telefonista, ou anotar um recado. O que prefere?",
         "sorry_goodbye": "Por favor, ligue novamente mais tarde.",
+        "unavailable_goodbye": "Desculpe, não podemos atender sua ligação agora. Por favor, ligue novamente "
+                               "mais tarde.",
         "operator": "a telefonista",
     },
     "en": {
@@ -75,6 +77,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "offer_voicemail": "I can send you to voicemail, or take a message. Which do you prefer?",
         "offer_operator": "I can transfer you to the operator, or take a message. Which do you prefer?",
         "sorry_goodbye": "Please call again later.",
+        "unavailable_goodbye": "I'm sorry, we cannot take your call right now. Please call again later.",
         "operator": "the operator",
     },
 }

@@ -636,14 +636,32 @@ def test_pipeline_vendor_failing_mid_call_apologizes_retries_once_then_says_good
     time.sleep(2.0)
     vendor.fail_next(503)  # and again: now the call ends with the goodbye prompt
     say(call, "Hello again.")
+    heard = call.heard_nonsilent_ms()
     assert call.wait("hung_up", timeout=45)
-    assert any(app == "playback" for app, _ in call.executed), call.executed
+    # The goodbye is the edge's own words over the call's audio, not a FreeSWITCH sound file.
+    assert not any(app == "playback" for app, _ in call.executed), call.executed
+    assert call.heard_nonsilent_ms() >= heard + 1000
     assert "❌ ERROR" in edge.log() and "503" in edge.log()
     assert engine_errors(edge) >= errors_before + 2  # each failure is counted
     payload = stored_conversation(clean_queue, domain, call)
     assert payload["outcome"] == "error"
     said = [m["content"] for m in payload["transcript"] if m["role"] == "assistant"]
     assert sum("technical problem" in text for text in said) == 2 and resume in said
+    assert said[-1] == "I'm sorry, we cannot take your call right now. Please call again later."
+
+
+@pytest.mark.parametrize("edge", ["audio_stream"], indirect=True)
+def test_a_call_whose_audio_cannot_start_hears_a_tone_and_is_stored_as_an_error(
+        edge, fake_fs, realtime, vendor, make_domain, clean_queue):
+    domain, secretary = tenant(make_domain, vendor, realtime)
+    call = fake_fs.place_call({"domain_uuid": str(domain), "voice_secretary_uuid": str(secretary)},
+                              audio_stream_loaded=False)  # mod_audio_stream missing: no audio path
+    assert call.wait("hung_up", timeout=30)
+    prompts = [arg for app, arg in call.executed if app == "playback"]
+    assert len(prompts) == 1 and prompts[0].startswith("tone_stream://")  # no sound file needed
+    assert any(h.pcmu.startswith(b"<playback tone_stream://") for h in call.heard)
+    payload = stored_conversation(clean_queue, domain, call)
+    assert payload["outcome"] == "error"
 
 
 # --- offline engine ------------------------------------------------------------------------------

@@ -64,15 +64,16 @@ def longest_gap(times: list[float]) -> float:
 
 
 def ask_for_sales(fake_fs: Any, realtime: Any, vendor: Any, make_domain: Any, *, dnd: bool = False,
-                  ring_seconds: int = RING_SECONDS, rule: dict[str, Any] | None = None,
+                  ring_seconds: int = RING_SECONDS, ringback: str | None = None, rule: dict[str, Any] | None = None,
                   **options: Any) -> tuple[uuid.UUID, str, FakeCall, float]:
     """A realtime call whose caller asks for Sales (extension 2001, rung for ``ring_seconds``); (domain,
     its name, the call, when the caller asked). ``dnd``: 2001 has do-not-disturb on in FusionPBX."""
     domain, secretary = tenant(make_domain, vendor, realtime, operator=None, **(rule or {}))
     name = domain_name(domain)
     with tenant_session(domain) as session:
-        session.execute(text("UPDATE v_voice_domain_settings SET transfer_ring_seconds = :ring "
-                             "WHERE domain_uuid = :domain_uuid"), {"ring": ring_seconds})
+        session.execute(text("UPDATE v_voice_domain_settings SET transfer_ring_seconds = :ring, "
+                             "ringback_tone = :tone WHERE domain_uuid = :domain_uuid"),
+                        {"ring": ring_seconds, "tone": ringback})
     if dnd:
         add_extension(make_domain(), "2001", "false")  # another tenant's 2001 is not ours
         add_extension(domain, "2001", "true")
@@ -135,6 +136,19 @@ def test_a_rung_destination_that_fails_leaves_the_caller_hearing_ringing_then_th
     result = tool_results(payload, "transfer_call")[0]
     assert result["status"] == ("busy" if scenario == "USER_BUSY" else "no_answer") and result["cause"] == scenario
     assert payload["outcome"] != "transferred"
+
+
+def test_the_domains_ringback_setting_picks_the_brazilian_tone(
+        edge, fake_fs, realtime, vendor, make_domain, clean_queue):
+    _domain, _name, call, asked = ask_for_sales(fake_fs, realtime, vendor, make_domain, ringback="br",
+                                                destinations={"2001": Destination("NO_ANSWER")})
+    assert wait_until(lambda: call.job_results, timeout=30)
+    ring = b"".join(h.pcmu for h in list(call.heard) if h.at > asked and kind(h.pcmu) == "ring")
+    assert len(ring) >= 4000  # half a second of it at least
+    samples = ulaw_to_samples(ring[:8000]).astype(np.float64)
+    peak = np.argmax(np.abs(np.fft.rfft(samples))) * 8000 / len(samples)
+    assert abs(peak - 425) <= 5, peak  # 425 Hz, not North America's 440 + 480 Hz
+    call.hangup()
 
 
 @pytest.fixture
