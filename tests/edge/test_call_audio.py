@@ -78,6 +78,7 @@ def test_dtmf_digits_reach_the_engine_as_text(edge, fake_fs, realtime, realtime_
     assert "5550123" in notes()[0] and "#" not in notes()[0]
     assert "*42" in notes()[1]
     assert not any(app in ("transfer", "bridge") for app, _ in call.executed)  # only 0 asks for the operator
+    assert not call.originated
     assert not call.hung_up.is_set()
     call.hangup()
     assert wait_until(lambda: edge.health()["calls_active"] == 0)
