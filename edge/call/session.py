@@ -165,8 +165,7 @@ class CallSession:
             self.log.error("audio transport %s failed: %s", self.app.settings.edge_audio_transport, exc)
             self._fallback("audio transport failed", audio=False)
             return False
-        self.log.info(Tag.SESSION, "audio over %s (%s)", self.transport.name,
-                      "PCMU native" if codec == "PCMU" else f"L16 from {codec or '?'}")
+        self.log.info(Tag.SESSION, "audio over %s (%s)", self.transport.name, self.transport.wire_format(codec))
         return True
 
     def _start_engine(self) -> bool:

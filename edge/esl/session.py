@@ -14,6 +14,7 @@ from __future__ import annotations
 import socket
 import uuid
 from collections import deque
+from collections.abc import Callable
 
 import gevent
 from gevent.event import AsyncResult, Event
@@ -48,6 +49,8 @@ class EslConnection:
         self._jobs: dict[str, AsyncResult] = {}
         self._write_lock = Semaphore()
         self.events: Queue = Queue()
+        self.on_custom: Callable[[EslEvent], None] | None = None
+        """Receives the CUSTOM events (named by their subclass) instead of :attr:`events` when set."""
         self.channel: dict[str, str] = {}
         self.closed = Event()
         self.lingering = False
@@ -88,6 +91,9 @@ class EslConnection:
                 job = self._jobs.pop(event.get("Job-UUID", ""), None)
                 if job is not None:
                     job.set(event.body)
+                return
+            elif self.on_custom is not None and event.get("Event-Name") == "CUSTOM":
+                self.on_custom(event)
                 return
             self.events.put(event)
             return

@@ -23,7 +23,8 @@ def test_l16_transport_carries_the_exact_samples_both_ways(edge, fake_fs, realti
     domain, secretary = realtime_secretary
     realtime.script = [Reply("Certo, anotado.", 800)]
     realtime.user_transcripts = ["Meu pedido é o 42."]
-    call = fake_fs.place_call({"domain_uuid": str(domain), "voice_secretary_uuid": str(secretary)}, codec=codec)
+    call = fake_fs.place_call({"domain_uuid": str(domain), "voice_secretary_uuid": str(secretary)}, codec=codec,
+                              **({"audio_stream_build": "direct"} if edge.transport == "audio_stream" else {}))
     assert call.wait("answered")
     if edge.transport == "unicast":
         assert call.wait("audio_started")

@@ -16,9 +16,12 @@ Audio:
   As on the real server it lives only while the channel stays parked in the socket application: the
   ``bridge``, ``playback`` and ``record`` applications and ``uuid_bridge`` shut it down for good, and a
   second ``unicast`` in the same socket session is torn down at once (it never carries audio);
-* ``uuid_audio_stream`` — a WebSocket client sending L16 frames every 20 ms and playing ``streamAudio``
-  from a buffer at real time, ``stopAudio`` clearing it; ``pause``/``resume`` stop and restart the
-  caller's frames (which, as with the real media bug, otherwise go on during a bridge).
+* ``uuid_audio_stream`` — mod_audio_stream as built from public source (``tests/fakes/mod_audio_stream.py``;
+  :attr:`FakeCall.audio_stream_build`: ``community`` by default, ``direct`` or ``json_only``): a WebSocket
+  client sending L16 frames every 20 ms whose server messages become files and CUSTOM events (or, in the
+  ``direct`` fork, audio played from a buffer); ``pause``/``resume`` stop and restart the caller's frames
+  (which, as with the real media bug, otherwise go on during a bridge). ``uuid_broadcast`` plays the
+  module's files on the channel one after another, ``uuid_break [all]`` stops them.
 
 Destinations (:attr:`FakeCall.destinations`, by extension or number) answer, fail with a cause, or ring
 until ``originate_timeout``, each after its own ring time, reached either by the ``bridge`` application
@@ -36,8 +39,6 @@ Everything the caller hears is recorded (:attr:`FakeCall.heard`) with arrival ti
 from __future__ import annotations
 
 import asyncio
-import base64
-import json
 import socket
 import time
 import uuid
@@ -49,6 +50,7 @@ from edge.audio.g711 import l16_to_ulaw, ulaw_to_l16
 from edge.esl import protocol
 from tests.fakes.audio import FRAME, frames
 from tests.fakes.loop import BackgroundLoop
+from tests.fakes.mod_audio_stream import BroadcastQueue, ModAudioStream
 
 SILENCE = b"\xff" * FRAME
 COMFORT_NOISE = b"\xff" * (2 * FRAME)
@@ -109,6 +111,8 @@ class FakeCall:
     comfort_noise_every: int = 0
     audio_stream_loaded: bool = True
     """False: mod_audio_stream is not loaded, so ``uuid_audio_stream`` is an unknown API command."""
+    audio_stream_build: str = "community"
+    """Which mod_audio_stream answers ``uuid_audio_stream`` (``tests.fakes.mod_audio_stream.BUILDS``)."""
     directory_users: frozenset[str] = frozenset()
     """``user@domain`` entries of FreeSWITCH's directory (``user_exists id <user> <domain>``)."""
     registered_users: frozenset[str] | None = None
@@ -153,14 +157,10 @@ class FakeCall:
         self.event_names: list[str] = []
         self._app_lock: asyncio.Lock | None = None
         self.socket_app_uuid = str(uuid.uuid4())
-        self._ws: Any = None
-        self._ws_tasks: list[asyncio.Task] = []
-        self._stream_buffer: deque[bytes] = deque()
-        self._stream_bytes = bytearray()
+        self.module: ModAudioStream | None = None
+        self.broadcasts = BroadcastQueue(self)
         self.stop_audio_count = 0
         self.stream_audio_messages = 0
-        self.stream_underruns = 0
-        self.stream_json: list[dict[str, Any]] = []
         self.break_count = 0
         self.ws_connects = 0
         self.ws_closed = 0
@@ -561,11 +561,15 @@ class FakeCall:
             leg.killed_while, leg.state = leg.state, "gone"
             return "+OK\n"
         if parts[:1] == ["uuid_break"]:
-            # Stops a playback application (the community build's file playback); it does not touch the
-            # streaming build's buffer, which only stopAudio clears.
             self.break_count += 1
-            ok = len(parts) >= 2 and parts[1] == self.uuid and not self.hung_up.is_set()
-            return "+OK\n" if ok else "-ERR No such channel!\n"
+            if len(parts) < 2 or parts[1] != self.uuid or self.hung_up.is_set():
+                return "-ERR No such channel!\n"
+            self.broadcasts.break_(everything=parts[2:3] == ["all"])
+            return "+OK\n"
+        if parts[:1] == ["uuid_broadcast"] and len(parts) >= 3:
+            if parts[1] != self.uuid or self.hung_up.is_set():
+                return "-ERR Invalid UUID\n"
+            return self.broadcasts.queue(parts[2])
         return f"-ERR {parts[0] if parts else ''} Command not found!\n"
 
     async def _uuid_audio_stream(self, args: list[str]) -> str:
@@ -574,14 +578,14 @@ class FakeCall:
             return "-ERR Operation Failed\n"
         if args[1] == "start":
             if len(args) < 5 or args[3] not in ("mono", "mixed", "stereo") or args[4] not in ("8k", "16k") \
-                    or not args[2].startswith(("ws://", "wss://")) or self._ws_tasks:
+                    or not args[2].startswith(("ws://", "wss://")) or (self.module and self.module.running):
                 return "-ERR Operation Failed\n"
             if args[3] != "mono" or args[4] != "8k":
                 # mixed/stereo would make the bot hear itself; this fake streams the caller at 8 kHz only.
                 self.protocol_errors.append(f"audio_stream: unsupported {args[3]} {args[4]}")
             self.ws_url = args[2]
-            metadata = " ".join(args[5:]) or None
-            self._ws_tasks.append(asyncio.get_running_loop().create_task(self._audio_stream(args[2], metadata)))
+            self.module = ModAudioStream(self, self.audio_stream_build)
+            self.module.start(args[2], " ".join(args[5:]) or None)
             return "+OK Success\n"
         if args[1] == "stop":
             await self._stop_audio_stream()
@@ -640,6 +644,7 @@ class FakeCall:
         self.closed.set()
         self._stop_unicast()
         await self._stop_audio_stream()
+        self.broadcasts.close()
         if self._writer is not None:
             self._writer.close()
         self.fs.calls_done += 1
@@ -710,97 +715,9 @@ class FakeCall:
 
     # --- mod_audio_stream --------------------------------------------------------------------
 
-    async def _audio_stream(self, url: str, metadata: str | None = None) -> None:
-        import websockets
-
-        try:
-            async with websockets.connect(url, open_timeout=5, max_size=None) as ws:
-                self._ws = ws
-                self.ws_connects += 1
-                await self._custom_event("mod_audio_stream::connect")
-                if metadata:
-                    await ws.send(metadata)
-                self.audio_started.set()
-                sender = asyncio.get_running_loop().create_task(self._ws_send_loop(ws))
-                player = asyncio.get_running_loop().create_task(self._ws_play_loop())
-                self._ws_tasks += [sender, player]
-                async for message in ws:
-                    self._on_ws_message(message)
-        except Exception as exc:  # noqa: BLE001
-            self.protocol_errors.append(f"audio_stream: {exc!r}")
-            await self._custom_event("mod_audio_stream::error")
-        finally:
-            self._ws = None
-            self.ws_closed += 1
-            if not self.hung_up.is_set():
-                await self._custom_event("mod_audio_stream::disconnect")
-
-    def _on_ws_message(self, message: str | bytes) -> None:
-        """A message from the server, as the streaming builds of mod_audio_stream handle it."""
-        if isinstance(message, bytes):
-            self.protocol_errors.append("audio_stream: binary message from the server (ignored by FS)")
-            return
-        try:
-            data = json.loads(message)
-        except ValueError:
-            self.protocol_errors.append(f"audio_stream: not JSON: {message[:60]!r}")
-            return
-        kind = data.get("type")
-        if kind == "streamAudio":
-            body = data.get("data") or {}
-            if body.get("audioDataType") != "raw" or body.get("sampleRate") != 8000:
-                self.protocol_errors.append(f"audio_stream: unplayable streamAudio {body.get('audioDataType')!r} "
-                                            f"at {body.get('sampleRate')!r}")
-                return
-            raw = base64.b64decode(body.get("audioData", ""), validate=True)
-            if len(raw) % 2:
-                self.protocol_errors.append("audio_stream: odd-length L16")
-                return
-            self.stream_audio_messages += 1
-            self._stream_bytes.extend(l16_to_ulaw(raw))
-            while len(self._stream_bytes) >= FRAME:
-                self._stream_buffer.append(bytes(self._stream_bytes[:FRAME]))
-                del self._stream_bytes[:FRAME]
-        elif kind == "stopAudio":
-            self.stop_audio_count += 1
-            self._stream_buffer.clear()
-            self._stream_bytes.clear()
-        else:
-            self.stream_json.append(data)  # FS fires mod_audio_stream::json with it
-
-    async def _custom_event(self, subclass: str) -> None:
-        await self._event("CUSTOM", {"Event-Subclass": subclass})
-
-    async def _ws_send_loop(self, ws: Any) -> None:
-        """The caller's audio: 320 bytes of 8 kHz L16 per binary frame, every 20 ms."""
-        due = time.monotonic()
-        while True:
-            due += 0.02
-            await asyncio.sleep(max(0.0, due - time.monotonic()))
-            if self.stream_paused:
-                continue
-            if self.in_bridge:  # the caller talking to a person, still captured by the media bug
-                self.frames_streamed_while_bridged += 1
-            await ws.send(ulaw_to_l16(self.next_caller_frame()))
-
-    async def _ws_play_loop(self) -> None:
-        """The channel writes one 20 ms frame of the buffered stream audio per frame time."""
-        due = time.monotonic()
-        while True:
-            due += 0.02
-            await asyncio.sleep(max(0.0, due - time.monotonic()))
-            if self._stream_buffer:
-                self.heard.append(Heard(time.monotonic(), self._stream_buffer.popleft()))
-            else:
-                self.stream_underruns += 1
-
     async def _stop_audio_stream(self) -> None:
-        for task in self._ws_tasks:
-            task.cancel()
-        self._ws_tasks.clear()
-        if self._ws is not None:
-            await self._ws.close()
-            self._ws = None
+        if self.module is not None:
+            await self.module.stop()
 
 
 class FakeFreeSwitch:
