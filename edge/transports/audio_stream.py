@@ -443,11 +443,12 @@ class AudioStreamTransport(AudioTransport):
         """A CUSTOM event (runs in the Event Socket's reader: never blocks)."""
         if event.get("Unique-ID", self.call_uuid) != self.call_uuid:
             return
-        self._module_events.append((event.name, event.body))
         if event.name in ("mod_audio_stream::disconnect", "mod_audio_stream::error") and not self._stopping:
             self.log.error("mod_audio_stream: %s %s", event.name.split("::")[1], event.body.strip()[:200])
-        if self.playback is None and classify_build(self._module_events, self._token) is not None:
-            self._module_answered.set()
+        if self.playback is None and not self._module_answered.is_set():
+            self._module_events.append((event.name, event.body))
+            if classify_build(self._module_events, self._token) is not None:
+                self._module_answered.set()
 
     def _probe(self, conn: StreamConnection) -> str:
         """Send 20 ms of silence as ``streamAudio`` and a marker; what the module emits between says

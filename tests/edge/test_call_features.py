@@ -385,9 +385,10 @@ def test_realtime_busy_extension_is_dialled_directly_and_the_caller_comes_back(
 def test_a_bridged_conversation_is_not_streamed_to_the_edge(edge, fake_fs, realtime, vendor, make_domain,
                                                             clean_queue):
     domain, call = realtime_asks_for_sales(fake_fs, realtime, vendor, make_domain, bridge_outcome="answer",
-                                           bridge_talk_seconds=1.5)
+                                           bridge_talk_seconds=1.5, audio_stream_build="direct")
     assert call.wait("hung_up", timeout=30)
     assert call.bridged.is_set() and rung(call) == [f"loopback/2001/{domain_name(domain)}"]
+    assert call.unicast is None  # the stream carried the call (a build that plays streamAudio)
     assert call.frames_streamed_while_bridged == 0  # mod_audio_stream was paused for the bridged talk
 
 
