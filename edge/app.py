@@ -7,6 +7,7 @@ from __future__ import annotations
 import gc
 import socket
 import weakref
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from edge.call.recorder import EventPublisher, celery_sender, warm_up_celery
@@ -91,17 +92,21 @@ class EdgeApp:
         self._freeze_startup_objects()
 
     def make_transport(self, call: CallSession, *, native: bool) -> AudioTransport:
-        """The configured transport for ``call``."""
+        """The configured transport for ``call`` (``audio_stream`` falls back to unicast when the module
+        cannot play to the caller)."""
+        def unicast(on_frame: Callable[[bytes], None]) -> AudioTransport:
+            return UnicastTransport(call.esl, self.ports, self.udp_receiver,
+                                    freeswitch_host=self.settings.freeswitch_audio_host,
+                                    edge_host=self.settings.edge_host, native=native, on_frame=on_frame)
+
         if self.settings.edge_audio_transport == "audio_stream":
             from edge.transports.audio_stream import AudioStreamTransport
 
             assert self.audio_server is not None, "audio_stream transport needs the audio server"
             return AudioStreamTransport(call.esl, self.audio_server, call_uuid=call.call_uuid,
-                                        edge_host=self.settings.edge_host, on_frame=call.on_caller_frame)
-        return UnicastTransport(call.esl, self.ports, self.udp_receiver,
-                                freeswitch_host=self.settings.freeswitch_audio_host,
-                                edge_host=self.settings.edge_host, native=native,
-                                on_frame=call.on_caller_frame)
+                                        edge_host=self.settings.edge_host, on_frame=call.on_caller_frame,
+                                        unicast=unicast)
+        return unicast(call.on_caller_frame)
 
     def handle_connection(self, sock: socket.socket, address: tuple) -> None:
         """Serve one FreeSWITCH outbound connection (runs in its own greenlet)."""

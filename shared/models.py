@@ -384,6 +384,9 @@ class DomainSettings(TenantScoped):
     operator_destination: Mapped[str | None] = mapped_column(String(255))
     fallback_destination: Mapped[str | None] = mapped_column(String(255))
     transfer_context: Mapped[str | None] = mapped_column(String(255))
+    ringback_tone: Mapped[str | None] = mapped_column(String(16))
+    hold_music_file: Mapped[str | None] = mapped_column(String(1024))
+    transfer_ring_seconds: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime | None] = _timestamp()
     updated_at: Mapped[datetime | None] = _timestamp()
 

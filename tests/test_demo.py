@@ -42,7 +42,7 @@ def test_demo_answers_from_the_document_transfers_to_sales_and_records_the_call(
     assert any("Saturday" in line and "nine" in line for line in assistant), assistant
     assert "search_knowledge_base" in stored
     # The second turn was a transfer to Sales' extension, whose phone answered.
-    assert "FreeSWITCH executed bridge" in out and "2001" in out
+    assert "FreeSWITCH bridged the caller to loopback/2001/" in out
     row = out.split("=== Conversation row ===")[1]
     assert "outcome           transferred" in row
     assert "2001" in row.split("transfer_target")[1].splitlines()[0]

@@ -8,6 +8,7 @@ every way a call can end (caller hangup, ``end_call``, engine failure, time limi
 from __future__ import annotations
 
 import time
+import uuid
 from typing import TYPE_CHECKING, Any
 
 import gevent
@@ -17,22 +18,29 @@ from gevent.queue import Empty
 
 from edge.call.knowledge import prepare_search
 from edge.call.recorder import ConversationRecorder, now_iso
+from edge.call.ringback import Ringback, country_for, hold_music, ringback_cadence
 from edge.call.setup import CallRejected, CallSetup, FallbackRoute, load_call_setup
 from edge.call.state import CallStateMachine
 from edge.call.timeouts import CallTimers
 from edge.call.tools import DTMF_IDLE_SECONDS, DtmfRouter, KeypadInput, ToolDispatcher
 from edge.call.transfer import (
-    RING_SECONDS,
     BridgeResult,
-    bridge_result,
+    TransferSettings,
+    destination_problem,
     dial_string,
     directory_user_query,
+    extension_do_not_disturb,
+    job_result,
+    load_transfer_settings,
+    originate_command,
+    phrase,
     run_transfer,
 )
 from edge.engines.base import CallContext, CallState, Engine, EngineUnavailable
 from edge.engines.registry import create_engine
 from edge.esl.session import CLOSED, EslConnection, EslDisconnected
 from edge.pacing import PlaybackStream
+from edge.services.offline.tts import OfflineTextToSpeech
 from edge.transports.base import AudioTransport, TransportError
 from shared.logging import CallLogger, Tag, call_logger
 
@@ -40,6 +48,11 @@ if TYPE_CHECKING:
     from edge.app import EdgeApp
 
 ENGINE_RETRY_DELAY = 0.2
+LINGER_SECONDS = 30
+GOODBYE_TONE = "tone_stream://%(500,500,480,620);loops=3"
+"""Three seconds of a reorder tone: "this call cannot go on", heard where no words can be."""
+"""How long FreeSWITCH keeps a hung-up channel's socket for its last events (bounded: without a time
+it keeps it for as long as the socket stays open)."""
 HANGUP_EVENTS = {"CHANNEL_HANGUP", "CHANNEL_HANGUP_COMPLETE"}
 DTMF_IGNORED_STATES = (CallState.TRANSFERRING, CallState.ENDING, CallState.ENDED)
 """Keys pressed while the caller is bridged to a person or the call is ending reach no engine."""
@@ -74,7 +87,8 @@ class CallSession:
         self._transfer_lock = Semaphore()
         self._bridge_idle = Event()
         self._bridge_idle.set()
-        self._bridged = Event()
+        self._caller_gone = Event()
+        self._transfer_settings: TransferSettings | None = None
         self.hangup_at: float | None = None
         self._engine_retries = 1
         self._recovering = False
@@ -101,7 +115,8 @@ class CallSession:
 
     def _run(self) -> None:
         self.esl.myevents()
-        self.esl.linger()
+        self.esl.subscribe("BACKGROUND_JOB")  # the results of the transfer's bgapi originate
+        self.esl.linger(LINGER_SECONDS)
         try:
             setup = load_call_setup(self.channel.get("variable_domain_uuid"),
                                     self.channel.get("variable_voice_secretary_uuid"))
@@ -126,13 +141,14 @@ class CallSession:
         self.timers = CallTimers(self, setup.secretary, self.log, setup.operator_destination)
         self.machine.listeners.append(self.timers.on_state)
         self.timers.start()
-        if not self._start_audio():
-            return
+        # Recorded from here on: a call whose audio transport fails still leaves its row (outcome error).
         self.recorder = ConversationRecorder(self.app.publisher.publish, setup.domain_uuid, self.call_uuid)
         self.recorder.call_started(
             voice_secretary_uuid=setup.secretary.voice_secretary_uuid, caller_id=self.context.caller_id,
             caller_name=self.context.caller_name, destination_number=self.context.destination_number,
             engine=setup.engine)
+        if not self._start_audio():
+            return
         if not self._start_engine():
             return
         self._event_loop()
@@ -147,10 +163,9 @@ class CallSession:
             self.transport.start()
         except TransportError as exc:  # no dead air: fallback destination, else goodbye prompt
             self.log.error("audio transport %s failed: %s", self.app.settings.edge_audio_transport, exc)
-            self._fallback("audio transport failed")
+            self._fallback("audio transport failed", audio=False)
             return False
-        self.log.info(Tag.SESSION, "audio over %s (%s)", self.transport.name,
-                      "PCMU native" if codec == "PCMU" else f"L16 from {codec or '?'}")
+        self.log.info(Tag.SESSION, "audio over %s (%s)", self.transport.name, self.transport.wire_format(codec))
         return True
 
     def _start_engine(self) -> bool:
@@ -203,17 +218,19 @@ class CallSession:
             name = event.name
             if name in HANGUP_EVENTS:
                 self.hangup_at = self.hangup_at or time.monotonic()
+                self._caller_gone.set()
                 self.log.info(Tag.SESSION, "hangup: %s", event.get("Hangup-Cause", "?"))
                 return
             if name == "DISCONNECT-NOTICE":
+                self._caller_gone.set()
                 if event.get("Content-Disposition") != "linger":
                     return
                 self.hangup_at = self.hangup_at or time.monotonic()
                 return
             if name == "DTMF":
                 self._on_dtmf(event.get("DTMF-Digit", ""))
-            elif name == "CHANNEL_BRIDGE":
-                self._bridged.set()
+            elif name == "CHANNEL_UNBRIDGE" and self.transfer_target is not None:
+                self._greenlets.append(gevent.spawn(self._hangup_after_bridge))
             elif name:
                 self.log.debug(Tag.EVENT_BUS, "event %s", name)
 
@@ -277,24 +294,58 @@ class CallSession:
         # The transfer takes the channel out of the socket app; wait for it before closing the socket.
         self._safe(self.esl.execute, "transfer", f"{route.destination} XML {route.context}", wait=True, timeout=5)
 
-    def _fallback(self, reason: str) -> None:
-        """The engine cannot serve: transfer to the domain's fallback destination, else goodbye + hangup."""
+    def _fallback(self, reason: str, *, audio: bool = True) -> None:
+        """The engine cannot serve: transfer to the domain's fallback destination, else goodbye + hangup.
+
+        The goodbye is the edge's own words over the call's audio (``audio``: the transport works), in
+        the offline voice; without audio it is a tone, never a sound file the server may not have.
+        """
         if self.machine.ended or self.esl.closed.is_set():
             return
         self.outcome = "error"
         if self.stream is not None:
             self.stream.flush()
-        if self.transport is not None:
-            self.transport.close()
         fallback = self.setup.fallback if self.setup else None
         if fallback is not None:
+            if self.transport is not None:
+                self.transport.close()
             self._transfer_out(fallback)
             self.machine.move(CallState.ENDING)
             return
         self.machine.move(CallState.ENDING)
-        self.log.info(Tag.SESSION, "no fallback destination: goodbye prompt and hangup (%s)", reason)
-        self._safe(self.esl.execute, "playback", self.app.fallback_prompt, wait=True, timeout=30)
+        self.log.info(Tag.SESSION, "no fallback destination: goodbye and hangup (%s)", reason)
+        if not (audio and self._speak_goodbye()):
+            if self.transport is not None:
+                self.transport.close()
+            self._safe(self.esl.execute, "playback", self._goodbye_prompt(), wait=True, timeout=30)
         self._safe(self.esl.hangup, "NORMAL_CLEARING")
+
+    def _speak_goodbye(self) -> bool:
+        """Say the fallback goodbye in the offline voice over the call's audio; False if it cannot."""
+        if self.stream is None or self.transport is None:
+            return False
+        language = self.context.secretary.language if self.context else None
+        text = phrase(language or "", "unavailable_goodbye")
+        try:
+            audio = OfflineTextToSpeech(language).synthesize(text)
+        except Exception as exc:  # noqa: BLE001 - no espeak-ng: the tone instead
+            self.log.error("fallback goodbye could not be synthesized: %s", exc)
+            return False
+        self._began["assistant"] = now_iso()
+        self.stream.begin_utterance()
+        self.stream.push(audio)
+        self.stream.wait_drained(timeout=len(audio) / 8000 + 5)
+        self.record("assistant", text)
+        return True
+
+    def _goodbye_prompt(self) -> str:
+        """``VOICE_AI_FALLBACK_PROMPT`` when set, else a tone (stock ``mod_tone_stream``): FreeSWITCH's
+        sound files depend on its ``sound_prefix`` and sounds package, and are absent on many servers."""
+        from edge.app import DEFAULT_FALLBACK_PROMPT
+
+        if self.app.fallback_prompt and self.app.fallback_prompt != DEFAULT_FALLBACK_PROMPT:
+            return self.app.fallback_prompt
+        return GOODBYE_TONE
 
     def _safe(self, func: Any, *args: Any, **kwargs: Any) -> Any:
         try:
@@ -307,7 +358,8 @@ class CallSession:
 
     def _cleanup(self) -> None:
         """Release engine, transport, port, pacer slot and socket; record the end of the call."""
-        self._bridge_idle.wait(2.0)  # a bridge's completion arrives just before its hangup: read it first
+        self._caller_gone.set()
+        self._bridge_idle.wait(3.0)  # a ringing transfer kills its new leg before the socket goes
         self.machine.move(CallState.ENDED)
         self.ended.set()
         if self.timers is not None:
@@ -517,48 +569,106 @@ class CallSession:
         finally:
             self._transfer_lock.release()
 
-    def bridge(self, destination: str, context: str) -> BridgeResult:
-        """Pause the audio transport and ``bridge`` the caller; if nobody answers, resume the audio.
+    def transfer_settings(self) -> TransferSettings:
+        """The domain's name (its dialplan context) and ringing settings, read once per call."""
+        if self._transfer_settings is None:
+            assert self.context is not None
+            self._transfer_settings = load_transfer_settings(self.context.domain_uuid)
+        return self._transfer_settings
 
-        Answered means ``CHANNEL_BRIDGE`` (the bridge application then blocks while the legs talk) or a
-        completion with ``originate_disposition=SUCCESS``; the caller's leg is hung up once the bridged
-        conversation is over (``hangup_after_bridge=false`` hands it back to us).
-        """
-        if self.machine.ended or self.esl.closed.is_set():
+    def unavailable(self, destination: str, context: str) -> BridgeResult | None:
+        """Refuse a destination outside the tenant (❌ ERROR), or one that cannot answer now: an
+        extension with do-not-disturb on, a directory user with no registered phone. None: ring it."""
+        if self.machine.ended or self.esl.closed.is_set() or self.context is None:
             return BridgeResult("hangup", "CALL_ENDED")
-        context = context or (self.setup.transfer_context if self.setup else None) or "default"
+        settings = self.transfer_settings()
+        context = context or settings.domain_name
+        problem = destination_problem(destination, context, settings.domain_name)
+        if problem is not None:
+            self.log.error("transfer refused, treated as unavailable: %s", problem)
+            return BridgeResult("unavailable", "INVALID_DESTINATION")
+        if extension_do_not_disturb(self.context.domain_uuid, destination):
+            self.log.info(Tag.SESSION, "extension %s has do-not-disturb on: unavailable", destination)
+            return BridgeResult("unavailable", "DO_NOT_DISTURB")
+        if self._directory_user(destination, context):
+            contact = (self._safe(self.esl.api, f"sofia_contact {destination}@{context}", timeout=3) or "").strip()
+            if not contact or contact.startswith("error/"):
+                self.log.info(Tag.SESSION, "extension %s has no registered phone: unavailable", destination)
+                return BridgeResult("unavailable", "USER_NOT_REGISTERED")
+        return None
+
+    def _directory_user(self, destination: str, context: str) -> bool:
+        query = directory_user_query(destination, context)
+        return query is not None and (self._safe(self.esl.api, query, timeout=3) or "").strip() == "true"
+
+    def _ringing_audio(self) -> bytes:
+        """The domain's hold music, else the ringback tone of its country."""
+        settings = self.transfer_settings()
+        if settings.hold_music:
+            try:
+                return hold_music(settings.hold_music)
+            except ValueError as exc:
+                self.log.error("hold music unusable, ringback tone instead: %s", exc)
+        language = self.context.secretary.language if self.context else None
+        return ringback_cadence(country_for(settings.ringback, language))
+
+    def bridge(self, destination: str, context: str) -> BridgeResult:
+        """Ring ``destination`` as a leg of its own while the caller, still parked with their audio
+        running, hears ringback; join the two with ``uuid_bridge`` once it answers.
+
+        Never the ``bridge`` application on the caller's channel: FreeSWITCH shuts the caller's unicast
+        audio down at its start, for good, so a caller whose transfer fails would be left in dead air.
+        """
+        if self.machine.ended or self.esl.closed.is_set() or self.context is None:
+            return BridgeResult("hangup", "CALL_ENDED")
+        settings = self.transfer_settings()
+        context = context or settings.domain_name
+        if destination_problem(destination, context, settings.domain_name) is not None:
+            return BridgeResult("unavailable", "INVALID_DESTINATION")  # never rung outside the tenant
         self.machine.move(CallState.TRANSFERRING)
         self._bridge_idle.clear()
-        self._bridged.clear()
+        leg = str(uuid.uuid4())
+        ringback: Ringback | None = None
+        result = BridgeResult("failed", "NOT_STARTED")
         try:
-            self._audio_paused = True
-            self.flush_playback()
-            if self.transport is not None:
-                self.transport.pause()
-            self.log.info(Tag.SESSION, "bridging to %s in %s", destination, context)
-            for variable in ("continue_on_fail=true", "hangup_after_bridge=false"):
-                self._safe(self.esl.execute, "set", variable, wait=True, timeout=5)
-            query = directory_user_query(destination, context)
-            user = query is not None and (self._safe(self.esl.api, query, timeout=3) or "").strip() == "true"
-            runner = gevent.spawn(self._safe, self.esl.execute, "bridge",
-                                  dial_string(destination, context, directory_user=user), wait=True, timeout=None)
-            gevent.wait([runner, self._bridged], timeout=RING_SECONDS + 30, count=1)
-            if runner.ready():
-                result = bridge_result(runner.value)
-                if runner.value is None and self.hangup_at is None and not self.esl.closed.is_set():
-                    result = BridgeResult("failed", "NO_COMPLETION")
-            elif self._bridged.is_set():
-                result = BridgeResult("answered", "BRIDGED")
-            else:
-                runner.kill(block=False)
-                result = BridgeResult("failed", "RING_TIMEOUT")
-            self.log.info(Tag.SESSION, "bridge to %s: %s (%s)", destination, result.status, result.cause)
+            dial = dial_string(destination, context, directory_user=self._directory_user(destination, context))
+            self._audio_paused = True  # the engine hears nothing while the caller waits
+            if self.stream is not None:
+                ringback = Ringback(self.stream, self._ringing_audio())
+                ringback.start()
+            self.log.info(Tag.SESSION, "ringing %s in %s for up to %d s", destination, context, settings.ring_seconds)
+            job = self.esl.bgapi(originate_command(leg, dial, settings.ring_seconds, self.context.caller_id,
+                                                   self.context.caller_name))
+            gevent.wait([job, self._caller_gone], count=1, timeout=settings.ring_seconds + 15)
+            if job.ready():
+                result = job_result(job.get())
+            if self._caller_gone.is_set() or not job.ready():
+                # The caller left (or the job never answered): the new leg must not ring on, or be
+                # answered by someone talking to nobody.
+                self._safe(self.esl.api, f"uuid_kill {leg}", timeout=3)
+                result = BridgeResult("hangup", "CALLER_LEFT") if self._caller_gone.is_set() else \
+                    BridgeResult("failed", "NO_JOB_RESULT")
+            if ringback is not None:
+                ringback.stop()
+                ringback = None
             if result.answered:
-                self.transfer_target = destination
-                self.outcome = "transferred"
-                self._greenlets.append(gevent.spawn(self._hangup_after_bridge, runner))
+                if self.transport is not None:
+                    self.transport.pause()
+                reply = (self._safe(self.esl.api, f"uuid_bridge {self.call_uuid} {leg}", timeout=5) or "").strip()
+                if reply.startswith("+OK"):
+                    self.transfer_target = destination
+                    self.outcome = "transferred"
+                else:
+                    self.log.error("uuid_bridge to %s failed: %s", destination, reply or "no reply")
+                    self._safe(self.esl.api, f"uuid_kill {leg}", timeout=3)
+                    result = BridgeResult("failed", "BRIDGE_FAILED")
+            self.log.info(Tag.SESSION, "transfer to %s: %s (%s)", destination, result.status, result.cause)
             return result
+        except EslDisconnected:
+            return BridgeResult("hangup", "CALL_ENDED")
         finally:
+            if ringback is not None:
+                ringback.stop()
             self._audio_paused = self.transfer_target is not None  # stays paused once bridged
             if not self._audio_paused and self.transport is not None and not self.esl.closed.is_set():
                 self.transport.resume()
@@ -566,10 +676,12 @@ class CallSession:
                 self.machine.move(CallState.LISTENING)
             self._bridge_idle.set()
 
-    def _hangup_after_bridge(self, runner: gevent.Greenlet) -> None:
-        """The bridged conversation is over (the bridge application returned): release the caller's leg."""
-        runner.join()
-        if not self.esl.closed.is_set() and self.hangup_at is None:
+    def _hangup_after_bridge(self) -> None:
+        """The bridged conversation is over: FreeSWITCH hangs the caller up (``hangup_after_bridge``);
+        if it did not within a moment, the edge releases the caller's leg itself."""
+        if self._caller_gone.wait(2.0):
+            return
+        if not self.esl.closed.is_set():
             self.log.info(Tag.SESSION, "bridged call finished: hanging up")
             self._safe(self.esl.hangup, "NORMAL_CLEARING")
 

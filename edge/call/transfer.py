@@ -1,14 +1,21 @@
-"""``transfer_call`` for a call: decide where the caller goes, say so, bridge, and come back if nobody answers.
+"""``transfer_call`` for a call: decide where the caller goes, say so, ring it, and come back if nobody answers.
 
 1. **Decision** — a ``voice_ai.transfers.decide`` task on the Celery ``transfers`` queue, awaited for
    ``TRANSFER_DECISION_TIMEOUT_SECONDS`` (default 0.3 s); after that the edge evaluates the same rules in-process
    (:func:`shared.transfer_rules.decide_for_request`). The task is sent by a producer without a result
    backend (no pub/sub subscription per call) and its result is read from the backend's Redis key.
-2. **Bridge** — the secretary says the rule's ``transfer_message``; the call pauses its audio transport and
-   executes ``bridge`` through ``sendmsg`` with ``continue_on_fail=true`` and ``hangup_after_bridge=false``
-   so a bridge that fails (no answer, busy, unreachable) hands the channel back to the socket application.
-3. **Result** — answered: outcome ``transferred`` with the target recorded, the call ends. Anything else:
-   the audio resumes and the secretary offers the rule's fallback (message, voicemail, operator).
+2. **Checks** — the destination must be one of the tenant's own (a plain extension or number, dialled
+   in the dialplan context named like the tenant's domain: :func:`destination_problem`); an extension
+   with do-not-disturb on (FusionPBX's ``v_extensions``) or a directory user with no registered phone
+   is unavailable at once, without ringing.
+3. **Ringing** — the secretary says the rule's ``transfer_message``; the caller stays parked in the
+   socket application with their audio running and hears ringback (:mod:`edge.call.ringback`) while the
+   destination rings as a leg of its own (``bgapi originate {…}<dial string> &park()``). On FreeSWITCH the
+   ``bridge`` application would shut the caller's unicast audio down for good, answered or not, so the
+   secretary could never speak to a caller whose transfer failed.
+4. **Result** — the job answers ``+OK <uuid>``: ``api uuid_bridge`` joins the legs, outcome
+   ``transferred``. ``-ERR <cause>``: the ringing stops and the secretary offers the rule's fallback
+   (message, voicemail, operator) at once. The caller hanging up while it rings kills the new leg.
 """
 
 from __future__ import annotations
@@ -24,18 +31,22 @@ from typing import Any, Protocol
 import gevent
 import redis
 from celery import Celery
+from sqlalchemy import select, text
 
 from edge.engines.base import CallContext
 from shared.logging import Tag
+from shared.models import Domain, DomainSettings
 from shared.settings import get_settings
 from shared.tasks import DECIDE_TRANSFER, celery_config
+from shared.tenancy import system_session, tenant_session
 from shared.transfer_rules import OPERATOR_WORDS, decide_for_request, normalise
 
 _POLL_SECONDS = 0.01
 RING_SECONDS = 25
-"""How long the bridge rings the destination (``originate_timeout``)."""
-ANSWERED = {"SUCCESS", "ANSWER", "ANSWERED"}
+"""How long a destination rings (``originate_timeout``) unless the domain sets its own."""
 BUSY = {"USER_BUSY", "CALL_REJECTED", "NORMAL_CIRCUIT_CONGESTION"}
+NO_ANSWER = {"NO_ANSWER", "NO_USER_RESPONSE", "ALLOTTED_TIMEOUT", "PROGRESS_TIMEOUT", "RECOVERY_ON_TIMER_EXPIRE"}
+UNAVAILABLE = {"USER_NOT_REGISTERED", "SUBSCRIBER_ABSENT", "DO_NOT_DISTURB", "INVALID_DESTINATION"}
 
 PHRASES: dict[str, dict[str, str]] = {
     "pt": {
@@ -43,12 +54,15 @@ PHRASES: dict[str, dict[str, str]] = {
         "no_answer": "{department} não atendeu.",
         "busy": "{department} está ocupado no momento.",
         "failed": "Não consegui completar a transferência para {department}.",
+        "unavailable": "{department} não está disponível no momento.",
         "closed": "{department} não está atendendo agora, estamos fora do horário de atendimento.",
         "no_match": "Não encontrei esse setor.",
         "offer_message": "Posso anotar um recado para retornarem a sua ligação?",
         "offer_voicemail": "Posso transferir você para a caixa postal, ou anotar um recado. O que prefere?",
         "offer_operator": "Posso transferir você para a telefonista, ou anotar um recado. O que prefere?",
         "sorry_goodbye": "Por favor, ligue novamente mais tarde.",
+        "unavailable_goodbye": "Desculpe, não podemos atender sua ligação agora. Por favor, ligue novamente "
+                               "mais tarde.",
         "operator": "a telefonista",
     },
     "en": {
@@ -56,12 +70,14 @@ PHRASES: dict[str, dict[str, str]] = {
         "no_answer": "{department} did not answer.",
         "busy": "{department} is busy right now.",
         "failed": "I could not complete the transfer to {department}.",
+        "unavailable": "{department} is not available right now.",
         "closed": "{department} is not taking calls right now, we are outside business hours.",
         "no_match": "I could not find that department.",
         "offer_message": "May I take a message so they can call you back?",
         "offer_voicemail": "I can send you to voicemail, or take a message. Which do you prefer?",
         "offer_operator": "I can transfer you to the operator, or take a message. Which do you prefer?",
         "sorry_goodbye": "Please call again later.",
+        "unavailable_goodbye": "I'm sorry, we cannot take your call right now. Please call again later.",
         "operator": "the operator",
     },
 }
@@ -141,12 +157,55 @@ def decide(context: CallContext, destination: str, reason: str, redis_url: str |
     return decide_for_request(request), "edge"
 
 
-# --- the bridge ----------------------------------------------------------------------------------
+# --- the tenant's transfer settings ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TransferSettings:
+    """What a transfer needs of its domain (``v_domains``, ``v_voice_domain_settings``)."""
+
+    domain_name: str
+    ring_seconds: int = RING_SECONDS
+    ringback: str | None = None
+    """``br`` or ``us``; None: by the secretary's language."""
+    hold_music: str | None = None
+    """A WAV file the edge plays instead of the ringback tone."""
+
+
+def load_transfer_settings(domain_uuid: uuid.UUID) -> TransferSettings:
+    """The domain's name (its dialplan context) and transfer settings."""
+    with system_session() as session:
+        domain = session.get(Domain, domain_uuid)
+        name = domain.domain_name if domain is not None else ""
+    with tenant_session(domain_uuid) as session:
+        row = session.scalars(select(DomainSettings)).first()
+    if row is None:
+        return TransferSettings(name)
+    ring = row.transfer_ring_seconds if row.transfer_ring_seconds and row.transfer_ring_seconds > 0 else RING_SECONDS
+    return TransferSettings(name, int(ring), row.ringback_tone, row.hold_music_file)
+
+
+def extension_do_not_disturb(domain_uuid: uuid.UUID, extension: str) -> bool:
+    """Whether FusionPBX's ``v_extensions`` has do-not-disturb on for this tenant's ``extension``
+    (False where the table does not exist: a standalone install has no FusionPBX extensions)."""
+    with system_session() as session:
+        if session.execute(text("SELECT to_regclass('v_extensions')")).scalar() is None:
+            return False
+    with tenant_session(domain_uuid) as session:
+        value = session.execute(text(
+            "SELECT do_not_disturb FROM v_extensions WHERE domain_uuid = :domain_uuid AND extension = :extension "
+            "LIMIT 1"), {"extension": extension}).scalar()
+    return str(value or "").strip().lower() in ("true", "t", "1", "yes")
+
+
+# --- the ringing ---------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class BridgeResult:
-    """How a ``bridge`` ended: ``answered``, ``no_answer``, ``busy``, ``failed`` or ``hangup`` (the caller left)."""
+    """How a transfer attempt ended: ``answered``, ``no_answer``, ``busy``, ``unavailable`` (not
+    registered, do-not-disturb, refused destination), ``failed`` or ``hangup`` (the caller left);
+    ``cause`` is FreeSWITCH's cause or the edge's reason."""
 
     status: str
     cause: str
@@ -157,7 +216,41 @@ class BridgeResult:
         return self.status == "answered"
 
 
-_DIAL_TOKEN = re.compile(r"[0-9A-Za-z_.+*#@-]{1,128}")
+def cause_result(cause: str) -> BridgeResult:
+    """The result of a failed attempt with this hangup cause."""
+    cause = (cause or "UNKNOWN").strip().upper()
+    if cause in BUSY:
+        return BridgeResult("busy", cause)
+    if cause in NO_ANSWER:
+        return BridgeResult("no_answer", cause)
+    if cause in UNAVAILABLE:
+        return BridgeResult("unavailable", cause)
+    if cause == "ORIGINATOR_CANCEL":
+        return BridgeResult("hangup", cause)
+    return BridgeResult("failed", cause)
+
+
+def job_result(body: str) -> BridgeResult:
+    """Read an ``originate`` job's output: ``+OK <uuid>`` (answered) or ``-ERR <cause>``."""
+    text = (body or "").strip()
+    if text.startswith("+OK"):
+        return BridgeResult("answered", "SUCCESS")
+    return cause_result(text.removeprefix("-ERR").strip().split(" ")[0] if text.startswith("-ERR") else "")
+
+
+_UNSAFE = re.compile(r"[/@{}\[\],|;\s]")
+_DIAL_TOKEN = re.compile(r"[0-9A-Za-z_.+*#-]{1,128}")
+
+
+def destination_problem(destination: str, context: str, domain_name: str) -> str | None:
+    """Why a rule's destination cannot be rung, or None: it must be a plain extension or number (no
+    dial string: none of ``/ @ { } [ ] , | ;`` or whitespace) dialled in the tenant's own context, the
+    one FusionPBX names after the domain."""
+    if not destination or _UNSAFE.search(destination) or not _DIAL_TOKEN.fullmatch(destination):
+        return f"destination {destination!r} is not a plain extension or number"
+    if context != domain_name:
+        return f"context {context!r} is not the tenant's own ({domain_name!r})"
+    return None
 
 
 def directory_user_query(destination: str, context: str) -> str | None:
@@ -170,34 +263,35 @@ def directory_user_query(destination: str, context: str) -> str | None:
 
 
 def dial_string(destination: str, context: str, *, directory_user: bool = False) -> str:
-    """The ``bridge`` argument, ringing at most :data:`RING_SECONDS`.
+    """Where the new leg goes.
 
     A directory user (an extension) is dialled directly (``user/<ext>@<domain>``): through the dialplan,
     FusionPBX's extension routing would send a busy or unanswered extension to its voicemail, which
     answers — and the caller would never come back to be offered the rule's fallback. Anything else
-    (ring groups, queues, outside numbers) goes through the domain's dialplan (``loopback``).
+    (ring groups, queues, voicemail boxes, outside numbers) goes through the domain's dialplan
+    (``loopback``).
     """
     if directory_user:
-        return f"{{originate_timeout={RING_SECONDS}}}user/{destination}@{context}"
-    return f"{{originate_timeout={RING_SECONDS}}}loopback/{destination}/{context}"
+        return f"user/{destination}@{context}"
+    return f"loopback/{destination}/{context}"
 
 
-def bridge_result(event: Any) -> BridgeResult:
-    """Read a bridge's ``CHANNEL_EXECUTE_COMPLETE`` event (None: no completion, the call is gone)."""
-    if event is None:
-        return BridgeResult("hangup", "NO_COMPLETION")
-    get = event.get
-    disposition = (get("variable_originate_disposition") or "").upper()
-    cause = (get("variable_bridge_hangup_cause") or disposition or get("Application-Response") or "").upper()
-    if disposition in ANSWERED or (get("Application-Response") or "").startswith("+OK"):
-        return BridgeResult("answered", disposition or "SUCCESS")
-    if cause in BUSY:
-        return BridgeResult("busy", cause)
-    if cause in {"NO_ANSWER", "NO_USER_RESPONSE", "ALLOTTED_TIMEOUT"}:
-        return BridgeResult("no_answer", cause)
-    if cause == "ORIGINATOR_CANCEL":
-        return BridgeResult("hangup", cause)
-    return BridgeResult("failed", cause or "UNKNOWN")
+_CALLER_NUMBER = re.compile(r"[^0-9+*#]")
+_CALLER_NAME = re.compile(r"[^0-9A-Za-zÀ-ÿ .-]")
+
+
+def originate_command(leg_uuid: str, dial: str, ring_seconds: int, caller_id: str | None,
+                      caller_name: str | None) -> str:
+    """``originate`` of the new leg, parked when answered so that ``uuid_bridge`` can join it; it shows
+    the caller's number and name to whoever answers (stripped of anything that is not one)."""
+    variables = [f"origination_uuid={leg_uuid}", f"originate_timeout={int(ring_seconds)}", "ignore_early_media=true"]
+    number = _CALLER_NUMBER.sub("", caller_id or "")[:32]
+    name = _CALLER_NAME.sub("", caller_name or "").strip()[:64]
+    if number:
+        variables.append(f"origination_caller_id_number={number}")
+    if name:
+        variables.append(f"origination_caller_id_name='{name}'")
+    return f"originate {{{','.join(variables)}}}{dial} &park()"
 
 
 # --- the tool ------------------------------------------------------------------------------------
@@ -211,8 +305,11 @@ class TransferHost(Protocol):
     def say(self, text: str) -> None:
         """Speak ``text`` to the caller and return once it has been heard."""
 
+    def unavailable(self, destination: str, context: str) -> BridgeResult | None:
+        """Why ``destination`` cannot be rung now (refused, do-not-disturb, not registered), or None."""
+
     def bridge(self, destination: str, context: str) -> BridgeResult:
-        """Pause the audio, bridge the caller; on failure resume the audio."""
+        """Ring ``destination`` (the caller hears ringback) and join the caller to it once answered."""
 
     def transfer_completed(self, target: str) -> None:
         """The caller was bridged: outcome ``transferred`` with ``target``; end the call."""
@@ -276,35 +373,37 @@ def run_transfer(call: TransferHost, arguments: dict[str, Any], redis_url: str |
     # Bridge a matched open rule, or the operator when the operator was asked for; a closed rule's
     # fallback (even "operator") is offered first, and the caller's answer leads to the next tool call.
     if target and (action == "transfer" or (action == "operator" and decision.get("reason") == "operator")):
-        call.say(decision.get("message") or phrase(language, "transferring", department=department))
-        result = call.bridge(str(target), str(decision.get("context") or ""))
+        result = call.unavailable(str(target), str(decision.get("context") or ""))
+        if result is None:
+            call.say(decision.get("message") or phrase(language, "transferring", department=department))
+            result = call.bridge(str(target), str(decision.get("context") or ""))
         if result.answered:
             call.transfer_completed(str(target))
             return {"ok": True, "transferred": True, "ended": True, "destination": target,
                     "department": department}
         if result.status == "hangup":
             return {"ok": False, "transferred": False, "ended": True, "status": "caller_left"}
-        said = phrase(language, "busy" if result.status == "busy" else
-                      "no_answer" if result.status == "no_answer" else "failed", department=department)
+        said = phrase(language, result.status if result.status in ("busy", "no_answer", "unavailable")
+                      else "failed", department=department)
         fallback = str(decision.get("fallback_action") or "message")
         fallback_target = decision.get("fallback_destination")
-        status = result.status
+        status, cause = result.status, result.cause
     else:
         status = "closed" if decision.get("reason") == "closed" else "not_transferred"
         said = (phrase(language, "closed", department=department) if status == "closed"
                 else phrase(language, "no_match") if decision.get("reason") == "no_match" else "")
-        fallback, fallback_target = action, target
+        fallback, fallback_target, cause = action, target, None
     if fallback == "hangup":
         call.say(f"{said} {phrase(language, 'sorry_goodbye')}".strip())
         call.end_call("transfer not possible")
-        return {"ok": False, "transferred": False, "ended": True, "status": status}
+        return {"ok": False, "transferred": False, "ended": True, "status": status, "cause": cause}
     offer, instruction = _offer(language, fallback, fallback_target)
     if fallback in ("voicemail", "operator") and fallback_target:
         context.extra[OFFERED] = {"action": fallback, "destination": fallback_target,
                                   "context": decision.get("context"), "department": department}
     spoken = f"{said} {offer}".strip()
     call.say(spoken)
-    return {"ok": False, "transferred": False, "status": status, "department": department,
+    return {"ok": False, "transferred": False, "status": status, "cause": cause, "department": department,
             "fallback": fallback, "spoken": spoken,
             "message": f"The caller was NOT transferred ({status}) and has just been told: \"{spoken}\". "
                        f"Do not repeat it; wait for their answer. {instruction}"}

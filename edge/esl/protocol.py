@@ -250,7 +250,7 @@ def encode_connect_reply(channel: dict[str, str]) -> bytes:
     return ("\n".join(lines) + "\n\n").encode("utf-8")
 
 
-DISCONNECT_BODY = "Disconnected, goodbye.\nSee you at ZombieCon ^^!\n"
+DISCONNECT_BODY = "Disconnected, goodbye.\nSee you at ClueCon! http://www.cluecon.com/\n"
 
 
 def encode_disconnect_notice(session_uuid: str, disposition: str, linger_seconds: int | None = None) -> bytes:
@@ -262,6 +262,15 @@ def encode_disconnect_notice(session_uuid: str, disposition: str, linger_seconds
         lines.append(f"Linger-Time: {linger_seconds}")
     lines.append(f"Content-Length: {len(body)}")
     return ("\n".join(lines) + "\n\n").encode() + body
+
+
+def encode_linger_notice(session_uuid: str, channel_name: str, linger_seconds: int | None) -> bytes:
+    """The notice FreeSWITCH sends when a lingering channel hangs up: no body, ``Content-Length: 0``,
+    ``Linger-Time: -1`` when ``linger`` was sent without a time."""
+    lines = ["Content-Type: text/disconnect-notice", f"Controlled-Session-UUID: {session_uuid}",
+             "Content-Disposition: linger", f"Channel-Name: {channel_name}",
+             f"Linger-Time: {-1 if linger_seconds is None else linger_seconds}", "Content-Length: 0"]
+    return ("\n".join(lines) + "\n\n").encode()
 
 
 def parse_command(block: bytes) -> tuple[str, dict[str, str], bytes]:

@@ -3,7 +3,10 @@
 A reader greenlet feeds the pure :class:`~edge.esl.protocol.EslParser`; command replies resolve the
 oldest waiting command (FreeSWITCH answers in order); events go to :attr:`EslConnection.events`; an
 executed application is awaited on the ``CHANNEL_EXECUTE_COMPLETE`` whose ``Application-UUID`` is the
-``event-uuid`` we sent. Bytes that are not the protocol close this connection and nothing else.
+``event-uuid`` we sent; a ``bgapi`` command is awaited on the ``BACKGROUND_JOB`` event whose ``Job-UUID``
+we chose (the socket subscribes to that event: ``myevents`` alone does not deliver it, and with
+``myevents`` FreeSWITCH passes a job event only to the socket of the channel that started it, by
+``Job-Owner-UUID``). Bytes that are not the protocol close this connection and nothing else.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import socket
 import uuid
 from collections import deque
+from collections.abc import Callable
 
 import gevent
 from gevent.event import AsyncResult, Event
@@ -42,8 +46,11 @@ class EslConnection:
         self._parser = protocol.EslParser()
         self._waiting: deque[AsyncResult] = deque()
         self._executions: dict[str, AsyncResult] = {}
+        self._jobs: dict[str, AsyncResult] = {}
         self._write_lock = Semaphore()
         self.events: Queue = Queue()
+        self.on_custom: Callable[[EslEvent], None] | None = None
+        """Receives the CUSTOM events (named by their subclass) instead of :attr:`events` when set."""
         self.channel: dict[str, str] = {}
         self.closed = Event()
         self.lingering = False
@@ -80,6 +87,14 @@ class EslConnection:
                 waiter = self._executions.pop(event.get("Application-UUID", ""), None)
                 if waiter is not None:
                     waiter.set(event)
+            elif event.name == "BACKGROUND_JOB":
+                job = self._jobs.pop(event.get("Job-UUID", ""), None)
+                if job is not None:
+                    job.set(event.body)
+                return
+            elif self.on_custom is not None and event.get("Event-Name") == "CUSTOM":
+                self.on_custom(event)
+                return
             self.events.put(event)
             return
         if kind == "text/disconnect-notice":
@@ -96,9 +111,10 @@ class EslConnection:
         gone = EslDisconnected("Event Socket connection closed")
         while self._waiting:
             self._waiting.popleft().set_exception(gone)
-        for waiter in self._executions.values():
+        for waiter in [*self._executions.values(), *self._jobs.values()]:
             waiter.set_exception(gone)
         self._executions.clear()
+        self._jobs.clear()
         try:
             self._sock.close()
         except OSError:
@@ -141,9 +157,27 @@ class EslConnection:
         """Subscribe to this channel's events."""
         self.command(protocol.encode_command("myevents"))
 
-    def linger(self) -> None:
-        """Keep the socket after hangup so that the final events arrive."""
-        self.command(protocol.encode_command("linger"))
+    def linger(self, seconds: int) -> None:
+        """Keep the socket after hangup so that the final events arrive, for at most ``seconds``
+        (``linger`` without a time keeps a hung-up channel for as long as the socket stays open)."""
+        self.command(protocol.encode_command(f"linger {int(seconds)}"))
+
+    def subscribe(self, *event_names: str) -> None:
+        """Receive these events too (``event plain <names>``; needs the socket's ``full`` mode)."""
+        self.command(protocol.encode_command("event plain " + " ".join(event_names)))
+
+    def bgapi(self, command_line: str, timeout: float = 10.0) -> AsyncResult:
+        """``bgapi <command>``: FreeSWITCH runs it in a thread of its own; the returned result gets
+        the command's output (the ``BACKGROUND_JOB`` body, e.g. ``+OK <uuid>`` or ``-ERR USER_BUSY``)."""
+        job_uuid = str(uuid.uuid4())
+        job = AsyncResult()
+        self._jobs[job_uuid] = job
+        try:
+            self.command(protocol.encode_command(f"bgapi {command_line}", {"Job-UUID": job_uuid}), timeout=timeout)
+        except BaseException:
+            self._jobs.pop(job_uuid, None)
+            raise
+        return job
 
     def execute(self, app: str, arg: str | None = None, *, wait: bool = False,
                 timeout: float | None = None) -> EslEvent | None:

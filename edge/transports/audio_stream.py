@@ -2,9 +2,25 @@
 
 The edge asks FreeSWITCH for ``uuid_audio_stream <uuid> start ws://EDGE_HOST:EDGE_AUDIO_PORT/<uuid>
 mono 8k``; mod_audio_stream then connects to the :class:`AudioStreamServer` of this process and sends
-the caller's audio as binary frames of L16 at 8 kHz (20 ms, 320 bytes each). Caller-bound audio goes
-back as ``streamAudio`` JSON text frames carrying base64 L16, one 20 ms frame per pacer tick; a flush is
-``stopAudio`` (clears mod_audio_stream's playback buffer) plus ``uuid_break`` on the Event Socket.
+the caller's audio as binary frames of L16 at 8 kHz (20 ms, 320 bytes each), on every build.
+
+What a build does with audio sent back differs, so the edge asks before the call starts. It subscribes
+its Event Socket to the module's CUSTOM events (``myevents`` does not deliver them), sends one 20 ms
+``streamAudio`` of silence and then a JSON marker, and reads what the module emitted for the first
+before the ``mod_audio_stream::json`` of the second (a module handles its messages in order):
+
+* nothing: the build plays ``streamAudio`` itself (voxcom-us/mod_audio_stream, a public fork). The
+  secretary's audio goes as ``streamAudio`` messages of 20 ms paced at real time, so the module holds at
+  most a frame and a barge-in (the edge's queue dropped) leaves the caller at most that frame; no
+  public build clears its buffer on ``stopAudio``, so none is sent;
+* a ``mod_audio_stream::play`` event (amigniter/mod_audio_stream, the community build: a file per
+  message, nothing played) or a ``::json`` event (builds before its two-way audio, which play nothing):
+  the caller could not hear the secretary over this module, so the call's audio moves to ``unicast``
+  (stock FreeSWITCH), logged once. Unicast gives the caller the first frame as soon as the engine has
+  it and stops within a frame on barge-in; playing whole utterances as files with ``uuid_broadcast``
+  would wait for each utterance to be complete plus ~0.2 s (README, "Audio transports");
+* no marker within :data:`PROBE_TIMEOUT`: the edge cannot know what the caller hears, and the call
+  takes the fallback path (:class:`TransportError`) rather than talk into silence.
 
 The WebSocket protocol is the ``websockets`` library's sans-I/O :class:`~websockets.server.ServerProtocol`
 driven by gevent sockets. Writes never block the pacing clock: a frame is written with a non-blocking
@@ -14,12 +30,14 @@ driven by gevent sockets. Writes never block the pacing clock: a frame is writte
 from __future__ import annotations
 
 import base64
+import json
+import uuid
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
 import gevent
-from gevent.event import AsyncResult
+from gevent.event import AsyncResult, Event
 from gevent.server import StreamServer
 from websockets.frames import Opcode
 from websockets.http11 import Request
@@ -29,9 +47,10 @@ from websockets.server import ServerProtocol
 from edge.audio.g711 import l16_to_ulaw, ulaw_to_l16
 from edge.engines.base import FRAME_BYTES
 from edge.esl import protocol
+from edge.esl.protocol import EslEvent
 from edge.esl.session import EslCommandError, EslConnection, EslDisconnected
 from edge.transports.base import AudioTransport, TransportError
-from shared.logging import call_logger
+from shared.logging import Tag, call_logger
 
 L16_FRAME_BYTES = 2 * FRAME_BYTES
 """20 ms of 8 kHz L16: what mod_audio_stream sends per binary frame with ``8k`` (default buffer)."""
@@ -41,7 +60,13 @@ HANDSHAKE_TIMEOUT = 5.0
 MAX_BACKLOG_BYTES = 64 * 1024
 """Unsent bytes allowed when FreeSWITCH stops reading (about 4 s of audio); beyond that the stream is
 dead weight and is closed."""
-STOP_AUDIO = b'{"type":"stopAudio"}'
+PROBE_TIMEOUT = 3.0
+"""How long the edge waits for the module's answer to its probe (milliseconds on a working server)."""
+EVENTS = ("mod_audio_stream::connect", "mod_audio_stream::disconnect", "mod_audio_stream::error",
+          "mod_audio_stream::json", "mod_audio_stream::play")
+"""The module's CUSTOM event subclasses (mod_audio_stream.h)."""
+DIRECT, FILES, IGNORED = "direct", "files", "ignored"
+"""What a build does with ``streamAudio``: plays it, writes it to a file, or does not know it."""
 
 log = call_logger("edge.audio_stream")
 
@@ -72,6 +97,32 @@ def stream_url(edge_host: str, port: int, call_uuid: str) -> str:
 def call_uuid_from_path(path: str) -> str:
     """The call UUID in a request path such as ``/<uuid>`` or ``/<uuid>?x=y``."""
     return urlsplit(path).path.strip("/").rsplit("/", 1)[-1]
+
+
+def probe_marker(token: str) -> bytes:
+    """A JSON text message no build plays: every build answers it with a ``mod_audio_stream::json`` event."""
+    return json.dumps({"type": "voiceAiProbe", "token": token}, separators=(",", ":")).encode()
+
+
+def classify_build(events: list[tuple[str, str]], token: str) -> str | None:
+    """What the module did with the probe's ``streamAudio``, from the (subclass, body) CUSTOM events it
+    emitted; None while the marker's ``::json`` (which follows it) has not arrived."""
+    playback = DIRECT
+    for subclass, body in events:
+        if subclass == "mod_audio_stream::play":
+            playback = FILES
+        elif subclass == "mod_audio_stream::json":
+            try:
+                message = json.loads(body)
+            except ValueError:
+                continue
+            if not isinstance(message, dict):
+                continue
+            if message.get("type") == "voiceAiProbe" and message.get("token") == token:
+                return playback
+            if message.get("type") == "streamAudio" and playback == DIRECT:
+                playback = IGNORED
+    return None
 
 
 def encode_stream_audio(pcmu: bytes) -> bytes:
@@ -332,28 +383,43 @@ class AudioStreamServer:
 
 
 class AudioStreamTransport(AudioTransport):
-    """Call audio over mod_audio_stream."""
+    """Call audio over mod_audio_stream, or over unicast when the module cannot play to the caller."""
 
     name = "audio_stream"
-    lead_frames = 2
-    """mod_audio_stream buffers what it is given and ``stopAudio`` clears it: 40 ms ahead absorbs jitter
-    and a flush still silences the caller within a frame."""
+    lead_frames = 1
+    """A build that plays ``streamAudio`` buffers what it is given and none clears that buffer on
+    request: sent at real time, it holds one frame, which is all a barge-in leaves the caller."""
 
     def __init__(self, esl: EslConnection, server: AudioStreamServer, *, call_uuid: str, edge_host: str,
-                 on_frame: Callable[[bytes], None], connect_timeout: float = CONNECT_TIMEOUT) -> None:
+                 on_frame: Callable[[bytes], None], connect_timeout: float = CONNECT_TIMEOUT,
+                 unicast: Callable[[Callable[[bytes], None]], AudioTransport] | None = None,
+                 probe_timeout: float = PROBE_TIMEOUT) -> None:
         super().__init__(on_frame)
         self.esl = esl
         self.server = server
         self.call_uuid = call_uuid
         self.edge_host = edge_host
         self.connect_timeout = connect_timeout
+        self.probe_timeout = probe_timeout
         self.url = stream_url(edge_host, server.port, call_uuid)
         self.conn: StreamConnection | None = None
+        self.unicast_factory = unicast
+        self.unicast: AudioTransport | None = None
+        """The call's audio path when the module does not play ``streamAudio``."""
+        self.playback: str | None = None
+        """:data:`DIRECT`, :data:`FILES` or :data:`IGNORED` once known."""
+        self.log = call_logger("edge.audio_stream", call_uuid=call_uuid)
+        self._module_events: list[tuple[str, str]] = []
+        self._module_answered = Event()
+        self._token = uuid.uuid4().hex
+        self._stopping = False
 
     def start(self) -> None:
-        """``uuid_audio_stream ... start`` and wait for mod_audio_stream to connect."""
+        """Subscribe to the module's events, start the stream, wait for it, learn what the build plays."""
         waiter = self.server.expect(self.call_uuid)
         try:
+            self.esl.on_custom = self._module_event
+            self.esl.subscribe("CUSTOM", *EVENTS)
             reply = self.esl.api(start_command(self.call_uuid, self.url)).strip()
             if not reply.startswith("+OK"):
                 raise TransportError(f"uuid_audio_stream refused: {reply or 'no reply'}")
@@ -369,13 +435,62 @@ class AudioStreamTransport(AudioTransport):
             self.server.forget(self.call_uuid)
         conn.on_frame = self._caller_frame
         self.conn = conn
+        self.playback = self._probe(conn)
+        if self.playback != DIRECT:
+            self._move_to_unicast()
+
+    def _module_event(self, event: EslEvent) -> None:
+        """A CUSTOM event (runs in the Event Socket's reader: never blocks)."""
+        if event.get("Unique-ID", self.call_uuid) != self.call_uuid:
+            return
+        if event.name in ("mod_audio_stream::disconnect", "mod_audio_stream::error") and not self._stopping:
+            self.log.error("mod_audio_stream: %s %s", event.name.split("::")[1], event.body.strip()[:200])
+        if self.playback is None and not self._module_answered.is_set():
+            self._module_events.append((event.name, event.body))
+            if classify_build(self._module_events, self._token) is not None:
+                self._module_answered.set()
+
+    def _probe(self, conn: StreamConnection) -> str:
+        """Send 20 ms of silence as ``streamAudio`` and a marker; what the module emits between says
+        whether it plays ``streamAudio`` (harmless either way: 20 ms of silence, or one small file)."""
+        conn.send_text(encode_stream_audio(b"\xff" * FRAME_BYTES))
+        conn.send_text(probe_marker(self._token))
+        gevent.wait([self._module_answered, self.esl.closed], timeout=self.probe_timeout, count=1)
+        playback = classify_build(self._module_events, self._token)
+        if playback is None:
+            if self.esl.closed.is_set():
+                raise TransportError("Event Socket closed while asking mod_audio_stream what it plays")
+            raise TransportError(f"mod_audio_stream did not answer within {self.probe_timeout:g} s: "
+                                 "cannot know whether the caller would hear the secretary")
+        return playback
+
+    def _move_to_unicast(self) -> None:
+        """The module cannot play to the caller: stop it and carry the call over unicast (logged once)."""
+        what = ("writes each streamAudio to a file and plays nothing (community build)" if self.playback == FILES
+                else "does not know streamAudio")
+        if self.unicast_factory is None:
+            raise TransportError(f"mod_audio_stream {what}, and no unicast to fall back to")
+        self.log.info(Tag.SESSION, "mod_audio_stream %s: this call's audio goes over unicast", what)
+        self._close_stream()
+        self.unicast = self.unicast_factory(self._caller_frame)
+        self.unicast.start()
+
+    def wire_format(self, codec: str) -> str:
+        """L16 on the WebSocket (whatever the channel's codec), or what the unicast fallback carries."""
+        if self.unicast is not None:
+            return f"unicast instead of mod_audio_stream, {self.unicast.wire_format(codec)}"
+        return f"L16 over the WebSocket, {codec or '?'} on the channel"
 
     def _caller_frame(self, pcmu: bytes) -> None:
         self.frames_in += 1
         self.on_frame(pcmu)
 
     def send_frame(self, pcmu: bytes) -> None:
-        """One ``streamAudio`` message with 20 ms of L16."""
+        """One ``streamAudio`` message with 20 ms of L16 (or a unicast datagram)."""
+        if self.unicast is not None:
+            self.unicast.send_frame(pcmu)
+            self.frames_out += 1
+            return
         conn = self.conn
         if conn is None or conn.closed:
             return
@@ -383,18 +498,23 @@ class AudioStreamTransport(AudioTransport):
         self.frames_out += 1
 
     def flush(self) -> None:
-        """``stopAudio`` empties mod_audio_stream's buffer; ``uuid_break`` stops a playback it started."""
-        if self.conn is not None and not self.conn.closed:
-            self.conn.send_text(STOP_AUDIO)
-        self._api_nowait(f"uuid_break {self.call_uuid}")
+        """Nothing to clear: the module holds at most the frame in flight (no build clears on request)."""
+        if self.unicast is not None:
+            self.unicast.flush()
 
     def pause(self) -> None:
         """``uuid_audio_stream <uuid> pause``: a bridged conversation is not streamed to the edge."""
-        self._api_nowait(pause_command(self.call_uuid, True))
+        if self.unicast is not None:
+            self.unicast.pause()
+        else:
+            self._api_nowait(pause_command(self.call_uuid, True))
 
     def resume(self) -> None:
         """``uuid_audio_stream <uuid> resume``."""
-        self._api_nowait(pause_command(self.call_uuid, False))
+        if self.unicast is not None:
+            self.unicast.resume()
+        else:
+            self._api_nowait(pause_command(self.call_uuid, False))
 
     def _api_nowait(self, command: str) -> None:
         if self.conn is not None and not self.esl.closed.is_set():
@@ -403,15 +523,22 @@ class AudioStreamTransport(AudioTransport):
             except EslDisconnected:
                 pass
 
-    def close(self) -> None:
-        """Stop the stream (if the channel is still ours) and close the WebSocket; idempotent."""
-        self.server.forget(self.call_uuid)
+    def _close_stream(self) -> None:
+        """Stop the stream (if the channel is still ours) and close the WebSocket."""
         conn, self.conn = self.conn, None
         if conn is None:
             return
+        self._stopping = True
         if not conn.closed and not self.esl.closed.is_set() and not self.esl.lingering:
             try:
                 self.esl.send_nowait(protocol.encode_command(f"api {stop_command(self.call_uuid)}"))
             except EslDisconnected:
                 pass
         conn.close()
+
+    def close(self) -> None:
+        """Stop the stream and any unicast fallback; idempotent."""
+        self.server.forget(self.call_uuid)
+        self._close_stream()
+        if self.unicast is not None:
+            self.unicast.close()

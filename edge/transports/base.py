@@ -30,6 +30,10 @@ class AudioTransport(ABC):
     def start(self) -> None:
         """Make FreeSWITCH send the caller's audio here and play what we send; raise TransportError."""
 
+    def wire_format(self, codec: str) -> str:
+        """What crosses FreeSWITCH's side for a channel whose codec is ``codec`` (for the call's log)."""
+        return f"L16 from {codec or '?'}"
+
     @abstractmethod
     def send_frame(self, pcmu: bytes) -> None:
         """Send one 20 ms PCMU frame towards the caller now. Must not block (the pacer calls it)."""

@@ -48,6 +48,10 @@ class UnicastTransport(AudioTransport):
         self.esl.command(protocol.encode_unicast(
             self.freeswitch_host, self.port + 1, self.edge_host, self.port, native=self.native))
 
+    def wire_format(self, codec: str) -> str:
+        """``PCMU native`` when the datagrams are the channel's own PCMU, else L16."""
+        return "PCMU native" if self.native else super().wire_format(codec)
+
     def _on_datagram(self, data: bytes) -> None:
         size = len(data)
         if self.native:

@@ -7,9 +7,13 @@ import json
 
 from edge.audio.g711 import ulaw_to_l16
 from edge.transports.audio_stream import (
-    STOP_AUDIO,
+    DIRECT,
+    FILES,
+    IGNORED,
     call_uuid_from_path,
+    classify_build,
     encode_stream_audio,
+    probe_marker,
     start_command,
     stop_command,
     stream_url,
@@ -24,7 +28,6 @@ def test_stream_audio_message_is_the_documented_json_with_base64_l16_at_8k():
                                                        "audioData": message["data"]["audioData"]}}
     raw = base64.b64decode(message["data"]["audioData"], validate=True)
     assert raw == ulaw_to_l16(pcmu) and len(raw) == 320
-    assert json.loads(STOP_AUDIO) == {"type": "stopAudio"}
 
 
 def test_start_streams_only_the_caller_at_8k_to_the_calls_own_url():
@@ -35,3 +38,20 @@ def test_start_streams_only_the_caller_at_8k_to_the_calls_own_url():
     assert stop_command("abc") == "uuid_audio_stream abc stop"
     for path in ("/abc", "/abc?x=1", "abc", "/prefix/abc"):
         assert call_uuid_from_path(path) == "abc"
+
+
+def test_the_build_is_read_from_what_the_module_emits_before_the_probe_marker_comes_back():
+    marker = probe_marker("t1").decode()
+    assert json.loads(marker) == {"type": "voiceAiProbe", "token": "t1"}
+    play = ("mod_audio_stream::play",  # the community build's body: data without audioData, plus file
+            '{"audioDataType":"raw","sampleRate":8000,"file":"/var/lib/freeswitch/temp/abc_0.tmp.r8"}')
+    echoed = ("mod_audio_stream::json", encode_stream_audio(b"\xff" * 160).decode())
+    back = ("mod_audio_stream::json", marker)
+    connect = ("mod_audio_stream::connect", '{"status":"connected"}')
+    assert classify_build([connect, play], "t1") is None  # still waiting for the marker
+    assert classify_build([connect, play, back], "t1") == FILES
+    assert classify_build([connect, echoed, back], "t1") == IGNORED  # a build that does not know streamAudio
+    assert classify_build([connect, back], "t1") == DIRECT  # played, nothing said
+    # Another call's marker, or a body that is not JSON, decides nothing.
+    assert classify_build([("mod_audio_stream::json", probe_marker("other").decode()),
+                           ("mod_audio_stream::json", "not json")], "t1") is None

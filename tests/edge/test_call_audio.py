@@ -23,7 +23,8 @@ def test_l16_transport_carries_the_exact_samples_both_ways(edge, fake_fs, realti
     domain, secretary = realtime_secretary
     realtime.script = [Reply("Certo, anotado.", 800)]
     realtime.user_transcripts = ["Meu pedido é o 42."]
-    call = fake_fs.place_call({"domain_uuid": str(domain), "voice_secretary_uuid": str(secretary)}, codec=codec)
+    call = fake_fs.place_call({"domain_uuid": str(domain), "voice_secretary_uuid": str(secretary)}, codec=codec,
+                              **({"audio_stream_build": "direct"} if edge.transport == "audio_stream" else {}))
     assert call.wait("answered")
     if edge.transport == "unicast":
         assert call.wait("audio_started")
@@ -78,6 +79,7 @@ def test_dtmf_digits_reach_the_engine_as_text(edge, fake_fs, realtime, realtime_
     assert "5550123" in notes()[0] and "#" not in notes()[0]
     assert "*42" in notes()[1]
     assert not any(app in ("transfer", "bridge") for app, _ in call.executed)  # only 0 asks for the operator
+    assert not call.originated
     assert not call.hung_up.is_set()
     call.hangup()
     assert wait_until(lambda: edge.health()["calls_active"] == 0)

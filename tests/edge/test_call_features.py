@@ -22,9 +22,9 @@ from sqlalchemy import select
 
 from edge.call.transfer import ask_workers
 from edge.services.offline.tts import OfflineTextToSpeech
-from shared.models import Conversation, Message, Secretary
+from shared.models import Conversation, Domain, Message, Secretary
 from shared.tasks import producer_app
-from shared.tenancy import tenant_session
+from shared.tenancy import system_session, tenant_session
 from shared.transfer_rules import decide_for_request
 from tests.edge.conftest import own_edge_env, start_edge
 from tests.edge.harness import EdgeProcess, conversation_events
@@ -57,7 +57,8 @@ CHUNK_MODEL = f"{EMBED_MODEL}@{DIMS}"
 """What the workers record as the chunks' model for a provider asking for ``DIMS`` dimensions."""
 HOURS = "On Saturday the store opens from nine in the morning to one in the afternoon."
 SALES_MESSAGE = "Transferring you to our sales team now."
-EDGE_HANGUP = ("sendmsg", {"call-command": "hangup", "hangup-cause": "NORMAL_CLEARING"})
+RING_SECONDS = 2
+"""The domains' ring time in these calls (``transfer_ring_seconds``): a no-answer comes back quickly."""
 
 
 @pytest.fixture(scope="module")
@@ -114,8 +115,15 @@ def tenant(make_domain: Callable[..., uuid.UUID], vendor: FakeOpenAI, realtime: 
               content="Parking is free for customers.", index=1)
     add_rule(domain, "Sales", "2001", keywords=["sales", "buy"], transfer_message=SALES_MESSAGE,
              **{"fallback_action": "message", **rule})
-    add_domain_settings(domain, operator_destination=operator, transfer_context="acme-ctx")
+    add_domain_settings(domain, operator_destination=operator, transfer_context=domain_name(domain),
+                        transfer_ring_seconds=RING_SECONDS)
     return domain, secretary
+
+
+def domain_name(domain: uuid.UUID) -> str:
+    """The domain's name: FusionPBX's dialplan context of its extensions, the only one it may dial."""
+    with system_session() as session:
+        return session.get(Domain, domain).domain_name
 
 
 def place(fake_fs: FakeFreeSwitch, domain: uuid.UUID, secretary: uuid.UUID, **options: Any) -> FakeCall:
@@ -125,9 +133,24 @@ def place(fake_fs: FakeFreeSwitch, domain: uuid.UUID, secretary: uuid.UUID, **op
     return call
 
 
-def bridges(call: FakeCall) -> list[str]:
-    """The ``bridge`` arguments FreeSWITCH was asked to execute."""
-    return [arg for app, arg in call.executed if app == "bridge"]
+def rung(call: FakeCall) -> list[str]:
+    """The dial strings of the legs FreeSWITCH was asked to ring (``bgapi originate``)."""
+    return [leg.dial_string for leg in call.originated]
+
+
+def joined(call: FakeCall) -> bool:
+    """The edge joined the caller to an answered leg (``uuid_bridge``), never with the ``bridge``
+    application, which would have ended the caller's audio for good."""
+    return (any(c.startswith(f"uuid_bridge {call.uuid} ") for c in call.api_commands)
+            and not any(app == "bridge" for app, _ in call.executed))
+
+
+def heard_after_failure(call: FakeCall) -> int:
+    """Frames of sound the caller heard once the transfer failed (the ringback stops at the failure)."""
+    if not call.job_results:
+        return 0
+    failed = call.job_results[0][0] + 0.3
+    return sum(1 for h in list(call.heard) if h.at > failed and h.pcmu.count(0xFF) < 80)
 
 
 def _ended_row(domain: uuid.UUID, call: FakeCall) -> bool:
@@ -265,10 +288,9 @@ def test_realtime_transfer_answered_ends_the_call_as_transferred(
     caller_turn(call, realtime, 1)
 
     assert call.wait("hung_up", timeout=45)
-    assert bridges(call) == ["{originate_timeout=25}loopback/2001/acme-ctx"]
-    # hangup_after_bridge=false handed the caller's leg back after the bridged talk; the edge released it.
-    assert call.bridged.is_set() and EDGE_HANGUP in call.commands
-    assert ("set", "continue_on_fail=true") in call.executed and ("set", "hangup_after_bridge=false") in call.executed
+    assert rung(call) == [f"loopback/2001/{domain_name(domain)}"]
+    # The destination answered: the edge joined the legs; the agent's hangup ended the caller's leg.
+    assert call.bridged.is_set() and joined(call)
     assert any(SALES_MESSAGE in text for text in realtime_spoken(realtime))
     payload = stored_conversation(clean_queue, domain, call)
     assert payload["outcome"] == "transferred" and payload["transfer"] == {"target": "2001"}
@@ -300,12 +322,11 @@ def test_realtime_no_answer_comes_back_offers_a_message_and_stores_it(
     realtime_ready(call, realtime)
     caller_turn(call, realtime, 1)
 
-    assert wait_until(lambda: bridges(call))
-    bridged_at = time.monotonic()
+    assert wait_until(lambda: call.job_results)
     offer = "Sales did not answer. May I take a message so they can call you back?"
     assert wait_until(lambda: any(offer in text for text in realtime_spoken(realtime)))
     # The caller was not dropped: they hear the offer, and their audio reaches the model again.
-    assert wait_until(lambda: sum(1 for h in call.heard if h.at > bridged_at and h.pcmu.count(0xFF) < 80) >= 20)
+    assert wait_until(lambda: heard_after_failure(call) >= 20)
     assert not call.hung_up.is_set()
     session = realtime.sessions[0]
     audio_before = session.audio_ms
@@ -330,8 +351,12 @@ def test_realtime_no_answer_comes_back_offers_a_message_and_stores_it(
 
 def realtime_asks_for_sales(fake_fs: FakeFreeSwitch, realtime: FakeRealtimeServer, vendor: FakeOpenAI,
                             make_domain: Callable[..., uuid.UUID], **options: Any) -> tuple[uuid.UUID, FakeCall]:
-    """A realtime call whose caller asks for Sales (the model calls ``transfer_call``); its domain."""
+    """A realtime call whose caller asks for Sales (the model calls ``transfer_call``); its domain.
+    ``{domain}`` in a directory user stands for the domain's name."""
     domain, secretary = tenant(make_domain, vendor, realtime)
+    if "directory_users" in options:
+        options["directory_users"] = frozenset(u.replace("{domain}", domain_name(domain))
+                                               for u in options["directory_users"])
     realtime.script = [ToolCall("transfer_call", {"destination": "sales", "reason": "wants to buy"})]
     call = place(fake_fs, domain, secretary, **options)
     realtime_ready(call, realtime)
@@ -343,9 +368,9 @@ def test_realtime_busy_extension_is_dialled_directly_and_the_caller_comes_back(
         edge, fake_fs, realtime, vendor, make_domain, clean_queue):
     # 2001 is a user of the directory: dialled as user/, so FusionPBX's voicemail cannot take the call.
     domain, call = realtime_asks_for_sales(fake_fs, realtime, vendor, make_domain, bridge_outcome="USER_BUSY",
-                                           directory_users=frozenset({"2001@acme-ctx"}))
-    assert wait_until(lambda: bridges(call), timeout=30)
-    assert bridges(call) == ["{originate_timeout=25}user/2001@acme-ctx"]
+                                           directory_users=frozenset({"2001@{domain}"}))
+    assert wait_until(lambda: rung(call), timeout=30)
+    assert rung(call) == [f"user/2001@{domain_name(domain)}"]
     offer = "Sales is busy right now. May I take a message so they can call you back?"
     assert wait_until(lambda: any(offer in text for text in realtime_spoken(realtime)), timeout=30)
     assert wait_until(lambda: any(e.get("tool_name") == "transfer_call" for e in conversation_events(clean_queue)))
@@ -359,10 +384,11 @@ def test_realtime_busy_extension_is_dialled_directly_and_the_caller_comes_back(
 @pytest.mark.parametrize("edge", ["audio_stream"], indirect=True)
 def test_a_bridged_conversation_is_not_streamed_to_the_edge(edge, fake_fs, realtime, vendor, make_domain,
                                                             clean_queue):
-    _domain, call = realtime_asks_for_sales(fake_fs, realtime, vendor, make_domain, bridge_outcome="answer",
-                                            bridge_talk_seconds=1.5)
+    domain, call = realtime_asks_for_sales(fake_fs, realtime, vendor, make_domain, bridge_outcome="answer",
+                                           bridge_talk_seconds=1.5, audio_stream_build="direct")
     assert call.wait("hung_up", timeout=30)
-    assert call.bridged.is_set() and bridges(call) == ["{originate_timeout=25}loopback/2001/acme-ctx"]
+    assert call.bridged.is_set() and rung(call) == [f"loopback/2001/{domain_name(domain)}"]
+    assert call.unicast is None  # the stream carried the call (a build that plays streamAudio)
     assert call.frames_streamed_while_bridged == 0  # mod_audio_stream was paused for the bridged talk
 
 
@@ -372,8 +398,8 @@ def test_realtime_dtmf_zero_goes_to_the_operator(edge, fake_fs, realtime, vendor
     realtime_ready(call, realtime)
     call.dtmf("0")
     assert call.wait("hung_up", timeout=45)
-    assert bridges(call) == ["{originate_timeout=25}loopback/1000/acme-ctx"]
-    assert call.bridged.is_set() and EDGE_HANGUP in call.commands
+    assert rung(call) == [f"loopback/1000/{domain_name(domain)}"]
+    assert call.bridged.is_set() and joined(call)
     assert any("transfer your call to the operator" in text for text in realtime_spoken(realtime))
     payload = stored_conversation(clean_queue, domain, call)
     assert payload["outcome"] == "transferred" and payload["transfer"] == {"target": "1000"}
@@ -444,13 +470,13 @@ def test_pipeline_busy_comes_back_and_takes_a_message(edge, fake_fs, vendor, mak
     call = place(fake_fs, domain, secretary, bridge_outcome="USER_BUSY")
     pipeline_ready(call, vendor)
     say(call, "I want to buy something, sales please.")
-    assert wait_until(lambda: bridges(call), timeout=45)
-    bridged_at = time.monotonic()
+    assert wait_until(lambda: call.job_results, timeout=45)
     offer = "Sales is busy right now. May I take a message so they can call you back?"
     assert wait_until(lambda: offer in spoken(vendor), timeout=45)
     assert SALES_MESSAGE in spoken(vendor)
-    # continue_on_fail kept the caller: the offer is heard after the bridge, and the caller is heard again.
-    assert wait_until(lambda: sum(1 for h in call.heard if h.at > bridged_at and h.pcmu.count(0xFF) < 80) >= 20)
+    # The caller stayed with the secretary: the offer is heard after the busy result, and the caller again.
+    assert wait_until(lambda: heard_after_failure(call) >= 20)
+    assert not call.unicast_torn_down
     assert not call.hung_up.is_set()
     time.sleep(1.5)
     say(call, "Yes. I am Ana Souza.")
@@ -489,8 +515,8 @@ def test_pipeline_transfer_answered_is_decided_in_process_when_no_worker_answers
     assert call.wait("hung_up", timeout=45)
     # Nobody answered on the transfers queue: after its deadline the edge decided itself, and bridged.
     assert decided_by(edge, call) == ["edge"]
-    assert bridges(call) == ["{originate_timeout=25}loopback/2001/acme-ctx"]
-    assert call.bridged.is_set() and EDGE_HANGUP in call.commands
+    assert rung(call) == [f"loopback/2001/{domain_name(domain)}"]
+    assert call.bridged.is_set() and joined(call)
     assert SALES_MESSAGE in spoken(vendor)
     payload = stored_conversation(clean_queue, domain, call)
     assert payload["outcome"] == "transferred" and payload["transfer"] == {"target": "2001"}
@@ -505,12 +531,11 @@ def test_pipeline_transfer_nobody_answers_the_worker_decided_and_the_caller_come
     call = place(fake_fs, domain, secretary, bridge_outcome="NO_ANSWER")
     pipeline_ready(call, vendor)
     say(call, "I want to buy something, sales please.")
-    assert wait_until(lambda: bridges(call), timeout=45)
-    bridged_at = time.monotonic()
+    assert wait_until(lambda: call.job_results, timeout=45)
     assert decided_by(edge, call) == ["worker"]
     offer = "Sales did not answer. May I take a message so they can call you back?"
     assert wait_until(lambda: offer in spoken(vendor), timeout=45)
-    assert wait_until(lambda: sum(1 for h in call.heard if h.at > bridged_at and h.pcmu.count(0xFF) < 80) >= 20)
+    assert wait_until(lambda: heard_after_failure(call) >= 20)
     assert not call.hung_up.is_set()
     # The caller is heard again: their answer to the offer reaches the model, which answers it.
     time.sleep(3.0)
@@ -569,7 +594,7 @@ def test_pipeline_closed_department_offers_the_operator_without_bridging(
     expected = ("Sales is not taking calls right now, we are outside business hours. "
                 "I can transfer you to the operator, or take a message. Which do you prefer?")
     assert wait_until(lambda: expected in spoken(vendor), timeout=45)
-    assert bridges(call) == [] and not call.hung_up.is_set()
+    assert rung(call) == [] and not call.hung_up.is_set()
     assert wait_until(lambda: any(e.get("tool_name") == "transfer_call" for e in conversation_events(clean_queue)))
     call.hangup()
     payload = stored_conversation(clean_queue, domain, call)
@@ -583,8 +608,8 @@ def test_pipeline_dtmf_zero_goes_to_the_operator(edge, fake_fs, vendor, make_dom
     pipeline_ready(call, vendor)
     call.dtmf("0")
     assert call.wait("hung_up", timeout=45)
-    assert bridges(call) == ["{originate_timeout=25}loopback/1000/acme-ctx"]
-    assert call.bridged.is_set() and EDGE_HANGUP in call.commands
+    assert rung(call) == [f"loopback/1000/{domain_name(domain)}"]
+    assert call.bridged.is_set() and joined(call)
     assert "One moment, I will transfer your call to the operator." in spoken(vendor)
     payload = stored_conversation(clean_queue, domain, call)
     assert payload["outcome"] == "transferred" and payload["transfer"] == {"target": "1000"}
@@ -612,14 +637,32 @@ def test_pipeline_vendor_failing_mid_call_apologizes_retries_once_then_says_good
     time.sleep(2.0)
     vendor.fail_next(503)  # and again: now the call ends with the goodbye prompt
     say(call, "Hello again.")
+    heard = call.heard_nonsilent_ms()
     assert call.wait("hung_up", timeout=45)
-    assert any(app == "playback" for app, _ in call.executed), call.executed
+    # The goodbye is the edge's own words over the call's audio, not a FreeSWITCH sound file.
+    assert not any(app == "playback" for app, _ in call.executed), call.executed
+    assert call.heard_nonsilent_ms() >= heard + 1000
     assert "❌ ERROR" in edge.log() and "503" in edge.log()
     assert engine_errors(edge) >= errors_before + 2  # each failure is counted
     payload = stored_conversation(clean_queue, domain, call)
     assert payload["outcome"] == "error"
     said = [m["content"] for m in payload["transcript"] if m["role"] == "assistant"]
     assert sum("technical problem" in text for text in said) == 2 and resume in said
+    assert said[-1] == "I'm sorry, we cannot take your call right now. Please call again later."
+
+
+@pytest.mark.parametrize("edge", ["audio_stream"], indirect=True)
+def test_a_call_whose_audio_cannot_start_hears_a_tone_and_is_stored_as_an_error(
+        edge, fake_fs, realtime, vendor, make_domain, clean_queue):
+    domain, secretary = tenant(make_domain, vendor, realtime)
+    call = fake_fs.place_call({"domain_uuid": str(domain), "voice_secretary_uuid": str(secretary)},
+                              audio_stream_loaded=False)  # mod_audio_stream missing: no audio path
+    assert call.wait("hung_up", timeout=30)
+    prompts = [arg for app, arg in call.executed if app == "playback"]
+    assert len(prompts) == 1 and prompts[0].startswith("tone_stream://")  # no sound file needed
+    assert any(h.pcmu.startswith(b"<playback tone_stream://") for h in call.heard)
+    payload = stored_conversation(clean_queue, domain, call)
+    assert payload["outcome"] == "error"
 
 
 # --- offline engine ------------------------------------------------------------------------------
@@ -630,12 +673,12 @@ def test_offline_transfer_no_answer_comes_back_with_the_offer(edge, fake_fs, mak
     domain, secretary = offline_secretary(make_domain, brisk=True, language="en-US", goodbye_message="Goodbye!",
                                           greeting_message="Hello, this is Acme. How can I help you?")
     add_rule(domain, "Sales", "2001", keywords=["buy", "pricing"], transfer_message=SALES_MESSAGE)
-    add_domain_settings(domain, transfer_context="acme-ctx")
+    add_domain_settings(domain, transfer_context=domain_name(domain), transfer_ring_seconds=RING_SECONDS)
     call = place(fake_fs, domain, secretary, bridge_outcome="NO_ANSWER")
     assert wait_until(lambda: call.heard_nonsilent_ms() >= 1000, timeout=60)
     time.sleep(2.5)
     call.speak(caller_says("Can I speak to someone in sales?") + silence(900))
-    assert wait_until(lambda: bridges(call), timeout=90)  # pocketsphinx's first start is slow
+    assert wait_until(lambda: rung(call), timeout=90)  # pocketsphinx's first start is slow
     offer = "Sales did not answer. May I take a message so they can call you back?"
 
     def said() -> list[str]:
@@ -643,8 +686,10 @@ def test_offline_transfer_no_answer_comes_back_with_the_offer(edge, fake_fs, mak
                 if e["type"] == "message" and e["role"] == "assistant"]
 
     assert wait_until(lambda: offer in said(), timeout=45)
-    assert bridges(call) == ["{originate_timeout=25}loopback/2001/acme-ctx"]
+    assert rung(call) == [f"loopback/2001/{domain_name(domain)}"]
     assert SALES_MESSAGE in said() and not call.hung_up.is_set()
+    # The offer was heard, not spoken into a dead line: the caller's audio path stayed up.
+    assert wait_until(lambda: heard_after_failure(call) >= 20) and not call.unicast_torn_down
     call.hangup()
 
 

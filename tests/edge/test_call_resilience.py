@@ -160,7 +160,8 @@ def test_audio_port_refuses_streams_nobody_asked_for(edge, fake_fs, realtime, re
     from websockets.sync.client import connect
 
     domain, secretary = realtime_secretary
-    call = fake_fs.place_call({"domain_uuid": str(domain), "voice_secretary_uuid": str(secretary)})
+    call = fake_fs.place_call({"domain_uuid": str(domain), "voice_secretary_uuid": str(secretary)},
+                              audio_stream_build="direct")  # a build whose stream carries the whole call
     assert call.wait("audio_started")
     assert wait_until(lambda: edge.health()["audio_streams"] == 1)
     for path in (call.uuid, str(uuid.uuid4())):  # a second stream for the live call, or an unknown call

@@ -1,5 +1,6 @@
 """``transfer_call`` and ``take_message`` against a recording call (no FreeSWITCH): what the caller is told,
-where they are bridged, what a bridge's completion means, and voicemail/operator offers that are taken up."""
+where they are bridged, what an originate job's result means, which destinations are refused, and
+voicemail/operator offers that are taken up."""
 
 from __future__ import annotations
 
@@ -10,9 +11,16 @@ import pytest
 
 from edge.call import transfer
 from edge.call.tools import TakeMessageTool
-from edge.call.transfer import BridgeResult, bridge_result, dial_string, directory_user_query, run_transfer
+from edge.call.transfer import (
+    BridgeResult,
+    destination_problem,
+    dial_string,
+    directory_user_query,
+    job_result,
+    originate_command,
+    run_transfer,
+)
 from edge.engines.base import CallContext, SecretaryProfile
-from edge.esl.protocol import EslEvent
 from tests.factories import add_domain_settings, add_rule, add_secretary
 
 CLOSED = {"timezone": "UTC", "weekdays": {"mon": []}}  # open on no day
@@ -22,7 +30,7 @@ class RecordingCall:
     """A call that records what the transfer does to it; bridges end with ``outcome``."""
 
     def __init__(self, domain: uuid.UUID, secretary: uuid.UUID, outcome: str = "no_answer",
-                 language: str = "en-US") -> None:
+                 language: str = "en-US", unavailable: BridgeResult | None = None) -> None:
         profile = SecretaryProfile(
             voice_secretary_uuid=secretary, name="S", system_prompt="", greeting_message="", goodbye_message="Bye",
             language=language, voice_name=None, rag_enabled=True, rag_similarity_threshold=0.5, rag_top_k=3,
@@ -35,6 +43,10 @@ class RecordingCall:
         self.ended: list[str] = []
         self.completed: list[str] = []
         self.messages: list[dict[str, str]] = []
+        self.absent = unavailable
+
+    def unavailable(self, destination: str, context: str) -> BridgeResult | None:
+        return self.absent
 
     def say(self, text: str) -> None:
         self.said.append(text)
@@ -116,15 +128,27 @@ def test_nothing_matches_offers_a_message(make_domain):
     assert call.said == ["I could not find that department. May I take a message so they can call you back?"]
 
 
-@pytest.mark.parametrize(("headers", "status"), [
-    ({"variable_originate_disposition": "SUCCESS", "Application-Response": "+OK"}, "answered"),
-    ({"variable_originate_disposition": "NO_ANSWER", "Application-Response": "NO_ANSWER"}, "no_answer"),
-    ({"variable_originate_disposition": "USER_BUSY", "variable_bridge_hangup_cause": "USER_BUSY"}, "busy"),
-    ({"variable_originate_disposition": "ORIGINATOR_CANCEL"}, "hangup"),
-    ({"variable_originate_disposition": "UNALLOCATED_NUMBER"}, "failed"),
+@pytest.mark.parametrize(("body", "status"), [
+    ("+OK 0d6a43fd-94aa-4c05-8c08-dbc0a1b2c3d4\n", "answered"),
+    ("-ERR NO_ANSWER\n", "no_answer"),
+    ("-ERR USER_BUSY\n", "busy"),
+    ("-ERR USER_NOT_REGISTERED\n", "unavailable"),
+    ("-ERR ORIGINATOR_CANCEL\n", "hangup"),
+    ("-ERR UNALLOCATED_NUMBER\n", "failed"),
+    ("", "failed"),
 ])
-def test_a_bridge_completion_is_read(headers, status):
-    assert bridge_result(EslEvent({"Event-Name": "CHANNEL_EXECUTE_COMPLETE", **headers})).status == status
+def test_an_originate_job_result_is_read(body, status):
+    assert job_result(body).status == status
+
+
+def test_an_unavailable_destination_is_not_announced_and_the_fallback_is_offered(make_domain):
+    domain = make_domain()
+    secretary = add_secretary(domain)
+    add_rule(domain, "Sales", "2001", transfer_message="Connecting you to sales.")
+    call = RecordingCall(domain, secretary, unavailable=BridgeResult("unavailable", "DO_NOT_DISTURB"))
+    result = call.transfer({"destination": "sales"})
+    assert call.bridged == [] and result["status"] == "unavailable" and result["cause"] == "DO_NOT_DISTURB"
+    assert call.said == ["Sales is not available right now. May I take a message so they can call you back?"]
 
 
 def test_take_message_stores_and_reads_back(make_domain):
@@ -146,6 +170,26 @@ def test_only_plain_dial_tokens_are_looked_up_in_the_directory():
     assert directory_user_query("2001", "acme.example.com") == "user_exists id 2001 acme.example.com"
     assert directory_user_query("2001 evil", "acme") is None  # no second argument smuggled into the api
     assert directory_user_query("2001", "acme\napi hupall") is None
-    assert dial_string("2001", "acme.example.com", directory_user=True) == (
-        "{originate_timeout=25}user/2001@acme.example.com")
-    assert dial_string("9000", "acme.example.com") == "{originate_timeout=25}loopback/9000/acme.example.com"
+    assert dial_string("2001", "acme.example.com", directory_user=True) == "user/2001@acme.example.com"
+    assert dial_string("9000", "acme.example.com") == "loopback/9000/acme.example.com"
+
+
+@pytest.mark.parametrize("destination", [
+    "sofia/gateway/carrier/5511999999999", "2001@other.example.com", "{origination_uuid=x}2001", "[a=b]2001",
+    "2001,2002", "2001|2002", "2001;fs_path=x", "2001 2002", "2001\t", "", "user/2001"])
+def test_a_dial_string_is_never_a_destination(destination):
+    assert destination_problem(destination, "acme.example.com", "acme.example.com") is not None
+
+
+def test_only_the_tenants_own_context_is_dialled():
+    assert destination_problem("2001", "acme.example.com", "acme.example.com") is None
+    assert destination_problem("*993001", "acme.example.com", "acme.example.com") is None
+    assert "not the tenant's own" in destination_problem("2001", "other.example.com", "acme.example.com")
+    assert destination_problem("2001", "default", "acme.example.com") is not None
+
+
+def test_the_new_leg_is_parked_when_answered_and_shows_a_clean_caller_id():
+    command = originate_command("L1", "user/2001@acme", 20, "+55 (11) 9999-0000", "Maria, {evil}=x")
+    assert command == ("originate {origination_uuid=L1,originate_timeout=20,ignore_early_media=true,"
+                       "origination_caller_id_number=+551199990000,origination_caller_id_name='Maria evilx'}"
+                       "user/2001@acme &park()")

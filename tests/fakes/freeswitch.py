@@ -1,17 +1,37 @@
-"""A fake FreeSWITCH that drives the edge exactly as the real one does in outbound mode (PROTOCOLS.md).
+"""A fake FreeSWITCH that drives the edge exactly as the real one does in outbound mode (PROTOCOLS.md and
+the 1.10.12 wire captures in ``shared/captures/freeswitch-1.10.12``).
 
 For each call it connects to the edge's ESL port, answers ``connect`` with the URL-encoded channel
 data (no Content-Length), replies to commands, emits ``text/event-plain`` events with exact lengths,
-``CHANNEL_EXECUTE_COMPLETE`` per application (with ``Application-UUID`` = the ``event-uuid`` sent),
-linger/disconnect notices, DTMF and hangup on request, and scripted ``bridge`` outcomes. Audio:
+``CHANNEL_EXECUTE`` then ``CHANNEL_EXECUTE_COMPLETE`` per application (``Application-UUID`` = the
+``event-uuid`` sent, ``Application-Response: _none_``), DTMF, and the hangup sequence of the real server
+(``CHANNEL_HANGUP``, ``CHANNEL_UNPARK``, ``CHANNEL_EXECUTE_COMPLETE`` of ``socket``, ``CHANNEL_STATE``
+``CS_HANGUP``/``CS_REPORTING``, ``CHANNEL_HANGUP_COMPLETE``, then the linger notice with ``Linger-Time``
+and ``Content-Length: 0``; a caller hanging up while bridged gets only ``CHANNEL_HANGUP`` and the notice).
+
+Audio:
 
 * ``unicast`` — binds ``local-port``, sends the caller's audio to ``remote-port`` one datagram per 20 ms
-  (one clock for every call of the fake), and "plays" every datagram the edge sends at once, as FS does;
-* ``uuid_audio_stream`` — a WebSocket client sending L16 frames every 20 ms and playing ``streamAudio``
-  from a buffer at real time, ``stopAudio`` clearing it; ``pause``/``resume`` stop and restart the
-  caller's frames (which, as with the real media bug, otherwise go on during a bridge).
+  (one clock for every call of the fake), and "plays" every datagram the edge sends at once, as FS does.
+  As on the real server it lives only while the channel stays parked in the socket application: the
+  ``bridge``, ``playback`` and ``record`` applications and ``uuid_bridge`` shut it down for good, and a
+  second ``unicast`` in the same socket session is torn down at once (it never carries audio);
+* ``uuid_audio_stream`` — mod_audio_stream as built from public source (``tests/fakes/mod_audio_stream.py``;
+  :attr:`FakeCall.audio_stream_build`: ``community`` by default, ``direct`` or ``json_only``): a WebSocket
+  client sending L16 frames every 20 ms whose server messages become files and CUSTOM events (or, in the
+  ``direct`` fork, audio played from a buffer); ``pause``/``resume`` stop and restart the caller's frames
+  (which, as with the real media bug, otherwise go on during a bridge). ``uuid_broadcast`` plays the
+  module's files on the channel one after another, ``uuid_break [all]`` stops them.
 
-``api user_exists id <user> <domain>`` answers from :attr:`FakeCall.directory_users`.
+Destinations (:attr:`FakeCall.destinations`, by extension or number) answer, fail with a cause, or ring
+until ``originate_timeout``, each after its own ring time, reached either by the ``bridge`` application
+(a failed one completes with ``originate_disposition``/``DIALSTATUS``/``originate_failed_cause`` and no
+``bridge_hangup_cause``) or by ``bgapi originate {vars}<dial string> &park()``, whose result (``+OK
+<uuid>`` / ``-ERR <cause>``) comes as a ``BACKGROUND_JOB`` event to a socket subscribed to it (``event
+plain BACKGROUND_JOB``); ``api uuid_bridge`` joins an answered leg to the caller and ``api uuid_kill``
+ends a ringing or parked one. ``api user_exists id <user> <domain>`` answers from
+:attr:`FakeCall.directory_users`, ``api sofia_contact <user>@<domain>`` from
+:attr:`FakeCall.registered_users`.
 
 Everything the caller hears is recorded (:attr:`FakeCall.heard`) with arrival times.
 """
@@ -19,8 +39,6 @@ Everything the caller hears is recorded (:attr:`FakeCall.heard`) with arrival ti
 from __future__ import annotations
 
 import asyncio
-import base64
-import json
 import socket
 import time
 import uuid
@@ -32,9 +50,41 @@ from edge.audio.g711 import l16_to_ulaw, ulaw_to_l16
 from edge.esl import protocol
 from tests.fakes.audio import FRAME, frames
 from tests.fakes.loop import BackgroundLoop
+from tests.fakes.mod_audio_stream import BroadcastQueue, ModAudioStream
 
 SILENCE = b"\xff" * FRAME
 COMFORT_NOISE = b"\xff" * (2 * FRAME)
+UNICAST_RESETTING_APPS = frozenset({"bridge", "playback", "record", "originate"})
+"""Applications that reset the session and with it shut the channel's unicast down (switch_ivr.c)."""
+STAYS_AFTER_FAILED_BRIDGE = frozenset({"NO_ANSWER", "NO_USER_RESPONSE", "ORIGINATOR_CANCEL"})
+DIALSTATUS = {"USER_BUSY": "BUSY", "NO_ANSWER": "NOANSWER", "NO_USER_RESPONSE": "NOANSWER",
+              "ORIGINATOR_CANCEL": "CANCEL"}
+"""``DIALSTATUS`` of a failed originate by cause (anything else is the cause itself)."""
+SOUND_FILES_MISSING = True
+"""A minimal install has no sounds package: ``playback`` of a sound file plays silence."""
+
+
+@dataclass(frozen=True)
+class Destination:
+    """How one destination behaves when rung: ``answer`` or a hangup cause (``USER_BUSY``,
+    ``NO_ANSWER`` rings until ``originate_timeout``...), after ``ring_seconds``; an answered one talks
+    for ``talk_seconds`` once bridged, then hangs up."""
+
+    outcome: str = "answer"
+    ring_seconds: float = 0.1
+    talk_seconds: float = 0.5
+
+
+@dataclass(eq=False)
+class Leg:
+    """A destination leg made by ``originate`` (the B-leg)."""
+
+    uuid: str
+    dial_string: str
+    variables: dict[str, str]
+    destination: Destination
+    state: str = "ringing"  # ringing | parked | bridged | gone
+    killed_while: str | None = None
 
 
 @dataclass
@@ -61,8 +111,15 @@ class FakeCall:
     comfort_noise_every: int = 0
     audio_stream_loaded: bool = True
     """False: mod_audio_stream is not loaded, so ``uuid_audio_stream`` is an unknown API command."""
+    audio_stream_build: str = "community"
+    """Which mod_audio_stream answers ``uuid_audio_stream`` (``tests.fakes.mod_audio_stream.BUILDS``)."""
     directory_users: frozenset[str] = frozenset()
     """``user@domain`` entries of FreeSWITCH's directory (``user_exists id <user> <domain>``)."""
+    registered_users: frozenset[str] | None = None
+    """``user@domain`` of the directory users with a registered phone (None: all of them)."""
+    destinations: dict[str, Destination] = field(default_factory=dict)
+    """Per extension or number; any other destination behaves as ``bridge_outcome``."""
+    sound_files: bool = not SOUND_FILES_MISSING
 
     def __post_init__(self) -> None:
         self.commands: list[tuple[str, dict[str, str]]] = []
@@ -85,14 +142,25 @@ class FakeCall:
         self.stream_paused = False
         self.in_bridge = False
         self.frames_streamed_while_bridged = 0
-        self._ws: Any = None
-        self._ws_tasks: list[asyncio.Task] = []
-        self._stream_buffer: deque[bytes] = deque()
-        self._stream_bytes = bytearray()
+        self.unicast_torn_down = False
+        self.unicast_restarts = 0
+        self.unicast_torn_down_at: float | None = None
+        self.linger_seconds: int | None = None
+        self.subscribed: set[str] = set()
+        self.myevents = False
+        self.legs: dict[str, Leg] = {}
+        self.originated: list[Leg] = []
+        self.job_results: list[tuple[float, str]] = []
+        self.api_commands: list[str] = []
+        self.wire: list[bytes] = []
+        """Every message written to the edge, one entry per message (for comparison with the captures)."""
+        self.event_names: list[str] = []
+        self._app_lock: asyncio.Lock | None = None
+        self.socket_app_uuid = str(uuid.uuid4())
+        self.module: ModAudioStream | None = None
+        self.broadcasts = BroadcastQueue(self)
         self.stop_audio_count = 0
         self.stream_audio_messages = 0
-        self.stream_underruns = 0
-        self.stream_json: list[dict[str, Any]] = []
         self.break_count = 0
         self.ws_connects = 0
         self.ws_closed = 0
@@ -183,28 +251,54 @@ class FakeCall:
     async def _write(self, data: bytes) -> None:
         if self._writer is None or self.closed.is_set():
             return
+        self.wire.append(data)
         try:
             self._writer.write(data)
             await self._writer.drain()
         except ConnectionError:
             pass
 
-    async def _event(self, name: str, extra: dict[str, str] | None = None) -> None:
+    @property
+    def channel_name(self) -> str:
+        """``Channel-Name``: a SIP caller (PCMU) or the loopback leg of the captures (L16)."""
+        if self.codec == "PCMU":
+            return f"sofia/internal/{self.caller_id}@127.0.0.1:6000"
+        return f"loopback/{self.destination}-b"
+
+    async def _event(self, name: str, extra: dict[str, str] | None = None, body: str = "",
+                     channel: bool = True) -> None:
         headers = {
             "Event-Name": name, "Core-UUID": self.fs.core_uuid, "FreeSWITCH-Hostname": "fake-fs",
-            "Event-Date-Timestamp": str(int(time.time() * 1e6)), "Unique-ID": self.uuid,
-            "Channel-Call-UUID": self.uuid, "Caller-Caller-ID-Number": self.caller_id,
-            "Channel-Read-Codec-Name": self.codec,
+            "FreeSWITCH-Switchname": "fake-fs", "Event-Date-Timestamp": str(int(time.time() * 1e6)),
+            "Event-Sequence": str(self.fs.next_sequence()),
         }
+        if channel:
+            headers.update({
+                "Channel-State": "CS_HANGUP" if self.hung_up.is_set() else "CS_EXECUTE",
+                "Channel-Call-State": "HANGUP" if self.hung_up.is_set() else "ACTIVE",
+                "Channel-Name": self.channel_name, "Unique-ID": self.uuid, "Call-Direction": "inbound",
+                "Answer-State": "hangup" if self.hung_up.is_set() else
+                "answered" if self.answered.is_set() else "ringing",
+                "Channel-Read-Codec-Name": self.codec, "Caller-Caller-ID-Number": self.caller_id,
+                "Caller-Destination-Number": self.destination, "Channel-Call-UUID": self.uuid})
+            if self.hung_up.is_set() and self.hangup_cause:
+                headers["Hangup-Cause"] = self.hangup_cause
+            if name != "CHANNEL_STATE":  # a state change carries no channel variables
+                headers.update({f"variable_{k}": v for k, v in self.variables.items()})
         headers.update(extra or {})
-        await self._write(protocol.encode_event_plain(headers))
+        self.event_names.append(name)
+        await self._write(protocol.encode_event_plain(headers, body))
 
     async def _on_command(self, command: str, headers: dict[str, str]) -> None:
         if command == "connect":
             await self._write(protocol.encode_connect_reply(self.channel_data()))
         elif command == "myevents":
+            self.myevents = True
             await self._write(protocol.encode_reply("+OK Events Enabled"))
-        elif command.startswith("linger"):
+            await self._event("CHANNEL_PARK")  # seen when myevents is processed before the park
+        elif command.split()[:1] == ["linger"]:
+            seconds = command.split()[1:]
+            self.linger_seconds = int(seconds[0]) if seconds and seconds[0].lstrip("-").isdigit() else -1
             self.lingering = True
             await self._write(protocol.encode_reply("+OK will linger"))
         elif command == "exit":
@@ -213,6 +307,18 @@ class FakeCall:
             self.closed.set()
         elif command == "sendmsg":
             await self._sendmsg(headers)
+        elif command.startswith("event "):
+            words = command.split()[1:]
+            names = [w for w in words if w not in ("plain", "xml", "json")]
+            if not names:
+                await self._write(protocol.encode_reply("-ERR no keywords supplied"))
+            else:
+                self.subscribed.update(names)
+                await self._write(protocol.encode_reply("+OK event listener enabled plain"))
+        elif command.startswith("bgapi "):
+            job_uuid = headers.get("job-uuid") or str(uuid.uuid4())
+            await self._write(protocol.encode_reply(f"+OK Job-UUID: {job_uuid}", {"Job-UUID": job_uuid}))
+            asyncio.get_running_loop().create_task(self._background_job(job_uuid, command[6:].strip()))
         elif command.startswith("api "):
             await self._api(command[4:])
         elif command.startswith("getvar "):
@@ -232,9 +338,13 @@ class FakeCall:
             self.executed.append((app, arg))
             asyncio.get_running_loop().create_task(self._execute(app, arg, headers.get("event-uuid", "")))
         elif kind == "hangup":
-            asyncio.get_running_loop().create_task(self._hangup(headers.get("hangup-cause", "NORMAL_CLEARING")))
+            asyncio.get_running_loop().create_task(self._hangup_soon(headers.get("hangup-cause", "NORMAL_CLEARING")))
         elif kind == "unicast":
-            self._start_unicast(headers)
+            if self.unicast_torn_down:
+                # switch_ivr_park keeps the old connection info: the new one is torn down at once.
+                self.unicast_restarts += 1
+            else:
+                self._start_unicast(headers)
 
     async def _complete(self, app: str, arg: str, app_uuid: str, response: str = "_none_",
                         extra: dict[str, str] | None = None) -> None:
@@ -243,18 +353,30 @@ class FakeCall:
             "Application-UUID": app_uuid, "variable_current_application": app, **(extra or {})})
 
     async def _execute(self, app: str, arg: str, app_uuid: str) -> None:
+        """Applications queued by ``sendmsg`` run one after the other on the channel's thread."""
+        if self._app_lock is None:
+            self._app_lock = asyncio.Lock()
+        async with self._app_lock:
+            if not self.hung_up.is_set():
+                await self._run_app(app, arg, app_uuid)
+
+    async def _run_app(self, app: str, arg: str, app_uuid: str) -> None:
+        if app in UNICAST_RESETTING_APPS:
+            self._tear_down_unicast()  # "Shutting down unicast connection", before CHANNEL_EXECUTE
+        await asyncio.sleep(0.02)
         await self._event("CHANNEL_EXECUTE", {"Application": app, "Application-Data": arg,
                                               "Application-UUID": app_uuid})
         if app == "answer":
-            await self._event("CHANNEL_ANSWER", {"Answer-State": "answered"})
             self.answered.set()
+            await self._event("CHANNEL_ANSWER", {"Answer-State": "answered"})
             await self._complete(app, arg, app_uuid)
         elif app == "hangup":
             await self._complete(app, arg, app_uuid)
             await self._hangup(arg or "NORMAL_CLEARING")
         elif app == "playback":
             await asyncio.sleep(0.2)  # the prompt plays
-            self.heard.append(Heard(time.monotonic(), f"<playback {arg}>".encode()))
+            if arg.startswith("tone_stream://") or self.sound_files:
+                self.heard.append(Heard(time.monotonic(), f"<playback {arg}>".encode()))
             await self._complete(app, arg, app_uuid, "FILE PLAYED")
         elif app == "transfer":
             await self._complete(app, arg, app_uuid)
@@ -268,45 +390,187 @@ class FakeCall:
             self.variables[name.strip()] = value  # as FreeSWITCH sets the channel variable
             await self._complete(app, arg, app_uuid)
         elif app == "bridge":
-            await asyncio.sleep(0.1)
-            outcome = self.bridge_outcome
-            if outcome == "answer":
-                # The destination answers: the legs are bridged (the bridge application blocks while they
-                # talk), then the far end hangs up and the application completes.
-                await self._event("CHANNEL_BRIDGE", {"Other-Leg-Destination-Number": arg})
-                self.bridged.set()
-                self.in_bridge = True
-                await asyncio.sleep(self.bridge_talk_seconds)
-                self.in_bridge = False
-                await self._event("CHANNEL_UNBRIDGE", {"Other-Leg-Destination-Number": arg})
-                await self._complete(app, arg, app_uuid, "+OK", {"variable_originate_disposition": "SUCCESS",
-                                                                 "variable_bridge_hangup_cause": "NORMAL_CLEARING"})
-                if self.variables.get("hangup_after_bridge") != "false":
-                    await self._hangup("NORMAL_CLEARING")
-                return
-            await self._complete(app, arg, app_uuid, outcome, {
-                "variable_originate_disposition": outcome, "variable_bridge_hangup_cause": outcome})
-            stays = outcome in ("NO_ANSWER", "NO_USER_RESPONSE", "ORIGINATOR_CANCEL")
-            if not stays and self.variables.get("continue_on_fail") != "true":
-                await self._hangup(outcome)
+            await self._bridge_app(arg, app_uuid)
         else:
             await self._complete(app, arg, app_uuid)
 
+    def destination_of(self, dial_string: str) -> tuple[str, str]:
+        """(extension or number, domain or context) of ``user/<ext>@<domain>`` or ``loopback/<n>/<ctx>``."""
+        dial = dial_string.split("}", 1)[-1] if dial_string.startswith("{") else dial_string
+        kind, _, rest = dial.partition("/")
+        if kind == "user":
+            number, _, domain = rest.partition("@")
+            return number, domain
+        number, _, context = rest.partition("/")
+        return number, context
+
+    def ring(self, dial_string: str) -> tuple[Destination, str | None]:
+        """The destination a dial string reaches, and the cause it fails with before ringing (if any)."""
+        number, domain = self.destination_of(dial_string)
+        dial = dial_string.split("}", 1)[-1]
+        destination = self.destinations.get(number) or Destination(
+            self.bridge_outcome, 0.1 if self.bridge_outcome != "USER_BUSY" else 0.02, self.bridge_talk_seconds)
+        if dial.startswith("user/"):
+            user = f"{number}@{domain}"
+            if user not in self.directory_users:
+                return destination, "SUBSCRIBER_ABSENT"
+            if self.registered_users is not None and user not in self.registered_users:
+                return destination, "USER_NOT_REGISTERED"
+        elif not dial.startswith("loopback/"):
+            return destination, "CHAN_NOT_IMPLEMENTED"
+        return destination, None
+
+    @staticmethod
+    def ring_timeout(variables: dict[str, str]) -> float:
+        """``originate_timeout`` (seconds; FreeSWITCH's default is 60)."""
+        try:
+            return float(variables.get("originate_timeout", "60"))
+        except ValueError:
+            return 60.0
+
+    async def _ring_outcome(self, destination: Destination, early: str | None, timeout: float,
+                            leg: Leg | None = None) -> str:
+        """Ring: ``SUCCESS`` or the failure cause, after the destination's ring time (or the timeout)."""
+        if early is not None:
+            return early
+        if destination.outcome == "NO_ANSWER" or destination.ring_seconds >= timeout:
+            wait, outcome = timeout, "NO_ANSWER"
+        else:
+            wait, outcome = destination.ring_seconds, destination.outcome
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            if leg is not None and leg.state == "gone":
+                return "ORIGINATOR_CANCEL"
+            await asyncio.sleep(min(0.02, max(0.0, deadline - time.monotonic())))
+        return "SUCCESS" if outcome == "answer" else outcome
+
+    async def _bridge_app(self, arg: str, app_uuid: str) -> None:
+        """The ``bridge`` application on the caller's channel (its unicast is already gone)."""
+        variables, dial = parse_originate_vars(arg)
+        destination, early = self.ring(arg)
+        outcome = await self._ring_outcome(destination, early, self.ring_timeout(variables))
+        if outcome == "SUCCESS":
+            b_uuid = str(uuid.uuid4())
+            self.variables.update({"originate_disposition": "SUCCESS", "DIALSTATUS": "SUCCESS"})
+            await self._event("CHANNEL_BRIDGE", {
+                "Bridge-A-Unique-ID": self.uuid, "Bridge-B-Unique-ID": b_uuid, "Other-Type": "originatee",
+                "Other-Leg-Unique-ID": b_uuid, "Other-Leg-Destination-Number": self.destination_of(arg)[0]})
+            self.bridged.set()
+            self.in_bridge = True
+            await asyncio.sleep(destination.talk_seconds)
+            self.in_bridge = False
+            if self.hung_up.is_set():
+                return
+            self.variables.update({"bridge_hangup_cause": "NORMAL_CLEARING",
+                                   "last_bridge_hangup_cause": "NORMAL_CLEARING", "last_bridge_to": b_uuid})
+            await self._event("CHANNEL_UNBRIDGE", {"Bridge-A-Unique-ID": self.uuid, "Bridge-B-Unique-ID": b_uuid})
+            await self._complete("bridge", arg, app_uuid)
+            if self.variables.get("hangup_after_bridge") != "false":
+                await self._hangup("NORMAL_CLEARING")
+            return
+        failed = {"originate_disposition": outcome, "DIALSTATUS": DIALSTATUS.get(outcome, outcome),
+                  "originate_failed_cause": outcome}
+        self.variables.update(failed)
+        if outcome != "USER_NOT_REGISTERED":
+            self.variables["last_bridge_hangup_cause"] = outcome
+        await self._complete("bridge", arg, app_uuid)
+        if outcome not in STAYS_AFTER_FAILED_BRIDGE and self.variables.get("continue_on_fail") != "true":
+            await self._hangup(outcome)
+
+    async def _background_job(self, job_uuid: str, line: str) -> None:
+        """``bgapi``: run the API command in its own thread; its output is a ``BACKGROUND_JOB`` event."""
+        command, _, arg = line.partition(" ")
+        if command == "originate":
+            reply = await self._originate(arg)
+        else:
+            reply = await self._api_reply(line)
+        self.job_results.append((time.monotonic(), reply))
+        if self.closed.is_set() or not ({"BACKGROUND_JOB", "ALL"} & self.subscribed):
+            return  # nobody subscribed: the event goes to other listeners only
+        await self._event("BACKGROUND_JOB", {"Job-UUID": job_uuid, "Job-Owner-UUID": self.uuid,
+                                             "Job-Command": command, "Job-Command-Arg": arg},
+                          body=reply, channel=False)
+
+    async def _originate(self, arg: str) -> str:
+        """``originate <{vars}dial string> &park()``: ``+OK <uuid>`` once answered, else ``-ERR <cause>``."""
+        target, _, app = arg.rpartition(" ")
+        if not target or not app.startswith("&"):
+            return "-ERR Invalid syntax\n"
+        variables, dial = parse_originate_vars(target)
+        destination, early = self.ring(target)
+        leg = Leg(variables.get("origination_uuid") or str(uuid.uuid4()), dial, variables, destination)
+        self.legs[leg.uuid] = leg
+        self.originated.append(leg)
+        outcome = await self._ring_outcome(destination, early, self.ring_timeout(variables), leg)
+        if outcome != "SUCCESS":
+            leg.state = "gone"
+            return f"-ERR {outcome}\n"
+        leg.state = "parked" if app == "&park()" else "running"
+        return f"+OK {leg.uuid}\n"
+
+    async def _uuid_bridge(self, a_uuid: str, b_uuid: str) -> str:
+        """Join an answered, parked B-leg to the caller; the agent hangs up after its talk time."""
+        leg = self.legs.get(b_uuid)
+        if a_uuid != self.uuid or self.hung_up.is_set() or leg is None or leg.state != "parked":
+            return "-ERR Invalid uuid\n"
+        leg.state = "bridged"
+        self._tear_down_unicast()  # the caller leaves the park loop
+        asyncio.get_running_loop().create_task(self._bridged_talk(leg))
+        return f"+OK {a_uuid}\n"
+
+    async def _bridged_talk(self, leg: Leg) -> None:
+        await self._event("CHANNEL_BRIDGE", {
+            "Bridge-A-Unique-ID": self.uuid, "Bridge-B-Unique-ID": leg.uuid, "Other-Type": "originatee",
+            "Other-Leg-Unique-ID": leg.uuid, "Other-Leg-Destination-Number": self.destination_of(leg.dial_string)[0]})
+        self.bridged.set()
+        self.in_bridge = True
+        await asyncio.sleep(leg.destination.talk_seconds)
+        self.in_bridge = False
+        if self.hung_up.is_set() or leg.state != "bridged":
+            return
+        leg.state = "gone"
+        await self._event("CHANNEL_UNBRIDGE", {"Bridge-A-Unique-ID": self.uuid, "Bridge-B-Unique-ID": leg.uuid})
+        if self.variables.get("hangup_after_bridge", "true") != "false":
+            await self._hangup("NORMAL_CLEARING")
+
     async def _api(self, line: str) -> None:
+        await self._write(protocol.encode_api_response(await self._api_reply(line)))
+
+    async def _api_reply(self, line: str) -> str:
+        """What an API command answers (``api`` writes it back, ``bgapi`` fires it as an event)."""
+        self.api_commands.append(line)
         parts = line.split()
         if parts[:1] == ["uuid_audio_stream"] and self.audio_stream_loaded:
-            await self._write(protocol.encode_api_response(await self._uuid_audio_stream(parts[1:])))
-        elif parts[:2] == ["user_exists", "id"] and len(parts) == 4:
-            known = f"{parts[2]}@{parts[3]}" in self.directory_users
-            await self._write(protocol.encode_api_response("true" if known else "false"))
-        elif parts[:1] == ["uuid_break"]:
-            # Stops a playback application (the community build's file playback); it does not touch the
-            # streaming build's buffer, which only stopAudio clears.
+            return await self._uuid_audio_stream(parts[1:])
+        if parts[:2] == ["user_exists", "id"] and len(parts) == 4:
+            return "true" if f"{parts[2]}@{parts[3]}" in self.directory_users else "false"
+        if parts[:1] == ["sofia_contact"] and len(parts) == 2:
+            user = parts[1].rsplit("/", 1)[-1]
+            registered = user in self.directory_users and (
+                self.registered_users is None or user in self.registered_users)
+            return f"sofia/internal/sip:{user}@127.0.0.1:5062" if registered else "error/user_not_registered"
+        if parts[:1] == ["uuid_bridge"] and len(parts) == 3:
+            return await self._uuid_bridge(parts[1], parts[2])
+        if parts[:1] == ["uuid_kill"] and len(parts) >= 2:
+            leg = self.legs.get(parts[1])
+            if parts[1] == self.uuid and not self.hung_up.is_set():
+                asyncio.get_running_loop().create_task(self._hangup(parts[2] if len(parts) > 2 else "NORMAL_CLEARING"))
+                return "+OK\n"
+            if leg is None or leg.state == "gone":
+                return "-ERR No such channel!\n"
+            leg.killed_while, leg.state = leg.state, "gone"
+            return "+OK\n"
+        if parts[:1] == ["uuid_break"]:
             self.break_count += 1
-            ok = len(parts) >= 2 and parts[1] == self.uuid and not self.hung_up.is_set()
-            await self._write(protocol.encode_api_response("+OK\n" if ok else "-ERR No such channel!\n"))
-        else:
-            await self._write(protocol.encode_api_response(f"-ERR {parts[0] if parts else ''} Command not found!\n"))
+            if len(parts) < 2 or parts[1] != self.uuid or self.hung_up.is_set():
+                return "-ERR No such channel!\n"
+            self.broadcasts.break_(everything=parts[2:3] == ["all"])
+            return "+OK\n"
+        if parts[:1] == ["uuid_broadcast"] and len(parts) >= 3:
+            if parts[1] != self.uuid or self.hung_up.is_set():
+                return "-ERR Invalid UUID\n"
+            return self.broadcasts.queue(parts[2])
+        return f"-ERR {parts[0] if parts else ''} Command not found!\n"
 
     async def _uuid_audio_stream(self, args: list[str]) -> str:
         """``uuid_audio_stream <uuid> start <url> <mix> <rate> [metadata]`` / ``stop`` (mod_audio_stream)."""
@@ -314,14 +578,14 @@ class FakeCall:
             return "-ERR Operation Failed\n"
         if args[1] == "start":
             if len(args) < 5 or args[3] not in ("mono", "mixed", "stereo") or args[4] not in ("8k", "16k") \
-                    or not args[2].startswith(("ws://", "wss://")) or self._ws_tasks:
+                    or not args[2].startswith(("ws://", "wss://")) or (self.module and self.module.running):
                 return "-ERR Operation Failed\n"
             if args[3] != "mono" or args[4] != "8k":
                 # mixed/stereo would make the bot hear itself; this fake streams the caller at 8 kHz only.
                 self.protocol_errors.append(f"audio_stream: unsupported {args[3]} {args[4]}")
             self.ws_url = args[2]
-            metadata = " ".join(args[5:]) or None
-            self._ws_tasks.append(asyncio.get_running_loop().create_task(self._audio_stream(args[2], metadata)))
+            self.module = ModAudioStream(self, self.audio_stream_build)
+            self.module.start(args[2], " ".join(args[5:]) or None)
             return "+OK Success\n"
         if args[1] == "stop":
             await self._stop_audio_stream()
@@ -333,19 +597,37 @@ class FakeCall:
             return "+OK Success\n"
         return "-ERR Operation Failed\n"
 
+    async def _hangup_soon(self, cause: str) -> None:
+        await asyncio.sleep(0.02)  # CHANNEL_HANGUP follows the +OK by 20-40 ms
+        await self._hangup(cause)
+
     async def _hangup(self, cause: str) -> None:
+        """The caller's channel ends, with the events and notice order of FreeSWITCH 1.10.12."""
         if self.hung_up.is_set():
             return
         self.hangup_cause = cause
+        bridged = self.in_bridge
         self.hung_up.set()
         self._stop_unicast()
         await self._stop_audio_stream()
-        await self._event("CHANNEL_HANGUP", {"Hangup-Cause": cause, "Channel-State": "CS_HANGUP"})
-        if self.lingering:
-            await self._write(protocol.encode_disconnect_notice(self.uuid, "linger", 600))
+        for leg in self.legs.values():
+            if leg.state == "bridged":
+                leg.state = "gone"
+        await self._event("CHANNEL_HANGUP", {"Hangup-Cause": cause})
+        if not bridged:  # while bridged the notice comes straight after CHANNEL_HANGUP
+            await self._event("CHANNEL_UNPARK")
+            await self._event("CHANNEL_EXECUTE_COMPLETE", {
+                "Application": "socket", "Application-Data": "127.0.0.1:8022 async full",
+                "Application-Response": "_none_", "Application-UUID": self.socket_app_uuid,
+                "variable_current_application": "socket"})
+            await self._event("CHANNEL_STATE", {"Channel-State": "CS_HANGUP"})
+            await self._event("CHANNEL_STATE", {"Channel-State": "CS_REPORTING"})
             await self._event("CHANNEL_HANGUP_COMPLETE", {"Hangup-Cause": cause})
-            # Keep the socket until the edge says exit (or the linger time, shortened here).
-            asyncio.get_running_loop().call_later(5, self._linger_expired)
+        if self.lingering:
+            await self._write(protocol.encode_linger_notice(self.uuid, self.channel_name, self.linger_seconds))
+            # The socket stays until the edge says exit, or the linger time runs out (-1: never).
+            if self.linger_seconds is not None and self.linger_seconds >= 0:
+                asyncio.get_running_loop().call_later(self.linger_seconds, self._linger_expired)
         else:
             await self._write(protocol.encode_disconnect_notice(self.uuid, "disconnect"))
             self.closed.set()
@@ -362,6 +644,7 @@ class FakeCall:
         self.closed.set()
         self._stop_unicast()
         await self._stop_audio_stream()
+        self.broadcasts.close()
         if self._writer is not None:
             self._writer.close()
         self.fs.calls_done += 1
@@ -395,6 +678,13 @@ class FakeCall:
         self.fs.streaming.add(self)
         self.audio_started.set()
 
+    def _tear_down_unicast(self) -> None:
+        """``Shutting down unicast connection``: no audio either way for the rest of the socket session."""
+        if self.unicast is not None and not self.unicast_torn_down:
+            self.unicast_torn_down = True
+            self.unicast_torn_down_at = time.monotonic()
+        self._stop_unicast()
+
     def _stop_unicast(self) -> None:
         self.fs.streaming.discard(self)
         if self._udp_transport is not None:
@@ -425,97 +715,9 @@ class FakeCall:
 
     # --- mod_audio_stream --------------------------------------------------------------------
 
-    async def _audio_stream(self, url: str, metadata: str | None = None) -> None:
-        import websockets
-
-        try:
-            async with websockets.connect(url, open_timeout=5, max_size=None) as ws:
-                self._ws = ws
-                self.ws_connects += 1
-                await self._custom_event("mod_audio_stream::connect")
-                if metadata:
-                    await ws.send(metadata)
-                self.audio_started.set()
-                sender = asyncio.get_running_loop().create_task(self._ws_send_loop(ws))
-                player = asyncio.get_running_loop().create_task(self._ws_play_loop())
-                self._ws_tasks += [sender, player]
-                async for message in ws:
-                    self._on_ws_message(message)
-        except Exception as exc:  # noqa: BLE001
-            self.protocol_errors.append(f"audio_stream: {exc!r}")
-            await self._custom_event("mod_audio_stream::error")
-        finally:
-            self._ws = None
-            self.ws_closed += 1
-            if not self.hung_up.is_set():
-                await self._custom_event("mod_audio_stream::disconnect")
-
-    def _on_ws_message(self, message: str | bytes) -> None:
-        """A message from the server, as the streaming builds of mod_audio_stream handle it."""
-        if isinstance(message, bytes):
-            self.protocol_errors.append("audio_stream: binary message from the server (ignored by FS)")
-            return
-        try:
-            data = json.loads(message)
-        except ValueError:
-            self.protocol_errors.append(f"audio_stream: not JSON: {message[:60]!r}")
-            return
-        kind = data.get("type")
-        if kind == "streamAudio":
-            body = data.get("data") or {}
-            if body.get("audioDataType") != "raw" or body.get("sampleRate") != 8000:
-                self.protocol_errors.append(f"audio_stream: unplayable streamAudio {body.get('audioDataType')!r} "
-                                            f"at {body.get('sampleRate')!r}")
-                return
-            raw = base64.b64decode(body.get("audioData", ""), validate=True)
-            if len(raw) % 2:
-                self.protocol_errors.append("audio_stream: odd-length L16")
-                return
-            self.stream_audio_messages += 1
-            self._stream_bytes.extend(l16_to_ulaw(raw))
-            while len(self._stream_bytes) >= FRAME:
-                self._stream_buffer.append(bytes(self._stream_bytes[:FRAME]))
-                del self._stream_bytes[:FRAME]
-        elif kind == "stopAudio":
-            self.stop_audio_count += 1
-            self._stream_buffer.clear()
-            self._stream_bytes.clear()
-        else:
-            self.stream_json.append(data)  # FS fires mod_audio_stream::json with it
-
-    async def _custom_event(self, subclass: str) -> None:
-        await self._event("CUSTOM", {"Event-Subclass": subclass})
-
-    async def _ws_send_loop(self, ws: Any) -> None:
-        """The caller's audio: 320 bytes of 8 kHz L16 per binary frame, every 20 ms."""
-        due = time.monotonic()
-        while True:
-            due += 0.02
-            await asyncio.sleep(max(0.0, due - time.monotonic()))
-            if self.stream_paused:
-                continue
-            if self.in_bridge:  # the caller talking to a person, still captured by the media bug
-                self.frames_streamed_while_bridged += 1
-            await ws.send(ulaw_to_l16(self.next_caller_frame()))
-
-    async def _ws_play_loop(self) -> None:
-        """The channel writes one 20 ms frame of the buffered stream audio per frame time."""
-        due = time.monotonic()
-        while True:
-            due += 0.02
-            await asyncio.sleep(max(0.0, due - time.monotonic()))
-            if self._stream_buffer:
-                self.heard.append(Heard(time.monotonic(), self._stream_buffer.popleft()))
-            else:
-                self.stream_underruns += 1
-
     async def _stop_audio_stream(self) -> None:
-        for task in self._ws_tasks:
-            task.cancel()
-        self._ws_tasks.clear()
-        if self._ws is not None:
-            await self._ws.close()
-            self._ws = None
+        if self.module is not None:
+            await self.module.stop()
 
 
 class FakeFreeSwitch:
@@ -530,7 +732,13 @@ class FakeFreeSwitch:
         self.calls: list[FakeCall] = []
         self.calls_done = 0
         self.clock_lateness: list[float] = []
+        self._sequence = 0
         self._clock = self.loop.run(self._start_clock())
+
+    def next_sequence(self) -> int:
+        """``Event-Sequence``: one counter for the whole switch."""
+        self._sequence += 1
+        return self._sequence
 
     async def _start_clock(self) -> asyncio.Task:
         return asyncio.get_running_loop().create_task(self._run_clock())
@@ -563,3 +771,16 @@ class FakeFreeSwitch:
         self.loop.call(self._clock.cancel)
         if self._own_loop:
             self.loop.close()
+
+
+def parse_originate_vars(target: str) -> tuple[dict[str, str], str]:
+    """Split ``{a=b,c=d}dial/string`` into its channel variables and the dial string."""
+    if not target.startswith("{"):
+        return {}, target
+    inner, _, dial = target[1:].partition("}")
+    variables: dict[str, str] = {}
+    for item in inner.split(","):
+        name, sep, value = item.partition("=")
+        if sep:
+            variables[name.strip()] = value.strip().strip("'")
+    return variables, dial

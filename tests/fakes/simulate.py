@@ -7,7 +7,7 @@ goodbye) or, after the last turn, when the caller hangs up.
 
 What comes back (:class:`SimulatedCallResult`) is what the caller experienced: when the secretary
 spoke and for how long, how long each answer took to start after the caller stopped speaking, what
-FreeSWITCH was asked to execute (``bridge`` …), and how the call ended. With a database URL, the
+FreeSWITCH was asked to do (ring a destination, bridge the caller to it …), and how the call ended. With a database URL, the
 transcript the workers stored for the call is added to the report.
 """
 
@@ -105,10 +105,14 @@ class SimulatedCallResult:
     heard_frames: list[tuple[float, bytes]] = field(repr=False, default_factory=list)
     transcript: list[str] = field(default_factory=list)
     reached: bool = True
+    rung: list[str] = field(default_factory=list)
+    """Dial strings of the legs the edge had FreeSWITCH ring (``bgapi originate``)."""
+    joined: list[str] = field(default_factory=list)
+    """Dial strings of the answered legs the caller was bridged to (``uuid_bridge``)."""
 
     def bridges(self) -> list[str]:
-        """Destinations of every ``bridge`` the edge executed."""
-        return [arg for app, arg in self.executed if app == "bridge"]
+        """Destinations the caller was bridged to."""
+        return list(self.joined)
 
     def report(self) -> str:
         """The call as a human-readable timeline."""
@@ -128,6 +132,10 @@ class SimulatedCallResult:
         for app, arg in self.executed:
             if app not in {"answer"}:
                 lines.append(f"           FreeSWITCH executed {app} {arg}".rstrip())
+        for dial in self.rung:
+            lines.append(f"           FreeSWITCH rang {dial} (bgapi originate)")
+        for dial in self.joined:
+            lines.append(f"           FreeSWITCH bridged the caller to {dial} (uuid_bridge)")
         lines.append(f"  {self.duration:6.2f}s  call ended by the {self.hung_up_by} ({self.hangup_cause or 'no hangup'})")
         if self.transcript:
             lines.append("--- transcript stored by the workers ---")
@@ -269,6 +277,9 @@ def run_simulated_call(
             caller_frames=[(at - t0, f) for at, f in watch.caller if at >= t0],
             heard_frames=[(h.at - t0, h.pcmu) for h in call.heard if len(h.pcmu) == FRAME and h.at >= t0],
             reached=call.connect_error is None,
+            rung=[leg.dial_string for leg in call.originated],
+            joined=[leg.dial_string for leg in call.originated
+                    if any(c.startswith(f"uuid_bridge {call.uuid} {leg.uuid}") for c in call.api_commands)],
         )
     finally:
         fs.close()
@@ -299,7 +310,7 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument("--say", action="append", default=[], metavar="TEXT", help="a sentence the caller says")
     parser.add_argument("--dtmf", action="append", default=[], metavar="DIGIT", help="a key the caller presses")
     parser.add_argument("--bridge-outcome", default="NO_ANSWER",
-                        help="what a bridge does: answer, NO_ANSWER, USER_BUSY, … (default %(default)s)")
+                        help="what a rung destination does: answer, NO_ANSWER, USER_BUSY, … (default %(default)s)")
     parser.add_argument("--codec", default="PCMU",
                         help="the channel codec: PCMU, or L16 to exercise conversion (default %(default)s)")
     parser.add_argument("--wav", help="write both directions of the call to this stereo WAV file")
