@@ -259,3 +259,55 @@ def test_a_rule_pointing_outside_the_tenant_is_refused_and_nothing_is_rung(
     call.hangup()
     payload = stored_conversation(clean_queue, domain, call)
     assert tool_results(payload, "transfer_call")[0]["cause"] == "INVALID_DESTINATION"
+
+
+def announced_leg(fake_fs: Any, call: FakeCall) -> FakeCall:
+    """The destination leg the edge originated into its socket application for the announcement."""
+    assert wait_until(lambda: any(c.agent is not None for c in fake_fs.calls), timeout=30)
+    return next(c for c in fake_fs.calls if c.agent is not None and c.variables.get("voice_ai_announce_for")
+                == call.uuid)
+
+
+ANNOUNCEMENT = "Hello, I have Test Caller on the line about wants to buy."
+
+
+def test_an_announced_transfer_taken_with_key_1_joins_the_caller_who_heard_only_hold_audio(
+        edge, fake_fs, realtime, vendor, make_domain, clean_queue):
+    destination = Destination("answer", ring_seconds=0.5, talk_seconds=1.0, announce_reply="1")
+    domain, name, call, asked = ask_for_sales(fake_fs, realtime, vendor, make_domain, rule={"announce": True},
+                                              destinations={"2001": destination})
+    agent = announced_leg(fake_fs, call)
+    assert call.wait("bridged", timeout=60)
+    # The person who answered heard the secretary say who is calling and why, in the call's engine.
+    assert agent.heard_nonsilent_ms() >= 1000 and agent.bridged.is_set()
+    assert any(ANNOUNCEMENT in (e.get("response") or {}).get("instructions", "")
+               for session in realtime.sessions[1:] for e in session.client_events if e["type"] == "response.create")
+    assert f"uuid_bridge {call.uuid} {agent.uuid}" in call.api_commands
+    # Meanwhile the caller heard hold audio (ringing), not the announcement.
+    announced = next(at for at, what in timeline(call, asked) if what == "speech")
+    after_message = [what for at, what in timeline(call, announced) if at <= call.unicast_torn_down_at]
+    assert "ring" in after_message
+    assert call.wait("hung_up", timeout=30)
+    payload = stored_conversation(clean_queue, domain, call)
+    assert payload["outcome"] == "transferred" and payload["transfer"] == {"target": "2001"}
+
+
+@pytest.mark.parametrize(("reply", "status", "cause", "said"), [
+    ("2", "declined", "DECLINED", "Sales cannot take your call right now."),
+    ("hangup", "no_answer", "ANSWERER_HANGUP", "Sales did not answer."),
+    (None, "no_answer", "NO_INPUT", "Sales did not answer."),  # 15 s without an answer
+])
+def test_an_announced_transfer_not_taken_brings_the_caller_back_to_the_offer(
+        reply, status, cause, said, edge, fake_fs, realtime, vendor, make_domain, clean_queue):
+    destination = Destination("answer", ring_seconds=0.5, announce_reply=reply)
+    domain, name, call, asked = ask_for_sales(fake_fs, realtime, vendor, make_domain, rule={"announce": True},
+                                              destinations={"2001": destination})
+    agent = announced_leg(fake_fs, call)
+    offer_heard(call, realtime, f"{said} May I take a message so they can call you back?", asked)
+    assert agent.wait("hung_up", timeout=10) and not agent.bridged.is_set()
+    assert not any(c.startswith("uuid_bridge") for c in call.api_commands)
+    assert_caller_kept(call, realtime, clean_queue)
+    call.hangup()
+    payload = stored_conversation(clean_queue, domain, call)
+    result = tool_results(payload, "transfer_call")[0]
+    assert (result["status"], result["cause"]) == (status, cause)
