@@ -292,6 +292,20 @@ def test_an_announced_transfer_taken_with_key_1_joins_the_caller_who_heard_only_
     assert payload["outcome"] == "transferred" and payload["transfer"] == {"target": "2001"}
 
 
+def test_an_announced_transfer_taken_by_saying_yes_joins_the_caller(
+        edge, fake_fs, realtime, vendor, make_domain, clean_queue):
+    destination = Destination("answer", ring_seconds=0.5, talk_seconds=1.0, announce_reply="speak")
+    domain, name, call, asked = ask_for_sales(fake_fs, realtime, vendor, make_domain, rule={"announce": True},
+                                              destinations={"2001": destination})
+    realtime.user_transcripts = ["Yes, put her through."]  # what the announced leg's session will hear
+    agent = announced_leg(fake_fs, call)
+    assert call.wait("bridged", timeout=60)
+    assert f"uuid_bridge {call.uuid} {agent.uuid}" in call.api_commands
+    assert call.wait("hung_up", timeout=30)
+    payload = stored_conversation(clean_queue, domain, call)
+    assert payload["outcome"] == "transferred"
+
+
 @pytest.mark.parametrize(("reply", "status", "cause", "said"), [
     ("2", "declined", "DECLINED", "Sales cannot take your call right now."),
     ("hangup", "no_answer", "ANSWERER_HANGUP", "Sales did not answer."),

@@ -48,7 +48,7 @@ from typing import Any
 
 from edge.audio.g711 import l16_to_ulaw, ulaw_to_l16
 from edge.esl import protocol
-from tests.fakes.audio import FRAME, frames
+from tests.fakes.audio import FRAME, frames, noise
 from tests.fakes.loop import BackgroundLoop
 
 SILENCE = b"\xff" * FRAME
@@ -74,7 +74,7 @@ class Destination:
     talk_seconds: float = 0.5
     announce_reply: str | None = "1"
     """What the person who answers an announced transfer does once they heard ~1 s of it: press a key
-    (``1``/``2``), ``hangup``, or nothing (None)."""
+    (``1``/``2``), ``speak`` (a short utterance), ``hangup``, or nothing (None)."""
 
 
 @dataclass(eq=False)
@@ -268,6 +268,8 @@ class FakeCall:
             return
         if agent.announce_reply == "hangup":
             await self._hangup("NORMAL_CLEARING")
+        elif agent.announce_reply == "speak":
+            self.caller_audio.extend(frames(noise(600, seed=7) + b"\xff" * 5600))
         else:
             await self._event("DTMF", {"DTMF-Digit": agent.announce_reply, "DTMF-Duration": "2000",
                                        "DTMF-Source": "RTP"})
