@@ -206,6 +206,9 @@ class CallSession:
             self.machine.move(CallState.TRANSFERRING)  # keys are the caller's business from now on
             if self.transport is not None:
                 self.transport.pause()
+            engine, self.engine = self.engine, None
+            if engine is not None:  # no vendor session for a leg that now talks to the caller
+                self._greenlets.append(gevent.spawn(engine.close))
             return
         self.machine.move(CallState.ENDING)
         self._safe(self.esl.hangup, "NORMAL_CLEARING")

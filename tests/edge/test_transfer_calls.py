@@ -283,6 +283,9 @@ def test_an_announced_transfer_taken_with_key_1_joins_the_caller_who_heard_only_
     assert any(ANNOUNCEMENT in (e.get("response") or {}).get("instructions", "")
                for session in realtime.sessions[1:] for e in session.client_events if e["type"] == "response.create")
     assert f"uuid_bridge {call.uuid} {agent.uuid}" in call.api_commands
+    announcer = next(session for session in realtime.sessions[1:] if any(
+        ANNOUNCEMENT in (e.get("response") or {}).get("instructions", "") for e in session.client_events))
+    assert wait_until(lambda: announcer.closed_at is not None)  # no vendor session while they talk
     # Meanwhile the caller heard hold audio (ringing), not the announcement.
     announced = next(at for at, what in timeline(call, asked) if what == "speech")
     after_message = [what for at, what in timeline(call, announced) if at <= call.unicast_torn_down_at]
