@@ -87,13 +87,18 @@ def ask_for_sales(fake_fs: Any, realtime: Any, vendor: Any, make_domain: Any, *,
     return domain, name, call, asked
 
 
-def offer_heard(call: FakeCall, realtime: Any, offer: str, since: float) -> float:
-    """When the caller started hearing the offer (its first speech after the last ring or announcement)."""
-    assert wait_until(lambda: any(offer in said for said in realtime_spoken(realtime)), timeout=30)
+def spoken_at(call: FakeCall, realtime: Any, text: str, since: float) -> float:
+    """When the caller started hearing the fixed sentence ``text`` (the edge's ``response.create``)."""
+    assert wait_until(lambda: any(text in said for said in realtime_spoken(realtime)), timeout=30)
     requested = next(e["at"] for e in realtime.sessions[0].client_events if e["type"] == "response.create"
-                     and offer in ((e.get("response") or {}).get("instructions") or ""))
+                     and text in ((e.get("response") or {}).get("instructions") or ""))
     assert wait_until(lambda: any(at > requested and what == "speech" for at, what in timeline(call, since)))
     return next(at for at, what in timeline(call, requested) if what == "speech")
+
+
+def offer_heard(call: FakeCall, realtime: Any, offer: str, since: float) -> float:
+    """When the caller started hearing the offer."""
+    return spoken_at(call, realtime, offer, since)
 
 
 def assert_caller_kept(call: FakeCall, realtime: Any, queue: str) -> None:
@@ -122,7 +127,7 @@ def test_a_rung_destination_that_fails_leaves_the_caller_hearing_ringing_then_th
     assert call.originated[0].variables["originate_timeout"] == str(RING_SECONDS)
     failed_at = call.job_results[0][0]
     # From the announcement to the offer: the announcement, ringing until the failure, then the offer at once.
-    announced = next(at for at, what in timeline(call, asked) if what == "speech")
+    announced = spoken_at(call, realtime, SALES_MESSAGE, asked)
     span = timeline(call, announced)
     during = [(at, what) for at, what in span if at <= heard_at]
     assert any(what == "ring" for at, what in during if at < failed_at), "no ringback while it rang"
@@ -290,7 +295,7 @@ def test_an_announced_transfer_taken_with_key_1_joins_the_caller_who_heard_only_
         ANNOUNCEMENT in (e.get("response") or {}).get("instructions", "") for e in session.client_events))
     assert wait_until(lambda: announcer.closed_at is not None)  # no vendor session while they talk
     # Meanwhile the caller heard hold audio (ringing), not the announcement.
-    announced = next(at for at, what in timeline(call, asked) if what == "speech")
+    announced = spoken_at(call, realtime, SALES_MESSAGE, asked)
     after_message = [what for at, what in timeline(call, announced) if at <= call.unicast_torn_down_at]
     assert "ring" in after_message
     assert call.wait("hung_up", timeout=30)
