@@ -305,7 +305,7 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument("--say", action="append", default=[], metavar="TEXT", help="a sentence the caller says")
     parser.add_argument("--dtmf", action="append", default=[], metavar="DIGIT", help="a key the caller presses")
     parser.add_argument("--bridge-outcome", default="NO_ANSWER",
-                        help="what a rung destination does: answer, NO_ANSWER, USER_BUSY, … (default NO_ANSWER)")
+                        help="what a bridge does: answer, NO_ANSWER, USER_BUSY, … (default NO_ANSWER)")
     parser.add_argument("--codec", default="PCMU", help="the channel codec (PCMU, or L16 to exercise conversion)")
     parser.add_argument("--wav", help="write both directions of the call to this stereo WAV file")
     parser.add_argument("--transcript", action="store_true",
