@@ -661,7 +661,13 @@ class CallSession:
         if problem is not None:
             self.log.error("transfer refused, treated as unavailable: %s", problem)
             return BridgeResult("unavailable", "INVALID_DESTINATION")
-        if extension_do_not_disturb(self.context.domain_uuid, destination):
+        try:
+            dnd = extension_do_not_disturb(self.context.domain_uuid, destination)
+        except Exception as exc:  # noqa: BLE001 - e.g. no SELECT on FusionPBX's table: ring, and say why
+            self.log.error("do-not-disturb of extension %s unknown (%s): ringing it", destination,
+                           type(exc).__name__)
+            dnd = False
+        if dnd:
             self.log.info(Tag.SESSION, "extension %s has do-not-disturb on: unavailable", destination)
             return BridgeResult("unavailable", "DO_NOT_DISTURB")
         if self._directory_user(destination, context):

@@ -8,6 +8,7 @@ North American ringing), silence is silence.
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from collections.abc import Iterator
@@ -15,10 +16,11 @@ from typing import Any
 
 import numpy as np
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 
 from edge.audio.g711 import ulaw_to_samples
-from shared.tenancy import system_session, tenant_session
+from shared.db import sqlalchemy_url
+from shared.tenancy import tenant_session
 from tests.edge import test_call_features as features
 from tests.edge.harness import conversation_events
 from tests.edge.test_call_features import (
@@ -158,21 +160,29 @@ def test_the_domains_ringback_setting_picks_the_brazilian_tone(
 
 @pytest.fixture
 def fusionpbx_extensions(database_url: str) -> Iterator[None]:
-    """FusionPBX's ``v_extensions`` (absent on a standalone install), for the duration of a test."""
-    with system_session(database_url) as session:
-        session.execute(text("CREATE TABLE IF NOT EXISTS v_extensions (extension_uuid UUID PRIMARY KEY "
-                             "DEFAULT gen_random_uuid(), domain_uuid UUID, extension VARCHAR(255), "
-                             "do_not_disturb VARCHAR(8))"))
+    """FusionPBX's ``v_extensions`` (absent on a standalone install), for the duration of a test; made
+    as the database's login role, as FusionPBX's own table, readable by the edge's tenant role."""
+    engine = create_engine(sqlalchemy_url(database_url))
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE IF NOT EXISTS v_extensions (extension_uuid UUID PRIMARY KEY "
+                                "DEFAULT gen_random_uuid(), domain_uuid UUID, extension VARCHAR(255), "
+                                "do_not_disturb VARCHAR(8))"))
+        connection.execute(text("DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'voice_ai_app') "
+                                "THEN GRANT SELECT ON v_extensions TO voice_ai_app; END IF; END $$"))
     yield
-    with system_session(database_url) as session:
-        session.execute(text("DROP TABLE IF EXISTS v_extensions"))
+    with engine.begin() as connection:
+        connection.execute(text("DROP TABLE IF EXISTS v_extensions"))
+    engine.dispose()
 
 
 def add_extension(domain: uuid.UUID, extension: str, do_not_disturb: str) -> None:
-    with system_session() as session:
-        session.execute(text("INSERT INTO v_extensions (domain_uuid, extension, do_not_disturb) "
-                             "VALUES (:domain, :extension, :dnd)"),
-                        {"domain": domain, "extension": extension, "dnd": do_not_disturb})
+    """A FusionPBX extension of ``domain``."""
+    engine = create_engine(sqlalchemy_url(os.environ["DATABASE_URL"]))
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO v_extensions (domain_uuid, extension, do_not_disturb) "
+                                "VALUES (:domain, :extension, :dnd)"),
+                           {"domain": domain, "extension": extension, "dnd": do_not_disturb})
+    engine.dispose()
 
 
 @pytest.mark.parametrize("scenario", ["USER_NOT_REGISTERED", "DND", "closed"])
