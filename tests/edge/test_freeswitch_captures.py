@@ -26,6 +26,7 @@ import pytest
 
 from edge.esl.protocol import EslMessage, EslParser, encode_command, message_event
 from tests.fakes.freeswitch import FakeCall, FakeFreeSwitch
+from tests.polling import wait_until
 
 CAPTURES = Path(os.environ.get("FREESWITCH_CAPTURES", "/work/shared/captures/freeswitch-1.10.12"))
 CALLS = ("call_a3", "call_busy", "call_noans", "call_unreg", "call_sip3", "call_dtmf", "call_bye", "call_barge")
@@ -303,6 +304,6 @@ def test_playback_ends_unicast_for_good_and_a_second_unicast_carries_nothing(fak
                                for m in edge.received))
         edge.send(encode_command("sendmsg", unicast))  # the edge tries to get its audio back
         edge.until(lambda: sum(m.content_type == "command/reply" for m in edge.received) >= 4)
-    assert fake.unicast_torn_down and fake.unicast_restarts == 1
+    assert wait_until(lambda: fake.unicast_restarts == 1) and fake.unicast_torn_down
     assert fake not in fs.streaming  # no caller frame goes out any more
     assert fake.udp is None  # and nothing the edge sends is played
