@@ -209,7 +209,7 @@ class FakeCall:
 
     def hangup(self, cause: str = "NORMAL_CLEARING") -> None:
         """The caller hangs up."""
-        self.fs.loop.run(self._hangup(cause))
+        self.fs.loop.run(self._hangup(cause, by_caller=True))
 
     def dtmf(self, digit: str) -> None:
         """The caller presses a key."""
@@ -657,25 +657,26 @@ class FakeCall:
         await asyncio.sleep(0.02)  # CHANNEL_HANGUP follows the +OK by 20-40 ms
         await self._hangup(cause)
 
-    async def _hangup(self, cause: str) -> None:
-        """The caller's channel ends, with the events and notice order of FreeSWITCH 1.10.12."""
+    async def _hangup(self, cause: str, by_caller: bool = False) -> None:
+        """The caller's channel ends, with the events and notice order of FreeSWITCH 1.10.12 (a
+        loopback caller leg ending on its own leaves the socket application before its hangup)."""
         if self.hung_up.is_set():
             return
-        self.hangup_cause = cause
         bridged = self.in_bridge
-        self.hung_up.set()
+        loopback_ends = by_caller and self.codec != "PCMU" and not bridged
         self._stop_unicast()
         await self._stop_audio_stream()
+        if loopback_ends:
+            await self._socket_app_ends()
+        self.hangup_cause = cause
+        self.hung_up.set()
         for leg in self.legs.values():
             if leg.state == "bridged":
                 leg.state = "gone"
         await self._event("CHANNEL_HANGUP", {"Hangup-Cause": cause})
         if not bridged:  # while bridged the notice comes straight after CHANNEL_HANGUP
-            await self._event("CHANNEL_UNPARK")
-            await self._event("CHANNEL_EXECUTE_COMPLETE", {
-                "Application": "socket", "Application-Data": "127.0.0.1:8022 async full",
-                "Application-Response": "_none_", "Application-UUID": self.socket_app_uuid,
-                "variable_current_application": "socket"})
+            if not loopback_ends:
+                await self._socket_app_ends()
             await self._event("CHANNEL_STATE", {"Channel-State": "CS_HANGUP"})
             await self._event("CHANNEL_STATE", {"Channel-State": "CS_REPORTING"})
             await self._event("CHANNEL_HANGUP_COMPLETE", {"Hangup-Cause": cause})
@@ -687,6 +688,13 @@ class FakeCall:
         else:
             await self._write(protocol.encode_disconnect_notice(self.uuid, "disconnect"))
             self.closed.set()
+
+    async def _socket_app_ends(self) -> None:
+        await self._event("CHANNEL_UNPARK")
+        await self._event("CHANNEL_EXECUTE_COMPLETE", {
+            "Application": "socket", "Application-Data": "127.0.0.1:8022 async full",
+            "Application-Response": "_none_", "Application-UUID": self.socket_app_uuid,
+            "variable_current_application": "socket"})
 
     def _linger_expired(self) -> None:
         if not self.closed.is_set():
