@@ -295,6 +295,7 @@ class TransferRule(TenantScoped):
         String(20), _one_of("fallback_action", FALLBACK_ACTIONS), nullable=False, server_default=text("'message'")
     )
     fallback_destination: Mapped[str | None] = mapped_column(String(255))
+    announce: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
     enabled: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("true"))
     created_at: Mapped[datetime | None] = _timestamp()
     updated_at: Mapped[datetime | None] = _timestamp()

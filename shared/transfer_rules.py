@@ -66,6 +66,8 @@ class Rule:
     enabled: bool = True
     voice_secretary_uuid: uuid.UUID | None = None
     transfer_rule_uuid: uuid.UUID | None = None
+    announce: bool = False
+    """Announced (warm) transfer: whoever answers hears who is calling first and accepts or declines."""
 
     @classmethod
     def from_row(cls, row: TransferRule) -> Rule:
@@ -83,6 +85,7 @@ class Rule:
             enabled=row.enabled,
             voice_secretary_uuid=row.voice_secretary_uuid,
             transfer_rule_uuid=row.transfer_rule_uuid,
+            announce=bool(row.announce),
         )
 
 
@@ -124,6 +127,7 @@ class TransferDecision:
     matched_keywords: list[str] = field(default_factory=list)
     fallback_action: str | None = None
     fallback_destination: str | None = None
+    announce: bool = False
 
     @property
     def transfers(self) -> bool:
@@ -321,6 +325,7 @@ def decide_transfer(
                 matched_keywords=terms,
                 fallback_action=rule.fallback_action,
                 fallback_destination=_fallback_target(rule, defaults),
+                announce=rule.announce,
             )
 
     if candidates:

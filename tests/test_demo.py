@@ -61,7 +61,7 @@ def test_demo_fails_loudly_when_sales_does_not_answer(database_url, tmp_path):
     assert done.returncode == 1, done.stdout + done.stderr
 
     # The transfer was tried, and the user is told it is what went wrong (not the answer from the document).
-    assert "FreeSWITCH executed bridge" in done.stdout
+    assert "FreeSWITCH rang loopback/2001/" in done.stdout
     assert "the call did not go as scripted" in done.stderr
     missed = [line for line in done.stderr.splitlines() if line.startswith("  - ")]
     assert len(missed) == 1 and "not 'transferred' to Sales (2001)" in missed[0], done.stderr

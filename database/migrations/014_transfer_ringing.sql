@@ -1,4 +1,5 @@
--- 014: what a caller hears while a transfer rings, and for how long it rings (v_voice_domain_settings).
+-- 014: transfers that ring as their own leg: what a caller hears meanwhile and for how long it rings
+-- (v_voice_domain_settings), and announced transfers (v_voice_transfer_rules).
 --
 -- ringback_tone          'br' (425 Hz, 1 s on / 4 s off) or 'us' (440+480 Hz, 2 s on / 4 s off);
 --                        NULL = by the secretary's language (Portuguese: 'br', else 'us')
@@ -22,3 +23,8 @@ BEGIN
             CHECK (transfer_ring_seconds IS NULL OR transfer_ring_seconds BETWEEN 1 AND 300);
     END IF;
 END $$;
+
+-- v_voice_transfer_rules.announce: an announced (warm) transfer. Whoever answers first hears the
+-- secretary say who is calling and why, and takes the call (key 1 or "yes") or declines it (key 2,
+-- "no", 15 s without an answer, hanging up); a declined caller is offered the rule's fallback.
+ALTER TABLE v_voice_transfer_rules ADD COLUMN IF NOT EXISTS announce BOOLEAN NOT NULL DEFAULT false;

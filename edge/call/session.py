@@ -7,6 +7,7 @@ every way a call can end (caller hangup, ``end_call``, engine failure, time limi
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import uuid
 from typing import TYPE_CHECKING, Any
@@ -16,6 +17,14 @@ from gevent.event import Event
 from gevent.lock import Semaphore
 from gevent.queue import Empty
 
+from edge.call.announce import (
+    ACCEPT_KEY,
+    ANNOUNCE_VARIABLE,
+    ANSWER_SECONDS,
+    DECLINE_KEY,
+    Announcement,
+    spoken_answer,
+)
 from edge.call.knowledge import prepare_search
 from edge.call.recorder import ConversationRecorder, now_iso
 from edge.call.ringback import Ringback, country_for, hold_music, ringback_cadence
@@ -89,6 +98,9 @@ class CallSession:
         self._bridge_idle.set()
         self._caller_gone = Event()
         self._transfer_settings: TransferSettings | None = None
+        self.announcement: Announcement | None = None
+        """The announced transfer this call is waiting on (caller side), or the one this leg hears."""
+        self.announced_leg = bool(channel.get(f"variable_{ANNOUNCE_VARIABLE}"))
         self.hangup_at: float | None = None
         self._engine_retries = 1
         self._recovering = False
@@ -136,6 +148,9 @@ class CallSession:
         )
         self.log.info(Tag.SESSION, "call for secretary %s (%s), engine %s", setup.secretary.name,
                       setup.secretary.voice_secretary_uuid, setup.engine)
+        if self.announced_leg:
+            self._announce()
+            return
         prepare_search(self.context)
         self.esl.execute("answer", wait=True, timeout=10)
         self.timers = CallTimers(self, setup.secretary, self.log, setup.operator_destination)
@@ -152,6 +167,51 @@ class CallSession:
         if not self._start_engine():
             return
         self._event_loop()
+
+    def _announce(self) -> None:
+        """This leg was answered by the destination of an announced transfer: say who is calling (the
+        engine's greeting) and wait for the person to take the call or not; no conversation is stored."""
+        assert self.context is not None
+        caller_uuid = self.channel.get(f"variable_{ANNOUNCE_VARIABLE}")
+        caller = next((c for c in list(self.app.calls) if c.call_uuid == caller_uuid and c is not self), None)
+        if caller is None or caller.announcement is None or caller.announcement.result.ready():
+            self.log.error("announced leg for %s, which no longer waits for it: hanging up", caller_uuid)
+            self._safe(self.esl.hangup, "NORMAL_CLEARING")
+            return
+        self.announcement = caller.announcement
+        self.context = dataclasses.replace(self.context, secretary=dataclasses.replace(
+            self.context.secretary, greeting_message=self.announcement.text))
+        self.log.info(Tag.SESSION, "announcing the call of %s", caller_uuid)
+        if not self._start_audio() or not self._start_engine():
+            self.announcement.decide("hangup")
+            return
+        self._greenlets.append(gevent.spawn(self._announcement_deadline))
+        self._event_loop()
+
+    def _announcement_deadline(self) -> None:
+        """No answer within :data:`ANSWER_SECONDS` of the announcement being heard: declined."""
+        while self.machine.state == CallState.GREETING or (self.stream is not None and self.stream.queued):
+            gevent.sleep(0.1)
+        if self.announcement is not None and not self.announcement.result.wait(ANSWER_SECONDS):
+            self._announcement_answer("no_input")
+
+    def _announcement_answer(self, outcome: str) -> None:
+        """The person who answered took the call (the caller's session bridges it) or not (hang up)."""
+        if self.announcement is None or not self.announcement.decide(outcome):
+            return
+        self.log.info(Tag.SESSION, "announced transfer: %s", outcome)
+        self._audio_paused = True
+        self.flush_playback()
+        if outcome == "accepted":
+            self.machine.move(CallState.TRANSFERRING)  # keys are the caller's business from now on
+            if self.transport is not None:
+                self.transport.pause()
+            engine, self.engine = self.engine, None
+            if engine is not None:  # no vendor session for a leg that now talks to the caller
+                self._greenlets.append(gevent.spawn(engine.close))
+            return
+        self.machine.move(CallState.ENDING)
+        self._safe(self.esl.hangup, "NORMAL_CLEARING")
 
     def _start_audio(self) -> bool:
         """Start the audio transport; if it cannot start, take the fallback path and return False."""
@@ -229,13 +289,17 @@ class CallSession:
                 return
             if name == "DTMF":
                 self._on_dtmf(event.get("DTMF-Digit", ""))
-            elif name == "CHANNEL_UNBRIDGE" and self.transfer_target is not None:
+            elif name == "CHANNEL_UNBRIDGE" and (self.transfer_target is not None or self.announced_leg):
                 self._greenlets.append(gevent.spawn(self._hangup_after_bridge))
             elif name:
                 self.log.debug(Tag.EVENT_BUS, "event %s", name)
 
     def _on_dtmf(self, digit: str) -> None:
         """A key: collected into one input (``#`` or a pause ends it), never seen while bridged or ending."""
+        if self.announced_leg:
+            if digit in (ACCEPT_KEY, DECLINE_KEY):
+                self._announcement_answer("accepted" if digit == ACCEPT_KEY else "declined")
+            return
         if self.machine.state in DTMF_IGNORED_STATES:
             self.log.info(Tag.EVENT_BUS, "DTMF ignored while %s", self.machine.state)
             self.dtmf.clear()
@@ -359,6 +423,8 @@ class CallSession:
     def _cleanup(self) -> None:
         """Release engine, transport, port, pacer slot and socket; record the end of the call."""
         self._caller_gone.set()
+        if self.announced_leg and self.announcement is not None:
+            self.announcement.decide("hangup")  # hung up before taking the call or not
         self._bridge_idle.wait(3.0)  # a ringing transfer kills its new leg before the socket goes
         self.machine.move(CallState.ENDED)
         self.ended.set()
@@ -435,6 +501,10 @@ class CallSession:
 
     def record(self, role: str, content: str | None, **fields: Any) -> None:
         """Add a message to the conversation record (published in the background)."""
+        if self.announced_leg and role == "user":
+            answer = spoken_answer(content)
+            if answer is not None:
+                self._announcement_answer(answer)
         if self.recorder is None:
             return
         if role == "user" and content and self.timers is not None:
@@ -449,6 +519,9 @@ class CallSession:
 
     def run_tool(self, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
         """Run a tool and record it."""
+        if self.announced_leg:  # the person hearing an announcement only takes the call or not
+            return {"ok": False, "error": "not_available",
+                    "message": "Ask them to press 1 or say yes to take the call, or press 2 to decline."}
         if not self.machine.ended:
             self.machine.move(CallState.TOOL_RUNNING)
         self.log.info(Tag.EVENT_BUS, "tool %s", name)
@@ -587,7 +660,13 @@ class CallSession:
         if problem is not None:
             self.log.error("transfer refused, treated as unavailable: %s", problem)
             return BridgeResult("unavailable", "INVALID_DESTINATION")
-        if extension_do_not_disturb(self.context.domain_uuid, destination):
+        try:
+            dnd = extension_do_not_disturb(self.context.domain_uuid, destination)
+        except Exception as exc:  # noqa: BLE001 - e.g. no SELECT on FusionPBX's table: ring, and say why
+            self.log.error("do-not-disturb of extension %s unknown (%s): ringing it", destination,
+                           type(exc).__name__)
+            dnd = False
+        if dnd:
             self.log.info(Tag.SESSION, "extension %s has do-not-disturb on: unavailable", destination)
             return BridgeResult("unavailable", "DO_NOT_DISTURB")
         if self._directory_user(destination, context):
@@ -612,9 +691,10 @@ class CallSession:
         language = self.context.secretary.language if self.context else None
         return ringback_cadence(country_for(settings.ringback, language))
 
-    def bridge(self, destination: str, context: str) -> BridgeResult:
+    def bridge(self, destination: str, context: str, announcement: str | None = None) -> BridgeResult:
         """Ring ``destination`` as a leg of its own while the caller, still parked with their audio
-        running, hears ringback; join the two with ``uuid_bridge`` once it answers.
+        running, hears ringback; join the two with ``uuid_bridge`` once it answers (``announcement``:
+        once the person who answered heard it and took the call, see :mod:`edge.call.announce`).
 
         Never the ``bridge`` application on the caller's channel: FreeSWITCH shuts the caller's unicast
         audio down at its start, for good, so a caller whose transfer fails would be left in dead air.
@@ -636,12 +716,22 @@ class CallSession:
             if self.stream is not None:
                 ringback = Ringback(self.stream, self._ringing_audio())
                 ringback.start()
-            self.log.info(Tag.SESSION, "ringing %s in %s for up to %d s", destination, context, settings.ring_seconds)
+            self.log.info(Tag.SESSION, "ringing %s in %s for up to %d s%s", destination, context,
+                          settings.ring_seconds, " (announced)" if announcement else "")
+            then, variables = "&park()", None
+            if announcement:
+                self.announcement = Announcement(announcement)
+                host, port = self.esl.local_address
+                then = f"'&socket({host}:{port} async full)'"  # quoted: one argument of originate
+                variables = {ANNOUNCE_VARIABLE: self.call_uuid, "domain_uuid": str(self.context.domain_uuid),
+                             "voice_secretary_uuid": str(self.context.secretary.voice_secretary_uuid)}
             job = self.esl.bgapi(originate_command(leg, dial, settings.ring_seconds, self.context.caller_id,
-                                                   self.context.caller_name))
+                                                   self.context.caller_name, then=then, variables=variables))
             gevent.wait([job, self._caller_gone], count=1, timeout=settings.ring_seconds + 15)
             if job.ready():
                 result = job_result(job.get())
+            if result.answered and self.announcement is not None:
+                result = self._await_announcement(self.announcement)
             if self._caller_gone.is_set() or not job.ready():
                 # The caller left (or the job never answered): the new leg must not ring on, or be
                 # answered by someone talking to nobody.
@@ -667,6 +757,9 @@ class CallSession:
         except EslDisconnected:
             return BridgeResult("hangup", "CALL_ENDED")
         finally:
+            if self.announcement is not None:
+                self.announcement.decide("hangup")  # an announced leg still speaking learns it is over
+                self.announcement = None
             if ringback is not None:
                 ringback.stop()
             self._audio_paused = self.transfer_target is not None  # stays paused once bridged
@@ -675,6 +768,16 @@ class CallSession:
             if not self.machine.ended and self.transfer_target is None:
                 self.machine.move(CallState.LISTENING)
             self._bridge_idle.set()
+
+    def _await_announcement(self, announcement: Announcement) -> BridgeResult:
+        """The announced leg answered: wait (the caller still hearing hold audio) for its person's answer."""
+        gevent.wait([announcement.result, self._caller_gone], count=1, timeout=ANSWER_SECONDS + 120)
+        outcome = announcement.result.get() if announcement.result.ready() else "no_input"
+        if outcome == "accepted":
+            return BridgeResult("answered", "ACCEPTED")
+        if outcome == "declined":
+            return BridgeResult("declined", "DECLINED")
+        return BridgeResult("no_answer", "NO_INPUT" if outcome == "no_input" else "ANSWERER_HANGUP")
 
     def _hangup_after_bridge(self) -> None:
         """The bridged conversation is over: FreeSWITCH hangs the caller up (``hangup_after_bridge``);

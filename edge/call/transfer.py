@@ -33,6 +33,7 @@ import redis
 from celery import Celery
 from sqlalchemy import select, text
 
+from edge.call.announce import announcement_text
 from edge.engines.base import CallContext
 from shared.logging import Tag
 from shared.models import Domain, DomainSettings
@@ -55,6 +56,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "busy": "{department} está ocupado no momento.",
         "failed": "Não consegui completar a transferência para {department}.",
         "unavailable": "{department} não está disponível no momento.",
+        "declined": "{department} não pode atender agora.",
         "closed": "{department} não está atendendo agora, estamos fora do horário de atendimento.",
         "no_match": "Não encontrei esse setor.",
         "offer_message": "Posso anotar um recado para retornarem a sua ligação?",
@@ -71,6 +73,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "busy": "{department} is busy right now.",
         "failed": "I could not complete the transfer to {department}.",
         "unavailable": "{department} is not available right now.",
+        "declined": "{department} cannot take your call right now.",
         "closed": "{department} is not taking calls right now, we are outside business hours.",
         "no_match": "I could not find that department.",
         "offer_message": "May I take a message so they can call you back?",
@@ -204,7 +207,8 @@ def extension_do_not_disturb(domain_uuid: uuid.UUID, extension: str) -> bool:
 @dataclass(frozen=True)
 class BridgeResult:
     """How a transfer attempt ended: ``answered``, ``no_answer``, ``busy``, ``unavailable`` (not
-    registered, do-not-disturb, refused destination), ``failed`` or ``hangup`` (the caller left);
+    registered, do-not-disturb, refused destination), ``declined`` (an announced transfer the person
+    did not take), ``failed`` or ``hangup`` (the caller left);
     ``cause`` is FreeSWITCH's cause or the edge's reason."""
 
     status: str
@@ -281,17 +285,23 @@ _CALLER_NAME = re.compile(r"[^0-9A-Za-zÀ-ÿ .-]")
 
 
 def originate_command(leg_uuid: str, dial: str, ring_seconds: int, caller_id: str | None,
-                      caller_name: str | None) -> str:
-    """``originate`` of the new leg, parked when answered so that ``uuid_bridge`` can join it; it shows
-    the caller's number and name to whoever answers (stripped of anything that is not one)."""
-    variables = [f"origination_uuid={leg_uuid}", f"originate_timeout={int(ring_seconds)}", "ignore_early_media=true"]
+                      caller_name: str | None, *, then: str = "&park()",
+                      variables: dict[str, str] | None = None) -> str:
+    """``originate`` of the new leg, parked when answered so that ``uuid_bridge`` can join it (or
+    ``then`` another application); it shows the caller's number and name to whoever answers
+    (stripped of anything that is not one). ``variables`` must be plain tokens."""
+    pairs = [f"origination_uuid={leg_uuid}", f"originate_timeout={int(ring_seconds)}", "ignore_early_media=true"]
     number = _CALLER_NUMBER.sub("", caller_id or "")[:32]
     name = _CALLER_NAME.sub("", caller_name or "").strip()[:64]
     if number:
-        variables.append(f"origination_caller_id_number={number}")
+        pairs.append(f"origination_caller_id_number={number}")
     if name:
-        variables.append(f"origination_caller_id_name='{name}'")
-    return f"originate {{{','.join(variables)}}}{dial} &park()"
+        pairs.append(f"origination_caller_id_name='{name}'")
+    for key, value in (variables or {}).items():
+        if not (_DIAL_TOKEN.fullmatch(key) and _DIAL_TOKEN.fullmatch(value)):
+            raise ValueError(f"not a plain channel variable: {key}={value!r}")
+        pairs.append(f"{key}={value}")
+    return f"originate {{{','.join(pairs)}}}{dial} {then}"
 
 
 # --- the tool ------------------------------------------------------------------------------------
@@ -308,8 +318,9 @@ class TransferHost(Protocol):
     def unavailable(self, destination: str, context: str) -> BridgeResult | None:
         """Why ``destination`` cannot be rung now (refused, do-not-disturb, not registered), or None."""
 
-    def bridge(self, destination: str, context: str) -> BridgeResult:
-        """Ring ``destination`` (the caller hears ringback) and join the caller to it once answered."""
+    def bridge(self, destination: str, context: str, announcement: str | None = None) -> BridgeResult:
+        """Ring ``destination`` (the caller hears ringback) and join the caller to it once answered
+        (with ``announcement``: once whoever answered heard it and took the call)."""
 
     def transfer_completed(self, target: str) -> None:
         """The caller was bridged: outcome ``transferred`` with ``target``; end the call."""
@@ -376,14 +387,16 @@ def run_transfer(call: TransferHost, arguments: dict[str, Any], redis_url: str |
         result = call.unavailable(str(target), str(decision.get("context") or ""))
         if result is None:
             call.say(decision.get("message") or phrase(language, "transferring", department=department))
-            result = call.bridge(str(target), str(decision.get("context") or ""))
+            announcement = announcement_text(language, context.caller_name, context.caller_id, reason) \
+                if decision.get("announce") else None
+            result = call.bridge(str(target), str(decision.get("context") or ""), announcement)
         if result.answered:
             call.transfer_completed(str(target))
             return {"ok": True, "transferred": True, "ended": True, "destination": target,
                     "department": department}
         if result.status == "hangup":
             return {"ok": False, "transferred": False, "ended": True, "status": "caller_left"}
-        said = phrase(language, result.status if result.status in ("busy", "no_answer", "unavailable")
+        said = phrase(language, result.status if result.status in ("busy", "no_answer", "unavailable", "declined")
                       else "failed", department=department)
         fallback = str(decision.get("fallback_action") or "message")
         fallback_target = decision.get("fallback_destination")

@@ -121,6 +121,12 @@ class EslConnection:
             pass
         self.events.put(CLOSED)
 
+    @property
+    def local_address(self) -> tuple[str, int]:
+        """The edge's address as FreeSWITCH reached it (where a new leg's ``socket`` app can connect)."""
+        host, port = self._sock.getsockname()[:2]
+        return host, port
+
     # --- writing ---------------------------------------------------------------------------------
 
     def _send(self, raw: bytes) -> AsyncResult:

@@ -8,6 +8,7 @@ North American ringing), silence is silence.
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from collections.abc import Iterator
@@ -15,10 +16,11 @@ from typing import Any
 
 import numpy as np
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 
 from edge.audio.g711 import ulaw_to_samples
-from shared.tenancy import system_session, tenant_session
+from shared.db import sqlalchemy_url
+from shared.tenancy import tenant_session
 from tests.edge import test_call_features as features
 from tests.edge.harness import conversation_events
 from tests.edge.test_call_features import (
@@ -87,13 +89,18 @@ def ask_for_sales(fake_fs: Any, realtime: Any, vendor: Any, make_domain: Any, *,
     return domain, name, call, asked
 
 
-def offer_heard(call: FakeCall, realtime: Any, offer: str, since: float) -> float:
-    """When the caller started hearing the offer (its first speech after the last ring or announcement)."""
-    assert wait_until(lambda: any(offer in said for said in realtime_spoken(realtime)), timeout=30)
+def spoken_at(call: FakeCall, realtime: Any, text: str, since: float) -> float:
+    """When the caller started hearing the fixed sentence ``text`` (the edge's ``response.create``)."""
+    assert wait_until(lambda: any(text in said for said in realtime_spoken(realtime)), timeout=30)
     requested = next(e["at"] for e in realtime.sessions[0].client_events if e["type"] == "response.create"
-                     and offer in ((e.get("response") or {}).get("instructions") or ""))
+                     and text in ((e.get("response") or {}).get("instructions") or ""))
     assert wait_until(lambda: any(at > requested and what == "speech" for at, what in timeline(call, since)))
     return next(at for at, what in timeline(call, requested) if what == "speech")
+
+
+def offer_heard(call: FakeCall, realtime: Any, offer: str, since: float) -> float:
+    """When the caller started hearing the offer."""
+    return spoken_at(call, realtime, offer, since)
 
 
 def assert_caller_kept(call: FakeCall, realtime: Any, queue: str) -> None:
@@ -122,7 +129,7 @@ def test_a_rung_destination_that_fails_leaves_the_caller_hearing_ringing_then_th
     assert call.originated[0].variables["originate_timeout"] == str(RING_SECONDS)
     failed_at = call.job_results[0][0]
     # From the announcement to the offer: the announcement, ringing until the failure, then the offer at once.
-    announced = next(at for at, what in timeline(call, asked) if what == "speech")
+    announced = spoken_at(call, realtime, SALES_MESSAGE, asked)
     span = timeline(call, announced)
     during = [(at, what) for at, what in span if at <= heard_at]
     assert any(what == "ring" for at, what in during if at < failed_at), "no ringback while it rang"
@@ -153,21 +160,29 @@ def test_the_domains_ringback_setting_picks_the_brazilian_tone(
 
 @pytest.fixture
 def fusionpbx_extensions(database_url: str) -> Iterator[None]:
-    """FusionPBX's ``v_extensions`` (absent on a standalone install), for the duration of a test."""
-    with system_session(database_url) as session:
-        session.execute(text("CREATE TABLE IF NOT EXISTS v_extensions (extension_uuid UUID PRIMARY KEY "
-                             "DEFAULT gen_random_uuid(), domain_uuid UUID, extension VARCHAR(255), "
-                             "do_not_disturb VARCHAR(8))"))
+    """FusionPBX's ``v_extensions`` (absent on a standalone install), for the duration of a test; made
+    as the database's login role, as FusionPBX's own table, readable by the edge's tenant role."""
+    engine = create_engine(sqlalchemy_url(database_url))
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE IF NOT EXISTS v_extensions (extension_uuid UUID PRIMARY KEY "
+                                "DEFAULT gen_random_uuid(), domain_uuid UUID, extension VARCHAR(255), "
+                                "do_not_disturb VARCHAR(8))"))
+        connection.execute(text("DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'voice_ai_app') "
+                                "THEN GRANT SELECT ON v_extensions TO voice_ai_app; END IF; END $$"))
     yield
-    with system_session(database_url) as session:
-        session.execute(text("DROP TABLE IF EXISTS v_extensions"))
+    with engine.begin() as connection:
+        connection.execute(text("DROP TABLE IF EXISTS v_extensions"))
+    engine.dispose()
 
 
 def add_extension(domain: uuid.UUID, extension: str, do_not_disturb: str) -> None:
-    with system_session() as session:
-        session.execute(text("INSERT INTO v_extensions (domain_uuid, extension, do_not_disturb) "
-                             "VALUES (:domain, :extension, :dnd)"),
-                        {"domain": domain, "extension": extension, "dnd": do_not_disturb})
+    """A FusionPBX extension of ``domain``."""
+    engine = create_engine(sqlalchemy_url(os.environ["DATABASE_URL"]))
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO v_extensions (domain_uuid, extension, do_not_disturb) "
+                                "VALUES (:domain, :extension, :dnd)"),
+                           {"domain": domain, "extension": extension, "dnd": do_not_disturb})
+    engine.dispose()
 
 
 @pytest.mark.parametrize("scenario", ["USER_NOT_REGISTERED", "DND", "closed"])
@@ -190,7 +205,10 @@ def test_a_destination_that_cannot_answer_is_not_rung_and_the_offer_comes_at_onc
     assert call.originated == []  # no ring time wasted
     assert not any(what == "ring" for _at, what in timeline(call, asked))
     assert not any(SALES_MESSAGE in said for said in realtime_spoken(realtime))  # not announced either
-    assert heard_at > asked
+    # Known at once: from the model's transfer_call to the offer the caller waits in silence <= 2 s.
+    requested = next(e["at"] for e in realtime.sessions[0].server_events
+                     if e["type"] == "response.function_call_arguments.done" and e.get("name") == "transfer_call")
+    assert 0 < heard_at - requested <= MAX_SILENCE, heard_at - requested
     assert_caller_kept(call, realtime, clean_queue)
     call.hangup()
     payload = stored_conversation(clean_queue, domain, call)
@@ -259,3 +277,72 @@ def test_a_rule_pointing_outside_the_tenant_is_refused_and_nothing_is_rung(
     call.hangup()
     payload = stored_conversation(clean_queue, domain, call)
     assert tool_results(payload, "transfer_call")[0]["cause"] == "INVALID_DESTINATION"
+
+
+def announced_leg(fake_fs: Any, call: FakeCall) -> FakeCall:
+    """The destination leg the edge originated into its socket application for the announcement."""
+    assert wait_until(lambda: any(c.agent is not None for c in fake_fs.calls), timeout=30)
+    return next(c for c in fake_fs.calls if c.agent is not None and c.variables.get("voice_ai_announce_for")
+                == call.uuid)
+
+
+ANNOUNCEMENT = "Hello, I have Test Caller on the line about wants to buy."
+
+
+def test_an_announced_transfer_taken_with_key_1_joins_the_caller_who_heard_only_hold_audio(
+        edge, fake_fs, realtime, vendor, make_domain, clean_queue):
+    destination = Destination("answer", ring_seconds=0.5, talk_seconds=1.0, announce_reply="1")
+    domain, name, call, asked = ask_for_sales(fake_fs, realtime, vendor, make_domain, rule={"announce": True},
+                                              destinations={"2001": destination})
+    agent = announced_leg(fake_fs, call)
+    assert call.wait("bridged", timeout=60)
+    # The person who answered heard the secretary say who is calling and why, in the call's engine.
+    assert agent.heard_nonsilent_ms() >= 1000 and agent.bridged.is_set()
+    assert any(ANNOUNCEMENT in (e.get("response") or {}).get("instructions", "")
+               for session in realtime.sessions[1:] for e in session.client_events if e["type"] == "response.create")
+    assert f"uuid_bridge {call.uuid} {agent.uuid}" in call.api_commands
+    announcer = next(session for session in realtime.sessions[1:] if any(
+        ANNOUNCEMENT in (e.get("response") or {}).get("instructions", "") for e in session.client_events))
+    assert wait_until(lambda: announcer.closed_at is not None)  # no vendor session while they talk
+    # Meanwhile the caller heard hold audio (ringing), not the announcement.
+    announced = spoken_at(call, realtime, SALES_MESSAGE, asked)
+    after_message = [what for at, what in timeline(call, announced) if at <= call.unicast_torn_down_at]
+    assert "ring" in after_message
+    assert call.wait("hung_up", timeout=30)
+    payload = stored_conversation(clean_queue, domain, call)
+    assert payload["outcome"] == "transferred" and payload["transfer"] == {"target": "2001"}
+
+
+def test_an_announced_transfer_taken_by_saying_yes_joins_the_caller(
+        edge, fake_fs, realtime, vendor, make_domain, clean_queue):
+    destination = Destination("answer", ring_seconds=0.5, talk_seconds=1.0, announce_reply="speak")
+    domain, name, call, asked = ask_for_sales(fake_fs, realtime, vendor, make_domain, rule={"announce": True},
+                                              destinations={"2001": destination})
+    realtime.user_transcripts = ["Yes, put her through."]  # what the announced leg's session will hear
+    agent = announced_leg(fake_fs, call)
+    assert call.wait("bridged", timeout=60)
+    assert f"uuid_bridge {call.uuid} {agent.uuid}" in call.api_commands
+    assert call.wait("hung_up", timeout=30)
+    payload = stored_conversation(clean_queue, domain, call)
+    assert payload["outcome"] == "transferred"
+
+
+@pytest.mark.parametrize(("reply", "status", "cause", "said"), [
+    ("2", "declined", "DECLINED", "Sales cannot take your call right now."),
+    ("hangup", "no_answer", "ANSWERER_HANGUP", "Sales did not answer."),
+    (None, "no_answer", "NO_INPUT", "Sales did not answer."),  # 15 s without an answer
+])
+def test_an_announced_transfer_not_taken_brings_the_caller_back_to_the_offer(
+        reply, status, cause, said, edge, fake_fs, realtime, vendor, make_domain, clean_queue):
+    destination = Destination("answer", ring_seconds=0.5, announce_reply=reply)
+    domain, name, call, asked = ask_for_sales(fake_fs, realtime, vendor, make_domain, rule={"announce": True},
+                                              destinations={"2001": destination})
+    agent = announced_leg(fake_fs, call)
+    offer_heard(call, realtime, f"{said} May I take a message so they can call you back?", asked)
+    assert agent.wait("hung_up", timeout=10) and not agent.bridged.is_set()
+    assert not any(c.startswith("uuid_bridge") for c in call.api_commands)
+    assert_caller_kept(call, realtime, clean_queue)
+    call.hangup()
+    payload = stored_conversation(clean_queue, domain, call)
+    result = tool_results(payload, "transfer_call")[0]
+    assert (result["status"], result["cause"]) == (status, cause)

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from edge.call import transfer
+from edge.call.announce import announcement_text, spoken_answer
 from edge.call.tools import TakeMessageTool
 from edge.call.transfer import (
     BridgeResult,
@@ -44,6 +45,7 @@ class RecordingCall:
         self.completed: list[str] = []
         self.messages: list[dict[str, str]] = []
         self.absent = unavailable
+        self.announcements: list[str | None] = []
 
     def unavailable(self, destination: str, context: str) -> BridgeResult | None:
         return self.absent
@@ -51,8 +53,9 @@ class RecordingCall:
     def say(self, text: str) -> None:
         self.said.append(text)
 
-    def bridge(self, destination: str, context: str) -> BridgeResult:
+    def bridge(self, destination: str, context: str, announcement: str | None = None) -> BridgeResult:
         self.bridged.append((destination, context))
+        self.announcements.append(announcement)
         return BridgeResult(self.outcome, self.outcome.upper())
 
     def transfer_completed(self, target: str) -> None:
@@ -193,3 +196,23 @@ def test_the_new_leg_is_parked_when_answered_and_shows_a_clean_caller_id():
     assert command == ("originate {origination_uuid=L1,originate_timeout=20,ignore_early_media=true,"
                        "origination_caller_id_number=+551199990000,origination_caller_id_name='Maria evilx'}"
                        "user/2001@acme &park()")
+
+
+def test_an_announcement_says_who_calls_and_why_and_hears_yes_or_no():
+    assert announcement_text("en-US", "Maria", "5511", "her appointment.") == (
+        "Hello, I have Maria on the line about her appointment. Press 1 or say yes to take the call, "
+        "or press 2 to decline.")
+    assert announcement_text("pt-BR", "", "123", None).startswith("Olá, tenho 1 2 3 na linha. Tecle 1")
+    assert spoken_answer("Yes, put her through") == "accepted" and spoken_answer("Sim, pode passar") == "accepted"
+    assert spoken_answer("No, not now") == "declined" and spoken_answer("Não posso agora") == "declined"
+    assert spoken_answer("Who is it?") is None
+
+
+def test_an_announced_rule_rings_with_the_announcement(make_domain):
+    domain = make_domain()
+    secretary = add_secretary(domain)
+    add_rule(domain, "Sales", "2001", announce=True)
+    call = RecordingCall(domain, secretary, outcome="answered")
+    call.transfer({"destination": "sales", "reason": "a quote"})
+    assert call.announcements == ["Hello, I have Caller on the line about a quote. Press 1 or say yes to take "
+                                  "the call, or press 2 to decline."]

@@ -39,6 +39,7 @@ Everything the caller hears is recorded (:attr:`FakeCall.heard`) with arrival ti
 from __future__ import annotations
 
 import asyncio
+import shlex
 import socket
 import time
 import uuid
@@ -48,7 +49,7 @@ from typing import Any
 
 from edge.audio.g711 import l16_to_ulaw, ulaw_to_l16
 from edge.esl import protocol
-from tests.fakes.audio import FRAME, frames
+from tests.fakes.audio import FRAME, frames, noise
 from tests.fakes.loop import BackgroundLoop
 from tests.fakes.mod_audio_stream import BroadcastQueue, ModAudioStream
 
@@ -73,6 +74,9 @@ class Destination:
     outcome: str = "answer"
     ring_seconds: float = 0.1
     talk_seconds: float = 0.5
+    announce_reply: str | None = "1"
+    """What the person who answers an announced transfer does once they heard ~1 s of it: press a key
+    (``1``/``2``), ``speak`` (a short utterance), ``hangup``, or nothing (None)."""
 
 
 @dataclass(eq=False)
@@ -83,7 +87,7 @@ class Leg:
     dial_string: str
     variables: dict[str, str]
     destination: Destination
-    state: str = "ringing"  # ringing | parked | bridged | gone
+    state: str = "ringing"  # ringing | parked | socket | bridged | gone
     killed_while: str | None = None
 
 
@@ -120,6 +124,9 @@ class FakeCall:
     destinations: dict[str, Destination] = field(default_factory=dict)
     """Per extension or number; any other destination behaves as ``bridge_outcome``."""
     sound_files: bool = not SOUND_FILES_MISSING
+    agent: Destination | None = None
+    """Set on a destination leg originated into the socket application (``&socket(...)``): it is
+    answered already, and the person on it behaves as this destination says."""
 
     def __post_init__(self) -> None:
         self.commands: list[tuple[str, dict[str, str]]] = []
@@ -167,6 +174,8 @@ class FakeCall:
         self.protocol_errors: list[str] = []
         self.connect_error: str | None = None
         self.started_at = time.monotonic()
+        if self.agent is not None:
+            self.answered.set()
 
     # --- what the test sees ------------------------------------------------------------------
 
@@ -200,7 +209,7 @@ class FakeCall:
 
     def hangup(self, cause: str = "NORMAL_CLEARING") -> None:
         """The caller hangs up."""
-        self.fs.loop.run(self._hangup(cause))
+        self.fs.loop.run(self._hangup(cause, by_caller=True))
 
     def dtmf(self, digit: str) -> None:
         """The caller presses a key."""
@@ -234,6 +243,8 @@ class FakeCall:
             self.closed.set()
             return
         self._writer = writer
+        if self.agent is not None:
+            asyncio.get_running_loop().create_task(self._agent_acts(self.agent))
         try:
             while True:
                 try:
@@ -247,6 +258,21 @@ class FakeCall:
                     break
         finally:
             await self._close()
+
+    async def _agent_acts(self, agent: Destination) -> None:
+        """The person who answered an announced transfer listens, then answers as scripted."""
+        deadline = time.monotonic() + 60
+        while self.heard_nonsilent_ms() < 1000 and time.monotonic() < deadline and not self.hung_up.is_set():
+            await asyncio.sleep(0.02)
+        if self.hung_up.is_set() or agent.announce_reply is None:
+            return
+        if agent.announce_reply == "hangup":
+            await self._hangup("NORMAL_CLEARING")
+        elif agent.announce_reply == "speak":
+            self.caller_audio.extend(frames(noise(600, seed=7) + b"\xff" * 5600))
+        else:
+            await self._event("DTMF", {"DTMF-Digit": agent.announce_reply, "DTMF-Duration": "2000",
+                                       "DTMF-Source": "RTP"})
 
     async def _write(self, data: bytes) -> None:
         if self._writer is None or self.closed.is_set():
@@ -493,9 +519,13 @@ class FakeCall:
 
     async def _originate(self, arg: str) -> str:
         """``originate <{vars}dial string> &park()``: ``+OK <uuid>`` once answered, else ``-ERR <cause>``."""
-        target, _, app = arg.rpartition(" ")
-        if not target or not app.startswith("&"):
+        try:  # arguments are split at spaces outside single quotes (switch_separate_string)
+            words = shlex.split(arg)
+        except ValueError:
+            words = []
+        if len(words) != 2 or not words[1].startswith("&"):
             return "-ERR Invalid syntax\n"
+        target, app = words
         variables, dial = parse_originate_vars(target)
         destination, early = self.ring(target)
         leg = Leg(variables.get("origination_uuid") or str(uuid.uuid4()), dial, variables, destination)
@@ -505,20 +535,45 @@ class FakeCall:
         if outcome != "SUCCESS":
             leg.state = "gone"
             return f"-ERR {outcome}\n"
+        if app.startswith("&socket("):
+            # The answered leg runs the socket application: it connects to that address as a call.
+            address = app[len("&socket("):].split(" ", 1)[0].rstrip(")")
+            host, _, port = address.rpartition(":")
+            number, _ = self.destination_of(dial)
+            b_leg = FakeCall(self.fs, {k: v for k, v in variables.items() if not k.startswith("origination_")},
+                             codec="PCMU", caller_id=variables.get("origination_caller_id_number", self.caller_id),
+                             caller_name=variables.get("origination_caller_id_name", self.caller_name),
+                             destination=number, uuid=leg.uuid, agent=destination)
+            self.fs.calls.append(b_leg)
+            asyncio.get_running_loop().create_task(b_leg.run(host, int(port)))
+            leg.state = "socket"
+            return f"+OK {leg.uuid}\n"
         leg.state = "parked" if app == "&park()" else "running"
         return f"+OK {leg.uuid}\n"
 
+    def _socket_leg(self, b_uuid: str) -> FakeCall | None:
+        """The live destination leg with this uuid that runs the socket application, if any."""
+        return next((c for c in self.fs.calls if c.uuid == b_uuid and c.agent is not None
+                     and not c.hung_up.is_set()), None)
+
     async def _uuid_bridge(self, a_uuid: str, b_uuid: str) -> str:
-        """Join an answered, parked B-leg to the caller; the agent hangs up after its talk time."""
+        """Join an answered B-leg (parked, or in the socket application) to the caller; the person
+        hangs up after their talk time."""
         leg = self.legs.get(b_uuid)
-        if a_uuid != self.uuid or self.hung_up.is_set() or leg is None or leg.state != "parked":
+        b_call = self._socket_leg(b_uuid)
+        ready = leg is not None and (leg.state == "parked" or (leg.state == "socket" and b_call is not None))
+        if a_uuid != self.uuid or self.hung_up.is_set() or leg is None or not ready:
             return "-ERR Invalid uuid\n"
         leg.state = "bridged"
         self._tear_down_unicast()  # the caller leaves the park loop
-        asyncio.get_running_loop().create_task(self._bridged_talk(leg))
+        if b_call is not None:
+            b_call._tear_down_unicast()
+            b_call.in_bridge = True
+            b_call.bridged.set()
+        asyncio.get_running_loop().create_task(self._bridged_talk(leg, b_call))
         return f"+OK {a_uuid}\n"
 
-    async def _bridged_talk(self, leg: Leg) -> None:
+    async def _bridged_talk(self, leg: Leg, b_call: FakeCall | None = None) -> None:
         await self._event("CHANNEL_BRIDGE", {
             "Bridge-A-Unique-ID": self.uuid, "Bridge-B-Unique-ID": leg.uuid, "Other-Type": "originatee",
             "Other-Leg-Unique-ID": leg.uuid, "Other-Leg-Destination-Number": self.destination_of(leg.dial_string)[0]})
@@ -529,6 +584,8 @@ class FakeCall:
         if self.hung_up.is_set() or leg.state != "bridged":
             return
         leg.state = "gone"
+        if b_call is not None:
+            await b_call._hangup("NORMAL_CLEARING")  # the person hangs up
         await self._event("CHANNEL_UNBRIDGE", {"Bridge-A-Unique-ID": self.uuid, "Bridge-B-Unique-ID": leg.uuid})
         if self.variables.get("hangup_after_bridge", "true") != "false":
             await self._hangup("NORMAL_CLEARING")
@@ -558,7 +615,10 @@ class FakeCall:
                 return "+OK\n"
             if leg is None or leg.state == "gone":
                 return "-ERR No such channel!\n"
+            b_call = self._socket_leg(parts[1])
             leg.killed_while, leg.state = leg.state, "gone"
+            if b_call is not None:
+                asyncio.get_running_loop().create_task(b_call._hangup("NORMAL_CLEARING"))
             return "+OK\n"
         if parts[:1] == ["uuid_break"]:
             self.break_count += 1
@@ -601,25 +661,26 @@ class FakeCall:
         await asyncio.sleep(0.02)  # CHANNEL_HANGUP follows the +OK by 20-40 ms
         await self._hangup(cause)
 
-    async def _hangup(self, cause: str) -> None:
-        """The caller's channel ends, with the events and notice order of FreeSWITCH 1.10.12."""
+    async def _hangup(self, cause: str, by_caller: bool = False) -> None:
+        """The caller's channel ends, with the events and notice order of FreeSWITCH 1.10.12 (a
+        loopback caller leg ending on its own leaves the socket application before its hangup)."""
         if self.hung_up.is_set():
             return
-        self.hangup_cause = cause
         bridged = self.in_bridge
-        self.hung_up.set()
+        loopback_ends = by_caller and self.codec != "PCMU" and not bridged
         self._stop_unicast()
         await self._stop_audio_stream()
+        if loopback_ends:
+            await self._socket_app_ends()
+        self.hangup_cause = cause
+        self.hung_up.set()
         for leg in self.legs.values():
             if leg.state == "bridged":
                 leg.state = "gone"
         await self._event("CHANNEL_HANGUP", {"Hangup-Cause": cause})
         if not bridged:  # while bridged the notice comes straight after CHANNEL_HANGUP
-            await self._event("CHANNEL_UNPARK")
-            await self._event("CHANNEL_EXECUTE_COMPLETE", {
-                "Application": "socket", "Application-Data": "127.0.0.1:8022 async full",
-                "Application-Response": "_none_", "Application-UUID": self.socket_app_uuid,
-                "variable_current_application": "socket"})
+            if not loopback_ends:
+                await self._socket_app_ends()
             await self._event("CHANNEL_STATE", {"Channel-State": "CS_HANGUP"})
             await self._event("CHANNEL_STATE", {"Channel-State": "CS_REPORTING"})
             await self._event("CHANNEL_HANGUP_COMPLETE", {"Hangup-Cause": cause})
@@ -631,6 +692,13 @@ class FakeCall:
         else:
             await self._write(protocol.encode_disconnect_notice(self.uuid, "disconnect"))
             self.closed.set()
+
+    async def _socket_app_ends(self) -> None:
+        await self._event("CHANNEL_UNPARK")
+        await self._event("CHANNEL_EXECUTE_COMPLETE", {
+            "Application": "socket", "Application-Data": "127.0.0.1:8022 async full",
+            "Application-Response": "_none_", "Application-UUID": self.socket_app_uuid,
+            "variable_current_application": "socket"})
 
     def _linger_expired(self) -> None:
         if not self.closed.is_set():
