@@ -196,7 +196,7 @@ if [ -z "$(psql_su -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '
   say "creating database $DB_NAME"
   psql_su -d postgres -c "CREATE DATABASE \"$DB_NAME\" OWNER \"$DB_USER\""
 fi
-psql_su -d "$DB_NAME" -c "CREATE EXTENSION IF NOT EXISTS vector"
+psql_su -d "$DB_NAME" -c "CREATE EXTENSION IF NOT EXISTS vector" -c "CREATE EXTENSION IF NOT EXISTS unaccent"
 
 # ---------------------------------------------------------------------------------------------- 6
 export DATABASE_URL="${DATABASE_URL:-postgresql://$DB_USER:$DB_PASSWORD@127.0.0.1:$PG_PORT/$DB_NAME}"

@@ -156,9 +156,21 @@ def spoken_digits(text: str) -> str:
     return "".join(digits)
 
 
+STEM_LENGTH = 5
+"""Words are compared by their first letters, a crude stemmer for both languages: "sábado"/"sábados",
+"estacionar"/"estacionamento", "custa"/"custam", "park"/"parking" meet."""
+
+
+def stems(text: str) -> set[str]:
+    """The content words of ``text`` cut to :data:`STEM_LENGTH` letters."""
+    return {w[:STEM_LENGTH] for w in content_words(text)}
+
+
 def best_sentences(query: str, passages: Sequence[str], limit: int = 2, max_chars: int = 320) -> str:
-    """The passage sentences sharing the most content words with ``query``, in passage order."""
-    wanted = content_words(query)
+    """The passage sentences sharing the most content words (:func:`stems`) with ``query``, in passage
+    order; "" when none shares any: the dialogue then says it does not have the information rather than
+    read a passage that does not answer."""
+    wanted = stems(query)
     if not wanted:
         return ""
     scored: list[tuple[int, int, str]] = []
@@ -168,7 +180,7 @@ def best_sentences(query: str, passages: Sequence[str], limit: int = 2, max_char
         for sentence in re.split(r"(?<=[.!?])\s+|\n\s*\n", passage):
             sentence = " ".join(sentence.split())
             if sentence:
-                overlap = len(wanted & content_words(sentence))
+                overlap = len(wanted & stems(sentence))
                 scored.append((overlap, -order, sentence))
                 order += 1
     top = [s for s in sorted(scored, reverse=True)[:limit] if s[0] > 0]

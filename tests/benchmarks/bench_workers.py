@@ -76,7 +76,7 @@ def bench_ingest_at(chunks: int, bfloat16: bool) -> None:
     import numpy as np
     from sqlalchemy import select
 
-    from shared.embeddings import OfflineEmbedder
+    from shared.embeddings import MiniLMEmbedder
     from shared.migrate import migrate
     from shared.models import Document, DocumentChunk, Domain
     from shared.settings import get_settings
@@ -88,7 +88,7 @@ def bench_ingest_at(chunks: int, bfloat16: bool) -> None:
 
     settings = get_settings()
     migrate(conf.TEST_DATABASE_URL)
-    embedder = OfflineEmbedder(bfloat16=bfloat16)
+    embedder = MiniLMEmbedder(bfloat16=bfloat16)
     embedder.embed(["warm up"] * 8)  # model load is a one-off per worker process
     timed = _TimedEmbedder(embedder)
     domain = uuid.uuid4()
