@@ -96,17 +96,22 @@ _SCOPE = f"""
 """
 
 _BM25 = text(f"""
-WITH matched AS (
-    SELECT c.chunk_uuid, length(c.search_vector) AS len, u.lexeme, cardinality(u.positions) AS tf
-    FROM (SELECT c.chunk_uuid, c.search_vector {_SCOPE} AND c.search_vector @@ CAST(:tsquery AS tsquery)) AS c
-    CROSS JOIN LATERAL unnest(c.search_vector) AS u(lexeme, positions, weights)
-    WHERE u.lexeme = ANY(CAST(:lexemes AS text[]))
+WITH chunks AS (
+    -- Only the question's lexemes are kept of each matching chunk: they are marked (weight A) and the rest
+    -- filtered out in C, instead of unnesting every word of every matching chunk.
+    SELECT c.chunk_uuid, length(c.search_vector)::float8 AS len,
+           ts_filter(setweight(c.search_vector, 'A', CAST(:lexemes AS text[])), '{{a}}') AS hits
+    {_SCOPE} AND c.search_vector @@ CAST(:tsquery AS tsquery)
 ),
-frequency AS (SELECT lexeme, count(*) AS df FROM matched GROUP BY lexeme),
-total AS (SELECT count(*) AS n {_SCOPE}),
-lengths AS (SELECT avg(len) AS avgdl FROM (SELECT DISTINCT chunk_uuid, len FROM matched) AS m),
+matched AS (
+    SELECT c.chunk_uuid, c.len, u.lexeme, cardinality(u.positions)::float8 AS tf
+    FROM chunks AS c CROSS JOIN LATERAL unnest(c.hits) AS u(lexeme, positions, weights)
+),
+lengths AS (SELECT avg(len) AS avgdl FROM chunks),
+total AS (SELECT count(*)::float8 AS n {_SCOPE}),
 weights AS (
-    SELECT f.lexeme, ln(1 + (t.n - f.df + 0.5) / (f.df + 0.5)) AS idf FROM frequency AS f, total AS t
+    SELECT m.lexeme, ln(1 + (t.n - count(*) + 0.5) / (count(*) + 0.5)) AS idf
+    FROM matched AS m, total AS t GROUP BY m.lexeme, t.n
 )
 SELECT m.chunk_uuid,
        sum(w.idf * m.tf * ({BM25_K1} + 1) / (m.tf + {BM25_K1} * (1 - {BM25_B} + {BM25_B} * m.len / l.avgdl)))

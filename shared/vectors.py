@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from shared.models import EMBEDDING_DIMENSIONS, Document, DocumentChunk
 
@@ -72,6 +72,7 @@ def nearest_chunks(
         select(DocumentChunk, Document.file_name, distance.label("distance"))
         .join(Document, Document.document_uuid == DocumentChunk.document_uuid)
         .where(DocumentChunk.embedding_model == embedding_model, Document.status.in_(SEARCHABLE_STATUSES))
+        .options(defer(DocumentChunk.embedding))  # the distance is all a search needs of the vector
         .order_by(distance)
         .limit(limit)
     )
@@ -102,6 +103,7 @@ def chunks_with_similarity(
         select(DocumentChunk, Document.file_name, distance.label("distance"))
         .join(Document, Document.document_uuid == DocumentChunk.document_uuid)
         .where(DocumentChunk.chunk_uuid.in_(list(chunk_uuids)))
+        .options(defer(DocumentChunk.embedding))
     )
     return [_hit(chunk, file_name, 1.0 - float(dist)) for chunk, file_name, dist in session.execute(stmt)]
 
