@@ -43,9 +43,9 @@ def plain_sections(text: str) -> list[Section]:
 def markdown_sections(text: str) -> list[Section]:
     """Cut Markdown at its headings (not inside code fences); each part records its heading path.
 
-    A part's text starts with its heading path ("Clinic FAQ > Parking"): the words of the headings above
-    help the passage match a question ("where does the clinic's car park…") when the part alone does not
-    name what it is about. A heading with no text of its own before the next heading makes no part (its
+    A part's text starts with its heading path ("Clinic FAQ > Parking") and a blank line: the words of the
+    headings above help the passage match a question ("where does the clinic's car park…") when the part
+    alone does not name what it is about. A heading with no text of its own before the next heading makes no part (its
     title lives on in the paths below it): a title-only passage answers nothing.
     """
     sections: list[Section] = []
@@ -60,7 +60,7 @@ def markdown_sections(text: str) -> list[Section]:
             if path:
                 headings = " > ".join(title for _, title in path)
                 meta = {"heading": path[-1][1], "headings": headings}
-                body = f"{headings}\n{body}"
+                body = f"{headings}\n\n{body}"
             sections.append(Section(body, meta))
         lines.clear()
 
