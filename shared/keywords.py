@@ -24,12 +24,13 @@ import math
 import re
 import unicodedata
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from shared.vectors import SEARCHABLE_STATUSES
+from shared.vectors import SEARCHABLE_STATUSES, ChunkHit, pad_embedding
 
 SEARCH_CONFIGS = {"pt": "voice_ai_portuguese", "en": "voice_ai_english"}
 """The PostgreSQL text search configuration of each language (migration 012: the built-in stemmer after
@@ -73,12 +74,17 @@ BM25_B = 0.75
 
 @dataclass(frozen=True)
 class KeywordHit:
-    """A chunk that shares words with the question: its BM25 score and the share of the question's
-    word weight (IDF) it holds (``coverage``, 0..1)."""
+    """A chunk that shares words with the question: its BM25 score, the share of the question's word
+    weight (IDF) it holds (``coverage``, 0..1), and the chunk with its cosine to the question."""
 
-    chunk_uuid: uuid.UUID
+    hit: ChunkHit
     score: float
     coverage: float
+
+    @property
+    def chunk_uuid(self) -> uuid.UUID:
+        """The chunk's key."""
+        return self.hit.chunk_uuid
 
 
 def tsquery_any(lexemes: list[str]) -> str:
@@ -112,18 +118,26 @@ total AS (SELECT count(*)::float8 AS n {_SCOPE}),
 weights AS (
     SELECT m.lexeme, ln(1 + (t.n - count(*) + 0.5) / (count(*) + 0.5)) AS idf
     FROM matched AS m, total AS t GROUP BY m.lexeme, t.n
+),
+ranked AS (
+    SELECT m.chunk_uuid,
+           sum(w.idf * m.tf * ({BM25_K1} + 1) / (m.tf + {BM25_K1} * (1 - {BM25_B} + {BM25_B} * m.len / l.avgdl)))
+               AS score,
+           sum(w.idf) AS matched_idf
+    FROM matched AS m JOIN weights AS w USING (lexeme), lengths AS l
+    GROUP BY m.chunk_uuid
+    ORDER BY score DESC, m.chunk_uuid
+    LIMIT :limit
 )
-SELECT m.chunk_uuid,
-       sum(w.idf * m.tf * ({BM25_K1} + 1) / (m.tf + {BM25_K1} * (1 - {BM25_B} + {BM25_B} * m.len / l.avgdl)))
-           AS score,
-       sum(w.idf) AS matched_idf,
-       (SELECT n FROM total) AS n,
-       (SELECT count(*) FROM weights) AS found,
-       (SELECT sum(idf) FROM weights) AS found_idf
-FROM matched AS m JOIN weights AS w USING (lexeme), lengths AS l
-GROUP BY m.chunk_uuid
-ORDER BY score DESC, m.chunk_uuid
-LIMIT :limit
+-- The best chunks come back whole, with their cosine to the question (one round trip for the side).
+SELECT r.chunk_uuid, r.score, r.matched_idf,
+       (SELECT n FROM total) AS n, (SELECT count(*) FROM weights) AS found, (SELECT sum(idf) FROM weights) AS found_idf,
+       c.document_uuid, d.file_name, c.chunk_index, c.content, c.metadata,
+       1 - (c.embedding <=> CAST(:vector AS vector)) AS cosine
+FROM ranked AS r
+JOIN v_voice_document_chunks AS c ON c.chunk_uuid = r.chunk_uuid AND c.domain_uuid = :domain_uuid
+JOIN v_voice_documents AS d ON d.document_uuid = c.document_uuid AND d.domain_uuid = :domain_uuid
+ORDER BY r.score DESC, r.chunk_uuid
 """)
 
 
@@ -136,19 +150,21 @@ def question_lexemes(session: Session, question: str, config: str) -> list[str]:
 
 
 def keyword_chunks(
-    session: Session, question: str, config: str, embedding_model: str, limit: int = 10,
-    secretary_uuid: uuid.UUID | None = None,
+    session: Session, question: str, config: str, embedding_model: str, query_vector: Sequence[float],
+    limit: int = 10, secretary_uuid: uuid.UUID | None = None,
 ) -> list[KeywordHit]:
-    """The ``limit`` best chunks by BM25 for ``question``, best first (see the module doc).
+    """The ``limit`` best chunks by BM25 for ``question``, best first (see the module doc), each with its
+    cosine to ``query_vector`` (the question's embedding, for the fusion with the vector side).
 
     ``session`` must be a tenant session: it fills in ``:domain_uuid``.
     """
     lexemes = question_lexemes(session, question, config)
     if not lexemes:
         return []
+    vector = "[" + ",".join(repr(v) for v in pad_embedding(query_vector)) + "]"
     rows = session.execute(_BM25, {
         "tsquery": tsquery_any(lexemes), "lexemes": lexemes, "config": config, "model": embedding_model,
-        "secretary": str(secretary_uuid) if secretary_uuid else None, "limit": limit,
+        "secretary": str(secretary_uuid) if secretary_uuid else None, "limit": limit, "vector": vector,
     }).all()
     if not rows:
         return []
@@ -156,4 +172,11 @@ def keyword_chunks(
     first = rows[0]
     unseen = len(lexemes) - int(first.found)
     whole = float(first.found_idf) + unseen * math.log(1 + (int(first.n) + 0.5) / 0.5)
-    return [KeywordHit(row.chunk_uuid, float(row.score), min(1.0, float(row.matched_idf) / whole)) for row in rows]
+    return [
+        KeywordHit(
+            ChunkHit(row.chunk_uuid, row.document_uuid, row.file_name, row.chunk_index, row.content,
+                     float(row.cosine) if row.cosine is not None else 0.0, dict(row.metadata or {})),
+            float(row.score), min(1.0, float(row.matched_idf) / whole),
+        )
+        for row in rows
+    ]

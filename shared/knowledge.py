@@ -32,7 +32,7 @@ from shared.keywords import KeywordHit, keyword_chunks, search_config
 from shared.models import Secretary
 from shared.providers import resolve_provider
 from shared.tenancy import tenant_session
-from shared.vectors import ChunkHit, chunks_with_similarity, nearest_chunks
+from shared.vectors import ChunkHit, nearest_chunks
 
 HNSW_EF_SEARCH = 100
 """Candidates the HNSW index examines per query (pgvector's default is 40)."""
@@ -154,13 +154,12 @@ def background(candidates: list[Candidate]) -> float | None:
     return sum(others) / len(others) if len(ranked) >= 3 else None
 
 
-def fuse(vector: list[ChunkHit], keyword: list[KeywordHit], extra: list[ChunkHit],
-         relevance: Relevance | None) -> list[Candidate]:
-    """The two sides' candidates, best first (``extra``: keyword-only chunks read with their cosine):
+def fuse(vector: list[ChunkHit], keyword: list[KeywordHit], relevance: Relevance | None) -> list[Candidate]:
+    """The two sides' candidates, best first:
     by the model's calibrated order, else by cosine (the keyword side then only adds candidates the
     vector index missed). Reciprocal-rank fusion was measured too (bench_knowledge): with E5 it pushed the
     vector side's answers down (pt top-3 100 % → 90 %), as the keyword side is the weaker one."""
-    by_uuid = {hit.chunk_uuid: hit for hit in (*vector, *extra)}
+    by_uuid = {k.chunk_uuid: k.hit for k in keyword} | {hit.chunk_uuid: hit for hit in vector}
     vector_rank = {hit.chunk_uuid: rank for rank, hit in enumerate(vector, 1)}
     keyword_by = {hit.chunk_uuid: (rank, hit) for rank, hit in enumerate(keyword, 1)}
     candidates = []
@@ -202,10 +201,9 @@ def search_candidates(
         tune_vector_search(session)
         nearest = nearest_chunks(session, vector, embedder.model_name, limit=CANDIDATES, secretary_uuid=scope)
         config = search_config(secretary.language if secretary is not None else None)
-        keyword = keyword_chunks(session, text, config, embedder.model_name, limit=CANDIDATES, secretary_uuid=scope)
-        seen = {hit.chunk_uuid for hit in nearest}
-        extra = chunks_with_similarity(session, [k.chunk_uuid for k in keyword if k.chunk_uuid not in seen], vector)
-    return embedder.model_name, fuse(nearest, keyword, extra, RELEVANCE.get(embedder.model_name)), secretary
+        keyword = keyword_chunks(session, text, config, embedder.model_name, vector, limit=CANDIDATES,
+                                 secretary_uuid=scope)
+    return embedder.model_name, fuse(nearest, keyword, RELEVANCE.get(embedder.model_name)), secretary
 
 
 def search_knowledge(

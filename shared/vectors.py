@@ -91,23 +91,6 @@ def nearest_chunks(
     return hits
 
 
-def chunks_with_similarity(
-    session: Session, chunk_uuids: Sequence[uuid.UUID], query_vector: Sequence[float]
-) -> list[ChunkHit]:
-    """The chunks ``chunk_uuids`` of the session's tenant with their cosine similarity to ``query_vector``
-    (the keyword side's candidates, scored on the vector side too)."""
-    if not chunk_uuids:
-        return []
-    distance = DocumentChunk.embedding.cosine_distance(pad_embedding(query_vector))
-    stmt = (
-        select(DocumentChunk, Document.file_name, distance.label("distance"))
-        .join(Document, Document.document_uuid == DocumentChunk.document_uuid)
-        .where(DocumentChunk.chunk_uuid.in_(list(chunk_uuids)))
-        .options(defer(DocumentChunk.embedding))
-    )
-    return [_hit(chunk, file_name, 1.0 - float(dist)) for chunk, file_name, dist in session.execute(stmt)]
-
-
 def _hit(chunk: DocumentChunk, file_name: str, similarity: float) -> ChunkHit:
     return ChunkHit(chunk.chunk_uuid, chunk.document_uuid, file_name, chunk.chunk_index, chunk.content, similarity,
                     dict(chunk.metadata_ or {}))

@@ -30,12 +30,8 @@ def _ingest(domain, upload_dir: Path, name: str, text: str, secretary=None, embe
 def _keyword_files(domain, question: str, secretary=None, model: str = "test-hash",
                    config: str = "voice_ai_portuguese") -> list[str]:
     with tenant_session(domain) as session:
-        hits = keyword_chunks(session, question, config, model, limit=10, secretary_uuid=secretary)
-        names = {}
-        for hit in hits:
-            chunk = session.get(DocumentChunk, hit.chunk_uuid)
-            names[hit.chunk_uuid] = chunk.content
-    return [names[h.chunk_uuid] for h in hits]
+        hits = keyword_chunks(session, question, config, model, [1.0], limit=10, secretary_uuid=secretary)
+    return [h.hit.content for h in hits]
 
 
 def test_keyword_side_stays_in_its_tenant_and_secretary_scope(make_domain, upload_dir) -> None:
