@@ -8,8 +8,8 @@ the query's embedding model (one copy of each passage), searchable documents, th
 domain-wide ones, and chunks stemmed with the same configuration.
 
 They are scored by BM25: a word that few of the tenant's chunks contain ("clareamento", "hemograma")
-weighs more than one in many ("consulta"), repeated words count with diminishing returns, and long chunks
-are normalised by their length. Document frequencies are those of the tenant's scope itself.
+weighs more than one in many ("consulta"), and long chunks are normalised by their length; a word counts
+once per chunk. Document frequencies are those of the tenant's scope itself.
 
 Which configuration a chunk is stemmed with is its document's language (:func:`detect_language`): a
 tenant's documents are usually in its secretary's language, but a domain-wide document serves
@@ -20,6 +20,7 @@ of names), the secretary's language decides. A question is stemmed with its secr
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import unicodedata
@@ -27,7 +28,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import text
+from sqlalchemy import TextClause, text
 from sqlalchemy.orm import Session
 
 from shared.vectors import SEARCHABLE_STATUSES, ChunkHit, pad_embedding
@@ -101,40 +102,40 @@ _SCOPE = f"""
       AND (d.voice_secretary_uuid IS NULL OR d.voice_secretary_uuid = CAST(:secretary AS uuid))
 """
 
-_BM25 = text(f"""
+@functools.lru_cache(maxsize=64)
+def _bm25(terms: int) -> TextClause:
+    """The BM25 query for a question of ``terms`` lexemes (``:q0``… each a one-lexeme tsquery).
+
+    Each matching chunk is checked for each lexeme in C (``@@``, no unnesting of its words), and a word
+    counts once per chunk (binary term frequency: an FAQ passage rarely repeats one); document frequencies,
+    the tenant's chunk count and the average length come from the same pass.
+    """
+    each = range(terms)
+    has = ", ".join(f"c.search_vector @@ CAST(:q{i} AS tsquery) AS has{i}" for i in each)
+    df = ", ".join(f"count(*) FILTER (WHERE has{i})::float8 AS df{i}" for i in each)
+    idf = ", ".join(f"ln(1 + (s.n - s.df{i} + 0.5) / (s.df{i} + 0.5)) * (s.df{i} > 0)::int AS idf{i}" for i in each)
+    matched = " + ".join(f"w.idf{i} * m.has{i}::int" for i in each)
+    return text(f"""
 WITH chunks AS (
-    -- Only the question's lexemes are kept of each matching chunk: they are marked (weight A) and the rest
-    -- filtered out in C, instead of unnesting every word of every matching chunk.
-    SELECT c.chunk_uuid, length(c.search_vector)::float8 AS len,
-           ts_filter(setweight(c.search_vector, 'A', CAST(:lexemes AS text[])), '{{a}}') AS hits
+    SELECT c.chunk_uuid, length(c.search_vector)::float8 AS len, {has}
     {_SCOPE} AND c.search_vector @@ CAST(:tsquery AS tsquery)
 ),
-matched AS (
-    SELECT c.chunk_uuid, c.len, u.lexeme, cardinality(u.positions)::float8 AS tf
-    FROM chunks AS c CROSS JOIN LATERAL unnest(c.hits) AS u(lexeme, positions, weights)
-),
-lengths AS (SELECT avg(len) AS avgdl FROM chunks),
-total AS (SELECT count(*)::float8 AS n {_SCOPE}),
-weights AS (
-    SELECT m.lexeme, ln(1 + (t.n - count(*) + 0.5) / (count(*) + 0.5)) AS idf
-    FROM matched AS m, total AS t GROUP BY m.lexeme, t.n
-),
+stats AS (SELECT (SELECT count(*)::float8 {_SCOPE}) AS n, avg(len) AS avgdl, {df} FROM chunks),
+weights AS (SELECT {idf} FROM stats AS s),
 ranked AS (
-    SELECT m.chunk_uuid,
-           sum(w.idf * m.tf * ({BM25_K1} + 1) / (m.tf + {BM25_K1} * (1 - {BM25_B} + {BM25_B} * m.len / l.avgdl)))
-               AS score,
-           sum(w.idf) AS matched_idf
-    FROM matched AS m JOIN weights AS w USING (lexeme), lengths AS l
-    GROUP BY m.chunk_uuid
+    SELECT m.chunk_uuid, ({matched}) AS matched_idf,
+           ({matched}) * ({BM25_K1} + 1) / (1 + {BM25_K1} * (1 - {BM25_B} + {BM25_B} * m.len / s.avgdl)) AS score
+    FROM chunks AS m, stats AS s, weights AS w
     ORDER BY score DESC, m.chunk_uuid
     LIMIT :limit
 )
 -- The best chunks come back whole, with their cosine to the question (one round trip for the side).
-SELECT r.chunk_uuid, r.score, r.matched_idf,
-       (SELECT n FROM total) AS n, (SELECT count(*) FROM weights) AS found, (SELECT sum(idf) FROM weights) AS found_idf,
+SELECT r.chunk_uuid, r.score, r.matched_idf, s.n,
+       ({" + ".join(f"(s.df{i} > 0)::int" for i in each)}) AS found,
+       ({" + ".join(f"w.idf{i}" for i in each)}) AS found_idf,
        c.document_uuid, d.file_name, c.chunk_index, c.content, c.metadata,
        1 - (c.embedding <=> CAST(:vector AS vector)) AS cosine
-FROM ranked AS r
+FROM ranked AS r CROSS JOIN stats AS s CROSS JOIN weights AS w
 JOIN v_voice_document_chunks AS c ON c.chunk_uuid = r.chunk_uuid AND c.domain_uuid = :domain_uuid
 JOIN v_voice_documents AS d ON d.document_uuid = c.document_uuid AND d.domain_uuid = :domain_uuid
 ORDER BY r.score DESC, r.chunk_uuid
@@ -162,9 +163,10 @@ def keyword_chunks(
     if not lexemes:
         return []
     vector = "[" + ",".join(repr(v) for v in pad_embedding(query_vector)) + "]"
-    rows = session.execute(_BM25, {
-        "tsquery": tsquery_any(lexemes), "lexemes": lexemes, "config": config, "model": embedding_model,
+    rows = session.execute(_bm25(len(lexemes)), {
+        "tsquery": tsquery_any(lexemes), "config": config, "model": embedding_model,
         "secretary": str(secretary_uuid) if secretary_uuid else None, "limit": limit, "vector": vector,
+        **{f"q{i}": tsquery_any([lexeme]) for i, lexeme in enumerate(lexemes)},
     }).all()
     if not rows:
         return []

@@ -158,7 +158,7 @@ def fuse(vector: list[ChunkHit], keyword: list[KeywordHit], relevance: Relevance
     """The two sides' candidates, best first:
     by the model's calibrated order, else by cosine (the keyword side then only adds candidates the
     vector index missed). Reciprocal-rank fusion was measured too (bench_knowledge): with E5 it pushed the
-    vector side's answers down (pt top-3 100 % → 90 %), as the keyword side is the weaker one."""
+    vector side's answers down (pt top-3 100 % → 90-92 %), as the keyword side is the weaker one."""
     by_uuid = {k.chunk_uuid: k.hit for k in keyword} | {hit.chunk_uuid: hit for hit in vector}
     vector_rank = {hit.chunk_uuid: rank for rank, hit in enumerate(vector, 1)}
     keyword_by = {hit.chunk_uuid: (rank, hit) for rank, hit in enumerate(keyword, 1)}
