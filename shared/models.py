@@ -31,7 +31,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TIMESTAMP, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TIMESTAMP, TSVECTOR, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 EMBEDDING_DIMENSIONS = 1536
@@ -253,6 +253,7 @@ class DocumentChunk(TenantScoped):
         Index("idx_voice_document_chunks_domain_model", "domain_uuid", "embedding_model"),
         Index("idx_voice_document_chunks_embedding_hnsw", "embedding", postgresql_using="hnsw",
               postgresql_ops={"embedding": "vector_cosine_ops"}),
+        Index("idx_voice_document_chunks_search_vector", "search_vector", postgresql_using="gin"),
     )
 
     chunk_uuid: Mapped[uuid.UUID] = _uuid_pk()
@@ -266,6 +267,12 @@ class DocumentChunk(TenantScoped):
         "metadata", JSONB, server_default=text("'{}'")
     )
     created_at: Mapped[datetime | None] = _timestamp()
+    # The keyword side of the search (012): the text search configuration of the document's language,
+    # and the tsvector a trigger computes from content with it.
+    search_config: Mapped[str] = mapped_column(
+        String(64), nullable=False, server_default=text("'voice_ai_portuguese'")
+    )
+    search_vector: Mapped[Any] = mapped_column(TSVECTOR, nullable=True, deferred=True)
 
 
 class TransferRule(TenantScoped):

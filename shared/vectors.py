@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from shared.models import EMBEDDING_DIMENSIONS, Document, DocumentChunk
 
@@ -72,6 +72,7 @@ def nearest_chunks(
         select(DocumentChunk, Document.file_name, distance.label("distance"))
         .join(Document, Document.document_uuid == DocumentChunk.document_uuid)
         .where(DocumentChunk.embedding_model == embedding_model, Document.status.in_(SEARCHABLE_STATUSES))
+        .options(defer(DocumentChunk.embedding))  # the distance is all a search needs of the vector
         .order_by(distance)
         .limit(limit)
     )
@@ -86,15 +87,10 @@ def nearest_chunks(
         similarity = 1.0 - float(dist)
         if min_similarity is not None and similarity < min_similarity:
             continue
-        hits.append(
-            ChunkHit(
-                chunk.chunk_uuid,
-                chunk.document_uuid,
-                file_name,
-                chunk.chunk_index,
-                chunk.content,
-                similarity,
-                dict(chunk.metadata_ or {}),
-            )
-        )
+        hits.append(_hit(chunk, file_name, similarity))
     return hits
+
+
+def _hit(chunk: DocumentChunk, file_name: str, similarity: float) -> ChunkHit:
+    return ChunkHit(chunk.chunk_uuid, chunk.document_uuid, file_name, chunk.chunk_index, chunk.content, similarity,
+                    dict(chunk.metadata_ or {}))

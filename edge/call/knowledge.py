@@ -15,10 +15,10 @@ from edge.engines.base import CallContext
 from edge.engines.turns import blocking
 from edge.services.offline import embedding_worker
 from edge.services.offline.embedding_worker import PooledOfflineEmbedder
-from shared.embeddings import Embedder, embedder_for
+from shared.embeddings import Embedder, embedder_for, offline_model_name
 from shared.knowledge import search_knowledge
 from shared.logging import Tag
-from shared.providers import ProviderConfig
+from shared.providers import OFFLINE, ProviderConfig
 
 NOTHING_FOUND = ("Nothing in the company's documents answers this. Say you do not have that information "
                  "and offer to transfer the caller or take a message.")
@@ -42,7 +42,8 @@ def threaded_embedder_factory(factory: Callable[..., Embedder] = embedder_for) -
 
     def make(provider: ProviderConfig | None) -> Embedder:
         if provider is None or provider.provider_name == "offline":
-            return PooledOfflineEmbedder(embedding_worker.shared_pool())
+            return PooledOfflineEmbedder(embedding_worker.shared_pool(),
+                                         offline_model_name(provider or OFFLINE["embeddings"]))
         return ThreadedEmbedder(blocking(factory, provider))
 
     return make

@@ -156,20 +156,51 @@ def spoken_digits(text: str) -> str:
     return "".join(digits)
 
 
+STEM_LENGTH = 5
+"""Words are compared by their first letters, a crude stemmer for both languages: "sábado"/"sábados",
+"estacionar"/"estacionamento", "custa"/"custam", "park"/"parking" meet."""
+
+
+def stems(text: str) -> set[str]:
+    """The content words of ``text`` cut to :data:`STEM_LENGTH` letters."""
+    return {w[:STEM_LENGTH] for w in content_words(text)}
+
+
+def heading_and_text(passage: str) -> tuple[str, str]:
+    """A passage's heading path and its text: ingested Markdown/HTML chunks start with a one-line heading
+    path ("Clinic FAQ > Parking") and a blank line; other passages have no heading."""
+    head, blank, body = passage.partition("\n\n")
+    head = head.strip()
+    if blank and body.strip() and "\n" not in head and not head.endswith((".", "!", "?", ":")):
+        return head, body
+    return "", passage
+
+
 def best_sentences(query: str, passages: Sequence[str], limit: int = 2, max_chars: int = 320) -> str:
-    """The passage sentences sharing the most content words with ``query``, in passage order."""
-    wanted = content_words(query)
+    """The passage sentences sharing the most content words (:func:`stems`) with ``query``, in passage
+    order; "" when none shares any: the dialogue then says it does not have the information rather than
+    read a passage that does not answer.
+
+    A passage's heading counts for each of its sentences ("where is the vet hospital?" reads the sentence
+    under "Vet Hospital > Address"), and an FAQ's question for the sentences that answer it; neither is
+    read out itself.
+    """
+    wanted = stems(query)
     if not wanted:
         return ""
-    scored: list[tuple[int, int, str]] = []
+    scored: list[tuple[int, int, int, str]] = []
     order = 0
     for passage in passages:
+        heading, text = heading_and_text(passage)
+        asked: set[str] = set()
         # Sentences end at . ! ? or a blank line; a single newline is only the document's line wrap.
-        for sentence in re.split(r"(?<=[.!?])\s+|\n\s*\n", passage):
+        for sentence in re.split(r"(?<=[.!?])\s+|\n\s*\n", text):
             sentence = " ".join(sentence.split())
-            if sentence:
-                overlap = len(wanted & content_words(sentence))
-                scored.append((overlap, -order, sentence))
+            if sentence.endswith("?"):  # an FAQ's question: context for its answer, not an answer
+                asked = wanted & stems(sentence)
+            elif sentence:
+                own = wanted & stems(sentence)
+                scored.append((len(own | asked | (wanted & stems(heading))), len(own), -order, sentence))
                 order += 1
     top = [s for s in sorted(scored, reverse=True)[:limit] if s[0] > 0]
     if not top:
@@ -178,7 +209,7 @@ def best_sentences(query: str, passages: Sequence[str], limit: int = 2, max_char
     chosen = [top[0]]
     if len(top) > 1 and (top[1][0] == top[0][0] or top[1][0] >= max(2, top[0][0] - 1)):
         chosen.append(top[1])
-    text = " ".join(s[2] for s in sorted(chosen, key=lambda s: -s[1]))
+    text = " ".join(s[3] for s in sorted(chosen, key=lambda s: -s[2]))
     return text if len(text) <= max_chars else text[:max_chars].rsplit(" ", 1)[0] + "..."
 
 

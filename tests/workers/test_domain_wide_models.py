@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select, update
 
-from shared.embeddings import EmbeddingError, embedder_for
+from shared.embeddings import OFFLINE_MODEL_NAME, EmbeddingError, embedder_for
 from shared.knowledge import search_knowledge
 from shared.models import DocumentChunk, Provider
 from shared.providers import ProviderConfig
@@ -154,7 +154,7 @@ def test_sweep_re_embeds_documents_a_new_secretary_model_cannot_find(make_domain
     domain = make_domain()
 
     def real_names(provider: ProviderConfig | None):  # noqa: ANN202 - chunks record the real model names
-        return HashEmbedder("all-MiniLM-L6-v2") if provider is None or provider.provider_name == "offline" \
+        return HashEmbedder(OFFLINE_MODEL_NAME) if provider is None or provider.provider_name == "offline" \
             else HashEmbedder(provider.model or "text-embedding-3-small")
 
     folder = upload_dir / uuid.uuid4().hex
@@ -178,5 +178,5 @@ def test_sweep_re_embeds_documents_a_new_secretary_model_cannot_find(make_domain
     assert (str(domain), str(doc)) in sent
     # ... and once embedded again, nothing is missing.
     assert ingest_document(domain, doc, settings, embedder_factory=real_names).status == "ready"
-    assert set(_models(domain, doc)) == {"all-MiniLM-L6-v2", "text-embedding-3-large"}
+    assert set(_models(domain, doc)) == {OFFLINE_MODEL_NAME, "text-embedding-3-large"}
     assert documents_missing_models(domain) == []

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from shared.embeddings import OFFLINE_MODEL_NAME
 from shared.knowledge import search_knowledge
 from shared.tasks import INGEST_DOCUMENT
 from tests.factories import add_secretary
@@ -75,7 +76,7 @@ def test_each_format_becomes_searchable_through_the_worker(ingested, kind):
     row = document_row(domain, doc)
     assert row.status == "ready", row.error_message
     assert row.chunk_count >= 1
-    assert row.embedding_model == "all-MiniLM-L6-v2"
+    assert row.embedding_model == OFFLINE_MODEL_NAME
     assert row.content_hash and len(row.content_hash) == 64
 
     result = search_knowledge(domain, question, secretary, top_k=3, min_similarity=0.0)

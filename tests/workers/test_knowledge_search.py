@@ -9,6 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select, update
 
+from shared.embeddings import OFFLINE_MODEL_NAME
 from shared.knowledge import search_knowledge
 from shared.models import Document, DocumentChunk
 from shared.settings import get_settings
@@ -98,7 +99,7 @@ def test_search_with_the_offline_model_finds_the_meaning(make_domain, upload_dir
     doc = add_upload(domain, "faq.md", str(folder / "faq.md"), voice_secretary_uuid=secretary)
     assert ingest_document(domain, doc, get_settings().replace(upload_dir=str(upload_dir))).status == "ready"
     result = search_knowledge(domain, "Where can I leave my car?", secretary, embedder_factory=embedder_for)
-    assert result.embedding_model == "all-MiniLM-L6-v2"
+    assert result.embedding_model == OFFLINE_MODEL_NAME
     assert result.hits and result.hits[0].metadata["heading"] == "Parking"
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from shared import embeddings
 from shared.embeddings import (
-    OfflineEmbedder,
+    MiniLMEmbedder,
     cpu_count,
     cpu_has_bf16,
     embedding_bfloat16,
@@ -49,10 +49,10 @@ def test_padded_rows_zero_pad_and_refuse_bad_vectors() -> None:
 @pytest.mark.parametrize("bfloat16, least_cosine", [(False, 0.99999), (True, 0.999)])
 def test_offline_vectors_are_those_of_the_sentence_transformer(bfloat16: bool, least_cosine: float) -> None:
     texts = ["The clinic opens at eight.", "Parking is free in the basement garage for patients.", "Olá!"]
-    vectors = np.array(OfflineEmbedder(batch_size=2, bfloat16=bfloat16).embed(texts))
+    vectors = np.array(MiniLMEmbedder(batch_size=2, bfloat16=bfloat16).embed(texts))
     assert vectors.shape == (3, EMBEDDING_DIMENSIONS) and not vectors[:, 384:].any()
     assert np.linalg.norm(vectors, axis=1) == pytest.approx([1.0, 1.0, 1.0])
-    reference = embeddings.OfflineEmbedder._load().encode(texts, normalize_embeddings=True)
+    reference = embeddings.MiniLMEmbedder._load().encode(texts, normalize_embeddings=True)
     cosines = np.sum(vectors[:, :384] * reference, axis=1)
     assert cosines.min() >= least_cosine
 
@@ -70,7 +70,7 @@ def test_bfloat16_finds_the_same_passages_as_float32() -> None:
                  "I forgot the password of my router", "When will I get my invoice?"]
 
     def rankings(bfloat16: bool) -> list[list[int]]:
-        embedder = OfflineEmbedder(bfloat16=bfloat16)
+        embedder = MiniLMEmbedder(bfloat16=bfloat16)
         docs, queries = np.array(embedder.embed(passages)), np.array(embedder.embed(questions))
         return [list(np.argsort(-(docs @ query))) for query in queries]
 

@@ -12,7 +12,10 @@ State and idempotency:
   row lock serialises two runs on the same document;
 * a secretary's document is embedded with that secretary's model; a domain-wide document with the
   domain default's model and that of every other secretary of the domain (one set of chunks per model),
-  so every secretary finds it with the model it searches with.
+  so every secretary finds it with the model it searches with;
+* the chunks record the text search configuration of the document's language (its words decide, else
+  its secretary's language: :func:`shared.keywords.detect_language`), from which the keyword side of
+  the search stems them (the tsvector is computed by the database, migration 012).
 
 A file that can never ingest ends ``failed`` with an operator-facing ``error_message``.
 """
@@ -31,8 +34,9 @@ from celery.exceptions import SoftTimeLimitExceeded
 from sqlalchemy import delete, insert, select
 
 from shared.embeddings import Embedder, EmbeddingError, embedder_for
+from shared.keywords import SEARCH_CONFIGS, detect_language
 from shared.logging import Tag, call_logger
-from shared.models import Document, DocumentChunk
+from shared.models import Document, DocumentChunk, Secretary
 from shared.providers import ProviderConfig, embeddings_providers_for_document
 from shared.settings import Settings, get_settings
 from shared.tenancy import tenant_session
@@ -190,6 +194,8 @@ def ingest_document(
         if document.status in {"pending", "failed"}:
             document.status = "processing"
         providers = embeddings_providers_for_document(session, document.voice_secretary_uuid)
+        secretary = session.get(Secretary, document.voice_secretary_uuid) if document.voice_secretary_uuid else None
+        secretary_language = secretary.language if secretary is not None else None
         session.flush()
         session.expunge(document)
 
@@ -210,6 +216,7 @@ def ingest_document(
         return IngestOutcome("failed", error_message=reason)
 
     content_hash = hashlib.sha256(data).hexdigest()
+    config = SEARCH_CONFIGS[detect_language(" ".join(c.content for c in chunks[:50]), secretary_language)]
     with tenant_session(domain_uuid) as session:
         current = session.scalars(
             select(Document).where(Document.document_uuid == doc_id).with_for_update()
@@ -230,6 +237,7 @@ def ingest_document(
                 "embedding": vector,
                 "embedding_model": model,
                 "metadata": chunk.metadata,
+                "search_config": config,
             }
             for model, model_vectors in by_model.items()
             for chunk, vector in zip(chunks, model_vectors, strict=True)

@@ -41,7 +41,13 @@ def plain_sections(text: str) -> list[Section]:
 
 
 def markdown_sections(text: str) -> list[Section]:
-    """Cut Markdown at its headings (not inside code fences); each part records its heading path."""
+    """Cut Markdown at its headings (not inside code fences); each part records its heading path.
+
+    A part's text starts with its heading path ("Clinic FAQ > Parking") and a blank line: the words of the
+    headings above help the passage match a question ("where does the clinic's car park…") when the part
+    alone does not name what it is about. A heading with no text of its own before the next heading makes no part (its
+    title lives on in the paths below it): a title-only passage answers nothing.
+    """
     sections: list[Section] = []
     path: list[tuple[int, str]] = []
     lines: list[str] = []
@@ -52,7 +58,9 @@ def markdown_sections(text: str) -> list[Section]:
         if body:
             meta = {}
             if path:
-                meta = {"heading": path[-1][1], "headings": " > ".join(title for _, title in path)}
+                headings = " > ".join(title for _, title in path)
+                meta = {"heading": path[-1][1], "headings": headings}
+                body = f"{headings}\n\n{body}"
             sections.append(Section(body, meta))
         lines.clear()
 
@@ -66,7 +74,6 @@ def markdown_sections(text: str) -> list[Section]:
             while path and path[-1][0] >= level:
                 path.pop()
             path.append((level, title))
-            lines.append(title)  # the heading words help the passage match a question
         else:
             lines.append(line)
     flush()

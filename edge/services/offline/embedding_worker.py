@@ -1,9 +1,10 @@
-"""The offline embedder (all-MiniLM-L6-v2 on torch) in a child process (:mod:`edge.services.worker_pool`)
+"""The offline embedders (:data:`shared.embeddings.OFFLINE_MODELS`) in a child process (:mod:`edge.services.worker_pool`)
 for the edge's knowledge searches.
 
 Loading torch and the model takes seconds and, in the edge itself, would hold the GIL long enough to
 stall every call's audio (measured: up to 0.86 s of hub lateness while loading in a native thread);
-a child keeps that and torch's memory out of the edge. Request ``{"texts": [...]}``; reply
+a child keeps that and torch's memory out of the edge. Request ``{"texts": [...], "model": name,
+"query": bool}`` (``query``: the texts are questions, which E5 embeds with its ``query:`` prefix); reply
 ``{"vectors": [[...], ...]}`` (padded to the column width, as the workers store them).
 """
 
@@ -17,14 +18,20 @@ from shared.embeddings import OFFLINE_MODEL_NAME
 
 
 def _child() -> None:
-    from shared.embeddings import OfflineEmbedder, cpu_count, share_cores_with
+    from shared.embeddings import OFFLINE_MODELS, Embedder, cpu_count, embed_query, share_cores_with
 
-    # One torch thread: a query is one short sentence, and the edge's calls need the other cores.
+    # One thread: a query is one short sentence, and the edge's calls need the other cores.
     share_cores_with(cpu_count())
-    embedder = OfflineEmbedder(batch_size=8)
+    embedders: dict[str, Embedder] = {}
 
     def handle(header: dict[str, Any], _payload: bytes) -> dict[str, Any]:
-        return {"vectors": embedder.embed([str(t) for t in header.get("texts") or []])}
+        model = str(header.get("model") or OFFLINE_MODEL_NAME)
+        if model not in embedders:
+            embedders[model] = OFFLINE_MODELS[model]()
+        texts = [str(t) for t in header.get("texts") or []]
+        if header.get("query"):
+            return {"vectors": [embed_query(embedders[model], text) for text in texts]}
+        return {"vectors": embedders[model].embed(texts)}
 
     serve(handle)
 
@@ -32,14 +39,17 @@ def _child() -> None:
 class PooledOfflineEmbedder:
     """An :class:`~shared.embeddings.Embedder` whose model runs in the edge's embedding child."""
 
-    model_name = OFFLINE_MODEL_NAME
-
-    def __init__(self, pool: WorkerPool) -> None:
+    def __init__(self, pool: WorkerPool, model_name: str = OFFLINE_MODEL_NAME) -> None:
         self.pool = pool
+        self.model_name = model_name
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
-        """One vector per text (parks only the calling greenlet)."""
-        return self.pool.request({"texts": list(texts)})["vectors"]
+        """One vector per passage (parks only the calling greenlet)."""
+        return self.pool.request({"texts": list(texts), "model": self.model_name})["vectors"]
+
+    def embed_query(self, text: str) -> list[float]:
+        """The vector of a question."""
+        return self.pool.request({"texts": [text], "model": self.model_name, "query": True})["vectors"][0]
 
 
 _pool: WorkerPool | None = None

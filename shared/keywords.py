@@ -1,0 +1,184 @@
+"""The keyword side of the knowledge search: Okapi BM25 over PostgreSQL's full-text search (migration 012).
+
+The question is turned into lexemes by the text search configuration of the secretary's language
+(accents folded by ``unaccent``, stop words dropped, words stemmed), and any chunk holding any of them is a
+candidate — a caller's sentence has many words the answer does not repeat, so requiring all of them would
+find nothing. Candidates come from the GIN index, filtered like the vector side: the session's tenant,
+the query's embedding model (one copy of each passage), searchable documents, the secretary's own and the
+domain-wide ones, and chunks stemmed with the same configuration.
+
+They are scored by BM25: a word that few of the tenant's chunks contain ("clareamento", "hemograma")
+weighs more than one in many ("consulta"), and long chunks are normalised by their length; a word counts
+once per chunk. Document frequencies are those of the tenant's scope itself.
+
+Which configuration a chunk is stemmed with is its document's language (:func:`detect_language`): a
+tenant's documents are usually in its secretary's language, but a domain-wide document serves
+secretaries of both, and a Brazilian business may upload an English price list. The common short words of
+each language tell them apart reliably on a few sentences; when they do not (a table of numbers, a list
+of names), the secretary's language decides. A question is stemmed with its secretary's language.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+import unicodedata
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import TextClause, text
+from sqlalchemy.orm import Session
+
+from shared.vectors import SEARCHABLE_STATUSES, ChunkHit, pad_embedding
+
+SEARCH_CONFIGS = {"pt": "voice_ai_portuguese", "en": "voice_ai_english"}
+"""The PostgreSQL text search configuration of each language (migration 012: the built-in stemmer after
+``unaccent``)."""
+
+_COMMON = {
+    "pt": frozenset("o a os as um uma de do da dos das e em no na nos nas por para com que não nao é e são sao "
+                    "ao aos se seu sua mais como mas também tambem pelo pela até ate ou quando você voce vocês "
+                    "voces está esta estão estao isso este essa".split()),
+    "en": frozenset("the a an of and to in is are for on with that this it be by or as at from your you we our "
+                    "not can will have has was were if do does please".split()),
+}
+_MARGIN = 1.5
+"""One language wins when its common words outnumber the other's by this factor."""
+
+
+def language_code(language: str | None) -> str:
+    """``en`` for an English setting (``en``, ``en-US``…), else ``pt`` (the product's default)."""
+    return "en" if (language or "").strip().lower().startswith("en") else "pt"
+
+
+def search_config(language: str | None) -> str:
+    """The text search configuration for a language setting (``pt-BR``, ``en``…)."""
+    return SEARCH_CONFIGS[language_code(language)]
+
+
+def detect_language(text: str, fallback: str | None = None) -> str:
+    """``pt`` or ``en``: the language whose common words ``text`` uses clearly more, else ``fallback``'s."""
+    words = re.findall(r"[^\W\d_]+", unicodedata.normalize("NFC", text.lower()))
+    counts = {code: sum(1 for w in words if w in common) for code, common in _COMMON.items()}
+    if counts["pt"] >= 3 and counts["pt"] > _MARGIN * counts["en"]:
+        return "pt"
+    if counts["en"] >= 3 and counts["en"] > _MARGIN * counts["pt"]:
+        return "en"
+    return language_code(fallback)
+
+
+BM25_K1 = 1.2
+BM25_B = 0.75
+
+
+@dataclass(frozen=True)
+class KeywordHit:
+    """A chunk that shares words with the question: its BM25 score, the share of the question's word
+    weight (IDF) it holds (``coverage``, 0..1), and the chunk with its cosine to the question."""
+
+    hit: ChunkHit
+    score: float
+    coverage: float
+
+    @property
+    def chunk_uuid(self) -> uuid.UUID:
+        """The chunk's key."""
+        return self.hit.chunk_uuid
+
+
+def tsquery_any(lexemes: list[str]) -> str:
+    """A ``tsquery`` text matching any of ``lexemes`` (each quoted: no operator inside a word counts)."""
+    quoted = ("'" + lexeme.replace("\\", "\\\\").replace("'", "\\'") + "'" for lexeme in lexemes)
+    return " | ".join(quoted)
+
+
+_SCOPE = f"""
+    FROM v_voice_document_chunks AS c
+    JOIN v_voice_documents AS d ON d.document_uuid = c.document_uuid AND d.domain_uuid = :domain_uuid
+    WHERE c.domain_uuid = :domain_uuid AND c.embedding_model = :model AND c.search_config = :config
+      AND d.status IN ({", ".join(f"'{s}'" for s in SEARCHABLE_STATUSES)})
+      AND (d.voice_secretary_uuid IS NULL OR d.voice_secretary_uuid = CAST(:secretary AS uuid))
+"""
+
+@functools.lru_cache(maxsize=64)
+def _bm25(terms: int) -> TextClause:
+    """The BM25 query for a question of ``terms`` lexemes (``:q0``… each a one-lexeme tsquery).
+
+    Each matching chunk is checked for each lexeme in C (``@@``, no unnesting of its words), and a word
+    counts once per chunk (binary term frequency: an FAQ passage rarely repeats one); document frequencies,
+    the tenant's chunk count and the average length come from the same pass.
+    """
+    each = range(terms)
+    has = ", ".join(f"c.search_vector @@ CAST(:q{i} AS tsquery) AS has{i}" for i in each)
+    df = ", ".join(f"count(*) FILTER (WHERE has{i})::float8 AS df{i}" for i in each)
+    idf = ", ".join(f"ln(1 + (s.n - s.df{i} + 0.5) / (s.df{i} + 0.5)) * (s.df{i} > 0)::int AS idf{i}" for i in each)
+    matched = " + ".join(f"w.idf{i} * m.has{i}::int" for i in each)
+    return text(f"""
+WITH chunks AS (
+    SELECT c.chunk_uuid, length(c.search_vector)::float8 AS len, {has}
+    {_SCOPE} AND c.search_vector @@ CAST(:tsquery AS tsquery)
+),
+stats AS (SELECT (SELECT count(*)::float8 {_SCOPE}) AS n, avg(len) AS avgdl, {df} FROM chunks),
+weights AS (SELECT {idf} FROM stats AS s),
+ranked AS (
+    SELECT m.chunk_uuid, ({matched}) AS matched_idf,
+           ({matched}) * ({BM25_K1} + 1) / (1 + {BM25_K1} * (1 - {BM25_B} + {BM25_B} * m.len / s.avgdl)) AS score
+    FROM chunks AS m, stats AS s, weights AS w
+    ORDER BY score DESC, m.chunk_uuid
+    LIMIT :limit
+)
+-- The best chunks come back whole, with their cosine to the question (one round trip for the side).
+SELECT r.chunk_uuid, r.score, r.matched_idf, s.n,
+       ({" + ".join(f"(s.df{i} > 0)::int" for i in each)}) AS found,
+       ({" + ".join(f"w.idf{i}" for i in each)}) AS found_idf,
+       c.document_uuid, d.file_name, c.chunk_index, c.content, c.metadata,
+       1 - (c.embedding <=> CAST(:vector AS vector)) AS cosine
+FROM ranked AS r CROSS JOIN stats AS s CROSS JOIN weights AS w
+JOIN v_voice_document_chunks AS c ON c.chunk_uuid = r.chunk_uuid AND c.domain_uuid = :domain_uuid
+JOIN v_voice_documents AS d ON d.document_uuid = c.document_uuid AND d.domain_uuid = :domain_uuid
+ORDER BY r.score DESC, r.chunk_uuid
+""")
+
+
+def question_lexemes(session: Session, question: str, config: str) -> list[str]:
+    """The distinct lexemes of ``question`` under the text search configuration ``config``."""
+    conn = session.connection()  # Core: parsing a text is not a tenant query
+    row = conn.execute(text("SELECT tsvector_to_array(to_tsvector(CAST(:config AS regconfig), :q))"),
+                       {"config": config, "q": question}).scalar()
+    return list(row or [])
+
+
+def keyword_chunks(
+    session: Session, question: str, config: str, embedding_model: str, query_vector: Sequence[float],
+    limit: int = 10, secretary_uuid: uuid.UUID | None = None,
+) -> list[KeywordHit]:
+    """The ``limit`` best chunks by BM25 for ``question``, best first (see the module doc), each with its
+    cosine to ``query_vector`` (the question's embedding, for the fusion with the vector side).
+
+    ``session`` must be a tenant session: it fills in ``:domain_uuid``.
+    """
+    lexemes = question_lexemes(session, question, config)
+    if not lexemes:
+        return []
+    vector = "[" + ",".join(repr(v) for v in pad_embedding(query_vector)) + "]"
+    rows = session.execute(_bm25(len(lexemes)), {
+        "tsquery": tsquery_any(lexemes), "config": config, "model": embedding_model,
+        "secretary": str(secretary_uuid) if secretary_uuid else None, "limit": limit, "vector": vector,
+        **{f"q{i}": tsquery_any([lexeme]) for i, lexeme in enumerate(lexemes)},
+    }).all()
+    if not rows:
+        return []
+    # The question's whole IDF mass: a word no chunk holds weighs as much as the rarest possible one.
+    first = rows[0]
+    unseen = len(lexemes) - int(first.found)
+    whole = float(first.found_idf) + unseen * math.log(1 + (int(first.n) + 0.5) / 0.5)
+    return [
+        KeywordHit(
+            ChunkHit(row.chunk_uuid, row.document_uuid, row.file_name, row.chunk_index, row.content,
+                     float(row.cosine) if row.cosine is not None else 0.0, dict(row.metadata or {})),
+            float(row.score), min(1.0, float(row.matched_idf) / whole),
+        )
+        for row in rows
+    ]

@@ -1,0 +1,118 @@
+"""The keyword side of the hybrid search: tenant and secretary scope, model, language, accents, and what it
+adds to the vector side."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+from shared.keywords import detect_language, keyword_chunks, tsquery_any
+from shared.knowledge import RELEVANCE, Relevance, search_knowledge
+from shared.models import DocumentChunk
+from shared.settings import get_settings
+from shared.tenancy import tenant_session
+from tests.factories import add_secretary
+from tests.workers.conftest import HashEmbedder, add_upload, hash_factory
+from workers.ingest.pipeline import ingest_document
+
+
+def _ingest(domain, upload_dir: Path, name: str, text: str, secretary=None, embedder=None) -> uuid.UUID:
+    folder = upload_dir / uuid.uuid4().hex
+    folder.mkdir()
+    (folder / name).write_text(text)
+    doc = add_upload(domain, name, str(folder / name), voice_secretary_uuid=secretary)
+    outcome = ingest_document(domain, doc, get_settings().replace(upload_dir=str(upload_dir)),
+                              embedder_factory=hash_factory(embedder))
+    assert outcome.status == "ready", outcome.error_message
+    return doc
+
+
+def _keyword_files(domain, question: str, secretary=None, model: str = "test-hash",
+                   config: str = "voice_ai_portuguese") -> list[str]:
+    with tenant_session(domain) as session:
+        hits = keyword_chunks(session, question, config, model, [1.0], limit=10, secretary_uuid=secretary)
+    return [h.hit.content for h in hits]
+
+
+def test_keyword_side_stays_in_its_tenant_and_secretary_scope(make_domain, upload_dir) -> None:
+    tenant_a, tenant_b = make_domain(), make_domain()
+    front, sales = add_secretary(tenant_a, name="front"), add_secretary(tenant_a, name="sales")
+    _ingest(tenant_a, upload_dir, "a-front.txt", "O hemograma da recepção custa vinte reais.", front)
+    _ingest(tenant_a, upload_dir, "a-sales.txt", "O hemograma de vendas custa trinta reais.", sales)
+    _ingest(tenant_a, upload_dir, "a-all.txt", "O hemograma do prédio custa quarenta reais.", None)
+    _ingest(tenant_b, upload_dir, "b.txt", "O hemograma da outra empresa custa cinquenta reais.",
+            add_secretary(tenant_b))
+
+    assert sorted(_keyword_files(tenant_a, "quanto custa o hemograma?", front)) == [
+        "O hemograma da recepção custa vinte reais.", "O hemograma do prédio custa quarenta reais."]
+    # No secretary: only what the whole domain shares; never tenant B's, whose word is the same.
+    assert _keyword_files(tenant_a, "hemograma", None) == ["O hemograma do prédio custa quarenta reais."]
+    # Another embedding model's chunks are another copy of the passages: not returned twice.
+    assert _keyword_files(tenant_a, "hemograma", front, model="other-model") == []
+
+
+def test_accents_and_word_forms_meet_and_rare_words_weigh_more(make_domain, upload_dir) -> None:
+    domain = make_domain()
+    secretary = add_secretary(domain)
+    _ingest(domain, upload_dir, "faq.md",
+            "# Clínica\n\n## Estacionamento\n\nO estacionamento da clínica é gratuito para os pacientes.\n\n"
+            "## Consultas\n\nA consulta da clínica custa duzentos reais e a clínica aceita cartão.\n", secretary)
+    # "clinica" without its accent, "estacionar" for "estacionamento": the parking passage, first.
+    found = _keyword_files(domain, "posso estacionar na clinica?", secretary)
+    assert found and found[0].startswith("Clínica > Estacionamento")
+    assert tsquery_any(["it's", "a\\b"]) == "'it\\'s' | 'a\\\\b'"
+
+
+def test_english_documents_are_stemmed_as_english(make_domain, upload_dir) -> None:
+    domain = make_domain()
+    secretary = add_secretary(domain, language="pt-BR")
+    _ingest(domain, upload_dir, "price-list.txt",
+            "Our parking is free for all patients and the parking attendants are there from seven.", secretary)
+    with tenant_session(domain) as session:
+        configs = {c.search_config for c in session.query(DocumentChunk)}
+    assert configs == {"voice_ai_english"}  # the document's words decided, not the secretary's language
+    assert _keyword_files(domain, "where do patients park", secretary, config="voice_ai_english")
+    assert detect_language("Atendemos de segunda a sexta, das 8h às 18h, e não abrimos aos domingos.") == "pt"
+    assert detect_language("12345 67890", fallback="en") == "en"
+
+
+def test_the_keyword_side_finds_what_the_vector_side_ranks_too_low(make_domain, upload_dir, monkeypatch) -> None:
+    """With an embedder that sees no words at all, a passage reaches the caller only through the keyword
+    side: the hybrid still returns it first (the vector side alone returns the nearest by chance)."""
+
+    class BlindEmbedder(HashEmbedder):
+        def embed(self, texts):
+            return [[1.0] + [0.0] * 1535 for _ in texts]
+
+    blind = BlindEmbedder("blind")
+    monkeypatch.setitem(RELEVANCE, "blind", Relevance(keyword_weight=0.02, stand_out=0.0))
+    domain = make_domain()
+    secretary = add_secretary(domain)
+    for i in range(12):
+        _ingest(domain, upload_dir, f"filler-{i}.txt", f"Texto número {i} sobre assuntos gerais da empresa.",
+                secretary, blind)
+    _ingest(domain, upload_dir, "odonto.txt", "Aceitamos o plano OdontoPrev para limpeza.", secretary, blind)
+    result = search_knowledge(domain, "vocês aceitam odontoprev?", secretary, top_k=3, min_similarity=0.0,
+                              embedder_factory=hash_factory(blind))
+    assert result.hits[0].content == "Aceitamos o plano OdontoPrev para limpeza."
+    assert len(result.hits) == 3
+
+
+def test_chunks_of_the_previous_offline_model_are_embedded_again(make_domain, upload_dir) -> None:
+    """A tenant whose documents were embedded with all-MiniLM-L6-v2 (the offline model before E5): its
+    chunks no longer answer the offline secretary's searches, so the sweep re-ingests the document, and
+    the new chunks replace the old ones."""
+    from shared.embeddings import MINILM_MODEL_NAME, OFFLINE_MODEL_NAME
+    from workers.ingest.coverage import documents_missing_models
+
+    domain = make_domain()
+    secretary = add_secretary(domain)
+    doc = _ingest(domain, upload_dir, "faq.txt", "O consultório abre às oito.", secretary,
+                  HashEmbedder(MINILM_MODEL_NAME))
+    assert documents_missing_models(domain) == [doc]
+    outcome = ingest_document(domain, doc, get_settings().replace(upload_dir=str(upload_dir)),
+                              embedder_factory=hash_factory(HashEmbedder(OFFLINE_MODEL_NAME)))
+    assert outcome.status == "ready"
+    with tenant_session(domain) as session:
+        assert {c.embedding_model for c in session.query(DocumentChunk)} == {OFFLINE_MODEL_NAME}
+    assert documents_missing_models(domain) == []
