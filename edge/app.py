@@ -9,6 +9,8 @@ import socket
 import weakref
 from typing import TYPE_CHECKING
 
+import gevent
+
 from edge.call.recorder import EventPublisher, celery_sender, warm_up_celery
 from edge.call.transfer import warm_up_decisions
 from edge.esl.session import EslConnection
@@ -108,8 +110,11 @@ class EdgeApp:
         esl = EslConnection(sock, conn_log)
         try:
             channel = esl.connect()
-        except Exception as exc:  # noqa: BLE001 - garbage or a dead peer: this connection only
-            conn_log.error("no valid connect reply: %s", exc)
+        except (Exception, gevent.Timeout) as exc:  # noqa: BLE001 - garbage, silence or a dead peer
+            # gevent.Timeout is no Exception: a peer that never answers ``connect`` must end here too,
+            # not as an uncaught traceback in the hub (and its frames kept alive until the next collection).
+            conn_log.error("no valid connect reply: %s", f"none within {exc}" if isinstance(exc, gevent.Timeout)
+                           else exc)
             esl.close()
             return
         call_uuid = channel.get("Unique-ID", "unknown")
@@ -122,6 +127,8 @@ class EdgeApp:
             "Caller-Caller-ID-Number") else "unknown", channel.get("Caller-Destination-Number", "?"))
         try:
             call.run()
+        except gevent.Timeout:  # a command FreeSWITCH never answered, past the call's own handling
+            call_log.error("call ended: FreeSWITCH did not answer a command in time")
         finally:
             self.metrics.active_calls -= 1
 
