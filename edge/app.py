@@ -21,6 +21,7 @@ from edge.transports.base import AudioTransport
 from edge.transports.ports import PortAllocator
 from edge.transports.udp_receiver import UdpReceiver
 from edge.transports.unicast import UnicastTransport
+from shared.db import bound_statements
 from shared.logging import Tag, call_logger
 from shared.settings import Settings
 
@@ -59,8 +60,9 @@ class EdgeApp:
         })
 
     def start(self) -> None:
-        """Start the clock and the publisher; warm the engines up, then take the start-up objects out of
-        the garbage collector's full passes (:mod:`edge.gc_pauses`)."""
+        """Bound the database statements, start the clock and the publisher; warm the engines up, then
+        take the start-up objects out of the garbage collector's full passes (:mod:`edge.gc_pauses`)."""
+        bound_statements(self.settings.edge_statement_timeout_seconds)
         warm_up_celery(self.settings.redis_url)
         warm_up_decisions(self.settings.redis_url)
         watch_pauses(self.metrics.gc_pause)

@@ -96,6 +96,12 @@ class Settings:
     # The transfer decision deadline before the edge evaluates rules in-process.
     transfer_decision_timeout_seconds: float = 0.3
 
+    # The longest a new call waits for its set-up from the database (0 < value <= 2): past it the call is
+    # served from the secretary's last good set-up, else routed to the domain's fallback or told goodbye.
+    call_setup_timeout_seconds: float = 1.5
+    # PostgreSQL cancels an edge statement after this many seconds (0 turns it off).
+    edge_statement_timeout_seconds: float = 5.0
+
     # Seconds between a call's 💓 HEARTBEAT log lines.
     edge_heartbeat_seconds: float = 30.0
 
@@ -157,6 +163,11 @@ class Settings:
             raise SettingsError("CHUNK_OVERLAP must be smaller than CHUNK_SIZE")
         if self.worker_statement_timeout_seconds < 0:
             raise SettingsError("WORKER_STATEMENT_TIMEOUT_SECONDS must be 0 (off) or positive")
+        if not 0 < self.call_setup_timeout_seconds <= 2:
+            raise SettingsError("CALL_SETUP_TIMEOUT_SECONDS must be above 0 and at most 2: a caller hears "
+                                "nothing but ringing while the set-up waits")
+        if self.edge_statement_timeout_seconds < 0:
+            raise SettingsError("EDGE_STATEMENT_TIMEOUT_SECONDS must be 0 (off) or positive")
         if self.webhook_retry_max_seconds <= 0:
             raise SettingsError("WEBHOOK_RETRY_MAX_SECONDS must be positive")
         if self.broker_visibility_timeout <= self.webhook_retry_max_seconds:

@@ -20,11 +20,9 @@ from typing import Any
 
 import redis.exceptions
 from celery import Celery, Task, signals
-from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.pool import Pool
 
-from shared.db import dispose_engines
+from shared.db import bound_statements, dispose_engines
 from shared.embeddings import share_cores_with
 from shared.logging import setup_logging
 from shared.settings import Settings, get_settings
@@ -117,37 +115,10 @@ def _setup_logging(loglevel: Any = None, **_: Any) -> None:
     setup_logging(loglevel or get_settings().log_level)
 
 
-_statement_timeout_listener: Any = None
-
-
-def bound_database_statements(seconds: float) -> None:
-    """Every database connection this process opens from now on cancels a statement after ``seconds``.
-
-    PostgreSQL's ``statement_timeout`` (a wait for a row lock counts): a task blocked in the database ends
-    with an error (retried, as a transient one) instead of holding its worker, which the threads pool would
-    never take back. ``0`` removes the bound.
-    """
-    global _statement_timeout_listener
-    if _statement_timeout_listener is not None:
-        event.remove(Pool, "connect", _statement_timeout_listener)
-        _statement_timeout_listener = None
-    if seconds <= 0:
-        return
-    milliseconds = max(1, int(seconds * 1000))
-
-    def set_statement_timeout(dbapi_connection: Any, _record: Any) -> None:
-        with dbapi_connection.cursor() as cursor:
-            cursor.execute(f"SET statement_timeout = {milliseconds}")
-        dbapi_connection.commit()  # a session setting that the pool's rollback on return keeps
-
-    event.listen(Pool, "connect", set_statement_timeout)
-    _statement_timeout_listener = set_statement_timeout
-
-
 @signals.worker_init.connect
 def _bound_statements(**_: Any) -> None:
     """Bound the worker's database statements (prefork children inherit it, their pools are new)."""
-    bound_database_statements(get_settings().worker_statement_timeout_seconds)
+    bound_statements(get_settings().worker_statement_timeout_seconds)
 
 
 _pool_processes = 1
