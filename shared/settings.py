@@ -81,8 +81,12 @@ class Settings:
     # must be shorter than BROKER_VISIBILITY_TIMEOUT (validated), or Redis hands it to a second worker.
     webhook_retry_max_seconds: float = 1800.0
 
-    # Seconds before Redis hands an unacknowledged task of a dead worker to another worker.
+    # Seconds before Redis hands an unacknowledged task to another worker whatever happened to the first; it
+    # must exceed every task's hard time limit (validated), or a long task would run twice at once.
     broker_visibility_timeout: int = 3600
+    # A worker that has not said it is alive for this long is gone: the tasks it held go back to their queues
+    # (a restarted worker hands back those of its earlier life at once).
+    worker_lost_after_seconds: float = 30.0
     # PostgreSQL cancels a worker's statement (a lock wait included) after this many seconds, so that no task
     # holds a worker for good: the threads pool enforces no task time limit. 0 turns it off.
     worker_statement_timeout_seconds: float = 60.0
@@ -170,6 +174,17 @@ class Settings:
             raise SettingsError("EDGE_STATEMENT_TIMEOUT_SECONDS must be 0 (off) or positive")
         if self.webhook_retry_max_seconds <= 0:
             raise SettingsError("WEBHOOK_RETRY_MAX_SECONDS must be positive")
+        if self.worker_lost_after_seconds <= 0:
+            raise SettingsError("WORKER_LOST_AFTER_SECONDS must be positive")
+        from shared.tasks import TASK_TIME_LIMITS
+
+        task, limit = max(TASK_TIME_LIMITS.items(), key=lambda item: item[1])
+        if self.broker_visibility_timeout <= limit:
+            raise SettingsError(
+                f"BROKER_VISIBILITY_TIMEOUT ({self.broker_visibility_timeout} s) must be above the longest task's "
+                f"hard time limit ({task}: {limit} s): Redis would hand a task still running to a second worker, "
+                "and again after each timeout, running it several times at once. Raise it above that."
+            )
         if self.broker_visibility_timeout <= self.webhook_retry_max_seconds:
             raise SettingsError(
                 f"BROKER_VISIBILITY_TIMEOUT ({self.broker_visibility_timeout} s) must be above "

@@ -27,6 +27,7 @@ from shared.embeddings import share_cores_with
 from shared.logging import setup_logging
 from shared.settings import Settings, get_settings
 from shared.tasks import QUEUES, SWEEP_DOCUMENTS, SWEEP_WEBHOOKS, celery_config
+from workers.broker import note_received, start_watch
 from workers.ingest.errors import TransientIngestError
 
 TASK_MODULES = (
@@ -119,6 +120,20 @@ def _setup_logging(loglevel: Any = None, **_: Any) -> None:
 def _bound_statements(**_: Any) -> None:
     """Bound the worker's database statements (prefork children inherit it, their pools are new)."""
     bound_statements(get_settings().worker_statement_timeout_seconds)
+
+
+@signals.worker_ready.connect
+def _watch_held_messages(sender: Any = None, **_: Any) -> None:
+    """Hand back to their queues the tasks an earlier life of this worker (or a dead one) held."""
+    start_watch(getattr(sender, "hostname", "") or "")
+
+
+@signals.task_received.connect
+def _note_held_message(sender: Any = None, request: Any = None, **_: Any) -> None:
+    """Note the message this worker now holds, so it goes back to its queue if the worker dies."""
+    message = getattr(request, "message", None)
+    if message is not None and message.delivery_tag:
+        note_received(getattr(sender, "hostname", "") or "", str(message.delivery_tag))
 
 
 _pool_processes = 1

@@ -19,7 +19,13 @@ from shared.logging import Tag, call_logger
 from shared.models import Conversation, Message, Secretary
 from shared.providers import resolve_provider
 from shared.summaries import CHAT_PROVIDERS, CallFacts, Turn, summarize
-from shared.tasks import CONVERSATION_EVENT, CONVERSATION_EVENTS, DELIVER_WEBHOOK, SUMMARIZE_CONVERSATION
+from shared.tasks import (
+    CONVERSATION_EVENT,
+    CONVERSATION_EVENTS,
+    DELIVER_WEBHOOK,
+    SUMMARIZE_CONVERSATION,
+    TASK_TIME_LIMITS,
+)
 from shared.tenancy import tenant_session
 from workers.app import ProjectTask, app
 from workers.broker import redis_client
@@ -72,13 +78,15 @@ def _claim_late_summary(conversation_uuid: str) -> bool:
         return bool(client.set(_late_key(conversation_uuid), "1", nx=True, ex=LATE_SUMMARY_DELAY * 30))
 
 
-@app.task(name=CONVERSATION_EVENT, base=ProjectTask, soft_time_limit=30, time_limit=60)
+@app.task(name=CONVERSATION_EVENT, base=ProjectTask, soft_time_limit=30,
+          time_limit=TASK_TIME_LIMITS[CONVERSATION_EVENT], max_retries=None)
 def event(payload: dict[str, Any]) -> dict[str, Any] | None:
     """Store one conversation event; on ``call_ended`` schedule the summary."""
     return _store(payload)
 
 
-@app.task(name=CONVERSATION_EVENTS, base=ProjectTask, soft_time_limit=60, time_limit=120)
+@app.task(name=CONVERSATION_EVENTS, base=ProjectTask, soft_time_limit=60,
+          time_limit=TASK_TIME_LIMITS[CONVERSATION_EVENTS], max_retries=None)
 def events(payloads: list[dict[str, Any]]) -> int:
     """Store a batch of conversation events in order (each exactly once); return how many were stored."""
     if not isinstance(payloads, list):
@@ -95,7 +103,7 @@ def events(payloads: list[dict[str, Any]]) -> int:
 
 @app.task(
     name=SUMMARIZE_CONVERSATION, bind=True, base=ProjectTask, soft_time_limit=SUMMARY_SOFT_LIMIT,
-    time_limit=SUMMARY_SOFT_LIMIT + 30,
+    time_limit=TASK_TIME_LIMITS[SUMMARIZE_CONVERSATION],
 )
 def summarize_conversation(
     self: ProjectTask, domain_uuid: str, conversation_uuid: str, expected_messages: int | None = None,
