@@ -106,6 +106,10 @@ class Settings:
     # PostgreSQL cancels an edge statement after this many seconds (0 turns it off).
     edge_statement_timeout_seconds: float = 5.0
 
+    # How long a call's summary waits for messages still on their way before it is written from those stored
+    # (then written again, and its webhook sent again as an update, when the others arrive).
+    summary_wait_seconds: float = 30.0
+
     # Seconds between a call's 💓 HEARTBEAT log lines.
     edge_heartbeat_seconds: float = 30.0
 
@@ -174,6 +178,8 @@ class Settings:
             raise SettingsError("EDGE_STATEMENT_TIMEOUT_SECONDS must be 0 (off) or positive")
         if self.webhook_retry_max_seconds <= 0:
             raise SettingsError("WEBHOOK_RETRY_MAX_SECONDS must be positive")
+        if self.summary_wait_seconds < 0:
+            raise SettingsError("SUMMARY_WAIT_SECONDS must be 0 or positive")
         if self.worker_lost_after_seconds <= 0:
             raise SettingsError("WORKER_LOST_AFTER_SECONDS must be positive")
         from shared.tasks import TASK_TIME_LIMITS

@@ -4,11 +4,12 @@ messages of a worker that died handed back to their queues in seconds instead of
 from __future__ import annotations
 
 import math
+import os
 import threading
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 from typing import Any
 
 import redis
@@ -59,9 +60,16 @@ def _held_key(life: str, node: str) -> str:
     return f"{HELD_PREFIX}{life}|{node}"
 
 
+_clients: dict[int, redis.Redis] = {}
+
+
 def _client() -> redis.Redis:
-    return redis.Redis.from_url(get_settings().redis_url, socket_timeout=REDIS_TIMEOUT_SECONDS,
-                                socket_connect_timeout=REDIS_TIMEOUT_SECONDS)
+    """This process's client (a connection pool: thread-safe, kept between tasks)."""
+    pid = os.getpid()
+    if pid not in _clients:
+        _clients[pid] = redis.Redis.from_url(get_settings().redis_url, socket_timeout=REDIS_TIMEOUT_SECONDS,
+                                             socket_connect_timeout=REDIS_TIMEOUT_SECONDS)
+    return _clients[pid]
 
 
 def _keep_alive(client: redis.Redis) -> None:
@@ -74,15 +82,13 @@ def start_watch(node: str) -> int:
     from workers.app import app
 
     _start(node)
-    with closing(_client()) as client:
-        return restore_orphans(app, client)
+    return restore_orphans(app, _client())
 
 
 def note_received(node: str, delivery_tag: str) -> None:
     """Remember that this life holds ``delivery_tag`` (before it runs the task)."""
     _start(node)
-    with closing(_client()) as client:
-        client.sadd(_held_key(_life, node), delivery_tag)
+    _client().sadd(_held_key(_life, node), delivery_tag)
 
 
 def _start(node: str) -> None:
@@ -92,8 +98,7 @@ def _start(node: str) -> None:
         if _heartbeat is not None:
             return
         _node = node
-        with closing(_client()) as client:
-            _keep_alive(client)
+        _keep_alive(_client())
         _heartbeat = threading.Thread(target=_beat, name="voice-ai-held-messages", daemon=True)
         _heartbeat.start()
 
@@ -105,10 +110,10 @@ def _beat() -> None:
     interval = max(0.2, get_settings().worker_lost_after_seconds / 3)
     while True:
         try:
-            with closing(_client()) as client:
-                _keep_alive(client)
-                _forget_acknowledged(client, _held_key(_life, _node))
-                restore_orphans(app, client)
+            client = _client()
+            _keep_alive(client)
+            _forget_acknowledged(client, _held_key(_life, _node))
+            restore_orphans(app, client)
         except Exception as exc:  # noqa: BLE001 - Redis away for a moment: try again next beat
             log.error(f"held-message check failed: {type(exc).__name__}: {exc}")
         time.sleep(interval)

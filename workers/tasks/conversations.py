@@ -18,6 +18,7 @@ from sqlalchemy import update as sql_update
 from shared.logging import Tag, call_logger
 from shared.models import Conversation, Message, Secretary
 from shared.providers import resolve_provider
+from shared.settings import get_settings
 from shared.summaries import CHAT_PROVIDERS, CallFacts, Turn, summarize
 from shared.tasks import (
     CONVERSATION_EVENT,
@@ -32,9 +33,16 @@ from workers.broker import redis_client
 from workers.conversation_store import BadEvent, apply_event, stored_message_count
 from workers.http_deadline import deadline_client
 
-WAIT_FOR_MESSAGES_COUNTDOWNS = (1, 1, 2, 2, 4, 4, 8, 8)
-"""Seconds between the summary's looks for messages still in flight (about 30 s in all); then it is written
-from what is stored, and written again (its webhook sent again) when the missing ones arrive."""
+WAIT_STEPS = (1, 1, 2, 2, 4, 4, 8, 8)
+"""The summary's looks for messages still in flight, spaced out in these proportions over
+``SUMMARY_WAIT_SECONDS``; then it is written from what is stored, and written again (its webhook sent
+again) when the missing ones arrive."""
+
+
+def wait_countdowns(total_seconds: float) -> tuple[float, ...]:
+    """The seconds before each look, adding up to ``total_seconds``."""
+    scale = total_seconds / sum(WAIT_STEPS)
+    return tuple(step * scale for step in WAIT_STEPS) if total_seconds > 0 else ()
 LATE_SUMMARY_DELAY = 2
 """Seconds a late message's new summary waits, so that the messages arriving with it are in it too."""
 SUMMARY_SOFT_LIMIT = 60
@@ -112,7 +120,7 @@ def summarize_conversation(
     """Write the call's summary (LLM provider or extractive) and queue the webhook if enabled.
 
     ``expected_messages`` (the edge's count at the call's end): wait for every one of them, up to
-    :data:`WAIT_FOR_MESSAGES_COUNTDOWNS`. ``update``: messages arrived after the summary; write it again
+    ``SUMMARY_WAIT_SECONDS`` (:func:`wait_countdowns`). ``update``: messages arrived after the summary; write it again
     and send the webhook again (an update) if it had already been sent.
     """
     conv_id = uuid.UUID(str(conversation_uuid))
@@ -123,11 +131,11 @@ def summarize_conversation(
             client.delete(_late_key(str(conv_id)))
     elif expected_messages:
         stored = stored_message_count(domain_uuid, conv_id, below=expected_messages)
+        countdowns = wait_countdowns(get_settings().summary_wait_seconds)
         if stored < expected_messages:
-            if self.request.retries < len(WAIT_FOR_MESSAGES_COUNTDOWNS):
+            if self.request.retries < len(countdowns):
                 # Message events are still in flight (or with a worker that died): look again shortly.
-                raise self.retry(countdown=WAIT_FOR_MESSAGES_COUNTDOWNS[self.request.retries],
-                                 max_retries=len(WAIT_FOR_MESSAGES_COUNTDOWNS))
+                raise self.retry(countdown=countdowns[self.request.retries], max_retries=len(countdowns))
             log_conv.warning(Tag.EVENT_BUS, f"summarising with {stored} of {expected_messages} messages; the "
                              "summary and the webhook are made again when the others arrive")
 
