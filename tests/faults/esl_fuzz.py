@@ -62,10 +62,11 @@ def _peer(port: int, frames: list[bytes] | None) -> int:
     return sent
 
 
-def fuzz_round(port: int, connections: int, seed: int = 0, parallel: int = 50) -> int:
-    """Run one round against the edge's ESL ``port``; returns how many malformed frames were sent."""
+def fuzz_round(port: int, connections: int, seed: int = 0, parallel: int = 50, silent: bool = True) -> int:
+    """Run one round against the edge's ESL ``port`` (with ``silent``, one peer in :data:`SILENT_EVERY`
+    says nothing); returns how many malformed frames were sent."""
     rng = random.Random(seed)
-    scripts = [None if n % SILENT_EVERY == 0 else _frames(rng) for n in range(connections)]
+    scripts = [None if silent and n % SILENT_EVERY == 0 else _frames(rng) for n in range(connections)]
     sent = [0]
     lock = threading.Lock()
 

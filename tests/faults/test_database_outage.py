@@ -19,7 +19,7 @@ from tests.polling import wait_until
 
 SETUP_SECONDS = 1.5
 """CALL_SETUP_TIMEOUT_SECONDS, the default."""
-MARGIN_SECONDS = 3.0
+MARGIN_SECONDS = 5.0
 """What a loaded test machine may add to the deadline before the edge acts; the outage itself took 68 s."""
 
 
@@ -48,48 +48,52 @@ def _seconds_to(call: FakeCall, event: str) -> float:
     return time.monotonic() - call.started_at
 
 
-@pytest.mark.parametrize("fault", ["refuse", "reset", "blackhole"])
 def test_new_calls_during_a_database_outage_are_answered_routed_or_told_goodbye(
-        fault, proxy, database_url, redis_url, tmp_path, fakes_loop, realtime, make_domain):
-    served = make_domain()
-    add_domain_settings(served, fallback_destination="9000", transfer_context="served.example.com")
-    known, unknown = _secretaries(served, realtime, 2)
-    lonely = make_domain()  # no call of this domain was ever set up by this edge
-    (stranger,) = _secretaries(lonely, realtime)
+        proxy, database_url, redis_url, tmp_path, fakes_loop, realtime, make_domain):
     through_proxy = make_url(database_url).set(port=proxy.port).render_as_string(hide_password=False)
     edge = start_edge(through_proxy, redis_url, tmp_path, GREETING_CACHE_DIR=str(tmp_path / "greetings"),
                       EDGE_WARM_UP="false")
     fs = FakeFreeSwitch("127.0.0.1", edge.esl_port, fakes_loop)
+    faults = ("refuse", "reset", "blackhole")
+    tenants = {}
+    for fault in faults:
+        served = make_domain()
+        add_domain_settings(served, fallback_destination="9000", transfer_context=f"{fault}.example.com")
+        known, unknown = _secretaries(served, realtime, 2)
+        lonely = make_domain()  # no call of this domain was ever set up by this edge
+        (stranger,) = _secretaries(lonely, realtime)
+        tenants[fault] = (served, known, unknown, lonely, stranger)
     try:
-        before = _place(fs, served, known)  # the database answers: the edge reads and keeps the set-up
-        assert before.wait("answered") and wait_until(lambda: before.heard_nonsilent_ms() >= 200)
-        before.hangup()
+        # The database answers: the edge reads each secretary called and keeps its set-up.
+        before = [_place(fs, served, known) for served, known, *_ in tenants.values()]
+        for call in before:
+            assert call.wait("answered", timeout=30)  # a cold edge loads its engine on the first call
+            assert wait_until(lambda call=call: call.heard_nonsilent_ms() >= 200, timeout=30)
+            call.hangup()
         assert wait_until(lambda: edge.health()["calls_active"] == 0)
 
-        proxy.set_mode(fault)
+        for fault, (served, known, unknown, lonely, stranger) in tenants.items():
+            proxy.set_mode(fault)
+            call, routed, told = _place(fs, served, known), _place(fs, served, unknown), _place(fs, lonely, stranger)
 
-        # The secretary read before: answered, and the caller hears the greeting from the kept set-up.
-        call = _place(fs, served, known)
-        assert _seconds_to(call, "answered") <= SETUP_SECONDS + MARGIN_SECONDS
-        assert wait_until(lambda: call.heard_nonsilent_ms() >= 500), edge.log()[-2000:]
-        assert wait_until(lambda: "serving the call from the set-up read" in edge.log())
-        call.hangup()
+            # The secretary read before: answered, and the caller hears the greeting from the kept set-up.
+            assert _seconds_to(call, "answered") <= SETUP_SECONDS + MARGIN_SECONDS, fault
+            assert wait_until(lambda call=call: call.heard_nonsilent_ms() >= 500, timeout=30), (fault, edge.log()[-2000:])
+            call.hangup()
+            # Another secretary of that domain, never read: routed to the domain's fallback destination.
+            assert _seconds_to(routed, "closed") <= SETUP_SECONDS + MARGIN_SECONDS + 1, fault
+            assert ("transfer", f"9000 XML {fault}.example.com") in routed.executed
+            # A domain never seen: the caller is answered and hears the goodbye prompt, then the hangup.
+            assert _seconds_to(told, "hung_up") <= SETUP_SECONDS + MARGIN_SECONDS + 1, fault
+            assert told.answered.is_set()
+            assert [app for app, _ in told.executed if app in ("answer", "playback")] == ["answer", "playback"]
+            assert any(h.pcmu.startswith(b"<playback ") for h in told.heard)
+            proxy.set_mode("pass")
+            assert wait_until(lambda: edge.health()["calls_active"] == 0)
+        assert edge.log().count("serving the call from the set-up read") == len(faults)
 
-        # Another secretary of that domain, never read: routed to the domain's fallback destination.
-        routed = _place(fs, served, unknown)
-        assert _seconds_to(routed, "closed") <= SETUP_SECONDS + MARGIN_SECONDS + 1
-        assert ("transfer", "9000 XML served.example.com") in routed.executed
-
-        # A domain never seen: the caller is answered and hears the goodbye prompt, then the hangup.
-        told = _place(fs, lonely, stranger)
-        assert _seconds_to(told, "hung_up") <= SETUP_SECONDS + MARGIN_SECONDS + 1
-        assert told.answered.is_set()
-        assert [app for app, _ in told.executed if app in ("answer", "playback")] == ["answer", "playback"]
-        assert any(h.pcmu.startswith(b"<playback ") for h in told.heard)
-        assert realtime.sessions and all(s is not None for s in realtime.sessions)
-
-        # The database is back: a new secretary is read again and its caller hears the greeting.
-        proxy.set_mode("pass")
+        # The database is back: a secretary never read before is read now and its caller hears the greeting.
+        *_, lonely, stranger = tenants["blackhole"]
         after = _place(fs, lonely, stranger)
         assert after.wait("answered", timeout=15) and wait_until(lambda: after.heard_nonsilent_ms() >= 500)
         after.hangup()
