@@ -65,3 +65,26 @@ def test_concurrent_waiters_are_served_when_one_of_them_hangs_up(pool: WorkerPoo
     first.kill()
     gevent.joinall(others, timeout=30)
     assert [g.value["echo"] if g.value else g.exception for g in others] == ["caller 0", "caller 1", "caller 2"]
+
+
+@pytest.mark.slow
+def test_a_caller_hanging_up_mid_knowledge_search_leaves_the_embedder_to_the_next_callers() -> None:
+    from edge.services.offline.embedding_worker import PooledOfflineEmbedder
+
+    # The edge's own embedding pool: one child, all-MiniLM-L6-v2 loaded on the first search.
+    pool = WorkerPool("edge.services.offline.embedding_worker", size=1)
+    try:
+        embedder = PooledOfflineEmbedder(pool)
+        first = gevent.spawn(embedder.embed, ["Do you open on Saturdays?"])
+        assert wait_until(lambda: pool._all and not first.dead, timeout=30)  # the child is at work on it
+        first.kill()  # the caller hung up mid-search
+
+        with gevent.Timeout(120, AssertionError("later knowledge searches hang after a hangup mid-search")):
+            later = [embedder.embed([text]) for text in ("Where are you?", "Do you open on Saturdays?")]
+            again = embedder.embed(["Where are you?"])
+        # Each search gets the vector of its own question, never the abandoned one's.
+        assert later[0] == again and later[0] != later[1]
+        assert len(later[0][0]) == 1536
+        assert len(pool._all) == 1  # the same child, its model still loaded
+    finally:
+        pool.close()
