@@ -89,8 +89,8 @@ def test_a_worker_killed_while_storing_a_batch_loses_no_message_and_the_webhook_
 
         # Another worker carries on: the call's end arrives; the summary waits (1 s here), then is written
         # from the 4 messages stored, and the webhook goes out with them.
-        lives.start(keeping, "-Q", f"{queue},conversations,webhooks", "-c", "2",
-                    env={"SUMMARY_WAIT_SECONDS": "1"})
+        keeper = lives.start(keeping, "-Q", f"{queue},conversations,webhooks", "-c", "2",
+                             env={"SUMMARY_WAIT_SECONDS": "1"})
         producer.send_task(CONVERSATION_EVENTS, ([_event(
             domain, call, "call_ended", ended_at=datetime.now(UTC).isoformat(), outcome="resolved",
             transfer_target=None, taken_message=None, turn_count=4, message_count=8)],), queue=queue)
@@ -112,7 +112,8 @@ def test_a_worker_killed_while_storing_a_batch_loses_no_message_and_the_webhook_
         assert update.headers["x-voice-ai-revision"] == "1"
         assert update.json()["summary"] == conversation.summary
         assert conversation.webhook_status == "delivered" and len(conversation.webhook_attempts) == 2
-        assert "are back in their queues" in restarted.log_text()
+        # Handed back by its own next life (or, on a slow machine, by the other worker once it fell silent).
+        assert "are back in their queues" in restarted.log_text() + keeper.log_text()
 
 
 def test_a_worker_killed_mid_ingest_and_restarted_leaves_the_document_ready_with_each_chunk_once(
