@@ -65,10 +65,10 @@ def test_new_calls_during_a_database_outage_are_answered_routed_or_told_goodbye(
         tenants[fault] = (served, known, unknown, lonely, stranger)
     try:
         # The database answers: the edge reads each secretary called and keeps its set-up.
-        before = [_place(fs, served, known) for served, known, *_ in tenants.values()]
-        for call in before:
-            assert call.wait("answered", timeout=30)  # a cold edge loads its engine on the first call
-            assert wait_until(lambda call=call: call.heard_nonsilent_ms() >= 200, timeout=30)
+        for served, known, *_ in tenants.values():
+            call = _place(fs, served, known)
+            assert call.wait("answered", timeout=30), edge.log()[-3000:]  # a cold edge loads its engine first
+            assert wait_until(lambda call=call: call.heard_nonsilent_ms() >= 200, timeout=30), edge.log()[-3000:]
             call.hangup()
         assert wait_until(lambda: edge.health()["calls_active"] == 0)
 

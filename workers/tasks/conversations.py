@@ -1,11 +1,12 @@
 """``conversations`` queue: store the edge's conversation events; summarise a call when it ends.
 
 ``voice_ai.conversations.events`` stores a batch of events and ``voice_ai.conversations.event`` a single
-one (each exactly once, in any order: see :mod:`workers.conversation_store`). On ``call_ended`` it schedules ``voice_ai.conversations.summarize``,
-which waits (briefly, by retrying) until the ``message_count`` messages the edge announced are stored,
-writes the summary, and hands the conversation to the webhook queue when the secretary has one.
+one (each exactly once, in any order: see :mod:`workers.conversation_store`). On ``call_ended`` it
+schedules ``voice_ai.conversations.summarize``, which waits (by retrying, up to ``SUMMARY_WAIT_SECONDS``)
+until every message the edge announced is stored, writes the summary, and hands the conversation to the
+webhook queue when the secretary has one. A message stored after the summary (its worker died and came
+back, say) schedules the summary again, and the webhook is sent again as an update.
 """
-
 from __future__ import annotations
 
 import uuid
@@ -43,6 +44,8 @@ def wait_countdowns(total_seconds: float) -> tuple[float, ...]:
     """The seconds before each look, adding up to ``total_seconds``."""
     scale = total_seconds / sum(WAIT_STEPS)
     return tuple(step * scale for step in WAIT_STEPS) if total_seconds > 0 else ()
+
+
 LATE_SUMMARY_DELAY = 2
 """Seconds a late message's new summary waits, so that the messages arriving with it are in it too."""
 SUMMARY_SOFT_LIMIT = 60
@@ -120,8 +123,8 @@ def summarize_conversation(
     """Write the call's summary (LLM provider or extractive) and queue the webhook if enabled.
 
     ``expected_messages`` (the edge's count at the call's end): wait for every one of them, up to
-    ``SUMMARY_WAIT_SECONDS`` (:func:`wait_countdowns`). ``update``: messages arrived after the summary; write it again
-    and send the webhook again (an update) if it had already been sent.
+    ``SUMMARY_WAIT_SECONDS`` (:func:`wait_countdowns`). ``update``: messages arrived after the summary;
+    write it again and send the webhook again (an update) if it had already been sent.
     """
     conv_id = uuid.UUID(str(conversation_uuid))
     log_conv = call_logger(__name__, domain_uuid=str(domain_uuid)).bind(conversation=str(conv_id))
