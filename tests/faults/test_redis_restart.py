@@ -1,6 +1,6 @@
-"""Redis SIGKILLed and started again while a call's conversation events wait in its queue: with the
-persistence the installer configures (deploy/redis/voice-ai.conf), every event is still there, and a
-worker stores the whole conversation with its summary."""
+"""Redis SIGKILLed and started again while a call's conversation events wait in its queue, and while a
+worker is storing a batch: with the persistence the installer configures (deploy/redis/voice-ai.conf),
+every event is still there, and the workers store the whole conversation with its summary."""
 
 from __future__ import annotations
 
@@ -137,3 +137,33 @@ def test_queued_conversation_events_survive_a_killed_redis(redis_server, databas
     assert "Que horas abre?" in [c for _, c in stored] and "Abrimos às oito." in [c for _, c in stored]
     assert conversation.outcome == before[-1]["outcome"] and conversation.ended_at is not None
     assert conversation.caller_id and conversation.engine == "realtime"  # the call_started event too
+
+
+def test_a_batch_in_flight_when_redis_is_killed_is_stored_after_the_restart(redis_server, tmp_path, producer,
+                                                                            make_domain, worker_env):
+    from shared.db import get_engine
+    from shared.tasks import CONVERSATION_EVENTS, producer_app
+    from tests.faults.test_worker_kills import _event, _message
+    from tests.faults.worker_life import wait_locked
+
+    domain, call = make_domain(), uuid.uuid4()
+    sender = producer_app(redis_server.url)
+    with worker_lives({**worker_env, "REDIS_URL": redis_server.url}, tmp_path) as lives:
+        lives.start(f"faults-inflight-{uuid.uuid4().hex[:6]}@%h", "-Q", "conversations", "-c", "1")
+        # The worker has taken the batch and is storing it (the messages table is busy) when Redis dies.
+        with get_engine().begin() as connection:
+            connection.exec_driver_sql("LOCK TABLE v_voice_messages IN EXCLUSIVE MODE")
+            sender.send_task(CONVERSATION_EVENTS, ([
+                _event(domain, call, "call_started", voice_secretary_uuid=None, caller_id="5511987654321",
+                       caller_name=None, destination_number="8000", engine="realtime", started_at=None),
+                *[_message(domain, call, n) for n in range(6)]],))
+            wait_locked("v_voice_messages")
+            redis_server.kill()
+            redis_server.start()
+
+        def stored() -> list[int]:
+            with tenant_session(domain) as session:
+                return [m.sequence for m in session.scalars(
+                    select(Message).join(Conversation, Conversation.conversation_uuid == Message.conversation_uuid)
+                    .where(Conversation.call_uuid == call).order_by(Message.sequence))]
+        assert wait_for(lambda: stored() == list(range(6)), timeout=120)
