@@ -16,11 +16,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import redis.exceptions
-from celery import Celery, Task, bootsteps, signals
+from celery import Celery, Task, signals
 from sqlalchemy.exc import OperationalError
 
 from shared.db import bound_statements, dispose_engines
@@ -28,7 +27,7 @@ from shared.embeddings import share_cores_with
 from shared.logging import setup_logging
 from shared.settings import Settings, get_settings
 from shared.tasks import QUEUES, SWEEP_DOCUMENTS, SWEEP_WEBHOOKS, celery_config
-from workers.broker import note_connected, note_received, start_watch
+from workers.broker import note_received, start_watch
 from workers.ingest.errors import TransientIngestError
 
 TASK_MODULES = (
@@ -73,7 +72,6 @@ def worker_config(settings: Settings) -> dict[str, Any]:
         # A task running when the Redis connection drops goes on: its acknowledgement is a write to Redis
         # that works once reconnected. Cancelling it (Celery's coming default, meant for AMQP) had it
         # acknowledged away on the new connection: the batch of conversation events it was storing was lost.
-        # One that cannot be acknowledged is handed back after the reconnect (workers.broker).
         "worker_cancel_long_running_tasks_on_connection_loss": False,
         "task_soft_time_limit": 300,
         "task_time_limit": 360,
@@ -112,7 +110,6 @@ def create_app(settings: Settings | None = None) -> Celery:
     app = Celery("voice_ai", task_cls=ProjectTask, include=list(TASK_MODULES))
     app.conf.update(celery_config(settings))
     app.conf.update(worker_config(settings))
-    app.steps["consumer"].add(BrokerConnectionWatch)
     return app
 
 
@@ -139,21 +136,7 @@ def _note_held_message(sender: Any = None, request: Any = None, **_: Any) -> Non
     """Note the message this worker now holds, so it goes back to its queue if the worker dies."""
     message = getattr(request, "message", None)
     if message is not None and message.delivery_tag:
-        eta = getattr(request, "eta", None)  # an ISO-8601 string in the message headers, or None
-        if isinstance(eta, str):
-            eta = datetime.fromisoformat(eta)
-        note_received(getattr(sender, "hostname", "") or "", str(message.delivery_tag),
-                      eta.timestamp() if isinstance(eta, datetime) else None)
-
-
-class BrokerConnectionWatch(bootsteps.StartStopStep):
-    """Started each time the consumer connects to the broker: a second start is a reconnect, after which
-    the tasks the connection loss cancelled are handed back (:func:`workers.broker.note_connected`)."""
-
-    requires = {"celery.worker.consumer.connection:Connection"}
-
-    def start(self, consumer: Any) -> None:
-        note_connected()
+        note_received(getattr(sender, "hostname", "") or "", str(message.delivery_tag))
 
 
 _pool_processes = 1

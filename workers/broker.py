@@ -41,22 +41,11 @@ def redis_client(redis_url: str | None = None) -> Iterator[redis.Redis]:
 # keeps a short-lived ``voice_ai:alive:<life>`` key fresh. The messages held by a life that is over go
 # back to their queues at once: when the same node starts again (a restart: its earlier life is over),
 # or, for any worker, once the holder's key has expired (WORKER_LOST_AFTER_SECONDS).
-#
-# A worker that loses its Redis connection (Redis restarted) cancels the tasks it was running, which it
-# can no longer acknowledge on that connection; their messages stay in ``unacked`` (kept by Redis's
-# append-only file). Once it is connected again, it hands those back itself: what it took before the
-# reconnect and is neither running, nor reserved, nor waiting for its ETA.
 
 UNACKED_KEY = "unacked"
 """kombu's hash of the messages taken and not yet acknowledged (its default name, which we keep)."""
 HELD_PREFIX = "voice_ai:held:"
 ALIVE_PREFIX = "voice_ai:alive:"
-
-_received: dict[str, tuple[float, float | None]] = {}
-"""Tags this life took: when (monotonic), and the task's ETA (epoch seconds) if it waits for one."""
-_connections = 0
-_reconnected_at: float | None = None
-"""When the consumer connected again after losing its broker connection (monotonic)."""
 
 _life = uuid.uuid4().hex[:12]
 """This worker process's life: a restarted worker of the same node name is another life."""
@@ -96,68 +85,10 @@ def start_watch(node: str) -> int:
     return restore_orphans(app, _client())
 
 
-def note_received(node: str, delivery_tag: str, eta: float | None = None) -> None:
-    """Remember that this life holds ``delivery_tag`` (before it runs the task; ``eta``: not before)."""
+def note_received(node: str, delivery_tag: str) -> None:
+    """Remember that this life holds ``delivery_tag`` (before it runs the task)."""
     _start(node)
-    _received[delivery_tag] = (time.monotonic(), eta)
     _client().sadd(_held_key(_life, node), delivery_tag)
-
-
-def note_connected() -> None:
-    """The consumer is connected to the broker (again: its earlier tasks were cancelled)."""
-    global _connections, _reconnected_at
-    _connections += 1
-    if _connections > 1:
-        _reconnected_at = time.monotonic()
-        log.warning(Tag.EVENT_BUS, "connected to the broker again: tasks cancelled by the loss go back to "
-                    "their queues")
-
-
-def _still_held_here() -> set[str]:
-    """Tags of the requests this process is running (in a live pool process) or has reserved."""
-    from celery.worker.state import active_requests, reserved_requests
-
-    held = set()
-    for request in (*active_requests, *reserved_requests):
-        pid = request.worker_pid
-        if request in active_requests and pid is not None and pid != os.getpid() and not _alive(pid):
-            continue  # its pool process was terminated (the cancel on a connection loss)
-        if request.message is not None:
-            held.add(str(request.message.delivery_tag))
-    return held
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def restore_cancelled(app: Any, client: redis.Redis) -> int:
-    """After a reconnect: hand back what this life took before it and no longer runs; how many."""
-    if _reconnected_at is None:
-        return 0
-    running = _still_held_here()
-    now = time.time()
-    lost = [tag for tag, (at, eta) in list(_received.items())
-            if at < _reconnected_at and tag not in running and not (eta and eta > now)]
-    restored = 0
-    if lost:
-        with app.connection_for_write() as connection:
-            qos = connection.default_channel.qos
-            for tag in lost:
-                _received.pop(tag, None)
-                if client.hexists(UNACKED_KEY, tag):
-                    qos.restore_by_tag(tag, client)
-                    restored += 1
-    if restored:
-        log.warning(Tag.EVENT_BUS, f"{restored} task(s) cancelled by the lost broker connection are back in "
-                    "their queues")
-    return restored
 
 
 def _start(node: str) -> None:
@@ -182,7 +113,6 @@ def _beat() -> None:
             client = _client()
             _keep_alive(client)
             _forget_acknowledged(client, _held_key(_life, _node))
-            restore_cancelled(app, client)
             restore_orphans(app, client)
         except Exception as exc:  # noqa: BLE001 - Redis away for a moment: try again next beat
             log.error(f"held-message check failed: {type(exc).__name__}: {exc}")
@@ -195,8 +125,6 @@ def _forget_acknowledged(client: redis.Redis, key: str) -> None:
         gone = [tag for tag, raw in zip(tags, client.hmget(UNACKED_KEY, tags), strict=True) if raw is None]
         if gone:
             client.srem(key, *gone)
-            for tag in gone:
-                _received.pop(tag.decode() if isinstance(tag, bytes) else tag, None)
 
 
 def restore_orphans(app: Any, client: redis.Redis) -> int:

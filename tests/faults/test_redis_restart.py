@@ -149,7 +149,7 @@ def test_a_batch_in_flight_when_redis_is_killed_is_stored_after_the_restart(redi
     domain, call = make_domain(), uuid.uuid4()
     sender = producer_app(redis_server.url)
     with worker_lives({**worker_env, "REDIS_URL": redis_server.url}, tmp_path) as lives:
-        lives.start(f"faults-inflight-{uuid.uuid4().hex[:6]}@%h", "-Q", "conversations", "-c", "1")
+        worker = lives.start(f"faults-inflight-{uuid.uuid4().hex[:6]}@%h", "-Q", "conversations", "-c", "1")
         # The worker has taken the batch and is storing it (the messages table is busy) when Redis dies.
         with get_engine().begin() as connection:
             connection.exec_driver_sql("LOCK TABLE v_voice_messages IN EXCLUSIVE MODE")
@@ -167,3 +167,8 @@ def test_a_batch_in_flight_when_redis_is_killed_is_stored_after_the_restart(redi
                     select(Message).join(Conversation, Conversation.conversation_uuid == Message.conversation_uuid)
                     .where(Conversation.call_uuid == call).order_by(Message.sequence))]
         assert wait_for(lambda: stored() == list(range(6)), timeout=120)
+        # And acknowledged on the restarted Redis: nothing is left to be handed to a worker again.
+        client = redis.Redis.from_url(redis_server.url)
+        assert wait_for(lambda: client.hlen("unacked") == 0, timeout=30)
+        client.close()
+        assert worker.log_text().count("succeeded") == 1
