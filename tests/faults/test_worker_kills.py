@@ -104,7 +104,8 @@ def test_a_worker_killed_while_storing_a_batch_loses_no_message_and_the_webhook_
         restarted = lives.start(storing, "-Q", queue, "-c", "1")
         wait_for(lambda: len(receiver.received) == 2, timeout=RECOVERY_SECONDS)
         update = receiver.received[1]
-        conversation = _conversation(domain, call)
+        conversation = wait_for(lambda: (row := _conversation(domain, call)) and len(row.webhook_attempts) == 2
+                                and row)  # the delivery records its attempt once the receiver answered
         assert _messages(domain, conversation.conversation_uuid) == [(n, f"turn {n}") for n in range(8)]
         assert [t["content"] for t in update.json()["transcript"]] == [f"turn {n}" for n in range(8)]
         assert update.json()["revision"] == 1 and update.json()["update"] is True
@@ -197,10 +198,14 @@ def test_a_worker_killed_during_a_webhook_delivery_delivers_it_once_after_the_re
             worker.kill()
 
             lives.start(node, "-Q", queue, "-P", "threads", "-c", "2")
-            wait_for(lambda: receiver.answered, timeout=RECOVERY_SECONDS)
-            with tenant_session(domain) as session:
-                row = session.get(Conversation, conversation)
-                assert row.webhook_status == "delivered" and len(row.webhook_attempts) == 1
+
+            def delivered() -> Conversation | None:
+                with tenant_session(domain) as session:
+                    row = session.get(Conversation, conversation)
+                    session.expunge(row)
+                    return row if row.webhook_status == "delivered" else None
+            row = wait_for(delivered, timeout=RECOVERY_SECONDS)
+            assert len(row.webhook_attempts) == 1
             assert len(receiver.answered) == 1
             body = receiver.answered[0]["body"]
             assert b"Qual o hor" in body and receiver.answered[0]["headers"]["idempotency-key"] == str(conversation)
@@ -226,9 +231,11 @@ def test_a_worker_killed_while_writing_a_summary_writes_it_and_sends_the_webhook
             worker.kill()
 
         lives.start(node, "-Q", f"{queue},webhooks", "-c", "1")
-        wait_for(lambda: receiver.received, timeout=RECOVERY_SECONDS)
-        with tenant_session(domain) as session:
-            row = session.get(Conversation, conversation)
-            assert row.summary and "fatura" in row.summary
-            assert row.webhook_status == "delivered"
+        def delivered() -> Conversation | None:
+            with tenant_session(domain) as session:
+                row = session.get(Conversation, conversation)
+                session.expunge(row)
+                return row if row.webhook_status == "delivered" else None
+        row = wait_for(delivered, timeout=RECOVERY_SECONDS)
+        assert row.summary and "fatura" in row.summary
         assert len(receiver.received) == 1 and receiver.received[0].json()["summary"] == row.summary
