@@ -124,7 +124,7 @@ def test_a_worker_killed_mid_ingest_and_restarted_leaves_the_document_ready_with
     folder = upload_dir / uuid.uuid4().hex
     folder.mkdir()
     text_ = "\n\n".join(f"Paragraph {i}: invoices, deliveries and returns at the service desk. " * 6
-                        for i in range(60))
+                        for i in range(20))
     (folder / "manual.txt").write_text(text_)
     doc = add_upload(domain, "manual.txt", str(folder / "manual.txt"))
     node = _node("ingest")
