@@ -6,7 +6,7 @@
 #   1. system packages (PostgreSQL 15, Redis, espeak-ng, PHP, build tools, ...), installed only when missing;
 #   2. pgvector: Debian's package when a configured repository has it, else built from Debian trixie's
 #      source package against postgresql-server-dev-15 (a deb-src line only: no trixie binaries);
-#   3. PostgreSQL and Redis started when they are not answering;
+#   3. PostgreSQL and Redis started when they are not answering; Redis keeps its queues (deploy/redis/);
 #   4. the virtualenv (.venv) with the CPU build of torch first, then the project and its extras;
 #   5. the database role and database, with the vector extension created by the superuser;
 #   6. `voice-ai migrate`;
