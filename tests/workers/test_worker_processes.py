@@ -109,19 +109,25 @@ def test_a_document_dropped_in_as_pending_becomes_searchable_with_no_other_actio
     from shared.knowledge import search_knowledge
 
     env = {"DOCUMENT_SWEEP_SECONDS": "1"}
-    start_worker("-Q", "documents", "-c", "1", env=env)
-    start_worker("--schedule", str(tmp_path / "beat-schedule"), env=env, command="beat", marker=b"beat: Starting")
-    domain = make_domain()
-    secretary = add_secretary(domain, rag_similarity_threshold=0.2)
-    folder = upload_dir / uuid.uuid4().hex
-    folder.mkdir()
-    (folder / "pets.txt").write_text("Dogs are welcome in the hotel lobby and in every room on the ground floor.")
-    # Nobody enqueued it: the upload's message was lost an hour ago, well past the sweep's grace period.
-    doc = add_upload(domain, "pets.txt", str(folder / "pets.txt"), voice_secretary_uuid=secretary,
-                     updated_at=datetime.now(UTC) - timedelta(hours=1))
-    assert wait_document(domain, doc, timeout=60).status == "ready"
-    hits = search_knowledge(domain, "Can I bring my dog?", secretary).hits
-    assert hits and hits[0].file_name == "pets.txt"
+    worker = start_worker("-Q", "documents", "-c", "1", env=env)
+    beat = start_worker("--schedule", str(tmp_path / "beat-schedule"), env=env, command="beat",
+                        marker=b"beat: Starting")
+    try:
+        domain = make_domain()
+        secretary = add_secretary(domain, rag_similarity_threshold=0.2)
+        folder = upload_dir / uuid.uuid4().hex
+        folder.mkdir()
+        (folder / "pets.txt").write_text("Dogs are welcome in the hotel lobby and in every room on the ground floor.")
+        # Nobody enqueued it: the upload's message was lost an hour ago, well past the sweep's grace period.
+        doc = add_upload(domain, "pets.txt", str(folder / "pets.txt"), voice_secretary_uuid=secretary,
+                         updated_at=datetime.now(UTC) - timedelta(hours=1))
+        assert wait_document(domain, doc, timeout=60).status == "ready"
+        hits = search_knowledge(domain, "Can I bring my dog?", secretary).hits
+        assert hits and hits[0].file_name == "pets.txt"
+    finally:
+        # A sweep every second would take the next tests' documents (pending while their own worker starts).
+        beat.stop()
+        worker.stop()
 
 
 def test_a_document_whose_ingest_keeps_killing_its_worker_ends_failed(start_worker, producer, make_domain,
