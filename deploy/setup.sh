@@ -6,7 +6,7 @@
 #   1. system packages (PostgreSQL 15, Redis, espeak-ng, PHP, build tools, ...), installed only when missing;
 #   2. pgvector: Debian's package when a configured repository has it, else built from Debian trixie's
 #      source package against postgresql-server-dev-15 (a deb-src line only: no trixie binaries);
-#   3. PostgreSQL and Redis started when they are not answering;
+#   3. PostgreSQL and Redis started when they are not answering; Redis keeps its queues (deploy/redis/);
 #   4. the virtualenv (.venv) with the CPU build of torch first, then the project and its extras at the
 #      tested versions (constraints.txt): a regular install for an operator, editable with --dev;
 #   5. the database role and database, with the vector extension created by the superuser;
@@ -135,13 +135,30 @@ if ! pg_ready; then
   for _ in $(seq 1 30); do pg_ready && break; sleep 0.5; done
   pg_ready || die "PostgreSQL does not answer on 127.0.0.1:$PG_PORT"
 fi
+# Redis keeps the Celery queues: persistence (deploy/redis/voice-ai.conf, append-only file) so that a
+# restart loses no queued task — in the packaged service's config and on the server running now.
+REDIS_CONF="$ROOT/deploy/redis/voice-ai.conf"
+if [ -f /etc/redis/redis.conf ]; then
+  $SUDO install -m 0644 "$REDIS_CONF" /etc/redis/voice-ai.conf
+  if ! grep -q '^include /etc/redis/voice-ai.conf' /etc/redis/redis.conf; then
+    # Last, so that it wins over the packaged `appendonly no`.
+    echo "include /etc/redis/voice-ai.conf" | $SUDO tee -a /etc/redis/redis.conf >/dev/null
+    say "Redis persistence added to /etc/redis/redis.conf"
+  fi
+fi
 if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
   say "starting Redis"
   $SUDO mkdir -p /var/lib/redis /var/log/redis
-  $SUDO redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --dir /var/lib/redis \
+  $SUDO redis-server "$REDIS_CONF" --daemonize yes --bind 127.0.0.1 --port 6379 --dir /var/lib/redis \
     --logfile /var/log/redis/voice-ai.log >/dev/null
   for _ in $(seq 1 30); do redis-cli ping >/dev/null 2>&1 && break; sleep 0.2; done
   redis-cli ping >/dev/null 2>&1 || die "Redis does not answer on 127.0.0.1:6379"
+fi
+if [ "$(redis-cli -h 127.0.0.1 -p 6379 CONFIG GET appendonly | tail -n 1)" != "yes" ]; then
+  redis-cli -h 127.0.0.1 -p 6379 CONFIG SET appendfsync everysec >/dev/null
+  redis-cli -h 127.0.0.1 -p 6379 CONFIG SET appendonly yes >/dev/null \
+    || die "could not turn on Redis persistence (CONFIG SET appendonly yes)"
+  say "Redis persistence (appendonly, fsync every second) turned on in the running server"
 fi
 
 # ---------------------------------------------------------------------------------------------- 4

@@ -10,6 +10,8 @@ import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+import gevent
+
 from edge.call.recorder import EventPublisher, celery_sender, warm_up_celery
 from edge.call.transfer import warm_up_decisions
 from edge.esl.session import EslConnection
@@ -20,6 +22,7 @@ from edge.transports.base import AudioTransport
 from edge.transports.ports import PortAllocator
 from edge.transports.udp_receiver import UdpReceiver
 from edge.transports.unicast import UnicastTransport
+from shared.db import bound_statements
 from shared.logging import Tag, call_logger
 from shared.settings import Settings
 
@@ -58,8 +61,9 @@ class EdgeApp:
         })
 
     def start(self) -> None:
-        """Start the clock and the publisher; warm the engines up, then take the start-up objects out of
-        the garbage collector's full passes (:mod:`edge.gc_pauses`)."""
+        """Bound the database statements, start the clock and the publisher; warm the engines up, then
+        take the start-up objects out of the garbage collector's full passes (:mod:`edge.gc_pauses`)."""
+        bound_statements(self.settings.edge_statement_timeout_seconds)
         warm_up_celery(self.settings.redis_url)
         warm_up_decisions(self.settings.redis_url)
         watch_pauses(self.metrics.gc_pause)
@@ -116,8 +120,11 @@ class EdgeApp:
         esl = EslConnection(sock, conn_log)
         try:
             channel = esl.connect()
-        except Exception as exc:  # noqa: BLE001 - garbage or a dead peer: this connection only
-            conn_log.error("no valid connect reply: %s", exc)
+        except (Exception, gevent.Timeout) as exc:  # noqa: BLE001 - garbage, silence or a dead peer
+            # gevent.Timeout is no Exception: a peer that never answers ``connect`` must end here too,
+            # not as an uncaught traceback in the hub (and its frames kept alive until the next collection).
+            conn_log.error("no valid connect reply: %s", f"none within {exc}" if isinstance(exc, gevent.Timeout)
+                           else exc)
             esl.close()
             return
         call_uuid = channel.get("Unique-ID", "unknown")
@@ -130,6 +137,8 @@ class EdgeApp:
             "Caller-Caller-ID-Number") else "unknown", channel.get("Caller-Destination-Number", "?"))
         try:
             call.run()
+        except gevent.Timeout:  # a command FreeSWITCH never answered, past the call's own handling
+            call_log.error("call ended: FreeSWITCH did not answer a command in time")
         finally:
             self.metrics.active_calls -= 1
 

@@ -87,8 +87,12 @@ class Settings:
     # must be shorter than BROKER_VISIBILITY_TIMEOUT (validated), or Redis hands it to a second worker.
     webhook_retry_max_seconds: float = 1800.0
 
-    # Seconds before Redis hands an unacknowledged task of a dead worker to another worker.
+    # Seconds before Redis hands an unacknowledged task to another worker whatever happened to the first; it
+    # must exceed every task's hard time limit (validated), or a long task would run twice at once.
     broker_visibility_timeout: int = 3600
+    # A worker that has not said it is alive for this long is gone: the tasks it held go back to their queues
+    # (a restarted worker hands back those of its earlier life at once).
+    worker_lost_after_seconds: float = 30.0
     # PostgreSQL cancels a worker's statement (a lock wait included) after this many seconds, so that no task
     # holds a worker for good: the threads pool enforces no task time limit. 0 turns it off.
     worker_statement_timeout_seconds: float = 60.0
@@ -101,6 +105,16 @@ class Settings:
 
     # The transfer decision deadline before the edge evaluates rules in-process.
     transfer_decision_timeout_seconds: float = 0.3
+
+    # The longest a new call waits for its set-up from the database (0 < value <= 2): past it the call is
+    # served from the secretary's last good set-up, else routed to the domain's fallback or told goodbye.
+    call_setup_timeout_seconds: float = 1.5
+    # PostgreSQL cancels an edge statement after this many seconds (0 turns it off).
+    edge_statement_timeout_seconds: float = 5.0
+
+    # How long a call's summary waits for messages still on their way before it is written from those stored
+    # (then written again, and its webhook sent again as an update, when the others arrive).
+    summary_wait_seconds: float = 30.0
 
     # Seconds between a call's 💓 HEARTBEAT log lines.
     edge_heartbeat_seconds: float = 30.0
@@ -168,8 +182,26 @@ class Settings:
             raise SettingsError("CHUNK_OVERLAP must be smaller than CHUNK_SIZE")
         if self.worker_statement_timeout_seconds < 0:
             raise SettingsError("WORKER_STATEMENT_TIMEOUT_SECONDS must be 0 (off) or positive")
+        if not 0 < self.call_setup_timeout_seconds <= 2:
+            raise SettingsError("CALL_SETUP_TIMEOUT_SECONDS must be above 0 and at most 2: a caller hears "
+                                "nothing but ringing while the set-up waits")
+        if self.edge_statement_timeout_seconds < 0:
+            raise SettingsError("EDGE_STATEMENT_TIMEOUT_SECONDS must be 0 (off) or positive")
         if self.webhook_retry_max_seconds <= 0:
             raise SettingsError("WEBHOOK_RETRY_MAX_SECONDS must be positive")
+        if self.summary_wait_seconds < 0:
+            raise SettingsError("SUMMARY_WAIT_SECONDS must be 0 or positive")
+        if self.worker_lost_after_seconds <= 0:
+            raise SettingsError("WORKER_LOST_AFTER_SECONDS must be positive")
+        from shared.tasks import TASK_TIME_LIMITS
+
+        task, limit = max(TASK_TIME_LIMITS.items(), key=lambda item: item[1])
+        if self.broker_visibility_timeout <= limit:
+            raise SettingsError(
+                f"BROKER_VISIBILITY_TIMEOUT ({self.broker_visibility_timeout} s) must be above the longest task's "
+                f"hard time limit ({task}: {limit} s): Redis would hand a task still running to a second worker, "
+                "and again after each timeout, running it several times at once. Raise it above that."
+            )
         if self.broker_visibility_timeout <= self.webhook_retry_max_seconds:
             raise SettingsError(
                 f"BROKER_VISIBILITY_TIMEOUT ({self.broker_visibility_timeout} s) must be above "

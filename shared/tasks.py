@@ -40,6 +40,19 @@ SUMMARIZE_CONVERSATION = "voice_ai.conversations.summarize"  # args: (domain_uui
 DELIVER_WEBHOOK = "voice_ai.webhooks.deliver"  # args: (domain_uuid, conversation_uuid)
 DECIDE_TRANSFER = "voice_ai.transfers.decide"  # args: (request dict) -> decision dict
 
+TASK_TIME_LIMITS: dict[str, int] = {
+    INGEST_DOCUMENT: 660,
+    SWEEP_DOCUMENTS: 90,
+    SWEEP_WEBHOOKS: 90,
+    CONVERSATION_EVENT: 60,
+    CONVERSATION_EVENTS: 120,
+    SUMMARIZE_CONVERSATION: 90,
+    DELIVER_WEBHOOK: 90,
+    DECIDE_TRANSFER: 10,
+}
+"""Each task's hard time limit in seconds (the worker kills a run that lasts longer). The broker's
+visibility timeout must exceed the longest (``shared.settings`` checks it)."""
+
 ROUTES: dict[str, dict[str, str]] = {
     "voice_ai.documents.*": {"queue": "documents"},
     "voice_ai.conversations.*": {"queue": "conversations"},

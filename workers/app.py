@@ -20,15 +20,14 @@ from typing import Any
 
 import redis.exceptions
 from celery import Celery, Task, signals
-from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.pool import Pool
 
-from shared.db import dispose_engines
+from shared.db import bound_statements, dispose_engines
 from shared.embeddings import share_cores_with
 from shared.logging import setup_logging
 from shared.settings import Settings, get_settings
 from shared.tasks import QUEUES, SWEEP_DOCUMENTS, SWEEP_WEBHOOKS, celery_config
+from workers.broker import note_received, start_watch
 from workers.ingest.errors import TransientIngestError
 
 TASK_MODULES = (
@@ -70,7 +69,10 @@ def worker_config(settings: Settings) -> dict[str, Any]:
         "task_reject_on_worker_lost": True,
         "task_acks_on_failure_or_timeout": True,
         "worker_prefetch_multiplier": 1,
-        "worker_cancel_long_running_tasks_on_connection_loss": True,
+        # A task running when the Redis connection drops goes on: its acknowledgement is a write to Redis
+        # that works once reconnected. Cancelling it (Celery's coming default, meant for AMQP) had it
+        # acknowledged away on the new connection: the batch of conversation events it was storing was lost.
+        "worker_cancel_long_running_tasks_on_connection_loss": False,
         "task_soft_time_limit": 300,
         "task_time_limit": 360,
         "task_track_started": True,
@@ -117,37 +119,24 @@ def _setup_logging(loglevel: Any = None, **_: Any) -> None:
     setup_logging(loglevel or get_settings().log_level)
 
 
-_statement_timeout_listener: Any = None
-
-
-def bound_database_statements(seconds: float) -> None:
-    """Every database connection this process opens from now on cancels a statement after ``seconds``.
-
-    PostgreSQL's ``statement_timeout`` (a wait for a row lock counts): a task blocked in the database ends
-    with an error (retried, as a transient one) instead of holding its worker, which the threads pool would
-    never take back. ``0`` removes the bound.
-    """
-    global _statement_timeout_listener
-    if _statement_timeout_listener is not None:
-        event.remove(Pool, "connect", _statement_timeout_listener)
-        _statement_timeout_listener = None
-    if seconds <= 0:
-        return
-    milliseconds = max(1, int(seconds * 1000))
-
-    def set_statement_timeout(dbapi_connection: Any, _record: Any) -> None:
-        with dbapi_connection.cursor() as cursor:
-            cursor.execute(f"SET statement_timeout = {milliseconds}")
-        dbapi_connection.commit()  # a session setting that the pool's rollback on return keeps
-
-    event.listen(Pool, "connect", set_statement_timeout)
-    _statement_timeout_listener = set_statement_timeout
-
-
 @signals.worker_init.connect
 def _bound_statements(**_: Any) -> None:
     """Bound the worker's database statements (prefork children inherit it, their pools are new)."""
-    bound_database_statements(get_settings().worker_statement_timeout_seconds)
+    bound_statements(get_settings().worker_statement_timeout_seconds)
+
+
+@signals.worker_ready.connect
+def _watch_held_messages(sender: Any = None, **_: Any) -> None:
+    """Hand back to their queues the tasks an earlier life of this worker (or a dead one) held."""
+    start_watch(getattr(sender, "hostname", "") or "")
+
+
+@signals.task_received.connect
+def _note_held_message(sender: Any = None, request: Any = None, **_: Any) -> None:
+    """Note the message this worker now holds, so it goes back to its queue if the worker dies."""
+    message = getattr(request, "message", None)
+    if message is not None and message.delivery_tag:
+        note_received(getattr(sender, "hostname", "") or "", str(message.delivery_tag))
 
 
 _pool_processes = 1

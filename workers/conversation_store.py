@@ -65,8 +65,9 @@ def _update_duration(session: Session, conversation_uuid: uuid.UUID) -> None:
 
 
 def apply_event(event: Mapping[str, Any], database_url: str | None = None) -> dict[str, Any]:
-    """Store one event. Returns ``{"conversation_uuid", "type", "stored"}`` and, for ``call_ended``,
-    ``"expected_messages"`` so the caller can schedule the summary."""
+    """Store one event. Returns ``{"conversation_uuid", "type", "stored"}``; for ``call_ended``,
+    ``"expected_messages"`` so the caller can schedule the summary; for a message, ``"late"`` when it was
+    stored after the conversation's summary."""
     kind = event.get("type")
     domain = _uuid(event.get("domain_uuid"), "domain_uuid")
     call_uuid = _uuid(event.get("call_uuid"), "call_uuid")
@@ -112,6 +113,10 @@ def apply_event(event: Mapping[str, Any], database_url: str | None = None) -> di
                 .returning(Message.message_uuid)
             ).first()
             result["stored"] = inserted is not None
+            # A message stored after the summary was written arrived late: the caller summarises again.
+            result["late"] = inserted is not None and session.scalar(
+                select(Conversation.summary.is_not(None)).where(Conversation.conversation_uuid == conversation_uuid)
+            )
         elif kind == "call_ended":
             outcome = event.get("outcome")
             if outcome is not None and outcome not in OUTCOMES:
@@ -134,14 +139,12 @@ def apply_event(event: Mapping[str, Any], database_url: str | None = None) -> di
     return result
 
 
-def stored_message_count(domain_uuid: uuid.UUID | str, conversation_uuid: uuid.UUID | str) -> int:
-    """How many messages of a conversation are stored."""
+def stored_message_count(domain_uuid: uuid.UUID | str, conversation_uuid: uuid.UUID | str,
+                         below: int | None = None) -> int:
+    """How many messages of a conversation are stored (with ``below``: how many of sequences 0 to
+    ``below - 1``, so that ``== below`` means none of them is missing)."""
+    criteria = [Message.conversation_uuid == uuid.UUID(str(conversation_uuid))]
+    if below is not None:
+        criteria.append(Message.sequence < below)
     with tenant_session(domain_uuid) as session:
-        return int(
-            session.scalar(
-                select(func.count()).select_from(Message).where(
-                    Message.conversation_uuid == uuid.UUID(str(conversation_uuid))
-                )
-            )
-            or 0
-        )
+        return int(session.scalar(select(func.count()).select_from(Message).where(*criteria)) or 0)

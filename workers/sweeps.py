@@ -9,10 +9,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 
-import redis
 from celery import Task
 
-REDIS_TIMEOUT_SECONDS = 10.0
+from workers.broker import redis_client
 
 
 def enqueue_claimed(
@@ -22,15 +21,10 @@ def enqueue_claimed(
 
     ``claim`` prefixes the Redis key of each claim (``voice_ai:sweep:`` + the row's UUID).
     """
-    # Bounded: a sweep on the threads pool must not wait forever on a Redis that stopped answering.
-    client = redis.Redis.from_url(redis_url, socket_timeout=REDIS_TIMEOUT_SECONDS,
-                                  socket_connect_timeout=REDIS_TIMEOUT_SECONDS)
     sent = 0
-    try:
+    with redis_client(redis_url) as client:
         for domain_uuid, key in keys:
             if client.set(f"{claim}{key}", "1", nx=True, ex=ttl):
                 task.apply_async((str(domain_uuid), str(key)))
                 sent += 1
-    finally:
-        client.close()
     return sent

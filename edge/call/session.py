@@ -131,7 +131,7 @@ class CallSession:
         self.esl.linger(LINGER_SECONDS)
         try:
             setup = load_call_setup(self.channel.get("variable_domain_uuid"),
-                                    self.channel.get("variable_voice_secretary_uuid"))
+                                    self.channel.get("variable_voice_secretary_uuid"), self.log)
         except CallRejected as exc:
             self._reject(exc)
             return
@@ -347,6 +347,9 @@ class CallSession:
         if exc.fallback is not None:
             self._transfer_out(exc.fallback)
         else:
+            if exc.goodbye:  # no set-up at all (database down): the caller hears that nobody will answer
+                self._safe(self.esl.execute, "answer", wait=True, timeout=5)
+                self._safe(self.esl.execute, "playback", self.app.fallback_prompt, wait=True, timeout=30)
             self._safe(self.esl.hangup, "NORMAL_CLEARING")
         self.machine.move(CallState.ENDED)
 

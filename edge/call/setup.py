@@ -1,27 +1,41 @@
 """What a call needs before it can start: its secretary, providers and the domain's fallback — read
-once, tenant-bound, when FreeSWITCH connects. Plain functions, testable without a socket."""
+once, tenant-bound, when FreeSWITCH connects. Plain functions, testable without a socket.
+
+A caller must never be left ringing: the read has a deadline (``CALL_SETUP_TIMEOUT_SECONDS``), and the
+edge keeps each secretary's last good set-up in memory. When the database is down, refuses, resets or
+does not answer in time, the call is served from that copy (the log says so); with no copy, it goes to
+the domain's fallback destination when one was seen, else the caller hears a goodbye prompt.
+"""
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass
 
+import gevent
 from sqlalchemy import or_, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from edge.engines.base import SecretaryProfile
+from shared.logging import CallLogger, Tag, call_logger
 from shared.models import Document, DocumentChunk, Domain, DomainSettings, Secretary, TransferRule
 from shared.providers import ProviderConfig, engine_for, resolve_all
+from shared.settings import get_settings
 from shared.tenancy import system_session, tenant_session
 from shared.vectors import SEARCHABLE_STATUSES
 
 
 class CallRejected(Exception):
-    """The call cannot be served (unknown/disabled secretary, bad variables); ``reason`` says why."""
+    """The call cannot be served (unknown/disabled secretary, bad variables, no database); ``reason``
+    says why. ``fallback`` is where to send the caller; without one, ``goodbye`` asks for a spoken
+    goodbye before the hangup (the caller must learn that nobody will answer)."""
 
-    def __init__(self, reason: str, fallback: FallbackRoute | None = None) -> None:
+    def __init__(self, reason: str, fallback: FallbackRoute | None = None, goodbye: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
         self.fallback = fallback
+        self.goodbye = goodbye
 
 
 @dataclass(frozen=True)
@@ -76,9 +90,70 @@ def profile_of(row: Secretary) -> SecretaryProfile:
     )
 
 
-def load_call_setup(domain_value: str | None, secretary_value: str | None) -> CallSetup:
-    """Load the call's secretary (of this domain only) and providers; raise :class:`CallRejected`."""
+_last_good: dict[tuple[uuid.UUID, str], tuple[float, CallSetup]] = {}
+"""Each secretary's last set-up read from the database, with when (monotonic): served when it is down."""
+_domain_fallbacks: dict[uuid.UUID, FallbackRoute] = {}
+"""Each domain's fallback destination as last read, for a secretary never read before an outage."""
+
+
+def load_call_setup(domain_value: str | None, secretary_value: str | None, log: CallLogger | None = None,
+                    timeout: float | None = None) -> CallSetup:
+    """The call's set-up within ``timeout`` (default ``CALL_SETUP_TIMEOUT_SECONDS``): read from the
+    database, else the secretary's last good one; raise :class:`CallRejected` when it cannot be served."""
     domain_uuid = _as_uuid(domain_value, "domain_uuid")
+    log = log or call_logger(__name__, domain_uuid=domain_uuid)
+    key = (domain_uuid, str(secretary_value).strip().lower())
+    seconds = timeout or get_settings().call_setup_timeout_seconds
+    # In a greenlet of its own: the caller's wait ends at the deadline even if unwinding the read (a
+    # rollback on a connection that no longer answers) would take longer; it finishes in the background.
+    reading = gevent.spawn(_read_or_error, domain_uuid, secretary_value)
+    reading.join(seconds)
+    if not reading.ready():
+        reading.kill(block=False)
+        return _without_database(key, log, f"no answer within {seconds:g} s")
+    setup = reading.value
+    if isinstance(setup, CallRejected):
+        if setup.fallback is not None:
+            _domain_fallbacks[domain_uuid] = setup.fallback
+        raise setup
+    if isinstance(setup, SQLAlchemyError | OSError):
+        problem = str(setup).strip().splitlines()[0][:200] if str(setup).strip() else ""
+        return _without_database(key, log, f"{type(setup).__name__}: {problem}")
+    if isinstance(setup, BaseException):
+        raise setup  # a bug, not an outage: the call fails as before
+    _last_good[key] = (time.monotonic(), setup)
+    if setup.fallback is not None:
+        _domain_fallbacks[domain_uuid] = setup.fallback
+    else:
+        _domain_fallbacks.pop(domain_uuid, None)
+    return setup
+
+
+def _without_database(key: tuple[uuid.UUID, str], log: CallLogger, problem: str) -> CallSetup:
+    """The set-up when the database cannot give it: the last good copy, else a rejection that routes."""
+    cached = _last_good.get(key)
+    if cached is not None:
+        saved_at, setup = cached
+        log.warning(Tag.SESSION, "database unavailable (%s): serving the call from the set-up read %.0f s ago",
+                    problem, time.monotonic() - saved_at)
+        return setup
+    fallback = _domain_fallbacks.get(key[0])
+    raise CallRejected(f"database unavailable ({problem}) and no set-up of this secretary in memory; "
+                       + ("routing to the domain's fallback destination" if fallback else "saying goodbye"),
+                       fallback, goodbye=fallback is None)
+
+
+def _read_or_error(domain_uuid: uuid.UUID, secretary_value: str | None) -> CallSetup | Exception:
+    """:func:`read_call_setup`, its error returned rather than raised (a greenlet dying of it would be
+    reported by the hub as an uncaught traceback)."""
+    try:
+        return read_call_setup(domain_uuid, secretary_value)
+    except Exception as exc:  # noqa: BLE001 - sorted out by the caller
+        return exc
+
+
+def read_call_setup(domain_uuid: uuid.UUID, secretary_value: str | None) -> CallSetup:
+    """Read the call's secretary (of this domain only) and providers; raise :class:`CallRejected`."""
     with system_session() as session:
         domain = session.get(Domain, domain_uuid)
         if domain is None:

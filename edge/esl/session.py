@@ -212,7 +212,7 @@ class EslConnection:
         if not self.closed.is_set():
             try:
                 self._send(protocol.encode_command("exit")).get(timeout=0.5)
-            except Exception:  # noqa: BLE001 - best effort on the way out
+            except (Exception, gevent.Timeout):  # noqa: BLE001 - best effort on the way out (a silent peer)
                 pass
         self.log.debug(Tag.EVENT_BUS, "exit sent")
         self._shutdown()

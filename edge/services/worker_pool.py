@@ -17,6 +17,9 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
+SALVAGE_SECONDS = 30.0
+"""How long a child whose caller went away may take to finish that request before it is replaced."""
+
 Handler = Callable[[dict[str, Any], bytes], dict[str, Any]]
 
 
@@ -59,18 +62,24 @@ class WorkerProcess:
 
     def request(self, header: dict[str, Any], payload: bytes = b"", tag: str | None = None) -> dict[str, Any]:
         """Send one request and wait (cooperatively) for its reply."""
-        assert self.process.stdin is not None and self.process.stdout is not None
+        assert self.process.stdin is not None
         self.process.stdin.write(json.dumps({**header, "bytes": len(payload)}).encode() + b"\n" + payload)
         self.process.stdin.flush()
-        line = self.process.stdout.readline()
-        if not line:
-            raise RuntimeError("worker process exited")
+        line = self.read_reply()
         if tag is not None:
             self.tags[tag] = None
             self.tags.move_to_end(tag)
             while len(self.tags) > self._max_tags:
                 self.tags.popitem(last=False)
         return json.loads(line)
+
+    def read_reply(self) -> bytes:
+        """The next reply line; raises ``RuntimeError`` when the child has exited."""
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError("worker process exited")
+        return line
 
     def alive(self) -> bool:
         """Whether the child is still running."""
@@ -87,7 +96,8 @@ class WorkerPool:
     """Up to ``size`` children of one module, started on demand and shared by every call.
 
     :meth:`request` goes to an idle child that already holds ``tag`` when there is one; a child that
-    dies is replaced on the next request.
+    dies is replaced on the next request, and one whose caller was killed mid-request (a hangup) is
+    lent again once it has answered, or replaced.
     """
 
     def __init__(self, module: str, size: int, max_tags: int = 8) -> None:
@@ -134,15 +144,41 @@ class WorkerPool:
         try:
             reply = worker.request(header, payload, tag)
         except Exception:
-            worker.stop()
-            with self._lock:
-                self._started -= 1
-                self._all.remove(worker)
+            self._discard(worker)
+            raise
+        except BaseException:
+            # The caller was killed while the child works (a hangup mid-search raises GreenletExit here):
+            # the child still owes this request's reply. Take it in the background, then lend the child
+            # again; one that does not answer in time is replaced. Either way no later request waits on it.
+            import gevent
+
+            gevent.spawn(self._salvage, worker)
             raise
         self._checkin(worker)
         if "error" in reply:
             raise RuntimeError(f"{self.module}: {reply['error']}")
         return reply
+
+    def _discard(self, worker: WorkerProcess) -> None:
+        """Stop a child that can no longer be trusted; the next request starts another."""
+        worker.stop()
+        with self._lock:
+            if worker in self._all:  # not already forgotten by close()
+                self._started -= 1
+                self._all.remove(worker)
+
+    def _salvage(self, worker: WorkerProcess) -> None:
+        """Read the reply of an abandoned request (within :data:`SALVAGE_SECONDS`), then lend the
+        child again; a child that dies or stays silent is replaced."""
+        import gevent
+
+        try:
+            with gevent.Timeout(SALVAGE_SECONDS):
+                worker.read_reply()
+        except BaseException:  # noqa: BLE001 - silent, dead or killed again: replace it
+            self._discard(worker)
+            return
+        self._checkin(worker)
 
     def prepare(self, header: dict[str, Any], payload: bytes = b"", tag: str | None = None) -> None:
         """Send a warm-up request in the background, unless a child already holds ``tag`` or a warm-up

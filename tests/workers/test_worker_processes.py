@@ -67,8 +67,9 @@ def test_a_pool_process_killed_mid_task_redelivers_with_no_duplicate_chunks(star
 
 
 def test_a_whole_worker_killed_mid_task_is_redelivered_to_another(start_worker, producer, make_domain, upload_dir):
-    # Redelivery two seconds after the crash; the settings then ask for webhook retries shorter still.
-    env = {"BROKER_VISIBILITY_TIMEOUT": "2", "WEBHOOK_RETRY_MAX_SECONDS": "1"}
+    # The task a dead worker held goes back to its queue once the worker has been silent for 2 s (the
+    # visibility timeout stays at its hour).
+    env = {"WORKER_LOST_AFTER_SECONDS": "2"}
     queue = f"documents-{uuid.uuid4().hex[:6]}"
     first = start_worker("-Q", queue, "-c", "1", env=env)
     domain = make_domain()
@@ -84,10 +85,23 @@ def test_a_whole_worker_killed_mid_task_is_redelivered_to_another(start_worker, 
         total, distinct = _chunk_stats(domain, doc)
         assert total == distinct == row.chunk_count
         assert "ready" in second.log_text() and "document ready" in second.log_text()
+        assert "which is gone, are back in their queues" in second.log_text()
     finally:
-        # A worker with a 2 s visibility timeout hands every unacknowledged task of this Redis database
-        # back to its queue after 2 s, other tests' running tasks included: it must not outlive the test.
         second.stop()
+
+
+def test_the_settings_refuse_a_visibility_timeout_that_would_run_a_task_twice_at_once(tmp_path):
+    from shared.settings import Settings, SettingsError
+    from shared.tasks import INGEST_DOCUMENT, TASK_TIME_LIMITS
+
+    no_file = tmp_path / "none.conf"
+    no_file.write_text("")
+    # With 30 s, one ingest ran four times in a loop: Redis handed it on while it was still running.
+    for seconds in ("30", str(TASK_TIME_LIMITS[INGEST_DOCUMENT])):
+        with pytest.raises(SettingsError, match=f"longest task's hard time limit .{INGEST_DOCUMENT}: 660 s"):
+            Settings.load({"BROKER_VISIBILITY_TIMEOUT": seconds, "WEBHOOK_RETRY_MAX_SECONDS": "10"}, no_file)
+    assert Settings.load({"BROKER_VISIBILITY_TIMEOUT": "661", "WEBHOOK_RETRY_MAX_SECONDS": "600"},
+                         no_file).broker_visibility_timeout == 661
 
 
 def test_a_document_dropped_in_as_pending_becomes_searchable_with_no_other_action(start_worker, make_domain,
@@ -95,19 +109,25 @@ def test_a_document_dropped_in_as_pending_becomes_searchable_with_no_other_actio
     from shared.knowledge import search_knowledge
 
     env = {"DOCUMENT_SWEEP_SECONDS": "1"}
-    start_worker("-Q", "documents", "-c", "1", env=env)
-    start_worker("--schedule", str(tmp_path / "beat-schedule"), env=env, command="beat", marker=b"beat: Starting")
-    domain = make_domain()
-    secretary = add_secretary(domain, rag_similarity_threshold=0.2)
-    folder = upload_dir / uuid.uuid4().hex
-    folder.mkdir()
-    (folder / "pets.txt").write_text("Dogs are welcome in the hotel lobby and in every room on the ground floor.")
-    # Nobody enqueued it: the upload's message was lost an hour ago, well past the sweep's grace period.
-    doc = add_upload(domain, "pets.txt", str(folder / "pets.txt"), voice_secretary_uuid=secretary,
-                     updated_at=datetime.now(UTC) - timedelta(hours=1))
-    assert wait_document(domain, doc, timeout=60).status == "ready"
-    hits = search_knowledge(domain, "Can I bring my dog?", secretary).hits
-    assert hits and hits[0].file_name == "pets.txt"
+    worker = start_worker("-Q", "documents", "-c", "1", env=env)
+    beat = start_worker("--schedule", str(tmp_path / "beat-schedule"), env=env, command="beat",
+                        marker=b"beat: Starting")
+    try:
+        domain = make_domain()
+        secretary = add_secretary(domain, rag_similarity_threshold=0.2)
+        folder = upload_dir / uuid.uuid4().hex
+        folder.mkdir()
+        (folder / "pets.txt").write_text("Dogs are welcome in the hotel lobby and in every room on the ground floor.")
+        # Nobody enqueued it: the upload's message was lost an hour ago, well past the sweep's grace period.
+        doc = add_upload(domain, "pets.txt", str(folder / "pets.txt"), voice_secretary_uuid=secretary,
+                         updated_at=datetime.now(UTC) - timedelta(hours=1))
+        assert wait_document(domain, doc, timeout=60).status == "ready"
+        hits = search_knowledge(domain, "Can I bring my dog?", secretary).hits
+        assert hits and hits[0].file_name == "pets.txt"
+    finally:
+        # A sweep every second would take the next tests' documents (pending while their own worker starts).
+        beat.stop()
+        worker.stop()
 
 
 def test_a_document_whose_ingest_keeps_killing_its_worker_ends_failed(start_worker, producer, make_domain,

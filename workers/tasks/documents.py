@@ -24,7 +24,7 @@ from sqlalchemy import and_, or_
 from shared.logging import Tag, call_logger
 from shared.models import Document
 from shared.settings import get_settings
-from shared.tasks import INGEST_DOCUMENT, SWEEP_DOCUMENTS
+from shared.tasks import INGEST_DOCUMENT, SWEEP_DOCUMENTS, TASK_TIME_LIMITS
 from shared.tenancy import cross_tenant_keys
 from workers.app import ProjectTask, app
 from workers.ingest.coverage import documents_missing_models
@@ -34,7 +34,7 @@ from workers.sweeps import enqueue_claimed
 from workers.unfinished_runs import counted_run
 
 INGEST_SOFT_LIMIT = 600
-INGEST_HARD_LIMIT = 660
+INGEST_HARD_LIMIT = TASK_TIME_LIMITS[INGEST_DOCUMENT]
 MODEL_CHECK_DOMAINS = 200
 """Domains whose ready documents one sweep checks for a missing embeddings model."""
 STUCK_AFTER = timedelta(seconds=INGEST_HARD_LIMIT + 60)
@@ -87,7 +87,7 @@ def _ingest(task: ProjectTask, domain_uuid: str, document_uuid: str) -> dict[str
         raise
 
 
-@app.task(name=SWEEP_DOCUMENTS, base=ProjectTask, soft_time_limit=60, time_limit=90)
+@app.task(name=SWEEP_DOCUMENTS, base=ProjectTask, soft_time_limit=60, time_limit=TASK_TIME_LIMITS[SWEEP_DOCUMENTS])
 def sweep() -> int:
     """Enqueue documents left ``pending`` (or stuck ``processing``); returns how many were enqueued."""
     settings = get_settings()

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.tasks import DECIDE_TRANSFER
+from shared.tasks import DECIDE_TRANSFER, TASK_TIME_LIMITS
 from shared.transfer_rules import decide_for_request
 from workers.app import ProjectTask, app
 
 
 @app.task(
-    name=DECIDE_TRANSFER, base=ProjectTask, ignore_result=False, soft_time_limit=5, time_limit=10,
+    name=DECIDE_TRANSFER, base=ProjectTask, ignore_result=False, soft_time_limit=5,
+    time_limit=TASK_TIME_LIMITS[DECIDE_TRANSFER],
     max_retries=0, expires=30,
 )
 def decide(request: dict[str, Any]) -> dict[str, Any]:

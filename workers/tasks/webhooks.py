@@ -18,7 +18,7 @@ from typing import Any
 from shared.logging import Tag, call_logger
 from shared.models import Conversation
 from shared.settings import get_settings
-from shared.tasks import DELIVER_WEBHOOK, SWEEP_WEBHOOKS
+from shared.tasks import DELIVER_WEBHOOK, SWEEP_WEBHOOKS, TASK_TIME_LIMITS
 from shared.tenancy import cross_tenant_keys
 from workers.app import ProjectTask, app
 from workers.sweeps import enqueue_claimed
@@ -29,7 +29,8 @@ log = call_logger(__name__)
 
 
 @app.task(
-    name=DELIVER_WEBHOOK, bind=True, base=ProjectTask, soft_time_limit=60, time_limit=90, max_retries=None,
+    name=DELIVER_WEBHOOK, bind=True, base=ProjectTask, soft_time_limit=60,
+    time_limit=TASK_TIME_LIMITS[DELIVER_WEBHOOK], max_retries=None,
 )
 def deliver(self: ProjectTask, domain_uuid: str, conversation_uuid: str) -> dict[str, Any]:
     """Attempt the webhook once; retry later while the 24 h window lasts."""
@@ -39,7 +40,7 @@ def deliver(self: ProjectTask, domain_uuid: str, conversation_uuid: str) -> dict
     return {"status": step.status, "attempts": step.attempts}
 
 
-@app.task(name=SWEEP_WEBHOOKS, base=ProjectTask, soft_time_limit=60, time_limit=90)
+@app.task(name=SWEEP_WEBHOOKS, base=ProjectTask, soft_time_limit=60, time_limit=TASK_TIME_LIMITS[SWEEP_WEBHOOKS])
 def sweep() -> int:
     """Queue again the ``pending`` webhooks with no delivery on its way; returns how many were queued."""
     settings = get_settings()

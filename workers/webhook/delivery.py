@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from shared.address_policy import RefusedURL, Resolver, check_url, resolve_host
 from shared.logging import Tag, call_logger
@@ -27,6 +27,7 @@ from workers.http_deadline import deadline_client
 from workers.webhook.payload import (
     EVENT,
     IDEMPOTENCY_HEADER,
+    REVISION_HEADER,
     SIGNATURE_HEADER,
     build_payload,
     encode_body,
@@ -54,6 +55,26 @@ class _Request:
     body: bytes
     attempt: int
     first_at: datetime | None
+    revision: int
+    content: tuple[int, str | None]
+    """What the body holds (message count, summary), to notice a conversation that changed meanwhile."""
+
+
+def _revision(attempts: list[dict[str, Any]]) -> tuple[int, datetime | None]:
+    """The revision the next attempt sends and when that revision was first attempted.
+
+    A conversation is sent again, as an update, when messages arrive after its webhook ended (delivered,
+    or failed for good): an attempt marked ``final`` ends its revision, and the next attempt starts the
+    next one, with a new retry window.
+    """
+    if not attempts:
+        return 0, None
+    last = attempts[-1]
+    revision = int(last.get("revision", 0))
+    if last.get("final"):
+        return revision + 1, None
+    first = next(entry for entry in attempts if int(entry.get("revision", 0)) == revision)
+    return revision, datetime.fromisoformat(first["at"])
 
 
 def _pinned(url: str, address: str) -> tuple[str, dict[str, str], dict[str, Any]]:
@@ -81,24 +102,41 @@ def _load(domain_uuid: uuid.UUID | str, conversation_uuid: uuid.UUID) -> _Reques
         messages = session.scalars(
             select(Message).where(Message.conversation_uuid == conversation_uuid).order_by(Message.sequence)
         ).all()
-        body = encode_body(build_payload(conversation, secretary, messages))
         attempts = list(conversation.webhook_attempts or [])
-        first = datetime.fromisoformat(attempts[0]["at"]) if attempts else None
-        return _Request(secretary.webhook_url, secretary.webhook_secret, body, len(attempts) + 1, first)
+        revision, first = _revision(attempts)
+        body = encode_body(build_payload(conversation, secretary, messages, revision))
+        return _Request(secretary.webhook_url, secretary.webhook_secret, body, len(attempts) + 1, first, revision,
+                        (len(messages), conversation.summary))
+
+
+def _content(session: Any, conversation: Conversation) -> tuple[int, str | None]:
+    count = session.scalar(select(func.count()).select_from(Message)
+                           .where(Message.conversation_uuid == conversation.conversation_uuid))
+    return int(count or 0), conversation.summary
 
 
 def _record(
-    domain_uuid: uuid.UUID | str, conversation_uuid: uuid.UUID, entry: dict[str, Any], status: str
-) -> int:
+    domain_uuid: uuid.UUID | str, conversation_uuid: uuid.UUID, entry: dict[str, Any], status: str,
+    sent: tuple[int, str | None] | None = None,
+) -> tuple[int, str]:
+    """Append the attempt and set the status; returns the attempt count and the status.
+
+    A delivered body that the conversation has outgrown meanwhile (late messages, their new summary)
+    leaves the webhook ``pending``: the next attempt sends the update.
+    """
     with tenant_session(domain_uuid) as session:
         conversation = session.scalars(
             select(Conversation).where(Conversation.conversation_uuid == conversation_uuid).with_for_update()
         ).one()
+        if status in ("delivered", "failed", "refused"):
+            entry["final"] = True
+        if status == "delivered" and sent is not None and _content(session, conversation) != sent:
+            status = "pending"
         conversation.webhook_attempts = [*(conversation.webhook_attempts or []), entry]
         conversation.webhook_status = status
-        if status == "delivered":
+        if entry.get("status_code") is not None and 200 <= entry["status_code"] < 300:
             conversation.webhook_delivered_at = datetime.now(UTC)
-        return len(conversation.webhook_attempts)
+        return len(conversation.webhook_attempts), status
 
 
 def attempt_delivery(
@@ -114,18 +152,19 @@ def attempt_delivery(
     if isinstance(loaded, DeliveryStep):
         return loaded
     now = datetime.now(UTC)
-    entry: dict[str, Any] = {"attempt": loaded.attempt, "at": now.isoformat(), "status_code": None, "error": None}
+    entry: dict[str, Any] = {"attempt": loaded.attempt, "at": now.isoformat(), "status_code": None, "error": None,
+                             "revision": loaded.revision}
 
     if not loaded.secret:
         entry["error"] = "the secretary has no webhook secret, so the request cannot be signed; set one"
         log.error(f"webhook not sent: {entry['error']}")
-        return DeliveryStep("failed", attempts=_record(domain_uuid, conv_id, entry, "failed"))
+        return DeliveryStep("failed", attempts=_record(domain_uuid, conv_id, entry, "failed")[0])
     try:
         addresses = check_url(loaded.url, settings.webhook_allow_private, resolver)
     except RefusedURL as exc:
         entry["error"] = f"refused: {exc}"
         log.error(f"webhook refused: {exc}")
-        return DeliveryStep("refused", attempts=_record(domain_uuid, conv_id, entry, "refused"))
+        return DeliveryStep("refused", attempts=_record(domain_uuid, conv_id, entry, "refused")[0])
     except OSError as exc:
         addresses = []
         entry["error"] = str(exc)
@@ -137,6 +176,7 @@ def attempt_delivery(
             "User-Agent": USER_AGENT,
             SIGNATURE_HEADER: sign(loaded.body, loaded.secret),
             IDEMPOTENCY_HEADER: str(conv_id),
+            REVISION_HEADER: str(loaded.revision),
             "X-Voice-AI-Event": EVENT,
             "X-Voice-AI-Delivery-Attempt": str(loaded.attempt),
         })
@@ -162,8 +202,13 @@ def attempt_delivery(
 
     code = entry["status_code"]
     if code is not None and 200 <= code < 300:
-        log.info(Tag.EVENT_BUS, f"webhook delivered (attempt {loaded.attempt}, HTTP {code})")
-        return DeliveryStep("delivered", attempts=_record(domain_uuid, conv_id, entry, "delivered"))
+        count, status = _record(domain_uuid, conv_id, entry, "delivered", loaded.content)
+        if status == "pending":
+            log.info(Tag.EVENT_BUS, f"webhook delivered (attempt {loaded.attempt}, HTTP {code}); the "
+                     "conversation changed meanwhile: sending the update")
+            return DeliveryStep("pending", 0.0, count)
+        log.info(Tag.EVENT_BUS, f"webhook delivered (attempt {loaded.attempt}, revision {loaded.revision}, HTTP {code})")
+        return DeliveryStep("delivered", attempts=count)
     delay = None
     if is_retryable(code):
         delay = retry_delay(loaded.attempt, loaded.first_at or now, now, settings.webhook_retry_base_seconds,
@@ -172,7 +217,7 @@ def attempt_delivery(
     if delay is not None:
         # When the retry is due: until then the webhook sweep leaves this conversation alone.
         entry["next_at"] = (datetime.now(UTC) + timedelta(seconds=delay)).isoformat()
-    count = _record(domain_uuid, conv_id, entry, status)
+    count, _ = _record(domain_uuid, conv_id, entry, status)
     if delay is None:
         log.error(f"webhook failed for good after {count} attempt(s): {entry['error']}")
     else:

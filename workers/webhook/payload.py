@@ -16,6 +16,7 @@ EVENT = "conversation.ended"
 VERSION = 1
 SIGNATURE_HEADER = "X-Voice-AI-Signature"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+REVISION_HEADER = "X-Voice-AI-Revision"
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -23,14 +24,17 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def build_payload(
-    conversation: Conversation, secretary: Secretary | None, messages: Sequence[Message]
+    conversation: Conversation, secretary: Secretary | None, messages: Sequence[Message], revision: int = 0
 ) -> dict[str, Any]:
-    """The JSON document posted when a conversation ends."""
+    """The JSON document posted when a conversation ends; ``revision`` > 0 for an update (messages that
+    arrived after an earlier revision was sent)."""
     duration = conversation.duration_seconds
     return {
         "event": EVENT,
         "version": VERSION,
         "id": str(conversation.conversation_uuid),
+        "revision": revision,
+        "update": revision > 0,
         "domain_uuid": str(conversation.domain_uuid),
         "conversation": {
             "conversation_uuid": str(conversation.conversation_uuid),
