@@ -37,6 +37,7 @@ from edge.call.announce import announcement_text
 from edge.engines.base import CallContext
 from shared.logging import Tag
 from shared.models import Domain, DomainSettings
+from shared.policies import destination_problem as shared_destination_problem
 from shared.settings import get_settings
 from shared.tasks import DECIDE_TRANSFER, celery_config
 from shared.tenancy import system_session, tenant_session
@@ -242,15 +243,18 @@ def job_result(body: str) -> BridgeResult:
     return cause_result(text.removeprefix("-ERR").strip().split(" ")[0] if text.startswith("-ERR") else "")
 
 
-_UNSAFE = re.compile(r"[/@{}\[\],|;\s]")
 _DIAL_TOKEN = re.compile(r"[0-9A-Za-z_.+*#-]{1,128}")
 
 
 def destination_problem(destination: str, context: str, domain_name: str) -> str | None:
-    """Why a rule's destination cannot be rung, or None: it must be a plain extension or number (no
-    dial string: none of ``/ @ { } [ ] , | ;`` or whitespace) dialled in the tenant's own context, the
-    one FusionPBX names after the domain."""
-    if not destination or _UNSAFE.search(destination) or not _DIAL_TOKEN.fullmatch(destination):
+    """Why a rule's destination cannot be rung, or None: it must be a plain extension or number dialled
+    in the tenant's own context, the one FusionPBX names after the domain. The characters refused (no
+    dial string: ``/ @ { } [ ] , | ;``, whitespace) are the shared policy the admin page applies too
+    (``shared/policies/transfer_destination.json``); the edge also dials only plain dial tokens."""
+    problem = shared_destination_problem(destination)
+    if problem is not None:
+        return f"destination {destination!r}: {problem}"
+    if not _DIAL_TOKEN.fullmatch(destination):
         return f"destination {destination!r} is not a plain extension or number"
     if context != domain_name:
         return f"context {context!r} is not the tenant's own ({domain_name!r})"
