@@ -127,7 +127,7 @@ def fusionpbx_user(database_url: str) -> Iterator[tuple[str, Callable[[bool], No
             f"SELECT 1 FROM pg_roles WHERE rolname = '{role}'").first() else "SELECT 1")
         conn.exec_driver_sql(f"DROP ROLE IF EXISTS \"{role}\"")
         conn.exec_driver_sql(f"CREATE ROLE \"{role}\" LOGIN NOSUPERUSER INHERIT PASSWORD '{password}'")
-        conn.exec_driver_sql(f'GRANT SELECT, INSERT, UPDATE, DELETE ON v_domains, v_dialplans TO "{role}"')
+        conn.exec_driver_sql(f'GRANT SELECT, INSERT, UPDATE, DELETE ON v_domains, v_dialplans, v_dialplan_details, v_database_transactions TO "{role}"')
 
     def member(yes: bool) -> None:
         with engine.begin() as conn:

@@ -129,19 +129,34 @@
 				$row['webhook_secret'] = null;
 			}
 
-			//the row and its dialplan entry are saved together, or not at all
+			//the row, then its dialplan entry through FusionPBX's $database->save() (which runs its own
+			//transaction, so it cannot share ours): when the entry is refused the row is put back as it was
 			$uuid = $secretary['voice_secretary_uuid'] ?? uuid();
 			$row['voice_secretary_uuid'] = $uuid;
+			$row['dialplan_uuid'] = $row['extension'] === null ? null : ((string) ($secretary['dialplan_uuid'] ?? '') !== '' ? $secretary['dialplan_uuid'] : uuid());
 			$dialplan = new voice_dialplan($database, $_SESSION['domain_uuid'], $_SESSION['domain_name']);
-			$saved = $store->transaction(function (voice_tenant_store $store) use ($action, $uuid, $row, $dialplan, $app_settings): bool {
-				if (!$store->save('v_voice_secretaries', $action === 'add' ? null : $uuid, $row)) {
-					return false;
-				}
-				//write (or remove) the dialplan entry and remember its uuid
-				$stored = $store->find('v_voice_secretaries', $uuid);
-				$dialplan_uuid = $dialplan->save($stored, $app_settings->edge_address());
-				return $dialplan_uuid === $stored['dialplan_uuid'] || $store->update('v_voice_secretaries', $uuid, ['dialplan_uuid' => $dialplan_uuid]);
+			$saved = $store->transaction(function (voice_tenant_store $store) use ($action, $uuid, $row): bool {
+				return $store->save('v_voice_secretaries', $action === 'add' ? null : $uuid, $row);
 			});
+			if ($saved) {
+				try {
+					if ($row['dialplan_uuid'] === null) {
+						$dialplan->delete($secretary['dialplan_uuid'] ?? null);
+					}
+					else {
+						$dialplan->save($row['dialplan_uuid'], $row, $app_settings->edge_address());
+					}
+				}
+				catch (RuntimeException | InvalidArgumentException $e) {
+					$saved = false;
+					if ($action === 'add') {
+						$store->delete('v_voice_secretaries', $uuid);
+					}
+					else {
+						$store->update('v_voice_secretaries', $uuid, array_intersect_key($secretary, $row));
+					}
+				}
+			}
 			if ($saved) {
 				message::add($text[$action === 'add' ? 'message-add' : 'message-update']);
 				header('Location: voice_secretary_edit.php?id='.urlencode($uuid));

@@ -34,7 +34,7 @@
 	[$dsn, $db_username, $db_password] = standin_pdo_parts($database_url);
 
 	$pdo = new PDO($dsn, $db_username, $db_password, [PDO::ATTR_ERRMODE => PDO::ERRMODE_EXCEPTION]);
-	if ($pdo->query("select to_regclass('v_dialplans')")->fetchColumn() === null) { //FusionPBX's user may create nothing
+	if ($pdo->query("select to_regclass('v_dialplans') is null or to_regclass('v_dialplan_details') is null or to_regclass('v_database_transactions') is null")->fetchColumn()) { //FusionPBX's user may create nothing
 		$pdo->exec(file_get_contents(__DIR__.'/stand_in_dialplans.sql'));
 	}
 
@@ -59,7 +59,7 @@
 	//the stand-in functions and classes, for direct calls from tests
 	require_once $standin_docroot.'/resources/functions.php';
 	spl_autoload_register(function ($class) use ($standin_docroot) {
-		foreach ([$standin_docroot.'/resources/classes/'.$class.'.php', $standin_docroot.'/app/voice_secretary/resources/classes/'.$class.'.php'] as $file) {
+		foreach (array_merge([$standin_docroot.'/resources/classes/'.$class.'.php'], glob($standin_docroot.'/app/*/resources/classes/'.$class.'.php') ?: []) as $file) {
 			if (preg_match('/^[a-z_][a-z0-9_]*$/', $class) && is_file($file)) {
 				require_once $file;
 				return;

@@ -1,6 +1,6 @@
--- The part of FusionPBX's v_dialplans table the Voice Secretary app writes (column names and types
--- as FusionPBX's app/dialplans/app_config.php declares them). Tests only: created in the test
--- database when absent; on a FusionPBX server the real table exists and is never altered.
+-- FusionPBX's v_dialplans, v_dialplan_details and v_database_transactions (column names and types as
+-- the app_config.php of app/dialplans and app/database_transactions declare them). Tests only: created
+-- in the test database when absent; on a FusionPBX server the real tables exist and are never altered.
 CREATE TABLE IF NOT EXISTS v_dialplans (
     dialplan_uuid        UUID PRIMARY KEY,
     domain_uuid          UUID,
@@ -19,4 +19,39 @@ CREATE TABLE IF NOT EXISTS v_dialplans (
     insert_user          UUID,
     update_date          TIMESTAMPTZ,
     update_user          UUID
+);
+
+-- The details Dialplan Manager edits and FusionPBX generates dialplan_xml from (app/dialplans).
+CREATE TABLE IF NOT EXISTS v_dialplan_details (
+    dialplan_detail_uuid    UUID PRIMARY KEY,
+    domain_uuid             UUID,
+    dialplan_uuid           UUID,
+    dialplan_detail_tag     TEXT,
+    dialplan_detail_type    TEXT,
+    dialplan_detail_data    TEXT,
+    dialplan_detail_break   TEXT,
+    dialplan_detail_inline  TEXT,
+    dialplan_detail_group   NUMERIC,
+    dialplan_detail_order   NUMERIC,
+    dialplan_detail_enabled BOOLEAN,
+    insert_date             TIMESTAMPTZ,
+    insert_user             UUID,
+    update_date             TIMESTAMPTZ,
+    update_user             UUID
+);
+
+-- Advanced > Database Transactions (app/database_transactions): one row per save or delete.
+CREATE TABLE IF NOT EXISTS v_database_transactions (
+    database_transaction_uuid UUID PRIMARY KEY,
+    domain_uuid               UUID,
+    user_uuid                 UUID,
+    app_name                  TEXT,
+    app_uuid                  UUID,
+    transaction_code          TEXT,
+    transaction_address       TEXT,
+    transaction_type          TEXT,
+    transaction_date          TIMESTAMPTZ,
+    transaction_old           TEXT,
+    transaction_new           TEXT,
+    transaction_result        TEXT
 );

@@ -4,9 +4,9 @@
 	permission_exists, if_group, escape, is_uuid, uuid. Same names, arguments and results.
 */
 
-	/** True when the logged-in user's groups grant $permission ($_SESSION['permissions']). */
+	/** True when the user's permissions (loaded from $_SESSION['permissions']) or a temporary grant ($p->add(..., 'temp')) include $permission. */
 	function permission_exists($permission) {
-		return !empty($_SESSION['permissions'][$permission]);
+		return permissions::new()->exists($permission);
 	}
 
 	/** True when the user belongs to $group. */
@@ -14,12 +14,20 @@
 		return in_array($group, $_SESSION['groups'] ?? [], true);
 	}
 
-	/** HTML-escape a value for output (FusionPBX: htmlspecialchars, ENT_QUOTES, UTF-8). */
+	/**
+	 * HTML-escape a value for output as FusionPBX 5.5 does: htmlentities (ENT_QUOTES | ENT_HTML5), so every
+	 * character with a named HTML5 entity is replaced ("_" -> "&lowbar;", ":" -> "&colon;"); a number comes
+	 * back unchanged, an array as its first element escaped, anything else (null) as false.
+	 */
 	function escape($value) {
-		if (is_array($value)) {
-			return array_map('escape', $value);
+		if (is_string($value)) {
+			return htmlentities($value, ENT_QUOTES | ENT_HTML5, 'UTF-8');
 		}
-		return htmlspecialchars((string) $value, ENT_QUOTES, 'UTF-8');
+		if (is_numeric($value)) {
+			return $value;
+		}
+		$value = (array) $value;
+		return isset($value[0]) ? htmlentities((string) $value[0], ENT_QUOTES | ENT_HTML5, 'UTF-8') : false;
 	}
 
 	/** True for a canonical 8-4-4-4-12 hex uuid. */
