@@ -194,7 +194,7 @@ class DialplanTest extends StandinTestCase {
 		$this->submit('/app/voice_secretary/voice_secretary_edit.php', ['name' => 'Ana', 'extension' => '8003'] + self::form);
 		$secretary = $this->fetch_row('v_voice_secretaries', 'domain_uuid', $domain[0]);
 		$this->submit('/app/voice_secretary/voice_secretaries.php', ['action' => 'delete', 'voice_secretaries' => [['checked' => 'true', 'uuid' => $secretary['voice_secretary_uuid']]]]);
-		$statement = $this->pdo()->prepare("select transaction_type, app_name, user_uuid, transaction_new, transaction_old from v_database_transactions where domain_uuid = ? and (transaction_new like '%dialplan%' or transaction_old like '%dialplan%') order by transaction_date");
+		$statement = $this->pdo()->prepare("select transaction_type, app_name, user_uuid, transaction_new, transaction_old from v_database_transactions where domain_uuid = ? and (transaction_new like '%\"dialplans\"%' or transaction_old like '%\"dialplans\"%') order by transaction_date");
 		$statement->execute([$domain[0]]);
 		$rows = $statement->fetchAll(PDO::FETCH_ASSOC);
 		$this->assertSame(['add', 'delete'], array_column($rows, 'transaction_type'));
