@@ -71,13 +71,12 @@
 	require_once "resources/header.php";
 
 //show the content
-	echo voice_page::nav($text, 'domain_settings');
 	echo "<form name='frm' id='frm' method='post'>\n";
 	echo "<div class='action_bar' id='action_bar'>\n";
 	echo "	<div class='heading'><b>".escape($text['title-voice_domain_settings'])."</b></div>\n";
 	echo "	<div class='actions'>\n";
 	if ($can_save) {
-		echo button::create(['type'=>'submit','label'=>$text['button-save'],'icon'=>'check','id'=>'btn_save']);
+		echo button::create(['type'=>'submit','label'=>$text['button-save'],'icon'=>$settings->get('theme', 'button_icon_save'),'id'=>'btn_save']);
 	}
 	echo "	</div>\n";
 	echo "	<div style='clear: both;'></div>\n";

@@ -175,16 +175,15 @@
 	require_once "resources/header.php";
 
 //show the content
-	echo voice_page::nav($text, 'secretaries');
 	echo "<form name='frm' id='frm' method='post'>\n";
 	echo "<div class='action_bar' id='action_bar'>\n";
 	echo "	<div class='heading'><b>".escape($text['title-voice_secretary'])."</b></div>\n";
 	echo "	<div class='actions'>\n";
-	echo button::create(['type'=>'button','label'=>$text['button-back'],'icon'=>'arrow-left','id'=>'btn_back','link'=>'voice_secretaries.php']);
+	echo button::create(['type'=>'button','label'=>$text['button-back'],'icon'=>$settings->get('theme', 'button_icon_back'),'id'=>'btn_back','link'=>'voice_secretaries.php']);
 	if ($secretary !== null && permission_exists('voice_document_view')) {
-		echo button::create(['type'=>'button','label'=>$text['title-voice_documents'],'icon'=>'book','id'=>'btn_documents','link'=>'voice_documents.php?voice_secretary_uuid='.urlencode($secretary['voice_secretary_uuid'])]);
+		echo button::create(['type'=>'button','label'=>$text['title-voice_documents'],'icon'=>$settings->get('theme', 'button_icon_view'),'id'=>'btn_documents','link'=>'voice_documents.php?voice_secretary_uuid='.urlencode($secretary['voice_secretary_uuid'])]);
 	}
-	echo button::create(['type'=>'submit','label'=>$text['button-save'],'icon'=>'check','id'=>'btn_save','style'=>'margin-left: 15px;']);
+	echo button::create(['type'=>'submit','label'=>$text['button-save'],'icon'=>$settings->get('theme', 'button_icon_save'),'id'=>'btn_save','style'=>'margin-left: 15px;']);
 	echo "	</div>\n";
 	echo "	<div style='clear: both;'></div>\n";
 	echo "</div>\n";

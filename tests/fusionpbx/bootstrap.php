@@ -45,6 +45,14 @@
 		'db_username' => $db_username,
 		'db_password' => $db_password,
 		'settings' => [
+			//FusionPBX's defaults for what the app reads outside its own category
+			'domain' => ['paging' => '50'],
+			'theme' => [
+				'input_toggle_style' => 'switch_round', 'button_icon_add' => 'fa-solid fa-plus', 'button_icon_copy' => 'fa-regular fa-copy',
+				'button_icon_toggle' => 'fa-solid fa-toggle-on', 'button_icon_delete' => 'fa-solid fa-trash-can', 'button_icon_search' => 'fa-solid fa-magnifying-glass',
+				'button_icon_all' => 'fa-solid fa-globe', 'button_icon_back' => 'fa-solid fa-arrow-left', 'button_icon_save' => 'fa-solid fa-check',
+				'button_icon_reset' => 'fa-solid fa-rotate-left', 'button_icon_upload' => 'fa-solid fa-upload', 'button_icon_reload' => 'fa-solid fa-rotate', 'button_icon_view' => 'fa-solid fa-eye',
+			],
 			'voice_secretary' => [
 				'edge_host' => '10.0.0.5',
 				'edge_port' => '8022',

@@ -26,12 +26,12 @@ abstract class StandinTestCase extends TestCase {
 		return $apps[0];
 	}
 
-	/** Run $work with the app's default settings (category voice_secretary) changed as $changes says. */
-	protected function with_settings(array $changes, callable $work) {
+	/** Run $work with the default settings of $category (the app's own by default) changed as $changes says. */
+	protected function with_settings(array $changes, callable $work, string $category = 'voice_secretary') {
 		$config_file = STANDIN_DOCROOT.'/standin_config.json';
 		$original = file_get_contents($config_file);
 		$config = json_decode($original, true);
-		$config['settings']['voice_secretary'] = $changes + $config['settings']['voice_secretary'];
+		$config['settings'][$category] = $changes + ($config['settings'][$category] ?? []);
 		file_put_contents($config_file, json_encode($config));
 		try {
 			return $work();

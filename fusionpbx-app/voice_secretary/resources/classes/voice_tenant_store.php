@@ -161,6 +161,21 @@ class voice_tenant_store {
 	}
 
 	/**
+	 * Insert a copy of this domain's row $uuid under a new key, with $changes applied (a name made
+	 * unique, a default flag cleared); the timestamps start anew.
+	 *
+	 * @return string|null the new row's key, null when no row of this domain has $uuid
+	 */
+	public function copy(string $table, $uuid, array $changes = []): ?string {
+		$row = $this->find($table, $uuid);
+		if ($row === null) {
+			return null;
+		}
+		unset($row[self::tables[$table]], $row['created_at'], $row['updated_at']);
+		return $this->insert($table, array_merge($row, $changes));
+	}
+
+	/**
 	 * Delete the row with primary key $uuid, only if it belongs to this domain.
 	 *
 	 * @return bool false when no row of this domain has that key

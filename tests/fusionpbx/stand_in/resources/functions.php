@@ -42,3 +42,27 @@
 		$bytes[8] = chr((ord($bytes[8]) & 0x3f) | 0x80);
 		return vsprintf('%s%s-%s-%s-%s-%s%s%s', str_split(bin2hex($bytes), 4));
 	}
+
+	/**
+	 * A sortable column heading (FusionPBX's th_order_by): a link to ?order_by=<field>&order=<asc|desc>
+	 * plus $http_get_params (the page's search and show=all), the direction flipped when the list is
+	 * already sorted by this field; the title says which order a click gives.
+	 */
+	function th_order_by(string $field_name, string $column_title, ?string $order_by, ?string $order, ?string $app_uuid = '', ?string $css = '', ?string $http_get_params = '', ?string $description = ''): string {
+		global $text;
+		$field_name = preg_replace('#[^a-zA-Z0-9_]#', '', $field_name);
+		$next = ($order_by === $field_name && $order === 'asc') ? 'desc' : 'asc';
+		$extra = '';
+		foreach (explode('&', (string) $http_get_params) as $pair) {
+			if (strpos($pair, '=') === false) {
+				continue;
+			}
+			[$key, $value] = explode('=', $pair, 2);
+			$key = preg_replace('#[^a-zA-Z0-9_\-]#', '', $key);
+			if ($key !== 'order_by' && $key !== 'order' && $value !== '') {
+				$extra .= '&'.$key.'='.urlencode(urldecode($value));
+			}
+		}
+		$title = ($description ? $description.', ' : '').($text['label-order'] ?? 'Order').' '.($next === 'desc' ? ($text['label-descending'] ?? 'Descending') : ($text['label-ascending'] ?? 'Ascending'));
+		return "<th ".$css." nowrap='nowrap'><a href='?order_by=".urlencode($field_name)."&order=".$next.$extra."' title=\"".escape($title)."\">".escape($column_title)."</a></th>";
+	}
