@@ -26,7 +26,7 @@
 	$show_all = voice_page::show_all('voice_ai_provider_all');
 	$list = $show_all ? new voice_all_domains($database) : $store;
 	$view = new voice_list($text, $settings, 'voice_ai_providers',
-		['copy' => 'voice_ai_provider_add', 'toggle' => 'voice_ai_provider_edit', 'delete' => 'voice_ai_provider_delete'], [
+		['toggle' => 'voice_ai_provider_edit', 'delete' => 'voice_ai_provider_delete'], [
 		'provider_type' => [$text['label-provider_type'], ''],
 		'provider_name' => [$text['label-provider_name'], ''],
 		'display_name' => [$text['label-display_name'], ''],
@@ -36,14 +36,8 @@
 		'enabled' => [$text['label-enabled'], "class='center'"],
 	], 'provider_type', 'asc', ['provider_type', 'provider_name', 'display_name', "config->>'model'"], $show_all);
 
-//process a posted action (copy, toggle, delete) on the checked providers of this domain
+//process a posted action (toggle, delete) on the checked providers of this domain (no copy: a domain has one provider per type and vendor)
 	$done = $view->run_posted_action([
-		//a copy is never the default: the domain keeps one default per type
-		'copy' => function (string $uuid) use ($store, $text): bool {
-			$provider = $store->find('v_voice_ai_providers', $uuid);
-			return $provider !== null && $store->copy('v_voice_ai_providers', $uuid, ['is_default' => false,
-				'display_name' => mb_substr(($provider['display_name'] ?: $provider['provider_name']).' ('.$text['button-copy'].')', 0, 255)]) !== null;
-		},
 		'toggle' => function (string $uuid) use ($store): bool {
 			$provider = $store->find('v_voice_ai_providers', $uuid);
 			return $provider !== null && $store->update('v_voice_ai_providers', $uuid, ['enabled' => !voice_page::is_true($provider['enabled'])]);
@@ -77,7 +71,7 @@
 	if (permission_exists('voice_ai_provider_add')) {
 		$buttons .= button::create(['type'=>'button','label'=>$text['button-add'],'icon'=>$settings->get('theme', 'button_icon_add'),'id'=>'btn_add','link'=>'voice_ai_provider_edit.php']);
 	}
-	echo $view->action_bar($text['title-voice_ai_providers'], $num_rows, ['copy', 'toggle', 'delete'], !empty($providers), $buttons, 'voice_ai_provider_all', $paging_controls_mini);
+	echo $view->action_bar($text['title-voice_ai_providers'], $num_rows, ['toggle', 'delete'], !empty($providers), $buttons, 'voice_ai_provider_all', $paging_controls_mini);
 	echo escape($text['description-voice_ai_providers'])."\n";
 	echo "<br /><br />\n";
 	echo $view->table_start(!$show_all, !empty($providers), 'providers');

@@ -34,12 +34,13 @@
 		'priority' => [$text['label-priority'], ''],
 		'fallback_action' => [$text['label-fallback_action'], ''],
 		'enabled' => [$text['label-enabled'], "class='center'"],
-	], 'priority', 'asc', ['department_name', "array_to_string(keywords, ' ')", 'transfer_extension', 'description'], $show_all);
+	], 'priority', 'asc', ['department_name', "array_to_string(keywords, ' ')", 'transfer_extension', 'transfer_message'], $show_all);
 
 //process a posted action (copy, toggle, delete) on the checked rules of this domain
 	$done = $view->run_posted_action([
-		'copy' => function (string $uuid) use ($store): bool {
-			return $store->copy('v_voice_transfer_rules', $uuid) !== null;
+		'copy' => function (string $uuid) use ($store, $text): bool {
+			$rule = $store->find('v_voice_transfer_rules', $uuid);
+			return $rule !== null && $store->copy('v_voice_transfer_rules', $uuid, ['department_name' => mb_substr($rule['department_name'].' ('.$text['button-copy'].')', 0, 255)]) !== null;
 		},
 		'toggle' => function (string $uuid) use ($store): bool {
 			$rule = $store->find('v_voice_transfer_rules', $uuid);
