@@ -122,7 +122,7 @@ def test_phpunit_suite_passes(php: str, database_url: str, redis_url: str) -> No
 @pytest.fixture
 def fusionpbx_user(database_url: str) -> Iterator[tuple[str, Callable[[bool], None]]]:
     """A non-superuser login role standing for FusionPBX's database user on a hardened install: it may
-    use FusionPBX's tables (v_domains, v_dialplans) and is a member of voice_ai_admin as
+    use FusionPBX's tables (v_domains, v_dialplans, the destinations' tables) and is a member of voice_ai_admin as
     deploy/fusionpbx-app.md says. Yields its database URL and a switch for that membership."""
     url = make_url(database_url)
     role = f"voice_ai_fpbx_{url.database}"[:63]
@@ -134,7 +134,9 @@ def fusionpbx_user(database_url: str) -> Iterator[tuple[str, Callable[[bool], No
             f"SELECT 1 FROM pg_roles WHERE rolname = '{role}'").first() else "SELECT 1")
         conn.exec_driver_sql(f"DROP ROLE IF EXISTS \"{role}\"")
         conn.exec_driver_sql(f"CREATE ROLE \"{role}\" LOGIN NOSUPERUSER INHERIT PASSWORD '{password}'")
-        conn.exec_driver_sql(f'GRANT SELECT, INSERT, UPDATE, DELETE ON v_domains, v_dialplans, v_dialplan_details, v_database_transactions TO "{role}"')
+        fusionpbx_tables = ("v_domains, v_dialplans, v_dialplan_details, v_database_transactions, "
+                            "v_extensions, v_ring_groups, v_call_center_queues, v_voicemails, v_ivr_menus")
+        conn.exec_driver_sql(f'GRANT SELECT, INSERT, UPDATE, DELETE ON {fusionpbx_tables} TO "{role}"')
 
     def member(yes: bool) -> None:
         with engine.begin() as conn:

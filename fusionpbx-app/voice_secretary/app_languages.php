@@ -558,4 +558,19 @@ $text['description-domain_fallback_destination']['pt-br'] = "Para onde vão as c
 $text['description-domain_transfer_context']['en-us'] = "Dialplan context for transfers when a rule names none: empty or the domain's name.";
 $text['description-domain_transfer_context']['pt-br'] = "Contexto do dialplan para transferências quando a regra não define um: vazio ou o nome do domínio.";
 
+$text['label-dnd']['en-us'] = "do not disturb";
+$text['label-dnd']['pt-br'] = "não perturbe";
+$text['label-destinations_extensions']['en-us'] = "Extensions";
+$text['label-destinations_extensions']['pt-br'] = "Ramais";
+$text['label-destinations_ring_groups']['en-us'] = "Ring groups";
+$text['label-destinations_ring_groups']['pt-br'] = "Grupos de toque";
+$text['label-destinations_call_center_queues']['en-us'] = "Call center queues";
+$text['label-destinations_call_center_queues']['pt-br'] = "Filas de call center";
+$text['label-destinations_voicemails']['en-us'] = "Voicemail boxes";
+$text['label-destinations_voicemails']['pt-br'] = "Caixas postais";
+$text['label-destinations_ivr_menus']['en-us'] = "IVR menus";
+$text['label-destinations_ivr_menus']['pt-br'] = "Menus de URA";
+$text['label-destinations_other']['en-us'] = "Other (as stored)";
+$text['label-destinations_other']['pt-br'] = "Outro (como gravado)";
+
 ?>

@@ -84,8 +84,9 @@
 	echo voice_page::form_errors($text, $errors, $problems);
 	echo "<div class='card'>\n";
 	echo "<table width='100%' border='0' cellpadding='0' cellspacing='0'>\n";
-	echo voice_page::row($text['label-operator_destination'], voice_page::input('operator_destination', $form['operator_destination'], 'text', "maxlength='255'"), $text['description-operator_destination']);
-	echo voice_page::row($text['label-fallback_destination'], voice_page::input('fallback_destination', $form['fallback_destination'], 'text', "maxlength='255'"), $text['description-domain_fallback_destination']);
+	$destinations = voice_destinations::options($database, $_SESSION['domain_uuid'], $text);
+	echo voice_page::row($text['label-operator_destination'], voice_destinations::select('operator_destination', $form['operator_destination'], $destinations, $text), $text['description-operator_destination']);
+	echo voice_page::row($text['label-fallback_destination'], voice_destinations::select('fallback_destination', $form['fallback_destination'], $destinations, $text), $text['description-domain_fallback_destination']);
 	echo voice_page::row($text['label-transfer_context'], voice_page::input('transfer_context', $form['transfer_context'], 'text', "maxlength='255' placeholder=\"".escape($_SESSION['domain_name'])."\""), $text['description-domain_transfer_context']);
 	echo "</table>\n";
 	echo "</div>\n";

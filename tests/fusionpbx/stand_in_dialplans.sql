@@ -55,3 +55,43 @@ CREATE TABLE IF NOT EXISTS v_database_transactions (
     transaction_new           TEXT,
     transaction_result        TEXT
 );
+
+-- The destinations a transfer rule can pick (app/extensions, ring_groups, call_centers, voicemails, ivr_menus):
+-- the columns the picker reads.
+CREATE TABLE IF NOT EXISTS v_extensions (
+    extension_uuid           UUID PRIMARY KEY,
+    domain_uuid              UUID,
+    extension                TEXT,
+    number_alias             TEXT,
+    effective_caller_id_name TEXT,
+    do_not_disturb           BOOLEAN,
+    enabled                  BOOLEAN,
+    description              TEXT
+);
+CREATE TABLE IF NOT EXISTS v_ring_groups (
+    ring_group_uuid      UUID PRIMARY KEY,
+    domain_uuid          UUID,
+    ring_group_name      TEXT,
+    ring_group_extension TEXT,
+    ring_group_enabled   BOOLEAN
+);
+CREATE TABLE IF NOT EXISTS v_call_center_queues (
+    call_center_queue_uuid UUID PRIMARY KEY,
+    domain_uuid            UUID,
+    queue_name             TEXT,
+    queue_extension        TEXT
+);
+CREATE TABLE IF NOT EXISTS v_voicemails (
+    voicemail_uuid        UUID PRIMARY KEY,
+    domain_uuid           UUID,
+    voicemail_id          TEXT,
+    voicemail_enabled     BOOLEAN,
+    voicemail_description TEXT
+);
+CREATE TABLE IF NOT EXISTS v_ivr_menus (
+    ivr_menu_uuid      UUID PRIMARY KEY,
+    domain_uuid        UUID,
+    ivr_menu_name      TEXT,
+    ivr_menu_extension TEXT,
+    ivr_menu_enabled   BOOLEAN
+);

@@ -68,7 +68,7 @@ abstract class StandinTestCase extends TestCase {
 
 	protected function tearDown(): void {
 		foreach ($this->domains as $uuid) {
-			foreach (['v_dialplan_details', 'v_dialplans', 'v_database_transactions'] as $fusionpbx_table) {
+			foreach (['v_dialplan_details', 'v_dialplans', 'v_database_transactions', 'v_extensions', 'v_ring_groups', 'v_call_center_queues', 'v_voicemails', 'v_ivr_menus'] as $fusionpbx_table) {
 				$this->pdo()->prepare("delete from ".$fusionpbx_table." where domain_uuid = ?")->execute([$uuid]);
 			}
 			$this->pdo()->prepare("delete from v_domains where domain_uuid = ?")->execute([$uuid]);
