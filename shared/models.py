@@ -376,8 +376,8 @@ class DomainSettings(TenantScoped):
 
     __tablename__ = "v_voice_domain_settings"
     __table_args__ = (
-        UniqueConstraint("domain_uuid"),  # one row per domain at most
-        Index("v_voice_domain_settings_domain_uuid_fkey", "domain_uuid"),
+        # one row per domain at most: a unique index under the name FusionPBX's upgrade looks for (migration 015)
+        Index("v_voice_domain_settings_domain_uuid_fkey", "domain_uuid", unique=True),
     )
 
     domain_setting_uuid: Mapped[uuid.UUID] = _uuid_pk()

@@ -9,6 +9,11 @@
 -- them and leaves them alone. It still adds the 9 other *_fkey indexes (provider, secretary, document
 -- and conversation references), which no migration duplicates.
 --
+-- v_voice_domain_settings holds one row per domain: its domain_uuid had a UNIQUE constraint and, besides,
+-- the plain index, which duplicated the constraint's own index. There the uniqueness becomes a unique
+-- index named v_voice_domain_settings_domain_uuid_fkey (a constraint cannot take that name: the foreign
+-- key to v_domains has it), and the plain index goes.
+--
 -- On a server where the upgrade already ran, both indexes exist: ours is dropped and FusionPBX's kept.
 -- Idempotent: an index already renamed, or absent, is skipped.
 DO $$
@@ -22,8 +27,7 @@ BEGIN
         ['idx_voice_document_chunks_domain', 'v_voice_document_chunks_domain_uuid_fkey'],
         ['idx_voice_transfer_rules_domain', 'v_voice_transfer_rules_domain_uuid_fkey'],
         ['idx_voice_conversations_domain', 'v_voice_conversations_domain_uuid_fkey'],
-        ['idx_voice_messages_domain', 'v_voice_messages_domain_uuid_fkey'],
-        ['idx_voice_domain_settings_domain', 'v_voice_domain_settings_domain_uuid_fkey']
+        ['idx_voice_messages_domain', 'v_voice_messages_domain_uuid_fkey']
     ] LOOP
         IF to_regclass(pair[1]) IS NULL THEN
             CONTINUE;
@@ -33,5 +37,18 @@ BEGIN
             EXECUTE format('DROP INDEX %I', pair[1]);
         END IF;
     END LOOP;
+END
+$$;
+
+DO $$
+BEGIN
+    DROP INDEX IF EXISTS idx_voice_domain_settings_domain;
+    IF EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = 'v_voice_domain_settings'::regclass
+               AND conname = 'v_voice_domain_settings_domain_uuid_key') THEN
+        -- a plain index FusionPBX's upgrade made under the name goes first
+        DROP INDEX IF EXISTS v_voice_domain_settings_domain_uuid_fkey;
+        CREATE UNIQUE INDEX v_voice_domain_settings_domain_uuid_fkey ON v_voice_domain_settings (domain_uuid);
+        ALTER TABLE v_voice_domain_settings DROP CONSTRAINT v_voice_domain_settings_domain_uuid_key;
+    END IF;
 END
 $$;

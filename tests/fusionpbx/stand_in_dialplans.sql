@@ -95,3 +95,46 @@ CREATE TABLE IF NOT EXISTS v_ivr_menus (
     ivr_menu_extension TEXT,
     ivr_menu_enabled   BOOLEAN
 );
+
+-- Groups, group permissions and the menu (core/groups, core/menu): what the upgrade's permission and
+-- menu steps write.
+CREATE TABLE IF NOT EXISTS v_groups (
+    group_uuid  UUID PRIMARY KEY,
+    domain_uuid UUID,
+    group_name  TEXT
+);
+CREATE TABLE IF NOT EXISTS v_group_permissions (
+    group_permission_uuid UUID PRIMARY KEY,
+    domain_uuid           UUID,
+    permission_name       TEXT,
+    permission_protected  BOOLEAN,
+    permission_assigned   BOOLEAN,
+    group_name            TEXT,
+    group_uuid            UUID
+);
+CREATE TABLE IF NOT EXISTS v_menus (
+    menu_uuid        UUID PRIMARY KEY,
+    menu_name        TEXT,
+    menu_language    TEXT,
+    menu_description TEXT
+);
+CREATE TABLE IF NOT EXISTS v_menu_items (
+    menu_item_uuid        UUID PRIMARY KEY,
+    menu_uuid             UUID,
+    menu_item_parent_uuid UUID,
+    uuid                  UUID,
+    menu_item_title       TEXT,
+    menu_item_link        TEXT,
+    menu_item_category    TEXT,
+    menu_item_icon        TEXT,
+    menu_item_order       NUMERIC,
+    menu_item_protected   BOOLEAN,
+    menu_item_description TEXT
+);
+CREATE TABLE IF NOT EXISTS v_menu_item_groups (
+    menu_item_group_uuid UUID PRIMARY KEY,
+    menu_uuid            UUID,
+    menu_item_uuid       UUID,
+    group_name           TEXT,
+    group_uuid           UUID
+);
