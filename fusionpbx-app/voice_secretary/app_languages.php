@@ -459,8 +459,8 @@ $text['description-extension']['pt-br'] = "Número discado para falar com a secr
 $text['description-language']['en-us'] = "Language the secretary speaks.";
 $text['description-language']['pt-br'] = "Idioma em que a secretária fala.";
 
-$text['description-voice_name']['en-us'] = "Voice of the text-to-speech provider (empty: the provider's default).";
-$text['description-voice_name']['pt-br'] = "Voz do provedor de texto para fala (vazio: a padrão do provedor).";
+$text['description-voice_name']['en-us'] = "Voice of the realtime model, from OpenAI's list (empty: the provider's default). Other speech providers take their voice from the provider's settings.";
+$text['description-voice_name']['pt-br'] = "Voz do modelo em tempo real, da lista da OpenAI (vazio: a padrão do provedor). Os outros provedores de voz usam a voz das suas configurações.";
 
 $text['description-system_prompt']['en-us'] = "How the secretary should behave: company, tone, what it may answer.";
 $text['description-system_prompt']['pt-br'] = "Como a secretária deve agir: empresa, tom, o que pode responder.";
@@ -572,5 +572,30 @@ $text['label-destinations_ivr_menus']['en-us'] = "IVR menus";
 $text['label-destinations_ivr_menus']['pt-br'] = "Menus de URA";
 $text['label-destinations_other']['en-us'] = "Other (as stored)";
 $text['label-destinations_other']['pt-br'] = "Outro (como gravado)";
+
+$text['section-general']['en-us'] = "General";
+$text['section-general']['pt-br'] = "Geral";
+$text['section-voice']['en-us'] = "Voice and messages";
+$text['section-voice']['pt-br'] = "Voz e mensagens";
+$text['section-providers']['en-us'] = "AI providers";
+$text['section-providers']['pt-br'] = "Provedores de IA";
+$text['section-knowledge']['en-us'] = "Knowledge base";
+$text['section-knowledge']['pt-br'] = "Base de conhecimento";
+$text['section-call_limits']['en-us'] = "Call limits";
+$text['section-call_limits']['pt-br'] = "Limites da chamada";
+$text['section-webhook']['en-us'] = "Webhook";
+$text['section-webhook']['pt-br'] = "Webhook";
+$text['label-eagerness']['en-us'] = "Interruption sensitivity";
+$text['label-eagerness']['pt-br'] = "Sensibilidade a interrupções";
+$text['description-eagerness']['en-us'] = "Realtime voice models (choosing one turns on semantic VAD): how soon the secretary answers when the caller pauses. Low waits longest (up to 8 s); high answers soonest.";
+$text['description-eagerness']['pt-br'] = "Modelos de voz em tempo real (escolher um liga o VAD semântico): quão cedo a secretária responde quando quem liga faz uma pausa. Baixa espera mais (até 8 s); alta responde mais cedo.";
+$text['option-eagerness_auto']['en-us'] = "Automatic";
+$text['option-eagerness_auto']['pt-br'] = "Automática";
+$text['option-eagerness_low']['en-us'] = "Low (waits longer)";
+$text['option-eagerness_low']['pt-br'] = "Baixa (espera mais)";
+$text['option-eagerness_medium']['en-us'] = "Medium";
+$text['option-eagerness_medium']['pt-br'] = "Média";
+$text['option-eagerness_high']['en-us'] = "High (answers sooner)";
+$text['option-eagerness_high']['pt-br'] = "Alta (responde antes)";
 
 ?>

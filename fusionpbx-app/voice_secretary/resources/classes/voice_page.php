@@ -67,6 +67,19 @@ class voice_page {
 		return ($_GET['show'] ?? '') === 'all' && permission_exists($permission);
 	}
 
+	/** Start a titled section of an edit form (closing the previous one): a card with its own table. */
+	public static function section_start(string $title): string {
+		static $open = false;
+		$html = $open ? "</table>\n</div>\n<br />\n" : '';
+		$open = true;
+		return $html."<div class='card form_section'>\n<div class='subheading'><b>".escape($title)."</b></div>\n<table width='100%' border='0' cellpadding='0' cellspacing='0'>\n";
+	}
+
+	/** Close the last section of an edit form. */
+	public static function section_end(): string {
+		return "</table>\n</div>\n";
+	}
+
 	/** One label/field row of an edit form ($field_html is already escaped markup). */
 	public static function row(string $label, string $field_html, string $description = '', bool $required = false): string {
 		$html = "<tr>\n";
