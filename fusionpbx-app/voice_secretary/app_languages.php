@@ -598,4 +598,27 @@ $text['option-eagerness_medium']['pt-br'] = "Média";
 $text['option-eagerness_high']['en-us'] = "High (answers sooner)";
 $text['option-eagerness_high']['pt-br'] = "Alta (responde antes)";
 
+$text['section-transfers']['en-us'] = "Transfers";
+$text['section-transfers']['pt-br'] = "Transferências";
+$text['section-transfer_ringing']['en-us'] = "While a transfer rings";
+$text['section-transfer_ringing']['pt-br'] = "Enquanto a transferência chama";
+$text['label-transfer_ring_seconds']['en-us'] = "Ring time (seconds)";
+$text['label-transfer_ring_seconds']['pt-br'] = "Tempo de chamada (segundos)";
+$text['description-transfer_ring_seconds']['en-us'] = "How long a destination rings before the caller is offered the rule's fallback (empty: 25).";
+$text['description-transfer_ring_seconds']['pt-br'] = "Quanto tempo o destino chama antes de oferecer a alternativa da regra (vazio: 25).";
+$text['label-ringback_tone']['en-us'] = "Ringback tone";
+$text['label-ringback_tone']['pt-br'] = "Tom de chamada";
+$text['description-ringback_tone']['en-us'] = "The ringing tone the caller hears, by country.";
+$text['description-ringback_tone']['pt-br'] = "O tom de chamada que quem liga ouve, por país.";
+$text['option-ringback_language']['en-us'] = "By the secretary's language";
+$text['option-ringback_language']['pt-br'] = "Pelo idioma da secretária";
+$text['option-ringback_br']['en-us'] = "Brazil (425 Hz)";
+$text['option-ringback_br']['pt-br'] = "Brasil (425 Hz)";
+$text['option-ringback_us']['en-us'] = "United States (440+480 Hz)";
+$text['option-ringback_us']['pt-br'] = "Estados Unidos (440+480 Hz)";
+$text['label-hold_music_file']['en-us'] = "Hold music";
+$text['label-hold_music_file']['pt-br'] = "Música de espera";
+$text['description-hold_music_file']['en-us'] = "A 16-bit PCM WAV file on the edge's host, played instead of the ringback tone (empty: the tone).";
+$text['description-hold_music_file']['pt-br'] = "Um arquivo WAV PCM de 16 bits no servidor do edge, tocado no lugar do tom (vazio: o tom).";
+
 ?>

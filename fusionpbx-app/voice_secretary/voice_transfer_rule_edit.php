@@ -45,6 +45,9 @@
 
 //the form values
 	[$timezone, $days] = voice_business_hours::to_form($rule['business_hours'] ?? null);
+	if ($timezone === '' && empty($rule['business_hours'])) {
+		$timezone = (string) $settings->get('domain', 'time_zone', '');   //the domain's time zone (Default/Domain Settings) for new hours
+	}
 	$form = [
 		'department_name' => $rule['department_name'] ?? '',
 		'keywords' => implode(', ', voice_tenant_store::parse_text_array($rule['keywords'] ?? null)),

@@ -52,4 +52,13 @@ class SecretarySettingsTest extends StandinTestCase {
 		$this->assertStringContainsString("<option value='low' selected='selected'>Low (waits longer)</option>", $html);
 		$this->assertStringNotContainsString('eagerness', (string) voice_provider_config::extra_json(json_decode($provider['config'], true)), 'not repeated in the extra JSON');
 	}
+
+	public function test_new_business_hours_start_in_the_domains_time_zone(): void {
+		$domain = $this->make_domain();
+		$this->login($domain, 'admin');
+		$this->with_settings(['time_zone' => 'America/Sao_Paulo'], function () {
+			[, $html] = $this->get('/app/voice_secretary/voice_transfer_rule_edit.php');
+			$this->assertStringContainsString('name=\'timezone\' id=\'timezone\' value="America/Sao_Paulo"', $html);
+		}, 'domain');
+	}
 }

@@ -67,6 +67,13 @@ class voice_tenant_store {
 		return is_array($rows) ? $rows : [];
 	}
 
+	/** The columns $table has in this database (a form shows a field only once its migration ran). */
+	public function columns(string $table): array {
+		self::check_table($table);
+		$rows = $this->database->select("select column_name from information_schema.columns where table_schema = current_schema() and table_name = :table", ['table' => $table], 'all');
+		return is_array($rows) ? array_column($rows, 'column_name') : [];
+	}
+
 	/** How many rows of $table in this domain match $where. */
 	public function count(string $table, string $where = '', array $parameters = []): int {
 		self::check_table($table);
