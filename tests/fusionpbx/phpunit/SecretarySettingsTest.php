@@ -61,4 +61,14 @@ class SecretarySettingsTest extends StandinTestCase {
 			$this->assertStringContainsString('name=\'timezone\' id=\'timezone\' value="America/Sao_Paulo"', $html);
 		}, 'domain');
 	}
+
+	public function test_a_taken_message_uses_inline_emphasis_not_the_themes_heading_b(): void {
+		$domain = $this->make_domain();
+		$this->login($domain, 'admin');
+		$conversation = $this->insert_row('v_voice_conversations', ['domain_uuid' => $domain[0], 'call_uuid' => uuid(),
+			'taken_message' => json_encode(['caller_name' => 'Maria', 'message' => 'Bolo para sábado'])]);
+		[, $html] = $this->get('/app/voice_secretary/voice_conversation.php?id='.$conversation['conversation_uuid']);
+		$this->assertStringContainsString('<strong>Name</strong>: Maria', $html);
+		$this->assertStringNotContainsString('<b>Name</b>', $html, 'FusionPBX\'s theme sizes b as a heading');
+	}
 }

@@ -31,6 +31,7 @@
 		.message.negative { background: #f8d7da; }
 		.center { text-align: center; }
 		pre { white-space: pre-wrap; margin: 0; }
+		.title, b { font-size: 15px; color: #1b2a3a; font-weight: bold; }   /* FusionPBX's theme: b is a heading */
 		#standin_menu a { color: #fff; margin-left: 14px; font-weight: normal; }
 		.modal-window { display: none; position: fixed; inset: 0; background: rgba(0,0,0,.4); z-index: 10; }
 		.modal-window > div { background: #fff; width: 400px; margin: 120px auto; padding: 16px; border-radius: 4px; }
