@@ -57,6 +57,10 @@ if [ "$FUSIONPBX" = 1 ]; then
   # shellcheck source=deploy/fusionpbx.sh
   source "$ROOT/deploy/fusionpbx.sh"
   fusionpbx_read_config
+  case "$FPBX_DB_HOST" in
+    127.0.0.1|localhost|::1) ;;
+    *) echo "❌ ERROR setup: FusionPBX's database is on $FPBX_DB_HOST: run --fusionpbx where PostgreSQL runs, or follow deploy/fusionpbx-app.md by hand" >&2; exit 1 ;;
+  esac
   PG_VERSION="$(fusionpbx_pg_version)"
   PG_PORT="$FPBX_DB_PORT"
   DB_NAME="$FPBX_DB_NAME"
@@ -270,8 +274,10 @@ psql_su -d "$DB_NAME" <<<"SELECT 'GRANT SELECT ON v_domains TO voice_ai_app' WHE
 if [ "$FUSIONPBX" = 1 ]; then
   # FusionPBX block: the product's role creates its tables in FusionPBX's database (PostgreSQL 15+ gives
   # nobody CREATE on public) and references v_domains from them.
-  psql_su -d "$DB_NAME" -v user="$DB_USER" <<<"SELECT format('GRANT CREATE ON SCHEMA public TO %I', :'user') \gexec
-SELECT format('GRANT SELECT, REFERENCES ON v_domains TO %I', :'user') \gexec"
+  # FusionPBX's own user, when it is not a superuser, reads every v_voice_* row through voice_ai_admin.
+  psql_su -d "$DB_NAME" -v user="$DB_USER" -v fpbx="$FPBX_DB_USER" <<<"SELECT format('GRANT CREATE ON SCHEMA public TO %I', :'user') \gexec
+SELECT format('GRANT SELECT, REFERENCES ON v_domains TO %I', :'user') \gexec
+SELECT format('GRANT voice_ai_admin TO %I', :'fpbx') FROM pg_roles WHERE rolname = :'fpbx' AND NOT rolsuper \gexec"
 fi
 
 # ---------------------------------------------------------------------------------------------- 6

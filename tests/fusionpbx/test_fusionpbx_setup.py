@@ -144,3 +144,20 @@ def test_a_host_without_fusionpbx_is_refused(tmp_path: Path) -> None:
                             env={**os.environ, "FUSIONPBX_CONFIG": str(tmp_path / "missing.conf")})
     assert result.returncode != 0
     assert "is this a FusionPBX host?" in result.stderr
+
+
+def test_setup_sh_reads_fusionpbx_first_and_installs_the_app_last(tmp_path: Path) -> None:
+    """deploy/setup.sh --fusionpbx: FusionPBX is found (and the PostgreSQL version asked) before any package
+    is chosen, the app goes in after the migrations and the services; without FusionPBX it stops before
+    installing anything."""
+    setup = (ROOT / "deploy" / "setup.sh").read_text()
+    order = ['source "$ROOT/deploy/fusionpbx.sh"', "fusionpbx_read_config", 'PG_VERSION="$(fusionpbx_pg_version)"', "PACKAGES=(",
+             "GRANT CREATE ON SCHEMA public", '"$VENV/bin/voice-ai" migrate', "deploy/install-services.sh\"\nfi", "fusionpbx_finish"]
+    positions = [setup.index(marker) for marker in order]
+    assert positions == sorted(positions)
+    missing = subprocess.run(["bash", "deploy/setup.sh", "--fusionpbx"], cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
+                             env={**os.environ, "FUSIONPBX_CONFIG": str(tmp_path / "none.conf")})
+    assert missing.returncode == 1 and "is this a FusionPBX host?" in missing.stderr
+    assert "apt-get" not in missing.stdout + missing.stderr
+    both = subprocess.run(["bash", "deploy/setup.sh", "--fusionpbx", "--dev"], cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
+    assert both.returncode == 2
