@@ -42,7 +42,8 @@
 		.switch { position: relative; display: inline-block; }
 		.switch select { opacity: 0.01; position: absolute; width: 46px; height: 22px; cursor: pointer; }
 		.switch .slider { display: inline-block; width: 46px; height: 22px; border-radius: 11px; background: #ccc; }
-		.btn.link { background: none; color: #2b5c8a; padding: 0; }
+		button.link { background: none; border: 0; color: #2b5c8a; padding: 0; cursor: pointer; text-decoration: underline; }
+		#menu_applications { float: none !important; display: block; margin-top: 6px; }
 	</style>\n";
 	//the theme's list scripts (FusionPBX: themes/default/js): select all, action buttons shown while a row is checked, modals, clickable rows
 	echo "<script>
