@@ -14,6 +14,9 @@
 #   7. with --install-services (operators): the voice-ai system user, /etc/voice-ai/voice-ai.conf (from
 #      deploy/voice-ai.conf.example, never overwritten), /usr/local/bin/voice-ai and the systemd units,
 #      enabled when systemd runs the machine (deploy/install-services.sh).
+# `deploy/setup.sh --fusionpbx` (run on a FusionPBX host, implies --install-services): the FusionPBX block
+# below reads /etc/fusionpbx/config.conf, uses FusionPBX's database and its PostgreSQL version, and after
+# the migrations installs the app into FusionPBX (deploy/fusionpbx.sh; deploy/fusionpbx-app.md).
 # Settings: VOICE_AI_VENV (default <repo>/.venv), VOICE_AI_DB_NAME / VOICE_AI_DB_USER / VOICE_AI_DB_PASSWORD
 # (default: the one kept in /etc/voice-ai/voice-ai.conf, else a random one generated on first install and
 # kept there; --dev: the test suite's well-known voice_ai_test), VOICE_AI_CONFIG.
@@ -21,11 +24,13 @@ set -euo pipefail
 
 DEV=0
 INSTALL_SERVICES=0
+FUSIONPBX=0
 for arg in "$@"; do
   case "$arg" in
     --dev) DEV=1 ;;
     --install-services) INSTALL_SERVICES=1 ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    --fusionpbx) FUSIONPBX=1; INSTALL_SERVICES=1 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "❌ ERROR unknown option: $arg" >&2; exit 2 ;;
   esac
 done
@@ -42,6 +47,25 @@ else
   DB_USER="${VOICE_AI_DB_USER:-voice_ai}"
 fi
 CONF="${VOICE_AI_CONFIG:-/etc/voice-ai/voice-ai.conf}"   # where an operator's database password is kept
+
+# ---------------------------------------------------------------------------------------------- FusionPBX (--fusionpbx)
+# FusionPBX's config.conf names the database the app must share (the app reads the v_voice_* tables
+# through FusionPBX's own connection) and the PostgreSQL server already running: its version decides
+# the packages and the pgvector build below; the product's role (DB_USER) gets its tables there.
+if [ "$FUSIONPBX" = 1 ]; then
+  [ "$DEV" = 0 ] || { echo "❌ ERROR setup: --fusionpbx and --dev do not go together" >&2; exit 2; }
+  # shellcheck source=deploy/fusionpbx.sh
+  source "$ROOT/deploy/fusionpbx.sh"
+  fusionpbx_read_config
+  case "$FPBX_DB_HOST" in
+    127.0.0.1|localhost|::1) ;;
+    *) echo "❌ ERROR setup: FusionPBX's database is on $FPBX_DB_HOST: run --fusionpbx where PostgreSQL runs, or follow deploy/fusionpbx-app.md by hand" >&2; exit 1 ;;
+  esac
+  PG_VERSION="$(fusionpbx_pg_version)"
+  PG_PORT="$FPBX_DB_PORT"
+  DB_NAME="$FPBX_DB_NAME"
+  echo "📦 setup: FusionPBX mode: PostgreSQL $PG_VERSION, the v_voice_* tables go into FusionPBX's database $DB_NAME"
+fi
 
 say() { echo "📦 setup: $*"; }
 # pip, minus the warnings about the machine's unused local index folders.
@@ -264,6 +288,14 @@ fi
 psql_su -d "$DB_NAME" -c "CREATE EXTENSION IF NOT EXISTS vector" -c "CREATE EXTENSION IF NOT EXISTS unaccent"
 # On a FusionPBX database v_domains is FusionPBX's: the product's role reads it.
 psql_su -d "$DB_NAME" <<<"SELECT 'GRANT SELECT ON v_domains TO voice_ai_app' WHERE to_regclass('v_domains') IS NOT NULL \gexec"
+if [ "$FUSIONPBX" = 1 ]; then
+  # FusionPBX block: the product's role creates its tables in FusionPBX's database (PostgreSQL 15+ gives
+  # nobody CREATE on public) and references v_domains from them.
+  # FusionPBX's own user, when it is not a superuser, reads every v_voice_* row through voice_ai_admin.
+  psql_su -d "$DB_NAME" -v user="$DB_USER" -v fpbx="$FPBX_DB_USER" <<<"SELECT format('GRANT CREATE ON SCHEMA public TO %I', :'user') \gexec
+SELECT format('GRANT SELECT, REFERENCES ON v_domains TO %I', :'user') \gexec
+SELECT format('GRANT voice_ai_admin TO %I', :'fpbx') FROM pg_roles WHERE rolname = :'fpbx' AND NOT rolsuper \gexec"
+fi
 
 # ---------------------------------------------------------------------------------------------- 6
 ENCODED_PASSWORD="$("$VENV/bin/python" -c 'import sys; from urllib.parse import quote; print(quote(sys.argv[1], safe=""))' "$DB_PASSWORD")"
@@ -306,4 +338,9 @@ case ":$PATH:" in *":$BIN_DIR:"*) ;; *) say "note: $BIN_DIR is not on this shell
 # ---------------------------------------------------------------------------------------------- 7
 if [ "$INSTALL_SERVICES" = 1 ]; then
   VOICE_AI_VENV="$VENV" DATABASE_URL="$DATABASE_URL" bash "$ROOT/deploy/install-services.sh"
+fi
+
+# ---------------------------------------------------------------------------------------------- FusionPBX (--fusionpbx)
+if [ "$FUSIONPBX" = 1 ]; then
+  fusionpbx_finish   # the app, FusionPBX's upgrade, the menu entries, the upload directory, Default Settings
 fi

@@ -117,7 +117,7 @@ class Provider(TenantScoped):
     __table_args__ = (
         UniqueConstraint("domain_uuid", "provider_type", "provider_name"),
         _tenant_key("v_voice_ai_providers", "provider_uuid"),
-        Index("idx_voice_ai_providers_domain", "domain_uuid"),
+        Index("v_voice_ai_providers_domain_uuid_fkey", "domain_uuid"),
         # One default provider per type and tenant.
         Index("uq_voice_ai_providers_default", "domain_uuid", "provider_type", unique=True,
               postgresql_where=text("is_default")),
@@ -153,7 +153,7 @@ class Secretary(TenantScoped):
         _tenant_key("v_voice_secretaries", "voice_secretary_uuid"),
         *(_same_domain("v_voice_secretaries", f"{kind}_provider_uuid", "v_voice_ai_providers", "provider_uuid",
                        cascade=False) for kind in PROVIDER_TYPES),
-        Index("idx_voice_secretaries_domain", "domain_uuid"),
+        Index("v_voice_secretaries_domain_uuid_fkey", "domain_uuid"),
         # An extension number identifies at most one secretary within a domain.
         Index("uq_voice_secretaries_extension", "domain_uuid", "extension", unique=True,
               postgresql_where=text("extension IS NOT NULL")),
@@ -212,7 +212,7 @@ class Document(TenantScoped):
         _tenant_key("v_voice_documents", "document_uuid"),
         _same_domain("v_voice_documents", "voice_secretary_uuid", "v_voice_secretaries", "voice_secretary_uuid",
                      cascade=True),
-        Index("idx_voice_documents_domain", "domain_uuid"),
+        Index("v_voice_documents_domain_uuid_fkey", "domain_uuid"),
         Index("idx_voice_documents_secretary", "domain_uuid", "voice_secretary_uuid"),
         # The workers' sweep looks for documents stuck in pending/processing.
         Index("idx_voice_documents_status", "status", "updated_at",
@@ -249,7 +249,7 @@ class DocumentChunk(TenantScoped):
                          name="v_voice_document_chunks_document_model_index_key"),
         _same_domain("v_voice_document_chunks", "document_uuid", "v_voice_documents", "document_uuid",
                      cascade=True),
-        Index("idx_voice_document_chunks_domain", "domain_uuid"),
+        Index("v_voice_document_chunks_domain_uuid_fkey", "domain_uuid"),
         Index("idx_voice_document_chunks_domain_model", "domain_uuid", "embedding_model"),
         Index("idx_voice_document_chunks_embedding_hnsw", "embedding", postgresql_using="hnsw",
               postgresql_ops={"embedding": "vector_cosine_ops"}),
@@ -282,7 +282,7 @@ class TransferRule(TenantScoped):
     __table_args__ = (
         _same_domain("v_voice_transfer_rules", "voice_secretary_uuid", "v_voice_secretaries",
                      "voice_secretary_uuid", cascade=True),
-        Index("idx_voice_transfer_rules_domain", "domain_uuid"),
+        Index("v_voice_transfer_rules_domain_uuid_fkey", "domain_uuid"),
         Index("idx_voice_transfer_rules_lookup", "domain_uuid", "voice_secretary_uuid", "priority",
               postgresql_where=text("enabled")),
     )
@@ -318,7 +318,7 @@ class Conversation(TenantScoped):
         _tenant_key("v_voice_conversations", "conversation_uuid"),
         _same_domain("v_voice_conversations", "voice_secretary_uuid", "v_voice_secretaries",
                      "voice_secretary_uuid", cascade=False),
-        Index("idx_voice_conversations_domain", "domain_uuid"),
+        Index("v_voice_conversations_domain_uuid_fkey", "domain_uuid"),
         Index("idx_voice_conversations_domain_caller", "domain_uuid", "caller_id"),
         Index("idx_voice_conversations_domain_started", "domain_uuid", text("started_at DESC")),
     )
@@ -360,7 +360,7 @@ class Message(TenantScoped):
         UniqueConstraint("conversation_uuid", "sequence"),
         _same_domain("v_voice_messages", "conversation_uuid", "v_voice_conversations", "conversation_uuid",
                      cascade=True),
-        Index("idx_voice_messages_domain", "domain_uuid"),
+        Index("v_voice_messages_domain_uuid_fkey", "domain_uuid"),
         Index("idx_voice_messages_conversation", "conversation_uuid", "sequence"),
     )
 
@@ -384,8 +384,8 @@ class DomainSettings(TenantScoped):
 
     __tablename__ = "v_voice_domain_settings"
     __table_args__ = (
-        UniqueConstraint("domain_uuid"),  # one row per domain at most
-        Index("idx_voice_domain_settings_domain", "domain_uuid"),
+        # one row per domain at most: a unique index under the name FusionPBX's upgrade looks for (migration 015)
+        Index("v_voice_domain_settings_domain_uuid_fkey", "domain_uuid", unique=True),
     )
 
     domain_setting_uuid: Mapped[uuid.UUID] = _uuid_pk()

@@ -21,6 +21,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -29,7 +30,7 @@ from sqlalchemy.engine import make_url
 from shared.db import get_engine
 from shared.settings import get_settings
 from shared.tasks import INGEST_DOCUMENT, celery_config
-from tests.factories import add_conversation, add_message, add_secretary
+from tests.factories import add_conversation, add_document, add_message, add_provider, add_rule, add_secretary
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "fusionpbx-app" / "voice_secretary"
@@ -37,6 +38,12 @@ STAND_IN = ROOT / "tests" / "fusionpbx"
 ARTIFACTS = ROOT / "tests" / "artifacts"
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
+# app_menu.php: the Applications menu entry of each page
+MENU = {
+    "secretaries": "420cd340-4827-4999-bc23-c982b40e916b", "providers": "e2ba1fc6-465a-43e0-9209-c30b07050f72",
+    "documents": "84ce8f48-fd19-44d1-aac2-779bd881f9c7", "transfer_rules": "beefe23f-0a03-41a7-8ebd-18d0d6808b78",
+    "conversations": "30113f73-a239-435a-8dab-bb6ac86ae7eb", "domain_settings": "af49ef90-3c6f-49a4-8a97-6ec2243e25bb",
+}
 
 
 
@@ -115,7 +122,7 @@ def test_phpunit_suite_passes(php: str, database_url: str, redis_url: str) -> No
 @pytest.fixture
 def fusionpbx_user(database_url: str) -> Iterator[tuple[str, Callable[[bool], None]]]:
     """A non-superuser login role standing for FusionPBX's database user on a hardened install: it may
-    use FusionPBX's tables (v_domains, v_dialplans) and is a member of voice_ai_admin as
+    use FusionPBX's tables (v_domains, v_dialplans, the destinations' tables) and is a member of voice_ai_admin as
     deploy/fusionpbx-app.md says. Yields its database URL and a switch for that membership."""
     url = make_url(database_url)
     role = f"voice_ai_fpbx_{url.database}"[:63]
@@ -127,7 +134,9 @@ def fusionpbx_user(database_url: str) -> Iterator[tuple[str, Callable[[bool], No
             f"SELECT 1 FROM pg_roles WHERE rolname = '{role}'").first() else "SELECT 1")
         conn.exec_driver_sql(f"DROP ROLE IF EXISTS \"{role}\"")
         conn.exec_driver_sql(f"CREATE ROLE \"{role}\" LOGIN NOSUPERUSER INHERIT PASSWORD '{password}'")
-        conn.exec_driver_sql(f'GRANT SELECT, INSERT, UPDATE, DELETE ON v_domains, v_dialplans TO "{role}"')
+        fusionpbx_tables = ("v_domains, v_dialplans, v_dialplan_details, v_database_transactions, "
+                            "v_extensions, v_ring_groups, v_call_center_queues, v_voicemails, v_ivr_menus")
+        conn.exec_driver_sql(f'GRANT SELECT, INSERT, UPDATE, DELETE ON {fusionpbx_tables} TO "{role}"')
 
     def member(yes: bool) -> None:
         with engine.begin() as conn:
@@ -229,10 +238,14 @@ def app_server(php: str, database_url: str, redis_url: str, tmp_path: Path) -> I
     config = {
         "dsn": f"pgsql:host={url.host};port={url.port or 5432};dbname={url.database}",
         "db_username": url.username, "db_password": url.password,
-        "settings": {"voice_secretary": {
-            "edge_host": "127.0.0.1", "edge_port": "8022", "redis_url": redis_url,
-            "upload_dir": str(uploads), "upload_max_bytes": "1048576",
-        }},
+        "settings": {
+            # the user's Domain > Paging setting: 2 rows a page, so that three rows need paging
+            "domain": {"paging": "2"},
+            "voice_secretary": {
+                "edge_host": "127.0.0.1", "edge_port": "8022", "redis_url": redis_url,
+                "upload_dir": str(uploads), "upload_max_bytes": "1048576",
+            },
+        },
     }
     docroot = tmp_path / "docroot"
     subprocess.run([php, str(STAND_IN / "build_docroot.php"), str(docroot), json.dumps(config)], check=True)
@@ -376,8 +389,8 @@ def test_browser_operator_creates_a_secretary_uploads_and_reads_a_conversation(
                 tool_arguments={"query": "domingo"}, tool_result={"passages": ["Aos domingos abrimos das 8h às 12h."]})
     add_message(domain, conversation, 3, role="assistant", content="Aos domingos abrimos das 8h às 12h.", latency_ms=610)
 
-    _click(driver, "nav_conversations")
-    _fill(driver, {"caller": "Maria"})
+    _click(driver, f"menu_{MENU['conversations']}")
+    _fill(driver, {"search": "Maria"})
     _click(driver, "btn_search")
     _shot(driver, "05_conversations")
     _click(driver, "#conversations tr.list-row a", by=By.CSS_SELECTOR)
@@ -392,6 +405,97 @@ def test_browser_operator_creates_a_secretary_uploads_and_reads_a_conversation(
     driver.get(f"{app_server['base']}/login.php?domain_uuid={domain}&domain_name={domain_name}&group=admin&language=pt-br")  # type: ignore[attr-defined]
     assert "Secretárias Virtuais" in driver.page_source and "Recepção" in driver.page_source  # type: ignore[attr-defined]
     _shot(driver, "07_secretaries_pt_br")
+    assert "Warning" not in Path(app_server["log"]).read_text()
+
+
+def _names(driver: object, table: str, names: list[str]) -> list[str]:
+    """Which of ``names`` the list shows, in the order it shows them."""
+    from selenium.webdriver.common.by import By
+
+    rows = [row.text for row in driver.find_elements(By.CSS_SELECTOR, f"#{table} tr.list-row")]  # type: ignore[attr-defined]
+    return [next(name for name in names if name in row) for row in rows if any(name in row for name in names)]
+
+
+def _confirm(driver: object, action: str) -> None:
+    """Press the action bar's button, which opens FusionPBX's confirmation modal, then Continue."""
+    from selenium.webdriver.common.by import By
+
+    button = driver.find_element(By.ID, f"btn_{action}")  # type: ignore[attr-defined]
+    assert button.is_displayed(), f"{action} shows once a row is checked"
+    button.click()
+    assert driver.find_element(By.ID, f"modal-{action}").is_displayed()  # type: ignore[attr-defined]
+    _click(driver, f"btn_{action}_continue")
+
+
+def test_browser_list_pages_sort_search_page_toggle_copy_and_delete(
+    app_server: dict[str, str], browser: object, make_domain: Callable[..., uuid.UUID],
+) -> None:
+    """Each list page, reached from the Applications menu, as an operator uses a FusionPBX list: heading
+    clicks sort, the search box filters, Next pages (2 rows a page here), the Copy/Toggle/Delete buttons
+    appear once a row is checked and act after the confirmation modal, a row click opens its edit page."""
+    from selenium.webdriver.common.by import By
+
+    driver = browser
+    domain_name = f"{uuid.uuid4().hex[:8]}.test"
+    domain = make_domain(domain_name)
+    names = ["Alpha desk", "Bravo desk", "Charlie line"]
+    for i, name in enumerate(names):
+        add_secretary(domain, name=name)
+        add_rule(domain, department=name, extension=f"200{i}")
+        add_provider(domain, provider_type=["llm", "stt", "tts"][i], name="openai", display_name=name)
+        add_document(domain, file_name=f"{name}.txt")
+        add_conversation(domain, caller_name=name, summary=f"call {i}", started_at=datetime(2026, 1, 1 + i, tzinfo=UTC))
+    _login(driver, app_server["base"], domain, domain_name)
+    pages = {  # page: (table id, sort column heading text, row names, actions)
+        "secretaries": ("secretaries", "Name", names, ["copy", "toggle", "delete"]),
+        "transfer_rules": ("transfer_rules", "Department", names, ["copy", "toggle", "delete"]),
+        "providers": ("providers", "Display name", names, ["toggle", "delete"]),
+        "documents": ("documents", "File name", [f"{n}.txt" for n in names], ["delete"]),
+        "conversations": ("conversations", "Started", names, []),
+    }
+    for page, (table, heading, rows, actions) in pages.items():
+        _click(driver, f"menu_{MENU[page]}")
+        # sorting: a heading click sorts by it, the next click the other way (the first click on the
+        # column the list is already sorted by gives descending, as in FusionPBX); 2 rows a page
+        _click(driver, heading, by=By.LINK_TEXT)
+        first = _names(driver, table, rows)
+        _click(driver, heading, by=By.LINK_TEXT)
+        second = _names(driver, table, rows)
+        assert sorted([first, second]) == sorted([rows[:2], [rows[2], rows[1]]]), page
+        # paging keeps the order
+        _click(driver, "btn_page_next")
+        assert _names(driver, table, rows) == ([rows[2]] if second == rows[:2] else [rows[0]]), page
+        # search
+        _fill(driver, {"search": rows[1][:5]})
+        _click(driver, "btn_search")
+        assert _names(driver, table, rows) == [rows[1]], page
+        _shot(driver, f"10_{page}_search")
+        _click(driver, f"menu_{MENU[page]}")
+        if not actions:
+            assert not driver.find_elements(By.ID, "checkbox_all")  # type: ignore[attr-defined]
+            continue
+        # select-all shows the action buttons; unticking hides them
+        assert not driver.find_element(By.ID, "btn_delete").is_displayed()  # type: ignore[attr-defined]
+        driver.find_element(By.ID, "checkbox_all").click()  # type: ignore[attr-defined]
+        assert driver.find_element(By.ID, "btn_delete").is_displayed()  # type: ignore[attr-defined]
+        driver.find_element(By.ID, "checkbox_all").click()  # type: ignore[attr-defined]
+        assert not driver.find_element(By.ID, "btn_delete").is_displayed()  # type: ignore[attr-defined]
+        if "toggle" in actions:
+            driver.find_element(By.ID, "checkbox_0").click()  # type: ignore[attr-defined]
+            _confirm(driver, "toggle")
+            assert "Toggle Completed" in driver.page_source  # type: ignore[attr-defined]
+            assert driver.find_element(By.ID, "btn_toggle_0").text == "False", page  # type: ignore[attr-defined]
+        if "copy" in actions:
+            driver.find_element(By.ID, "checkbox_0").click()  # type: ignore[attr-defined]
+            _confirm(driver, "copy")
+            assert "Copy Completed" in driver.page_source and f"{rows[0]} (Copy)" in driver.page_source  # type: ignore[attr-defined]
+        driver.find_element(By.ID, "checkbox_1").click()  # type: ignore[attr-defined]
+        _confirm(driver, "delete")
+        assert "Delete Completed" in driver.page_source, page  # type: ignore[attr-defined]
+        _shot(driver, f"11_{page}_after_actions")
+        # a click on a row (not on its link) opens the edit page
+        _click(driver, f"#{table} tr.list-row td:nth-child(4)", by=By.CSS_SELECTOR)
+        assert "_edit.php?id=" in driver.current_url, page  # type: ignore[attr-defined]
     assert "Warning" not in Path(app_server["log"]).read_text()
 
 

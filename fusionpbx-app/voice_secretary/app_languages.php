@@ -459,8 +459,8 @@ $text['description-extension']['pt-br'] = "Número discado para falar com a secr
 $text['description-language']['en-us'] = "Language the secretary speaks.";
 $text['description-language']['pt-br'] = "Idioma em que a secretária fala.";
 
-$text['description-voice_name']['en-us'] = "Voice of the text-to-speech provider (empty: the provider's default).";
-$text['description-voice_name']['pt-br'] = "Voz do provedor de texto para fala (vazio: a padrão do provedor).";
+$text['description-voice_name']['en-us'] = "Voice of the realtime model, from OpenAI's list (empty: the provider's default). Other speech providers take their voice from the provider's settings.";
+$text['description-voice_name']['pt-br'] = "Voz do modelo em tempo real, da lista da OpenAI (vazio: a padrão do provedor). Os outros provedores de voz usam a voz das suas configurações.";
 
 $text['description-system_prompt']['en-us'] = "How the secretary should behave: company, tone, what it may answer.";
 $text['description-system_prompt']['pt-br'] = "Como a secretária deve agir: empresa, tom, o que pode responder.";
@@ -557,5 +557,68 @@ $text['description-domain_fallback_destination']['pt-br'] = "Para onde vão as c
 
 $text['description-domain_transfer_context']['en-us'] = "Dialplan context for transfers when a rule names none: empty or the domain's name.";
 $text['description-domain_transfer_context']['pt-br'] = "Contexto do dialplan para transferências quando a regra não define um: vazio ou o nome do domínio.";
+
+$text['label-dnd']['en-us'] = "do not disturb";
+$text['label-dnd']['pt-br'] = "não perturbe";
+$text['label-destinations_extensions']['en-us'] = "Extensions";
+$text['label-destinations_extensions']['pt-br'] = "Ramais";
+$text['label-destinations_ring_groups']['en-us'] = "Ring groups";
+$text['label-destinations_ring_groups']['pt-br'] = "Grupos de toque";
+$text['label-destinations_call_center_queues']['en-us'] = "Call center queues";
+$text['label-destinations_call_center_queues']['pt-br'] = "Filas de call center";
+$text['label-destinations_voicemails']['en-us'] = "Voicemail boxes";
+$text['label-destinations_voicemails']['pt-br'] = "Caixas postais";
+$text['label-destinations_ivr_menus']['en-us'] = "IVR menus";
+$text['label-destinations_ivr_menus']['pt-br'] = "Menus de URA";
+$text['label-destinations_other']['en-us'] = "Other (as stored)";
+$text['label-destinations_other']['pt-br'] = "Outro (como gravado)";
+
+$text['section-general']['en-us'] = "General";
+$text['section-general']['pt-br'] = "Geral";
+$text['section-voice']['en-us'] = "Voice and messages";
+$text['section-voice']['pt-br'] = "Voz e mensagens";
+$text['section-providers']['en-us'] = "AI providers";
+$text['section-providers']['pt-br'] = "Provedores de IA";
+$text['section-knowledge']['en-us'] = "Knowledge base";
+$text['section-knowledge']['pt-br'] = "Base de conhecimento";
+$text['section-call_limits']['en-us'] = "Call limits";
+$text['section-call_limits']['pt-br'] = "Limites da chamada";
+$text['section-webhook']['en-us'] = "Webhook";
+$text['section-webhook']['pt-br'] = "Webhook";
+$text['label-eagerness']['en-us'] = "Interruption sensitivity";
+$text['label-eagerness']['pt-br'] = "Sensibilidade a interrupções";
+$text['description-eagerness']['en-us'] = "Realtime voice models (choosing one turns on semantic VAD): how soon the secretary answers when the caller pauses. Low waits longest (up to 8 s); high answers soonest.";
+$text['description-eagerness']['pt-br'] = "Modelos de voz em tempo real (escolher um liga o VAD semântico): quão cedo a secretária responde quando quem liga faz uma pausa. Baixa espera mais (até 8 s); alta responde mais cedo.";
+$text['option-eagerness_auto']['en-us'] = "Automatic";
+$text['option-eagerness_auto']['pt-br'] = "Automática";
+$text['option-eagerness_low']['en-us'] = "Low (waits longer)";
+$text['option-eagerness_low']['pt-br'] = "Baixa (espera mais)";
+$text['option-eagerness_medium']['en-us'] = "Medium";
+$text['option-eagerness_medium']['pt-br'] = "Média";
+$text['option-eagerness_high']['en-us'] = "High (answers sooner)";
+$text['option-eagerness_high']['pt-br'] = "Alta (responde antes)";
+
+$text['section-transfers']['en-us'] = "Transfers";
+$text['section-transfers']['pt-br'] = "Transferências";
+$text['section-transfer_ringing']['en-us'] = "While a transfer rings";
+$text['section-transfer_ringing']['pt-br'] = "Enquanto a transferência chama";
+$text['label-transfer_ring_seconds']['en-us'] = "Ring time (seconds)";
+$text['label-transfer_ring_seconds']['pt-br'] = "Tempo de chamada (segundos)";
+$text['description-transfer_ring_seconds']['en-us'] = "How long a destination rings before the caller is offered the rule's fallback (empty: 25).";
+$text['description-transfer_ring_seconds']['pt-br'] = "Quanto tempo o destino chama antes de oferecer a alternativa da regra (vazio: 25).";
+$text['label-ringback_tone']['en-us'] = "Ringback tone";
+$text['label-ringback_tone']['pt-br'] = "Tom de chamada";
+$text['description-ringback_tone']['en-us'] = "The ringing tone the caller hears, by country.";
+$text['description-ringback_tone']['pt-br'] = "O tom de chamada que quem liga ouve, por país.";
+$text['option-ringback_language']['en-us'] = "By the secretary's language";
+$text['option-ringback_language']['pt-br'] = "Pelo idioma da secretária";
+$text['option-ringback_br']['en-us'] = "Brazil (425 Hz)";
+$text['option-ringback_br']['pt-br'] = "Brasil (425 Hz)";
+$text['option-ringback_us']['en-us'] = "United States (440+480 Hz)";
+$text['option-ringback_us']['pt-br'] = "Estados Unidos (440+480 Hz)";
+$text['label-hold_music_file']['en-us'] = "Hold music";
+$text['label-hold_music_file']['pt-br'] = "Música de espera";
+$text['description-hold_music_file']['en-us'] = "A 16-bit PCM WAV file on the edge's host, played instead of the ringback tone (empty: the tone).";
+$text['description-hold_music_file']['pt-br'] = "Um arquivo WAV PCM de 16 bits no servidor do edge, tocado no lugar do tom (vazio: o tom).";
 
 ?>

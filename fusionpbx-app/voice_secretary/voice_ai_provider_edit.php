@@ -48,6 +48,7 @@
 		'model' => $stored_config['model'] ?? '',
 		'base_url' => $stored_config['base_url'] ?? '',
 		'voice' => $stored_config['voice'] ?? '',
+		'eagerness' => $stored_config['eagerness'] ?? '',
 		'extra' => voice_provider_config::extra_json($stored_config),
 	];
 	$errors = [];
@@ -61,7 +62,7 @@
 			header('Location: voice_ai_providers.php');
 			exit;
 		}
-		foreach (['provider_type', 'provider_name', 'display_name', 'model', 'base_url', 'voice', 'extra'] as $key) {
+		foreach (['provider_type', 'provider_name', 'display_name', 'model', 'base_url', 'voice', 'eagerness', 'extra'] as $key) {
 			$form[$key] = trim(voice_page::text($_POST, $key));
 		}
 		$form['is_default'] = ($_POST['is_default'] ?? '') === 'true';
@@ -79,9 +80,12 @@
 				$problems[] = sprintf($text[$message], $address !== '' && $address !== $host ? $host.' ('.$address.')' : $host);
 			}
 		}
+		if ($form['eagerness'] !== '' && !in_array($form['eagerness'], voice_secretary_options::eagerness, true)) { $errors[] = $text['label-eagerness']; }
 		$config = voice_provider_config::merge($stored_config, voice_page::text($_POST, 'api_key'), ($_POST['api_key_clear'] ?? '') === 'true',
-			['model' => $form['model'], 'base_url' => $form['base_url'], 'voice' => $form['voice']], $form['extra']);
+			['model' => $form['model'], 'base_url' => $form['base_url'], 'voice' => $form['voice'], 'eagerness' => $form['eagerness']], $form['extra']);
 		if ($config === null) { $errors[] = $text['label-extra']; }
+		//the edge applies eagerness with semantic VAD only (server VAD uses thresholds): choosing one selects it
+		elseif (!empty($config['eagerness']) && empty($config['turn_detection'])) { $config['turn_detection'] = 'semantic_vad'; }
 		if (empty($errors) && empty($problems)) {
 			$where = "and provider_type = :provider_type and provider_name = :provider_name".($provider ? " and provider_uuid <> :self" : "");
 			$parameters = ['provider_type' => $form['provider_type'], 'provider_name' => $form['provider_name']];
@@ -130,13 +134,12 @@
 	require_once "resources/header.php";
 
 //show the content
-	echo voice_page::nav($text, 'providers');
 	echo "<form name='frm' id='frm' method='post'>\n";
 	echo "<div class='action_bar' id='action_bar'>\n";
 	echo "	<div class='heading'><b>".escape($text['title-voice_ai_provider'])."</b></div>\n";
 	echo "	<div class='actions'>\n";
-	echo button::create(['type'=>'button','label'=>$text['button-back'],'icon'=>'arrow-left','id'=>'btn_back','link'=>'voice_ai_providers.php']);
-	echo button::create(['type'=>'submit','label'=>$text['button-save'],'icon'=>'check','id'=>'btn_save','style'=>'margin-left: 15px;']);
+	echo button::create(['type'=>'button','label'=>$text['button-back'],'icon'=>$settings->get('theme', 'button_icon_back'),'id'=>'btn_back','link'=>'voice_ai_providers.php']);
+	echo button::create(['type'=>'submit','label'=>$text['button-save'],'icon'=>$settings->get('theme', 'button_icon_save'),'id'=>'btn_save','style'=>'margin-left: 15px;']);
 	echo "	</div>\n";
 	echo "	<div style='clear: both;'></div>\n";
 	echo "</div>\n";
@@ -167,6 +170,11 @@
 	echo voice_page::row($text['label-model'], voice_page::input('model', $form['model'], 'text', "maxlength='255'"), $text['description-model']);
 	echo voice_page::row($text['label-base_url'], voice_page::input('base_url', $form['base_url'], 'text', "style='width: 100%; max-width: 600px;'"), $text['description-base_url']);
 	echo voice_page::row($text['label-voice'], voice_page::input('voice', $form['voice'], 'text', "maxlength='255'"), $text['description-voice']);
+	$eagerness = [];
+	foreach (voice_secretary_options::eagerness as $value) {
+		$eagerness[$value] = $text['option-eagerness_'.$value];
+	}
+	echo voice_page::row($text['label-eagerness'], voice_page::select('eagerness', $eagerness, $form['eagerness'], $text['label-provider_domain_default']), $text['description-eagerness']);
 	echo voice_page::row($text['label-extra'], voice_page::textarea('extra', $form['extra'], 4), $text['description-extra']);
 	echo voice_page::row($text['label-is_default'], voice_page::boolean('is_default', $form['is_default'], $text), $text['description-is_default']);
 	echo voice_page::row($text['label-enabled'], voice_page::boolean('enabled', $form['enabled'], $text), '');

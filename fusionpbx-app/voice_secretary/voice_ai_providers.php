@@ -7,6 +7,7 @@
 //includes files
 	require_once dirname(__DIR__, 2) . "/resources/require.php";
 	require_once "resources/check_auth.php";
+	require_once "resources/paging.php";
 
 //check permissions
 	if (!permission_exists('voice_ai_provider_view')) {
@@ -21,34 +22,41 @@
 //the domain-bound store
 	$store = new voice_tenant_store($database, $_SESSION['domain_uuid']);
 
-//process a posted action (delete)
-	if (voice_page::text($_POST, 'action') !== '') {
-		$token = new token;
-		if (!$token->validate($_SERVER['PHP_SELF'])) {
-			message::add($text['message-invalid_token'], 'negative');
-			header('Location: voice_ai_providers.php');
-			exit;
-		}
-		if ($_POST['action'] === 'delete' && permission_exists('voice_ai_provider_delete') && is_array($_POST['voice_ai_providers'] ?? null)) {
-			$deleted = 0;
-			foreach ($_POST['voice_ai_providers'] as $record) {
-				if (($record['checked'] ?? '') === 'true' && $store->delete('v_voice_ai_providers', $record['uuid'] ?? '')) {
-					$deleted++;
-				}
-			}
-			if ($deleted > 0) {
-				message::add($text['message-delete']);
-			}
-		}
-		header('Location: voice_ai_providers.php');
+//the list's sorting, search and paging (every domain, read-only, for a superadmin with show=all)
+	$show_all = voice_page::show_all('voice_ai_provider_all');
+	$list = $show_all ? new voice_all_domains($database) : $store;
+	$view = new voice_list($text, $settings, 'voice_ai_providers',
+		['toggle' => 'voice_ai_provider_edit', 'delete' => 'voice_ai_provider_delete'], [
+		'provider_type' => [$text['label-provider_type'], ''],
+		'provider_name' => [$text['label-provider_name'], ''],
+		'display_name' => [$text['label-display_name'], ''],
+		'model' => [$text['label-model'], '', false],
+		'api_key' => [$text['label-api_key'], '', false],
+		'is_default' => [$text['label-is_default'], "class='center'"],
+		'enabled' => [$text['label-enabled'], "class='center'"],
+	], 'provider_type', 'asc', ['provider_type', 'provider_name', 'display_name', "config->>'model'"], $show_all);
+
+//process a posted action (toggle, delete) on the checked providers of this domain (no copy: a domain has one provider per type and vendor)
+	$done = $view->run_posted_action([
+		'toggle' => function (string $uuid) use ($store): bool {
+			$provider = $store->find('v_voice_ai_providers', $uuid);
+			return $provider !== null && $store->update('v_voice_ai_providers', $uuid, ['enabled' => !voice_page::is_true($provider['enabled'])]);
+		},
+		'delete' => function (string $uuid) use ($store): bool {
+			return $store->delete('v_voice_ai_providers', $uuid);
+		},
+	]);
+	if ($done !== null) {
+		header('Location: '.$view->back('voice_ai_providers.php'));
 		exit;
 	}
 
-//get the list (every domain, read-only, for a superadmin with show=all)
-	$show_all = voice_page::show_all('voice_ai_provider_all');
-	$providers = $show_all
-		? (new voice_all_domains($database))->all('v_voice_ai_providers', '', [], 'domain_name asc, provider_type asc, provider_name asc')
-		: $store->all('v_voice_ai_providers', '', [], 'provider_type asc, provider_name asc');
+//get the list
+	$parameters = [];
+	$where = $view->search_where($parameters);
+	$num_rows = $list->count('v_voice_ai_providers', $where, $parameters);
+	[$paging_controls, $paging_controls_mini] = $view->paging($num_rows);
+	$providers = $list->all('v_voice_ai_providers', $where, $parameters, $view->order_sql('provider_name asc'), $view->rows_per_page, $view->offset());
 
 //create token
 	$object = new token;
@@ -59,46 +67,22 @@
 	require_once "resources/header.php";
 
 //show the content
-	echo voice_page::nav($text, 'providers');
-	echo "<div class='action_bar' id='action_bar'>\n";
-	echo "	<div class='heading'><b>".escape($text['title-voice_ai_providers'])."</b><div class='count'>".count($providers)."</div></div>\n";
-	echo "	<div class='actions'>\n";
+	$buttons = '';
 	if (permission_exists('voice_ai_provider_add')) {
-		echo button::create(['type'=>'button','label'=>$text['button-add'],'icon'=>'plus','id'=>'btn_add','link'=>'voice_ai_provider_edit.php']);
+		$buttons .= button::create(['type'=>'button','label'=>$text['button-add'],'icon'=>$settings->get('theme', 'button_icon_add'),'id'=>'btn_add','link'=>'voice_ai_provider_edit.php']);
 	}
-	if (permission_exists('voice_ai_provider_delete') && $providers) {
-		echo button::create(['type'=>'button','label'=>$text['button-delete'],'icon'=>'trash','id'=>'btn_delete','onclick'=>"if (confirm('".escape($text['confirm-delete'])."')) { document.getElementById('action').value = 'delete'; document.getElementById('form_list').submit(); }"]);
-	}
-	echo voice_page::show_all_button($text, 'voice_ai_provider_all', $show_all);
-	echo "	</div>\n";
-	echo "	<div style='clear: both;'></div>\n";
-	echo "</div>\n";
+	echo $view->action_bar($text['title-voice_ai_providers'], $num_rows, ['toggle', 'delete'], !empty($providers), $buttons, 'voice_ai_provider_all', $paging_controls_mini);
 	echo escape($text['description-voice_ai_providers'])."\n";
 	echo "<br /><br />\n";
-
-	echo "<form id='form_list' method='post'>\n";
-	echo "<input type='hidden' id='action' name='action' value=''>\n";
-	echo "<div class='card'>\n";
-	echo "<table class='list'>\n";
-	echo "<tr class='list-header'>\n";
-	echo "	<th class='checkbox'>&nbsp;</th>\n";
-	if ($show_all) {
-		echo "	<th>".escape($text['label-domain'])."</th>\n";
-	}
-	echo "	<th>".escape($text['label-provider_type'])."</th>\n";
-	echo "	<th>".escape($text['label-provider_name'])."</th>\n";
-	echo "	<th>".escape($text['label-display_name'])."</th>\n";
-	echo "	<th>".escape($text['label-model'])."</th>\n";
-	echo "	<th>".escape($text['label-api_key'])."</th>\n";
-	echo "	<th class='center'>".escape($text['label-is_default'])."</th>\n";
-	echo "	<th class='center'>".escape($text['label-enabled'])."</th>\n";
-	echo "</tr>\n";
+	echo $view->table_start(!$show_all, !empty($providers), 'providers');
 	foreach ($providers as $x => $row) {
 		$config = json_decode($row['config'] ?? '{}', true) ?: [];
 		$own = $row['domain_uuid'] === $_SESSION['domain_uuid'];
 		$url = ($own && permission_exists('voice_ai_provider_edit')) ? "voice_ai_provider_edit.php?id=".urlencode($row['provider_uuid']) : '';
-		echo "<tr class='list-row'>\n";
-		echo voice_page::checkbox_cell('voice_ai_providers', $x, $row['provider_uuid'], $own);
+		echo voice_list::row_start($url);
+		if (!$show_all) {
+			echo $view->checkbox_cell($x, $row['provider_uuid'], $own);
+		}
 		if ($show_all) {
 			echo "	<td>".escape($row['domain_name'])."</td>\n";
 		}
@@ -108,13 +92,10 @@
 		echo "	<td>".escape($config['model'] ?? '')."</td>\n";
 		echo "	<td>".escape(voice_provider_config::mask($config['api_key'] ?? null))."</td>\n";
 		echo "	<td class='center'>".escape($text['label-'.(voice_page::is_true($row['is_default']) ? 'true' : 'false')])."</td>\n";
-		echo "	<td class='center'>".escape($text['label-'.(voice_page::is_true($row['enabled']) ? 'true' : 'false')])."</td>\n";
+		echo $view->enabled_cell($x, $row['enabled'], $own);
 		echo "</tr>\n";
 	}
-	echo "</table>\n";
-	echo "</div>\n";
-	echo voice_page::token_input($token);
-	echo "</form>\n";
+	echo $view->table_end($paging_controls, $token);
 
 //include the footer
 	require_once "resources/footer.php";

@@ -50,11 +50,10 @@
 	require_once "resources/header.php";
 
 //show the content
-	echo voice_page::nav($text, 'conversations');
 	echo "<div class='action_bar' id='action_bar'>\n";
 	echo "	<div class='heading'><b>".escape($text['title-voice_conversation'])."</b></div>\n";
 	echo "	<div class='actions'>\n";
-	echo button::create(['type'=>'button','label'=>$text['button-back'],'icon'=>'arrow-left','id'=>'btn_back','link'=>'voice_conversations.php']);
+	echo button::create(['type'=>'button','label'=>$text['button-back'],'icon'=>$settings->get('theme', 'button_icon_back'),'id'=>'btn_back','link'=>'voice_conversations.php']);
 	echo "	</div>\n";
 	echo "	<div style='clear: both;'></div>\n";
 	echo "</div>\n";
@@ -78,7 +77,7 @@
 		$lines = [];
 		foreach (['caller_name' => 'taken_caller_name', 'callback_number' => 'taken_callback_number', 'message' => 'taken_message_text'] as $key => $label) {
 			if (!empty($taken[$key])) {
-				$lines[] = "<b>".escape($text['label-'.$label])."</b>: ".escape((string) $taken[$key]);
+				$lines[] = "<strong>".escape($text['label-'.$label])."</strong>: ".escape((string) $taken[$key]);
 			}
 		}
 		echo voice_page::row($text['label-taken_message'], implode("<br />\n", $lines));
@@ -111,7 +110,7 @@
 		echo "	<td>".escape($text['option-role_'.$row['role']] ?? $row['role'])."</td>\n";
 		echo "	<td>";
 		if ($row['role'] === 'tool') {
-			echo "<span class='tool_call'><b>".escape((string) $row['tool_name'])."</b></span>";
+			echo "<span class='tool_call'><strong>".escape((string) $row['tool_name'])."</strong></span>";
 			echo "<pre class='tool_arguments'>".escape(voice_pretty_json($row['tool_arguments']))."</pre>";
 			if ($row['tool_result'] !== null) {
 				echo "<pre class='tool_result'>→ ".escape(voice_pretty_json($row['tool_result']))."</pre>";

@@ -1,11 +1,12 @@
 <?php
 /*
-	Voice Secretary — the calls the secretaries handled, filtered by date, caller and outcome.
+	Voice Secretary — the calls the secretaries handled, searched by caller or summary, filtered by date and outcome.
 */
 
 //includes files
 	require_once dirname(__DIR__, 2) . "/resources/require.php";
 	require_once "resources/check_auth.php";
+	require_once "resources/paging.php";
 
 //check permissions
 	if (!permission_exists('voice_conversation_view')) {
@@ -22,14 +23,24 @@
 	$show_all = voice_page::show_all('voice_conversation_all');
 	$list = $show_all ? new voice_all_domains($database) : $store;
 
+//the list's sorting, search (caller, name, summary) and paging; conversations are records of calls: no actions
+	$view = new voice_list($text, $settings, 'voice_conversations', [], [
+		'started_at' => [$text['label-started_at'], ''],
+		'caller_id' => [$text['label-caller'], ''],
+		'voice_secretary_uuid' => [$text['label-voice_secretary'], '', false],
+		'duration_seconds' => [$text['label-duration'], ''],
+		'outcome' => [$text['label-outcome'], ''],
+		'webhook_status' => [$text['label-webhook_status'], ''],
+		'summary' => [$text['label-summary'], "class='hide-sm-dn'", false],
+	], 'started_at', 'desc', ['caller_id', 'caller_name', 'summary'], $show_all);
+
 //the filters (each validated before it reaches a parameter)
 	$outcomes = ['resolved', 'transferred', 'message', 'abandoned', 'error'];
 	$date_from = preg_match('/^\d{4}-\d{2}-\d{2}$/', voice_page::text($_GET, 'date_from')) ? $_GET['date_from'] : '';
 	$date_to = preg_match('/^\d{4}-\d{2}-\d{2}$/', voice_page::text($_GET, 'date_to')) ? $_GET['date_to'] : '';
-	$caller = mb_substr(trim(voice_page::text($_GET, 'caller')), 0, 100);
 	$outcome = in_array(voice_page::text($_GET, 'outcome'), $outcomes, true) ? $_GET['outcome'] : '';
-	$where = '';
 	$parameters = [];
+	$where = $view->search_where($parameters);
 	if ($date_from !== '') {
 		$where .= "and started_at >= cast(:date_from as date) ";
 		$parameters['date_from'] = $date_from;
@@ -38,71 +49,41 @@
 		$where .= "and started_at < cast(:date_to as date) + 1 ";
 		$parameters['date_to'] = $date_to;
 	}
-	if ($caller !== '') {
-		$where .= "and (caller_id like :caller or lower(caller_name) like :caller) ";
-		$parameters['caller'] = '%'.str_replace(['\\', '%', '_'], ['\\\\', '\\%', '\\_'], mb_strtolower($caller)).'%';
-	}
 	if ($outcome !== '') {
 		$where .= "and outcome = :outcome ";
 		$parameters['outcome'] = $outcome;
 	}
 
-//paging
-	$rows_per_page = 50;
-	$page = voice_page::integer($_GET, 'page', 0, 1000000);
-	$total = $list->count('v_voice_conversations', $where, $parameters);
-	$conversations = $list->all('v_voice_conversations', $where, $parameters, 'started_at desc', $rows_per_page, $page * $rows_per_page);
+//get the list
+	$num_rows = $list->count('v_voice_conversations', $where, $parameters);
+	[$paging_controls, $paging_controls_mini] = $view->paging($num_rows);
+	$conversations = $list->all('v_voice_conversations', $where, $parameters, $view->order_sql('started_at desc'), $view->rows_per_page, $view->offset());
 	$secretaries = [];
 	foreach ($list->all('v_voice_secretaries') as $row) {
 		$secretaries[$row['voice_secretary_uuid']] = $row['name'];
 	}
+
+//create token
+	$object = new token;
+	$token = $object->create($_SERVER['PHP_SELF']);
 
 //include the header
 	$document['title'] = $text['title-voice_conversations'];
 	require_once "resources/header.php";
 
 //show the content
-	echo voice_page::nav($text, 'conversations');
-	echo "<div class='action_bar' id='action_bar'>\n";
-	echo "	<div class='heading'><b>".escape($text['title-voice_conversations'])."</b><div class='count'>".escape(number_format($total))."</div></div>\n";
-	echo "	<div class='actions'>\n";
-	echo voice_page::show_all_button($text, 'voice_conversation_all', $show_all);
-	echo "		<form id='form_search' method='get' style='display: inline;'>\n";
-	if ($show_all) {
-		echo "		<input type='hidden' name='show' value='all'>\n";
-	}
-	echo "		".escape($text['label-date_from'])." ".voice_page::input('date_from', $date_from, 'date')."\n";
-	echo "		".escape($text['label-date_to'])." ".voice_page::input('date_to', $date_to, 'date')."\n";
-	echo "		".voice_page::input('caller', $caller, 'text', "placeholder=\"".escape($text['label-caller'])."\"")."\n";
 	$outcome_options = [];
 	foreach ($outcomes as $value) {
 		$outcome_options[$value] = $text['option-outcome_'.$value];
 	}
-	echo "		".voice_page::select('outcome', $outcome_options, $outcome, $text['label-all_outcomes'])."\n";
-	echo button::create(['type'=>'submit','label'=>$text['button-search'],'icon'=>'search','id'=>'btn_search']);
-	echo button::create(['type'=>'button','label'=>$text['button-reset'],'icon'=>'undo','id'=>'btn_reset','link'=>'voice_conversations.php']);
-	echo "		</form>\n";
-	echo "	</div>\n";
-	echo "	<div style='clear: both;'></div>\n";
-	echo "</div>\n";
-
-	echo "<div class='card'>\n";
-	echo "<table class='list' id='conversations'>\n";
-	echo "<tr class='list-header'>\n";
-	if ($show_all) {
-		echo "	<th>".escape($text['label-domain'])."</th>\n";
-	}
-	echo "	<th>".escape($text['label-started_at'])."</th>\n";
-	echo "	<th>".escape($text['label-caller'])."</th>\n";
-	echo "	<th>".escape($text['label-voice_secretary'])."</th>\n";
-	echo "	<th>".escape($text['label-duration'])."</th>\n";
-	echo "	<th>".escape($text['label-outcome'])."</th>\n";
-	echo "	<th>".escape($text['label-webhook_status'])."</th>\n";
-	echo "	<th class='hide-sm-dn'>".escape($text['label-summary'])."</th>\n";
-	echo "</tr>\n";
+	$filters = "		".escape($text['label-date_from'])." ".voice_page::input('date_from', $date_from, 'date')."\n";
+	$filters .= "		".escape($text['label-date_to'])." ".voice_page::input('date_to', $date_to, 'date')."\n";
+	$filters .= "		".voice_page::select('outcome', $outcome_options, $outcome, $text['label-all_outcomes'])."\n";
+	echo $view->action_bar($text['title-voice_conversations'], $num_rows, [], false, '', 'voice_conversation_all', $paging_controls_mini, $filters);
+	echo $view->table_start(false, !empty($conversations), 'conversations');
 	foreach ($conversations as $row) {
 		$url = "voice_conversation.php?id=".urlencode($row['conversation_uuid']);
-		echo "<tr class='list-row'>\n";
+		echo voice_list::row_start($url);
 		if ($show_all) {
 			echo "	<td>".escape($row['domain_name'])."</td>\n";
 		}
@@ -115,19 +96,7 @@
 		echo "	<td class='description overflow hide-sm-dn'>".escape(mb_substr((string) ($row['summary'] ?? ''), 0, 120))."</td>\n";
 		echo "</tr>\n";
 	}
-	echo "</table>\n";
-	echo "</div>\n";
-
-	//paging links keep the filters
-	$query = array_filter(['show' => $show_all ? 'all' : '', 'date_from' => $date_from, 'date_to' => $date_to, 'caller' => $caller, 'outcome' => $outcome], 'strlen');
-	echo "<div align='center' style='margin-top: 10px;'>\n";
-	if ($page > 0) {
-		echo "<a href='?".escape(http_build_query($query + ['page' => $page - 1]))."'>&laquo;</a> ";
-	}
-	if (($page + 1) * $rows_per_page < $total) {
-		echo " <a href='?".escape(http_build_query($query + ['page' => $page + 1]))."'>&raquo;</a>";
-	}
-	echo "</div>\n";
+	echo $view->table_end($paging_controls, $token);
 
 //include the footer
 	require_once "resources/footer.php";

@@ -129,17 +129,16 @@
 	require_once "resources/header.php";
 
 //show the content
-	echo voice_page::nav($text, 'documents');
 	echo "<form name='frm' id='frm' method='post' enctype='multipart/form-data'>\n";
 	echo "<div class='action_bar' id='action_bar'>\n";
 	echo "	<div class='heading'><b>".escape($text['title-voice_document'])."</b></div>\n";
 	echo "	<div class='actions'>\n";
-	echo button::create(['type'=>'button','label'=>$text['button-back'],'icon'=>'arrow-left','id'=>'btn_back','link'=>'voice_documents.php']);
+	echo button::create(['type'=>'button','label'=>$text['button-back'],'icon'=>$settings->get('theme', 'button_icon_back'),'id'=>'btn_back','link'=>'voice_documents.php']);
 	if ($action === 'update' && permission_exists('voice_document_edit')) {
-		echo button::create(['type'=>'submit','label'=>$text['button-reprocess'],'icon'=>'sync','id'=>'btn_reprocess','name'=>'reprocess','value'=>'true']);
+		echo button::create(['type'=>'submit','label'=>$text['button-reprocess'],'icon'=>$settings->get('theme', 'button_icon_reload'),'id'=>'btn_reprocess','name'=>'reprocess','value'=>'true']);
 	}
 	if ($action === 'add' || permission_exists('voice_document_edit')) {
-		echo button::create(['type'=>'submit','label'=>$text[$action === 'add' ? 'button-upload' : 'button-save'],'icon'=>'check','id'=>'btn_save','style'=>'margin-left: 15px;']);
+		echo button::create(['type'=>'submit','label'=>$text[$action === 'add' ? 'button-upload' : 'button-save'],'icon'=>$settings->get('theme', 'button_icon_save'),'id'=>'btn_save','style'=>'margin-left: 15px;']);
 	}
 	echo "	</div>\n";
 	echo "	<div style='clear: both;'></div>\n";

@@ -94,6 +94,10 @@
 			}
 		}
 		if (!preg_match('/^[a-z]{2,3}(-[A-Za-z]{2,4})?$/', $form['language'])) { $errors[] = $text['label-language']; }
+		//the realtime voice: one of the valid list, the provider's default (empty), or the value already stored
+		if ($form['voice_name'] !== '' && !in_array($form['voice_name'], voice_secretary_options::realtime_voices, true) && $form['voice_name'] !== (string) ($secretary['voice_name'] ?? '')) {
+			$errors[] = $text['label-voice_name'];
+		}
 		foreach (['stt', 'tts', 'llm', 'embeddings'] as $type) {
 			$key = $type.'_provider_uuid';
 			if ($form[$key] === '') {
@@ -129,19 +133,34 @@
 				$row['webhook_secret'] = null;
 			}
 
-			//the row and its dialplan entry are saved together, or not at all
+			//the row, then its dialplan entry through FusionPBX's $database->save() (which runs its own
+			//transaction, so it cannot share ours): when the entry is refused the row is put back as it was
 			$uuid = $secretary['voice_secretary_uuid'] ?? uuid();
 			$row['voice_secretary_uuid'] = $uuid;
+			$row['dialplan_uuid'] = $row['extension'] === null ? null : ((string) ($secretary['dialplan_uuid'] ?? '') !== '' ? $secretary['dialplan_uuid'] : uuid());
 			$dialplan = new voice_dialplan($database, $_SESSION['domain_uuid'], $_SESSION['domain_name']);
-			$saved = $store->transaction(function (voice_tenant_store $store) use ($action, $uuid, $row, $dialplan, $app_settings): bool {
-				if (!$store->save('v_voice_secretaries', $action === 'add' ? null : $uuid, $row)) {
-					return false;
-				}
-				//write (or remove) the dialplan entry and remember its uuid
-				$stored = $store->find('v_voice_secretaries', $uuid);
-				$dialplan_uuid = $dialplan->save($stored, $app_settings->edge_address());
-				return $dialplan_uuid === $stored['dialplan_uuid'] || $store->update('v_voice_secretaries', $uuid, ['dialplan_uuid' => $dialplan_uuid]);
+			$saved = $store->transaction(function (voice_tenant_store $store) use ($action, $uuid, $row): bool {
+				return $store->save('v_voice_secretaries', $action === 'add' ? null : $uuid, $row);
 			});
+			if ($saved) {
+				try {
+					if ($row['dialplan_uuid'] === null) {
+						$dialplan->delete($secretary['dialplan_uuid'] ?? null);
+					}
+					else {
+						$dialplan->save($row['dialplan_uuid'], $row, $app_settings->edge_address());
+					}
+				}
+				catch (RuntimeException | InvalidArgumentException $e) {
+					$saved = false;
+					if ($action === 'add') {
+						$store->delete('v_voice_secretaries', $uuid);
+					}
+					else {
+						$store->update('v_voice_secretaries', $uuid, array_intersect_key($secretary, $row));
+					}
+				}
+			}
 			if ($saved) {
 				message::add($text[$action === 'add' ? 'message-add' : 'message-update']);
 				header('Location: voice_secretary_edit.php?id='.urlencode($uuid));
@@ -160,42 +179,52 @@
 	require_once "resources/header.php";
 
 //show the content
-	echo voice_page::nav($text, 'secretaries');
 	echo "<form name='frm' id='frm' method='post'>\n";
 	echo "<div class='action_bar' id='action_bar'>\n";
 	echo "	<div class='heading'><b>".escape($text['title-voice_secretary'])."</b></div>\n";
 	echo "	<div class='actions'>\n";
-	echo button::create(['type'=>'button','label'=>$text['button-back'],'icon'=>'arrow-left','id'=>'btn_back','link'=>'voice_secretaries.php']);
+	echo button::create(['type'=>'button','label'=>$text['button-back'],'icon'=>$settings->get('theme', 'button_icon_back'),'id'=>'btn_back','link'=>'voice_secretaries.php']);
 	if ($secretary !== null && permission_exists('voice_document_view')) {
-		echo button::create(['type'=>'button','label'=>$text['title-voice_documents'],'icon'=>'book','id'=>'btn_documents','link'=>'voice_documents.php?voice_secretary_uuid='.urlencode($secretary['voice_secretary_uuid'])]);
+		echo button::create(['type'=>'button','label'=>$text['title-voice_documents'],'icon'=>$settings->get('theme', 'button_icon_view'),'id'=>'btn_documents','link'=>'voice_documents.php?voice_secretary_uuid='.urlencode($secretary['voice_secretary_uuid'])]);
 	}
-	echo button::create(['type'=>'submit','label'=>$text['button-save'],'icon'=>'check','id'=>'btn_save','style'=>'margin-left: 15px;']);
+	echo button::create(['type'=>'submit','label'=>$text['button-save'],'icon'=>$settings->get('theme', 'button_icon_save'),'id'=>'btn_save','style'=>'margin-left: 15px;']);
 	echo "	</div>\n";
 	echo "	<div style='clear: both;'></div>\n";
 	echo "</div>\n";
 
 	echo voice_page::form_errors($text, $errors, $problems);
 
-	echo "<div class='card'>\n";
-	echo "<table width='100%' border='0' cellpadding='0' cellspacing='0'>\n";
+	//the settings in sections, as an operator looks for them
+	echo voice_page::section_start($text['section-general']);
 	echo voice_page::row($text['label-name'], voice_page::input('name', $form['name'], 'text', "maxlength='255' required='required'"), $text['description-name'], true);
 	echo voice_page::row($text['label-extension'], voice_page::input('extension', $form['extension'], 'text', "maxlength='32'"), $text['description-extension']);
+	echo voice_page::row($text['label-enabled'], voice_page::boolean('enabled', (bool) $form['enabled'], $text), '');
+	echo voice_page::row($text['label-description'], voice_page::input('description', $form['description'], 'text', "maxlength='255'"), '');
+	echo voice_page::section_start($text['section-voice']);
 	echo voice_page::row($text['label-language'], voice_page::select('language', ['pt-BR' => 'Português (Brasil)', 'en-US' => 'English (US)', 'es-ES' => 'Español'] + [$form['language'] => $form['language']], $form['language']), $text['description-language']);
-	echo voice_page::row($text['label-voice_name'], voice_page::input('voice_name', $form['voice_name'], 'text', "maxlength='100'"), $text['description-voice_name']);
-	echo voice_page::row($text['label-system_prompt'], voice_page::textarea('system_prompt', $form['system_prompt'], 6), $text['description-system_prompt']);
+	$voices = array_combine(voice_secretary_options::realtime_voices, voice_secretary_options::realtime_voices);
+	if ($form['voice_name'] !== '' && !isset($voices[$form['voice_name']])) {
+		$voices[$form['voice_name']] = $form['voice_name'];   //a value stored before the list existed stays as it is
+	}
+	echo voice_page::row($text['label-voice_name'], voice_page::select('voice_name', $voices, $form['voice_name'], $text['label-provider_domain_default']), $text['description-voice_name']);
 	echo voice_page::row($text['label-greeting_message'], voice_page::textarea('greeting_message', $form['greeting_message'], 2), $text['description-greeting_message']);
 	echo voice_page::row($text['label-goodbye_message'], voice_page::textarea('goodbye_message', $form['goodbye_message'], 2), $text['description-goodbye_message']);
+	echo voice_page::row($text['label-system_prompt'], voice_page::textarea('system_prompt', $form['system_prompt'], 6), $text['description-system_prompt']);
+	echo voice_page::section_start($text['section-providers']);
 	foreach (['llm', 'stt', 'tts', 'embeddings'] as $type) {
 		$key = $type.'_provider_uuid';
 		echo voice_page::row($text['label-'.$key], voice_page::select($key, $providers[$type] ?? [], $form[$key], $text['label-provider_domain_default']), $text['description-provider_default']);
 	}
+	echo voice_page::section_start($text['section-knowledge']);
 	echo voice_page::row($text['label-rag_enabled'], voice_page::boolean('rag_enabled', (bool) $form['rag_enabled'], $text), $text['description-rag_enabled']);
 	echo voice_page::row($text['label-rag_similarity_threshold'], voice_page::input('rag_similarity_threshold', $form['rag_similarity_threshold'], 'number', "step='0.01' min='0' max='1'"), $text['description-rag_similarity_threshold']);
 	echo voice_page::row($text['label-rag_top_k'], voice_page::input('rag_top_k', $form['rag_top_k'], 'number', "min='1' max='20'"), $text['description-rag_top_k']);
+	echo voice_page::section_start($text['section-call_limits']);
 	echo voice_page::row($text['label-max_conversation_turns'], voice_page::input('max_conversation_turns', $form['max_conversation_turns'], 'number', "min='1'"), '');
 	echo voice_page::row($text['label-silence_timeout_seconds'], voice_page::input('silence_timeout_seconds', $form['silence_timeout_seconds'], 'number', "min='1'"), $text['description-silence_timeout_seconds']);
 	echo voice_page::row($text['label-silence_hangup_seconds'], voice_page::input('silence_hangup_seconds', $form['silence_hangup_seconds'], 'number', "min='1'"), $text['description-silence_hangup_seconds']);
 	echo voice_page::row($text['label-max_call_seconds'], voice_page::input('max_call_seconds', $form['max_call_seconds'], 'number', "min='10'"), '');
+	echo voice_page::section_start($text['section-webhook']);
 	echo voice_page::row($text['label-webhook_enabled'], voice_page::boolean('webhook_enabled', (bool) $form['webhook_enabled'], $text), '');
 	echo voice_page::row($text['label-webhook_url'], voice_page::input('webhook_url', $form['webhook_url'], 'url', "maxlength='500' style='width: 100%; max-width: 600px;'"), $text['description-webhook_url']);
 	$secret_hint = ($secretary !== null && !empty($secretary['webhook_secret'])) ? $text['label-secret_set'] : '';
@@ -204,10 +233,7 @@
 		$secret_field .= " <label><input type='checkbox' name='webhook_secret_clear' value='true'> ".escape($text['label-clear'])."</label>";
 	}
 	echo voice_page::row($text['label-webhook_secret'], $secret_field, $text['description-webhook_secret']);
-	echo voice_page::row($text['label-enabled'], voice_page::boolean('enabled', (bool) $form['enabled'], $text), '');
-	echo voice_page::row($text['label-description'], voice_page::input('description', $form['description'], 'text', "maxlength='255'"), '');
-	echo "</table>\n";
-	echo "</div>\n";
+	echo voice_page::section_end();
 	if ($secretary !== null) {
 		echo "<input type='hidden' name='id' value='".escape($secretary['voice_secretary_uuid'])."'>\n";
 	}

@@ -45,6 +45,9 @@
 
 //the form values
 	[$timezone, $days] = voice_business_hours::to_form($rule['business_hours'] ?? null);
+	if ($timezone === '' && empty($rule['business_hours'])) {
+		$timezone = (string) $settings->get('domain', 'time_zone', '');   //the domain's time zone (Default/Domain Settings) for new hours
+	}
 	$form = [
 		'department_name' => $rule['department_name'] ?? '',
 		'keywords' => implode(', ', voice_tenant_store::parse_text_array($rule['keywords'] ?? null)),
@@ -121,13 +124,12 @@
 	require_once "resources/header.php";
 
 //show the content
-	echo voice_page::nav($text, 'transfer_rules');
 	echo "<form name='frm' id='frm' method='post'>\n";
 	echo "<div class='action_bar' id='action_bar'>\n";
 	echo "	<div class='heading'><b>".escape($text['title-voice_transfer_rule'])."</b></div>\n";
 	echo "	<div class='actions'>\n";
-	echo button::create(['type'=>'button','label'=>$text['button-back'],'icon'=>'arrow-left','id'=>'btn_back','link'=>'voice_transfer_rules.php']);
-	echo button::create(['type'=>'submit','label'=>$text['button-save'],'icon'=>'check','id'=>'btn_save','style'=>'margin-left: 15px;']);
+	echo button::create(['type'=>'button','label'=>$text['button-back'],'icon'=>$settings->get('theme', 'button_icon_back'),'id'=>'btn_back','link'=>'voice_transfer_rules.php']);
+	echo button::create(['type'=>'submit','label'=>$text['button-save'],'icon'=>$settings->get('theme', 'button_icon_save'),'id'=>'btn_save','style'=>'margin-left: 15px;']);
 	echo "	</div>\n";
 	echo "	<div style='clear: both;'></div>\n";
 	echo "</div>\n";
@@ -141,7 +143,8 @@
 	echo "<table width='100%' border='0' cellpadding='0' cellspacing='0'>\n";
 	echo voice_page::row($text['label-department_name'], voice_page::input('department_name', $form['department_name'], 'text', "maxlength='255' required='required'"), $text['description-department_name'], true);
 	echo voice_page::row($text['label-keywords'], voice_page::input('keywords', $form['keywords'], 'text', "style='width: 100%; max-width: 600px;'"), $text['description-keywords']);
-	echo voice_page::row($text['label-transfer_extension'], voice_page::input('transfer_extension', $form['transfer_extension'], 'text', "maxlength='255' required='required'"), $text['description-transfer_extension'], true);
+	$destinations = voice_destinations::options($database, $_SESSION['domain_uuid'], $text);
+	echo voice_page::row($text['label-transfer_extension'], voice_destinations::select('transfer_extension', $form['transfer_extension'], $destinations, $text, true), $text['description-transfer_extension'], true);
 	echo voice_page::row($text['label-transfer_context'], voice_page::input('transfer_context', $form['transfer_context'], 'text', "maxlength='255'"), $text['description-transfer_context']);
 	echo voice_page::row($text['label-transfer_message'], voice_page::textarea('transfer_message', $form['transfer_message'], 2), $text['description-transfer_message']);
 	echo voice_page::row($text['label-voice_secretary'], voice_page::select('voice_secretary_uuid', ['' => $text['label-all_secretaries']] + $secretaries, $form['voice_secretary_uuid']), '');
@@ -154,7 +157,7 @@
 	$hours_html .= "</table>";
 	echo voice_page::row($text['label-business_hours'], $hours_html, $text['description-business_hours']);
 	echo voice_page::row($text['label-fallback_action'], voice_page::select('fallback_action', $fallbacks, $form['fallback_action']), $text['description-fallback_action']);
-	echo voice_page::row($text['label-fallback_destination'], voice_page::input('fallback_destination', $form['fallback_destination'], 'text', "maxlength='255'"), $text['description-fallback_destination']);
+	echo voice_page::row($text['label-fallback_destination'], voice_destinations::select('fallback_destination', $form['fallback_destination'], $destinations, $text), $text['description-fallback_destination']);
 	echo voice_page::row($text['label-enabled'], voice_page::boolean('enabled', $form['enabled'], $text), '');
 	echo "</table>\n";
 	echo "</div>\n";

@@ -34,7 +34,7 @@
 	[$dsn, $db_username, $db_password] = standin_pdo_parts($database_url);
 
 	$pdo = new PDO($dsn, $db_username, $db_password, [PDO::ATTR_ERRMODE => PDO::ERRMODE_EXCEPTION]);
-	if ($pdo->query("select to_regclass('v_dialplans')")->fetchColumn() === null) { //FusionPBX's user may create nothing
+	if ($pdo->query("select to_regclass('v_dialplans') is null or to_regclass('v_dialplan_details') is null or to_regclass('v_database_transactions') is null or to_regclass('v_ivr_menus') is null")->fetchColumn()) { //FusionPBX's user may create nothing
 		$pdo->exec(file_get_contents(__DIR__.'/stand_in_dialplans.sql'));
 	}
 
@@ -45,6 +45,14 @@
 		'db_username' => $db_username,
 		'db_password' => $db_password,
 		'settings' => [
+			//FusionPBX's defaults for what the app reads outside its own category
+			'domain' => ['paging' => '50'],
+			'theme' => [
+				'input_toggle_style' => 'switch_round', 'button_icon_add' => 'fa-solid fa-plus', 'button_icon_copy' => 'fa-regular fa-copy',
+				'button_icon_toggle' => 'fa-solid fa-toggle-on', 'button_icon_delete' => 'fa-solid fa-trash-can', 'button_icon_search' => 'fa-solid fa-magnifying-glass',
+				'button_icon_all' => 'fa-solid fa-globe', 'button_icon_back' => 'fa-solid fa-arrow-left', 'button_icon_save' => 'fa-solid fa-check',
+				'button_icon_reset' => 'fa-solid fa-rotate-left', 'button_icon_upload' => 'fa-solid fa-upload', 'button_icon_reload' => 'fa-solid fa-rotate', 'button_icon_view' => 'fa-solid fa-eye',
+			],
 			'voice_secretary' => [
 				'edge_host' => '10.0.0.5',
 				'edge_port' => '8022',
@@ -59,7 +67,7 @@
 	//the stand-in functions and classes, for direct calls from tests
 	require_once $standin_docroot.'/resources/functions.php';
 	spl_autoload_register(function ($class) use ($standin_docroot) {
-		foreach ([$standin_docroot.'/resources/classes/'.$class.'.php', $standin_docroot.'/app/voice_secretary/resources/classes/'.$class.'.php'] as $file) {
+		foreach (array_merge([$standin_docroot.'/resources/classes/'.$class.'.php'], glob($standin_docroot.'/app/*/resources/classes/'.$class.'.php') ?: []) as $file) {
 			if (preg_match('/^[a-z_][a-z0-9_]*$/', $class) && is_file($file)) {
 				require_once $file;
 				return;

@@ -26,7 +26,7 @@ class EscapingTest extends StandinTestCase {
 			'voice_documents.php', 'voice_document_edit.php?id='.$document['document_uuid'],
 			'voice_transfer_rules.php', 'voice_transfer_rule_edit.php?id='.$rule['transfer_rule_uuid'],
 			'voice_conversations.php', 'voice_conversation.php?id='.$conversation['conversation_uuid'],
-			'voice_conversations.php?caller='.urlencode(self::evil),
+			'voice_conversations.php?search='.urlencode(self::evil),
 		];
 		foreach ($pages as $page) {
 			[, $html] = $this->get('/app/voice_secretary/'.$page);

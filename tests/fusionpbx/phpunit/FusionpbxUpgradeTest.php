@@ -18,6 +18,11 @@
 	    json/jsonb, timestamp without time zone/timestamp or datetime, timestamp with time zone/timestamptz).
 	So "varchar(50)" becomes "varchar" against "character varying" and the column loses its length;
 	"vector(1536)" becomes "vector" against "USER-DEFINED" and the column loses its dimension.
+
+	The schema step ends with database::update_indexes() (resources/classes/database.php, branch 5.5):
+	pg_indexes of every schema but pg_catalog/information_schema, keyed by index name; for each field
+	whose key type is "foreign", the name <table>_<column>_fkey cut to 63 bytes; when no index has that
+	name: "CREATE INDEX <name> ON <table> (<column>)". fusionpbx_schema_rule::index_sql() restates it.
 */
 
 class fusionpbx_schema_rule {
@@ -38,6 +43,33 @@ class fusionpbx_schema_rule {
 			$columns[$table][$column] = $data_type;
 		}
 		return $columns;
+	}
+
+	/** index name => [table, definition], as database::get_database_indexes() reads pg_indexes. */
+	public static function indexes(PDO $pdo): array {
+		$indexes = [];
+		foreach ($pdo->query("select indexname, tablename, indexdef from pg_indexes where schemaname not in ('pg_catalog', 'information_schema')")->fetchAll(PDO::FETCH_NUM) as [$name, $table, $definition]) {
+			$indexes[$name] = [$table, $definition];
+		}
+		return $indexes;
+	}
+
+	/** The CREATE INDEX statements database::update_indexes() would run: [index name, table, column, sql]. */
+	public static function index_sql(array $db, array $indexes): array {
+		$statements = [];
+		foreach ($db as $table) {
+			foreach ($table['fields'] as $field) {
+				if (($field['key']['type'] ?? '') !== 'foreign') {
+					continue;
+				}
+				$name = substr($table['table']['name'].'_'.$field['name'].'_fkey', 0, 63);
+				if (!isset($indexes[$name])) {
+					$statements[] = [$name, $table['table']['name'], $field['name'], "CREATE INDEX ".$name." ON ".$table['table']['name']." (".$field['name'].")"];
+					$indexes[$name] = true;
+				}
+			}
+		}
+		return $statements;
 	}
 
 	/** The statements schema::upgrade() would run for the tables $db (an app's 'db' array). */
@@ -75,6 +107,43 @@ class FusionpbxUpgradeTest extends StandinTestCase {
 	public function test_fusionpbx_upgrade_changes_nothing_in_the_migrated_database(): void {
 		$statements = fusionpbx_schema_rule::upgrade_sql($this->app_config()['db'], fusionpbx_schema_rule::columns($this->pdo()));
 		$this->assertSame([], $statements, "FusionPBX's upgrade would run these against the migrated tables");
+	}
+
+	public function test_the_index_step_adds_no_index_the_migrations_already_made_and_a_second_run_adds_none(): void {
+		$pdo = $this->pdo();
+		$db = $this->app_config()['db'];
+		$statements = fusionpbx_schema_rule::index_sql($db, fusionpbx_schema_rule::indexes($pdo));
+		//every single-column index the migrations made, as "table (column)"
+		$existing = [];
+		foreach (fusionpbx_schema_rule::indexes($pdo) as [$table, $definition]) {
+			if (preg_match('/USING btree \((\w+)\)$/', $definition, $m)) {
+				$existing[] = $table.' ('.$m[1].')';
+			}
+		}
+		foreach ($statements as [$name, $table, $column]) {
+			$this->assertNotContains($table.' ('.$column.')', $existing, $name.' would duplicate an index of the migrations');
+		}
+		$this->assertCount(9, $statements, 'the 9 foreign fields no migration indexes alone (17 declared, 8 domain_uuid ones named as FusionPBX names them)');
+		$pdo->beginTransaction();
+		try {
+			foreach ($statements as [, , , $sql]) {
+				$pdo->exec($sql);
+			}
+			$this->assertSame([], fusionpbx_schema_rule::index_sql($db, fusionpbx_schema_rule::indexes($pdo)), 'a second upgrade adds nothing');
+		}
+		finally {
+			$pdo->rollBack();
+		}
+	}
+
+	public function test_the_index_rule_names_as_fusionpbx_names(): void {
+		$db = [['table' => ['name' => 'v_voice_a_table_with_a_rather_long_name_for_this'], 'fields' => [
+			['name' => 'another_long_column_uuid', 'type' => ['pgsql' => 'uuid'], 'key' => ['type' => 'foreign']],
+			['name' => 'plain', 'type' => ['pgsql' => 'text']],
+		]]];
+		$this->assertSame([['v_voice_a_table_with_a_rather_long_name_for_this_another_long_c', 'v_voice_a_table_with_a_rather_long_name_for_this', 'another_long_column_uuid',
+			'CREATE INDEX v_voice_a_table_with_a_rather_long_name_for_this_another_long_c ON v_voice_a_table_with_a_rather_long_name_for_this (another_long_column_uuid)']],
+			fusionpbx_schema_rule::index_sql($db, []));
 	}
 
 	public function test_the_rule_alters_what_fusionpbx_alters(): void {

@@ -14,7 +14,7 @@ class HostileInputTest extends StandinTestCase {
 		'voice_conversations.php', 'voice_conversation.php', 'voice_domain_settings.php'];
 
 	const queries = ['page=999999999999999999999', 'page=-999999999999999999999', 'page=1e9', 'page=abc', 'page[]=1',
-		'caller[]=x', 'date_from[]=2024-01-01', 'date_to[x]=1', 'outcome[]=resolved', 'voice_secretary_uuid[]=x', 'id[]=x',
+		'caller[]=x', 'search[]=x', 'order_by[]=x', 'order_by=x;drop', 'date_from[]=2024-01-01', 'date_to[x]=1', 'outcome[]=resolved', 'voice_secretary_uuid[]=x', 'id[]=x',
 		'id=%27%20or%201%3D1--', 'show[]=all', 'show=all&page=99999999999999999999999999&caller[]=x', 'action[]=delete'];
 
 	public function test_every_page_answers_hostile_query_strings_normally(): void {
@@ -24,7 +24,8 @@ class HostileInputTest extends StandinTestCase {
 			foreach (self::queries as $query) {
 				[$status, $html] = $this->get('/app/voice_secretary/'.$page.'?'.$query);
 				$this->assertSame(200, $status, $page.'?'.$query);
-				$this->assertStringContainsString("id='nav_secretaries'", $html, $page.'?'.$query.' shows the app page');
+				$this->assertStringContainsString("id='action_bar'", $html, $page.'?'.$query.' shows the app page');
+				$this->assertStringContainsString("id='menu_applications'", $html, $page.'?'.$query.' shows the app page');
 			}
 		}
 	}

@@ -130,9 +130,9 @@ class SaveFailureTest extends StandinTestCase {
 			$this->assertNull($this->fetch_row($table, 'domain_uuid', $domain[0]), $page);
 		}
 		//the limit counts characters, as PostgreSQL does: 100 accented letters are 200 bytes and fit
-		[, $html] = $this->submit('/app/voice_secretary/voice_secretary_edit.php', self::secretary_fields(['name' => 'Ana', 'voice_name' => str_repeat('ã', 100)]));
+		[, $html] = $this->submit('/app/voice_secretary/voice_secretary_edit.php', self::secretary_fields(['name' => str_repeat('ã', 255)]));
 		$this->assertStringContainsString('Add Completed', $html);
-		$this->assertSame(str_repeat('ã', 100), $this->fetch_row('v_voice_secretaries', 'domain_uuid', $domain[0])['voice_name']);
+		$this->assertSame(str_repeat('ã', 255), $this->fetch_row('v_voice_secretaries', 'domain_uuid', $domain[0])['name']);
 	}
 
 	public function test_an_upload_whose_row_is_refused_leaves_no_file_and_no_task(): void {

@@ -26,12 +26,12 @@ abstract class StandinTestCase extends TestCase {
 		return $apps[0];
 	}
 
-	/** Run $work with the app's default settings (category voice_secretary) changed as $changes says. */
-	protected function with_settings(array $changes, callable $work) {
+	/** Run $work with the default settings of $category (the app's own by default) changed as $changes says. */
+	protected function with_settings(array $changes, callable $work, string $category = 'voice_secretary') {
 		$config_file = STANDIN_DOCROOT.'/standin_config.json';
 		$original = file_get_contents($config_file);
 		$config = json_decode($original, true);
-		$config['settings']['voice_secretary'] = $changes + $config['settings']['voice_secretary'];
+		$config['settings'][$category] = $changes + ($config['settings'][$category] ?? []);
 		file_put_contents($config_file, json_encode($config));
 		try {
 			return $work();
@@ -68,7 +68,9 @@ abstract class StandinTestCase extends TestCase {
 
 	protected function tearDown(): void {
 		foreach ($this->domains as $uuid) {
-			$this->pdo()->prepare("delete from v_dialplans where domain_uuid = ?")->execute([$uuid]);
+			foreach (['v_dialplan_details', 'v_dialplans', 'v_database_transactions', 'v_extensions', 'v_ring_groups', 'v_call_center_queues', 'v_voicemails', 'v_ivr_menus'] as $fusionpbx_table) {
+				$this->pdo()->prepare("delete from ".$fusionpbx_table." where domain_uuid = ?")->execute([$uuid]);
+			}
 			$this->pdo()->prepare("delete from v_domains where domain_uuid = ?")->execute([$uuid]);
 		}
 		$this->domains = [];
@@ -113,6 +115,18 @@ abstract class StandinTestCase extends TestCase {
 		return null;
 	}
 
+	/**
+	 * The page with the entities of harmless characters decoded, as a browser reads it: FusionPBX 5.5's
+	 * escape() (htmlentities) writes "_" as "&lowbar;" and ":" as "&colon;". The entities of < > & " '
+	 * stay, so a test still sees what was escaped.
+	 */
+	protected static function readable(string $html): string {
+		return preg_replace_callback('/&(?:[A-Za-z][A-Za-z0-9]*|#[0-9]+|#x[0-9A-Fa-f]+);/', function (array $m): string {
+			$character = html_entity_decode($m[0], ENT_QUOTES | ENT_HTML5, 'UTF-8');
+			return ($character === $m[0] || strpbrk($character, "<>&\"'") !== false) ? $m[0] : $character;
+		}, $html);
+	}
+
 	private function request(string $path, $body): array {
 		$curl = curl_init(STANDIN_BASE_URL.$path);
 		curl_setopt_array($curl, [
@@ -133,7 +147,7 @@ abstract class StandinTestCase extends TestCase {
 		$header_size = curl_getinfo($curl, CURLINFO_HEADER_SIZE);
 		curl_close($curl);
 		$headers = substr($response, 0, $header_size);
-		$html = substr($response, $header_size);
+		$html = self::readable(substr($response, $header_size));
 		$location = preg_match('/^Location: (.*)$/mi', $headers, $m) ? trim($m[1]) : null;
 		foreach (['Fatal error', 'Warning:', 'Notice:', 'Deprecated:', 'Parse error'] as $problem) {
 			$this->assertStringNotContainsString($problem, $html, 'PHP reported a problem on '.$path);

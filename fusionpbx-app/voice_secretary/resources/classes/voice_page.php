@@ -1,20 +1,11 @@
 <?php
 /*
-	Voice Secretary — voice_page: small pieces of markup shared by the app's pages (the section
-	navigation and form rows), so that every page escapes its output the same way.
+	Voice Secretary — voice_page: small pieces of markup shared by the app's pages (form rows and
+	fields, request values), so that every page escapes its output the same way. The pages are reached
+	from FusionPBX's Applications menu (app_menu.php); list pages share voice_list.
 */
 
 class voice_page {
-
-	/** Section => [list page, view permission, language key]. */
-	const sections = [
-		'secretaries' => ['voice_secretaries.php', 'voice_secretary_view', 'title-voice_secretaries'],
-		'providers' => ['voice_ai_providers.php', 'voice_ai_provider_view', 'title-voice_ai_providers'],
-		'documents' => ['voice_documents.php', 'voice_document_view', 'title-voice_documents'],
-		'transfer_rules' => ['voice_transfer_rules.php', 'voice_transfer_rule_view', 'title-voice_transfer_rules'],
-		'conversations' => ['voice_conversations.php', 'voice_conversation_view', 'title-voice_conversations'],
-		'domain_settings' => ['voice_domain_settings.php', 'voice_domain_setting_view', 'title-voice_domain_settings'],
-	];
 
 	/**
 	 * Request parameter $name as a string: '' when absent, and when it is not a string (?caller[]=x), so
@@ -39,19 +30,6 @@ class voice_page {
 			return $value[0] === '-' ? $min : $max;
 		}
 		return max($min, min($max, (int) $value));
-	}
-
-	/** The row of section links the user may open, the current one highlighted. */
-	public static function nav(array $text, string $current): string {
-		$html = "<div class='voice_nav' style='margin-bottom: 15px;'>\n";
-		foreach (self::sections as $section => [$page, $permission, $label]) {
-			if (!permission_exists($permission)) {
-				continue;
-			}
-			$style = $section === $current ? "font-weight: bold; text-decoration: underline;" : "";
-			$html .= "	<a class='voice_nav_item' id='nav_".$section."' href='".escape($page)."' style='margin-right: 15px; ".$style."'>".escape($text[$label] ?? $section)."</a>\n";
-		}
-		return $html."</div>\n";
 	}
 
 	/**
@@ -89,22 +67,17 @@ class voice_page {
 		return ($_GET['show'] ?? '') === 'all' && permission_exists($permission);
 	}
 
-	/** The "Show All" button of a list page, for a user holding $permission who does not see all yet. */
-	public static function show_all_button(array $text, string $permission, bool $show_all): string {
-		if ($show_all || !permission_exists($permission)) {
-			return '';
-		}
-		return button::create(['type'=>'button','label'=>$text['button-show_all'],'icon'=>'globe','id'=>'btn_show_all','link'=>'?show=all']);
+	/** Start a titled section of an edit form (closing the previous one): a card with its own table. */
+	public static function section_start(string $title): string {
+		static $open = false;
+		$html = $open ? "</table>\n</div>\n<br />\n" : '';
+		$open = true;
+		return $html."<div class='card form_section'>\n<div class='subheading'><b>".escape($title)."</b></div>\n<table width='100%' border='0' cellpadding='0' cellspacing='0'>\n";
 	}
 
-	/** The checkbox cell of row $x of list $list; a row of another domain (Show All) gets none. */
-	public static function checkbox_cell(string $list, int $x, string $uuid, bool $own): string {
-		$html = "	<td class='checkbox'>";
-		if ($own) {
-			$html .= "<input type='checkbox' name='".escape($list)."[".$x."][checked]' id='checkbox_".$x."' value='true'>";
-			$html .= "<input type='hidden' name='".escape($list)."[".$x."][uuid]' value='".escape($uuid)."'>";
-		}
-		return $html."</td>\n";
+	/** Close the last section of an edit form. */
+	public static function section_end(): string {
+		return "</table>\n</div>\n";
 	}
 
 	/** One label/field row of an edit form ($field_html is already escaped markup). */
@@ -141,9 +114,11 @@ class voice_page {
 		return $html."</select>";
 	}
 
-	/** A true/false select. */
+	/** A true/false field: FusionPBX's toggle switch (the select inside span.switch) when the theme's input_toggle_style is a switch. */
 	public static function boolean(string $name, bool $value, array $text): string {
-		return self::select($name, ['true' => $text['label-true'] ?? 'True', 'false' => $text['label-false'] ?? 'False'], $value ? 'true' : 'false');
+		global $input_toggle_style_switch;
+		$select = self::select($name, ['true' => $text['label-true'] ?? 'True', 'false' => $text['label-false'] ?? 'False'], $value ? 'true' : 'false');
+		return !empty($input_toggle_style_switch) ? "<span class='switch'>".$select."<span class='slider'></span></span>" : $select;
 	}
 
 	/** PostgreSQL booleans arrive as bool or 't'/'f'. */

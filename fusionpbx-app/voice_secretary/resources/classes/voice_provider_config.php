@@ -17,7 +17,7 @@ class voice_provider_config {
 	];
 
 	/** Keys with their own form fields; anything else is edited as JSON "extras". */
-	const fields = ['model', 'base_url', 'voice'];
+	const fields = ['model', 'base_url', 'voice', 'eagerness'];
 
 	/** A hint that a key is set, without revealing it (only the last 4 characters of a long key). */
 	public static function mask(?string $api_key): string {
@@ -39,7 +39,7 @@ class voice_provider_config {
 	 * @param array  $stored     the current config (may hold api_key)
 	 * @param string $api_key    the submitted key ('' = keep the stored one)
 	 * @param bool   $clear_key  remove the stored key
-	 * @param array  $fields     model, base_url, voice as submitted
+	 * @param array  $fields     model, base_url, voice, eagerness as submitted
 	 * @param string $extra_json other vendor keys, a JSON object ('' = none)
 	 * @return array|null null when $extra_json is not a JSON object
 	 */

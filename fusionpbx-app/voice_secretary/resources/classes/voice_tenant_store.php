@@ -8,6 +8,12 @@
 	every WHERE clause carries "domain_uuid = :domain_uuid" for the domain given to the constructor.
 	A page makes one store for $_SESSION['domain_uuid']; a UUID edited in a URL or form that names
 	another domain's row simply finds nothing.
+
+	Because save() is not used, the store writes the audit record save() would: every insert, update
+	and delete adds a v_database_transactions row (domain, the session's user, this app, add/update/
+	delete, the old and new row as JSON, secrets replaced by "********") in the same database
+	transaction, when FusionPBX's Database Transactions app is installed — so Advanced > Database
+	Transactions lists the app's changes with their user, as it lists FusionPBX's own.
 */
 
 class voice_tenant_store {
@@ -61,6 +67,13 @@ class voice_tenant_store {
 		return is_array($rows) ? $rows : [];
 	}
 
+	/** The columns $table has in this database (a form shows a field only once its migration ran). */
+	public function columns(string $table): array {
+		self::check_table($table);
+		$rows = $this->database->select("select column_name from information_schema.columns where table_schema = current_schema() and table_name = :table", ['table' => $table], 'all');
+		return is_array($rows) ? array_column($rows, 'column_name') : [];
+	}
+
 	/** How many rows of $table in this domain match $where. */
 	public function count(string $table, string $where = '', array $parameters = []): int {
 		self::check_table($table);
@@ -93,11 +106,12 @@ class voice_tenant_store {
 		$columns = array_keys($row);
 		array_walk($columns, [self::class, 'check_identifier']);
 		$sql = "insert into ".$table." (".implode(', ', $columns).") ";
-		$sql .= "values (:".implode(', :', $columns).") returning ".$key;
-		$result = $this->database->execute($sql, self::parameters($row), 'column');
-		if ($result === false || $result === null) {
+		$sql .= "values (:".implode(', :', $columns).") returning *";
+		$result = $this->database->execute($sql, self::parameters($row), 'row');
+		if (!is_array($result) || empty($result)) {
 			throw new RuntimeException('insert into '.$table.' failed');
 		}
+		$this->record($table, 'add', null, $result);
 		return $row[$key];
 	}
 
@@ -122,12 +136,17 @@ class voice_tenant_store {
 			$assignments[] = $column." = :".$column;
 		}
 		$sql = "update ".$table." set ".implode(', ', $assignments)." ";
-		$sql .= "where domain_uuid = :domain_uuid and ".$key." = :primary_key returning ".$key;
+		$sql .= "where domain_uuid = :domain_uuid and ".$key." = :primary_key returning *";
 		$parameters = self::parameters($row);
 		$parameters['domain_uuid'] = $this->domain_uuid;
 		$parameters['primary_key'] = $uuid;
+		$old = $this->find($table, $uuid);
 		$result = $this->database->execute($sql, $parameters, 'all');
-		return is_array($result) && count($result) > 0;
+		if (!is_array($result) || count($result) === 0) {
+			return false;
+		}
+		$this->record($table, 'update', $old, $result[0]);
+		return true;
 	}
 
 	/**
@@ -149,6 +168,21 @@ class voice_tenant_store {
 	}
 
 	/**
+	 * Insert a copy of this domain's row $uuid under a new key, with $changes applied (a name made
+	 * unique, a default flag cleared); the timestamps start anew.
+	 *
+	 * @return string|null the new row's key, null when no row of this domain has $uuid
+	 */
+	public function copy(string $table, $uuid, array $changes = []): ?string {
+		$row = $this->find($table, $uuid);
+		if ($row === null) {
+			return null;
+		}
+		unset($row[self::tables[$table]], $row['created_at'], $row['updated_at']);
+		return $this->insert($table, array_merge($row, $changes));
+	}
+
+	/**
 	 * Delete the row with primary key $uuid, only if it belongs to this domain.
 	 *
 	 * @return bool false when no row of this domain has that key
@@ -159,9 +193,13 @@ class voice_tenant_store {
 			return false;
 		}
 		$key = self::tables[$table];
-		$sql = "delete from ".$table." where domain_uuid = :domain_uuid and ".$key." = :uuid returning ".$key;
+		$sql = "delete from ".$table." where domain_uuid = :domain_uuid and ".$key." = :uuid returning *";
 		$result = $this->database->execute($sql, ['domain_uuid' => $this->domain_uuid, 'uuid' => $uuid], 'all');
-		return is_array($result) && count($result) > 0;
+		if (!is_array($result) || count($result) === 0) {
+			return false;
+		}
+		$this->record($table, 'delete', $result[0], null);
+		return true;
 	}
 
 	/**
@@ -192,6 +230,53 @@ class voice_tenant_store {
 		}
 		$pdo->rollBack();
 		return false;
+	}
+
+	/** Column names (and JSON keys) whose values never go into the audit record. */
+	const secret = '/secret|api_key|apikey|password|token/i';
+
+	/** The row as an audit record shows it: secrets replaced, JSON columns decoded. */
+	private static function redacted(array $row): array {
+		foreach ($row as $column => $value) {
+			if (is_string($value) && $value !== '' && ($value[0] === '{' || $value[0] === '[')) {
+				$decoded = json_decode($value, true);
+				if (is_array($decoded)) {
+					$value = self::redacted($decoded);
+				}
+			}
+			if (preg_match(self::secret, (string) $column) && $value !== null && $value !== '') {
+				$value = '********';
+			}
+			$row[$column] = $value;
+		}
+		return $row;
+	}
+
+	/**
+	 * The v_database_transactions row FusionPBX's save()/delete() would write for this change (only
+	 * when Advanced > Database Transactions is installed, as FusionPBX checks).
+	 */
+	private function record(string $table, string $type, ?array $old, ?array $new): void {
+		if (!is_file(dirname(__DIR__, 4).'/app/database_transactions/app_config.php')) {
+			return;
+		}
+		$name = substr($table, 2);
+		$sql = "insert into v_database_transactions (database_transaction_uuid, domain_uuid, user_uuid, app_uuid, app_name, transaction_code, ";
+		$sql .= "transaction_address, transaction_type, transaction_date, transaction_old, transaction_new, transaction_result) ";
+		$sql .= "values (:uuid, :domain_uuid, :user_uuid, :app_uuid, :app_name, '200', :address, :type, now(), :old, :new, :result)";
+		$user_uuid = $_SESSION['user_uuid'] ?? null;
+		$this->database->execute($sql, [
+			'uuid' => uuid(),
+			'domain_uuid' => $this->domain_uuid,
+			'user_uuid' => is_string($user_uuid) && is_uuid($user_uuid) ? $user_uuid : null,
+			'app_uuid' => voice_dialplan::app_uuid,
+			'app_name' => 'Voice Secretary',
+			'address' => $_SERVER['REMOTE_ADDR'] ?? null,
+			'type' => $type,
+			'old' => $old === null ? null : json_encode([$name => [self::redacted($old)]], JSON_PRETTY_PRINT | JSON_UNESCAPED_UNICODE),
+			'new' => $new === null ? null : json_encode([$name => [self::redacted($new)]], JSON_PRETTY_PRINT | JSON_UNESCAPED_UNICODE),
+			'result' => json_encode(['message' => 'OK', 'code' => '200']),
+		]);
 	}
 
 	/** A PostgreSQL array literal ({"a","b"}) for a text[] column. */
