@@ -623,6 +623,18 @@
 		$apps[$x]['db'][$y]['fields'][$z]['type']['sqlite'] = "date";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['mysql'] = "datetime";
 		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
+		$z++;
+		$apps[$x]['db'][$y]['fields'][$z]['name'] = "search_config";
+		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "character varying(64)";
+		$apps[$x]['db'][$y]['fields'][$z]['type']['sqlite'] = "text";
+		$apps[$x]['db'][$y]['fields'][$z]['type']['mysql'] = "varchar(64)";
+		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
+		$z++;
+		$apps[$x]['db'][$y]['fields'][$z]['name'] = "search_vector";
+		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "tsvector";
+		$apps[$x]['db'][$y]['fields'][$z]['type']['sqlite'] = "text";
+		$apps[$x]['db'][$y]['fields'][$z]['type']['mysql'] = "text";
+		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
 		$y++;
 		$apps[$x]['db'][$y]['table']['name'] = "v_voice_transfer_rules";
 		$apps[$x]['db'][$y]['table']['parent'] = "";
@@ -720,6 +732,12 @@
 		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "timestamp with time zone";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['sqlite'] = "date";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['mysql'] = "datetime";
+		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
+		$z++;
+		$apps[$x]['db'][$y]['fields'][$z]['name'] = "announce";
+		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "boolean";
+		$apps[$x]['db'][$y]['fields'][$z]['type']['sqlite'] = "boolean";
+		$apps[$x]['db'][$y]['fields'][$z]['type']['mysql'] = "boolean";
 		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
 		$y++;
 		$apps[$x]['db'][$y]['table']['name'] = "v_voice_conversations";
@@ -1000,6 +1018,24 @@
 		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "timestamp with time zone";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['sqlite'] = "date";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['mysql'] = "datetime";
+		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
+		$z++;
+		$apps[$x]['db'][$y]['fields'][$z]['name'] = "ringback_tone";
+		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "character varying(16)";
+		$apps[$x]['db'][$y]['fields'][$z]['type']['sqlite'] = "text";
+		$apps[$x]['db'][$y]['fields'][$z]['type']['mysql'] = "varchar(16)";
+		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
+		$z++;
+		$apps[$x]['db'][$y]['fields'][$z]['name'] = "hold_music_file";
+		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "character varying(1024)";
+		$apps[$x]['db'][$y]['fields'][$z]['type']['sqlite'] = "text";
+		$apps[$x]['db'][$y]['fields'][$z]['type']['mysql'] = "varchar(1024)";
+		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
+		$z++;
+		$apps[$x]['db'][$y]['fields'][$z]['name'] = "transfer_ring_seconds";
+		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "integer";
+		$apps[$x]['db'][$y]['fields'][$z]['type']['sqlite'] = "numeric";
+		$apps[$x]['db'][$y]['fields'][$z]['type']['mysql'] = "int";
 		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
 
 
