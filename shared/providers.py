@@ -26,7 +26,7 @@ PROVIDER_NAMES: dict[str, tuple[str, ...]] = {
     "tts": ("elevenlabs", "openai", "offline"),
     "embeddings": ("openai", "offline"),
 }
-"""Valid ``provider_name`` values per ``provider_type`` (CONTRACT.md)."""
+"""Valid ``provider_name`` values per ``provider_type`` (docs/CONTRACT.md)."""
 
 ENGINE_BY_LLM = {"openai_realtime": "realtime", "openai": "pipeline", "offline": "offline"}
 

@@ -1,4 +1,4 @@
-"""The four tools of CONTRACT.md that the conversation engine offers the model, and the caller's keypad.
+"""The four tools of docs/CONTRACT.md that the conversation engine offers the model, and the caller's keypad.
 
 Each tool is a handler class with ``run(call, arguments) -> dict`` (JSON-able, goes back to the model).
 ``search_knowledge_base`` runs in :mod:`edge.call.knowledge`, ``transfer_call`` in
@@ -15,7 +15,7 @@ from edge.call.knowledge import search_for_call
 from edge.engines.base import CallContext
 
 OPERATOR_KEY = "0"
-"""DTMF digit that asks for the domain's operator (CONTRACT.md), when pressed as the first key."""
+"""DTMF digit that asks for the domain's operator (docs/CONTRACT.md), when pressed as the first key."""
 DTMF_END_KEY = "#"
 """Ends the keys the caller is typing (a callback number)."""
 DTMF_IDLE_SECONDS = 2.0

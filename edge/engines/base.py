@@ -130,7 +130,7 @@ class EngineHost(Protocol):
         """Add a message to the conversation record (``latency_ms``, ``interrupted``, ``tool_*``...)."""
 
     def run_tool(self, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
-        """Run one of CONTRACT.md's tools; the result is JSON-able and goes back to the model."""
+        """Run one of docs/CONTRACT.md's tools; the result is JSON-able and goes back to the model."""
 
     def caller_speech_started(self) -> None:
         """The caller started speaking (barge-in metric, silence timers)."""
