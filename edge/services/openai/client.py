@@ -76,6 +76,18 @@ def _build(config: ProviderConfig, timeout: float) -> Any:
                          http_client=openai.DefaultHttpxClient(event_hooks=provider_request_hooks(config.base_url)))
 
 
+def warm_up() -> None:
+    """Import what the first call's client and Realtime connection would import on the hub (~0.3 s on
+    this host, every call's audio waiting meanwhile): the SDK's lazily loaded client modules, its Realtime
+    resource and the websockets client. Meant for the edge's warm-up thread; builds a throwaway client
+    (no request is made)."""
+    import openai
+    import openai.resources.realtime.realtime  # noqa: F401
+    import websockets.sync.client  # noqa: F401
+
+    openai.OpenAI(api_key="warm-up", max_retries=0).realtime  # noqa: B018 - the lazy properties load modules
+
+
 def websocket_options(config: ProviderConfig) -> dict[str, Any]:
     """The options of a Realtime WebSocket: no permessage-deflate (base64 audio barely compresses, and
     deflating 50 appends a second and inflating every delta was a fifth of the edge's CPU per call), short
