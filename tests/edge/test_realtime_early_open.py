@@ -1,19 +1,29 @@
-"""The Realtime connection opens while FreeSWITCH is still answering the call.
+"""The Realtime connection opens while FreeSWITCH is still answering the call, and the greeting is asked
+for without waiting for ``session.updated``.
 
 A real ``answer`` takes FreeSWITCH some time (media negotiation), and the vendor's connection (TCP, TLS,
 the WebSocket upgrade) takes longer: done one after the other, the caller waits for both before the
 greeting. Here FreeSWITCH holds the answer until the vendor has the call's session configuration (or
 5 s): with the connection opened only after the answer, nothing would reach the vendor in that time.
+
+A server that refuses the ``session.update`` then makes the greeting with its default session (another
+audio format): the caller must hear none of it, and the call goes on as with a vendor that is down.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Iterator
 from typing import Any
+
+import pytest
 
 from tests.factories import add_provider, add_secretary
 from tests.fakes.freeswitch import FakeCall, FakeFreeSwitch
-from tests.fakes.openai_realtime import FakeRealtimeServer
+from tests.fakes.loop import BackgroundLoop
+from tests.fakes.openai_realtime import FakeRealtimeServer, FakeRealtimeSession
+from tests.fakes.sdk_schema import Refusal
 from tests.polling import wait_until
 
 HOLD_SECONDS = 5.0
@@ -71,3 +81,47 @@ def test_the_vendor_connection_opens_while_the_call_is_answered(warm_fs, warm_re
     assert not session.errors
     call.hangup()
     assert call.wait("closed", timeout=30)
+
+
+class RefusingSession(FakeRealtimeSession):
+    """A server that refuses the session's configuration (as it refuses a value it does not accept)."""
+
+    async def on_client_event(self, event: dict[str, Any]) -> None:
+        if event.get("type") == "session.update":
+            self.client_events.append(event | {"at": time.monotonic()})
+            await self.reject(Refusal("invalid_value", "session.audio.output.format",
+                                      "Invalid value for the output format."), event)
+            return
+        await super().on_client_event(event)
+
+
+class RefusingServer(FakeRealtimeServer):
+    session_class = RefusingSession
+
+
+@pytest.fixture
+def refusing_realtime(fakes_loop: BackgroundLoop) -> Iterator[RefusingServer]:
+    server = RefusingServer(fakes_loop)
+    yield server
+    server.close()
+
+
+def test_a_refused_session_is_never_heard_and_the_call_is_not_left_in_silence(edge, fake_fs, refusing_realtime,
+                                                                              make_domain):
+    realtime = refusing_realtime
+    domain = make_domain()
+    provider = add_provider(domain, "llm", "openai_realtime", config={
+        "api_key": realtime.api_key, "base_url": realtime.base_url, "model": "gpt-realtime"})
+    secretary = add_secretary(domain, llm_provider_uuid=provider, greeting_message="Olá, ACME.")
+    call = fake_fs.place_call({"domain_uuid": str(domain), "voice_secretary_uuid": str(secretary)})
+    assert call.wait("hung_up", timeout=60)  # tried twice, then the goodbye prompt and hangup
+    assert any(app == "playback" for app, _ in call.executed)
+    assert len(realtime.sessions) == 2
+    for session in realtime.sessions:
+        # The greeting was asked for right behind the session.update, and the server made it (default session).
+        assert [e["type"] for e in session.client_events][:2] == ["session.update", "response.create"]
+        assert wait_until(lambda s=session: any(e["type"] == "response.output_audio.delta" for e in s.server_events)
+                          or s.closed_at is not None, timeout=10)
+    # None of that audio reached the caller: only the goodbye prompt was played.
+    assert all(h.pcmu.startswith(b"<playback") or h.pcmu.count(0xFF) == len(h.pcmu) for h in call.heard)
+    assert "Realtime refused the session" in edge.log()
