@@ -8,6 +8,7 @@
 #   4. /usr/local/bin/voice-ai, a link to the virtualenv's `voice-ai` (the command the units run);
 #   5. deploy/systemd/voice-ai-*.service into /etc/systemd/system, then `systemctl enable --now`
 #      when systemd runs this machine (otherwise it says so and how to do it later).
+# Then more edges, one per core, with EDGE_INSTANCES=<n>|cores (deploy/edge-instances.sh).
 # Safe to run again. Environment: VOICE_AI_VENV (default <repo>/.venv), DATABASE_URL (seeds a new
 # config file), VOICE_AI_USER (default voice-ai), DESTDIR (install under this prefix instead of /, for
 # packaging and tests: no user is created, nothing is chowned, systemctl is not called).
@@ -136,4 +137,5 @@ else
     say "voice-ai-flower is enabled but not started: set FLOWER_PASSWORD in $CONF, then systemctl start voice-ai-flower"
   fi
 fi
+ROOT="$ROOT" VENV="$VENV" DESTDIR="$DESTDIR" CONF="$CONF" UNIT_DIR="$UNIT_DIR" "$ROOT/deploy/edge-instances.sh"
 say "done"

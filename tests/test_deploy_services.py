@@ -54,7 +54,7 @@ def _installer_default(name: str) -> str:
 def test_the_installer_installs_every_unit_including_the_edge() -> None:
     listed = re.search(r"^UNITS=\(([^)]*)\)", INSTALLER.read_text(), re.M)
     assert listed
-    assert sorted(listed.group(1).split()) == sorted(p.stem for p in UNITS)
+    assert sorted(listed.group(1).split()) == sorted(p.stem for p in UNITS if not p.stem.endswith("@"))  # templates: per instance
     assert "voice-ai-edge" in listed.group(1).split()
 
 

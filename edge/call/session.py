@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import time
 import uuid
+from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
 import gevent
@@ -80,6 +81,7 @@ class CallSession:
         self.context: CallContext | None = None  # set once the secretary is loaded
         self.setup: CallSetup | None = None
         self.engine: Engine | None = None
+        self._opened: Engine | None = None  # created and connecting while the call is answered
         self.transport: AudioTransport | None = None
         self.stream: PlaybackStream | None = None
         self.recorder: ConversationRecorder | None = None
@@ -152,6 +154,9 @@ class CallSession:
             self._announce()
             return
         prepare_search(self.context)
+        with suppress(Exception):  # an engine that cannot be created is reported by _start_engine
+            self._opened = create_engine(setup.engine, self)
+            self._opened.open()  # the vendor connection opens while FreeSWITCH answers
         self.esl.execute("answer", wait=True, timeout=10)
         self.timers = CallTimers(self, setup.secretary, self.log, setup.operator_destination)
         self.machine.listeners.append(self.timers.on_state)
@@ -234,7 +239,7 @@ class CallSession:
         for attempt in (1, 2):
             engine: Engine | None = None
             try:
-                engine = create_engine(self.setup.engine, self)
+                engine, self._opened = self._opened or create_engine(self.setup.engine, self), None
                 self.engine = engine
                 engine.start()
                 return True
@@ -437,6 +442,8 @@ class CallSession:
             self.stream.flush()
             self.app.pacer.remove(self.stream)
         self.log.debug(Tag.SESSION, "cleanup: engine")
+        if self._opened is not None:
+            self._opened.close()
         if self.engine is not None:
             try:
                 self.engine.close()

@@ -154,13 +154,21 @@ class Engine(ABC):
     def __init__(self, host: EngineHost) -> None:
         self.host = host
 
+    def open(self) -> None:
+        """Begin connecting to the vendor, without waiting: called before the call is answered, so that
+        the connection opens while FreeSWITCH answers and the audio starts. :meth:`start` finishes it (and
+        reports its failure); an engine without a slow connection does nothing here."""
+        return None
+
     @abstractmethod
     def start(self) -> None:
         """Connect to the vendor (if any) and speak the greeting; raise :class:`EngineUnavailable`."""
 
     @abstractmethod
     def on_audio(self, pcmu_frame: bytes) -> None:
-        """One 20 ms frame of the caller's audio (PCMU, 160 bytes). Must not block."""
+        """One 20 ms frame of the caller's audio (PCMU, 160 bytes). Must not block: it runs on the greenlet
+        that receives every call's audio. A socket write that can wait for the vendor goes through the
+        call's own writer (:class:`edge.services.socket_writer.SocketWriter`)."""
 
     @abstractmethod
     def on_dtmf(self, digit: str) -> None:

@@ -6,8 +6,23 @@ without conversion. Server VAD with ``interrupt_response`` detects barge-in; on
 truncates the assistant item to what the caller actually heard (never more than the server sent, which
 the server would reject and then stay silent).
 
-The per-frame paths avoid the SDK's typed (and slower) helpers: caller audio goes out as a prebuilt
-``input_audio_buffer.append`` JSON string and server events are read as raw JSON.
+The SDK opens the socket (URL, headers, the shared client of the provider); everything the engine sends
+is JSON it builds itself, never through the SDK's typed (and slower: ~3 ms for a ``session.update``)
+layer, and server events are read as raw JSON. Every write goes through the call's own
+:class:`~edge.services.socket_writer.SocketWriter`: ``on_audio`` runs on the greenlet that receives every
+call's audio and must never wait for a vendor; a vendor that stops reading loses only its own call's
+audio (oldest first, control events kept) and, once nothing has been written for the response deadline,
+counts as gone silent (below).
+
+The socket opens while the call is being answered (:meth:`RealtimeEngine.open`), and ``session.update`` is
+sent the moment it is open; the greeting's ``response.create`` follows without waiting for
+``session.updated``. The server handles a connection's client events one after the other, in the order
+sent (a WebSocket is one ordered stream, and the SDK itself queues ``session.update`` and
+``response.create`` to be flushed the moment the socket opens: ``RealtimeConnectionManager.send`` in
+openai 3.63, "Queue a message to be sent when the connection is established"; the API reference says
+the client "may send [session.update] at any time"), so the greeting is made with the updated session.
+Should the server refuse the ``session.update`` (its ``error`` names our ``event_id``), that response would
+use the default session (another audio format): its audio is never played, and the engine is unavailable.
 
 Caller audio goes out frame by frame (20 ms) while it carries sound or the server hears the caller
 speaking; silence between turns goes out in chunks of ``silence_chunk_ms`` (provider config, default
@@ -58,7 +73,8 @@ from edge.engines.base import (
 from edge.engines.offline import TOOLS_THAT_SPEAK
 from edge.metrics import METRICS
 from edge.services.base import parse_arguments
-from edge.services.openai.client import make_client
+from edge.services.openai.client import make_client, websocket_options
+from edge.services.socket_writer import SocketWriter
 from edge.services.voices import realtime_voice
 from shared.logging import Tag, call_logger
 from shared.providers import default_model
@@ -69,6 +85,8 @@ EAGERNESS = ("low", "medium", "high", "auto")
 SEMANTIC_MAX_WAIT_MS = {"low": 8000, "medium": 4000, "high": 2000, "auto": 4000}
 """The longest a ``semantic_vad`` server waits after the caller's last sound before ending the turn."""
 CONNECT_TIMEOUT = 5.0
+SESSION_UPDATE_ID = "evt_session_update"
+"""The ``event_id`` of the call's ``session.update``: an ``error`` naming it means the session was refused."""
 SAY_TIMEOUT = 20.0
 CLOSE_WAIT = 0.2
 # Errors the protocol produces in normal races (our cancel after the server's own interrupt).
@@ -114,7 +132,13 @@ class RealtimeEngine(Engine):
         self._hung_after_frames = 0  # quiet frames after which a server that has not ended the turn is silent
         self._detection: dict[str, Any] | None = None
         self._tasks: list[gevent.Greenlet] = []
-        self._send_audio: Any = None
+        self._send: Any = None  # the websocket's send (str -> one text frame)
+        self._writer: SocketWriter | None = None
+        self._opening: gevent.Greenlet | None = None
+        self._open_error: Exception | None = None
+        self._configured = False  # session.updated received: its audio format is ours
+        self._refusal: str | None = None
+        self._lost_reason = ""
         self._started = False
         self._calls: dict[str, list[dict[str, str]]] = {}  # response id -> its function calls, as emitted
         self._unanswered: dict[str, str] = {}  # call id -> name: calls of the running batch without output
@@ -179,38 +203,48 @@ class RealtimeEngine(Engine):
             "interrupt_response": True,
         }
 
-    def start(self) -> None:
-        """Open the socket, configure the session, speak the greeting."""
+    def open(self) -> None:
+        """Begin opening the socket (and configuring the session) while the call is answered."""
+        if self._opening is None:
+            self._opening = gevent.spawn(self._open_quietly)
+
+    def _open_quietly(self) -> None:
+        try:
+            self._open()
+        except Exception as exc:  # noqa: BLE001 - start() reports it
+            self._open_error = exc
+
+    def _open(self) -> None:
+        """Connect, put the call's writer under the websocket, start reading, send ``session.update``."""
         if not self.config.api_key:
             raise EngineUnavailable("openai_realtime provider has no api_key")
-        # Shared with every call of the same key and base_url: the Realtime client only takes the URL
-        # and headers from it, and building one costs ~25 ms of CPU and an SSL context.
+        # Built once per provider and shared by every call: see make_client and websocket_options.
         client = make_client(self.config)
         try:
-            self._manager = client.realtime.connect(
-                model=self.config.model or default_model("realtime"),
-                # No permessage-deflate: base64 audio barely compresses, and deflating 50 appends a second
-                # (and inflating every delta) was a fifth of the edge's CPU per call.
-                websocket_connection_options={"open_timeout": CONNECT_TIMEOUT, "close_timeout": 0.2,
-                                              "compression": None},
-            )
-            self._conn = self._manager.enter()
+            self._manager = client.realtime.connect(model=self.config.model or default_model("realtime"),
+                                                    websocket_connection_options=websocket_options(self.config))
+            conn = self._manager.enter()
         except Exception as exc:  # noqa: BLE001 - refused, 401, DNS, timeout: all mean "unavailable"
             raise EngineUnavailable(f"cannot open Realtime socket: {type(exc).__name__}: {exc}") from exc
-        # Caller audio (50 messages a second per call) goes straight to the websocket: the SDK's wrapper
-        # only adds a send queue for its reconnect mode, which this engine does not use (retry and
-        # fallback are the call's business), and costs a third of the per-frame CPU.
-        websocket = getattr(self._conn, "_connection", None)
-        self._send_audio = getattr(websocket, "send", None) or self._conn.send_raw
+        websocket = conn._connection  # the websockets client: the SDK's wrapper adds a reconnect queue we do not use
+        self._writer = SocketWriter(websocket.socket, stall_seconds=self._deadline_seconds,
+                                    on_stalled=self._vendor_stalled, log=self.log)
+        websocket.socket = self._writer
+        self._send = websocket.send
+        self._conn = conn
         self._reader = gevent.spawn(self._read_loop)
         self._hung_after_frames = self._turn_end_frames()
-        try:
-            self._conn.session.update(session=self.session_config())
-        except Exception as exc:  # noqa: BLE001
-            raise EngineUnavailable(f"session.update failed: {exc}") from exc
-        if not self._ready.wait(CONNECT_TIMEOUT):
-            raise EngineUnavailable("no session.updated from the Realtime server")
-        self.log.info(Tag.SESSION, "Realtime session ready (model %s)", self.config.model or default_model("realtime"))
+        self._send_event({"type": "session.update", "event_id": SESSION_UPDATE_ID, "session": self.session_config()})
+
+    def start(self) -> None:
+        """Open the socket (unless :meth:`open` did), ask for the greeting at once, then make sure the
+        server took the session's configuration."""
+        if self._opening is None:
+            self._open()
+        else:
+            self._opening.join()
+            if self._open_error is not None:
+                raise self._open_error
         secretary = self.host.context.secretary
         if self.host.context.extra.get("resumed"):
             # This socket replaces one that failed mid-call: the caller's last words may be lost.
@@ -222,18 +256,38 @@ class RealtimeEngine(Engine):
             self._speak(secretary.greeting_message)
         else:
             self.host.set_state(CallState.LISTENING)
+        if not self._ready.wait(CONNECT_TIMEOUT):
+            raise EngineUnavailable("no session.updated from the Realtime server")
+        if self._refusal is not None:
+            raise EngineUnavailable(f"session.update refused: {self._refusal}")
+        if self._closed:
+            raise EngineUnavailable(f"Realtime socket lost while starting ({self._lost_reason})")
+        self.log.info(Tag.SESSION, "Realtime session ready (model %s)", self.config.model or default_model("realtime"))
         self._started = True
+
+    def _send_event(self, event: dict[str, Any]) -> None:
+        """One client event, as JSON built here; a socket already gone is the reader's to report."""
+        if self._send is None or self._closed:
+            return
+        try:
+            self._send(json.dumps(event))
+        except Exception as exc:  # noqa: BLE001 - closed or reset: the call's vendor is lost
+            self._lost(f"send failed: {type(exc).__name__}")
+
+    def _vendor_stalled(self) -> None:
+        """The call's writer has written nothing for the response deadline: the vendor stopped reading."""
+        self._deadline_passed(f"the vendor stopped reading (nothing written for {self._deadline_seconds:.1f} s)")
 
     def _speak(self, text: str) -> None:
         self._answer_pending()
-        self._conn.response.create(response={
-            "instructions": f'Say exactly this to the caller, word for word, and nothing else: "{text}"'})
+        self._send_event({"type": "response.create", "response": {
+            "instructions": f'Say exactly this to the caller, word for word, and nothing else: "{text}"'}})
         self._arm()
 
     def _respond(self) -> None:
         """Ask the model for a response (after tool outputs or a note); it must start speaking in time."""
         self._answer_pending()
-        self._conn.response.create()
+        self._send_event({"type": "response.create"})
         self._arm()
 
     # --- the response deadline -------------------------------------------------------------------
@@ -288,8 +342,8 @@ class RealtimeEngine(Engine):
         audio = held[0] if len(held) == 1 else b"".join(held)
         held.clear()
         payload = base64.b64encode(audio).decode("ascii")
-        try:
-            self._send_audio('{"type":"input_audio_buffer.append","audio":"' + payload + '"}')
+        try:  # never waits: what the kernel does not take waits in the call's writer (or is dropped)
+            self._writer.send_audio(self._send, '{"type":"input_audio_buffer.append","audio":"' + payload + '"}')
         except Exception as exc:  # noqa: BLE001 - the socket is gone: the reader reports it
             self._lost(f"send failed: {type(exc).__name__}")
 
@@ -320,11 +374,11 @@ class RealtimeEngine(Engine):
         self._ready.set()
         for waiter in self._say_waiters + list(self._say_by_response.values()):
             waiter.set(False)
+        self._lost_reason = reason
         if self._started:
             # Mid-call: the caller hears the edge's own apology before the host reconnects or falls back.
             self._tasks.append(gevent.spawn(self._apologize_then_fail, reason))
-        else:
-            self.host.engine_failed(f"Realtime socket lost ({reason})")
+        # Before that, start() is still running: it raises EngineUnavailable with the reason.
 
     def _apologize_then_fail(self, reason: str) -> None:
         from edge.services.offline.tts import OfflineTextToSpeech
@@ -345,8 +399,8 @@ class RealtimeEngine(Engine):
         kind = event.get("type", "")
         if kind == "response.output_audio.delta":
             item = event.get("item_id") or ""
-            if item in self._interrupted:
-                return  # late audio of an item the caller interrupted
+            if item in self._interrupted or not self._configured:
+                return  # late audio of an item the caller interrupted, or of a session not ours
             if item != self._audio_item:
                 self._disarm()
                 self._audio_item = item
@@ -385,6 +439,7 @@ class RealtimeEngine(Engine):
                  "arguments": event.get("arguments") or ""})
         elif kind in ("session.created", "session.updated"):
             if kind == "session.updated":
+                self._configured = True
                 self._ready.set()
         elif kind == "error":
             self._error(event.get("error") or {})
@@ -432,6 +487,11 @@ class RealtimeEngine(Engine):
 
     def _error(self, error: dict[str, Any]) -> None:
         code = str(error.get("code") or error.get("type") or "unknown")
+        if error.get("event_id") == SESSION_UPDATE_ID and not self._configured:
+            self._refusal = f"{code}: {str(error.get('message', ''))[:200]}"
+            self.log.error("Realtime refused the session: %s", self._refusal)
+            self._ready.set()
+            return
         if code in _BENIGN_ERRORS:
             self.log.debug(Tag.EVENT_BUS, "Realtime: %s", code)
             return
@@ -452,11 +512,11 @@ class RealtimeEngine(Engine):
         self._interrupted.add(item)
         self._audio_item = None
         if not self._idle.is_set():
-            self._conn.response.cancel()
+            self._send_event({"type": "response.cancel"})
         if heard < received:
             # audio_end_ms is what the caller heard; clamp to what the server sent (PCMU: 8 bytes/ms).
-            self._conn.conversation.item.truncate(item_id=item, content_index=0,
-                                                  audio_end_ms=min(heard, received) // 8)
+            self._send_event({"type": "conversation.item.truncate", "item_id": item, "content_index": 0,
+                              "audio_end_ms": min(heard, received) // 8})
         self.host.set_state(CallState.LISTENING)
 
     # --- tools -----------------------------------------------------------------------------------
@@ -492,14 +552,12 @@ class RealtimeEngine(Engine):
 
     def _output(self, call_id: str, result: dict[str, Any]) -> None:
         """The one ``function_call_output`` of a call."""
-        if self._conn is None or self._closed:
-            return
-        self._conn.conversation.item.create(item={"type": "function_call_output", "call_id": call_id,
-                                                  "output": json.dumps(result, default=str)})
+        self._send_event({"type": "conversation.item.create", "item": {
+            "type": "function_call_output", "call_id": call_id, "output": json.dumps(result, default=str)}})
 
     def _note(self, text: str) -> None:
-        self._conn.conversation.item.create(item={
-            "type": "message", "role": "system", "content": [{"type": "input_text", "text": text}]})
+        self._send_event({"type": "conversation.item.create", "item": {
+            "type": "message", "role": "system", "content": [{"type": "input_text", "text": text}]}})
 
     def _answer_pending(self) -> None:
         """Before any response.create: every call of the running batch gets its output (a tool that speaks
@@ -546,6 +604,8 @@ class RealtimeEngine(Engine):
         """Close the socket and stop the greenlets (idempotent)."""
         self._closed = True
         self._disarm()
+        if self._opening is not None and self._opening is not gevent.getcurrent():
+            self._opening.kill(block=True, timeout=1)
         for task in self._tasks:
             if task is not gevent.getcurrent():
                 task.kill(block=False)

@@ -53,8 +53,12 @@ def warm_up() -> list[str]:
         except EngineUnavailable:
             continue
     try:
-        import openai  # noqa: F401 - the pipeline's and realtime's SDK
+        from edge.services.openai.client import warm_up as warm_up_openai  # the pipeline's and realtime's SDK
 
+        warm_up_openai()
+    except Exception:  # noqa: BLE001 - warming is an optimisation; the call path reports real errors
+        pass
+    try:
         from edge.audio.vad import model_session
 
         model_session()

@@ -838,7 +838,8 @@ PHASES: list[tuple[str, str]] = [
     ("first_delta", "first audio delta sent"),
     ("heard", "first frame heard (greeting)"),
 ]
-"""The setup steps of a call the load generator sees, in the usual order, each timed from ESL connect."""
+"""The setup steps of a call the load generator sees, each timed from ESL connect (the Realtime socket opens
+while the call is answered and its audio starts, so its steps may come before ``answer``)."""
 
 FIELDS: list[tuple[str, str]] = [
     ("answered", "calls answered"),

@@ -173,6 +173,7 @@ class FakeCall:
         self.ws_closed = 0
         self.protocol_errors: list[str] = []
         self.connect_error: str | None = None
+        self.esl_target: tuple[str, int] | None = None  # the edge of the socket list that took the call
         self.started_at = time.monotonic()
         if self.agent is not None:
             self.answered.set()
@@ -236,10 +237,15 @@ class FakeCall:
     # --- ESL ---------------------------------------------------------------------------------
 
     async def run(self, host: str, port: int) -> None:
-        try:
-            reader, writer = await asyncio.open_connection(host, port)
-        except OSError as exc:
-            self.connect_error = f"{type(exc).__name__}: {exc}"
+        # The socket application's `host1:port|host2:port` list: a refused connect tries the next host.
+        for target in [(host, port), *self.fs.failover]:
+            try:
+                reader, writer = await asyncio.open_connection(*target)
+                self.esl_target, self.connect_error = target, None
+                break
+            except OSError as exc:
+                self.connect_error = f"{type(exc).__name__}: {exc}"
+        else:
             self.closed.set()
             return
         self._writer = writer
@@ -793,6 +799,8 @@ class FakeFreeSwitch:
 
     def __init__(self, esl_host: str, esl_port: int, loop: BackgroundLoop | None = None) -> None:
         self.esl_host, self.esl_port = esl_host, esl_port
+        self.failover: list[tuple[str, int]] = []
+        """The hosts after the first of the dialplan's ``socket`` list, tried in order when a connect is refused."""
         self._own_loop = loop is None
         self.loop = loop or BackgroundLoop()
         self.core_uuid = str(uuid.uuid4())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -16,8 +17,12 @@ DEFAULT_TIMEOUT = 15.0
 
 
 MAX_CLIENTS = 64
+WEBSOCKET_OPEN_TIMEOUT = 5.0
+WEBSOCKET_CLOSE_TIMEOUT = 0.2
 _clients: OrderedDict[tuple[str, str | None, float, int], Any] = OrderedDict()
+_builds: dict[tuple[str, str | None, float, int], threading.Lock] = {}
 _clients_lock = threading.Lock()
+_tls: ssl.SSLContext | None = None
 
 
 def _native_thread_id() -> int:
@@ -36,9 +41,10 @@ def make_client(config: ProviderConfig) -> Any:
     keeps its connections to the vendor warm between calls. Per thread, because under gevent a pooled
     socket belongs to the hub of the thread that opened it (vendor calls run in gevent's threadpool);
     reusing it from another thread fails with "operation on destroyed loop".
-    """
-    import openai
 
+    Built once per key even when a burst of calls asks for it together: the first caller builds under the
+    key's own lock and the others wait for that one client (a burst used to build ~27 of them).
+    """
     if not config.api_key:
         raise ServiceError(f"openai-{config.provider_type}", ErrorKind.AUTH, "no api_key configured")
     timeout = float(config.config.get("timeout", DEFAULT_TIMEOUT))
@@ -48,13 +54,58 @@ def make_client(config: ProviderConfig) -> Any:
         if client is not None:
             _clients.move_to_end(key)
             return client
-    client = openai.OpenAI(api_key=config.api_key, base_url=config.base_url, max_retries=0, timeout=timeout,
-                           http_client=openai.DefaultHttpxClient(event_hooks=provider_request_hooks(config.base_url)))
+        build = _builds.setdefault(key, threading.Lock())
+    with build:
+        with _clients_lock:
+            client = _clients.get(key)
+        if client is None:
+            client = _build(config, timeout)
+            with _clients_lock:
+                _clients[key] = client
+                while len(_clients) > MAX_CLIENTS:
+                    _clients.popitem(last=False)  # dropped, not closed: a call may still be using it
     with _clients_lock:
-        _clients[key] = client
-        while len(_clients) > MAX_CLIENTS:
-            _clients.popitem(last=False)  # dropped, not closed: a call may still be using it
+        _builds.pop(key, None)
     return client
+
+
+def _build(config: ProviderConfig, timeout: float) -> Any:
+    import openai
+
+    return openai.OpenAI(api_key=config.api_key, base_url=config.base_url, max_retries=0, timeout=timeout,
+                         http_client=openai.DefaultHttpxClient(event_hooks=provider_request_hooks(config.base_url)))
+
+
+def warm_up() -> None:
+    """Import what the first call's client and Realtime connection would import on the hub (~0.3 s on
+    this host, every call's audio waiting meanwhile): the SDK's lazily loaded client modules, its Realtime
+    resource and the websockets client. Meant for the edge's warm-up thread; builds a throwaway client
+    (no request is made)."""
+    import openai
+    import openai.resources.realtime.realtime  # noqa: F401
+    import websockets.sync.client  # noqa: F401
+
+    openai.OpenAI(api_key="warm-up", max_retries=0).realtime  # noqa: B018 - the lazy properties load modules
+
+
+def websocket_options(config: ProviderConfig) -> dict[str, Any]:
+    """The options of a Realtime WebSocket: no permessage-deflate (base64 audio barely compresses, and
+    deflating 50 appends a second and inflating every delta was a fifth of the edge's CPU per call), short
+    open and close timeouts, and for ``wss`` one TLS context for every call of the process (the
+    ``websockets`` client would otherwise build one per connection: ~35 ms of CPU on this host)."""
+    options: dict[str, Any] = {"open_timeout": WEBSOCKET_OPEN_TIMEOUT, "close_timeout": WEBSOCKET_CLOSE_TIMEOUT,
+                               "compression": None}
+    if (config.base_url or "https://").lower().startswith("https"):
+        options["ssl"] = _tls_context()
+    return options
+
+
+def _tls_context() -> ssl.SSLContext:
+    global _tls
+    with _clients_lock:
+        if _tls is None:
+            _tls = ssl.create_default_context()
+        return _tls
 
 
 def translate(provider: str, exc: Exception) -> ServiceError:

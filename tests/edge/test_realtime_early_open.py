@@ -1,0 +1,127 @@
+"""The Realtime connection opens while FreeSWITCH is still answering the call, and the greeting is asked
+for without waiting for ``session.updated``.
+
+A real ``answer`` takes FreeSWITCH some time (media negotiation), and the vendor's connection (TCP, TLS,
+the WebSocket upgrade) takes longer: done one after the other, the caller waits for both before the
+greeting. Here FreeSWITCH holds the answer until the vendor has the call's session configuration (or
+5 s): with the connection opened only after the answer, nothing would reach the vendor in that time.
+
+A server that refuses the ``session.update`` then makes the greeting with its default session (another
+audio format): the caller must hear none of it, and the call goes on as with a vendor that is down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.factories import add_provider, add_secretary
+from tests.fakes.freeswitch import FakeCall, FakeFreeSwitch
+from tests.fakes.loop import BackgroundLoop
+from tests.fakes.openai_realtime import FakeRealtimeServer, FakeRealtimeSession
+from tests.fakes.sdk_schema import Refusal
+from tests.polling import wait_until
+
+HOLD_SECONDS = 5.0
+
+
+class SlowAnswerCall(FakeCall):
+    """A call whose ``answer`` completes only once the fake vendor has a configured session."""
+
+    realtime: FakeRealtimeServer
+    first_session = 0
+    configured_before_answer: bool | None = None
+
+    async def _execute(self, app: str, arg: str, app_uuid: str) -> None:
+        if app == "answer":
+            deadline = asyncio.get_running_loop().time() + HOLD_SECONDS
+            while not self._vendor_configured() and asyncio.get_running_loop().time() < deadline:
+                await asyncio.sleep(0.01)
+            self.configured_before_answer = self._vendor_configured()
+        await super()._execute(app, arg, app_uuid)
+
+    def _vendor_configured(self) -> bool:
+        return any(e["type"] == "session.update" and self.realtime.sessions.index(s) >= self.first_session
+                   for s in self.realtime.sessions for e in s.client_events)
+
+
+def _place(fs: FakeFreeSwitch, realtime: FakeRealtimeServer, variables: dict[str, str]) -> SlowAnswerCall:
+    call = SlowAnswerCall(fs, variables)
+    call.realtime = realtime
+    call.first_session = len(realtime.sessions)
+    fs.calls.append(call)
+
+    async def _start() -> Any:
+        asyncio.get_running_loop().create_task(call.run(fs.esl_host, fs.esl_port))
+
+    fs.loop.run(_start())
+    return call
+
+
+def test_the_vendor_connection_opens_while_the_call_is_answered(warm_fs, warm_realtime, make_domain):
+    fake_fs, realtime = warm_fs, warm_realtime  # an edge past its warm-up, as in production
+    realtime.script = []
+    domain = make_domain()
+    provider = add_provider(domain, "llm", "openai_realtime", config={
+        "api_key": realtime.api_key, "base_url": realtime.base_url, "model": "gpt-realtime"})
+    secretary = add_secretary(domain, llm_provider_uuid=provider, greeting_message="Olá, ACME.")
+    before = len(realtime.sessions)
+    call = _place(fake_fs, realtime, {"domain_uuid": str(domain), "voice_secretary_uuid": str(secretary)})
+    assert call.wait("answered", timeout=30)
+    assert call.configured_before_answer is True
+    assert wait_until(lambda: call.heard_nonsilent_ms() >= 400, timeout=30)  # and the greeting is heard
+    session = realtime.sessions[before]
+    kinds = [e["type"] for e in session.client_events]
+    # Configured first, then the greeting asked for (on the socket opened before the answer).
+    assert kinds[:2] == ["session.update", "response.create"]
+    assert not session.errors
+    call.hangup()
+    assert call.wait("closed", timeout=30)
+
+
+class RefusingSession(FakeRealtimeSession):
+    """A server that refuses the session's configuration (as it refuses a value it does not accept)."""
+
+    async def on_client_event(self, event: dict[str, Any]) -> None:
+        if event.get("type") == "session.update":
+            self.client_events.append(event | {"at": time.monotonic()})
+            await self.reject(Refusal("invalid_value", "session.audio.output.format",
+                                      "Invalid value for the output format."), event)
+            return
+        await super().on_client_event(event)
+
+
+class RefusingServer(FakeRealtimeServer):
+    session_class = RefusingSession
+
+
+@pytest.fixture
+def refusing_realtime(fakes_loop: BackgroundLoop) -> Iterator[RefusingServer]:
+    server = RefusingServer(fakes_loop)
+    yield server
+    server.close()
+
+
+def test_a_refused_session_is_never_heard_and_the_call_is_not_left_in_silence(edge, fake_fs, refusing_realtime,
+                                                                              make_domain):
+    realtime = refusing_realtime
+    domain = make_domain()
+    provider = add_provider(domain, "llm", "openai_realtime", config={
+        "api_key": realtime.api_key, "base_url": realtime.base_url, "model": "gpt-realtime"})
+    secretary = add_secretary(domain, llm_provider_uuid=provider, greeting_message="Olá, ACME.")
+    call = fake_fs.place_call({"domain_uuid": str(domain), "voice_secretary_uuid": str(secretary)})
+    assert call.wait("hung_up", timeout=60)  # tried twice, then the goodbye prompt and hangup
+    assert any(app == "playback" for app, _ in call.executed)
+    assert len(realtime.sessions) == 2
+    for session in realtime.sessions:
+        # The greeting was asked for right behind the session.update, and the server made it (default session).
+        assert [e["type"] for e in session.client_events][:2] == ["session.update", "response.create"]
+        assert wait_until(lambda s=session: any(e["type"] == "response.output_audio.delta" for e in s.server_events)
+                          or s.closed_at is not None, timeout=10)
+    # None of that audio reached the caller: only the goodbye prompt was played.
+    assert all(h.pcmu.startswith(b"<playback") or h.pcmu.count(0xFF) == len(h.pcmu) for h in call.heard)
+    assert "Realtime refused the session" in edge.log()
