@@ -386,6 +386,10 @@ class DomainSettings(TenantScoped):
     __table_args__ = (
         # one row per domain at most: a unique index under the name FusionPBX's upgrade looks for (migration 015)
         Index("v_voice_domain_settings_domain_uuid_fkey", "domain_uuid", unique=True),
+        CheckConstraint("ringback_tone IS NULL OR ringback_tone IN ('br', 'us')",
+                        name="chk_voice_domain_settings_ringback"),
+        CheckConstraint("transfer_ring_seconds IS NULL OR transfer_ring_seconds BETWEEN 1 AND 300",
+                        name="chk_voice_domain_settings_ring_seconds"),
     )
 
     domain_setting_uuid: Mapped[uuid.UUID] = _uuid_pk()

@@ -17,6 +17,35 @@ TEST_DATABASE_URL = os.environ.get(
 )
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
+
+def _own_services_per_worker(database_url: str, redis_url: str) -> tuple[str, str]:
+    """Under pytest-xdist (``make test`` runs the suite on several workers), each worker gets a database
+    of its own (``<name>_gw<N>``, created empty when missing and migrated by the ``database_url``
+    fixture) and the Redis database numbered N below the configured one: a worker's queues, Celery
+    workers and flushes never meet another's."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw"):
+        return database_url, redis_url
+    index = int(worker[2:])
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    base = make_url(database_url)
+    name = f"{base.database}_{worker}"
+    admin = create_engine(base.set(drivername="postgresql+psycopg2"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if conn.exec_driver_sql("SELECT 1 FROM pg_database WHERE datname = %(n)s", {"n": name}).first() is None:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    admin.dispose()
+    redis_base, _, number = redis_url.rpartition("/")
+    if int(number) - index < 0:
+        raise RuntimeError(f"{redis_url}: no Redis database left for xdist worker {worker}")
+    return (base.set(database=name).render_as_string(hide_password=False),
+            f"{redis_base}/{int(number) - index}")
+
+
+TEST_DATABASE_URL, TEST_REDIS_URL = _own_services_per_worker(TEST_DATABASE_URL, TEST_REDIS_URL)
+
 # Before any shared module reads settings: the whole suite talks to the test services.
 os.environ["DATABASE_URL"] = TEST_DATABASE_URL
 os.environ["REDIS_URL"] = TEST_REDIS_URL
