@@ -230,8 +230,8 @@ def missed_expectations(result: SimulatedCallResult, stored: tuple[Conversation,
         missed.append("the secretary never greeted the caller")
     if not result.turns or result.turns[0].answer is None:
         missed.append(f'the secretary did not answer "{CALLER_TURNS[0]}"')
-    if not any(SALES_EXTENSION in bridge for bridge in result.bridges()):
-        missed.append(f"FreeSWITCH was never asked to bridge the caller to Sales ({SALES_EXTENSION})")
+    if not any(SALES_EXTENSION in dial for dial in result.rung):
+        missed.append(f"FreeSWITCH was never asked to ring Sales ({SALES_EXTENSION})")
     if stored is None:
         missed.append("the workers did not store the conversation with an outcome and a summary within 60 s")
         return missed
