@@ -257,6 +257,10 @@ $text['label-fallback_action']['pt-br'] = "Se fechado ou sem resposta";
 
 $text['label-fallback_destination']['en-us'] = "Fallback destination";
 $text['label-fallback_destination']['pt-br'] = "Destino alternativo";
+$text['label-announce']['en-us'] = "Announce the caller";
+$text['label-announce']['pt-br'] = "Anunciar a chamada";
+$text['description-announce']['en-us'] = "Whoever answers first hears who is calling and why, and takes the call (1 or \"yes\") or declines it (2, \"no\", 15 s of silence); a declined caller is offered the fallback.";
+$text['description-announce']['pt-br'] = "Quem atender ouve primeiro quem liga e por quê, e aceita a chamada (1 ou \"sim\") ou recusa (2, \"não\", 15 s sem resposta); quem foi recusado ouve a alternativa.";
 
 $text['label-operator_destination']['en-us'] = "Operator destination";
 $text['label-operator_destination']['pt-br'] = "Destino da telefonista";

@@ -58,6 +58,7 @@
 		'priority' => $rule['priority'] ?? 100,
 		'fallback_action' => $rule['fallback_action'] ?? 'message',
 		'fallback_destination' => $rule['fallback_destination'] ?? '',
+		'announce' => voice_page::is_true($rule['announce'] ?? false),
 		'enabled' => voice_page::is_true($rule['enabled'] ?? true),
 		'timezone' => $timezone,
 	];
@@ -104,6 +105,7 @@
 				'business_hours' => $hours === null ? null : json_encode($hours, JSON_UNESCAPED_SLASHES),
 				'fallback_action' => $form['fallback_action'],
 				'fallback_destination' => $form['fallback_destination'] !== '' ? $form['fallback_destination'] : null,
+				'announce' => $form['announce'],
 				'enabled' => $form['enabled'],
 			];
 			if ($store->save('v_voice_transfer_rules', $rule['transfer_rule_uuid'] ?? null, $row)) {
@@ -158,6 +160,7 @@
 	echo voice_page::row($text['label-business_hours'], $hours_html, $text['description-business_hours']);
 	echo voice_page::row($text['label-fallback_action'], voice_page::select('fallback_action', $fallbacks, $form['fallback_action']), $text['description-fallback_action']);
 	echo voice_page::row($text['label-fallback_destination'], voice_destinations::select('fallback_destination', $form['fallback_destination'], $destinations, $text), $text['description-fallback_destination']);
+	echo voice_page::row($text['label-announce'], voice_page::boolean('announce', $form['announce'], $text), $text['description-announce']);
 	echo voice_page::row($text['label-enabled'], voice_page::boolean('enabled', $form['enabled'], $text), '');
 	echo "</table>\n";
 	echo "</div>\n";

@@ -54,8 +54,9 @@ class ProviderAndRuleFormsTest extends StandinTestCase {
 		$this->login($domain, 'admin');
 		$this->submit('/app/voice_secretary/voice_transfer_rule_edit.php', ['department_name' => 'Vendas', 'keywords' => 'comprar, orçamento , preço "especial"',
 			'transfer_extension' => '2001', 'priority' => '10', 'timezone' => 'America/Sao_Paulo', 'hours_mon' => '08:00-12:00, 13:00-18:00', 'hours_sat' => '09:00-13:00',
-			'fallback_action' => 'voicemail', 'fallback_destination' => '', 'enabled' => 'true']);
+			'fallback_action' => 'voicemail', 'fallback_destination' => '', 'announce' => 'true', 'enabled' => 'true']);
 		$rule = $this->fetch_row('v_voice_transfer_rules', 'domain_uuid', $domain[0]);
+		$this->assertTrue(in_array($rule['announce'], [true, 't', 'true', 1, '1'], true), 'an announced transfer is stored as the edge reads it (v_voice_transfer_rules.announce)');
 		$this->assertSame(['comprar', 'orçamento', 'preço "especial"'], voice_tenant_store::parse_text_array($rule['keywords']));
 		$hours = json_decode($rule['business_hours'], true);
 		$this->assertSame('America/Sao_Paulo', $hours['timezone']);
