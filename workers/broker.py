@@ -138,7 +138,12 @@ def restore_orphans(app: Any, client: redis.Redis) -> int:
         earlier_life_of_this_node = bool(_node) and node == _node
         if not earlier_life_of_this_node and client.exists(f"{ALIVE_PREFIX}{life}"):
             continue
-        tags = [tag.decode() if isinstance(tag, bytes) else tag for tag in client.smembers(key)]
+        # Taken and deleted in one transaction: the start-up check and the heartbeat of a restarted worker
+        # (or two workers) may find the same dead life; the one that did not take it must not restore a tag
+        # that meanwhile went back to its queue and was taken again (the task then ran twice).
+        with client.pipeline(transaction=True) as take:
+            members, _ = take.smembers(key).delete(key).execute()
+        tags = [tag.decode() if isinstance(tag, bytes) else tag for tag in members]
         restored = 0
         with app.connection_for_write() as connection:
             qos = connection.default_channel.qos
@@ -147,7 +152,6 @@ def restore_orphans(app: Any, client: redis.Redis) -> int:
                     # kombu's WATCHed transaction: a tag restored or acknowledged meanwhile is left alone.
                     qos.restore_by_tag(tag, client)
                     restored += 1
-        client.delete(key)
         if restored:
             log.warning(Tag.EVENT_BUS, f"{restored} task(s) held by worker {node} (life {life}), which is gone, "
                         "are back in their queues")

@@ -354,7 +354,7 @@ class CallSession:
         else:
             if exc.goodbye:  # no set-up at all (database down): the caller hears that nobody will answer
                 self._safe(self.esl.execute, "answer", wait=True, timeout=5)
-                self._safe(self.esl.execute, "playback", self.app.fallback_prompt, wait=True, timeout=30)
+                self._safe(self.esl.execute, "playback", self._goodbye_prompt(), wait=True, timeout=30)
             self._safe(self.esl.hangup, "NORMAL_CLEARING")
         self.machine.move(CallState.ENDED)
 

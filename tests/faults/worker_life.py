@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from shared.tenancy import system_session
+from shared.db import get_engine
 from tests.workers.conftest import WorkerProcess, wait_for
 
 
@@ -46,10 +46,14 @@ def worker_lives(env: dict[str, str], folder: Path) -> Iterator[WorkerLives]:
 
 
 def waiting_on_a_lock(table: str) -> Callable[[], bool]:
-    """A predicate: some statement on ``table`` waits for a lock (a worker's task is stuck there)."""
+    """A predicate: some statement on ``table`` waits for a lock (a worker's task is stuck there).
+
+    Read on a plain engine connection, as the test's login user: a tenancy session runs as
+    ``voice_ai_app`` (migration 011), to which pg_stat_activity hides other sessions' queries and waits.
+    """
     def check() -> bool:
-        with system_session() as session:
-            return bool(session.execute(text(
+        with get_engine().connect() as connection:
+            return bool(connection.execute(text(
                 "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query ILIKE :q"
             ), {"q": f"%{table}%"}).scalar())
     return check
