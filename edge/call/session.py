@@ -228,10 +228,22 @@ class CallSession:
             self.transport.start()
         except TransportError as exc:  # no dead air: fallback destination, else goodbye prompt
             self.log.error("audio transport %s failed: %s", self.app.settings.edge_audio_transport, exc)
+            self._close_opened()  # no conversation starts: the vendor session opened early goes now
             self._fallback("audio transport failed", audio=False)
             return False
         self.log.info(Tag.SESSION, "audio over %s (%s)", self.transport.name, self.transport.wire_format(codec))
         return True
+
+    def _close_opened(self) -> None:
+        """Close the engine opened while the call was answered and never started: it was only given the
+        session's configuration, never asked for a response (nothing heard, nothing billed), and its
+        vendor connection is released at once, not held through the goodbye until the cleanup."""
+        opened, self._opened = self._opened, None
+        if opened is not None:
+            try:
+                opened.close()
+            except Exception:  # noqa: BLE001 - the caller's goodbye must happen anyway
+                self.log.exception("engine close failed")
 
     def _start_engine(self) -> bool:
         """Start the engine, retrying once; on failure take the fallback path and return False."""
@@ -442,8 +454,7 @@ class CallSession:
             self.stream.flush()
             self.app.pacer.remove(self.stream)
         self.log.debug(Tag.SESSION, "cleanup: engine")
-        if self._opened is not None:
-            self._opened.close()
+        self._close_opened()
         if self.engine is not None:
             try:
                 self.engine.close()

@@ -115,7 +115,11 @@ def test_a_module_whose_answer_never_arrives_ends_the_call_on_the_fallback_path(
                                                                                 make_domain, monkeypatch):
     """Whatever keeps the module's events from the edge (here they are dropped), the edge cannot know
     whether the caller would hear the secretary: no conversation starts, the call takes the fallback
-    path (no fallback destination here: the goodbye tone, then the hangup)."""
+    path (no fallback destination here: the goodbye tone, then the hangup).
+
+    The Realtime session was opened while FreeSWITCH answered (before the transport's probe): it was
+    only configured, never asked for a response (nothing heard from it, nothing billed), and closed as
+    soon as the transport failed, not held open through the goodbye."""
     async def lost(self, subclass: str, body: str) -> None:  # noqa: ANN001 - ModAudioStream
         return None
 
@@ -127,5 +131,9 @@ def test_a_module_whose_answer_never_arrives_ends_the_call_on_the_fallback_path(
     log = edge.log()
     assert "mod_audio_stream did not answer within 3 s" in log and "audio transport audio_stream failed" in log
     assert any(app == "playback" and arg.startswith("tone_stream://") for app, arg in call.executed)
-    assert not realtime.sessions  # no conversation was started into silence
+    goodbye_heard_at = next(h.at for h in call.heard if h.pcmu.startswith(b"<playback tone_stream://"))
+    assert len(realtime.sessions) <= 1  # the one opened during the answer, never a retry
+    for session in realtime.sessions:  # no conversation was started into silence
+        assert [e["type"] for e in session.client_events] == ["session.update"]
+        assert session.closed_at is not None and session.closed_at < goodbye_heard_at
     assert speech_frames(call, 0.0) == 0

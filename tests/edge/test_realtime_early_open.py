@@ -7,7 +7,8 @@ greeting. Here FreeSWITCH holds the answer until the vendor has the call's sessi
 5 s): with the connection opened only after the answer, nothing would reach the vendor in that time.
 
 A server that refuses the ``session.update`` then makes the greeting with its default session (another
-audio format): the caller must hear none of it, and the call goes on as with a vendor that is down.
+audio format): the caller must hear none of it, and the call goes on as with a vendor that is down: one fresh
+connection, then the edge's own goodbye in its offline voice, and the hangup.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from typing import Any
 
 import pytest
 
+from edge.call.transfer import phrase
+from tests.edge.harness import conversation_events
 from tests.factories import add_provider, add_secretary
 from tests.fakes.freeswitch import FakeCall, FakeFreeSwitch
 from tests.fakes.loop import BackgroundLoop
@@ -107,21 +110,31 @@ def refusing_realtime(fakes_loop: BackgroundLoop) -> Iterator[RefusingServer]:
 
 
 def test_a_refused_session_is_never_heard_and_the_call_is_not_left_in_silence(edge, fake_fs, refusing_realtime,
-                                                                              make_domain):
+                                                                              make_domain, clean_queue):
     realtime = refusing_realtime
     domain = make_domain()
     provider = add_provider(domain, "llm", "openai_realtime", config={
         "api_key": realtime.api_key, "base_url": realtime.base_url, "model": "gpt-realtime"})
-    secretary = add_secretary(domain, llm_provider_uuid=provider, greeting_message="Olá, ACME.")
+    secretary = add_secretary(domain, llm_provider_uuid=provider, greeting_message="Olá, ACME.",
+                              language="pt-BR")
     call = fake_fs.place_call({"domain_uuid": str(domain), "voice_secretary_uuid": str(secretary)})
-    assert call.wait("hung_up", timeout=60)  # tried twice, then the goodbye prompt and hangup
-    assert any(app == "playback" for app, _ in call.executed)
+    assert call.wait("hung_up", timeout=60)  # tried twice, then the edge's goodbye and the hangup
     assert len(realtime.sessions) == 2
     for session in realtime.sessions:
         # The greeting was asked for right behind the session.update, and the server made it (default session).
         assert [e["type"] for e in session.client_events][:2] == ["session.update", "response.create"]
         assert wait_until(lambda s=session: any(e["type"] == "response.output_audio.delta" for e in s.server_events)
                           or s.closed_at is not None, timeout=10)
-    # None of that audio reached the caller: only the goodbye prompt was played.
-    assert all(h.pcmu.startswith(b"<playback") or h.pcmu.count(0xFF) == len(h.pcmu) for h in call.heard)
+    # None of the audio the server made reached the caller ...
+    vendor_audio = b"".join(bytes(audio) for s in realtime.sessions for audio in s.items_audio.values())
+    assert not [h for h in call.heard if h.pcmu.count(0xFF) < len(h.pcmu) and h.pcmu in vendor_audio]
+    # ... the caller heard the edge's own goodbye over the call's audio (no sound file played, which the
+    # server may lack), and it is in the stored conversation as said.
+    assert not [arg for app, arg in call.executed if app == "playback"]
+    assert call.heard_nonsilent_ms() >= 1000
+
+    def said() -> list[str]:
+        return [e.get("content") for e in conversation_events(clean_queue)
+                if e.get("call_uuid") == call.uuid and e.get("role") == "assistant"]
+    assert wait_until(lambda: said() == [phrase("pt-BR", "unavailable_goodbye")], timeout=10)
     assert "Realtime refused the session" in edge.log()
