@@ -202,11 +202,13 @@ def tool_outputs(session: Any) -> list[dict[str, Any]]:
 
 
 def realtime_ready(call: FakeCall, realtime: FakeRealtimeServer) -> None:
-    """Wait for the greeting to be over."""
+    """Wait for the greeting to be over: every frame of it the server sent has been heard (the server
+    sends faster than real time, so its ``response.done`` comes long before the caller heard the end)."""
     assert wait_until(lambda: realtime.sessions and any(
         e["type"] == "response.done" for e in realtime.sessions[0].server_events))
-    assert wait_until(lambda: call.heard_nonsilent_ms() >= 500)
-    time.sleep(0.5)
+    greeting_ms = sum(len(audio) for audio in realtime.sessions[0].items_audio.values()) // 8
+    assert greeting_ms > 0
+    assert wait_until(lambda: call.heard_nonsilent_ms() >= greeting_ms, timeout=15)
 
 
 def caller_turn(call: FakeCall, realtime: FakeRealtimeServer, turn: int) -> None:
