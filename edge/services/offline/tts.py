@@ -98,6 +98,11 @@ class OfflineTextToSpeech(TextToSpeech):
         """Provider, voice and speed: what changes the audio."""
         return f"offline:espeak-ng:{self.voice}:{self.words_per_minute}"
 
+    def command(self) -> list[str]:
+        """The espeak-ng command line: WAV on stdout, the text on stdin — never on the command line
+        (length limits, leading dashes)."""
+        return [ESPEAK, "-v", self.voice, "-s", str(self.words_per_minute), "--stdout", "--stdin"]
+
     def synthesize(self, text: str) -> bytes:
         """The whole utterance as PCMU."""
         from gevent import subprocess
@@ -105,11 +110,8 @@ class OfflineTextToSpeech(TextToSpeech):
         if shutil.which(ESPEAK) is None:
             raise ServiceError("offline-tts", ErrorKind.NETWORK, "espeak-ng is not installed")
         try:
-            # Text goes on stdin, never on the command line (length limits, leading dashes).
-            done = subprocess.run(
-                [ESPEAK, "-v", self.voice, "-s", str(self.words_per_minute), "--stdout", "--stdin"],
-                input=text.encode("utf-8"), capture_output=True, timeout=self.timeout,
-            )
+            done = subprocess.run(self.command(), input=text.encode("utf-8"), capture_output=True,
+                                  timeout=self.timeout)
         except subprocess.TimeoutExpired as exc:
             raise ServiceError("offline-tts", ErrorKind.TIMEOUT) from exc
         if done.returncode != 0:
