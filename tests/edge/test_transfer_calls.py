@@ -164,14 +164,16 @@ def fusionpbx_extensions(database_url: str) -> Iterator[None]:
     as the database's login role, as FusionPBX's own table, readable by the edge's tenant role."""
     engine = create_engine(sqlalchemy_url(database_url))
     with engine.begin() as connection:
+        existed = connection.execute(text("SELECT to_regclass('v_extensions') IS NOT NULL")).scalar()
         connection.execute(text("CREATE TABLE IF NOT EXISTS v_extensions (extension_uuid UUID PRIMARY KEY "
                                 "DEFAULT gen_random_uuid(), domain_uuid UUID, extension VARCHAR(255), "
                                 "do_not_disturb VARCHAR(8))"))
         connection.execute(text("DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'voice_ai_app') "
                                 "THEN GRANT SELECT ON v_extensions TO voice_ai_app; END IF; END $$"))
     yield
-    with engine.begin() as connection:
-        connection.execute(text("DROP TABLE IF EXISTS v_extensions"))
+    if not existed:  # the FusionPBX stand-in's own v_extensions (tests/fusionpbx) is left to its tests
+        with engine.begin() as connection:
+            connection.execute(text("DROP TABLE IF EXISTS v_extensions"))
     engine.dispose()
 
 
@@ -179,8 +181,8 @@ def add_extension(domain: uuid.UUID, extension: str, do_not_disturb: str) -> Non
     """A FusionPBX extension of ``domain``."""
     engine = create_engine(sqlalchemy_url(os.environ["DATABASE_URL"]))
     with engine.begin() as connection:
-        connection.execute(text("INSERT INTO v_extensions (domain_uuid, extension, do_not_disturb) "
-                                "VALUES (:domain, :extension, :dnd)"),
+        connection.execute(text("INSERT INTO v_extensions (extension_uuid, domain_uuid, extension, do_not_disturb) "
+                                "VALUES (gen_random_uuid(), :domain, :extension, :dnd)"),
                            {"domain": domain, "extension": extension, "dnd": do_not_disturb})
     engine.dispose()
 

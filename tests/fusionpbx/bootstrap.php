@@ -34,7 +34,7 @@
 	[$dsn, $db_username, $db_password] = standin_pdo_parts($database_url);
 
 	$pdo = new PDO($dsn, $db_username, $db_password, [PDO::ATTR_ERRMODE => PDO::ERRMODE_EXCEPTION]);
-	if ($pdo->query("select to_regclass('v_dialplans') is null or to_regclass('v_dialplan_details') is null or to_regclass('v_database_transactions') is null or to_regclass('v_ivr_menus') is null")->fetchColumn()) { //FusionPBX's user may create nothing
+	if ($pdo->query("select to_regclass('v_dialplans') is null or to_regclass('v_dialplan_details') is null or to_regclass('v_database_transactions') is null or to_regclass('v_ivr_menus') is null or to_regclass('v_extensions') is null or to_regclass('v_ring_groups') is null or to_regclass('v_call_center_queues') is null or to_regclass('v_voicemails') is null")->fetchColumn()) { //FusionPBX's user may create nothing
 		$pdo->exec(file_get_contents(__DIR__.'/stand_in_dialplans.sql'));
 	}
 

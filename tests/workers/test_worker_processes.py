@@ -84,8 +84,11 @@ def test_a_whole_worker_killed_mid_task_is_redelivered_to_another(start_worker, 
         assert row.status == "ready"
         total, distinct = _chunk_stats(domain, doc)
         assert total == distinct == row.chunk_count
+        # The other worker redid it, each chunk once. Which of the hand-back paths put the task back (the
+        # dead node's held list, or the broker's own restore) is not what a user sees, and one CI run out of
+        # four logged none of the hand-back lines while still redoing it: tests/faults/test_worker_kills.py
+        # checks the hand-back of a restarted node by name.
         assert "ready" in second.log_text() and "document ready" in second.log_text()
-        assert "which is gone, are back in their queues" in second.log_text()
     finally:
         second.stop()
 
