@@ -28,7 +28,11 @@ def test_nearest_chunks_respect_tenant_model_status_and_secretary(make_domain) -
 
     with tenant_session(a) as s:
         hits = nearest_chunks(s, [1.0, 0.0, 0.0], "test-model", limit=5, secretary_uuid=sec_a)
-    assert [h.chunk_uuid for h in hits] == [near, wide, far]
+    # The secretary's and the domain-wide chunks of the model, nearest first; never another secretary's, a
+    # failed document's, another model's or another tenant's. The orthogonal "far" chunk may be left out by
+    # the approximate (HNSW) index when the database holds many other chunks (seen once under pytest-xdist).
+    ids = [h.chunk_uuid for h in hits]
+    assert ids[:2] == [near, wide] and set(ids) <= {near, wide, far}
     assert hits[0].similarity > 0.99 and hits[0].file_name == "faq.txt"
 
     with tenant_session(a) as s:
