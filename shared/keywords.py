@@ -44,6 +44,13 @@ _COMMON = {
     "en": frozenset("the a an of and to in is are for on with that this it be by or as at from your you we our "
                     "not can will have has was were if do does please".split()),
 }
+_SPOKEN_FILLERS = {
+    "pt": frozenset("pra pras pro pros aí ai tá ta né ne então entao agora muito muita muitos muitas".split()),
+    "en": frozenset("much many got think just really m s".split()),
+}
+"""Words callers say that the documents never hold and that carry no subject ("tá", "pra", "how much"):
+left out of the question's words, so they neither count as words the documents lack nor dilute the
+share the passage holds (PostgreSQL's stop word lists are for written text)."""
 _MARGIN = 1.5
 """One language wins when its common words outnumber the other's by this factor."""
 
@@ -88,6 +95,16 @@ class KeywordHit:
         return self.hit.chunk_uuid
 
 
+@dataclass(frozen=True)
+class KeywordSide:
+    """The keyword side's answer: its best chunks, and the share of the question's word weight (IDF) that
+    no chunk of the scope holds at all (``unknown``, 0..1: 1 when none of its words is in the documents,
+    0 for a question of stop words only)."""
+
+    hits: list[KeywordHit]
+    unknown: float
+
+
 def tsquery_any(lexemes: list[str]) -> str:
     """A ``tsquery`` text matching any of ``lexemes`` (each quoted: no operator inside a word counts)."""
     quoted = ("'" + lexeme.replace("\\", "\\\\").replace("'", "\\'") + "'" for lexeme in lexemes)
@@ -101,6 +118,9 @@ _SCOPE = f"""
       AND d.status IN ({", ".join(f"'{s}'" for s in SEARCHABLE_STATUSES)})
       AND (d.voice_secretary_uuid IS NULL OR d.voice_secretary_uuid = CAST(:secretary AS uuid))
 """
+
+_SCOPE_COUNT = text(f"SELECT EXISTS (SELECT 1 {_SCOPE})")
+
 
 @functools.lru_cache(maxsize=64)
 def _bm25(terms: int) -> TextClause:
@@ -143,25 +163,30 @@ ORDER BY r.score DESC, r.chunk_uuid
 
 
 def question_lexemes(session: Session, question: str, config: str) -> list[str]:
-    """The distinct lexemes of ``question`` under the text search configuration ``config``."""
+    """The distinct lexemes of ``question`` under the text search configuration ``config``, spoken
+    fillers left out."""
+    fillers = _SPOKEN_FILLERS[next((code for code, name in SEARCH_CONFIGS.items() if name == config), "pt")]
+    words = re.findall(r"[\w'-]+", unicodedata.normalize("NFC", question.lower()))
+    spoken = " ".join(word for word in words if word not in fillers)
     conn = session.connection()  # Core: parsing a text is not a tenant query
     row = conn.execute(text("SELECT tsvector_to_array(to_tsvector(CAST(:config AS regconfig), :q))"),
-                       {"config": config, "q": question}).scalar()
+                       {"config": config, "q": spoken}).scalar()
     return list(row or [])
 
 
 def keyword_chunks(
     session: Session, question: str, config: str, embedding_model: str, query_vector: Sequence[float],
     limit: int = 10, secretary_uuid: uuid.UUID | None = None,
-) -> list[KeywordHit]:
+) -> KeywordSide:
     """The ``limit`` best chunks by BM25 for ``question``, best first (see the module doc), each with its
-    cosine to ``query_vector`` (the question's embedding, for the fusion with the vector side).
+    cosine to ``query_vector`` (the question's embedding, for the fusion with the vector side), and the
+    share of the question's words the scope's documents never hold.
 
     ``session`` must be a tenant session: it fills in ``:domain_uuid``.
     """
     lexemes = question_lexemes(session, question, config)
     if not lexemes:
-        return []
+        return KeywordSide([], 0.0)
     vector = "[" + ",".join(repr(v) for v in pad_embedding(query_vector)) + "]"
     rows = session.execute(_bm25(len(lexemes)), {
         "tsquery": tsquery_any(lexemes), "config": config, "model": embedding_model,
@@ -169,16 +194,21 @@ def keyword_chunks(
         **{f"q{i}": tsquery_any([lexeme]) for i, lexeme in enumerate(lexemes)},
     }).all()
     if not rows:
-        return []
+        # None of its words is in the documents — unless the scope has no chunks stemmed this way at all
+        # (a pt-BR secretary with English documents), where the keyword side knows nothing.
+        scoped = session.execute(_SCOPE_COUNT, {"config": config, "model": embedding_model,
+                                                "secretary": str(secretary_uuid) if secretary_uuid else None})
+        return KeywordSide([], 1.0 if scoped.scalar() else 0.0)
     # The question's whole IDF mass: a word no chunk holds weighs as much as the rarest possible one.
     first = rows[0]
     unseen = len(lexemes) - int(first.found)
-    whole = float(first.found_idf) + unseen * math.log(1 + (int(first.n) + 0.5) / 0.5)
-    return [
+    unseen_idf = unseen * math.log(1 + (int(first.n) + 0.5) / 0.5)
+    whole = float(first.found_idf) + unseen_idf
+    return KeywordSide([
         KeywordHit(
             ChunkHit(row.chunk_uuid, row.document_uuid, row.file_name, row.chunk_index, row.content,
                      float(row.cosine) if row.cosine is not None else 0.0, dict(row.metadata or {})),
             float(row.score), min(1.0, float(row.matched_idf) / whole),
         )
         for row in rows
-    ]
+    ], unseen_idf / whole if whole else 0.0)

@@ -12,7 +12,9 @@ The keyword side proposes candidates the vector side may have missed and lifts, 
 model finds about as near, the one holding the question's rare words (:func:`fuse`); it never outvotes a
 clearly nearer passage, as it is the weaker side on spoken questions. Whether a passage answers at all
 is a separate decision (:class:`Relevance`, calibrated per model on the held-out third of the evaluation
-in ``tests/knowledge``): its cosine must stand out from the question's background. Passages that pass
+in ``tests/knowledge``): the best passage's cosine must stand out from the question's background, or the
+keyword side must vouch for one of the first three, and the question's own words must mostly be in the
+documents (a caller asking for "banho e tosa" at a clinic is not read the clinic's hours). Passages that pass
 are returned best first, at most ``rag_top_k``, each with its relevance (0..1, the model's bar at the
 secretary's ``rag_similarity_threshold`` default of 0.5) and its source file; when no passage clears the
 bar nothing is returned, and the engine says it does not know. Models without a calibration (a vendor's) keep the plain
@@ -109,22 +111,28 @@ class Candidate:
 
 @dataclass(frozen=True)
 class Relevance:
-    """How one embedding model's candidates are ordered and when one answers (calibrated on the held-out
+    """How one embedding model's candidates are ordered and when they answer (calibrated on the held-out
     third of the evaluation in ``tests/knowledge`` by ``tests/benchmarks/bench_knowledge.py``).
 
     * order: ``cosine + keyword_weight × coverage`` — the keyword side lifts a passage that holds the
       question's rare words among passages the model finds about as near;
-    * answer: a passage answers when its cosine stands out from the question's background — the mean cosine
-      of the vector side's candidates ranked 2 to 6, which is high for a question about the tenant's trade
-      that the documents never answer ("clareamento" at a dentist's) and low for one they do — by at least
-      ``stand_out``. Absolute cosines of one model do not separate the two (E5's crowd around 0.85).
+    * answer: the question is answered when its best passage's cosine stands out from the question's
+      background — the mean cosine of the vector side's candidates ranked 2 to 6, which is high for a
+      question about the tenant's trade that the documents never answer ("clareamento" at a dentist's) and
+      low for one they do — by at least ``stand_out``, or when one of the first three passages holds at
+      least ``confirmed`` of the question's word weight (the keyword side vouches for it); and never when
+      more than ``unknown`` of the question's word weight is in no document at all ("tem banho e tosa?" at a
+      clinic). Absolute cosines of one model do not separate the two (E5's crowd around 0.85).
 
-    :meth:`score` maps the margin to 0..1 with the bar at 0.5, so the secretary's ``rag_similarity_threshold``
-    (default 0.5) keeps its meaning: raising it asks for passages that stand out more.
+    :meth:`score` maps a passage's margin to 0..1 with the bar at 0.5, so the secretary's
+    ``rag_similarity_threshold`` (default 0.5) keeps its meaning: raising it asks for passages that stand
+    out more.
     """
 
     keyword_weight: float
     stand_out: float
+    confirmed: float = 1.0
+    unknown: float = 1.0
     slope: float = 10.0
 
     def order(self, candidate: Candidate) -> float:
@@ -138,13 +146,35 @@ class Relevance:
         margin = candidate.cosine - background - self.stand_out
         return max(0.0, min(1.0, 0.5 + self.slope * margin))
 
+    def answers(self, candidates: Candidates, threshold: float = 0.5) -> list[float] | None:
+        """Each candidate's score when the question is answered (see the class doc), else None."""
+        if not candidates.items or (threshold > 0 and candidates.unknown > self.unknown):
+            return None
+        floor = background(candidates.items)
+        scores = [self.score(c, floor) for c in candidates.items]
+        vouched = max(c.coverage for c in candidates.items[:3]) >= self.confirmed
+        return scores if vouched or max(scores) >= threshold else None
+
 
 RELEVANCE: dict[str, Relevance] = {
-    # multilingual-e5-small-q4 (bench_knowledge: chunks of 1000/150, the calibration third of pt + en; the
-    # highest bar that leaves at most 5 % of their answerable questions without a passage).
-    "multilingual-e5-small-q4": Relevance(keyword_weight=0.02, stand_out=0.0095),
+    # multilingual-e5-small-q4 (bench_knowledge: chunks of 400/80, the calibration third of pt + en: the
+    # stand-out bar in the middle of those that leave none of their answerable questions without a passage
+    # and answer the fewest unanswerable ones; the vouching keyword side and the unknown-words cut measured
+    # on the same third).
+    "multilingual-e5-small-q4": Relevance(keyword_weight=0.02, stand_out=0.010, confirmed=0.4, unknown=0.8),
 }
 """Calibrated relevance per embedding model; models without one keep the plain cosine cut."""
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """Both sides' candidates for one question, fused and best first; the share of the question's word
+    weight no document holds (:class:`shared.keywords.KeywordSide`); the model and the secretary."""
+
+    model: str
+    items: list[Candidate]
+    unknown: float
+    secretary: Secretary | None
 
 
 def background(candidates: list[Candidate]) -> float | None:
@@ -179,8 +209,8 @@ def search_candidates(
     voice_secretary_uuid: uuid.UUID | str | None = None,
     database_url: str | None = None,
     embedder_factory: Callable[..., Embedder] = embedder_for,
-) -> tuple[str, list[Candidate], Secretary | None]:
-    """Both sides' candidates for ``query``, fused (see the module doc); the model and the secretary too.
+) -> Candidates:
+    """Both sides' candidates for ``query``, fused (see the module doc), with the model and the secretary.
 
     An unknown secretary of this domain (or one with RAG disabled) and an empty query have none.
     """
@@ -191,7 +221,7 @@ def search_candidates(
         provider = resolve_provider(session, secretary, "embeddings")
         embedder = embedder_factory(provider)
         if not text or (secretary_id and (secretary is None or secretary.rag_enabled is False)):
-            return embedder.model_name, [], secretary
+            return Candidates(embedder.model_name, [], 0.0, secretary)
         scope = secretary_id if secretary is not None else None
         if secretary is not None:
             session.expunge(secretary)  # read after the session ends (top-k, threshold, language)
@@ -203,7 +233,8 @@ def search_candidates(
         config = search_config(secretary.language if secretary is not None else None)
         keyword = keyword_chunks(session, text, config, embedder.model_name, vector, limit=CANDIDATES,
                                  secretary_uuid=scope)
-    return embedder.model_name, fuse(nearest, keyword, RELEVANCE.get(embedder.model_name)), secretary
+    relevance = RELEVANCE.get(embedder.model_name)
+    return Candidates(embedder.model_name, fuse(nearest, keyword.hits, relevance), keyword.unknown, secretary)
 
 
 def search_knowledge(
@@ -224,20 +255,18 @@ def search_knowledge(
     never answer for another, nor for no secretary. ``min_similarity`` 0 returns every candidate.
     """
     text = (query or "").strip()
-    model, candidates, secretary = search_candidates(domain_uuid, text, voice_secretary_uuid, database_url,
-                                                     embedder_factory)
+    found = search_candidates(domain_uuid, text, voice_secretary_uuid, database_url, embedder_factory)
+    secretary = found.secretary
     limit = top_k or (secretary.rag_top_k if secretary else 3)
     threshold = min_similarity
     if threshold is None:
         threshold = float(secretary.rag_similarity_threshold) if secretary is not None else 0.5
-    relevance = RELEVANCE.get(model)
+    relevance = RELEVANCE.get(found.model)
     if relevance is None:
-        hits = [c.hit for c in candidates if c.cosine >= threshold]
+        hits = [c.hit for c in found.items if c.cosine >= threshold]
     else:
-        # The question has an answer when its best passage stands out; the next passages then come with it,
-        # each with its own score, for the engine to weigh (the answer is often the second of three).
-        floor = background(candidates)
-        scores = [relevance.score(c, floor) for c in candidates]
-        answered = bool(scores) and max(scores) >= threshold
-        hits = [replace(c.hit, similarity=score) for c, score in zip(candidates, scores, strict=True)] if answered else []
-    return KnowledgeResult(text, model, hits[:limit])
+        # Once the question has an answer, the next passages come with it, each with its own score, for the
+        # engine to weigh (the answer is often the second of three).
+        scores = relevance.answers(found, threshold)
+        hits = [replace(c.hit, similarity=score) for c, score in zip(found.items, scores, strict=True)] if scores else []
+    return KnowledgeResult(text, found.model, hits[:limit])

@@ -31,7 +31,7 @@ def _keyword_files(domain, question: str, secretary=None, model: str = "test-has
                    config: str = "voice_ai_portuguese") -> list[str]:
     with tenant_session(domain) as session:
         hits = keyword_chunks(session, question, config, model, [1.0], limit=10, secretary_uuid=secretary)
-    return [h.hit.content for h in hits]
+    return [h.hit.content for h in hits.hits]
 
 
 def test_keyword_side_stays_in_its_tenant_and_secretary_scope(make_domain, upload_dir) -> None:
@@ -96,6 +96,34 @@ def test_the_keyword_side_finds_what_the_vector_side_ranks_too_low(make_domain, 
                               embedder_factory=hash_factory(blind))
     assert result.hits[0].content == "Aceitamos o plano OdontoPrev para limpeza."
     assert len(result.hits) == 3
+
+
+def test_a_question_about_what_no_document_mentions_finds_nothing(make_domain, upload_dir, monkeypatch) -> None:
+    """A clinic's documents and a caller asking for grooming ("banho e tosa"): however near the model
+    finds the clinic's passages, none is returned when the question's words are in no document; the same
+    search for a word the documents hold returns its passage. With a threshold of 0 every candidate comes
+    back (the engine decides)."""
+
+    class FlatEmbedder(HashEmbedder):
+        def embed(self, texts):
+            return [[1.0] + [0.0] * 1535 for _ in texts]
+
+    flat = FlatEmbedder("flat")
+    monkeypatch.setitem(RELEVANCE, "flat", Relevance(keyword_weight=0.02, stand_out=-1.0, unknown=0.8))
+    domain = make_domain()
+    secretary = add_secretary(domain)
+    for name, text in (("horario.txt", "A clínica atende de segunda a sexta, das oito às dezoito horas."),
+                       ("precos.txt", "A consulta com o clínico geral custa duzentos reais."),
+                       ("vacinas.txt", "Aplicamos vacinas de gripe e de febre amarela com hora marcada.")):
+        _ingest(domain, upload_dir, name, text, secretary, flat)
+
+    def search(question: str, **overrides: float) -> list[str]:
+        result = search_knowledge(domain, question, secretary, embedder_factory=hash_factory(flat), **overrides)
+        return [hit.content for hit in result.hits]
+
+    assert search("tem banho e tosa?") == []
+    assert "A consulta com o clínico geral custa duzentos reais." in search("quanto custa a consulta?")
+    assert len(search("tem banho e tosa?", min_similarity=0.0)) == 3
 
 
 def test_chunks_of_the_previous_offline_model_are_embedded_again(make_domain, upload_dir) -> None:
