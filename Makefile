@@ -12,10 +12,9 @@ test:
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
-# The demo's caller is the checkout's fake FreeSWITCH (tests/fakes), which the installed package leaves out.
 demo:
 	bash deploy/setup.sh
-	PYTHONPATH=$(CURDIR) $(VENV)/bin/voice-ai demo
+	$(VENV)/bin/voice-ai demo
 
 setup:
 	bash deploy/setup.sh

@@ -509,7 +509,7 @@ def test_browser_upload_becomes_ready_with_the_real_worker(
 
     env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url}
     worker = subprocess.Popen(
-        [sys.executable, "-m", "shared.cli", "worker", "-Q", "documents", "-P", "solo", "-c", "1"],
+        [sys.executable, "-m", "voice_ai.cli", "worker", "-Q", "documents", "-P", "solo", "-c", "1"],
         cwd=ROOT, env=env, stdout=(tmp_path / "worker.log").open("w"), stderr=subprocess.STDOUT,
     )
     try:

@@ -1,4 +1,4 @@
-"""``voice-ai worker``, ``voice-ai beat`` and ``voice-ai flower`` (mapped in ``shared/cli.py``).
+"""``voice-ai worker``, ``voice-ai beat`` and ``voice-ai flower`` (mapped in ``voice_ai/cli.py``).
 
 Extra arguments are Celery's (or Flower's) own, e.g. ``voice-ai worker -Q transfers -P threads -c 8``.
 """

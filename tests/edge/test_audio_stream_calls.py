@@ -13,11 +13,11 @@ import time
 
 import pytest
 
+from simulator.freeswitch import Destination, FakeCall
+from simulator.mod_audio_stream import ModAudioStream
 from tests.edge import test_call_features as features
 from tests.edge.test_call_features import caller_turn, place, realtime_ready, tenant
 from tests.edge.test_transfer_calls import ask_for_sales, assert_caller_kept, kind, offer_heard
-from tests.fakes.freeswitch import Destination, FakeCall
-from tests.fakes.mod_audio_stream import ModAudioStream
 from tests.fakes.openai_realtime import Reply
 from tests.polling import wait_until
 

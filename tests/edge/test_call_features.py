@@ -26,9 +26,11 @@ from shared.models import Conversation, Domain, Message, Secretary
 from shared.tasks import producer_app
 from shared.tenancy import system_session, tenant_session
 from shared.transfer_rules import decide_for_request
+from simulator.audio import noise, silence
+from simulator.freeswitch import FakeCall, FakeFreeSwitch
+from simulator.voice import caller_says
 from tests.edge.conftest import own_edge_env, start_edge
 from tests.edge.harness import EdgeProcess, conversation_events
-from tests.engines.speech import caller_says
 from tests.factories import (
     add_chunk,
     add_document,
@@ -37,8 +39,6 @@ from tests.factories import (
     add_rule,
     add_secretary,
 )
-from tests.fakes.audio import noise, silence
-from tests.fakes.freeswitch import FakeCall, FakeFreeSwitch
 from tests.fakes.openai_http import ChatReply, FakeOpenAI, hashed_embedding
 from tests.fakes.openai_realtime import FakeRealtimeServer, Reply, ToolCall
 from tests.polling import wait_until

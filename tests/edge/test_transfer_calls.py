@@ -21,6 +21,7 @@ from sqlalchemy import create_engine, text
 from edge.audio.g711 import ulaw_to_samples
 from shared.db import sqlalchemy_url
 from shared.tenancy import tenant_session
+from simulator.freeswitch import Destination, FakeCall
 from tests.edge import test_call_features as features
 from tests.edge.harness import conversation_events
 from tests.edge.test_call_features import (
@@ -34,7 +35,6 @@ from tests.edge.test_call_features import (
     tenant,
     tool_results,
 )
-from tests.fakes.freeswitch import Destination, FakeCall
 from tests.fakes.openai_realtime import ToolCall
 from tests.polling import wait_until
 

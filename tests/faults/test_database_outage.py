@@ -11,9 +11,9 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy.engine import make_url
 
+from simulator.freeswitch import FakeCall, FakeFreeSwitch
 from tests.edge.conftest import start_edge
 from tests.factories import add_domain_settings, add_provider, add_secretary
-from tests.fakes.freeswitch import FakeCall, FakeFreeSwitch
 from tests.faults.tcp_proxy import TcpProxy
 from tests.polling import wait_until
 

@@ -54,7 +54,7 @@ class WorkerProcess:
         self.name = f"test-{uuid.uuid4().hex[:8]}@%h"
         self._log = open(log_path, "wb")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "shared.cli", *argv],
+            [sys.executable, "-m", "voice_ai.cli", *argv],
             cwd=REPO, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
         )
 
