@@ -97,7 +97,7 @@ def apply_one(engine: Engine, migration: Migration) -> None:
             # The DBAPI cursor with no parameters: the SQL text is sent as written (no % escaping).
             with conn.connection.cursor() as cursor:
                 cursor.execute(migration.sql)
-        except Exception as exc:  # noqa: BLE001 - re-raised with the file's name
+        except Exception as exc:  # re-raised with the file's name
             raise MigrationError(f"{migration.name}: {exc}") from exc
         conn.execute(
             text(

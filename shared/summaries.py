@@ -165,7 +165,7 @@ def summarize(
     model = summary_model(provider)
     try:
         text = llm_summary(turns, facts, provider, timeout, http_client)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - any vendor failure falls back to the extractive summary
         log.error(f"summary by {provider.provider_name} model {model} failed ({type(exc).__name__}: {exc}); "
                   "using the extractive summary")
         return extractive_summary(turns, facts)

@@ -205,7 +205,7 @@ def test_a_celery_worker_consumes_the_task_the_app_pushes(php: str, redis_url: s
     done = threading.Event()
 
     @app.task(name=INGEST_DOCUMENT, bind=True, shared=False)
-    def ingest(self, domain_uuid: str, document_uuid: str) -> None:  # noqa: ANN001
+    def ingest(self, domain_uuid: str, document_uuid: str) -> None:
         received.append((self.request.id, domain_uuid, document_uuid))
         done.set()
 

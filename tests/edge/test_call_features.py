@@ -243,7 +243,7 @@ def test_realtime_answers_from_the_tenants_documents(edge, fake_fs, realtime, ve
 
 
 @pytest.fixture
-def transfers_worker(start_worker):  # noqa: ANN001, ANN201, F811 - a worker on the transfers queue only
+def transfers_worker(start_worker):  # noqa: F811 - a worker on the transfers queue only
     """A worker that answers transfer decisions (and nothing else, so the call's events stay queued);
     stopped after the test, so that the other tests run without one."""
     worker = start_worker("-Q", "transfers", "-c", "1")

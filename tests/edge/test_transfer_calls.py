@@ -264,7 +264,7 @@ def test_a_rule_pointing_outside_the_tenant_is_refused_and_nothing_is_rung(
     other = domain_name(make_domain())
     domain, secretary = tenant(make_domain, vendor, realtime, operator=None)
     with tenant_session(domain) as session:
-        session.execute(text(f"UPDATE v_voice_transfer_rules SET {field} = :value "  # noqa: S608
+        session.execute(text(f"UPDATE v_voice_transfer_rules SET {field} = :value "
                              "WHERE domain_uuid = :domain_uuid"), {"value": value.replace("{other}", other)})
     realtime.script = [ToolCall("transfer_call", {"destination": "sales", "reason": "wants to buy"})]
     call = place(fake_fs, domain, secretary)

@@ -31,7 +31,7 @@ def proxy(database_url: str) -> Iterator[TcpProxy]:
     proxy.close()
 
 
-def _secretaries(domain: uuid.UUID, realtime, count: int = 1) -> list[uuid.UUID]:  # noqa: ANN001
+def _secretaries(domain: uuid.UUID, realtime, count: int = 1) -> list[uuid.UUID]:
     provider = add_provider(domain, "llm", "openai_realtime", config={
         "api_key": realtime.api_key, "base_url": realtime.base_url, "model": "gpt-realtime"})
     return [add_secretary(domain, llm_provider_uuid=provider, greeting_message="Olá, ACME, em que posso ajudar?")

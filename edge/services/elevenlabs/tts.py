@@ -63,5 +63,5 @@ class ElevenLabsTextToSpeech(TextToSpeech):
                     yield chunk
         except ServiceError:
             raise
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - every SDK failure becomes the ServiceError callers handle
             raise _translate(exc) from None
