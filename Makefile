@@ -10,6 +10,7 @@ PYTEST_WORKERS ?= 4
 test:
 	bash deploy/setup.sh --dev
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 	$(VENV)/bin/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 demo:
@@ -19,5 +20,7 @@ demo:
 setup:
 	bash deploy/setup.sh
 
+# ruff (ruff.toml) and mypy (setup.cfg [mypy]: the installed packages).
 lint:
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy

@@ -176,7 +176,7 @@ class _Observer:
             self.caller.append((time.monotonic(), frame))
             return frame
 
-        call.next_caller_frame = recorded  # type: ignore[method-assign]
+        call.next_caller_frame = recorded  # type: ignore[method-assign]  # records every frame the caller sends
 
     def now(self) -> float:
         return time.monotonic() - self.t0

@@ -84,8 +84,8 @@ def metrics_behind_basic_auth() -> None:
 
     if not getattr(Metrics.get, "voice_ai_authenticated", False):
         guarded = tornado.web.authenticated(Metrics.get)
-        guarded.voice_ai_authenticated = True  # type: ignore[attr-defined]
-        Metrics.get = guarded  # type: ignore[method-assign]
+        guarded.voice_ai_authenticated = True  # type: ignore[attr-defined]  # our mark: patched once per process
+        Metrics.get = guarded
 
 
 def flower(argv: Sequence[str]) -> int:
