@@ -10,15 +10,17 @@ PYTEST_WORKERS ?= 4
 test:
 	bash deploy/setup.sh --dev
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 	$(VENV)/bin/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
-# The demo's caller is the checkout's fake FreeSWITCH (tests/fakes), which the installed package leaves out.
 demo:
 	bash deploy/setup.sh
-	PYTHONPATH=$(CURDIR) $(VENV)/bin/voice-ai demo
+	$(VENV)/bin/voice-ai demo
 
 setup:
 	bash deploy/setup.sh
 
+# ruff (ruff.toml) and mypy (setup.cfg [mypy]: the installed packages).
 lint:
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy

@@ -96,7 +96,7 @@ fi
 # The units run as $SERVICE_USER: it must be able to run the checkout's virtualenv (a checkout under
 # /root, mode 0700, is not reachable by it).
 if [ -z "$DESTDIR" ]; then
-  if ! runuser -u "$SERVICE_USER" -- "$VENV/bin/python" -c "import shared.cli" >/dev/null 2>&1; then
+  if ! runuser -u "$SERVICE_USER" -- "$VENV/bin/python" -c "import voice_ai.cli" >/dev/null 2>&1; then
     die "user $SERVICE_USER cannot run $VENV (is the checkout readable by it? /root is not): move the checkout, e.g. to /opt/voice-ai, run deploy/setup.sh there and try again"
   fi
 fi

@@ -204,7 +204,7 @@ if [ "$DEV" = 1 ]; then
   WANT="$DEV_WANT"
 else
   # An operator's install is a copy of the code: it is redone when any source file changed.
-  SOURCES="$(cd "$ROOT" && find edge workers shared database -type f \( -name '*.py' -o -name '*.sql' \) \
+  SOURCES="$(cd "$ROOT" && find edge workers shared simulator voice_ai database -type f \( -name '*.py' -o -name '*.sql' \) \
     -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)"
   WANT="$WANT $SOURCES offline"
 fi

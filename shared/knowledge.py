@@ -27,6 +27,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from shared.embeddings import Embedder, embed_query, embedder_for
@@ -82,10 +83,10 @@ def tune_vector_search(session: Session, ef_search: int = HNSW_EF_SEARCH) -> Non
 _iterative: dict[int, bool] = {}
 
 
-def _has_iterative_scan(conn: object) -> bool:
-    key = id(getattr(conn, "engine", None))
+def _has_iterative_scan(conn: Connection) -> bool:
+    key = id(conn.engine)
     if key not in _iterative:
-        version = conn.exec_driver_sql(  # type: ignore[attr-defined]
+        version = conn.exec_driver_sql(
             "SELECT extversion FROM pg_extension WHERE extname = 'vector'"
         ).scalar()
         parts = tuple(int(p) for p in str(version or "0").split(".")[:2] if p.isdigit())
@@ -260,7 +261,8 @@ def search_knowledge(
     limit = top_k or (secretary.rag_top_k if secretary else 3)
     threshold = min_similarity
     if threshold is None:
-        threshold = float(secretary.rag_similarity_threshold) if secretary is not None else 0.5
+        stored = secretary.rag_similarity_threshold if secretary is not None else None
+        threshold = float(stored) if stored is not None else 0.5  # a NULL column means the default, 0.5
     relevance = RELEVANCE.get(found.model)
     if relevance is None:
         hits = [c.hit for c in found.items if c.cosine >= threshold]

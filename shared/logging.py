@@ -96,49 +96,50 @@ class CallLogger(logging.LoggerAdapter):
 
     def __init__(self, logger: logging.Logger, context: Mapping[str, Any]) -> None:
         super().__init__(logger, dict(context))
-        parts = [f"{k}={v}" for k, v in self.extra.items() if v is not None]
+        self.fields = dict(context)
+        parts = [f"{k}={v}" for k, v in self.fields.items() if v is not None]
         self._context = f"[{' '.join(parts)}] " if parts else ""
 
     def bind(self, **more: Any) -> CallLogger:
         """A logger with more context (e.g. the call UUID once it is known)."""
-        return CallLogger(self.logger, {**self.extra, **more})
+        return CallLogger(self.logger, {**self.fields, **more})
 
     def process(self, msg: Any, kwargs: MutableMapping[str, Any]) -> tuple[Any, MutableMapping[str, Any]]:
         extra = kwargs.setdefault("extra", {})
         extra.setdefault("context", self._context)
         return msg, kwargs
 
-    def _tagged(self, level: int, tag: Tag, msg: str, *args: Any, **kwargs: Any) -> None:
+    def _tagged(self, level: int, tag: Tag, msg: object, *args: Any, **kwargs: Any) -> None:
         if self.isEnabledFor(level):
             kwargs.setdefault("extra", {})["tag"] = str(tag)
             self.log(level, msg, *args, **kwargs)
 
-    def info(self, tag: Tag | str, msg: str = "", *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+    def info(self, tag: Tag | str, msg: str = "", *args: Any, **kwargs: Any) -> None:  # type: ignore[override]  # a Tag, then the message (or a message alone)
         """``info(Tag.SESSION, "answered")``; a plain ``info("text")`` is tagged ``·``."""
         if isinstance(tag, Tag):
             self._tagged(logging.INFO, tag, msg, *args, **kwargs)
         else:
             self.log(logging.INFO, tag, *((msg,) + args if msg else args), **kwargs)
 
-    def debug(self, tag: Tag | str, msg: str = "", *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+    def debug(self, tag: Tag | str, msg: str = "", *args: Any, **kwargs: Any) -> None:  # type: ignore[override]  # a Tag, then the message (or a message alone)
         """Debug line with a tag."""
         if isinstance(tag, Tag):
             self._tagged(logging.DEBUG, tag, msg, *args, **kwargs)
         else:
             self.log(logging.DEBUG, tag, *((msg,) + args if msg else args), **kwargs)
 
-    def warning(self, tag: Tag | str, msg: str = "", *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+    def warning(self, tag: Tag | str, msg: str = "", *args: Any, **kwargs: Any) -> None:  # type: ignore[override]  # a Tag, then the message (or a message alone)
         """Warning line with a tag."""
         if isinstance(tag, Tag):
             self._tagged(logging.WARNING, tag, msg, *args, **kwargs)
         else:
             self.log(logging.WARNING, tag, *((msg,) + args if msg else args), **kwargs)
 
-    def error(self, msg: str, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+    def error(self, msg: object, *args: Any, **kwargs: Any) -> None:
         """An ❌ ERROR line."""
         self._tagged(logging.ERROR, Tag.ERROR, msg, *args, **kwargs)
 
-    def exception(self, msg: str, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+    def exception(self, msg: object, *args: Any, **kwargs: Any) -> None:
         """An ❌ ERROR line with the traceback."""
         kwargs.setdefault("exc_info", True)
         self._tagged(logging.ERROR, Tag.ERROR, msg, *args, **kwargs)

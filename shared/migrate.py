@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 import sys
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -95,9 +96,9 @@ def apply_one(engine: Engine, migration: Migration) -> None:
         conn.exec_driver_sql("SET LOCAL voice_ai.maintenance = 'on'")
         try:
             # The DBAPI cursor with no parameters: the SQL text is sent as written (no % escaping).
-            with conn.connection.cursor() as cursor:
+            with closing(conn.connection.cursor()) as cursor:
                 cursor.execute(migration.sql)
-        except Exception as exc:  # noqa: BLE001 - re-raised with the file's name
+        except Exception as exc:  # re-raised with the file's name
             raise MigrationError(f"{migration.name}: {exc}") from exc
         conn.execute(
             text(

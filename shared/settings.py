@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 DEFAULT_CONFIG_FILE = Path("/etc/voice-ai/voice-ai.conf")
 
@@ -155,7 +156,7 @@ class Settings:
             values.update(read_config_file(path))
         values.update(env)
 
-        kwargs: dict[str, object] = {}
+        kwargs: dict[str, Any] = {}
         known = {f.name for f in fields(cls)} - {"extra"}
         for f in fields(cls):
             if f.name == "extra":
@@ -165,7 +166,7 @@ class Settings:
                 continue
             kwargs[f.name] = _convert(f, raw)
         extra = {k: v for k, v in values.items() if k.startswith("VOICE_AI_") and k.lower() not in known}
-        settings = cls(**kwargs, extra=extra)  # type: ignore[arg-type]
+        settings = cls(**kwargs, extra=extra)
         settings.validate()
         return settings
 
@@ -212,12 +213,12 @@ class Settings:
                 "worker too, sending the webhook twice. Raise the one or lower the other."
             )
 
-    def replace(self, **changes: object) -> Settings:
+    def replace(self, **changes: Any) -> Settings:
         """A copy with some fields changed (tests and the demo use this)."""
-        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+        return dataclasses.replace(self, **changes)
 
 
-def _convert(f: dataclasses.Field, raw: str) -> object:  # type: ignore[type-arg]
+def _convert(f: dataclasses.Field[Any], raw: str) -> object:
     kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
     try:
         if kind == "int":

@@ -125,7 +125,7 @@ def llm_summary(
 
     client = openai.OpenAI(
         api_key=provider.api_key or "missing-api-key", base_url=provider.base_url, timeout=timeout, max_retries=0,
-        http_client=http_client,
+        http_client=http_client,  # type: ignore[arg-type]  # typed for httpx2's Client; drives httpx's (tests/workers/test_summary_models.py)
     )
     transcript = "\n".join(f"{t.role}: {t.content}" for t in turns if t.content and t.role in {"user", "assistant"})
     ending = f"Outcome: {facts.outcome or 'unknown'}"
@@ -165,7 +165,7 @@ def summarize(
     model = summary_model(provider)
     try:
         text = llm_summary(turns, facts, provider, timeout, http_client)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - any vendor failure falls back to the extractive summary
         log.error(f"summary by {provider.provider_name} model {model} failed ({type(exc).__name__}: {exc}); "
                   "using the extractive summary")
         return extractive_summary(turns, facts)

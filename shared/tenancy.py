@@ -25,13 +25,13 @@ alike. ``cross_tenant_keys`` runs as ``voice_ai_sweeper``, which may read every 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import event, select, text
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker, with_loader_criteria
-from sqlalchemy.sql.elements import TextClause
+from sqlalchemy.sql.elements import ClauseElement, TextClause
 
 from shared.db import get_engine
 from shared.models import TenantScoped
@@ -70,10 +70,12 @@ _UNBOUND = "v_voice_* tables are reached through tenant_session(domain_uuid)"
 
 def _inserted_domains(state: ORMExecuteState) -> list[Any]:
     """The ``domain_uuid`` value of every row an INSERT writes (from its VALUES and its parameters)."""
-    compiled = state.statement.compile(dialect=state.session.get_bind().dialect)
+    statement = cast(ClauseElement, state.statement)  # an INSERT, which compiles
+    compiled = statement.compile(dialect=state.session.get_bind().dialect)
     found = [value for name, value in compiled.params.items()
              if name == "domain_uuid" or name.startswith("domain_uuid_m")]
-    rows = state.parameters if isinstance(state.parameters, list) else [state.parameters or {}]
+    params = state.parameters
+    rows = [params] if isinstance(params, Mapping) else list(params or ())
     found += [row["domain_uuid"] for row in rows if "domain_uuid" in row]
     return found
 

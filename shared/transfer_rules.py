@@ -39,7 +39,7 @@ from datetime import UTC, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 
 from shared.logging import call_logger
 from shared.models import DomainSettings, TransferRule
@@ -363,7 +363,7 @@ def load_rules(
     """The enabled rules that apply to the secretary (its own and domain-wide), and the domain defaults."""
     secretary = uuid.UUID(str(voice_secretary_uuid)) if voice_secretary_uuid else None
     with tenant_session(domain_uuid, database_url) as session:
-        scope = TransferRule.voice_secretary_uuid.is_(None)
+        scope: ColumnElement[bool] = TransferRule.voice_secretary_uuid.is_(None)
         if secretary is not None:
             scope = or_(scope, TransferRule.voice_secretary_uuid == secretary)
         rows = session.scalars(select(TransferRule).where(TransferRule.enabled.is_(True), scope)).all()

@@ -7,9 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from shared.cli import COMMANDS, main
 from shared.tasks import QUEUES
 from tests.factories import add_secretary
+from voice_ai.cli import COMMANDS, main
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -40,7 +40,7 @@ def test_secretaries_of_an_unknown_domain_is_an_error(database_url, capsys):
 
 
 def test_worker_help_names_every_queue_before_celerys_options():
-    done = subprocess.run([sys.executable, "-m", "shared.cli", "worker", "--help"], cwd=REPO,
+    done = subprocess.run([sys.executable, "-m", "voice_ai.cli", "worker", "--help"], cwd=REPO,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     ours, _, celery = done.stdout.partition("Celery's own options:")

@@ -23,7 +23,7 @@ def run_demo(database_url: str, tmp_path: Path, *args: str) -> subprocess.Comple
         free_port = sock.getsockname()[1]
     env = dict(os.environ, DATABASE_URL=database_url, REDIS_URL=f"redis://127.0.0.1:{free_port}/0",
                PYTHONUNBUFFERED="1", TMPDIR=str(tmp_path))
-    return subprocess.run([sys.executable, "-m", "shared.cli", "demo", "--wav", str(tmp_path / "demo.wav"), *args],
+    return subprocess.run([sys.executable, "-m", "voice_ai.cli", "demo", "--wav", str(tmp_path / "demo.wav"), *args],
                           cwd=REPO, env=env, capture_output=True, text=True, timeout=400)
 
 

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from shared.cli import COMMANDS
 from shared.settings import DEFAULT_CONFIG_FILE, Settings, read_config_file
 from shared.tasks import QUEUES
+from voice_ai.cli import COMMANDS
 
 REPO = Path(__file__).resolve().parents[1]
 UNIT_DIR = REPO / "deploy" / "systemd"

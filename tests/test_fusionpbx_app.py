@@ -205,7 +205,7 @@ def test_a_celery_worker_consumes_the_task_the_app_pushes(php: str, redis_url: s
     done = threading.Event()
 
     @app.task(name=INGEST_DOCUMENT, bind=True, shared=False)
-    def ingest(self, domain_uuid: str, document_uuid: str) -> None:  # noqa: ANN001
+    def ingest(self, domain_uuid: str, document_uuid: str) -> None:
         received.append((self.request.id, domain_uuid, document_uuid))
         done.set()
 
@@ -509,7 +509,7 @@ def test_browser_upload_becomes_ready_with_the_real_worker(
 
     env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url}
     worker = subprocess.Popen(
-        [sys.executable, "-m", "shared.cli", "worker", "-Q", "documents", "-P", "solo", "-c", "1"],
+        [sys.executable, "-m", "voice_ai.cli", "worker", "-Q", "documents", "-P", "solo", "-c", "1"],
         cwd=ROOT, env=env, stdout=(tmp_path / "worker.log").open("w"), stderr=subprocess.STDOUT,
     )
     try:

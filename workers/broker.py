@@ -10,7 +10,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 import redis
 
@@ -120,9 +120,11 @@ def _beat() -> None:
 
 
 def _forget_acknowledged(client: redis.Redis, key: str) -> None:
-    tags = sorted(client.smembers(key))
+    # redis-py types a command's reply as "value or awaitable" (one signature for both clients): this is the sync one.
+    tags = sorted(cast("set[bytes]", client.smembers(key)))
     if tags:
-        gone = [tag for tag, raw in zip(tags, client.hmget(UNACKED_KEY, tags), strict=True) if raw is None]
+        raws = cast("list[bytes | None]", client.hmget(UNACKED_KEY, tags))
+        gone = [tag for tag, raw in zip(tags, raws, strict=True) if raw is None]
         if gone:
             client.srem(key, *gone)
 
@@ -142,7 +144,9 @@ def restore_orphans(app: Any, client: redis.Redis) -> int:
         # (or two workers) may find the same dead life; the one that did not take it must not restore a tag
         # that meanwhile went back to its queue and was taken again (the task then ran twice).
         with client.pipeline(transaction=True) as take:
-            members, _ = take.smembers(key).delete(key).execute()
+            take.smembers(key)
+            take.delete(key)
+            members, _ = take.execute()
         tags = [tag.decode() if isinstance(tag, bytes) else tag for tag in members]
         restored = 0
         with app.connection_for_write() as connection:

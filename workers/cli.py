@@ -1,4 +1,4 @@
-"""``voice-ai worker``, ``voice-ai beat`` and ``voice-ai flower`` (mapped in ``shared/cli.py``).
+"""``voice-ai worker``, ``voice-ai beat`` and ``voice-ai flower`` (mapped in ``voice_ai/cli.py``).
 
 Extra arguments are Celery's (or Flower's) own, e.g. ``voice-ai worker -Q transfers -P threads -c 8``.
 """
@@ -84,8 +84,8 @@ def metrics_behind_basic_auth() -> None:
 
     if not getattr(Metrics.get, "voice_ai_authenticated", False):
         guarded = tornado.web.authenticated(Metrics.get)
-        guarded.voice_ai_authenticated = True  # type: ignore[attr-defined]
-        Metrics.get = guarded  # type: ignore[method-assign]
+        guarded.voice_ai_authenticated = True  # type: ignore[attr-defined]  # our mark: patched once per process
+        Metrics.get = guarded
 
 
 def flower(argv: Sequence[str]) -> int:

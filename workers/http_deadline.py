@@ -13,7 +13,7 @@ from __future__ import annotations
 import socket
 import threading
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, cast
 
 import httpx
 
@@ -120,7 +120,8 @@ class DeadlineTransport(httpx.HTTPTransport):
         except BaseException:
             watchdog.cancel()
             raise
-        response.stream = _GuardedStream(response.stream, watchdog, timed_out)  # type: ignore[arg-type]
+        body = cast(httpx.SyncByteStream, response.stream)  # a sync transport's response
+        response.stream = _GuardedStream(body, watchdog, timed_out)
         return response
 
 

@@ -84,11 +84,11 @@ class EslConnection:
         if kind == "text/event-plain":
             event = protocol.message_event(message)
             if event.name == "CHANNEL_EXECUTE_COMPLETE":
-                waiter = self._executions.pop(event.get("Application-UUID", ""), None)
+                waiter = self._executions.pop(event.get("Application-UUID") or "", None)
                 if waiter is not None:
                     waiter.set(event)
             elif event.name == "BACKGROUND_JOB":
-                job = self._jobs.pop(event.get("Job-UUID", ""), None)
+                job = self._jobs.pop(event.get("Job-UUID") or "", None)
                 if job is not None:
                     job.set(event.body)
                 return

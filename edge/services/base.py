@@ -92,7 +92,7 @@ def parse_arguments(text: str) -> tuple[dict[str, Any], str | None]:
     object (a model cut short, or a malformed call): an error for the model, never silently ``{}``."""
     try:
         value = json.loads(text) if text.strip() else {}
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         return {}, f"arguments that are not JSON ({exc.msg})"
     if not isinstance(value, dict):
         return {}, f"arguments that are a JSON {type(value).__name__}, not an object"

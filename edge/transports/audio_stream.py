@@ -39,7 +39,7 @@ from urllib.parse import urlsplit
 import gevent
 from gevent.event import AsyncResult, Event
 from gevent.server import StreamServer
-from websockets.frames import Opcode
+from websockets.frames import Frame, Opcode
 from websockets.http11 import Request
 from websockets.protocol import State
 from websockets.server import ServerProtocol
@@ -168,7 +168,8 @@ class StreamConnection:
                     break
                 self.ws.receive_data(data)
                 for frame in self.ws.events_received():
-                    self._on_frame(frame.opcode, frame.data, frame.fin)
+                    if isinstance(frame, Frame):  # after the handshake, a server receives only frames
+                        self._on_frame(frame.opcode, bytes(frame.data), frame.fin)
                 self._write_protocol_output()
                 if self._eof or self.ws.state is State.CLOSED:
                     break
@@ -374,7 +375,7 @@ class AudioStreamServer:
                     return None
                 ws.receive_data(data)
                 for event in ws.events_received():
-                    return event
+                    return event if isinstance(event, Request) else None
                 if ws.parser_exc is not None:
                     return None
 

@@ -79,7 +79,7 @@ class UdpReceiver:
                         continue
                     try:
                         handle(data)
-                    except Exception:  # noqa: BLE001 - one call's failure never stops every call's audio
+                    except Exception:  # one call's failure never stops every call's audio
                         log.exception("caller audio handler failed")
         finally:
             watcher.close()

@@ -5,6 +5,7 @@ tables. Comfort-noise frames arrive as 320 bytes of 0xFF even in native mode and
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable
 
 from edge.audio.g711 import l16_to_ulaw, ulaw_to_l16
@@ -34,7 +35,7 @@ class UnicastTransport(AudioTransport):
         self.edge_host = edge_host
         self.native = native
         self.port: int | None = None
-        self._sock = None
+        self._sock: socket.socket | None = None
         self._peer: tuple[str, int] | None = None
 
     def start(self) -> None:
@@ -75,7 +76,7 @@ class UnicastTransport(AudioTransport):
 
     def send_frame(self, pcmu: bytes) -> None:
         """One datagram to FreeSWITCH's local-port (dropped, never waited for, if the kernel is full)."""
-        if self._sock is None:
+        if self._sock is None or self._peer is None:
             return
         try:
             self._sock.sendto(pcmu if self.native else ulaw_to_l16(pcmu), self._peer)

@@ -368,7 +368,7 @@ class RealtimeHandle:
 
 def serve_realtime(reply_ms: int) -> int:
     """``--serve-realtime``: run the instrumented fake server until stdin closes."""
-    from tests.fakes.loop import BackgroundLoop
+    from simulator.loop import BackgroundLoop
 
     loop = BackgroundLoop()
     _memoize_fake_vad()
@@ -402,7 +402,7 @@ def kernel_arrival(ancdata: list[tuple[int, int, bytes]], realtime_minus_monoton
 
 def _call_class() -> type:
     from edge.audio.g711 import l16_to_ulaw
-    from tests.fakes.freeswitch import SILENCE, FakeCall, Heard
+    from simulator.freeswitch import SILENCE, FakeCall, Heard
 
     class BenchCall(FakeCall):
         """A fake call whose silent frames include a probe every :data:`PROBE_EVERY` frames, whose unicast
@@ -572,10 +572,10 @@ def run_benchmark(calls: int, *, seconds: float = 20.0, settle: float = 3.0, per
     warm-up call, the first call arrives the moment the edge says it is ready."""
     import tests.conftest as conf
     from edge.audio.g711 import samples_to_ulaw  # noqa: F401 - warm numpy before timing
+    from simulator.audio import frames, noise, silence
+    from simulator.freeswitch import FakeFreeSwitch
+    from simulator.loop import BackgroundLoop
     from tests.edge.harness import EdgeProcess
-    from tests.fakes.audio import frames, noise, silence
-    from tests.fakes.freeswitch import FakeFreeSwitch
-    from tests.fakes.loop import BackgroundLoop
 
     database_url = database_url or conf.TEST_DATABASE_URL
     redis_url = redis_url or conf.TEST_REDIS_URL

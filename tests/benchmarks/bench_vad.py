@@ -11,7 +11,7 @@ import numpy as np
 
 from edge.audio.g711 import samples_to_ulaw
 from edge.audio.vad import StreamingVad
-from tests.engines.speech import caller_says
+from simulator.voice import caller_says
 
 
 def main() -> None:

@@ -373,7 +373,7 @@ def bench_transfer(calls: int = 300) -> None:
            "PYTHONPATH": str(REPO)}
     log = tempfile.NamedTemporaryFile(suffix=".log", delete=False)
     worker = subprocess.Popen(
-        [sys.executable, "-m", "shared.cli", "worker", "-Q", f"transfers-bench-{domain.hex[:6]}", "-P", "threads",
+        [sys.executable, "-m", "voice_ai.cli", "worker", "-Q", f"transfers-bench-{domain.hex[:6]}", "-P", "threads",
          "-c", "4", "--without-mingle", "--without-gossip", "-n", f"bench-{domain.hex[:6]}@%h"],
         cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )

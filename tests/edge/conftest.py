@@ -10,10 +10,10 @@ from collections.abc import Callable, Iterator
 import pytest
 import redis
 
+from simulator.freeswitch import FakeFreeSwitch
+from simulator.loop import BackgroundLoop
 from tests.edge.harness import EdgeProcess
 from tests.factories import add_provider, add_secretary
-from tests.fakes.freeswitch import FakeFreeSwitch
-from tests.fakes.loop import BackgroundLoop
 from tests.fakes.openai_realtime import FakeRealtimeServer
 
 

@@ -37,7 +37,7 @@ class EdgeProcess:
         self.log_path = Path(spool_dir) / "edge.log"
         self._log = self.log_path.open("wb")
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", "import sys; from shared.cli import main; sys.exit(main(['edge']))"],
+            [sys.executable, "-c", "import sys; from voice_ai.cli import main; sys.exit(main(['edge']))"],
             cwd=REPO, env=environment, stdout=subprocess.PIPE, stderr=self._log,
         )
         line = self.proc.stdout.readline().decode()

@@ -13,11 +13,11 @@ import time
 
 import pytest
 
+from simulator.freeswitch import Destination, FakeCall
+from simulator.mod_audio_stream import ModAudioStream
 from tests.edge import test_call_features as features
 from tests.edge.test_call_features import caller_turn, place, realtime_ready, tenant
 from tests.edge.test_transfer_calls import ask_for_sales, assert_caller_kept, kind, offer_heard
-from tests.fakes.freeswitch import Destination, FakeCall
-from tests.fakes.mod_audio_stream import ModAudioStream
 from tests.fakes.openai_realtime import Reply
 from tests.polling import wait_until
 
@@ -31,7 +31,7 @@ def speech_frames(call: FakeCall, since: float, until: float = float("inf")) -> 
     return sum(1 for h in list(call.heard) if since <= h.at <= until and kind(h.pcmu) == "speech")
 
 
-def assert_path(edge, call: FakeCall, build: str) -> None:  # noqa: ANN001 - the harness's EdgeProcess
+def assert_path(edge, call: FakeCall, build: str) -> None:  # edge: the harness's EdgeProcess
     """The audio path the edge chose for the build, logged once and truthfully."""
     log = edge.log()
     assert f"api uuid_audio_stream {call.uuid} start" in " ".join(c for c, _ in call.commands)
@@ -120,7 +120,7 @@ def test_a_module_whose_answer_never_arrives_ends_the_call_on_the_fallback_path(
     The Realtime session was opened while FreeSWITCH answered (before the transport's probe): it was
     only configured, never asked for a response (nothing heard from it, nothing billed), and closed as
     soon as the transport failed, not held open through the goodbye."""
-    async def lost(self, subclass: str, body: str) -> None:  # noqa: ANN001 - ModAudioStream
+    async def lost(self, subclass: str, body: str) -> None:  # self: the ModAudioStream it replaces a method of
         return None
 
     monkeypatch.setattr(ModAudioStream, "custom_event", lost)

@@ -23,10 +23,10 @@ import pytest
 from edge.audio.g711 import ulaw_to_l16
 from edge.esl import protocol
 from edge.esl.protocol import EslEvent
-from tests.fakes.audio import tone
-from tests.fakes.freeswitch import FakeCall, FakeFreeSwitch
-from tests.fakes.loop import BackgroundLoop
-from tests.fakes.mod_audio_stream import FILE_START_SECONDS, TEMP_DIR
+from simulator.audio import tone
+from simulator.freeswitch import FakeCall, FakeFreeSwitch
+from simulator.loop import BackgroundLoop
+from simulator.mod_audio_stream import FILE_START_SECONDS, TEMP_DIR
 from tests.polling import wait_until
 
 

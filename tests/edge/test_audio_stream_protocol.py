@@ -18,7 +18,7 @@ from edge.transports.audio_stream import (
     stop_command,
     stream_url,
 )
-from tests.fakes.audio import tone
+from simulator.audio import tone
 
 
 def test_stream_audio_message_is_the_documented_json_with_base64_l16_at_8k():

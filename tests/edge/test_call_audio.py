@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from tests.fakes.audio import noise, samples_to_ulaw, silence, ulaw_to_samples
+from simulator.audio import noise, samples_to_ulaw, silence, ulaw_to_samples
 from tests.fakes.openai_realtime import Reply
 from tests.polling import wait_until
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 
 from edge.engines.base import RESUME
+from simulator.audio import noise, silence
 from tests.edge.harness import conversation_events
 from tests.factories import add_domain_settings, add_secretary
-from tests.fakes.audio import noise, silence
 from tests.fakes.openai_realtime import Failure
 from tests.polling import wait_until
 

@@ -26,9 +26,11 @@ from shared.models import Conversation, Domain, Message, Secretary
 from shared.tasks import producer_app
 from shared.tenancy import system_session, tenant_session
 from shared.transfer_rules import decide_for_request
+from simulator.audio import noise, silence
+from simulator.freeswitch import FakeCall, FakeFreeSwitch
+from simulator.voice import caller_says
 from tests.edge.conftest import own_edge_env, start_edge
 from tests.edge.harness import EdgeProcess, conversation_events
-from tests.engines.speech import caller_says
 from tests.factories import (
     add_chunk,
     add_document,
@@ -37,8 +39,6 @@ from tests.factories import (
     add_rule,
     add_secretary,
 )
-from tests.fakes.audio import noise, silence
-from tests.fakes.freeswitch import FakeCall, FakeFreeSwitch
 from tests.fakes.openai_http import ChatReply, FakeOpenAI, hashed_embedding
 from tests.fakes.openai_realtime import FakeRealtimeServer, Reply, ToolCall
 from tests.polling import wait_until
@@ -243,7 +243,7 @@ def test_realtime_answers_from_the_tenants_documents(edge, fake_fs, realtime, ve
 
 
 @pytest.fixture
-def transfers_worker(start_worker):  # noqa: ANN001, ANN201, F811 - a worker on the transfers queue only
+def transfers_worker(start_worker):  # noqa: F811 - a worker on the transfers queue only
     """A worker that answers transfer decisions (and nothing else, so the call's events stay queued);
     stopped after the test, so that the other tests run without one."""
     worker = start_worker("-Q", "transfers", "-c", "1")

@@ -13,10 +13,10 @@ import pytest
 import redis
 
 from edge.esl import protocol
+from simulator.audio import noise, silence
+from simulator.freeswitch import FakeFreeSwitch
 from tests.edge.conftest import start_edge
 from tests.edge.harness import conversation_events
-from tests.fakes.audio import noise, silence
-from tests.fakes.freeswitch import FakeFreeSwitch
 from tests.fakes.openai_realtime import Reply, ToolCall
 from tests.polling import wait_until
 

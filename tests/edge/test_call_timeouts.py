@@ -14,9 +14,9 @@ import pytest
 from edge.call.timeouts import PHRASES
 from shared.models import Domain
 from shared.tenancy import system_session
+from simulator.audio import noise, silence
 from tests.edge.harness import conversation_events
 from tests.factories import add_domain_settings, add_provider, add_secretary
-from tests.fakes.audio import noise, silence
 from tests.fakes.openai_realtime import FakeRealtimeServer
 from tests.polling import wait_until
 

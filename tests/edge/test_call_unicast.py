@@ -8,8 +8,8 @@ import time
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from simulator.audio import noise, silence
 from tests.edge.harness import conversation_events
-from tests.fakes.audio import noise, silence
 from tests.fakes.openai_realtime import Reply, ToolCall
 from tests.polling import wait_until
 
@@ -137,8 +137,8 @@ def test_call_greets_converses_is_interrupted_and_ends(edge, build, fake_fs, rea
 def test_a_call_outlives_its_heartbeats(database_url, clean_queue, tmp_path, fakes_loop, realtime,
                                         realtime_secretary):
     """A call longer than the heartbeat interval keeps going (heartbeats logged) and ends normally."""
+    from simulator.freeswitch import FakeFreeSwitch
     from tests.edge.conftest import start_edge
-    from tests.fakes.freeswitch import FakeFreeSwitch
 
     domain, secretary = realtime_secretary
     realtime.script = [ToolCall("end_call", {"reason": "caller said goodbye"})]

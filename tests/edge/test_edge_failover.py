@@ -11,10 +11,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from simulator.freeswitch import FakeCall, FakeFreeSwitch
+from simulator.loop import BackgroundLoop
 from tests.edge.conftest import start_edge
 from tests.edge.harness import EdgeProcess
-from tests.fakes.freeswitch import FakeCall, FakeFreeSwitch
-from tests.fakes.loop import BackgroundLoop
 from tests.polling import wait_until
 
 

@@ -25,7 +25,7 @@ from urllib.parse import unquote
 import pytest
 
 from edge.esl.protocol import EslMessage, EslParser, encode_command, message_event
-from tests.fakes.freeswitch import FakeCall, FakeFreeSwitch
+from simulator.freeswitch import FakeCall, FakeFreeSwitch
 from tests.polling import wait_until
 
 CAPTURES = Path(os.environ.get("FREESWITCH_CAPTURES", "/work/shared/captures/freeswitch-1.10.12"))

@@ -19,10 +19,10 @@ import pytest
 from edge.call.timeouts import PHRASES
 from shared.models import Secretary
 from shared.tenancy import tenant_session
+from simulator.audio import silence
+from simulator.voice import caller_says
 from tests.edge.harness import conversation_events
-from tests.engines.speech import caller_says
 from tests.factories import add_provider, add_secretary
-from tests.fakes.audio import silence
 from tests.fakes.elevenlabs import FakeElevenLabs
 from tests.fakes.openai_http import DEFAULT_KEY, ChatReply, FakeOpenAI
 from tests.polling import wait_until

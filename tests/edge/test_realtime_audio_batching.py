@@ -5,7 +5,7 @@ from __future__ import annotations
 from itertools import accumulate
 
 from edge.audio.g711 import has_sound
-from tests.fakes.audio import noise, silence
+from simulator.audio import noise, silence
 from tests.fakes.openai_realtime import Reply
 from tests.polling import wait_until
 

@@ -21,10 +21,10 @@ from typing import Any
 import pytest
 
 from edge.call.transfer import phrase
+from simulator.freeswitch import FakeCall, FakeFreeSwitch
+from simulator.loop import BackgroundLoop
 from tests.edge.harness import conversation_events
 from tests.factories import add_provider, add_secretary
-from tests.fakes.freeswitch import FakeCall, FakeFreeSwitch
-from tests.fakes.loop import BackgroundLoop
 from tests.fakes.openai_realtime import FakeRealtimeServer, FakeRealtimeSession
 from tests.fakes.sdk_schema import Refusal
 from tests.polling import wait_until

@@ -20,10 +20,10 @@ import pytest
 
 from edge.call.transfer import phrase
 from edge.engines.base import APOLOGY, RESUME
+from simulator.audio import noise, silence
+from simulator.freeswitch import FRAME, FakeCall, FakeFreeSwitch
 from tests.edge.harness import conversation_events
 from tests.factories import add_provider, add_rule, add_secretary
-from tests.fakes.audio import noise, silence
-from tests.fakes.freeswitch import FRAME, FakeCall, FakeFreeSwitch
 from tests.fakes.openai_realtime import FakeRealtimeServer, FakeRealtimeSession, Hang, Reply, ToolCall
 from tests.polling import wait_until
 

@@ -6,9 +6,9 @@ import subprocess
 import sys
 import wave
 
+from simulator.caller import CallerTurn, run_simulated_call
 from tests.edge.harness import REPO
 from tests.fakes.openai_realtime import Reply, ToolCall
-from tests.fakes.simulate import CallerTurn, run_simulated_call
 
 
 def test_simulated_call_reports_the_greeting_each_answer_and_the_hangup(edge, realtime, realtime_secretary, tmp_path):
@@ -40,7 +40,7 @@ def test_simulate_call_command_prints_the_timeline(edge, realtime, realtime_secr
     realtime.user_transcripts = ["Olá.", "Tchau."]
     wav_path = tmp_path / "out.wav"
     done = subprocess.run(
-        [sys.executable, "-m", "shared.cli", "simulate-call", "--port", str(edge.esl_port), "--domain-uuid",
+        [sys.executable, "-m", "voice_ai.cli", "simulate-call", "--port", str(edge.esl_port), "--domain-uuid",
          str(domain), "--secretary-uuid", str(secretary), "--say", "Hello.", "--say", "Goodbye.",
          "--wav", str(wav_path)],
         cwd=REPO, capture_output=True, text=True, timeout=120,
@@ -58,7 +58,7 @@ def test_simulate_call_says_when_no_edge_listens(tmp_path):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     done = subprocess.run(
-        [sys.executable, "-m", "shared.cli", "simulate-call", "--port", str(port), "--domain-uuid",
+        [sys.executable, "-m", "voice_ai.cli", "simulate-call", "--port", str(port), "--domain-uuid",
          "00000000-0000-0000-0000-000000000001", "--secretary-uuid", "00000000-0000-0000-0000-000000000002"],
         cwd=REPO, capture_output=True, text=True, timeout=60,
     )

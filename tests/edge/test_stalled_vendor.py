@@ -18,10 +18,10 @@ from typing import Any
 
 import pytest
 
+from simulator.audio import noise, silence
+from simulator.freeswitch import FakeCall, FakeFreeSwitch
+from simulator.loop import BackgroundLoop
 from tests.factories import add_provider, add_secretary
-from tests.fakes.audio import noise, silence
-from tests.fakes.freeswitch import FakeCall, FakeFreeSwitch
-from tests.fakes.loop import BackgroundLoop
 from tests.fakes.openai_realtime import FakeRealtimeServer, FakeRealtimeSession, Reply
 from tests.polling import wait_until
 

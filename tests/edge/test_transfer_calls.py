@@ -21,6 +21,7 @@ from sqlalchemy import create_engine, text
 from edge.audio.g711 import ulaw_to_samples
 from shared.db import sqlalchemy_url
 from shared.tenancy import tenant_session
+from simulator.freeswitch import Destination, FakeCall
 from tests.edge import test_call_features as features
 from tests.edge.harness import conversation_events
 from tests.edge.test_call_features import (
@@ -34,7 +35,6 @@ from tests.edge.test_call_features import (
     tenant,
     tool_results,
 )
-from tests.fakes.freeswitch import Destination, FakeCall
 from tests.fakes.openai_realtime import ToolCall
 from tests.polling import wait_until
 
@@ -264,7 +264,7 @@ def test_a_rule_pointing_outside_the_tenant_is_refused_and_nothing_is_rung(
     other = domain_name(make_domain())
     domain, secretary = tenant(make_domain, vendor, realtime, operator=None)
     with tenant_session(domain) as session:
-        session.execute(text(f"UPDATE v_voice_transfer_rules SET {field} = :value "  # noqa: S608
+        session.execute(text(f"UPDATE v_voice_transfer_rules SET {field} = :value "
                              "WHERE domain_uuid = :domain_uuid"), {"value": value.replace("{other}", other)})
     realtime.script = [ToolCall("transfer_call", {"destination": "sales", "reason": "wants to buy"})]
     call = place(fake_fs, domain, secretary)

@@ -8,7 +8,7 @@ from edge.engines.base import CallState
 from edge.engines.greeting_cache import GreetingCache
 from edge.engines.offline import OfflineEngine
 from edge.services.offline.sphinx_worker import close_shared_pool
-from tests.engines.speech import caller_says
+from simulator.voice import caller_says
 from tests.fakes.engine_host import FakeHost
 
 HOURS = "Acme is open Monday to Friday from nine to six. On Saturday we open from nine to one."

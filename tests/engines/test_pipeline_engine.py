@@ -12,7 +12,7 @@ from edge.engines.greeting_cache import GreetingCache
 from edge.engines.pipeline import PipelineEngine
 from edge.engines.realtime import RealtimeEngine
 from shared.providers import ProviderConfig
-from tests.engines.speech import caller_says
+from simulator.voice import caller_says
 from tests.fakes.engine_host import FakeHost
 from tests.fakes.openai_http import DEFAULT_KEY, ChatReply, FakeOpenAI
 

@@ -16,7 +16,7 @@ import pytest
 
 from edge.engines.greeting_cache import GreetingCache
 from edge.engines.turns import TurnTakingEngine, sentences
-from tests.engines.speech import caller_says
+from simulator.voice import caller_says
 from tests.fakes.engine_host import FakeHost
 
 BYTES_PER_CHAR = 400

@@ -13,12 +13,12 @@ import httpx
 import pytest
 from websockets.sync.client import ClientConnection, connect
 
-from tests.fakes.audio import noise, silence
+from simulator.audio import noise, silence
+from simulator.loop import BackgroundLoop
 from tests.fakes.elevenlabs import DEFAULT_KEY as XI_KEY
 from tests.fakes.elevenlabs import DEFAULT_VOICE, FakeElevenLabs
 from tests.fakes.google_speech import DEFAULT_KEY as GOOGLE_KEY
 from tests.fakes.google_speech import FakeGoogleSpeech
-from tests.fakes.loop import BackgroundLoop
 from tests.fakes.openai_http import DEFAULT_KEY, FakeOpenAI
 from tests.fakes.openai_realtime import FakeRealtimeServer, Reply, ToolCall
 

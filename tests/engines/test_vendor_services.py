@@ -23,7 +23,7 @@ from edge.services.elevenlabs.tts import ElevenLabsTextToSpeech
 from edge.services.factory import speech_to_text, text_to_speech
 from edge.services.google.stt import GoogleSpeechToText
 from shared.providers import ProviderConfig
-from tests.engines.speech import caller_says
+from simulator.voice import caller_says
 from tests.fakes.elevenlabs import DEFAULT_KEY as XI_KEY
 from tests.fakes.elevenlabs import FakeElevenLabs
 from tests.fakes.engine_host import FakeHost

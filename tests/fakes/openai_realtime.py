@@ -38,8 +38,8 @@ from openai.types.realtime import RealtimeClientEventParam
 from openai.types.realtime.realtime_audio_config_output import Voice
 from websockets.exceptions import ConnectionClosed
 
-from tests.fakes.audio import rms, tone
-from tests.fakes.loop import BackgroundLoop
+from simulator.audio import rms, tone
+from simulator.loop import BackgroundLoop
 from tests.fakes.sdk_schema import Refusal, literal_values, members_by_type, refusal
 
 VOICED_RMS = 800.0

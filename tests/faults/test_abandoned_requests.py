@@ -13,7 +13,7 @@ from edge.services import worker_pool
 from edge.services.worker_pool import WorkerPool
 
 
-def wait_until(predicate, timeout: float, step: float = 0.02) -> object:  # noqa: ANN001
+def wait_until(predicate, timeout: float, step: float = 0.02) -> object:
     """:func:`tests.polling.wait_until` for greenlets: the child's pipes are served while this waits."""
     with gevent.Timeout(timeout, False):
         while not predicate():

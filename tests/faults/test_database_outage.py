@@ -11,9 +11,9 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy.engine import make_url
 
+from simulator.freeswitch import FakeCall, FakeFreeSwitch
 from tests.edge.conftest import start_edge
 from tests.factories import add_domain_settings, add_provider, add_secretary
-from tests.fakes.freeswitch import FakeCall, FakeFreeSwitch
 from tests.faults.tcp_proxy import TcpProxy
 from tests.polling import wait_until
 
@@ -31,7 +31,7 @@ def proxy(database_url: str) -> Iterator[TcpProxy]:
     proxy.close()
 
 
-def _secretaries(domain: uuid.UUID, realtime, count: int = 1) -> list[uuid.UUID]:  # noqa: ANN001
+def _secretaries(domain: uuid.UUID, realtime, count: int = 1) -> list[uuid.UUID]:
     provider = add_provider(domain, "llm", "openai_realtime", config={
         "api_key": realtime.api_key, "base_url": realtime.base_url, "model": "gpt-realtime"})
     return [add_secretary(domain, llm_provider_uuid=provider, greeting_message="Olá, ACME, em que posso ajudar?")

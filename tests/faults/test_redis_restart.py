@@ -18,11 +18,11 @@ from sqlalchemy import select
 
 from shared.models import Conversation, Message
 from shared.tenancy import tenant_session
+from simulator.audio import noise, silence
+from simulator.freeswitch import FakeFreeSwitch
 from tests.edge.conftest import start_edge
 from tests.edge.harness import REPO, conversation_events
 from tests.factories import add_provider, add_secretary
-from tests.fakes.audio import noise, silence
-from tests.fakes.freeswitch import FakeFreeSwitch
 from tests.fakes.openai_realtime import Reply
 from tests.faults.worker_life import worker_lives
 from tests.polling import wait_until

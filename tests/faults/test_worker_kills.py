@@ -158,7 +158,7 @@ class _HangingFirst:
             def log_message(self, *args: Any) -> None:
                 pass
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 request = {"headers": {k.lower(): v for k, v in self.headers.items()}, "body": body}
                 owner.requests.append(request)

@@ -52,9 +52,9 @@ class WorkerProcess:
     def __init__(self, argv: list[str], env: dict[str, str], log_path: Path) -> None:
         self.log_path = log_path
         self.name = f"test-{uuid.uuid4().hex[:8]}@%h"
-        self._log = open(log_path, "wb")  # noqa: SIM115 - closed in stop()
+        self._log = open(log_path, "wb")  # closed in stop()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "shared.cli", *argv],
+            [sys.executable, "-m", "voice_ai.cli", *argv],
             cwd=REPO, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
         )
 
@@ -172,7 +172,7 @@ def worker(start_worker: Callable[..., WorkerProcess]) -> WorkerProcess:
 
 
 @pytest.fixture(scope="session")
-def producer(clean_redis: str):  # noqa: ANN201 - Celery app
+def producer(clean_redis: str):  # returns a Celery app
     """The edge's way of sending tasks by name."""
     return producer_app(clean_redis)
 

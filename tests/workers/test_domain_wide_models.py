@@ -31,7 +31,7 @@ class RefusingEmbedder:
         raise EmbeddingError("embedding provider refused the API key (check the provider)", False)
 
 
-def _factory(provider: ProviderConfig | None):  # noqa: ANN202 - an Embedder
+def _factory(provider: ProviderConfig | None):  # returns an Embedder
     """Offline → the fast hash embedder; openai → the real SDK client; ``revoked`` → a refusal."""
     if provider is None or provider.provider_name == "offline":
         return HashEmbedder("offline-hash")
@@ -40,7 +40,7 @@ def _factory(provider: ProviderConfig | None):  # noqa: ANN202 - an Embedder
     return embedder_for(provider)
 
 
-def _ingest(domain: uuid.UUID, upload_dir: Path, secretary: uuid.UUID | None = None):  # noqa: ANN202
+def _ingest(domain: uuid.UUID, upload_dir: Path, secretary: uuid.UUID | None = None):
     folder = upload_dir / uuid.uuid4().hex
     folder.mkdir()
     (folder / "parking.txt").write_text(PARKING)
@@ -107,7 +107,7 @@ def test_a_provider_whose_dimensions_change_never_compares_its_old_vectors(make_
         with tenant_session(domain) as session:
             passage = session.scalars(select(DocumentChunk.content).where(DocumentChunk.document_uuid == doc)).first()
 
-        def search():  # noqa: ANN202 - a KnowledgeResult
+        def search():  # returns a KnowledgeResult
             return search_knowledge(domain, passage, secretary, min_similarity=0.0, embedder_factory=_factory)
 
         found = search()
@@ -153,7 +153,7 @@ def test_sweep_re_embeds_documents_a_new_secretary_model_cannot_find(make_domain
 
     domain = make_domain()
 
-    def real_names(provider: ProviderConfig | None):  # noqa: ANN202 - chunks record the real model names
+    def real_names(provider: ProviderConfig | None):  # chunks record the real model names
         return HashEmbedder(OFFLINE_MODEL_NAME) if provider is None or provider.provider_name == "offline" \
             else HashEmbedder(provider.model or "text-embedding-3-small")
 

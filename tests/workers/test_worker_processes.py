@@ -238,7 +238,7 @@ def test_flower_requires_a_password_for_everything_but_its_healthcheck_and_shows
 
     from tests.workers.conftest import REPO
 
-    refused = subprocess.run([sys.executable, "-m", "shared.cli", "flower"], cwd=REPO, env=worker_env,
+    refused = subprocess.run([sys.executable, "-m", "voice_ai.cli", "flower"], cwd=REPO, env=worker_env,
                              capture_output=True, text=True, timeout=30)
     assert refused.returncode == 2 and "FLOWER_PASSWORD" in refused.stderr
 

@@ -28,10 +28,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from celery.exceptions import SoftTimeLimitExceeded
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Table, delete, insert, select
 
 from shared.embeddings import Embedder, EmbeddingError, embedder_for
 from shared.keywords import SEARCH_CONFIGS, detect_language
@@ -243,7 +243,7 @@ def ingest_document(
             for chunk, vector in zip(chunks, model_vectors, strict=True)
         ]
         if rows:
-            session.connection().execute(insert(DocumentChunk.__table__), rows)
+            session.connection().execute(insert(cast(Table, DocumentChunk.__table__)), rows)
         current.status = "ready"
         current.error_message = "; ".join(notes)[:2000] or None
         current.chunk_count = len(chunks)

@@ -6,6 +6,7 @@ The vendor returns PCMU at 8 kHz directly, so chunks go to the caller untouched.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 
@@ -44,7 +45,7 @@ class ElevenLabsTextToSpeech(TextToSpeech):
             raise ServiceError("elevenlabs-tts", ErrorKind.AUTH, "no api_key configured")
         self.model = config.model or default_model("elevenlabs")
         self.voice = elevenlabs_voice([config.config.get("voice"), voice_name], log, DEFAULT_VOICE)
-        kwargs = {"api_key": config.api_key, "timeout": float(config.config.get("timeout", 15.0))}
+        kwargs: dict[str, Any] = {"api_key": config.api_key, "timeout": float(config.config.get("timeout", 15.0))}
         if config.base_url:
             kwargs["base_url"] = config.base_url
         self.client = ElevenLabs(**kwargs)
@@ -63,5 +64,5 @@ class ElevenLabsTextToSpeech(TextToSpeech):
                     yield chunk
         except ServiceError:
             raise
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - every SDK failure becomes the ServiceError callers handle
             raise _translate(exc) from None

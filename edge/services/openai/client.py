@@ -82,7 +82,7 @@ def warm_up() -> None:
     resource and the websockets client. Meant for the edge's warm-up thread; builds a throwaway client
     (no request is made)."""
     import openai
-    import openai.resources.realtime.realtime  # noqa: F401
+    import openai.resources.realtime.realtime
     import websockets.sync.client  # noqa: F401
 
     openai.OpenAI(api_key="warm-up", max_retries=0).realtime  # noqa: B018 - the lazy properties load modules
@@ -127,5 +127,5 @@ def guarded(provider: str, function: Callable[[], T]) -> T:
         return function()
     except ServiceError:
         raise
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - every SDK failure becomes the ServiceError callers handle
         raise translate(provider, exc) from None

@@ -42,7 +42,7 @@ class OpenAIChatModel(ChatModel):
                         call["arguments"] += part.function.arguments or ""
         except ServiceError:
             raise
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - every SDK failure becomes the ServiceError callers handle
             raise translate("openai-llm", exc) from None
         for index in sorted(calls):
             call = calls[index]

@@ -13,8 +13,8 @@
 6. checks the call went as scripted — the Saturday hours said from the document, the caller bridged to
    Sales — and otherwise exits 1, saying what was missed and keeping the logs.
 
-The caller is the fake FreeSWITCH of the source checkout (``tests/fakes``), which an installed package
-does not include: the demo runs from a checkout (``make demo``).
+The caller is the product's simulator (:mod:`simulator`): a fake FreeSWITCH placing the call on the edge's
+ESL port, as ``voice-ai simulate-call`` does.
 """
 
 from __future__ import annotations
@@ -30,8 +30,7 @@ import time
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
-from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 
@@ -41,10 +40,8 @@ from shared.models import Conversation, Document, Domain, DomainSettings, Messag
 from shared.settings import Settings, get_settings
 from shared.tasks import INGEST_DOCUMENT, producer_app
 from shared.tenancy import system_session, tenant_session
-from shared.transcript import transcript_lines, wait_for_conversation
-
-if TYPE_CHECKING:
-    from tests.fakes.simulate import SimulatedCallResult
+from simulator.caller import CallerTurn, SimulatedCallResult, run_simulated_call
+from simulator.transcript import transcript_lines, wait_for_conversation
 
 DEMO_DOMAIN = "demo.voice-ai.local"
 DEMO_DOCUMENT = """Acme Dental Clinic — frequently asked questions
@@ -170,7 +167,7 @@ def create_demo_tenant(settings: Settings, workdir: Path) -> dict[str, uuid.UUID
 
 def _voice_ai(args: Sequence[str], env: dict[str, str], log: Path, **popen: Any) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-c", "import sys; from shared.cli import main; sys.exit(main(sys.argv[1:]))", *args],
+        [sys.executable, "-c", "import sys; from voice_ai.cli import main; sys.exit(main(sys.argv[1:]))", *args],
         env=env, stderr=log.open("wb"), **popen,
     )
 
@@ -246,17 +243,6 @@ def missed_expectations(result: SimulatedCallResult, stored: tuple[Conversation,
     return missed
 
 
-def fake_freeswitch() -> ModuleType | None:
-    """The checkout's simulated caller (``tests.fakes.simulate``), or None when this install lacks it."""
-    try:
-        from tests.fakes import simulate
-    except ModuleNotFoundError as exc:
-        if exc.name in {"tests", "tests.fakes", "tests.fakes.simulate"}:
-            return None
-        raise
-    return simulate
-
-
 def main(argv: Sequence[str]) -> int:
     """Run the demo; exit status 0 only when the call went as scripted and was recorded."""
     parser = argparse.ArgumentParser(prog="voice-ai demo",
@@ -269,12 +255,6 @@ def main(argv: Sequence[str]) -> int:
                         help="what Sales' phone does when the caller is transferred: answer, USER_BUSY, "
                              "NO_ANSWER, ... (default %(default)s; anything else makes the demo fail)")
     args = parser.parse_args(argv)
-    simulate = fake_freeswitch()
-    if simulate is None:
-        print(f"{Tag.ERROR} demo: the demo's caller is the fake FreeSWITCH of the source checkout (tests/fakes), "
-              "which this installation does not include. Run the demo from a checkout: make demo, or "
-              "PYTHONPATH=<checkout> voice-ai demo", file=sys.stderr)
-        return 1
 
     settings = get_settings()
     started = Started()
@@ -305,9 +285,9 @@ def main(argv: Sequence[str]) -> int:
         esl_port = start_edge(env, workdir, started)
 
         say("placing the call: the caller asks about opening hours, then asks for Sales")
-        result = simulate.run_simulated_call(
+        result = run_simulated_call(
             port=esl_port, domain_uuid=ids["domain"], voice_secretary_uuid=ids["secretary"],
-            turns=[simulate.CallerTurn.say(text) for text in CALLER_TURNS], bridge_outcome=args.bridge_outcome,
+            turns=[CallerTurn.say(text) for text in CALLER_TURNS], bridge_outcome=args.bridge_outcome,
             progress=say,
         )
         print(result.report())

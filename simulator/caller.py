@@ -24,8 +24,10 @@ from pathlib import Path
 import numpy as np
 
 from edge.audio.g711 import ulaw_to_samples
-from tests.fakes.audio import FRAME, rms
-from tests.fakes.freeswitch import FakeCall, FakeFreeSwitch
+from simulator.audio import FRAME, rms
+from simulator.freeswitch import FakeCall, FakeFreeSwitch
+from simulator.transcript import transcript_lines, wait_for_conversation
+from simulator.voice import caller_says
 
 SPEECH_RMS = 150.0
 """A heard frame louder than this counts as the secretary speaking."""
@@ -174,7 +176,7 @@ class _Observer:
             self.caller.append((time.monotonic(), frame))
             return frame
 
-        call.next_caller_frame = recorded  # type: ignore[method-assign]
+        call.next_caller_frame = recorded  # type: ignore[method-assign]  # records every frame the caller sends
 
     def now(self) -> float:
         return time.monotonic() - self.t0
@@ -224,8 +226,6 @@ def run_simulated_call(
     progress: Callable[[str], None] | None = None,
 ) -> SimulatedCallResult:
     """Place one call against the edge at ``host:port`` and play ``turns``; see the module docstring."""
-    from tests.engines.speech import caller_says
-
     tell = progress or (lambda _text: None)
     audio = {t.value: caller_says(t.value) for t in turns if t.kind == "say"}  # synthesize before dialling
     fs = FakeFreeSwitch(host, port)
@@ -284,8 +284,6 @@ def run_simulated_call(
     finally:
         fs.close()
     if database_url:
-        from shared.transcript import transcript_lines, wait_for_conversation
-
         stored = wait_for_conversation(database_url, uuid.UUID(str(domain_uuid)), result.call_uuid,
                                        ready=lambda row: row.ended_at is not None, timeout=30.0)
         result.transcript = transcript_lines(*stored) if stored else []

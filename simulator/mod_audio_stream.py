@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING, Any
 from edge.audio.g711 import l16_to_ulaw, ulaw_to_l16
 
 if TYPE_CHECKING:
-    from tests.fakes.freeswitch import FakeCall
+    from simulator.freeswitch import FakeCall
 
 BUILDS = ("community", "direct", "json_only")
 TEMP_DIR = "/var/lib/freeswitch/temp"
@@ -224,7 +224,7 @@ class ModAudioStream:
 
     async def _play_loop(self) -> None:
         """The direct build's playout: one 20 ms frame of its buffer per frame time."""
-        from tests.fakes.freeswitch import Heard
+        from simulator.freeswitch import Heard
 
         due = time.monotonic()
         while True:
@@ -284,7 +284,7 @@ class BroadcastQueue:
             self._task = None
 
     async def _run(self) -> None:
-        from tests.fakes.freeswitch import Heard
+        from simulator.freeswitch import Heard
 
         call = self.call
         ready_at = time.monotonic()

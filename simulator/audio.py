@@ -1,4 +1,4 @@
-"""Test audio: PCMU tones and noise of known lengths, and energy measurement."""
+"""Simulated audio: PCMU tones, noise and silence of known lengths, 20 ms frames, and energy measurement."""
 
 from __future__ import annotations
 

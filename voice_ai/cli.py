@@ -16,14 +16,14 @@ from shared.settings import SettingsError, get_settings
 
 # subcommand -> (module:function taking the remaining argv, help text)
 COMMANDS: dict[str, tuple[str, str]] = {
-    "migrate": ("shared.cli:migrate_command", "apply database/migrations/*.sql in order (idempotent)"),
+    "migrate": ("voice_ai.cli:migrate_command", "apply database/migrations/*.sql in order (idempotent)"),
     "edge": ("edge.main:main", "run the edge: ESL outbound server, audio transports, metrics"),
-    "worker": ("shared.cli:worker_command", "run a Celery worker for the project's queues (--help lists them)"),
+    "worker": ("voice_ai.cli:worker_command", "run a Celery worker for the project's queues (--help lists them)"),
     "beat": ("workers.cli:beat", "run the Celery beat scheduler"),
     "flower": ("workers.cli:flower", "run Flower for the project's Celery app"),
-    "secretaries": ("shared.cli:secretaries_command", "list the domains and their secretaries, with UUIDs"),
-    "simulate-call": ("tests.fakes.simulate:main", "place a simulated call against a running edge"),
-    "demo": ("shared.demo:main", "set up a demo tenant and run a full simulated call offline"),
+    "secretaries": ("voice_ai.cli:secretaries_command", "list the domains and their secretaries, with UUIDs"),
+    "simulate-call": ("simulator.caller:main", "place a simulated call against a running edge"),
+    "demo": ("voice_ai.demo:main", "set up a demo tenant and run a full simulated call offline"),
 }
 
 
@@ -115,7 +115,7 @@ def secretaries_command(argv: Sequence[str]) -> int:
 
 
 class MissingPart(Exception):
-    """A subcommand's module is not in this installation (e.g. the test fakes in an operator's install)."""
+    """A subcommand's module is not in this installation (e.g. a partial or broken install)."""
 
 
 def _resolve(target: str) -> Callable[[Sequence[str]], int | None]:
@@ -149,9 +149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         command = _resolve(COMMANDS[argv[0]][0])
     except MissingPart as exc:
-        hint = (" (the fake FreeSWITCH ships with the source checkout, not the installed package: run it from"
-                " a checkout, e.g. PYTHONPATH=<checkout> voice-ai ...)" if "tests" in str(exc) else "")
-        print(f"{Tag.ERROR} voice-ai {argv[0]}: {exc}{hint}", file=sys.stderr)
+        print(f"{Tag.ERROR} voice-ai {argv[0]}: {exc}", file=sys.stderr)
         return 1
     return int(command(argv[1:]) or 0)
 

@@ -1,4 +1,4 @@
-"""Caller speech for engine tests: espeak-ng audio as 8 kHz PCMU."""
+"""The simulated caller's voice: espeak-ng audio as 8 kHz PCMU (the simulator's calls and the engine tests)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from edge.services.offline.tts import OfflineTextToSpeech, wav_to_pcmu
 def caller_says(text: str) -> bytes:
     """``text`` spoken by an American English espeak-ng voice (what pocketsphinx understands best).
 
-    The caller's side runs in the test process, which gevent does not patch: the edge's own
+    The caller's side runs in a process gevent does not patch (the simulator's, a test's): the edge's own
     :meth:`OfflineTextToSpeech.synthesize` waits on gevent's child watcher, which another test's
     plain subprocess can reap first in the same pytest worker (seen once: a 20 s "offline-tts: timeout"
     for a one-line sentence). The same espeak-ng command runs here through the standard library."""

@@ -1,4 +1,4 @@
-"""An asyncio loop on a background thread, so synchronous tests can drive the async fakes."""
+"""An asyncio loop on a background thread, so synchronous callers (the simulator, tests) can drive async fakes."""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ Audio:
   As on the real server it lives only while the channel stays parked in the socket application: the
   ``bridge``, ``playback`` and ``record`` applications and ``uuid_bridge`` shut it down for good, and a
   second ``unicast`` in the same socket session is torn down at once (it never carries audio);
-* ``uuid_audio_stream`` — mod_audio_stream as built from public source (``tests/fakes/mod_audio_stream.py``;
+* ``uuid_audio_stream`` — mod_audio_stream as built from public source (:mod:`simulator.mod_audio_stream`;
   :attr:`FakeCall.audio_stream_build`: ``community`` by default, ``direct`` or ``json_only``): a WebSocket
   client sending L16 frames every 20 ms whose server messages become files and CUSTOM events (or, in the
   ``direct`` fork, audio played from a buffer); ``pause``/``resume`` stop and restart the caller's frames
@@ -49,9 +49,9 @@ from typing import Any
 
 from edge.audio.g711 import l16_to_ulaw, ulaw_to_l16
 from edge.esl import protocol
-from tests.fakes.audio import FRAME, frames, noise
-from tests.fakes.loop import BackgroundLoop
-from tests.fakes.mod_audio_stream import BroadcastQueue, ModAudioStream
+from simulator.audio import FRAME, frames, noise
+from simulator.loop import BackgroundLoop
+from simulator.mod_audio_stream import BroadcastQueue, ModAudioStream
 
 SILENCE = b"\xff" * FRAME
 COMFORT_NOISE = b"\xff" * (2 * FRAME)
@@ -116,7 +116,7 @@ class FakeCall:
     audio_stream_loaded: bool = True
     """False: mod_audio_stream is not loaded, so ``uuid_audio_stream`` is an unknown API command."""
     audio_stream_build: str = "community"
-    """Which mod_audio_stream answers ``uuid_audio_stream`` (``tests.fakes.mod_audio_stream.BUILDS``)."""
+    """Which mod_audio_stream answers ``uuid_audio_stream`` (``simulator.mod_audio_stream.BUILDS``)."""
     directory_users: frozenset[str] = frozenset()
     """``user@domain`` entries of FreeSWITCH's directory (``user_exists id <user> <domain>``)."""
     registered_users: frozenset[str] | None = None
