@@ -29,6 +29,11 @@ CLOSED = object()
 """Put on :attr:`EslConnection.events` when the connection ends."""
 
 
+SEND_TIMEOUT = 10.0
+"""Seconds a command may wait for FreeSWITCH to take its bytes: a peer that stops reading (a wedged
+switch, a half-open TCP connection) ends this call's connection instead of holding its greenlet forever."""
+
+
 class EslDisconnected(ConnectionError):
     """The Event Socket connection is gone (caller hung up and the socket closed, or it was broken)."""
 
@@ -40,8 +45,9 @@ class EslCommandError(RuntimeError):
 class EslConnection:
     """Commands and events of one outbound-mode connection."""
 
-    def __init__(self, sock: socket.socket, log: CallLogger) -> None:
+    def __init__(self, sock: socket.socket, log: CallLogger, send_timeout: float = SEND_TIMEOUT) -> None:
         self._sock = sock
+        self._send_timeout = send_timeout
         self.log = log
         self._parser = protocol.EslParser()
         self._waiting: deque[AsyncResult] = deque()
@@ -136,7 +142,11 @@ class EslConnection:
         with self._write_lock:
             self._waiting.append(result)
             try:
-                self._sock.sendall(raw)
+                with gevent.Timeout(self._send_timeout, EslDisconnected("FreeSWITCH stopped reading the Event Socket")):
+                    self._sock.sendall(raw)
+            except EslDisconnected:
+                self._shutdown()
+                raise
             except OSError as exc:
                 self._shutdown()
                 raise EslDisconnected(str(exc)) from exc
