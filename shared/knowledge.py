@@ -75,9 +75,10 @@ def tune_vector_search(session: Session, ef_search: int = HNSW_EF_SEARCH) -> Non
     applied afterwards, so a small tenant in a big table gets fewer than ``k`` rows back.
     """
     conn = session.connection()  # Core: SET is not a tenant query
-    conn.exec_driver_sql(f"SET LOCAL hnsw.ef_search = {int(ef_search)}")
+    settings = f"SET LOCAL hnsw.ef_search = {int(ef_search)}"
     if conn.dialect.server_version_info and _has_iterative_scan(conn):
-        conn.exec_driver_sql("SET LOCAL hnsw.iterative_scan = relaxed_order")
+        settings += "; SET LOCAL hnsw.iterative_scan = relaxed_order"
+    conn.exec_driver_sql(settings)  # one round trip for both
 
 
 _iterative: dict[int, bool] = {}
