@@ -739,6 +739,12 @@
 		$apps[$x]['db'][$y]['fields'][$z]['type']['sqlite'] = "boolean";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['mysql'] = "boolean";
 		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
+		$z++;
+		$apps[$x]['db'][$y]['fields'][$z]['name'] = "ring_seconds";
+		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "integer";
+		$apps[$x]['db'][$y]['fields'][$z]['type']['sqlite'] = "numeric";
+		$apps[$x]['db'][$y]['fields'][$z]['type']['mysql'] = "int";
+		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
 		$y++;
 		$apps[$x]['db'][$y]['table']['name'] = "v_voice_conversations";
 		$apps[$x]['db'][$y]['table']['parent'] = "";
