@@ -715,8 +715,9 @@ class CallSession:
     def bridge(self, destination: str, context: str, announcement: str | None = None,
                ring_seconds: int | None = None) -> BridgeResult:
         """Ring ``destination`` as a leg of its own for ``ring_seconds`` (None: the domain's) while the
-        caller, still parked with their audio running, hears ringback; join the two with ``uuid_bridge`` once it answers (``announcement``:
-        once the person who answered heard it and took the call, see :mod:`edge.call.announce`).
+        caller, still parked with their audio running, hears ringback; join the two with ``uuid_bridge``
+        once it answers (``announcement``: once the person who answered heard it and took the call, see
+        :mod:`edge.call.announce`).
 
         Never the ``bridge`` application on the caller's channel: FreeSWITCH shuts the caller's unicast
         audio down at its start, for good, so a caller whose transfer fails would be left in dead air.

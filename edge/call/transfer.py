@@ -193,11 +193,9 @@ def rule_ring_seconds(domain_uuid: uuid.UUID, transfer_rule_uuid: str | None) ->
     """The matched rule's own ring time (``v_voice_transfer_rules.ring_seconds``, migration 017);
     None: the domain's (:class:`TransferSettings`)."""
     try:
-        rule = uuid.UUID(str(transfer_rule_uuid)) if transfer_rule_uuid else None
+        rule = uuid.UUID(str(transfer_rule_uuid))
     except ValueError:
-        return None
-    if rule is None:
-        return None
+        return None  # no rule (the operator) or not a rule's uuid
     with tenant_session(domain_uuid) as session:
         value = session.scalar(select(TransferRule.ring_seconds).where(TransferRule.transfer_rule_uuid == rule))
     return int(value) if value and value > 0 else None
