@@ -55,8 +55,9 @@ fusionpbx_pg_version() {
   echo $((num / 10000))
 }
 
-# The web server's user and group: the owner of the web root.
-fpbx_web_owner() { stat -c '%U:%G' "$FPBX_WEB_ROOT"; }
+# The web server's user and group: the owner of the web root (-L: of the directory a linked web root
+# names, not of the link, which belongs to root).
+fpbx_web_owner() { stat -L -c '%U:%G' "$FPBX_WEB_ROOT"; }
 
 fpbx_install_app() {
   local target="$FPBX_WEB_ROOT/app/voice_secretary" staging

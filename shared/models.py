@@ -285,6 +285,8 @@ class TransferRule(TenantScoped):
         Index("v_voice_transfer_rules_domain_uuid_fkey", "domain_uuid"),
         Index("idx_voice_transfer_rules_lookup", "domain_uuid", "voice_secretary_uuid", "priority",
               postgresql_where=text("enabled")),
+        CheckConstraint("ring_seconds IS NULL OR ring_seconds BETWEEN 1 AND 300",
+                        name="chk_voice_transfer_rules_ring_seconds"),
     )
 
     transfer_rule_uuid: Mapped[uuid.UUID] = _uuid_pk()
@@ -303,6 +305,8 @@ class TransferRule(TenantScoped):
     )
     fallback_destination: Mapped[str | None] = mapped_column(String(255))
     announce: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
+    ring_seconds: Mapped[int | None] = mapped_column(Integer)
+    """How long the destination rings before the fallback is offered; None: the domain's (migration 017)."""
     enabled: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("true"))
     created_at: Mapped[datetime | None] = _timestamp()
     updated_at: Mapped[datetime | None] = _timestamp()

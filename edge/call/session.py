@@ -712,10 +712,12 @@ class CallSession:
         language = self.context.secretary.language if self.context else None
         return ringback_cadence(country_for(settings.ringback, language))
 
-    def bridge(self, destination: str, context: str, announcement: str | None = None) -> BridgeResult:
-        """Ring ``destination`` as a leg of its own while the caller, still parked with their audio
-        running, hears ringback; join the two with ``uuid_bridge`` once it answers (``announcement``:
-        once the person who answered heard it and took the call, see :mod:`edge.call.announce`).
+    def bridge(self, destination: str, context: str, announcement: str | None = None,
+               ring_seconds: int | None = None) -> BridgeResult:
+        """Ring ``destination`` as a leg of its own for ``ring_seconds`` (None: the domain's) while the
+        caller, still parked with their audio running, hears ringback; join the two with ``uuid_bridge``
+        once it answers (``announcement``: once the person who answered heard it and took the call, see
+        :mod:`edge.call.announce`).
 
         Never the ``bridge`` application on the caller's channel: FreeSWITCH shuts the caller's unicast
         audio down at its start, for good, so a caller whose transfer fails would be left in dead air.
@@ -723,6 +725,7 @@ class CallSession:
         if self.machine.ended or self.esl.closed.is_set() or self.context is None:
             return BridgeResult("hangup", "CALL_ENDED")
         settings = self.transfer_settings()
+        ring = ring_seconds or settings.ring_seconds
         context = context or settings.domain_name
         if destination_problem(destination, context, settings.domain_name) is not None:
             return BridgeResult("unavailable", "INVALID_DESTINATION")  # never rung outside the tenant
@@ -738,7 +741,7 @@ class CallSession:
                 ringback = Ringback(self.stream, self._ringing_audio())
                 ringback.start()
             self.log.info(Tag.SESSION, "ringing %s in %s for up to %d s%s", destination, context,
-                          settings.ring_seconds, " (announced)" if announcement else "")
+                          ring, " (announced)" if announcement else "")
             then, variables = "&park()", None
             if announcement:
                 self.announcement = Announcement(announcement)
@@ -746,9 +749,9 @@ class CallSession:
                 then = f"'&socket({host}:{port} async full)'"  # quoted: one argument of originate
                 variables = {ANNOUNCE_VARIABLE: self.call_uuid, "domain_uuid": str(self.context.domain_uuid),
                              "voice_secretary_uuid": str(self.context.secretary.voice_secretary_uuid)}
-            job = self.esl.bgapi(originate_command(leg, dial, settings.ring_seconds, self.context.caller_id,
+            job = self.esl.bgapi(originate_command(leg, dial, ring, self.context.caller_id,
                                                    self.context.caller_name, then=then, variables=variables))
-            gevent.wait([job, self._caller_gone], count=1, timeout=settings.ring_seconds + 15)
+            gevent.wait([job, self._caller_gone], count=1, timeout=ring + 15)
             if job.ready():
                 result = job_result(job.get())
             if result.answered and self.announcement is not None:

@@ -36,7 +36,7 @@ from sqlalchemy import select, text
 from edge.call.announce import announcement_text
 from edge.engines.base import CallContext
 from shared.logging import Tag
-from shared.models import Domain, DomainSettings
+from shared.models import Domain, DomainSettings, TransferRule
 from shared.policies import destination_problem as shared_destination_problem
 from shared.settings import get_settings
 from shared.tasks import DECIDE_TRANSFER, celery_config
@@ -189,6 +189,18 @@ def load_transfer_settings(domain_uuid: uuid.UUID) -> TransferSettings:
     return TransferSettings(name, int(ring), row.ringback_tone, row.hold_music_file)
 
 
+def rule_ring_seconds(domain_uuid: uuid.UUID, transfer_rule_uuid: str | None) -> int | None:
+    """The matched rule's own ring time (``v_voice_transfer_rules.ring_seconds``, migration 017);
+    None: the domain's (:class:`TransferSettings`)."""
+    try:
+        rule = uuid.UUID(str(transfer_rule_uuid))
+    except ValueError:
+        return None  # no rule (the operator) or not a rule's uuid
+    with tenant_session(domain_uuid) as session:
+        value = session.scalar(select(TransferRule.ring_seconds).where(TransferRule.transfer_rule_uuid == rule))
+    return int(value) if value and value > 0 else None
+
+
 def extension_do_not_disturb(domain_uuid: uuid.UUID, extension: str) -> bool:
     """Whether FusionPBX's ``v_extensions`` has do-not-disturb on for this tenant's ``extension``
     (False where the table does not exist: a standalone install has no FusionPBX extensions)."""
@@ -322,9 +334,11 @@ class TransferHost(Protocol):
     def unavailable(self, destination: str, context: str) -> BridgeResult | None:
         """Why ``destination`` cannot be rung now (refused, do-not-disturb, not registered), or None."""
 
-    def bridge(self, destination: str, context: str, announcement: str | None = None) -> BridgeResult:
-        """Ring ``destination`` (the caller hears ringback) and join the caller to it once answered
-        (with ``announcement``: once whoever answered heard it and took the call)."""
+    def bridge(self, destination: str, context: str, announcement: str | None = None,
+               ring_seconds: int | None = None) -> BridgeResult:
+        """Ring ``destination`` (the caller hears ringback) for ``ring_seconds`` (None: the domain's) and
+        join the caller to it once answered (with ``announcement``: once whoever answered heard it and
+        took the call)."""
 
     def transfer_completed(self, target: str) -> None:
         """The caller was bridged: outcome ``transferred`` with ``target``; end the call."""
@@ -393,7 +407,13 @@ def run_transfer(call: TransferHost, arguments: dict[str, Any], redis_url: str |
             call.say(decision.get("message") or phrase(language, "transferring", department=department))
             announcement = announcement_text(language, context.caller_name, context.caller_id, reason) \
                 if decision.get("announce") else None
-            result = call.bridge(str(target), str(decision.get("context") or ""), announcement)
+            try:
+                ring = rule_ring_seconds(context.domain_uuid, decision.get("transfer_rule_uuid"))
+            except Exception as exc:  # noqa: BLE001 - the rule's ring time unreadable: the domain's
+                if context.log is not None:
+                    context.log.error("rule ring time unknown (%s): the domain's", type(exc).__name__)
+                ring = None
+            result = call.bridge(str(target), str(decision.get("context") or ""), announcement, ring_seconds=ring)
         if result.answered:
             call.transfer_completed(str(target))
             return {"ok": True, "transferred": True, "ended": True, "destination": target,

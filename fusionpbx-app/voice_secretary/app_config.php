@@ -20,11 +20,13 @@
 		$apps[$x]['description']['en-us'] = "AI virtual secretary: answers calls, searches the knowledge base, transfers and takes messages.";
 		$apps[$x]['description']['pt-br'] = "Secretária virtual com IA: atende chamadas, consulta a base de conhecimento, transfere e anota recados.";
 
-	//destination details: enabled secretaries with an extension number
+	//destination details: enabled secretaries with an extension number. FusionPBX's destination selects
+	//read the group label from app/<name>/app_languages.php (label-<name>, else title-<name>) and show
+	//the group to holders of <singular of name>_destinations: name is this app's directory.
 		$y = 0;
 		$apps[$x]['destinations'][$y]['type'] = "sql";
-		$apps[$x]['destinations'][$y]['label'] = "voice_secretaries";
-		$apps[$x]['destinations'][$y]['name'] = "voice_secretaries";
+		$apps[$x]['destinations'][$y]['label'] = "voice_secretary";
+		$apps[$x]['destinations'][$y]['name'] = "voice_secretary";
 		$apps[$x]['destinations'][$y]['sql'] = "select s.name as name, s.voice_secretary_uuid as uuid, s.extension as destination, s.extension as extension, d.domain_name as context from v_voice_secretaries as s join v_domains as d on d.domain_uuid = s.domain_uuid ";
 		$apps[$x]['destinations'][$y]['where'] = "where s.domain_uuid = '\${domain_uuid}' and s.enabled = true and s.extension is not null ";
 		$apps[$x]['destinations'][$y]['order_by'] = "natural_sort(s.extension) asc";
@@ -59,6 +61,12 @@
 		$y++;
 		$apps[$x]['permissions'][$y]['name'] = "voice_secretary_all";
 		$apps[$x]['permissions'][$y]['groups'][] = "superadmin";
+		$y++;
+		//FusionPBX's destination selects (Destinations, IVR options, time conditions...) list the
+		//secretaries to a user holding <singular of the destination's name>_destinations
+		$apps[$x]['permissions'][$y]['name'] = "voice_secretary_destinations";
+		$apps[$x]['permissions'][$y]['groups'][] = "superadmin";
+		$apps[$x]['permissions'][$y]['groups'][] = "admin";
 		$y++;
 		$apps[$x]['permissions'][$y]['name'] = "voice_ai_provider_view";
 		$apps[$x]['permissions'][$y]['groups'][] = "superadmin";
@@ -738,6 +746,12 @@
 		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "boolean";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['sqlite'] = "boolean";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['mysql'] = "boolean";
+		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
+		$z++;
+		$apps[$x]['db'][$y]['fields'][$z]['name'] = "ring_seconds";
+		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "integer";
+		$apps[$x]['db'][$y]['fields'][$z]['type']['sqlite'] = "numeric";
+		$apps[$x]['db'][$y]['fields'][$z]['type']['mysql'] = "int";
 		$apps[$x]['db'][$y]['fields'][$z]['description']['en-us'] = "";
 		$y++;
 		$apps[$x]['db'][$y]['table']['name'] = "v_voice_conversations";

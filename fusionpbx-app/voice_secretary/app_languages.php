@@ -257,6 +257,10 @@ $text['label-fallback_action']['pt-br'] = "Se fechado ou sem resposta";
 
 $text['label-fallback_destination']['en-us'] = "Fallback destination";
 $text['label-fallback_destination']['pt-br'] = "Destino alternativo";
+$text['label-ring_seconds']['en-us'] = "Ring time (seconds)";
+$text['label-ring_seconds']['pt-br'] = "Tempo de chamada (segundos)";
+$text['description-ring_seconds']['en-us'] = "How long this destination rings before the caller is offered the fallback, 1 to 300 (empty: the domain's, now %d s).";
+$text['description-ring_seconds']['pt-br'] = "Quanto tempo este destino chama antes de oferecer a alternativa, de 1 a 300 (vazio: o do domínio, agora %d s).";
 $text['label-announce']['en-us'] = "Announce the caller";
 $text['label-announce']['pt-br'] = "Anunciar a chamada";
 $text['description-announce']['en-us'] = "Whoever answers first hears who is calling and why, and takes the call (1 or \"yes\") or declines it (2, \"no\", 15 s of silence); a declined caller is offered the fallback.";

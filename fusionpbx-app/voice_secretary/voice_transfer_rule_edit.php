@@ -62,6 +62,13 @@
 		'enabled' => voice_page::is_true($rule['enabled'] ?? true),
 		'timezone' => $timezone,
 	];
+	//the rule's own ring time (migration 017): once its column exists; empty = the domain's
+	$ring_time = in_array('ring_seconds', $store->columns('v_voice_transfer_rules'), true);
+	if ($ring_time) {
+		$form['ring_seconds'] = (string) ($rule['ring_seconds'] ?? '');
+		$domain_settings = $store->all('v_voice_domain_settings');
+		$domain_ring_seconds = (int) ($domain_settings[0]['transfer_ring_seconds'] ?? 0) ?: 25;
+	}
 	$fallback_actions = ['message', 'voicemail', 'operator', 'hangup'];
 	$errors = [];
 	$problems = []; //sentences shown under the missing fields
@@ -91,6 +98,7 @@
 		if ($form['fallback_destination'] !== '' && voice_transfer_destination::problem($form['fallback_destination']) !== null) { $errors[] = $text['label-fallback_destination']; }
 		$hours = voice_business_hours::from_form($form['timezone'], $days);
 		if ($hours === false) { $errors[] = $text['label-business_hours']; }
+		if ($ring_time && $form['ring_seconds'] !== '' && filter_var($form['ring_seconds'], FILTER_VALIDATE_INT, ['options' => ['min_range' => 1, 'max_range' => 300]]) === false) { $errors[] = $text['label-ring_seconds']; }
 		$keywords = array_values(array_filter(array_map('trim', explode(',', $form['keywords'])), 'strlen'));
 
 		if (empty($errors) && empty($problems)) {
@@ -108,6 +116,9 @@
 				'announce' => $form['announce'],
 				'enabled' => $form['enabled'],
 			];
+			if ($ring_time) {
+				$row['ring_seconds'] = $form['ring_seconds'] !== '' ? (int) $form['ring_seconds'] : null;
+			}
 			if ($store->save('v_voice_transfer_rules', $rule['transfer_rule_uuid'] ?? null, $row)) {
 				message::add($text[$action === 'add' ? 'message-add' : 'message-update']);
 				header('Location: voice_transfer_rules.php');
@@ -160,6 +171,10 @@
 	echo voice_page::row($text['label-business_hours'], $hours_html, $text['description-business_hours']);
 	echo voice_page::row($text['label-fallback_action'], voice_page::select('fallback_action', $fallbacks, $form['fallback_action']), $text['description-fallback_action']);
 	echo voice_page::row($text['label-fallback_destination'], voice_destinations::select('fallback_destination', $form['fallback_destination'], $destinations, $text), $text['description-fallback_destination']);
+	if ($ring_time) {
+		echo voice_page::row($text['label-ring_seconds'], voice_page::input('ring_seconds', $form['ring_seconds'], 'number', "min='1' max='300' placeholder='".$domain_ring_seconds."'"),
+			sprintf($text['description-ring_seconds'], $domain_ring_seconds));
+	}
 	echo voice_page::row($text['label-announce'], voice_page::boolean('announce', $form['announce'], $text), $text['description-announce']);
 	echo voice_page::row($text['label-enabled'], voice_page::boolean('enabled', $form['enabled'], $text), '');
 	echo "</table>\n";

@@ -145,6 +145,26 @@ def test_a_rung_destination_that_fails_leaves_the_caller_hearing_ringing_then_th
     assert payload["outcome"] != "transferred"
 
 
+def test_a_rule_with_its_own_ring_time_rings_that_long_then_offers_the_fallback(
+        edge, fake_fs, realtime, vendor, make_domain, clean_queue):
+    """Sales rings for the rule's 5 s (the domain's is 2 s): the originate carries the rule's timeout, the
+    destination that would ring for a minute gives up at it, and the caller hears the offer after it."""
+    domain, name, call, asked = ask_for_sales(fake_fs, realtime, vendor, make_domain, rule={"ring_seconds": 5},
+                                              destinations={"2001": Destination("NO_ANSWER", ring_seconds=60.0)})
+    heard_at = offer_heard(call, realtime, "Sales did not answer. May I take a message so they can call you back?",
+                           asked)
+    assert [leg.dial_string for leg in call.originated] == [f"loopback/2001/{name}"]
+    assert call.originated[0].variables["originate_timeout"] == "5"
+    failed_at, reply = call.job_results[0]
+    assert reply.strip() == "-ERR NO_ANSWER"
+    announced = spoken_at(call, realtime, SALES_MESSAGE, asked)
+    during = [(at, what) for at, what in timeline(call, announced) if at <= heard_at]
+    assert any(what == "ring" for at, what in during if at < failed_at), "no ringback while it rang"
+    assert longest_gap([at for at, _what in during]) <= MAX_SILENCE  # the line never went dead
+    assert heard_at - failed_at <= OFFER_DELAY, heard_at - failed_at
+    assert_caller_kept(call, realtime, clean_queue)
+
+
 def test_the_domains_ringback_setting_picks_the_brazilian_tone(
         edge, fake_fs, realtime, vendor, make_domain, clean_queue):
     _domain, _name, call, asked = ask_for_sales(fake_fs, realtime, vendor, make_domain, ringback="br",

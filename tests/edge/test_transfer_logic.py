@@ -53,7 +53,8 @@ class RecordingCall:
     def say(self, text: str) -> None:
         self.said.append(text)
 
-    def bridge(self, destination: str, context: str, announcement: str | None = None) -> BridgeResult:
+    def bridge(self, destination: str, context: str, announcement: str | None = None,
+               ring_seconds: int | None = None) -> BridgeResult:
         self.bridged.append((destination, context))
         self.announcements.append(announcement)
         return BridgeResult(self.outcome, self.outcome.upper())

@@ -138,3 +138,17 @@ CREATE TABLE IF NOT EXISTS v_menu_item_groups (
     group_name           TEXT,
     group_uuid           UUID
 );
+CREATE TABLE IF NOT EXISTS v_menu_languages (
+    menu_language_uuid UUID PRIMARY KEY,
+    menu_uuid          UUID,
+    menu_item_uuid     UUID,
+    menu_language      TEXT,
+    menu_item_title    TEXT
+);
+-- database::save() writes who added and changed a row (the app's menu_add.php saves menu rows).
+ALTER TABLE v_menu_items ADD COLUMN IF NOT EXISTS insert_date TIMESTAMPTZ, ADD COLUMN IF NOT EXISTS insert_user UUID,
+    ADD COLUMN IF NOT EXISTS update_date TIMESTAMPTZ, ADD COLUMN IF NOT EXISTS update_user UUID;
+ALTER TABLE v_menu_item_groups ADD COLUMN IF NOT EXISTS insert_date TIMESTAMPTZ, ADD COLUMN IF NOT EXISTS insert_user UUID,
+    ADD COLUMN IF NOT EXISTS update_date TIMESTAMPTZ, ADD COLUMN IF NOT EXISTS update_user UUID;
+ALTER TABLE v_menu_languages ADD COLUMN IF NOT EXISTS insert_date TIMESTAMPTZ, ADD COLUMN IF NOT EXISTS insert_user UUID,
+    ADD COLUMN IF NOT EXISTS update_date TIMESTAMPTZ, ADD COLUMN IF NOT EXISTS update_user UUID;

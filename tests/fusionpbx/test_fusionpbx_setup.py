@@ -6,11 +6,14 @@ second run changes nothing."""
 
 from __future__ import annotations
 
+import grp
 import json
 import os
+import pwd
 import shutil
 import stat
 import subprocess
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -161,3 +164,36 @@ def test_setup_sh_reads_fusionpbx_first_and_installs_the_app_last(tmp_path: Path
     assert "apt-get" not in missing.stdout + missing.stderr
     both = subprocess.run(["bash", "deploy/setup.sh", "--fusionpbx", "--dev"], cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
     assert both.returncode == 2
+
+
+def test_as_root_a_linked_web_root_gets_the_web_servers_owner_everywhere(fusionpbx_host: dict[str, object]) -> None:
+    """The root-only steps, on a host whose web root is a link (to a checkout elsewhere): the app, the
+    upload directory and FusionPBX's upgrade all belong to / run as the owner of the directory the link
+    names (www-data), not the link's owner (root). Runs only as root where a www-data user exists."""
+    if os.geteuid() != 0:
+        pytest.skip("the ownership steps run as root only")
+    try:
+        web_server = pwd.getpwnam("www-data")
+    except KeyError:
+        pytest.skip("no www-data user")
+    host = fusionpbx_host
+    link = Path(str(host["web_root"]))
+    real = Path(tempfile.mkdtemp(prefix="fusionpbx-webroot-"))   # outside pytest's 0700 directories: www-data reaches it
+    try:
+        os.chmod(real, 0o755)
+        shutil.move(str(link), str(real / "fusionpbx"))
+        link.symlink_to(real / "fusionpbx")
+        subprocess.run(["chown", "-R", "www-data:www-data", str(real / "fusionpbx")], check=True)
+        first = _run(host, "bash deploy/fusionpbx.sh finish")
+        assert first.returncode == 0, first.stdout + first.stderr
+        app = real / "fusionpbx" / "app" / "voice_secretary"
+        assert {p.stat().st_uid for p in [app, *app.rglob("*")]} == {web_server.pw_uid}
+        uploads = Path(str(host["uploads"])).stat()
+        assert (uploads.st_uid, grp.getgrgid(uploads.st_gid).gr_name, stat.S_IMODE(uploads.st_mode)) == (web_server.pw_uid, "voice-ai", 0o2750)
+        assert (real / "fusionpbx" / "upgrade.log").stat().st_uid == web_server.pw_uid, "FusionPBX's upgrade ran as the web server"
+        after_first = _state(host)
+        second = _run(host, "bash deploy/fusionpbx.sh finish")
+        assert second.returncode == 0, second.stdout + second.stderr
+        assert _state(host) == after_first
+    finally:
+        shutil.rmtree(real, ignore_errors=True)

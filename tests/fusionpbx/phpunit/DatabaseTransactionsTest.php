@@ -39,6 +39,8 @@ class DatabaseTransactionsTest extends StandinTestCase {
 		$this->assertStringContainsString('"voice_ai_providers"', $first[0]['transaction_new']);
 		$this->assertStringContainsString('gpt-4o-mini', $first[0]['transaction_new']);
 		$this->assertStringContainsString('"voice_secretaries"', $first[1]['transaction_new']);
+		$secretary = $this->fetch_row('v_voice_secretaries', 'domain_uuid', $domain[0]);
+		$this->assertStringContainsString('"voice_secretary_uuid": "'.$secretary['voice_secretary_uuid'].'"', $first[1]['transaction_new'], 'the record names its secretary (a uuid is no secret)');
 		$this->assertStringContainsString($provider['provider_uuid'], end($records)['transaction_old']);
 		$this->assertNotNull($first[0]['user_uuid']);
 		$this->assertSame($first[0]['user_uuid'], $first[1]['user_uuid']);

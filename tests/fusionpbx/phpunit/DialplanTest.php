@@ -224,5 +224,16 @@ class DialplanTest extends StandinTestCase {
 		$row = $rows[0];
 		$this->assertSame(['Recepção', '8000', $domain[1]], [$row[$destination['field']['name']], $row[$destination['field']['destination']], $row[$destination['field']['context']]]);
 		$this->assertSame('transfer:8000 XML '.$domain[1], str_replace(['${destination}', '${context}'], [$row['destination'], $row['context']], $destination['select_value']['dialplan']));
+		//what FusionPBX's destinations class needs to show the group (seen on a real FusionPBX): its label from
+		//app/<name>/app_languages.php, and the <singular of name>_destinations permission for admins
+		$this->assertFileExists(STANDIN_DOCROOT.'/app/'.$destination['name'].'/app_languages.php');
+		$text = [];
+		include STANDIN_DOCROOT.'/app/'.$destination['name'].'/app_languages.php';
+		$this->assertNotEmpty($text['label-'.$destination['name']]['en-us'] ?? $text['title-'.$destination['name']]['en-us'] ?? null);
+		$granted = [];
+		foreach ($apps[0]['permissions'] as $permission) {
+			$granted[$permission['name']] = $permission['groups'] ?? [];
+		}
+		$this->assertContains('admin', $granted[database::singular($destination['name']).'_destinations'] ?? []);
 	}
 }

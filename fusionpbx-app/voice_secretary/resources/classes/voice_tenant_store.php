@@ -232,8 +232,8 @@ class voice_tenant_store {
 		return false;
 	}
 
-	/** Column names (and JSON keys) whose values never go into the audit record. */
-	const secret = '/secret|api_key|apikey|password|token/i';
+	/** Column names (and JSON keys) whose values never go into the audit record (webhook_secret, not voice_secretary_uuid). */
+	const secret = '/secret(?!ar(y|ies))|api_key|apikey|password|token/i';
 
 	/** The row as an audit record shows it: secrets replaced, JSON columns decoded. */
 	private static function redacted(array $row): array {
