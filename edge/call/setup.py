@@ -92,7 +92,7 @@ def profile_of(row: Secretary) -> SecretaryProfile:
     )
 
 
-CACHE: SetupCache[CallSetup] = SetupCache(CallSetup)
+CACHE: SetupCache[CallSetup] = SetupCache(CallSetup, gone=CallRejected)
 """Every secretary's set-up as last read, current while the set-up listener runs (:mod:`edge.call.setup_cache`);
 the last one read serves calls while the database is down."""
 _domain_fallbacks: dict[uuid.UUID, FallbackRoute] = {}

@@ -53,8 +53,12 @@ class Copy(Generic[T]):
 class SetupCache(Generic[T]):
     """Set-ups of type ``value_type`` by :data:`Key`; see the module's description."""
 
-    def __init__(self, value_type: type[T], ttl: float = 30.0, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, value_type: type[T], gone: type[BaseException] | None = None, ttl: float = 30.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.value_type = value_type
+        self.gone = gone
+        """A read ending with this error drops the copy (a secretary deleted or disabled is not served
+        from memory during a later outage)."""
         self.ttl = ttl
         self.clock = clock
         self.copies: dict[Key, Copy[T]] = {}
@@ -115,7 +119,9 @@ class SetupCache(Generic[T]):
         if (running := self._reads.get(key)) is not None and running[1] is done:
             del self._reads[key]
         value = done.value
-        if isinstance(value, self.value_type):
+        if self.gone is not None and isinstance(value, self.gone):
+            self.copies.pop(key, None)
+        elif isinstance(value, self.value_type):
             previous = self.copies.get(key)
             if previous is None or previous.read_at <= started:
                 self.copies[key] = Copy(value, started, stamp)

@@ -104,3 +104,25 @@ def test_a_burst_of_calls_for_a_secretary_never_read_reads_it_once(
         assert wait_until(lambda call=call: call.heard_nonsilent_ms() >= 200, timeout=30)
         call.hangup()
     assert edge.health()["setup_cache_reads"] == reads + 1
+
+
+def test_a_secretary_disabled_on_its_page_stops_answering_at_the_next_call(
+        edge: EdgeProcess, fake_fs: FakeFreeSwitch, realtime: FakeRealtimeServer, make_domain, database_url: str):
+    domain = make_domain()
+    secretary = _secretary(domain, realtime, "Olá, ACME, em que posso ajudar?")
+    add_domain_settings(domain, fallback_destination="9000", transfer_context="acme.example.com")
+    assert wait_until(lambda: edge.health()["setup_cache_listening"])
+    assert "ACME" in _greeted(fake_fs, realtime, domain, secretary)
+
+    notified = edge.health()["setup_cache_notifications"]
+    with tenant_session(domain, database_url) as session:
+        session.execute(text("update v_voice_secretaries set enabled = :enabled "
+                             "where domain_uuid = :domain_uuid and voice_secretary_uuid = :primary_key returning *"),
+                        {"enabled": False, "primary_key": secretary})
+    assert wait_until(lambda: edge.health()["setup_cache_notifications"] > notified)
+    sessions = len(realtime.sessions)
+    call = fake_fs.place_call({"domain_uuid": str(domain), "voice_secretary_uuid": str(secretary)})
+    assert call.wait("closed", timeout=15)
+    assert ("transfer", "9000 XML acme.example.com") in call.executed
+    assert len(realtime.sessions) == sessions and not call.answered.is_set()
+    assert edge.health()["setup_cache_copies"] == 0  # nothing left to answer it from during an outage
