@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import gevent
 
 from edge.call.recorder import EventPublisher, celery_sender, warm_up_celery
+from edge.call.setup import start_setup_cache
 from edge.call.transfer import warm_up_decisions
 from edge.esl.session import EslConnection
 from edge.gc_pauses import freeze_startup_objects, watch_pauses
@@ -64,6 +65,7 @@ class EdgeApp:
         """Bound the database statements, start the clock and the publisher; warm the engines up, then
         take the start-up objects out of the garbage collector's full passes (:mod:`edge.gc_pauses`)."""
         bound_statements(self.settings.edge_statement_timeout_seconds)
+        start_setup_cache(self.settings, self.metrics.extra_health)
         warm_up_celery(self.settings.redis_url)
         warm_up_decisions(self.settings.redis_url)
         watch_pauses(self.metrics.gc_pause)

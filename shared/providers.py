@@ -11,10 +11,11 @@ engines, the workers' embedders); this module only decides which configuration a
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from shared.address_policy import checked_base_url
@@ -118,22 +119,30 @@ def resolve_provider(session: Session, secretary: Secretary | None, provider_typ
     """
     if provider_type not in PROVIDER_TYPES:
         raise ValueError(f"unknown provider type {provider_type!r}")
-    chosen = secretary.provider_uuid_for(provider_type) if secretary is not None else None
-    if chosen is not None:
-        row = session.get(Provider, chosen)
-        if row is not None and row.enabled and row.provider_type == provider_type:
-            return _to_config(row)
-    row = session.scalars(
+    return resolve_all(session, secretary, (provider_type,))[provider_type]
+
+
+def resolve_all(session: Session, secretary: Secretary | None,
+                types: tuple[str, ...] = PROVIDER_TYPES) -> dict[str, ProviderConfig]:
+    """``{type: ProviderConfig}`` for every provider type (or those of ``types``), in one query: the
+    enabled providers the secretary names and the domain's enabled defaults of those types."""
+    chosen = {t: secretary.provider_uuid_for(t) if secretary is not None else None for t in types}
+    named = [value for value in chosen.values() if value is not None]
+    candidates = session.scalars(
         select(Provider).where(
-            Provider.provider_type == provider_type, Provider.is_default.is_(True), Provider.enabled.is_(True)
+            Provider.enabled.is_(True), Provider.provider_type.in_(types),
+            or_(Provider.is_default.is_(True), Provider.provider_uuid.in_(named)) if named else Provider.is_default.is_(True),
         )
-    ).first()
+    ).all()
+    return {t: _pick(candidates, t, chosen[t]) for t in types}
+
+
+def _pick(candidates: Sequence[Provider], provider_type: str, chosen: uuid.UUID | None) -> ProviderConfig:
+    """The named provider of ``provider_type`` among ``candidates`` (enabled rows), else the default."""
+    of_type = [row for row in candidates if row.provider_type == provider_type]
+    row = next((row for row in of_type if chosen is not None and row.provider_uuid == chosen), None)
+    row = row or next((row for row in of_type if row.is_default), None)
     return _to_config(row) if row is not None else OFFLINE[provider_type]
-
-
-def resolve_all(session: Session, secretary: Secretary | None) -> dict[str, ProviderConfig]:
-    """``{type: ProviderConfig}`` for every provider type."""
-    return {t: resolve_provider(session, secretary, t) for t in PROVIDER_TYPES}
 
 
 def embeddings_providers_for_document(

@@ -112,6 +112,9 @@ class Settings:
     # The longest a new call waits for its set-up from the database (0 < value <= 2): past it the call is
     # served from the secretary's last good set-up, else routed to the domain's fallback or told goodbye.
     call_setup_timeout_seconds: float = 1.5
+    # The longest the edge serves a secretary's set-up from memory without reading it again, should a
+    # change's notification be lost (changes are normally seen at the next call: edge/call/setup_cache.py).
+    call_setup_cache_seconds: float = 30.0
     # PostgreSQL cancels an edge statement after this many seconds (0 turns it off).
     edge_statement_timeout_seconds: float = 5.0
 
@@ -188,6 +191,8 @@ class Settings:
         if not 0 < self.call_setup_timeout_seconds <= 2:
             raise SettingsError("CALL_SETUP_TIMEOUT_SECONDS must be above 0 and at most 2: a caller hears "
                                 "nothing but ringing while the set-up waits")
+        if self.call_setup_cache_seconds < 0:
+            raise SettingsError("CALL_SETUP_CACHE_SECONDS must be 0 (read every call's set-up) or positive")
         if self.edge_statement_timeout_seconds < 0:
             raise SettingsError("EDGE_STATEMENT_TIMEOUT_SECONDS must be 0 (off) or positive")
         if self.webhook_retry_max_seconds <= 0:

@@ -1,28 +1,30 @@
 """What a call needs before it can start: its secretary, providers and the domain's fallback — read
-once, tenant-bound, when FreeSWITCH connects. Plain functions, testable without a socket.
+tenant-bound in one transaction, and kept in memory (:mod:`edge.call.setup_cache`): a call whose
+secretary's set-up has not changed since it was last read starts without touching the database.
 
 A caller must never be left ringing: the read has a deadline (``CALL_SETUP_TIMEOUT_SECONDS``), and the
-edge keeps each secretary's last good set-up in memory. When the database is down, refuses, resets or
-does not answer in time, the call is served from that copy (the log says so); with no copy, it goes to
-the domain's fallback destination when one was seen, else the caller hears a goodbye prompt.
+edge keeps each secretary's last good set-up. When the database is down, refuses, resets or does not
+answer in time, the call is served from that copy (the log says so); with no copy, it goes to the
+domain's fallback destination when one was seen, else the caller hears a goodbye prompt.
 """
 
 from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
-import gevent
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from edge.call.setup_cache import SetupCache, SetupListener
 from edge.engines.base import SecretaryProfile
 from shared.logging import CallLogger, Tag, call_logger
 from shared.models import Document, DocumentChunk, Domain, DomainSettings, Secretary, TransferRule
 from shared.providers import ProviderConfig, engine_for, resolve_all
-from shared.settings import get_settings
-from shared.tenancy import system_session, tenant_session
+from shared.settings import Settings, get_settings
+from shared.tenancy import tenant_session
 from shared.vectors import SEARCHABLE_STATUSES
 
 
@@ -90,26 +92,46 @@ def profile_of(row: Secretary) -> SecretaryProfile:
     )
 
 
-_last_good: dict[tuple[uuid.UUID, str], tuple[float, CallSetup]] = {}
-"""Each secretary's last set-up read from the database, with when (monotonic): served when it is down."""
+CACHE: SetupCache[CallSetup] = SetupCache(CallSetup, gone=CallRejected)
+"""Every secretary's set-up as last read, current while the set-up listener runs (:mod:`edge.call.setup_cache`);
+the last one read serves calls while the database is down."""
 _domain_fallbacks: dict[uuid.UUID, FallbackRoute] = {}
 """Each domain's fallback destination as last read, for a secretary never read before an outage."""
 
 
+def start_setup_cache(settings: Settings, health: dict[str, Callable[[], object]]) -> SetupListener:
+    """Serve set-ups from memory from now on: listen for their changes (``settings.database_url``), keep
+    copies for ``CALL_SETUP_CACHE_SECONDS`` at most, and report on ``/healthz`` (``health``)."""
+    CACHE.ttl = settings.call_setup_cache_seconds
+    listener = SetupListener(CACHE, settings.database_url)
+    listener.start()
+    health.update(CACHE.health())
+    return listener
+
+
 def load_call_setup(domain_value: str | None, secretary_value: str | None, log: CallLogger | None = None,
                     timeout: float | None = None) -> CallSetup:
-    """The call's set-up within ``timeout`` (default ``CALL_SETUP_TIMEOUT_SECONDS``): read from the
-    database, else the secretary's last good one; raise :class:`CallRejected` when it cannot be served."""
+    """The call's set-up: the current copy in memory, else read from the database within ``timeout``
+    (default ``CALL_SETUP_TIMEOUT_SECONDS``), else the secretary's last good one; raise
+    :class:`CallRejected` when it cannot be served."""
     domain_uuid = _as_uuid(domain_value, "domain_uuid")
-    log = log or call_logger(__name__, domain_uuid=domain_uuid)
     key = (domain_uuid, str(secretary_value).strip().lower())
+
+    def reader() -> CallSetup | Exception:
+        return _read_or_error(domain_uuid, secretary_value)
+
+    current = CACHE.current(key, reader)
+    if current is not None:
+        return current
+    log = log or call_logger(__name__, domain_uuid=domain_uuid)
     seconds = timeout or get_settings().call_setup_timeout_seconds
-    # In a greenlet of its own: the caller's wait ends at the deadline even if unwinding the read (a
-    # rollback on a connection that no longer answers) would take longer; it finishes in the background.
-    reading = gevent.spawn(_read_or_error, domain_uuid, secretary_value)
+    # In a greenlet of its own, shared by the calls for this secretary that arrive within the deadline (a
+    # burst reads it once): the caller's wait ends at the deadline even if the read (or unwinding it on a
+    # connection that no longer answers) takes longer; it finishes in the background, a set-up it reads
+    # late is kept, and the calls arriving after the deadline start a read of their own.
+    reading = CACHE.read(key, reader, within=seconds)
     reading.join(seconds)
     if not reading.ready():
-        reading.kill(block=False)
         return _without_database(key, log, f"no answer within {seconds:g} s")
     setup = reading.value
     if isinstance(setup, CallRejected):
@@ -121,7 +143,6 @@ def load_call_setup(domain_value: str | None, secretary_value: str | None, log: 
         return _without_database(key, log, f"{type(setup).__name__}: {problem}")
     if isinstance(setup, BaseException):
         raise setup  # a bug, not an outage: the call fails as before
-    _last_good[key] = (time.monotonic(), setup)
     if setup.fallback is not None:
         _domain_fallbacks[domain_uuid] = setup.fallback
     else:
@@ -131,12 +152,11 @@ def load_call_setup(domain_value: str | None, secretary_value: str | None, log: 
 
 def _without_database(key: tuple[uuid.UUID, str], log: CallLogger, problem: str) -> CallSetup:
     """The set-up when the database cannot give it: the last good copy, else a rejection that routes."""
-    cached = _last_good.get(key)
-    if cached is not None:
-        saved_at, setup = cached
+    kept = CACHE.last(key)
+    if kept is not None:
         log.warning(Tag.SESSION, "database unavailable (%s): serving the call from the set-up read %.0f s ago",
-                    problem, time.monotonic() - saved_at)
-        return setup
+                    problem, time.monotonic() - kept.read_at)
+        return kept.value
     fallback = _domain_fallbacks.get(key[0])
     raise CallRejected(f"database unavailable ({problem}) and no set-up of this secretary in memory; "
                        + ("routing to the domain's fallback destination" if fallback else "saying goodbye"),
@@ -153,24 +173,33 @@ def _read_or_error(domain_uuid: uuid.UUID, secretary_value: str | None) -> CallS
 
 
 def read_call_setup(domain_uuid: uuid.UUID, secretary_value: str | None) -> CallSetup:
-    """Read the call's secretary (of this domain only) and providers; raise :class:`CallRejected`."""
-    with system_session() as session:
-        domain = session.get(Domain, domain_uuid)
-        if domain is None:
-            raise CallRejected(f"domain {domain_uuid} does not exist")
-        domain_name = domain.domain_name
+    """Read the call's secretary (of this domain only) and providers in one transaction of three
+    queries; raise :class:`CallRejected`."""
+    invalid: CallRejected | None = None
+    secretary_uuid: uuid.UUID | None = None
+    try:
+        secretary_uuid = _as_uuid(secretary_value, "voice_secretary_uuid")
+    except CallRejected as exc:
+        invalid = exc
     with tenant_session(domain_uuid) as session:
-        settings = session.scalars(select(DomainSettings)).first()
+        # The domain, its settings and the secretary in one query. The tenant session filters by domain:
+        # another tenant's secretary is simply not found.
+        found = session.execute(
+            select(Domain.domain_name, DomainSettings, Secretary).select_from(Domain)
+            .outerjoin(DomainSettings, DomainSettings.domain_uuid == Domain.domain_uuid)
+            .outerjoin(Secretary, and_(Secretary.domain_uuid == Domain.domain_uuid,
+                                       Secretary.voice_secretary_uuid == secretary_uuid))
+            .where(Domain.domain_uuid == domain_uuid)
+        ).first()
+        if found is None:
+            raise CallRejected(f"domain {domain_uuid} does not exist")
+        domain_name, settings, row = found
         fallback = None
         if settings is not None and settings.fallback_destination:
             fallback = FallbackRoute(settings.fallback_destination, settings.transfer_context or domain_name)
         operator = settings.operator_destination if settings is not None else None
-        try:
-            secretary_uuid = _as_uuid(secretary_value, "voice_secretary_uuid")
-        except CallRejected as exc:
-            raise CallRejected(exc.reason, fallback) from None
-        # The tenant session filters by domain: another tenant's secretary is simply not found.
-        row = session.get(Secretary, secretary_uuid)
+        if invalid is not None or secretary_uuid is None:
+            raise CallRejected(invalid.reason if invalid else "no voice_secretary_uuid", fallback)
         if row is None:
             raise CallRejected(f"secretary {secretary_uuid} not found in this domain", fallback)
         if not row.enabled:

@@ -560,12 +560,34 @@ def _drop_domain(database_url: str, domain: uuid.UUID) -> None:
             session.delete(row)
 
 
+HUB_SLICES = Path(__file__).resolve().parent / "hub_slices"
+"""A ``sitecustomize`` that times the edge's greenlets on its event loop (``--hub-slices``)."""
+
+
+def _hub_slices_env(folder: str) -> dict[str, str]:
+    """The edge's environment for ``--hub-slices``: the tracer on its path, its report in ``folder``."""
+    path = os.pathsep.join(p for p in (str(HUB_SLICES), os.environ.get("PYTHONPATH", "")) if p)
+    return {"PYTHONPATH": path, "HUB_SLICES_OUT": str(Path(folder) / "hub-slices")}
+
+
+def _print_hub_slices(report: Path, calls: int, rows: int = 15) -> None:
+    """Print (stderr) the greenlets that held the edge's loop longest, where they gave it back."""
+    if not report.exists():
+        print(f"N={calls}: no hub-slices report (the edge did not exit normally)", file=sys.stderr)
+        return
+    found = json.loads(report.read_text())
+    print(f"N={calls}: loop held >= {found['slice_seconds'] * 1000:g} ms, by greenlet and where it gave the "
+          "loop back (count, longest ms, total ms):", file=sys.stderr)
+    for kind, where, count, longest, total in found["rows"][:rows]:
+        print(f"  {count:6d} {longest * 1000:8.1f} {total * 1000:9.0f}  {kind}  {where[:140]}", file=sys.stderr)
+
+
 def run_benchmark(calls: int, *, seconds: float = 20.0, settle: float = 3.0, period: float = 4.0,
                   reply_ms: int = 4000, arrival_rate: float = 40.0, realtime_mode: str = "process",
                   log_level: str = "INFO", database_url: str | None = None, redis_url: str | None = None,
                   seed: int = 7, edge_log: str | None = None, warmup: float = 1.5,
                   edge_nice: int | None = None, silence_chunk_ms: int = 100, burst: bool = False,
-                  cold: bool = False) -> dict[str, Any]:
+                  cold: bool = False, hub_slices: bool = False) -> dict[str, Any]:
     """Run ``calls`` calls arriving at ``arrival_rate`` per second against a fresh edge; return the report
     (see :data:`FIELDS`). The figures cover a window of ``seconds`` once every call is up, or with
     ``burst`` the arrivals themselves (first call placed → every call greeted, + 1 s). ``cold``: no
@@ -591,7 +613,8 @@ def run_benchmark(calls: int, *, seconds: float = 20.0, settle: float = 3.0, per
     low = rng.randrange(20000, 56000, 2)
     spawned = time.monotonic()
     edge = EdgeProcess(database_url, redis_url, spool.name, LOG_LEVEL=log_level,
-                       EDGE_UNICAST_PORTS=f"{low}-{low + 2 * calls + 200}")
+                       EDGE_UNICAST_PORTS=f"{low}-{low + 2 * calls + 200}",
+                       **(_hub_slices_env(spool.name) if hub_slices else {}))
     edge_ready_seconds = time.monotonic() - spawned
     if edge_nice is not None:
         os.setpriority(os.PRIO_PROCESS, edge.proc.pid, edge_nice)  # its main thread: the gevent hub
@@ -684,6 +707,8 @@ def run_benchmark(calls: int, *, seconds: float = 20.0, settle: float = 3.0, per
         edge.stop()
         if edge_log:
             Path(edge_log).write_bytes(edge.log_path.read_bytes())
+        if hub_slices:
+            _print_hub_slices(Path(spool.name) / f"hub-slices.{edge.proc.pid}", calls)
         realtime.close()
         loop.close()
         _drop_domain(database_url, domain)
@@ -937,6 +962,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--step", type=int, default=100)
     parser.add_argument("--json", action="store_true", help="also print each report as JSON")
     parser.add_argument("--edge-log", help="copy the (last) edge process's log here")
+    parser.add_argument("--hub-slices", action="store_true",
+                        help="print which greenlets held the edge's event loop >= 2 ms, and where "
+                             "(tests/benchmarks/hub_slices; the tracing costs CPU: not for the figures)")
     parser.add_argument("--nice", type=int, default=0,
                         help="nice value for every benchmark process (edge, fakes, driver; below 0 needs root): "
                              "shields the figures from other work on a shared host")
@@ -977,7 +1005,7 @@ def _run(args: argparse.Namespace) -> int:
                    arrival_rate=args.arrival_rate, burst=args.burst, cold=args.cold,
                    realtime_mode=args.realtime, log_level=args.log_level,
                    edge_log=args.edge_log, edge_nice=args.edge_nice,
-                   silence_chunk_ms=args.silence_chunk_ms)
+                   silence_chunk_ms=args.silence_chunk_ms, hub_slices=args.hub_slices)
     reports = []
     for n in args.calls:
         report = run_benchmark(n, **options)

@@ -9,8 +9,10 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from shared.tenancy import tenant_session
 from simulator.freeswitch import FakeCall, FakeFreeSwitch
 from tests.edge.conftest import start_edge
 from tests.factories import add_domain_settings, add_provider, add_secretary
@@ -36,6 +38,14 @@ def _secretaries(domain: uuid.UUID, realtime, count: int = 1) -> list[uuid.UUID]
         "api_key": realtime.api_key, "base_url": realtime.base_url, "model": "gpt-realtime"})
     return [add_secretary(domain, llm_provider_uuid=provider, greeting_message="Olá, ACME, em que posso ajudar?")
             for _ in range(count)]
+
+
+def _save_unchanged(database_url: str, domain: uuid.UUID, secretary: uuid.UUID) -> None:
+    """The secretary page's UPDATE (voice_tenant_store::update) of a secretary saved without a change."""
+    with tenant_session(domain, database_url) as session:
+        session.execute(text("update v_voice_secretaries set greeting_message = :greeting_message "
+                             "where domain_uuid = :domain_uuid and voice_secretary_uuid = :primary_key"),
+                        {"greeting_message": "Olá, ACME, em que posso ajudar?", "primary_key": secretary})
 
 
 def _place(fs: FakeFreeSwitch, domain: uuid.UUID, secretary: uuid.UUID) -> FakeCall:
@@ -73,6 +83,16 @@ def test_new_calls_during_a_database_outage_are_answered_routed_or_told_goodbye(
         assert wait_until(lambda: edge.health()["calls_active"] == 0)
 
         for fault, (served, known, unknown, lonely, stranger) in tenants.items():
+            # The secretary is saved again on its page (nothing changed): the edge's copy is no longer
+            # current, so the call below must read its set-up, and the outage makes it use the copy kept.
+            # (A copy still current serves a call without the database at all: tests/edge/test_setup_cache.py.)
+            current = edge.health()["setup_cache_current"]
+            _save_unchanged(database_url, served, known)
+            # Told by a notification; or, when the proxy's last break left the listener's connection hanging
+            # (its sockets are not always closed), the listener finds out within its 5 s idle check, and its
+            # new connection makes every copy read before no longer current (none may be current already).
+            assert wait_until(lambda current=current: edge.health()["setup_cache_current"] < max(current, 1),
+                              timeout=30)
             proxy.set_mode(fault)
             call, routed, told = _place(fs, served, known), _place(fs, served, unknown), _place(fs, lonely, stranger)
 

@@ -69,6 +69,17 @@ def make_client(config: ProviderConfig) -> Any:
     return client
 
 
+def _off_the_hub(function: Callable[..., T], *args: Any) -> T:
+    """``function(*args)`` in gevent's threadpool (at once when already in one of its threads): a TLS
+    context loads the CA certificates (~25 ms, with the GIL released), which on the hub would hold every
+    call's audio and the other calls' set-up during a burst. (Not the SDK client itself: its first build
+    imports trio, which runs ``ldconfig`` in a subprocess, and gevent watches children from the hub's
+    thread only.)"""
+    import gevent
+
+    return gevent.get_hub().threadpool.apply(function, args)
+
+
 def _build(config: ProviderConfig, timeout: float) -> Any:
     import openai
 
@@ -102,10 +113,12 @@ def websocket_options(config: ProviderConfig) -> dict[str, Any]:
 
 def _tls_context() -> ssl.SSLContext:
     global _tls
-    with _clients_lock:
-        if _tls is None:
-            _tls = ssl.create_default_context()
-        return _tls
+    if _tls is None:
+        context = _off_the_hub(ssl.create_default_context)
+        with _clients_lock:
+            if _tls is None:
+                _tls = context
+    return _tls
 
 
 def translate(provider: str, exc: Exception) -> ServiceError:
