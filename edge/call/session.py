@@ -27,6 +27,7 @@ from edge.call.announce import (
     spoken_answer,
 )
 from edge.call.knowledge import prepare_search
+from edge.call.outcome import CallOutcome
 from edge.call.recorder import ConversationRecorder, now_iso
 from edge.call.ringback import Ringback, country_for, hold_music, ringback_cadence
 from edge.call.setup import CallRejected, CallSetup, FallbackRoute, load_call_setup
@@ -43,16 +44,17 @@ from edge.call.transfer import (
     job_result,
     load_transfer_settings,
     originate_command,
-    phrase,
     run_transfer,
 )
-from edge.engines.base import CallContext, CallState, Engine, EngineUnavailable
+from edge.dialogue.phrases import phrase
+from edge.engines.base import CallContext, CallState, Engine, EngineUnavailable, Notice
 from edge.engines.registry import create_engine
 from edge.esl.session import CLOSED, EslConnection, EslDisconnected
 from edge.pacing import PlaybackStream
 from edge.services.offline.tts import OfflineTextToSpeech
 from edge.transports.base import AudioTransport, TransportError
 from shared.logging import CallLogger, Tag, call_logger
+from shared.models import Outcome
 
 if TYPE_CHECKING:
     from edge.app import EdgeApp
@@ -88,12 +90,9 @@ class CallSession:
         self.tools = ToolDispatcher()
         self.dtmf = DtmfRouter()
         self._dtmf_timer: gevent.Greenlet | None = None
-        self.outcome = "abandoned"
-        self.transfer_target: str | None = None
-        self.taken_message: dict[str, str] | None = None
+        self.call_outcome = CallOutcome()
         self.ended = Event()
         self.timers: CallTimers | None = None
-        self._outcome_final = False
         self._audio_paused = False
         self._transfer_lock = Semaphore()
         self._bridge_idle = Event()
@@ -122,7 +121,7 @@ class CallSession:
         except EslDisconnected:
             self.log.info(Tag.SESSION, "Event Socket closed by FreeSWITCH")
         except Exception:  # noqa: BLE001 - one call's bug never takes the process down
-            self.outcome = "error"
+            self.call_outcome.failed()
             self.log.exception("call failed")
         finally:
             self._cleanup()
@@ -306,7 +305,7 @@ class CallSession:
                 return
             if name == "DTMF":
                 self._on_dtmf(event.get("DTMF-Digit", ""))
-            elif name == "CHANNEL_UNBRIDGE" and (self.transfer_target is not None or self.announced_leg):
+            elif name == "CHANNEL_UNBRIDGE" and (self.call_outcome.transfer_target is not None or self.announced_leg):
                 self._greenlets.append(gevent.spawn(self._hangup_after_bridge))
             elif name:
                 self.log.debug(Tag.EVENT_BUS, "event %s", name)
@@ -355,12 +354,12 @@ class CallSession:
         # A failed transfer already told the caller what happened and what is offered (result "spoken").
         if (not result.get("ok") and not result.get("ended") and not result.get("spoken")
                 and self.engine is not None and not self.machine.ended):
-            self.engine.notify("The caller pressed 0 for an operator, but a transfer is not possible now.")
+            self.engine.notify(Notice.OPERATOR_UNAVAILABLE)
 
     def _reject(self, exc: CallRejected) -> None:
         """Unknown, disabled or other-tenant secretary: nothing is played, no vendor is contacted."""
         self.log.error("call rejected: %s", exc.reason)
-        self.outcome = "rejected"
+        self.call_outcome.rejected()
         if exc.fallback is not None:
             self._transfer_out(exc.fallback)
         else:
@@ -373,8 +372,7 @@ class CallSession:
     def _transfer_out(self, route: FallbackRoute) -> None:
         self.machine.move(CallState.TRANSFERRING)
         self.log.info(Tag.SESSION, "transferring to fallback destination %s", route.destination)
-        self.transfer_target = route.destination
-        self.outcome = "transferred" if self.outcome != "rejected" else self.outcome
+        self.call_outcome.transferred(route.destination)
         # The transfer takes the channel out of the socket app; wait for it before closing the socket.
         self._safe(self.esl.execute, "transfer", f"{route.destination} XML {route.context}", wait=True, timeout=5)
 
@@ -386,7 +384,7 @@ class CallSession:
         """
         if self.machine.ended or self.esl.closed.is_set():
             return
-        self.outcome = "error"
+        self.call_outcome.failed()
         if self.stream is not None:
             self.stream.flush()
         fallback = self.setup.fallback if self.setup else None
@@ -409,7 +407,7 @@ class CallSession:
         if self.stream is None or self.transport is None:
             return False
         language = self.context.secretary.language if self.context else None
-        text = phrase(language or "", "unavailable_goodbye")
+        text = phrase(language, "transfer.unavailable_goodbye")
         try:
             audio = OfflineTextToSpeech(language).synthesize(text)
         except Exception as exc:  # noqa: BLE001 - no espeak-ng: the tone instead
@@ -466,13 +464,14 @@ class CallSession:
             greenlet.kill(block=False)
         self.log.debug(Tag.SESSION, "cleanup: socket")
         self.esl.close()
+        outcome = self.call_outcome
         if self.recorder is not None and self.recorder.started:
-            self.recorder.call_ended(self.outcome, transfer_target=self.transfer_target,
-                                     taken_message=self.taken_message)
-        self.app.metrics.calls_total.inc(self.outcome)
+            self.recorder.call_ended(outcome.value, transfer_target=outcome.transfer_target,
+                                     taken_message=outcome.taken_message)
+        self.app.metrics.calls_total.inc(outcome.value)
         if self.hangup_at is not None:
             self.app.metrics.cleanup.observe(time.monotonic() - self.hangup_at)
-        self.log.info(Tag.SESSION, "call ended: %s", self.outcome)
+        self.log.info(Tag.SESSION, "call ended: %s", outcome.value)
 
     # --- EngineHost ------------------------------------------------------------------------------
 
@@ -571,8 +570,7 @@ class CallSession:
         self.machine.move(CallState.ENDING)
         self.wait_playback_done(timeout=30)
         self.log.info(Tag.SESSION, "hanging up: %s", reason)
-        if self.outcome == "abandoned" and not self._outcome_final:
-            self.outcome = "resolved"
+        self.call_outcome.resolved()
         self._safe(self.esl.hangup, "NORMAL_CLEARING")
 
     def engine_failed(self, reason: str) -> None:
@@ -619,8 +617,8 @@ class CallSession:
             return
         self.machine.move(CallState.ENDING)
         if outcome is not None:
-            self.outcome, self._outcome_final = outcome, True
-        self.outcome = "resolved" if self.outcome == "abandoned" and not self._outcome_final else self.outcome
+            self.call_outcome.ended_as(Outcome(outcome))
+        self.call_outcome.resolved()
         if goodbye is None:
             goodbye = self.context.secretary.goodbye_message if self.context else ""
         self.log.info(Tag.SESSION, "ending call: %s", reason)
@@ -637,6 +635,11 @@ class CallSession:
     def state(self) -> CallState:
         """The call's current state."""
         return self.machine.state
+
+    @property
+    def outcome(self) -> Outcome:
+        """The conversation's outcome so far."""
+        return self.call_outcome.value
 
     def listen(self) -> None:
         """Back to LISTENING after a timer's prompt."""
@@ -767,8 +770,7 @@ class CallSession:
                     self.transport.pause()
                 reply = (self._safe(self.esl.api, f"uuid_bridge {self.call_uuid} {leg}", timeout=5) or "").strip()
                 if reply.startswith("+OK"):
-                    self.transfer_target = destination
-                    self.outcome = "transferred"
+                    self.call_outcome.transferred(destination)
                 else:
                     self.log.error("uuid_bridge to %s failed: %s", destination, reply or "no reply")
                     self._safe(self.esl.api, f"uuid_kill {leg}", timeout=3)
@@ -783,10 +785,10 @@ class CallSession:
                 self.announcement = None
             if ringback is not None:
                 ringback.stop()
-            self._audio_paused = self.transfer_target is not None  # stays paused once bridged
+            self._audio_paused = self.call_outcome.transfer_target is not None  # stays paused once bridged
             if not self._audio_paused and self.transport is not None and not self.esl.closed.is_set():
                 self.transport.resume()
-            if not self.machine.ended and self.transfer_target is None:
+            if not self.machine.ended and self.call_outcome.transfer_target is None:
                 self.machine.move(CallState.LISTENING)
             self._bridge_idle.set()
 
@@ -811,8 +813,7 @@ class CallSession:
 
     def transfer_completed(self, target: str) -> None:
         """The caller was bridged to ``target``: the conversation is over (the hangup follows the bridge)."""
-        self.transfer_target = target
-        self.outcome = "transferred"
+        self.call_outcome.transferred(target)
         if self.stream is not None:
             self.stream.flush()
         self.machine.move(CallState.ENDING)
@@ -820,9 +821,7 @@ class CallSession:
 
     def store_message(self, message: dict[str, str]) -> None:
         """Keep the caller's message for ``call_ended`` (outcome ``message`` unless transferred later)."""
-        self.taken_message = dict(message)
-        if self.outcome in ("abandoned", "resolved"):
-            self.outcome = "message"
+        self.call_outcome.message_taken(message)
         self.log.info(Tag.SESSION, "message taken (%d characters)", len(message.get("message", "")))
 
     # --- audio in --------------------------------------------------------------------------------

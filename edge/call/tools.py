@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from edge.call.knowledge import search_for_call
+from edge.dialogue.phrases import phrases
 from edge.engines.base import CallContext
 
 OPERATOR_KEY = "0"
@@ -152,16 +153,12 @@ class TransferCallTool:
 
 def read_back(language: str, message: dict[str, str]) -> str:
     """The confirmation of a taken message, in the secretary's language."""
+    book = phrases(language, "message")
     number = " ".join(message.get("callback_number") or "")
-    if (language or "").lower().startswith("en"):
-        text = f"Your message for the team: {message['message']}."
-        if message.get("caller_name"):
-            text = f"{message['caller_name']}, {text[0].lower()}{text[1:]}"
-        return text + (f" We will call you back at {number}." if number else "")
-    text = f"Seu recado: {message['message']}."
+    text = book["read_back"].format(message=message["message"])
     if message.get("caller_name"):
         text = f"{message['caller_name']}, {text[0].lower()}{text[1:]}"
-    return text + (f" Retornaremos no número {number}." if number else "")
+    return text + (book["callback"].format(number=number) if number else "")
 
 
 class TakeMessageTool:

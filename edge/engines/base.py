@@ -22,24 +22,9 @@ from shared.providers import ProviderConfig
 FRAME_BYTES = 160
 """One 20 ms PCMU frame at 8 kHz."""
 FRAME_MS = 20
-RESUME = {
-    "pt": "Pronto, pode repetir, por favor?",
-    "en": "All right, could you say that again, please?",
-}
-"""Said instead of the greeting by an engine that replaces one whose vendor failed mid-call."""
-APOLOGY = {
-    "pt": "Desculpe, estamos com um problema técnico no momento.",
-    "en": "I'm sorry, we are having a technical problem right now.",
-}
-"""Said in the edge's own (offline) voice when a vendor fails or goes silent mid-call."""
 RESPONSE_DEADLINE_SECONDS = 4.0
 """Default for a provider's ``response_deadline_seconds``: from the end of the caller's speech (or any
 request for a reply) to the vendor's first audio; past it the vendor counts as failed."""
-
-
-def language_key(language: str | None) -> str:
-    """``en`` for an English secretary, else ``pt`` (the keys of the fixed phrases)."""
-    return "en" if (language or "").lower().startswith("en") else "pt"
 
 
 def response_deadline(config: ProviderConfig) -> float:
@@ -62,6 +47,23 @@ class CallState(StrEnum):
     TRANSFERRING = "transferring"
     ENDING = "ending"
     ENDED = "ended"
+
+
+class Notice(StrEnum):
+    """Something that happened on the call which the engine reacts to (:meth:`Engine.notify`)."""
+
+    OPERATOR_UNAVAILABLE = "operator_unavailable"
+    """The caller pressed the operator key, but no transfer is possible now."""
+
+    @property
+    def text(self) -> str:
+        """The notice as told to a model."""
+        return NOTICE_TEXT[self]
+
+
+NOTICE_TEXT = {
+    Notice.OPERATOR_UNAVAILABLE: "The caller pressed 0 for an operator, but a transfer is not possible now.",
+}
 
 
 @dataclass(frozen=True)
@@ -180,8 +182,8 @@ class Engine(ABC):
         """Speak a fixed text to the caller (goodbye, transfer message, fallback offer)."""
 
     @abstractmethod
-    def notify(self, text: str) -> None:
-        """Tell the model something happened (``transfer failed: no answer``) and let it respond."""
+    def notify(self, notice: Notice) -> None:
+        """Something happened on the call (:class:`Notice`): let the model or dialogue respond."""
 
     @abstractmethod
     def close(self) -> None:

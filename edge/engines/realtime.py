@@ -60,14 +60,13 @@ from gevent.event import AsyncResult, Event
 
 from edge.audio.g711 import has_sound
 from edge.call.tools import TOOL_DEFINITIONS
+from edge.dialogue.phrases import phrase
 from edge.engines.base import (
-    APOLOGY,
-    RESUME,
     CallState,
     Engine,
     EngineHost,
     EngineUnavailable,
-    language_key,
+    Notice,
     response_deadline,
 )
 from edge.engines.offline import TOOLS_THAT_SPEAK
@@ -249,7 +248,7 @@ class RealtimeEngine(Engine):
         if self.host.context.extra.get("resumed"):
             # This socket replaces one that failed mid-call: the caller's last words may be lost.
             self.host.set_state(CallState.LISTENING)
-            self._speak(RESUME[language_key(secretary.language)])
+            self._speak(phrase(secretary.language, "engine.resume"))
         elif secretary.greeting_message:
             self.host.set_state(CallState.GREETING)
             self._greeting_pending = True
@@ -383,7 +382,7 @@ class RealtimeEngine(Engine):
     def _apologize_then_fail(self, reason: str) -> None:
         from edge.services.offline.tts import OfflineTextToSpeech
 
-        text = APOLOGY[language_key(self.host.context.secretary.language)]
+        text = phrase(self.host.context.secretary.language, "engine.apology")
         try:
             audio = OfflineTextToSpeech(self.host.context.secretary.language).synthesize(text)
             self.host.flush_playback()
@@ -572,7 +571,7 @@ class RealtimeEngine(Engine):
 
     def on_dtmf(self, digit: str) -> None:
         """Tell the model which key the caller pressed."""
-        self.notify(f"The caller pressed the telephone key {digit}.")
+        self._tell(f"The caller pressed the telephone key {digit}.")
 
     def say(self, text: str) -> None:
         """Speak ``text`` and return once the caller has heard it."""
@@ -591,7 +590,11 @@ class RealtimeEngine(Engine):
             if waiter in self._say_waiters:
                 self._say_waiters.remove(waiter)
 
-    def notify(self, text: str) -> None:
+    def notify(self, notice: Notice) -> None:
+        """Tell the model what happened and let it respond."""
+        self._tell(notice.text)
+
+    def _tell(self, text: str) -> None:
         """Add a system note to the conversation and let the model respond."""
         if self._conn is None or self._closed:
             return

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from edge.call.timeouts import PHRASES
+from edge.dialogue.phrases import phrases
 from shared.models import Domain
 from shared.tenancy import system_session
 from tests.edge.harness import conversation_events
@@ -20,7 +20,7 @@ from tests.fakes.audio import noise, silence
 from tests.fakes.openai_realtime import FakeRealtimeServer
 from tests.polling import wait_until
 
-PT = PHRASES["pt"]
+PT = phrases("pt-BR", "timer")
 
 
 @pytest.fixture
