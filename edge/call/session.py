@@ -46,8 +46,10 @@ from edge.call.transfer import (
     originate_command,
     run_transfer,
 )
+from edge.core.context import CallContext
+from edge.core.state import CallState
 from edge.dialogue.phrases import phrase
-from edge.engines.base import CallContext, CallState, Engine, EngineUnavailable, Notice
+from edge.engines.base import Engine, EngineUnavailable, Notice
 from edge.engines.registry import create_engine
 from edge.esl.session import CLOSED, EslConnection, EslDisconnected
 from edge.pacing import PlaybackStream

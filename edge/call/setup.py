@@ -17,7 +17,7 @@ import gevent
 from sqlalchemy import or_, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from edge.engines.base import SecretaryProfile
+from edge.core.context import SecretaryProfile
 from shared.logging import CallLogger, Tag, call_logger
 from shared.models import Document, DocumentChunk, Domain, DomainSettings, Secretary, TransferRule
 from shared.providers import ProviderConfig, engine_for, resolve_all

@@ -25,9 +25,10 @@ from typing import Any, Protocol
 import gevent
 from gevent.event import Event
 
-from edge.call.tools import transfer_succeeded
+from edge.core.context import SecretaryProfile
+from edge.core.state import CallState
 from edge.dialogue.phrases import phrases
-from edge.engines.base import CallState, SecretaryProfile
+from edge.engines.tool_definitions import transfer_succeeded
 from shared.logging import CallLogger, Tag
 
 DEFAULT_SILENCE_TIMEOUT = 8

@@ -34,8 +34,8 @@ from celery import Celery
 from sqlalchemy import select, text
 
 from edge.call.announce import announcement_text
+from edge.core.context import CallContext
 from edge.dialogue.phrases import phrase
-from edge.engines.base import CallContext
 from shared.logging import Tag
 from shared.models import Domain, DomainSettings
 from shared.policies import destination_problem as shared_destination_problem

@@ -10,18 +10,14 @@ touches ESL, sockets to FreeSWITCH or the pacing clock; the host never parses ve
 
 from __future__ import annotations
 
-import uuid
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
-from shared.logging import CallLogger
+from edge.core.context import CallContext
+from edge.core.state import CallState
 from shared.providers import ProviderConfig
 
-FRAME_BYTES = 160
-"""One 20 ms PCMU frame at 8 kHz."""
-FRAME_MS = 20
 RESPONSE_DEADLINE_SECONDS = 4.0
 """Default for a provider's ``response_deadline_seconds``: from the end of the caller's speech (or any
 request for a reply) to the vendor's first audio; past it the vendor counts as failed."""
@@ -34,19 +30,6 @@ def response_deadline(config: ProviderConfig) -> float:
     except (TypeError, ValueError):
         seconds = RESPONSE_DEADLINE_SECONDS
     return seconds if seconds > 0 else RESPONSE_DEADLINE_SECONDS
-
-
-class CallState(StrEnum):
-    """The explicit call states; every transition is logged under 🔄 STATE_MACHINE."""
-
-    CONNECTING = "connecting"
-    GREETING = "greeting"
-    LISTENING = "listening"
-    SPEAKING = "speaking"
-    TOOL_RUNNING = "tool-running"
-    TRANSFERRING = "transferring"
-    ENDING = "ending"
-    ENDED = "ended"
 
 
 class Notice(StrEnum):
@@ -64,41 +47,6 @@ class Notice(StrEnum):
 NOTICE_TEXT = {
     Notice.OPERATOR_UNAVAILABLE: "The caller pressed 0 for an operator, but a transfer is not possible now.",
 }
-
-
-@dataclass(frozen=True)
-class SecretaryProfile:
-    """A snapshot of the secretary's settings taken when the call starts (no ORM objects in calls)."""
-
-    voice_secretary_uuid: uuid.UUID
-    name: str
-    system_prompt: str
-    greeting_message: str
-    goodbye_message: str
-    language: str
-    voice_name: str | None
-    rag_enabled: bool
-    rag_similarity_threshold: float
-    rag_top_k: int
-    max_conversation_turns: int
-    silence_timeout_seconds: int
-    silence_hangup_seconds: int
-    max_call_seconds: int
-
-
-@dataclass
-class CallContext:
-    """Who is calling whom: what an engine may read about its call."""
-
-    call_uuid: str
-    domain_uuid: uuid.UUID
-    secretary: SecretaryProfile
-    providers: dict[str, ProviderConfig]
-    caller_id: str | None = None
-    caller_name: str | None = None
-    destination_number: str | None = None
-    log: CallLogger | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class EngineUnavailable(RuntimeError):

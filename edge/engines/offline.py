@@ -10,7 +10,7 @@ extra recognition vocabulary from ``context.extra["vocabulary"]`` (strings, e.g.
 
 from __future__ import annotations
 
-from edge.call.tools import transfer_succeeded
+from edge.core.state import CallState
 from edge.dialogue.extractive import (
     ExtractiveDialogue,
     ToolAction,
@@ -18,7 +18,8 @@ from edge.dialogue.extractive import (
     passages_from_result,
     targets_from_rules,
 )
-from edge.engines.base import CallState, Notice
+from edge.engines.base import Notice
+from edge.engines.tool_definitions import transfer_succeeded
 from edge.engines.turns import TurnTakingEngine
 from edge.services.offline.stt import OfflineSpeechToText
 from edge.services.offline.tts import OfflineTextToSpeech

@@ -20,9 +20,10 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from edge.call.tools import chat_completion_tools, transfer_succeeded
-from edge.engines.base import CallState, EngineUnavailable, response_deadline
+from edge.core.state import CallState
+from edge.engines.base import EngineUnavailable, response_deadline
 from edge.engines.offline import TOOLS_THAT_SPEAK
+from edge.engines.tool_definitions import chat_completion_tools, transfer_succeeded
 from edge.engines.turns import TurnTakingEngine, Utterance, bounded, sentences
 from edge.services import factory
 from edge.services.base import ChatEvent, ServiceError, ToolCall

@@ -59,17 +59,11 @@ import gevent
 from gevent.event import AsyncResult, Event
 
 from edge.audio.g711 import has_sound
-from edge.call.tools import TOOL_DEFINITIONS
+from edge.core.state import CallState
 from edge.dialogue.phrases import phrase
-from edge.engines.base import (
-    CallState,
-    Engine,
-    EngineHost,
-    EngineUnavailable,
-    Notice,
-    response_deadline,
-)
+from edge.engines.base import Engine, EngineHost, EngineUnavailable, Notice, response_deadline
 from edge.engines.offline import TOOLS_THAT_SPEAK
+from edge.engines.tool_definitions import TOOL_DEFINITIONS
 from edge.metrics import METRICS
 from edge.services.base import parse_arguments
 from edge.services.openai.client import make_client, websocket_options

@@ -33,15 +33,9 @@ from gevent.queue import Queue
 
 from edge.audio.g711 import ulaw_to_l16
 from edge.audio.vad import StreamingVad, VadEvent, VadParams
+from edge.core.state import CallState
 from edge.dialogue.phrases import phrase
-from edge.engines.base import (
-    RESPONSE_DEADLINE_SECONDS,
-    CallState,
-    Engine,
-    EngineHost,
-    EngineUnavailable,
-    Notice,
-)
+from edge.engines.base import RESPONSE_DEADLINE_SECONDS, Engine, EngineHost, EngineUnavailable, Notice
 from edge.engines.greeting_cache import GreetingCache, shared_cache
 from edge.services.base import ErrorKind, ServiceError, SpeechToText, TextToSpeech
 from shared.logging import Tag, call_logger

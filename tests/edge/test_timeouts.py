@@ -9,8 +9,8 @@ import pytest
 
 from edge.call.state import CallStateMachine
 from edge.call.timeouts import CallTimers
+from edge.core.state import CallState
 from edge.dialogue.phrases import phrases
-from edge.engines.base import CallState
 from shared.logging import call_logger
 from tests.fakes.engine_host import secretary
 

@@ -7,8 +7,9 @@ import time
 
 import pytest
 
+from edge.core.state import CallState
 from edge.dialogue.phrases import phrase
-from edge.engines.base import CallState, EngineUnavailable
+from edge.engines.base import EngineUnavailable
 from edge.engines.greeting_cache import GreetingCache
 from edge.engines.pipeline import PipelineEngine
 from edge.engines.realtime import RealtimeEngine
