@@ -14,7 +14,7 @@ speech start/stop, caller turns recorded). Everything it decides is logged under
 * **Call length** (counted from answer): after ``max_call_seconds`` the secretary finishes the sentence
   it is saying (a short grace period), says goodbye and hangs up.
 
-The timers run in gevent greenlets of their own; they act through :class:`TimerHost` (the session).
+The timers run in gevent greenlets of their own; they act through :class:`TimerHost` (:class:`edge.call.host.CallHost`).
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ def _positive(value: float | None, default: int) -> float:
 
 
 class TimerHost(Protocol):
-    """What the timers may do to their call (implemented by the call session)."""
+    """What the timers may do to their call (implemented by :class:`edge.call.host.CallHost`)."""
 
     @property
     def state(self) -> CallState:

@@ -1,5 +1,5 @@
 """The four tools of docs/CONTRACT.md that the conversation engine offers the model (their schemas:
-:mod:`edge.engines.tool_definitions`), and the caller's keypad.
+:mod:`edge.engines.tool_definitions`).
 
 Each tool is a handler class with ``run(call, arguments) -> dict`` (JSON-able, goes back to the model).
 ``search_knowledge_base`` runs in :mod:`edge.call.knowledge`, ``transfer_call`` in
@@ -9,22 +9,15 @@ Each tool is a handler class with ``run(call, arguments) -> dict`` (JSON-able, g
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from edge.call.knowledge import search_for_call
 from edge.core.context import CallContext
 from edge.dialogue.phrases import phrases
 
-OPERATOR_KEY = "0"
-"""DTMF digit that asks for the domain's operator (docs/CONTRACT.md), when pressed as the first key."""
-DTMF_END_KEY = "#"
-"""Ends the keys the caller is typing (a callback number)."""
-DTMF_IDLE_SECONDS = 2.0
-"""Keys typed are delivered as one input once no key has been pressed for this long."""
 
 class CallControl(Protocol):
-    """What a tool may do to its call (implemented by the call session)."""
+    """What a tool may do to its call (implemented by :class:`edge.call.host.CallHost`)."""
 
     context: CallContext
 
@@ -45,12 +38,6 @@ class ToolHandler(Protocol):
 
     def run(self, call: CallControl, arguments: dict[str, Any]) -> dict[str, Any]:
         """Run the tool; the result goes back to the model."""
-
-
-def not_available(name: str) -> dict[str, Any]:
-    """The result of a tool that this installation cannot run yet."""
-    return {"ok": False, "error": "not_available",
-            "message": f"{name} is not available; offer to help another way or end the call politely."}
 
 
 class EndCallTool:
@@ -137,47 +124,3 @@ class ToolDispatcher:
             if log is not None:
                 log.exception("tool %s failed", name)
             return {"ok": False, "error": "tool_failed", "message": type(exc).__name__}
-
-
-@dataclass(frozen=True)
-class KeypadInput:
-    """What a finished run of keys means: an operator request, or digits for the engine."""
-
-    digits: str = ""
-    operator: dict[str, Any] | None = None
-
-
-class DtmfRouter:
-    """Collects the caller's keys into one input (a callback number is typed, not spoken digit by digit).
-
-    The operator key pressed as the first key asks for ``transfer_call`` to the operator at once; any
-    other keys are collected until ``#`` (which is not part of the digits; ``#`` alone is delivered as
-    itself) or until :data:`DTMF_IDLE_SECONDS` pass without a key (the caller's session calls
-    :meth:`finish` then).
-    """
-
-    def __init__(self, operator_key: str = OPERATOR_KEY, end_key: str = DTMF_END_KEY) -> None:
-        self.operator_key = operator_key
-        self.end_key = end_key
-        self.keys = ""
-
-    def press(self, key: str) -> KeypadInput | None:
-        """One key; the input it completes, or None while collecting."""
-        if not key:
-            return None
-        if key == self.operator_key and not self.keys:
-            return KeypadInput(operator={"destination": "operator", "reason": "caller pressed the operator key"})
-        if key == self.end_key:
-            keys, self.keys = self.keys, ""
-            return KeypadInput(digits=keys or key)
-        self.keys += key
-        return None
-
-    def finish(self) -> KeypadInput | None:
-        """The keys collected so far as one input (no key for a while), or None if there are none."""
-        keys, self.keys = self.keys, ""
-        return KeypadInput(digits=keys) if keys else None
-
-    def clear(self) -> None:
-        """Forget the keys collected so far."""
-        self.keys = ""

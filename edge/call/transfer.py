@@ -272,7 +272,7 @@ def originate_command(leg_uuid: str, dial: str, ring_seconds: int, caller_id: st
 
 
 class TransferHost(Protocol):
-    """What ``transfer_call`` needs from its call (implemented by the call session)."""
+    """What ``transfer_call`` needs from its call (implemented by :class:`edge.call.bridge.CallBridge`)."""
 
     context: CallContext
 

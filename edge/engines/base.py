@@ -4,8 +4,9 @@ Audio crosses this seam as G.711 µ-law (PCMU) at 8 kHz, 160 bytes per 20 ms fra
 directions: the transports convert other codecs at the edge of the process, and OpenAI Realtime
 (``audio/pcmu``), ElevenLabs (``ulaw_8000``) and the offline TTS all produce it directly.
 
-The call session implements :class:`EngineHost`; an engine implements :class:`Engine`. An engine never
-touches ESL, sockets to FreeSWITCH or the pacing clock; the host never parses vendor protocols.
+The call's :class:`~edge.call.host.CallHost` implements :class:`EngineHost`; an engine implements
+:class:`Engine`. An engine never touches ESL, sockets to FreeSWITCH or the pacing clock; the host never
+parses vendor protocols.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ class EngineUnavailable(RuntimeError):
 
 
 class EngineHost(Protocol):
-    """What an engine may do to its call. Implemented by the edge's call session."""
+    """What an engine may do to its call. Implemented by :class:`edge.call.host.CallHost`."""
 
     context: CallContext
 
