@@ -45,7 +45,9 @@ def pull_blocking(iterator: Iterator[Any], budget: Callable[[], float], provider
         yield item
 
 
-class _ThreadedSTT:
+class _BoundedSTT:
+    """A speech-to-text client whose every request is given up after the vendor's budget (:func:`bounded`)."""
+
     def __init__(self, inner: Any, budget: Callable[[], float]) -> None:
         self.inner = inner
         self.budget = budget
@@ -57,7 +59,9 @@ class _ThreadedSTT:
         self.inner.prepare()
 
 
-class _ThreadedTTS:
+class _BoundedTTS:
+    """A text-to-speech client whose every audio chunk is given up after the vendor's budget."""
+
     def __init__(self, inner: Any, budget: Callable[[], float]) -> None:
         self.inner = inner
         self.name = inner.name
@@ -80,15 +84,14 @@ class PipelineEngine(TurnTakingEngine):
         providers = self.host.context.providers
         self.deadline_seconds = response_deadline(providers["llm"])
         try:
-            self.stt = _ThreadedSTT(factory.speech_to_text(providers["stt"]),  # type: ignore[assignment]
+            self.stt = _BoundedSTT(factory.speech_to_text(providers["stt"]),  # type: ignore[assignment]
                                     self.vendor_budget)
-            self.tts = _ThreadedTTS(factory.text_to_speech(  # type: ignore[assignment]
+            self.tts = _BoundedTTS(factory.text_to_speech(  # type: ignore[assignment]
                 providers["tts"], self.secretary.language, self.secretary.voice_name, self.log), self.vendor_budget)
             self.llm = factory.chat_model(providers["llm"])
         except ServiceError as exc:
             raise EngineUnavailable(str(exc)) from exc
         self.history: list[dict[str, Any]] = [{"role": "system", "content": self._instructions()}]
-        self._round_text: list[str] = []
 
     def _instructions(self) -> str:
         s = self.secretary

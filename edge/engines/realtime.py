@@ -111,7 +111,6 @@ class RealtimeEngine(Engine):
         self._ready = Event()
         self._idle = Event()  # no response in progress
         self._idle.set()
-        self._response_id: str | None = None
         self._audio_item: str | None = None
         self._item_bytes: dict[str, int] = {}
         self._interrupted: set[str] = set()
@@ -419,7 +418,6 @@ class RealtimeEngine(Engine):
             self.host.record("assistant", event.get("transcript", ""), interrupted=item in self._interrupted)
         elif kind == "response.created":
             response_id = (event.get("response") or {}).get("id") or ""
-            self._response_id = response_id
             self._idle.clear()
             if self._say_waiters:
                 self._say_by_response[response_id] = self._say_waiters.pop(0)
@@ -441,7 +439,6 @@ class RealtimeEngine(Engine):
         response_id = response.get("id") or ""
         self._idle.set()
         self._disarm()
-        was_greeting = self._greeting_pending
         self._greeting_pending = False
         status = response.get("status")
         waiter = self._say_by_response.pop(response_id, None)
@@ -472,9 +469,10 @@ class RealtimeEngine(Engine):
                     "The caller interrupted before this call was complete, so it was not run. "
                     "Listen to the caller and call it again if it is still needed.")})
         elif status == "completed":
-            self._tasks.append(gevent.spawn(self._back_to_listening, was_greeting))
+            self._tasks.append(gevent.spawn(self._back_to_listening))
 
-    def _back_to_listening(self, was_greeting: bool) -> None:
+    def _back_to_listening(self) -> None:
+        """Listening again once the reply has been heard."""
         if self.host.wait_playback_done(timeout=60):
             self.host.set_state(CallState.LISTENING)
 

@@ -419,10 +419,6 @@ class TurnTakingEngine(Engine):
         """The caller is waiting for a reply from ``since`` (default now)."""
         self._reply_by = (since or time.monotonic()) + self.deadline_seconds
 
-    def latency_mark(self) -> float | None:
-        """Seconds since the caller stopped speaking (for logs)."""
-        return None if self._stopped_at is None else time.monotonic() - self._stopped_at
-
     # -- the conversation loop ------------------------------------------------------------------------
     def _run(self, greeting: Utterance | None = None) -> None:
         if greeting is not None:
