@@ -1,10 +1,11 @@
 """One call, from FreeSWITCH's ``connect`` to the last released port: the :class:`CallSession`.
 
-It is the call's lifecycle and the host of its engine (:class:`~edge.engines.base.EngineHost`) and timers
-(:class:`~edge.call.timeouts.TimerHost`); its other parts are pieces of their own: the engine slot
-(:mod:`edge.call.engine_slot`), transfers (:mod:`edge.call.bridge`), the keypad (:mod:`edge.call.keypad`),
-the outcome (:mod:`edge.call.outcome`), the fallback path (:mod:`edge.call.fallback`), an announced
-transfer's leg (:mod:`edge.call.announced_leg`) and the speech timings (:mod:`edge.call.turn_clock`).
+It is the call's lifecycle: set-up, answer, audio, the channel's events, the keys, the cleanup. What its
+engine, timers and tools may do to it is :class:`~edge.call.host.CallHost`; its other parts are pieces of
+their own: the engine slot (:mod:`edge.call.engine_slot`), transfers (:mod:`edge.call.bridge`), the keypad
+(:mod:`edge.call.keypad`), the outcome (:mod:`edge.call.outcome`), the fallback path
+(:mod:`edge.call.fallback`), an announced transfer's leg (:mod:`edge.call.announced_leg`) and the speech
+timings (:mod:`edge.call.turn_clock`). The process hands it :class:`~edge.call.services.CallServices`.
 """
 
 from __future__ import annotations
