@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import gc
 import socket
-import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import gevent
 
 from edge.call.recorder import EventPublisher, celery_sender, warm_up_celery
+from edge.call.services import CallServices
+from edge.call.session import CallSession
 from edge.call.setup import start_setup_cache
 from edge.call.transfer import warm_up_decisions
 from edge.esl.session import EslConnection
@@ -28,11 +29,7 @@ from shared.logging import Tag, call_logger
 from shared.settings import Settings
 
 if TYPE_CHECKING:
-    from edge.call.session import CallSession
     from edge.transports.audio_stream import AudioStreamServer
-
-DEFAULT_FALLBACK_PROMPT = "voicemail/vm-goodbye.wav"
-"""A stock FreeSWITCH sound played when no engine can serve and no fallback destination exists."""
 
 log = call_logger("edge")
 
@@ -48,8 +45,8 @@ class EdgeApp:
         self.ports = PortAllocator(*settings.unicast_port_range, settings.edge_listen_address)
         self.udp_receiver = UdpReceiver()
         self.audio_server: AudioStreamServer | None = None
-        self.fallback_prompt = settings.extra.get("VOICE_AI_FALLBACK_PROMPT", DEFAULT_FALLBACK_PROMPT)
-        self.calls: weakref.WeakSet[CallSession] = weakref.WeakSet()
+        self.services = CallServices(settings, metrics, self.pacer, self.publisher, self.make_transport,
+                                     fallback_prompt=settings.extra.get("VOICE_AI_FALLBACK_PROMPT") or None)
         metrics.extra_health.update({
             "udp_ports_in_use": lambda: len(self.ports.in_use),
             "paced_streams": lambda: self.pacer.active_streams,
@@ -97,11 +94,12 @@ class EdgeApp:
         log.info(Tag.SESSION, "engines warmed up: %s", ", ".join(loaded) or "none")
         self._freeze_startup_objects()
 
-    def make_transport(self, call: CallSession, *, native: bool) -> AudioTransport:
-        """The configured transport for ``call`` (``audio_stream`` falls back to unicast when the module
+    def make_transport(self, esl: EslConnection, call_uuid: str, on_frame: Callable[[bytes], None],
+                       native: bool) -> AudioTransport:
+        """The configured transport for a call (``audio_stream`` falls back to unicast when the module
         cannot play to the caller)."""
         def unicast(on_frame: Callable[[bytes], None]) -> AudioTransport:
-            return UnicastTransport(call.esl, self.ports, self.udp_receiver,
+            return UnicastTransport(esl, self.ports, self.udp_receiver,
                                     freeswitch_host=self.settings.freeswitch_audio_host,
                                     edge_host=self.settings.edge_host, native=native, on_frame=on_frame)
 
@@ -109,15 +107,12 @@ class EdgeApp:
             from edge.transports.audio_stream import AudioStreamTransport
 
             assert self.audio_server is not None, "audio_stream transport needs the audio server"
-            return AudioStreamTransport(call.esl, self.audio_server, call_uuid=call.call_uuid,
-                                        edge_host=self.settings.edge_host, on_frame=call.on_caller_frame,
-                                        unicast=unicast)
-        return unicast(call.on_caller_frame)
+            return AudioStreamTransport(esl, self.audio_server, call_uuid=call_uuid,
+                                        edge_host=self.settings.edge_host, on_frame=on_frame, unicast=unicast)
+        return unicast(on_frame)
 
     def handle_connection(self, sock: socket.socket, address: tuple) -> None:
         """Serve one FreeSWITCH outbound connection (runs in its own greenlet)."""
-        from edge.call.session import CallSession
-
         conn_log = call_logger("edge.call", peer=f"{address[0]}:{address[1]}")
         esl = EslConnection(sock, conn_log)
         try:
@@ -132,8 +127,8 @@ class EdgeApp:
         call_uuid = channel.get("Unique-ID", "unknown")
         call_log = call_logger("edge.call", call_uuid=call_uuid, domain_uuid=channel.get("variable_domain_uuid"))
         esl.log = call_log
-        call = CallSession(self, esl, channel, call_log)
-        self.calls.add(call)
+        call = CallSession(self.services, esl, channel, call_log)
+        self.services.calls.add(call)
         self.metrics.active_calls += 1
         call_log.info(Tag.SESSION, "connected: from %s to %s", "caller" if channel.get(
             "Caller-Caller-ID-Number") else "unknown", channel.get("Caller-Destination-Number", "?"))

@@ -27,7 +27,7 @@ from collections.abc import Callable
 import gevent
 from gevent.event import Event
 
-from edge.engines.base import FRAME_BYTES, FRAME_MS
+from edge.core.frames import FRAME_BYTES, FRAME_MS
 from edge.metrics import METRICS, EdgeMetrics
 
 FRAME_SECONDS = FRAME_MS / 1000

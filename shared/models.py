@@ -13,6 +13,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from pgvector.sqlalchemy import Vector
@@ -39,7 +40,22 @@ EMBEDDING_DIMENSIONS = 1536
 
 PROVIDER_TYPES = ("stt", "tts", "llm", "embeddings")
 DOCUMENT_STATUSES = ("pending", "processing", "ready", "failed")
-OUTCOMES = ("resolved", "transferred", "message", "abandoned", "error")
+
+
+class Outcome(StrEnum):
+    """How a call ended: the single list of outcomes (the edge sets them, the conversation stores them)."""
+
+    RESOLVED = "resolved"
+    TRANSFERRED = "transferred"
+    MESSAGE = "message"
+    ABANDONED = "abandoned"
+    ERROR = "error"
+    REJECTED = "rejected"
+    """Refused before any conversation (unknown or disabled secretary): counted by the edge, never stored."""
+
+
+OUTCOMES = tuple(o.value for o in Outcome if o is not Outcome.REJECTED)
+"""The outcomes a conversation row may hold."""
 FALLBACK_ACTIONS = ("message", "voicemail", "operator", "hangup")
 MESSAGE_ROLES = ("user", "assistant", "tool", "system")
 WEBHOOK_STATUSES = ("none", "pending", "delivered", "failed", "refused")

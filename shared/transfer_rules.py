@@ -34,7 +34,7 @@ import re
 import unicodedata
 import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -137,6 +137,12 @@ class TransferDecision:
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form (the task's return value)."""
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TransferDecision:
+        """The decision a worker returned (:meth:`as_dict`); unknown keys are ignored."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{key: value for key, value in data.items() if key in known})
 
 
 def normalise(text: str) -> str:
@@ -383,15 +389,20 @@ def parse_time(value: str | None) -> datetime:
 
 
 def decide_for_request(request: Mapping[str, Any], database_url: str | None = None) -> dict[str, Any]:
-    """Evaluate a transfer request dict against the tenant's rules; returns the decision dict.
+    """The body of the ``voice_ai.transfers.decide`` task: :func:`decision_for_request` as a dict."""
+    return decision_for_request(request, database_url).as_dict()
+
+
+def decision_for_request(request: Mapping[str, Any], database_url: str | None = None) -> TransferDecision:
+    """Evaluate a transfer request dict against the tenant's rules (what the edge does in-process when
+    the workers did not answer within its deadline).
 
     ``request``: ``{"domain_uuid", "voice_secretary_uuid"?, "destination"?, "caller_text"?, "at"?}``
-    (``at`` ISO-8601, default now). The result is :meth:`TransferDecision.as_dict`. This is the body of
-    the ``voice_ai.transfers.decide`` task and what the edge calls in-process after its deadline.
+    (``at`` ISO-8601, default now).
     """
     secretary = request.get("voice_secretary_uuid")
     rules, defaults = load_rules(request["domain_uuid"], secretary, database_url)
-    decision = decide_transfer(
+    return decide_transfer(
         rules,
         TransferRequest(
             destination=str(request.get("destination") or ""),
@@ -401,5 +412,4 @@ def decide_for_request(request: Mapping[str, Any], database_url: str | None = No
         parse_time(request.get("at")),
         defaults,
     )
-    return decision.as_dict()
 

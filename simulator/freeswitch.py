@@ -48,7 +48,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from edge.audio.g711 import l16_to_ulaw, ulaw_to_l16
-from edge.esl import protocol
+from simulator import esl_server
 from simulator.audio import FRAME, frames, noise
 from simulator.loop import BackgroundLoop
 from simulator.mod_audio_stream import BroadcastQueue, ModAudioStream
@@ -257,7 +257,7 @@ class FakeCall:
                     block = await reader.readuntil(b"\n\n")
                 except (asyncio.IncompleteReadError, ConnectionError):
                     break
-                command, headers, _ = protocol.parse_command(block.rstrip(b"\n"))
+                command, headers, _ = esl_server.parse_command(block.rstrip(b"\n"))
                 self.commands.append((command, headers))
                 await self._on_command(command, headers)
                 if self.closed.is_set():
@@ -319,23 +319,23 @@ class FakeCall:
                 headers.update({f"variable_{k}": v for k, v in self.variables.items()})
         headers.update(extra or {})
         self.event_names.append(name)
-        await self._write(protocol.encode_event_plain(headers, body))
+        await self._write(esl_server.encode_event_plain(headers, body))
 
     async def _on_command(self, command: str, headers: dict[str, str]) -> None:
         if command == "connect":
-            await self._write(protocol.encode_connect_reply(self.channel_data()))
+            await self._write(esl_server.encode_connect_reply(self.channel_data()))
         elif command == "myevents":
             self.myevents = True
-            await self._write(protocol.encode_reply("+OK Events Enabled"))
+            await self._write(esl_server.encode_reply("+OK Events Enabled"))
             await self._event("CHANNEL_PARK")  # seen when myevents is processed before the park
         elif command.split()[:1] == ["linger"]:
             seconds = command.split()[1:]
             self.linger_seconds = int(seconds[0]) if seconds and seconds[0].lstrip("-").isdigit() else -1
             self.lingering = True
-            await self._write(protocol.encode_reply("+OK will linger"))
+            await self._write(esl_server.encode_reply("+OK will linger"))
         elif command == "exit":
-            await self._write(protocol.encode_reply("+OK bye"))
-            await self._write(protocol.encode_disconnect_notice(self.uuid, "disconnect"))
+            await self._write(esl_server.encode_reply("+OK bye"))
+            await self._write(esl_server.encode_disconnect_notice(self.uuid, "disconnect"))
             self.closed.set()
         elif command == "sendmsg":
             await self._sendmsg(headers)
@@ -343,28 +343,28 @@ class FakeCall:
             words = command.split()[1:]
             names = [w for w in words if w not in ("plain", "xml", "json")]
             if not names:
-                await self._write(protocol.encode_reply("-ERR no keywords supplied"))
+                await self._write(esl_server.encode_reply("-ERR no keywords supplied"))
             else:
                 self.subscribed.update(names)
-                await self._write(protocol.encode_reply("+OK event listener enabled plain"))
+                await self._write(esl_server.encode_reply("+OK event listener enabled plain"))
         elif command.startswith("bgapi "):
             job_uuid = headers.get("job-uuid") or str(uuid.uuid4())
-            await self._write(protocol.encode_reply(f"+OK Job-UUID: {job_uuid}", {"Job-UUID": job_uuid}))
+            await self._write(esl_server.encode_reply(f"+OK Job-UUID: {job_uuid}", {"Job-UUID": job_uuid}))
             asyncio.get_running_loop().create_task(self._background_job(job_uuid, command[6:].strip()))
         elif command.startswith("api "):
             await self._api(command[4:])
         elif command.startswith("getvar "):
             value = self.variables.get(command.split(" ", 1)[1].strip())
-            await self._write(protocol.encode_reply(value if value else "-ERR command not found"))
+            await self._write(esl_server.encode_reply(value if value else "-ERR command not found"))
         else:
-            await self._write(protocol.encode_reply("-ERR command not found"))
+            await self._write(esl_server.encode_reply("-ERR command not found"))
 
     async def _sendmsg(self, headers: dict[str, str]) -> None:
         if self.hung_up.is_set():
-            await self._write(protocol.encode_reply("-ERR no channel"))
+            await self._write(esl_server.encode_reply("-ERR no channel"))
             return
         kind = headers.get("call-command", "")
-        await self._write(protocol.encode_reply("+OK"))
+        await self._write(esl_server.encode_reply("+OK"))
         if kind == "execute":
             app, arg = headers.get("execute-app-name", ""), headers.get("execute-app-arg", "")
             self.executed.append((app, arg))
@@ -413,7 +413,7 @@ class FakeCall:
         elif app == "transfer":
             await self._complete(app, arg, app_uuid)
             # The channel leaves the socket application: the socket is told and closed.
-            await self._write(protocol.encode_disconnect_notice(self.uuid, "disconnect"))
+            await self._write(esl_server.encode_disconnect_notice(self.uuid, "disconnect"))
             self.closed.set()
             if self._writer is not None:
                 self._writer.close()
@@ -597,7 +597,7 @@ class FakeCall:
             await self._hangup("NORMAL_CLEARING")
 
     async def _api(self, line: str) -> None:
-        await self._write(protocol.encode_api_response(await self._api_reply(line)))
+        await self._write(esl_server.encode_api_response(await self._api_reply(line)))
 
     async def _api_reply(self, line: str) -> str:
         """What an API command answers (``api`` writes it back, ``bgapi`` fires it as an event)."""
@@ -691,12 +691,12 @@ class FakeCall:
             await self._event("CHANNEL_STATE", {"Channel-State": "CS_REPORTING"})
             await self._event("CHANNEL_HANGUP_COMPLETE", {"Hangup-Cause": cause})
         if self.lingering:
-            await self._write(protocol.encode_linger_notice(self.uuid, self.channel_name, self.linger_seconds))
+            await self._write(esl_server.encode_linger_notice(self.uuid, self.channel_name, self.linger_seconds))
             # The socket stays until the edge says exit, or the linger time runs out (-1: never).
             if self.linger_seconds is not None and self.linger_seconds >= 0:
                 asyncio.get_running_loop().call_later(self.linger_seconds, self._linger_expired)
         else:
-            await self._write(protocol.encode_disconnect_notice(self.uuid, "disconnect"))
+            await self._write(esl_server.encode_disconnect_notice(self.uuid, "disconnect"))
             self.closed.set()
 
     async def _socket_app_ends(self) -> None:
@@ -709,7 +709,7 @@ class FakeCall:
     def _linger_expired(self) -> None:
         if not self.closed.is_set():
             asyncio.get_running_loop().create_task(self._write(
-                protocol.encode_disconnect_notice(self.uuid, "disconnect")))
+                esl_server.encode_disconnect_notice(self.uuid, "disconnect")))
             self.closed.set()
             if self._writer is not None:
                 self._writer.close()

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from gevent.event import AsyncResult
 
+from edge.dialogue.phrases import phrases
 from shared.transfer_rules import normalise
 
 ANNOUNCE_VARIABLE = "voice_ai_announce_for"
@@ -26,21 +27,15 @@ ANSWER_SECONDS = 15
 ACCEPT_KEY, DECLINE_KEY = "1", "2"
 YES_WORDS = frozenset({"yes", "yeah", "yep", "sure", "ok", "okay", "accept", "sim", "pode", "claro", "aceito"})
 NO_WORDS = frozenset({"no", "nope", "decline", "nao", "recuso", "agora"})
-PHRASES = {
-    "pt": "Olá, tenho {caller} na linha{about}. Tecle 1 ou diga sim para atender, ou tecle 2 para recusar.",
-    "en": "Hello, I have {caller} on the line{about}. Press 1 or say yes to take the call, or press 2 to decline.",
-}
-ABOUT = {"pt": " sobre {reason}", "en": " about {reason}"}
-SOMEONE = {"pt": "uma pessoa", "en": "a caller"}
 
 
 def announcement_text(language: str | None, caller_name: str | None, caller_id: str | None,
                       reason: str | None) -> str:
     """What the person who answers hears: who is calling, why, and how to take the call."""
-    lang = "en" if (language or "").lower().startswith("en") else "pt"
-    caller = (caller_name or "").strip() or " ".join(caller_id or "") or SOMEONE[lang]
-    about = ABOUT[lang].format(reason=reason.strip().rstrip(".")) if reason and reason.strip() else ""
-    return PHRASES[lang].format(caller=caller, about=about)
+    book = phrases(language, "announce")
+    caller = (caller_name or "").strip() or " ".join(caller_id or "") or book["someone"]
+    about = book["about"].format(reason=reason.strip().rstrip(".")) if reason and reason.strip() else ""
+    return book["announcement"].format(caller=caller, about=about)
 
 
 def spoken_answer(text: str | None) -> str | None:

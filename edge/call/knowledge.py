@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from edge.engines.base import CallContext
+from edge.core.context import CallContext
 from edge.engines.turns import blocking
 from edge.services.offline import embedding_worker
 from edge.services.offline.embedding_worker import PooledOfflineEmbedder

@@ -21,7 +21,7 @@ import numpy as np
 
 from edge.audio.g711 import samples_to_ulaw
 from edge.audio.resample import resample
-from edge.engines.base import FRAME_BYTES
+from edge.core.frames import FRAME_BYTES
 from edge.pacing import PlaybackStream
 
 RATE = 8000

@@ -19,7 +19,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from edge.call.setup_cache import SetupCache, SetupListener
-from edge.engines.base import SecretaryProfile
+from edge.core.context import SecretaryProfile
 from shared.logging import CallLogger, Tag, call_logger
 from shared.models import Document, DocumentChunk, Domain, DomainSettings, Secretary, TransferRule
 from shared.providers import ProviderConfig, engine_for, resolve_all
@@ -207,9 +207,10 @@ def read_call_setup(domain_uuid: uuid.UUID, secretary_value: str | None) -> Call
         providers = resolve_all(session, row)
         profile = profile_of(row)
         scope = or_(TransferRule.voice_secretary_uuid.is_(None), TransferRule.voice_secretary_uuid == secretary_uuid)
-        targets = tuple({"department_name": r.department_name, "keywords": list(r.keywords or [])}
-                        for r in session.scalars(select(TransferRule).where(TransferRule.enabled.is_(True), scope)
-                                                 .order_by(TransferRule.priority)))
+        targets: tuple[dict[str, object], ...] = tuple(
+            {"department_name": r.department_name, "keywords": list(r.keywords or [])}
+            for r in session.scalars(select(TransferRule).where(TransferRule.enabled.is_(True), scope)
+                                     .order_by(TransferRule.priority)))
         context = (settings.transfer_context if settings is not None else None) or domain_name
         engine = engine_for(providers)
         stt = providers.get("stt")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from edge.engines.base import CallState
+from edge.core.state import CallState
 from shared.logging import CallLogger, Tag
 
 S = CallState

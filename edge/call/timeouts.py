@@ -14,7 +14,7 @@ speech start/stop, caller turns recorded). Everything it decides is logged under
 * **Call length** (counted from answer): after ``max_call_seconds`` the secretary finishes the sentence
   it is saying (a short grace period), says goodbye and hangs up.
 
-The timers run in gevent greenlets of their own; they act through :class:`TimerHost` (the session).
+The timers run in gevent greenlets of their own; they act through :class:`TimerHost` (:class:`edge.call.host.CallHost`).
 """
 
 from __future__ import annotations
@@ -25,8 +25,10 @@ from typing import Any, Protocol
 import gevent
 from gevent.event import Event
 
-from edge.call.tools import transfer_succeeded
-from edge.engines.base import CallState, SecretaryProfile
+from edge.core.context import SecretaryProfile
+from edge.core.state import CallState
+from edge.dialogue.phrases import phrases
+from edge.engines.tool_definitions import transfer_succeeded
 from shared.logging import CallLogger, Tag
 
 DEFAULT_SILENCE_TIMEOUT = 8
@@ -44,28 +46,6 @@ still transcribing or generating stays LISTENING): the reprompt must not talk ov
 BUSY_STATES = (CallState.CONNECTING, CallState.GREETING, CallState.SPEAKING, CallState.TOOL_RUNNING)
 """States the call-length limit lets finish (within the grace period) before saying goodbye."""
 
-PHRASES: dict[str, dict[str, str]] = {
-    "pt": {
-        "reprompt": "Você ainda está aí? Em que posso ajudar?",
-        "silence_goodbye": "Como não ouvi resposta, vou encerrar a ligação.",
-        "turns_goodbye": "Chegamos ao limite deste atendimento. Obrigado pela ligação.",
-        "duration_goodbye": "Nosso tempo de atendimento chegou ao fim. Obrigado pela ligação.",
-        "goodbye": "Até logo!",
-    },
-    "en": {
-        "reprompt": "Are you still there? How can I help you?",
-        "silence_goodbye": "As I can't hear you, I'm going to end the call.",
-        "turns_goodbye": "We have reached the limit of this call. Thank you for calling.",
-        "duration_goodbye": "We have reached the time limit of this call. Thank you for calling.",
-        "goodbye": "Goodbye!",
-    },
-}
-"""What the secretary says when a timer fires, by language (``pt`` also serves other languages)."""
-
-
-def phrases_for(language: str | None) -> dict[str, str]:
-    """The timer phrases in the secretary's language (English for ``en*``, else Portuguese)."""
-    return PHRASES["en" if (language or "").lower().startswith("en") else "pt"]
 
 
 def _positive(value: float | None, default: int) -> float:
@@ -74,7 +54,7 @@ def _positive(value: float | None, default: int) -> float:
 
 
 class TimerHost(Protocol):
-    """What the timers may do to their call (implemented by the call session)."""
+    """What the timers may do to their call (implemented by :class:`edge.call.host.CallHost`)."""
 
     @property
     def state(self) -> CallState:
@@ -109,7 +89,7 @@ class CallTimers:
         self.silence_hangup = _positive(secretary.silence_hangup_seconds, DEFAULT_SILENCE_HANGUP)
         self.max_turns = int(_positive(secretary.max_conversation_turns, DEFAULT_MAX_TURNS))
         self.max_call_seconds = _positive(secretary.max_call_seconds, DEFAULT_MAX_CALL_SECONDS)
-        self.phrases = phrases_for(secretary.language)
+        self.phrases = phrases(secretary.language, "timer")
         self.goodbye = secretary.goodbye_message or self.phrases["goodbye"]
         self.turns = 0
         self.reprompts = 0

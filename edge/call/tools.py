@@ -1,4 +1,5 @@
-"""The four tools of docs/CONTRACT.md that the conversation engine offers the model, and the caller's keypad.
+"""The four tools of docs/CONTRACT.md that the conversation engine offers the model (their schemas:
+:mod:`edge.engines.tool_definitions`).
 
 Each tool is a handler class with ``run(call, arguments) -> dict`` (JSON-able, goes back to the model).
 ``search_knowledge_base`` runs in :mod:`edge.call.knowledge`, ``transfer_call`` in
@@ -8,91 +9,19 @@ Each tool is a handler class with ``run(call, arguments) -> dict`` (JSON-able, g
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from edge.call.knowledge import search_for_call
-from edge.engines.base import CallContext
-
-OPERATOR_KEY = "0"
-"""DTMF digit that asks for the domain's operator (docs/CONTRACT.md), when pressed as the first key."""
-DTMF_END_KEY = "#"
-"""Ends the keys the caller is typing (a callback number)."""
-DTMF_IDLE_SECONDS = 2.0
-"""Keys typed are delivered as one input once no key has been pressed for this long."""
-
-TOOL_DEFINITIONS: list[dict[str, Any]] = [
-    {
-        "type": "function",
-        "name": "search_knowledge_base",
-        "description": "Search the company's documents for facts to answer the caller. Use before answering "
-        "questions about the company, its products, prices, hours or policies.",
-        "parameters": {
-            "type": "object",
-            "properties": {"query": {"type": "string", "description": "What to look up, in a few words."}},
-            "required": ["query"],
-        },
-    },
-    {
-        "type": "function",
-        "name": "transfer_call",
-        "description": "Transfer the caller to a person or department.",
-        "parameters": {
-            "type": "object",
-            "properties": {
-                "destination": {"type": "string", "description": "Department, person or extension asked for."},
-                "reason": {"type": "string", "description": "Why the caller wants to be transferred."},
-            },
-            "required": ["destination"],
-        },
-    },
-    {
-        "type": "function",
-        "name": "take_message",
-        "description": "Take a message for someone who cannot answer now. Ask the caller for their name, the "
-        "message and a callback number first; the result carries a read-back to confirm to the caller.",
-        "parameters": {
-            "type": "object",
-            "properties": {
-                "caller_name": {"type": "string", "description": "The caller's name, as they gave it."},
-                "message": {"type": "string", "description": "The message, in the caller's words."},
-                "callback_number": {"type": "string", "description": "The number to call back (the caller "
-                                    "ID is used when empty)."},
-            },
-            "required": ["message"],
-        },
-    },
-    {
-        "type": "function",
-        "name": "end_call",
-        "description": "End the call politely when the caller is done or says goodbye.",
-        "parameters": {
-            "type": "object",
-            "properties": {"reason": {"type": "string", "description": "Why the call ends."}},
-            "required": [],
-        },
-    },
-]
-"""The only definition of the tools' schemas, in the Realtime ``session.tools`` format; the pipeline's
-chat-completions shape is derived from it (:func:`chat_completion_tools`)."""
-
-
-def chat_completion_tools(definitions: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
-    """The tools in the chat-completions ``tools`` shape (``{"type": "function", "function": {...}}``)."""
-    return [{"type": "function", "function": {key: tool[key] for key in ("name", "description", "parameters")}}
-            for tool in (TOOL_DEFINITIONS if definitions is None else definitions)]
-
-
-def transfer_succeeded(result: dict[str, Any]) -> bool:
-    """Whether a ``transfer_call`` result means the caller was bridged."""
-    status = str(result.get("status") or result.get("outcome") or "").lower()
-    return bool(result.get("transferred")) or status in {"transferred", "bridged", "answered"}
+from edge.core.context import CallContext
+from edge.dialogue.phrases import phrases
 
 
 class CallControl(Protocol):
-    """What a tool may do to its call (implemented by the call session)."""
+    """What a tool may do to its call (implemented by :class:`edge.call.host.CallHost`)."""
 
-    context: CallContext
+    @property
+    def context(self) -> CallContext:
+        """The call's context (tenant, secretary, caller)."""
 
     def end_call(self, reason: str) -> None:
         """Say the secretary's goodbye message, then hang up."""
@@ -111,12 +40,6 @@ class ToolHandler(Protocol):
 
     def run(self, call: CallControl, arguments: dict[str, Any]) -> dict[str, Any]:
         """Run the tool; the result goes back to the model."""
-
-
-def not_available(name: str) -> dict[str, Any]:
-    """The result of a tool that this installation cannot run yet."""
-    return {"ok": False, "error": "not_available",
-            "message": f"{name} is not available; offer to help another way or end the call politely."}
 
 
 class EndCallTool:
@@ -152,16 +75,12 @@ class TransferCallTool:
 
 def read_back(language: str, message: dict[str, str]) -> str:
     """The confirmation of a taken message, in the secretary's language."""
+    book = phrases(language, "message")
     number = " ".join(message.get("callback_number") or "")
-    if (language or "").lower().startswith("en"):
-        text = f"Your message for the team: {message['message']}."
-        if message.get("caller_name"):
-            text = f"{message['caller_name']}, {text[0].lower()}{text[1:]}"
-        return text + (f" We will call you back at {number}." if number else "")
-    text = f"Seu recado: {message['message']}."
+    text = book["read_back"].format(message=message["message"])
     if message.get("caller_name"):
         text = f"{message['caller_name']}, {text[0].lower()}{text[1:]}"
-    return text + (f" Retornaremos no número {number}." if number else "")
+    return text + (book["callback"].format(number=number) if number else "")
 
 
 class TakeMessageTool:
@@ -202,52 +121,8 @@ class ToolDispatcher:
             return {"ok": False, "error": "unknown_tool", "message": f"no tool named {name}"}
         try:
             return handler.run(call, arguments)
-        except Exception as exc:  # noqa: BLE001 - the model gets an error result, the call goes on
+        except Exception as exc:
             log = getattr(getattr(call, "context", None), "log", None)
             if log is not None:
                 log.exception("tool %s failed", name)
             return {"ok": False, "error": "tool_failed", "message": type(exc).__name__}
-
-
-@dataclass(frozen=True)
-class KeypadInput:
-    """What a finished run of keys means: an operator request, or digits for the engine."""
-
-    digits: str = ""
-    operator: dict[str, Any] | None = None
-
-
-class DtmfRouter:
-    """Collects the caller's keys into one input (a callback number is typed, not spoken digit by digit).
-
-    The operator key pressed as the first key asks for ``transfer_call`` to the operator at once; any
-    other keys are collected until ``#`` (which is not part of the digits; ``#`` alone is delivered as
-    itself) or until :data:`DTMF_IDLE_SECONDS` pass without a key (the caller's session calls
-    :meth:`finish` then).
-    """
-
-    def __init__(self, operator_key: str = OPERATOR_KEY, end_key: str = DTMF_END_KEY) -> None:
-        self.operator_key = operator_key
-        self.end_key = end_key
-        self.keys = ""
-
-    def press(self, key: str) -> KeypadInput | None:
-        """One key; the input it completes, or None while collecting."""
-        if not key:
-            return None
-        if key == self.operator_key and not self.keys:
-            return KeypadInput(operator={"destination": "operator", "reason": "caller pressed the operator key"})
-        if key == self.end_key:
-            keys, self.keys = self.keys, ""
-            return KeypadInput(digits=keys or key)
-        self.keys += key
-        return None
-
-    def finish(self) -> KeypadInput | None:
-        """The keys collected so far as one input (no key for a while), or None if there are none."""
-        keys, self.keys = self.keys, ""
-        return KeypadInput(digits=keys) if keys else None
-
-    def clear(self) -> None:
-        """Forget the keys collected so far."""
-        self.keys = ""

@@ -26,7 +26,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import gevent
 import redis
@@ -34,14 +34,15 @@ from celery import Celery
 from sqlalchemy import select, text
 
 from edge.call.announce import announcement_text
-from edge.engines.base import CallContext
+from edge.core.context import CallContext
+from edge.dialogue.phrases import phrase
 from shared.logging import Tag
 from shared.models import Domain, DomainSettings, TransferRule
 from shared.policies import destination_problem as shared_destination_problem
 from shared.settings import get_settings
 from shared.tasks import DECIDE_TRANSFER, celery_config
 from shared.tenancy import system_session, tenant_session
-from shared.transfer_rules import OPERATOR_WORDS, decide_for_request, normalise
+from shared.transfer_rules import OPERATOR_WORDS, TransferDecision, decision_for_request, normalise
 
 _POLL_SECONDS = 0.01
 RING_SECONDS = 25
@@ -50,47 +51,6 @@ BUSY = {"USER_BUSY", "CALL_REJECTED", "NORMAL_CIRCUIT_CONGESTION"}
 NO_ANSWER = {"NO_ANSWER", "NO_USER_RESPONSE", "ALLOTTED_TIMEOUT", "PROGRESS_TIMEOUT", "RECOVERY_ON_TIMER_EXPIRE"}
 UNAVAILABLE = {"USER_NOT_REGISTERED", "SUBSCRIBER_ABSENT", "DO_NOT_DISTURB", "INVALID_DESTINATION"}
 
-PHRASES: dict[str, dict[str, str]] = {
-    "pt": {
-        "transferring": "Um momento, vou transferir sua ligação para {department}.",
-        "no_answer": "{department} não atendeu.",
-        "busy": "{department} está ocupado no momento.",
-        "failed": "Não consegui completar a transferência para {department}.",
-        "unavailable": "{department} não está disponível no momento.",
-        "declined": "{department} não pode atender agora.",
-        "closed": "{department} não está atendendo agora, estamos fora do horário de atendimento.",
-        "no_match": "Não encontrei esse setor.",
-        "offer_message": "Posso anotar um recado para retornarem a sua ligação?",
-        "offer_voicemail": "Posso transferir você para a caixa postal, ou anotar um recado. O que prefere?",
-        "offer_operator": "Posso transferir você para a telefonista, ou anotar um recado. O que prefere?",
-        "sorry_goodbye": "Por favor, ligue novamente mais tarde.",
-        "unavailable_goodbye": "Desculpe, não podemos atender sua ligação agora. Por favor, ligue novamente "
-                               "mais tarde.",
-        "operator": "a telefonista",
-    },
-    "en": {
-        "transferring": "One moment, I will transfer your call to {department}.",
-        "no_answer": "{department} did not answer.",
-        "busy": "{department} is busy right now.",
-        "failed": "I could not complete the transfer to {department}.",
-        "unavailable": "{department} is not available right now.",
-        "declined": "{department} cannot take your call right now.",
-        "closed": "{department} is not taking calls right now, we are outside business hours.",
-        "no_match": "I could not find that department.",
-        "offer_message": "May I take a message so they can call you back?",
-        "offer_voicemail": "I can send you to voicemail, or take a message. Which do you prefer?",
-        "offer_operator": "I can transfer you to the operator, or take a message. Which do you prefer?",
-        "sorry_goodbye": "Please call again later.",
-        "unavailable_goodbye": "I'm sorry, we cannot take your call right now. Please call again later.",
-        "operator": "the operator",
-    },
-}
-
-
-def phrase(language: str, key: str, **values: str) -> str:
-    """A fixed sentence in the secretary's language (``en`` for English, else Portuguese)."""
-    lang = "en" if (language or "").lower().startswith("en") else "pt"
-    return PHRASES[lang][key].format(**values)
 
 
 # --- the decision --------------------------------------------------------------------------------
@@ -129,18 +89,19 @@ def ask_workers(request: dict[str, Any], redis_url: str, deadline: float) -> dic
         app.send_task(DECIDE_TRANSFER, args=[request], task_id=task_id, retry=False, expires=10)
         client = _redis(redis_url)
         while time.monotonic() - started < deadline:
-            raw = client.get(key)
-            status = json.loads(raw).get("status") if raw else None
+            raw = cast(bytes | None, client.get(key))  # a sync client: never an awaitable
+            meta = json.loads(raw) if raw else {}
+            status = meta.get("status")
             if status in ("SUCCESS", "FAILURE", "REVOKED"):  # not PENDING/STARTED/RETRY: done
                 client.delete(key)
-                result = json.loads(raw).get("result")
+                result = meta.get("result")
                 return result if status == "SUCCESS" and isinstance(result, dict) else None
             gevent.sleep(_POLL_SECONDS)
     return None
 
 
 def decide(context: CallContext, destination: str, reason: str, redis_url: str | None = None,
-           deadline: float | None = None) -> tuple[dict[str, Any], str]:
+           deadline: float | None = None) -> tuple[TransferDecision, str]:
     """The decision for this call's request and who made it (``worker`` or ``edge``); the workers are
     given ``deadline`` seconds (default: the ``TRANSFER_DECISION_TIMEOUT_SECONDS`` setting)."""
     request = {"domain_uuid": str(context.domain_uuid),
@@ -157,8 +118,8 @@ def decide(context: CallContext, destination: str, reason: str, redis_url: str |
             context.log.error("transfer decision via Celery failed (%s), deciding in-process", type(exc).__name__)
         decision = None
     if decision is not None:
-        return decision, "worker"
-    return decide_for_request(request), "edge"
+        return TransferDecision.from_dict(decision), "worker"
+    return decision_for_request(request), "edge"
 
 
 # --- the tenant's transfer settings ---------------------------------------------------------------
@@ -324,9 +285,11 @@ def originate_command(leg_uuid: str, dial: str, ring_seconds: int, caller_id: st
 
 
 class TransferHost(Protocol):
-    """What ``transfer_call`` needs from its call (implemented by the call session)."""
+    """What ``transfer_call`` needs from its call (implemented by :class:`edge.call.bridge.CallBridge`)."""
 
-    context: CallContext
+    @property
+    def context(self) -> CallContext:
+        """The call's context (tenant, secretary, caller)."""
 
     def say(self, text: str) -> None:
         """Speak ``text`` to the caller and return once it has been heard."""
@@ -350,34 +313,44 @@ class TransferHost(Protocol):
 def _offer(language: str, action: str, destination: str | None) -> tuple[str, str]:
     """(what the secretary offers, the instruction for the model) for a rule's fallback."""
     if action == "voicemail" and destination:
-        return (phrase(language, "offer_voicemail"),
+        return (phrase(language, "transfer.offer_voicemail"),
                 "If the caller wants voicemail, call transfer_call with destination 'voicemail'; "
                 "if they want to leave a message, collect name, message and callback number and call take_message.")
     if action == "operator" and destination:
-        return (phrase(language, "offer_operator"),
+        return (phrase(language, "transfer.offer_operator"),
                 "If the caller wants the operator, call transfer_call with destination 'operator'; "
                 "if they want to leave a message, collect name, message and callback number and call take_message.")
-    return (phrase(language, "offer_message"),
+    return (phrase(language, "transfer.offer_message"),
             "If the caller agrees, collect name, message and callback number, read them back and call take_message.")
 
 
 OFFERED = "offered_transfer_fallback"
-"""``context.extra`` key of the fallback last offered (voicemail or operator, with its destination)."""
+"""``context.extra`` key of the :class:`OfferedFallback` last offered."""
 VOICEMAIL_WORDS = frozenset({"voicemail", "voice", "mail", "caixa", "postal", "correio", "recado de voz"})
 
 
-def _accepted_fallback(offered: dict[str, Any] | None, destination: str) -> dict[str, Any] | None:
+@dataclass(frozen=True)
+class OfferedFallback:
+    """The voicemail or operator a failed transfer offered the caller, until they answer."""
+
+    action: str
+    destination: str
+    context: str | None
+    department: str
+
+
+def _accepted_fallback(offered: OfferedFallback | None, destination: str) -> TransferDecision | None:
     """The decision for a caller who accepts the voicemail/operator just offered, else None."""
-    if not offered:
+    if offered is None:
         return None
     words = set(normalise(destination).split())
-    wanted = offered["action"] == "voicemail" and bool(words & VOICEMAIL_WORDS)
-    wanted = wanted or (offered["action"] == "operator" and bool(words & OPERATOR_WORDS))
-    if not wanted and normalise(destination) != normalise(str(offered["destination"])):
+    wanted = offered.action == "voicemail" and bool(words & VOICEMAIL_WORDS)
+    wanted = wanted or (offered.action == "operator" and bool(words & OPERATOR_WORDS))
+    if not wanted and normalise(destination) != normalise(offered.destination):
         return None
-    return {"action": "operator" if offered["action"] == "operator" else "transfer", "reason": "operator"
-            if offered["action"] == "operator" else "fallback", "destination": offered["destination"],
-            "context": offered.get("context"), "department": None, "fallback_action": "message"}
+    operator = offered.action == "operator"
+    return TransferDecision(action="operator" if operator else "transfer", reason="operator" if operator else "fallback",
+                            destination=offered.destination, context=offered.context, fallback_action="message")
 
 
 def run_transfer(call: TransferHost, arguments: dict[str, Any], redis_url: str | None = None) -> dict[str, Any]:
@@ -393,51 +366,52 @@ def run_transfer(call: TransferHost, arguments: dict[str, Any], redis_url: str |
     else:
         decision, decided_by = decide(context, destination, reason, redis_url)
     if context.log is not None:
-        context.log.info(Tag.SESSION, "transfer decision by %s: %s (%s) -> %s", decided_by, decision.get("action"),
-                         decision.get("reason"), decision.get("destination") or "-")
-    action = str(decision.get("action") or "message")
-    department = decision.get("department") or (
-        phrase(language, "operator") if action == "operator" else destination or "?")
-    target = decision.get("destination")
+        context.log.info(Tag.SESSION, "transfer decision by %s: %s (%s) -> %s", decided_by, decision.action,
+                         decision.reason, decision.destination or "-")
+    action = decision.action or "message"
+    department = decision.department or (
+        phrase(language, "transfer.operator") if action == "operator" else destination or "?")
+    target = decision.destination
+    rule_context = decision.context or ""
     # Bridge a matched open rule, or the operator when the operator was asked for; a closed rule's
     # fallback (even "operator") is offered first, and the caller's answer leads to the next tool call.
-    if target and (action == "transfer" or (action == "operator" and decision.get("reason") == "operator")):
-        result = call.unavailable(str(target), str(decision.get("context") or ""))
+    if target and (action == "transfer" or (action == "operator" and decision.reason == "operator")):
+        result = call.unavailable(target, rule_context)
         if result is None:
-            call.say(decision.get("message") or phrase(language, "transferring", department=department))
+            call.say(decision.message or phrase(language, "transfer.transferring", department=department))
             announcement = announcement_text(language, context.caller_name, context.caller_id, reason) \
-                if decision.get("announce") else None
+                if decision.announce else None
             try:
-                ring = rule_ring_seconds(context.domain_uuid, decision.get("transfer_rule_uuid"))
+                ring = rule_ring_seconds(context.domain_uuid, decision.transfer_rule_uuid)
             except Exception as exc:  # noqa: BLE001 - the rule's ring time unreadable: the domain's
                 if context.log is not None:
                     context.log.error("rule ring time unknown (%s): the domain's", type(exc).__name__)
                 ring = None
-            result = call.bridge(str(target), str(decision.get("context") or ""), announcement, ring_seconds=ring)
+            result = call.bridge(target, rule_context, announcement, ring_seconds=ring)
         if result.answered:
-            call.transfer_completed(str(target))
+            call.transfer_completed(target)
             return {"ok": True, "transferred": True, "ended": True, "destination": target,
                     "department": department}
         if result.status == "hangup":
             return {"ok": False, "transferred": False, "ended": True, "status": "caller_left"}
-        said = phrase(language, result.status if result.status in ("busy", "no_answer", "unavailable", "declined")
-                      else "failed", department=department)
-        fallback = str(decision.get("fallback_action") or "message")
-        fallback_target = decision.get("fallback_destination")
+        said = phrase(language, "transfer." + (result.status if result.status in ("busy", "no_answer", "unavailable",
+                                                                        "declined") else "failed"),
+                      department=department)
+        fallback = decision.fallback_action or "message"
+        fallback_target = decision.fallback_destination
         status, cause = result.status, result.cause
     else:
-        status = "closed" if decision.get("reason") == "closed" else "not_transferred"
-        said = (phrase(language, "closed", department=department) if status == "closed"
-                else phrase(language, "no_match") if decision.get("reason") == "no_match" else "")
+        status = "closed" if decision.reason == "closed" else "not_transferred"
+        said = (phrase(language, "transfer.closed", department=department) if status == "closed"
+                else phrase(language, "transfer.no_match") if decision.reason == "no_match" else "")
         fallback, fallback_target, cause = action, target, None
     if fallback == "hangup":
-        call.say(f"{said} {phrase(language, 'sorry_goodbye')}".strip())
+        call.say(f"{said} {phrase(language, 'transfer.sorry_goodbye')}".strip())
         call.end_call("transfer not possible")
         return {"ok": False, "transferred": False, "ended": True, "status": status, "cause": cause}
     offer, instruction = _offer(language, fallback, fallback_target)
     if fallback in ("voicemail", "operator") and fallback_target:
-        context.extra[OFFERED] = {"action": fallback, "destination": fallback_target,
-                                  "context": decision.get("context"), "department": department}
+        context.extra[OFFERED] = OfferedFallback(fallback, fallback_target, decision.context, department)
     spoken = f"{said} {offer}".strip()
     call.say(spoken)
     return {"ok": False, "transferred": False, "status": status, "cause": cause, "department": department,

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from edge.dialogue.phrases import phrase
+
 Search = Callable[[str], list[str]]
 
 
@@ -57,43 +59,6 @@ class Stage(StrEnum):
     MESSAGE_CONFIRM = "message-confirm"
     ENDED = "ended"
 
-
-PHRASES: dict[str, dict[str, str]] = {
-    "en": {
-        "greeting": "Hello, thank you for calling. How can I help you?",
-        "goodbye": "Thank you for calling. Goodbye!",
-        "not_heard": "Sorry, I didn't catch that. Could you say it again?",
-        "no_answer": "I'm sorry, I don't have that information. I can transfer you or take a message.",
-        "transfer": "One moment, I'll transfer you to {department}.",
-        "transfer_failed": "I'm sorry, {department} is not available right now. Would you like to leave a message?",
-        "ask_name": "Sure, I'll take a message. What is your name?",
-        "ask_message": "Thank you, {name}. What is your message?",
-        "ask_number": "What number should we call you back on? You can also type it on the keypad, then press pound.",
-        "read_back": "Let me read it back. Name: {name}. Message: {message}. Callback number: {number}. Is that correct?",
-        "message_saved": "Your message has been recorded. Someone will call you back. Anything else?",
-        "message_retry": "Let's start again. What is your name?",
-        "anything_else": "Is there anything else I can help you with?",
-        "keypad": "I got the keys {digits}, but I wasn't expecting any. How can I help you?",
-        "voicemail": "voicemail",
-    },
-    "pt": {
-        "greeting": "Olá, obrigado por ligar. Como posso ajudar?",
-        "goodbye": "Obrigado pela ligação. Até logo!",
-        "not_heard": "Desculpe, não entendi. Pode repetir?",
-        "no_answer": "Desculpe, não tenho essa informação. Posso transferir a ligação ou anotar um recado.",
-        "transfer": "Um momento, vou transferir para {department}.",
-        "transfer_failed": "Desculpe, {department} não está disponível agora. Quer deixar um recado?",
-        "ask_name": "Claro, vou anotar o recado. Qual é o seu nome?",
-        "ask_message": "Obrigado, {name}. Qual é a mensagem?",
-        "ask_number": "Em qual número podemos retornar a ligação? Pode também digitar no teclado e apertar cerquilha.",
-        "read_back": "Vou confirmar. Nome: {name}. Mensagem: {message}. Número para retorno: {number}. Está correto?",
-        "message_saved": "Seu recado foi registrado. Retornaremos a ligação. Posso ajudar em algo mais?",
-        "message_retry": "Vamos recomeçar. Qual é o seu nome?",
-        "anything_else": "Posso ajudar em algo mais?",
-        "keypad": "Recebi as teclas {digits}, mas não esperava nenhuma. Como posso ajudar?",
-        "voicemail": "caixa postal",
-    },
-}
 
 # Accent-free, lower-case phrasings, matched on word boundaries.
 GOODBYE = ("bye", "goodbye", "good bye", "that is all", "that's all", "nothing else", "tchau", "ate logo",
@@ -134,9 +99,9 @@ def fold(text: str) -> str:
 def contains(text: str, phrases: Sequence[str]) -> str | None:
     """The first of ``phrases`` found in folded ``text`` on word boundaries."""
     padded = f" {text} "
-    for phrase in phrases:
-        if f" {fold(phrase)} " in padded:
-            return phrase
+    for wording in phrases:
+        if f" {fold(wording)} " in padded:
+            return wording
     return None
 
 
@@ -230,14 +195,9 @@ class ExtractiveDialogue:
     """The fallback offered after a failed transfer (``message``, ``voicemail``, ``operator``), until answered."""
     last_department: str | None = None
 
-    @property
-    def lang(self) -> str:
-        """``pt`` or ``en`` (the phrase set in use)."""
-        return "en" if (self.language or "").lower().startswith("en") else "pt"
-
     def phrase(self, key: str, **values: str) -> str:
-        """A reply in the call's language."""
-        return PHRASES[self.lang][key].format(**values)
+        """A reply in the call's language (the phrase book's ``dialogue`` section)."""
+        return phrase(self.language, f"dialogue.{key}", **values)
 
     def greeting(self) -> str:
         """What the secretary says after answering."""

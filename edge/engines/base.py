@@ -4,42 +4,24 @@ Audio crosses this seam as G.711 µ-law (PCMU) at 8 kHz, 160 bytes per 20 ms fra
 directions: the transports convert other codecs at the edge of the process, and OpenAI Realtime
 (``audio/pcmu``), ElevenLabs (``ulaw_8000``) and the offline TTS all produce it directly.
 
-The call session implements :class:`EngineHost`; an engine implements :class:`Engine`. An engine never
-touches ESL, sockets to FreeSWITCH or the pacing clock; the host never parses vendor protocols.
+The call's :class:`~edge.call.host.CallHost` implements :class:`EngineHost`; an engine implements
+:class:`Engine`. An engine never touches ESL, sockets to FreeSWITCH or the pacing clock; the host never
+parses vendor protocols.
 """
 
 from __future__ import annotations
 
-import uuid
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
-from shared.logging import CallLogger
+from edge.core.context import CallContext
+from edge.core.state import CallState
 from shared.providers import ProviderConfig
 
-FRAME_BYTES = 160
-"""One 20 ms PCMU frame at 8 kHz."""
-FRAME_MS = 20
-RESUME = {
-    "pt": "Pronto, pode repetir, por favor?",
-    "en": "All right, could you say that again, please?",
-}
-"""Said instead of the greeting by an engine that replaces one whose vendor failed mid-call."""
-APOLOGY = {
-    "pt": "Desculpe, estamos com um problema técnico no momento.",
-    "en": "I'm sorry, we are having a technical problem right now.",
-}
-"""Said in the edge's own (offline) voice when a vendor fails or goes silent mid-call."""
 RESPONSE_DEADLINE_SECONDS = 4.0
 """Default for a provider's ``response_deadline_seconds``: from the end of the caller's speech (or any
 request for a reply) to the vendor's first audio; past it the vendor counts as failed."""
-
-
-def language_key(language: str | None) -> str:
-    """``en`` for an English secretary, else ``pt`` (the keys of the fixed phrases)."""
-    return "en" if (language or "").lower().startswith("en") else "pt"
 
 
 def response_deadline(config: ProviderConfig) -> float:
@@ -51,52 +33,21 @@ def response_deadline(config: ProviderConfig) -> float:
     return seconds if seconds > 0 else RESPONSE_DEADLINE_SECONDS
 
 
-class CallState(StrEnum):
-    """The explicit call states; every transition is logged under 🔄 STATE_MACHINE."""
+class Notice(StrEnum):
+    """Something that happened on the call which the engine reacts to (:meth:`Engine.notify`)."""
 
-    CONNECTING = "connecting"
-    GREETING = "greeting"
-    LISTENING = "listening"
-    SPEAKING = "speaking"
-    TOOL_RUNNING = "tool-running"
-    TRANSFERRING = "transferring"
-    ENDING = "ending"
-    ENDED = "ended"
+    OPERATOR_UNAVAILABLE = "operator_unavailable"
+    """The caller pressed the operator key, but no transfer is possible now."""
 
-
-@dataclass(frozen=True)
-class SecretaryProfile:
-    """A snapshot of the secretary's settings taken when the call starts (no ORM objects in calls)."""
-
-    voice_secretary_uuid: uuid.UUID
-    name: str
-    system_prompt: str
-    greeting_message: str
-    goodbye_message: str
-    language: str
-    voice_name: str | None
-    rag_enabled: bool
-    rag_similarity_threshold: float
-    rag_top_k: int
-    max_conversation_turns: int
-    silence_timeout_seconds: int
-    silence_hangup_seconds: int
-    max_call_seconds: int
+    @property
+    def text(self) -> str:
+        """The notice as told to a model."""
+        return NOTICE_TEXT[self]
 
 
-@dataclass
-class CallContext:
-    """Who is calling whom: what an engine may read about its call."""
-
-    call_uuid: str
-    domain_uuid: uuid.UUID
-    secretary: SecretaryProfile
-    providers: dict[str, ProviderConfig]
-    caller_id: str | None = None
-    caller_name: str | None = None
-    destination_number: str | None = None
-    log: CallLogger | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+NOTICE_TEXT = {
+    Notice.OPERATOR_UNAVAILABLE: "The caller pressed 0 for an operator, but a transfer is not possible now.",
+}
 
 
 class EngineUnavailable(RuntimeError):
@@ -104,9 +55,11 @@ class EngineUnavailable(RuntimeError):
 
 
 class EngineHost(Protocol):
-    """What an engine may do to its call. Implemented by the edge's call session."""
+    """What an engine may do to its call. Implemented by :class:`edge.call.host.CallHost`."""
 
-    context: CallContext
+    @property
+    def context(self) -> CallContext:
+        """The call's context (tenant, secretary, caller)."""
 
     def play(self, pcmu: bytes) -> None:
         """Queue PCMU audio for the caller; the edge paces it out one frame per 20 ms."""
@@ -180,8 +133,8 @@ class Engine(ABC):
         """Speak a fixed text to the caller (goodbye, transfer message, fallback offer)."""
 
     @abstractmethod
-    def notify(self, text: str) -> None:
-        """Tell the model something happened (``transfer failed: no answer``) and let it respond."""
+    def notify(self, notice: Notice) -> None:
+        """Something happened on the call (:class:`Notice`): let the model or dialogue respond."""
 
     @abstractmethod
     def close(self) -> None:

@@ -10,9 +10,16 @@ extra recognition vocabulary from ``context.extra["vocabulary"]`` (strings, e.g.
 
 from __future__ import annotations
 
-from edge.call.tools import transfer_succeeded
-from edge.dialogue.extractive import ExtractiveDialogue, ToolAction, passages_from_result, targets_from_rules
-from edge.engines.base import CallState
+from edge.core.state import CallState
+from edge.dialogue.extractive import (
+    ExtractiveDialogue,
+    ToolAction,
+    Turn,
+    passages_from_result,
+    targets_from_rules,
+)
+from edge.engines.base import Notice
+from edge.engines.tool_definitions import transfer_succeeded
 from edge.engines.turns import TurnTakingEngine
 from edge.services.offline.stt import OfflineSpeechToText
 from edge.services.offline.tts import OfflineTextToSpeech
@@ -70,15 +77,16 @@ class OfflineEngine(TurnTakingEngine):
         (``take_message``: "your message has been recorded") runs first, so that a caller hanging up
         while hearing the confirmation does not lose the message; the tools whose effect the host
         speaks (transfer, goodbye) replace the reply."""
-        if source == "notify":
-            if "transfer" in text.lower():
-                turn = self.dialogue.transfer_failed()
-            else:
-                return
-        elif source == "dtmf":
-            turn = self.dialogue.keypad(text)
-        else:
-            turn = self.dialogue.respond(text)
+        turn = self.dialogue.keypad(text) if source == "dtmf" else self.dialogue.respond(text)
+        self._play(turn)
+
+    def handle_notice(self, notice: Notice) -> None:
+        """The operator the caller asked for cannot be reached: offer to take a message."""
+        if notice is Notice.OPERATOR_UNAVAILABLE:
+            self._play(self.dialogue.transfer_failed())
+
+    def _play(self, turn: Turn) -> None:
+        """Run a turn's tools and speak its reply (see :meth:`handle_text` for the order)."""
         spoken_by_host = [a for a in turn.actions if a.name in TOOLS_THAT_SPEAK]
         for action in turn.actions:
             if action not in spoken_by_host:

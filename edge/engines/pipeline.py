@@ -20,9 +20,10 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from edge.call.tools import chat_completion_tools, transfer_succeeded
-from edge.engines.base import CallState, EngineUnavailable, response_deadline
+from edge.core.state import CallState
+from edge.engines.base import EngineUnavailable, response_deadline
 from edge.engines.offline import TOOLS_THAT_SPEAK
+from edge.engines.tool_definitions import chat_completion_tools, transfer_succeeded
 from edge.engines.turns import TurnTakingEngine, Utterance, bounded, sentences
 from edge.services import factory
 from edge.services.base import ChatEvent, ServiceError, ToolCall
@@ -44,7 +45,9 @@ def pull_blocking(iterator: Iterator[Any], budget: Callable[[], float], provider
         yield item
 
 
-class _ThreadedSTT:
+class _BoundedSTT:
+    """A speech-to-text client whose every request is given up after the vendor's budget (:func:`bounded`)."""
+
     def __init__(self, inner: Any, budget: Callable[[], float]) -> None:
         self.inner = inner
         self.budget = budget
@@ -56,7 +59,9 @@ class _ThreadedSTT:
         self.inner.prepare()
 
 
-class _ThreadedTTS:
+class _BoundedTTS:
+    """A text-to-speech client whose every audio chunk is given up after the vendor's budget."""
+
     def __init__(self, inner: Any, budget: Callable[[], float]) -> None:
         self.inner = inner
         self.name = inner.name
@@ -79,15 +84,14 @@ class PipelineEngine(TurnTakingEngine):
         providers = self.host.context.providers
         self.deadline_seconds = response_deadline(providers["llm"])
         try:
-            self.stt = _ThreadedSTT(factory.speech_to_text(providers["stt"]),  # type: ignore[assignment]
+            self.stt = _BoundedSTT(factory.speech_to_text(providers["stt"]),  # type: ignore[assignment]
                                     self.vendor_budget)
-            self.tts = _ThreadedTTS(factory.text_to_speech(  # type: ignore[assignment]
+            self.tts = _BoundedTTS(factory.text_to_speech(  # type: ignore[assignment]
                 providers["tts"], self.secretary.language, self.secretary.voice_name, self.log), self.vendor_budget)
             self.llm = factory.chat_model(providers["llm"])
         except ServiceError as exc:
             raise EngineUnavailable(str(exc)) from exc
         self.history: list[dict[str, Any]] = [{"role": "system", "content": self._instructions()}]
-        self._round_text: list[str] = []
 
     def _instructions(self) -> str:
         s = self.secretary

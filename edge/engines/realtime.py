@@ -59,18 +59,11 @@ import gevent
 from gevent.event import AsyncResult, Event
 
 from edge.audio.g711 import has_sound
-from edge.call.tools import TOOL_DEFINITIONS
-from edge.engines.base import (
-    APOLOGY,
-    RESUME,
-    CallState,
-    Engine,
-    EngineHost,
-    EngineUnavailable,
-    language_key,
-    response_deadline,
-)
+from edge.core.state import CallState
+from edge.dialogue.phrases import phrase
+from edge.engines.base import Engine, EngineHost, EngineUnavailable, Notice, response_deadline
 from edge.engines.offline import TOOLS_THAT_SPEAK
+from edge.engines.tool_definitions import TOOL_DEFINITIONS
 from edge.metrics import METRICS
 from edge.services.base import parse_arguments
 from edge.services.openai.client import make_client, websocket_options
@@ -118,7 +111,6 @@ class RealtimeEngine(Engine):
         self._ready = Event()
         self._idle = Event()  # no response in progress
         self._idle.set()
-        self._response_id: str | None = None
         self._audio_item: str | None = None
         self._item_bytes: dict[str, int] = {}
         self._interrupted: set[str] = set()
@@ -224,7 +216,7 @@ class RealtimeEngine(Engine):
             self._manager = client.realtime.connect(model=self.config.model or default_model("realtime"),
                                                     websocket_connection_options=websocket_options(self.config))
             conn = self._manager.enter()
-        except Exception as exc:  # noqa: BLE001 - refused, 401, DNS, timeout: all mean "unavailable"
+        except Exception as exc:
             raise EngineUnavailable(f"cannot open Realtime socket: {type(exc).__name__}: {exc}") from exc
         websocket = conn._connection  # the websockets client: the SDK's wrapper adds a reconnect queue we do not use
         self._writer = SocketWriter(websocket.socket, stall_seconds=self._deadline_seconds,
@@ -249,7 +241,7 @@ class RealtimeEngine(Engine):
         if self.host.context.extra.get("resumed"):
             # This socket replaces one that failed mid-call: the caller's last words may be lost.
             self.host.set_state(CallState.LISTENING)
-            self._speak(RESUME[language_key(secretary.language)])
+            self._speak(phrase(secretary.language, "engine.resume"))
         elif secretary.greeting_message:
             self.host.set_state(CallState.GREETING)
             self._greeting_pending = True
@@ -343,6 +335,8 @@ class RealtimeEngine(Engine):
         held.clear()
         payload = base64.b64encode(audio).decode("ascii")
         try:  # never waits: what the kernel does not take waits in the call's writer (or is dropped)
+            if self._writer is None:
+                raise ConnectionError("no socket writer")
             self._writer.send_audio(self._send, '{"type":"input_audio_buffer.append","audio":"' + payload + '"}')
         except Exception as exc:  # noqa: BLE001 - the socket is gone: the reader reports it
             self._lost(f"send failed: {type(exc).__name__}")
@@ -383,7 +377,7 @@ class RealtimeEngine(Engine):
     def _apologize_then_fail(self, reason: str) -> None:
         from edge.services.offline.tts import OfflineTextToSpeech
 
-        text = APOLOGY[language_key(self.host.context.secretary.language)]
+        text = phrase(self.host.context.secretary.language, "engine.apology")
         try:
             audio = OfflineTextToSpeech(self.host.context.secretary.language).synthesize(text)
             self.host.flush_playback()
@@ -426,7 +420,6 @@ class RealtimeEngine(Engine):
             self.host.record("assistant", event.get("transcript", ""), interrupted=item in self._interrupted)
         elif kind == "response.created":
             response_id = (event.get("response") or {}).get("id") or ""
-            self._response_id = response_id
             self._idle.clear()
             if self._say_waiters:
                 self._say_by_response[response_id] = self._say_waiters.pop(0)
@@ -448,7 +441,6 @@ class RealtimeEngine(Engine):
         response_id = response.get("id") or ""
         self._idle.set()
         self._disarm()
-        was_greeting = self._greeting_pending
         self._greeting_pending = False
         status = response.get("status")
         waiter = self._say_by_response.pop(response_id, None)
@@ -479,9 +471,10 @@ class RealtimeEngine(Engine):
                     "The caller interrupted before this call was complete, so it was not run. "
                     "Listen to the caller and call it again if it is still needed.")})
         elif status == "completed":
-            self._tasks.append(gevent.spawn(self._back_to_listening, was_greeting))
+            self._tasks.append(gevent.spawn(self._back_to_listening))
 
-    def _back_to_listening(self, was_greeting: bool) -> None:
+    def _back_to_listening(self) -> None:
+        """Listening again once the reply has been heard."""
         if self.host.wait_playback_done(timeout=60):
             self.host.set_state(CallState.LISTENING)
 
@@ -572,7 +565,7 @@ class RealtimeEngine(Engine):
 
     def on_dtmf(self, digit: str) -> None:
         """Tell the model which key the caller pressed."""
-        self.notify(f"The caller pressed the telephone key {digit}.")
+        self._tell(f"The caller pressed the telephone key {digit}.")
 
     def say(self, text: str) -> None:
         """Speak ``text`` and return once the caller has heard it."""
@@ -591,7 +584,11 @@ class RealtimeEngine(Engine):
             if waiter in self._say_waiters:
                 self._say_waiters.remove(waiter)
 
-    def notify(self, text: str) -> None:
+    def notify(self, notice: Notice) -> None:
+        """Tell the model what happened and let it respond."""
+        self._tell(notice.text)
+
+    def _tell(self, text: str) -> None:
         """Add a system note to the conversation and let the model respond."""
         if self._conn is None or self._closed:
             return

@@ -33,15 +33,9 @@ from gevent.queue import Queue
 
 from edge.audio.g711 import ulaw_to_l16
 from edge.audio.vad import StreamingVad, VadEvent, VadParams
-from edge.engines.base import (
-    APOLOGY,
-    RESPONSE_DEADLINE_SECONDS,
-    RESUME,
-    CallState,
-    Engine,
-    EngineHost,
-    EngineUnavailable,
-)
+from edge.core.state import CallState
+from edge.dialogue.phrases import phrase
+from edge.engines.base import RESPONSE_DEADLINE_SECONDS, Engine, EngineHost, EngineUnavailable, Notice
 from edge.engines.greeting_cache import GreetingCache, shared_cache
 from edge.services.base import ErrorKind, ServiceError, SpeechToText, TextToSpeech
 from shared.logging import Tag, call_logger
@@ -165,7 +159,6 @@ class TurnTakingEngine(Engine):
         self.log = context.log or call_logger(__name__, call_uuid=context.call_uuid,
                                                domain_uuid=context.domain_uuid)
         self.secretary = context.secretary
-        self.lang = "en" if (self.secretary.language or "").lower().startswith("en") else "pt"
         self.greeting_cache = greeting_cache or shared_cache()
         self.vad: StreamingVad | None = None
         self.stt: SpeechToText | None = None
@@ -259,7 +252,7 @@ class TurnTakingEngine(Engine):
     def _resume(self) -> None:
         """Take over a call whose previous engine failed: ask the caller to repeat, then listen."""
         try:
-            self.speak([RESUME[self.lang]])
+            self.speak([phrase(self.secretary.language, "engine.resume")])
         except ServiceError as exc:
             raise EngineUnavailable(str(exc)) from exc
         except Interrupted:
@@ -293,9 +286,13 @@ class TurnTakingEngine(Engine):
         """Keys the caller typed (collected by the host into one input) reach the dialogue as text."""
         self._inbox.put(("dtmf", digit))
 
-    def notify(self, text: str) -> None:
-        """Something happened on the call (``transfer failed: no answer``): let the dialogue respond."""
-        self._inbox.put(("notify", text))
+    def notify(self, notice: Notice) -> None:
+        """Something happened on the call: the dialogue responds to it in turn (:meth:`handle_notice`)."""
+        self._inbox.put(("notice", notice))
+
+    def handle_notice(self, notice: Notice) -> None:
+        """React to a :class:`Notice`; by default the model reads it as a system note."""
+        self.handle_text(notice.text, "notify")
 
     def say(self, text: str) -> None:
         """Speak fixed text (from any greenlet) once nothing else is being said, falling back to
@@ -422,10 +419,6 @@ class TurnTakingEngine(Engine):
         """The caller is waiting for a reply from ``since`` (default now)."""
         self._reply_by = (since or time.monotonic()) + self.deadline_seconds
 
-    def latency_mark(self) -> float | None:
-        """Seconds since the caller stopped speaking (for logs)."""
-        return None if self._stopped_at is None else time.monotonic() - self._stopped_at
-
     # -- the conversation loop ------------------------------------------------------------------------
     def _run(self, greeting: Utterance | None = None) -> None:
         if greeting is not None:
@@ -442,16 +435,18 @@ class TurnTakingEngine(Engine):
             source, payload = self._inbox.get()
             try:
                 self.reply_due(self._stopped_at if source == "speech" else None)
-                if source == "speech":
+                if source == "notice":
+                    self.handle_notice(payload)
+                elif source == "dtmf":
+                    self.handle_text(payload, source)
+                else:
                     assert self.stt is not None
                     text = self.stt.transcribe(ulaw_to_l16(payload), self.secretary.language).strip()
                     if not text:
                         continue
                     self.host.record("user", text)
                     self.log.info(Tag.SESSION, "caller said %d words", len(text.split()))
-                else:
-                    text = payload
-                self.handle_text(text, source)
+                    self.handle_text(text, source)
                 if not self._closed:
                     self.host.set_state(CallState.LISTENING)
             except Interrupted:
@@ -467,7 +462,7 @@ class TurnTakingEngine(Engine):
         self.log.error("%s engine: %s", self.name, exc)
         self._speaking.clear()
         self.host.flush_playback()
-        text = APOLOGY[self.lang]
+        text = phrase(self.secretary.language, "engine.apology")
         try:
             self.speak([text], record=False, tts=self.fallback_tts(), kind="host")
             self.host.record("assistant", text)

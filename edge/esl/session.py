@@ -60,7 +60,6 @@ class EslConnection:
         self.channel: dict[str, str] = {}
         self.closed = Event()
         self.lingering = False
-        self.protocol_error: str | None = None
         self._reader = gevent.spawn(self._read_loop)
 
     # --- reading ---------------------------------------------------------------------------------
@@ -74,7 +73,6 @@ class EslConnection:
                 for message in self._parser.feed(data):
                     self._dispatch(message)
         except EslProtocolError as exc:
-            self.protocol_error = str(exc)
             self.log.error("Event Socket protocol error, dropping this connection: %s", exc)
         except OSError:
             pass

@@ -29,12 +29,9 @@ driven by gevent sockets. Writes never block the pacing clock: a frame is writte
 
 from __future__ import annotations
 
-import base64
-import json
 import uuid
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
 
 import gevent
 from gevent.event import AsyncResult, Event
@@ -44,11 +41,24 @@ from websockets.http11 import Request
 from websockets.protocol import State
 from websockets.server import ServerProtocol
 
-from edge.audio.g711 import l16_to_ulaw, ulaw_to_l16
-from edge.engines.base import FRAME_BYTES
+from edge.audio.g711 import l16_to_ulaw
+from edge.core.frames import FRAME_BYTES
 from edge.esl import protocol
 from edge.esl.protocol import EslEvent
 from edge.esl.session import EslCommandError, EslConnection, EslDisconnected
+from edge.serializers.audio_stream import (
+    DIRECT,
+    EVENTS,
+    FILES,
+    call_uuid_from_path,
+    classify_build,
+    encode_stream_audio,
+    pause_command,
+    probe_marker,
+    start_command,
+    stop_command,
+    stream_url,
+)
 from edge.transports.base import AudioTransport, TransportError
 from shared.logging import Tag, call_logger
 
@@ -62,74 +72,7 @@ MAX_BACKLOG_BYTES = 64 * 1024
 dead weight and is closed."""
 PROBE_TIMEOUT = 3.0
 """How long the edge waits for the module's answer to its probe (milliseconds on a working server)."""
-EVENTS = ("mod_audio_stream::connect", "mod_audio_stream::disconnect", "mod_audio_stream::error",
-          "mod_audio_stream::json", "mod_audio_stream::play")
-"""The module's CUSTOM event subclasses (mod_audio_stream.h)."""
-DIRECT, FILES, IGNORED = "direct", "files", "ignored"
-"""What a build does with ``streamAudio``: plays it, writes it to a file, or does not know it."""
-
 log = call_logger("edge.audio_stream")
-
-
-# --- the wire format (pure) --------------------------------------------------------------------------
-
-
-def start_command(call_uuid: str, url: str) -> str:
-    """The ``api`` command line that makes mod_audio_stream stream the caller (only) at 8 kHz to ``url``."""
-    return f"uuid_audio_stream {call_uuid} start {url} mono 8k"
-
-
-def stop_command(call_uuid: str) -> str:
-    """The ``api`` command line that stops the stream."""
-    return f"uuid_audio_stream {call_uuid} stop"
-
-
-def pause_command(call_uuid: str, paused: bool) -> str:
-    """``uuid_audio_stream <uuid> pause|resume``: the media bug stops (or resumes) sending the caller."""
-    return f"uuid_audio_stream {call_uuid} {'pause' if paused else 'resume'}"
-
-
-def stream_url(edge_host: str, port: int, call_uuid: str) -> str:
-    """Where mod_audio_stream connects for ``call_uuid``."""
-    return f"ws://{edge_host}:{port}/{call_uuid}"
-
-
-def call_uuid_from_path(path: str) -> str:
-    """The call UUID in a request path such as ``/<uuid>`` or ``/<uuid>?x=y``."""
-    return urlsplit(path).path.strip("/").rsplit("/", 1)[-1]
-
-
-def probe_marker(token: str) -> bytes:
-    """A JSON text message no build plays: every build answers it with a ``mod_audio_stream::json`` event."""
-    return json.dumps({"type": "voiceAiProbe", "token": token}, separators=(",", ":")).encode()
-
-
-def classify_build(events: list[tuple[str, str]], token: str) -> str | None:
-    """What the module did with the probe's ``streamAudio``, from the (subclass, body) CUSTOM events it
-    emitted; None while the marker's ``::json`` (which follows it) has not arrived."""
-    playback = DIRECT
-    for subclass, body in events:
-        if subclass == "mod_audio_stream::play":
-            playback = FILES
-        elif subclass == "mod_audio_stream::json":
-            try:
-                message = json.loads(body)
-            except ValueError:
-                continue
-            if not isinstance(message, dict):
-                continue
-            if message.get("type") == "voiceAiProbe" and message.get("token") == token:
-                return playback
-            if message.get("type") == "streamAudio" and playback == DIRECT:
-                playback = IGNORED
-    return None
-
-
-def encode_stream_audio(pcmu: bytes) -> bytes:
-    """A ``streamAudio`` text frame's payload: ``pcmu`` as base64 raw L16 at 8 kHz."""
-    data = base64.b64encode(ulaw_to_l16(pcmu))
-    return (b'{"type":"streamAudio","data":{"audioDataType":"raw","sampleRate":8000,"audioData":"'
-            + data + b'"}}')
 
 
 # --- the server ----------------------------------------------------------------------------------------

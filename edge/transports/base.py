@@ -1,6 +1,6 @@
 """The one interface every call-audio transport offers: frames in, frames out, flush.
 
-Audio crosses it as PCMU, 160 bytes per 20 ms (``edge.engines.base.FRAME_BYTES``); a transport converts
+Audio crosses it as PCMU, 160 bytes per 20 ms (``edge.core.frames.FRAME_BYTES``); a transport converts
 to and from whatever FreeSWITCH sends on its wire.
 """
 

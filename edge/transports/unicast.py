@@ -9,7 +9,7 @@ import socket
 from collections.abc import Callable
 
 from edge.audio.g711 import l16_to_ulaw, ulaw_to_l16
-from edge.engines.base import FRAME_BYTES
+from edge.core.frames import FRAME_BYTES
 from edge.esl import protocol
 from edge.esl.session import EslConnection
 from edge.transports.base import AudioTransport, TransportError

@@ -6,7 +6,7 @@ import base64
 import json
 
 from edge.audio.g711 import ulaw_to_l16
-from edge.transports.audio_stream import (
+from edge.serializers.audio_stream import (
     DIRECT,
     FILES,
     IGNORED,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from edge.engines.base import RESUME
+from edge.dialogue.phrases import phrase
 from simulator.audio import noise, silence
 from tests.edge.harness import conversation_events
 from tests.factories import add_domain_settings, add_secretary
@@ -88,7 +88,7 @@ def test_failed_responses_reconnect_once_then_end_the_call_with_the_goodbye_prom
     assert wait_until(lambda: call.heard_nonsilent_ms() >= 1000)  # the greeting
     call.speak(noise(500) + silence(700))
     # The model could not answer: a new session asks the caller to repeat (no silent wait for a reply).
-    assert wait_until(lambda: len(realtime.sessions) == 2 and any(RESUME["pt"] in text for text in
+    assert wait_until(lambda: len(realtime.sessions) == 2 and any(phrase("pt-BR", "engine.resume") in text for text in
                                                                   _asked(realtime.sessions[1])), timeout=15)
     assert not call.hung_up.is_set()
     assert wait_until(lambda: call.heard_nonsilent_ms() >= 2000)  # the request to repeat was heard

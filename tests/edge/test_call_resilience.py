@@ -12,7 +12,7 @@ import uuid
 import pytest
 import redis
 
-from edge.esl import protocol
+from simulator import esl_server
 from simulator.audio import noise, silence
 from simulator.freeswitch import FakeFreeSwitch
 from tests.edge.conftest import start_edge
@@ -92,7 +92,7 @@ def _channel(secretary_domain: uuid.UUID) -> dict[str, str]:
 
 def _bad_inputs(domain: uuid.UUID) -> dict[str, list[bytes]]:
     """Per case: what a broken peer writes after reading each of the edge's commands (connect, myevents...)."""
-    connect_ok = protocol.encode_connect_reply(_channel(domain))
+    connect_ok = esl_server.encode_connect_reply(_channel(domain))
     return {
         "binary junk instead of the connect reply": [b"\x00\xff\xfe\x01 not esl at all\n\n\x80\x81"],
         "negative Content-Length": [b"Content-Length: -5\nContent-Type: text/event-plain\n\n"],
@@ -100,7 +100,7 @@ def _bad_inputs(domain: uuid.UUID) -> dict[str, list[bytes]]:
         "header block that never ends": [b"Content-Type: command/reply\nX-Pad: " + b"A" * 70_000],
         "bad URL-encoding and no colon in the connect reply": [
             b"Content-Type: command/reply\nReply-Text: %2BOK%0A\nUnique-ID: %ZZ%\nnot-a-header\n\n"],
-        "event cut off mid-body": [connect_ok, protocol.encode_reply("+OK Events Enabled"),
+        "event cut off mid-body": [connect_ok, esl_server.encode_reply("+OK Events Enabled"),
                                    b"Content-Length: 500\nContent-Type: text/event-plain\n\nEvent-Name: CHANNEL_"],
     }
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from edge.call.timeouts import PHRASES
+from edge.dialogue.phrases import phrases
 from shared.models import Domain
 from shared.tenancy import system_session
 from simulator.audio import noise, silence
@@ -20,7 +20,7 @@ from tests.factories import add_domain_settings, add_provider, add_secretary
 from tests.fakes.openai_realtime import FakeRealtimeServer
 from tests.polling import wait_until
 
-PT = PHRASES["pt"]
+PT = phrases("pt-BR", "timer")
 
 
 @pytest.fixture

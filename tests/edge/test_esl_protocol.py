@@ -6,14 +6,16 @@ from edge.esl.protocol import (
     EslParser,
     EslProtocolError,
     decode_event,
-    encode_api_response,
     encode_command,
+    encode_execute,
+    message_event,
+)
+from simulator.esl_server import (
+    encode_api_response,
     encode_connect_reply,
     encode_disconnect_notice,
     encode_event_plain,
-    encode_execute,
     encode_reply,
-    message_event,
 )
 
 CONNECT = encode_connect_reply({

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from edge.engines.base import FRAME_BYTES
+from edge.core.frames import FRAME_BYTES
 from edge.metrics import EdgeMetrics
 from edge.pacing import SILENCE, Pacer, PlaybackStream
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from edge.call.timeouts import PHRASES
+from edge.dialogue.phrases import phrases
 from shared.models import Secretary
 from shared.tenancy import tenant_session
 from simulator.audio import silence
@@ -27,7 +27,7 @@ from tests.fakes.elevenlabs import FakeElevenLabs
 from tests.fakes.openai_http import DEFAULT_KEY, ChatReply, FakeOpenAI
 from tests.polling import wait_until
 
-EN = PHRASES["en"]
+EN = phrases("en", "timer")
 
 
 _numbers = itertools.count(1)

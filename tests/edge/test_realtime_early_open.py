@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from edge.call.transfer import phrase
+from edge.dialogue.phrases import phrase
 from simulator.freeswitch import FakeCall, FakeFreeSwitch
 from simulator.loop import BackgroundLoop
 from tests.edge.harness import conversation_events
@@ -136,5 +136,5 @@ def test_a_refused_session_is_never_heard_and_the_call_is_not_left_in_silence(ed
     def said() -> list[str]:
         return [e.get("content") for e in conversation_events(clean_queue)
                 if e.get("call_uuid") == call.uuid and e.get("role") == "assistant"]
-    assert wait_until(lambda: said() == [phrase("pt-BR", "unavailable_goodbye")], timeout=10)
+    assert wait_until(lambda: said() == [phrase("pt-BR", "transfer.unavailable_goodbye")], timeout=10)
     assert "Realtime refused the session" in edge.log()

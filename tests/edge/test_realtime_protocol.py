@@ -18,8 +18,7 @@ from typing import Any
 
 import pytest
 
-from edge.call.transfer import phrase
-from edge.engines.base import APOLOGY, RESUME
+from edge.dialogue.phrases import phrase
 from simulator.audio import noise, silence
 from simulator.freeswitch import FRAME, FakeCall, FakeFreeSwitch
 from tests.edge.harness import conversation_events
@@ -218,7 +217,7 @@ def test_a_vendor_that_goes_silent_gets_the_apology_a_fresh_connection_then_the_
     # The edge apologizes in its own voice within the deadline, and a new session asks the caller to repeat.
     index = warm_realtime.sessions.index(first)
     assert wait_until(lambda: len(warm_realtime.sessions) > index + 1 and any(
-        RESUME["en"] in text for text in asked_to_say(warm_realtime.sessions[-1])), timeout=20)
+        phrase("en", "engine.resume") in text for text in asked_to_say(warm_realtime.sessions[-1])), timeout=20)
     second = warm_realtime.sessions[-1]
     assert wait_until(lambda: any(e["type"] == "response.done" for e in second.server_events), timeout=15)
     assert _heard_after(call, spoke_until)[0] - spoke_until < 5.0
@@ -241,8 +240,8 @@ def test_a_vendor_that_goes_silent_gets_the_apology_a_fresh_connection_then_the_
         return [e.get("content") for e in conversation_events(redis_url)
                 if e.get("call_uuid") == call.uuid and e.get("role") == "assistant"]
     # The goodbye, said by the edge in its own voice, not asked of the dead vendor (recorded once it was heard).
-    assert wait_until(lambda: phrase("en", "unavailable_goodbye") in said(), timeout=10)
-    assert said().count(APOLOGY["en"]) == 2
+    assert wait_until(lambda: phrase("en", "transfer.unavailable_goodbye") in said(), timeout=10)
+    assert said().count(phrase("en", "engine.apology")) == 2
     assert "no response within 4.0 s" in warm_edge.log()
 
 
@@ -261,6 +260,6 @@ def test_a_vendor_that_goes_silent_while_the_caller_speaks_is_noticed_from_the_e
         warm_realtime.hang_on_speech = False
     assert _heard_after(call, spoke_until)[0] - spoke_until < 5.0  # the apology
     assert "no end of the caller's turn" in warm_edge.log()
-    assert wait_until(lambda: any(RESUME["en"] in text for text in asked_to_say(warm_realtime.sessions[index + 1])),
+    assert wait_until(lambda: any(phrase("en", "engine.resume") in text for text in asked_to_say(warm_realtime.sessions[index + 1])),
                       timeout=10)
     call.hangup()

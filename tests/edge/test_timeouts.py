@@ -8,8 +8,9 @@ import gevent
 import pytest
 
 from edge.call.state import CallStateMachine
-from edge.call.timeouts import PHRASES, CallTimers
-from edge.engines.base import CallState
+from edge.call.timeouts import CallTimers
+from edge.core.state import CallState
+from edge.dialogue.phrases import phrases
 from shared.logging import call_logger
 from tests.fakes.engine_host import secretary
 
@@ -67,7 +68,7 @@ def wait_for(predicate, timeout: float = 5.0) -> bool:
     return False
 
 
-EN = PHRASES["en"]
+EN = phrases("en", "timer")
 
 
 def test_silence_reprompts_then_says_goodbye_and_the_call_is_abandoned():
@@ -180,7 +181,8 @@ def test_portuguese_secretary_hears_portuguese_prompts():
     timers = timers_for(host, language="pt-BR", goodbye_message="")
     host.machine.move(CallState.LISTENING)
     assert wait_for(lambda: host.ended is not None)
-    assert host.said == [PHRASES["pt"]["reprompt"], f"{PHRASES['pt']['silence_goodbye']} Até logo!"]
+    assert host.said == [phrases("pt-BR", "timer")["reprompt"],
+                          f"{phrases('pt-BR', 'timer')['silence_goodbye']} Até logo!"]
     timers.stop()
 
 

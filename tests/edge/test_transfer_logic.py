@@ -21,7 +21,7 @@ from edge.call.transfer import (
     originate_command,
     run_transfer,
 )
-from edge.engines.base import CallContext, SecretaryProfile
+from edge.core.context import CallContext, SecretaryProfile
 from tests.factories import add_domain_settings, add_rule, add_secretary
 
 CLOSED = {"timezone": "UTC", "weekdays": {"mon": []}}  # open on no day

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from edge.engines.base import CallState
+from edge.core.state import CallState
 from edge.engines.greeting_cache import GreetingCache
 from edge.engines.offline import OfflineEngine
 from edge.services.offline.sphinx_worker import close_shared_pool

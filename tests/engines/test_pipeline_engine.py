@@ -7,7 +7,9 @@ import time
 
 import pytest
 
-from edge.engines.base import APOLOGY, CallState, EngineUnavailable
+from edge.core.state import CallState
+from edge.dialogue.phrases import phrase
+from edge.engines.base import EngineUnavailable
 from edge.engines.greeting_cache import GreetingCache
 from edge.engines.pipeline import PipelineEngine
 from edge.engines.realtime import RealtimeEngine
@@ -145,7 +147,7 @@ def test_a_vendor_that_goes_silent_gets_the_apology_within_the_deadline(fake, tm
         fake.stall_next(60, path=silent)  # accepted, then nothing (released when the fake stops)
         host.speak_into(engine, caller_says("When are you open?"))
         assert host.failed_event.wait(15)
-        assert host.messages("assistant")[-1] == APOLOGY["en"]
+        assert host.messages("assistant")[-1] == phrase("en", "engine.apology")
         assert host.failed.endswith("timeout")
         stopped = host.stopped_at[0]
         first_audio = min(t for t in host.played_at if t > stopped)

@@ -15,7 +15,8 @@ import httpx
 import pytest
 
 from edge.audio.g711 import l16_to_ulaw, ulaw_to_l16
-from edge.engines.base import CallState, EngineUnavailable
+from edge.core.state import CallState
+from edge.engines.base import EngineUnavailable
 from edge.engines.greeting_cache import GreetingCache
 from edge.engines.pipeline import PipelineEngine
 from edge.services.base import ErrorKind, ServiceError

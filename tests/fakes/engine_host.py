@@ -14,7 +14,9 @@ from typing import Any
 import gevent
 from gevent.event import Event
 
-from edge.engines.base import FRAME_BYTES, CallContext, CallState, SecretaryProfile
+from edge.core.context import CallContext, SecretaryProfile
+from edge.core.frames import FRAME_BYTES
+from edge.core.state import CallState
 from shared.providers import OFFLINE, ProviderConfig
 
 

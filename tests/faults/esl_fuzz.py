@@ -17,7 +17,7 @@ import threading
 import uuid
 from pathlib import Path
 
-from edge.esl import protocol
+from simulator import esl_server
 
 SILENT_EVERY = 20
 """One peer in this many says nothing at all (the edge's ``connect`` times out)."""
@@ -33,7 +33,7 @@ def _frames(rng: random.Random) -> list[bytes]:
         lambda: b"Content-Length: 99999999999\nContent-Type: text/event-plain\n\n",
         lambda: b"Content-Type: command/reply\nX-Pad: " + b"A" * rng.randint(10, 70_000),
         lambda: b"Content-Type: command/reply\nReply-Text: %2BOK%0A\nUnique-ID: %ZZ%\nnot-a-header\n\n",
-        lambda: protocol.encode_connect_reply(channel),  # valid: the call is then rejected (bad domain)
+        lambda: esl_server.encode_connect_reply(channel),  # valid: the call is then rejected (bad domain)
         lambda: b"Content-Length: 500\nContent-Type: text/event-plain\n\nEvent-Name: CHANNEL_",
     ]
     return [rng.choice(choices)() for _ in range(rng.randint(1, 4))]
