@@ -181,7 +181,7 @@ def test_the_app_works_as_a_non_superuser_fusionpbx_user(php: str, fusionpbx_use
     user_engine.dispose()
 
 
-def test_a_celery_worker_consumes_the_task_the_app_pushes(php: str, redis_url: str) -> None:
+def test_a_celery_worker_consumes_the_task_the_app_pushes(php: str, spare_redis_url: str) -> None:
     """The app's hand-built message is accepted by Celery itself: a worker runs the task with its args.
 
     The worker here is a plain Celery worker with a stand-in task of the same name, so that this checks
@@ -192,7 +192,7 @@ def test_a_celery_worker_consumes_the_task_the_app_pushes(php: str, redis_url: s
 
     # A Redis database of its own: a project worker another test left running on the suite's database
     # would take the message first.
-    private_redis = redis_url.rsplit("/", 1)[0] + "/11"
+    private_redis = spare_redis_url
     app = Celery("fusionpbx_app_contract", set_as_current=False)
     app.conf.update(celery_config(get_settings().replace(redis_url=private_redis)))
     app.conf.result_backend = None
