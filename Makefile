@@ -2,7 +2,7 @@
 VENV ?= .venv
 PYTEST_ARGS ?=
 # Most tests wait on simulated calls in real time, not on the CPU: four pytest-xdist workers (each with
-# its own database and Redis database, tests/conftest.py) cut the suite's wall time on 2 cores.
+# its own database and Redis database of the run's own, tests/run_services.py) cut the suite's wall time on 2 cores.
 PYTEST_WORKERS ?= 4
 
 .PHONY: test demo lint setup

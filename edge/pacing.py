@@ -20,13 +20,13 @@ also in ``voice_ai_frame_early_seconds``, so an early clock cannot pass for a pu
 
 from __future__ import annotations
 
-import time
 from collections import deque
 from collections.abc import Callable
 
 import gevent
 from gevent.event import Event
 
+from edge.clock import WALL_CLOCK, Clock
 from edge.core.frames import FRAME_BYTES, FRAME_MS
 from edge.metrics import METRICS, EdgeMetrics
 
@@ -153,11 +153,12 @@ class PlaybackStream:
 class Pacer:
     """The process's single 20 ms clock."""
 
-    def __init__(self, metrics: EdgeMetrics = METRICS, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, metrics: EdgeMetrics = METRICS, clock: Clock = WALL_CLOCK) -> None:
         self.metrics = metrics
-        self.clock = clock
-        """Seconds, monotonic: :func:`time.monotonic` (the hub's timers keep the same time); a test's
-        scripted clock drives :meth:`tick` and :meth:`start_playback` without waiting."""
+        self.clock = clock.now
+        """Seconds, monotonic: the wall clock's (the hub's timers keep the same time, and :meth:`start`'s
+        greenlet waits on them); a test's scripted clock drives :meth:`tick` and :meth:`start_playback`
+        without waiting."""
         self._active: dict[int, PlaybackStream] = {}
         self._greenlet: gevent.Greenlet | None = None
         self.ticks = 0

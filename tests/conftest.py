@@ -1,50 +1,69 @@
 """Test fixtures: real PostgreSQL (with pgvector) and real Redis, as ``deploy/setup.sh --dev`` prepares.
 
-Environment (defaults fit the installer): ``TEST_DATABASE_URL`` — the migrated test database, whose
-role may create scratch databases; ``TEST_REDIS_URL`` — a Redis database the tests may flush.
+Every run has databases and a Redis of its own (tests/run_services.py), so that two runs can share a
+machine. Environment (defaults fit the installer): ``TEST_DATABASE_URL`` — the server, role and base name
+of the run's databases (``<name>_<run id>[_gw<N>]``; the role may create databases); ``TEST_REDIS_URL`` —
+a Redis database to use instead of the run's private ``redis-server`` (xdist workers count down from its
+number, two each; not isolated from another run using the same one).
 """
 
 from __future__ import annotations
 
+import atexit
 import os
+import signal
 import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
 
-TEST_DATABASE_URL = os.environ.get(
+from tests import run_services
+
+BASE_DATABASE_URL = os.environ.get(
     "TEST_DATABASE_URL", "postgresql://voice_ai_test:voice_ai_test@127.0.0.1:5432/voice_ai_test"
 )
-TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+CONFIGURED_REDIS_URL = os.environ.get("TEST_REDIS_URL")
 
 
-def _own_services_per_worker(database_url: str, redis_url: str) -> tuple[str, str]:
-    """Under pytest-xdist (``make test`` runs the suite on several workers), each worker gets a database
-    of its own (``<name>_gw<N>``, created empty when missing and migrated by the ``database_url``
-    fixture) and the Redis database numbered N below the configured one: a worker's queues, Celery
-    workers and flushes never meet another's."""
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
-    if not worker.startswith("gw"):
-        return database_url, redis_url
-    index = int(worker[2:])
-    from sqlalchemy import create_engine
+def _start_run() -> run_services.PrivateRedis | None:
+    """In the process that starts the run (the xdist controller, or the only pytest process): a run id
+    and, unless ``TEST_REDIS_URL`` is given, the private Redis; both go into the environment, which the
+    xdist workers inherit. Returns the Redis this process must stop."""
+    if run_services.RUN_ENV in os.environ:
+        return None
+    os.environ[run_services.RUN_ENV] = run_services.new_run_id()
+    os.environ[run_services.OWNER_ENV] = str(os.getpid())
+    if CONFIGURED_REDIS_URL:
+        return None
+    private = run_services.PrivateRedis()
+    os.environ[run_services.REDIS_ENV] = private.url
+    return private
+
+
+_PRIVATE_REDIS = _start_run()
+RUN_ID = os.environ[run_services.RUN_ENV]
+OWNS_RUN = os.environ.get(run_services.OWNER_ENV) == str(os.getpid())
+
+
+def _run_urls() -> tuple[str, str, str, str]:
+    """This process's database name prefix of the run, database URL, and main and spare Redis URLs."""
     from sqlalchemy.engine import make_url
 
-    base = make_url(database_url)
-    name = f"{base.database}_{worker}"
-    admin = create_engine(base.set(drivername="postgresql+psycopg2"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        if conn.exec_driver_sql("SELECT 1 FROM pg_database WHERE datname = %(n)s", {"n": name}).first() is None:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    admin.dispose()
-    redis_base, _, number = redis_url.rpartition("/")
-    if int(number) - index < 0:
-        raise RuntimeError(f"{redis_url}: no Redis database left for xdist worker {worker}")
-    return (base.set(database=name).render_as_string(hide_password=False),
-            f"{redis_base}/{int(number) - index}")
+    worker = run_services.xdist_worker_index()
+    base = make_url(BASE_DATABASE_URL)
+    prefix = f"{base.database}_{RUN_ID}"
+    name = prefix if worker is None else f"{prefix}_gw{worker}"
+    if CONFIGURED_REDIS_URL:
+        server, _, number = CONFIGURED_REDIS_URL.rpartition("/")
+        main, spare = run_services.redis_numbers(worker, int(number))
+    else:
+        server = os.environ[run_services.REDIS_ENV]
+        main, spare = run_services.redis_numbers(worker, None)
+    return (prefix, base.set(database=name).render_as_string(hide_password=False),
+            f"{server}/{main}", f"{server}/{spare}")
 
 
-TEST_DATABASE_URL, TEST_REDIS_URL = _own_services_per_worker(TEST_DATABASE_URL, TEST_REDIS_URL)
+RUN_DATABASE_PREFIX, TEST_DATABASE_URL, TEST_REDIS_URL, SPARE_REDIS_URL = _run_urls()
 
 # Before any shared module reads settings: the whole suite talks to the test services.
 os.environ["DATABASE_URL"] = TEST_DATABASE_URL
@@ -61,23 +80,63 @@ from shared.models import Domain  # noqa: E402
 from shared.tenancy import system_session  # noqa: E402
 
 
+def _interrupted(signum: int, frame: object) -> None:
+    """SIGTERM/SIGHUP end the run as Ctrl-C does: pytest finishes and the run's services are removed."""
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def _end_run() -> None:
+    """Drop the run's databases (sessions still open are ended) and stop its Redis (idempotent)."""
+    global _PRIVATE_REDIS
+    dispose_engines()
+    run_services.drop_databases(BASE_DATABASE_URL,
+                                lambda n: n == RUN_DATABASE_PREFIX or n.startswith(f"{RUN_DATABASE_PREFIX}_"),
+                                force=True)
+    if _PRIVATE_REDIS is not None:
+        _PRIVATE_REDIS.stop()
+        _PRIVATE_REDIS = None
+
+
+if OWNS_RUN:  # also when a benchmark imports this module: its process is the run
+    atexit.register(_end_run)
+    for _signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(_signum, _interrupted)
+    run_services.drop_stale_runs(BASE_DATABASE_URL, make_url(BASE_DATABASE_URL).database)
+# This process's database, empty until the ``database_url`` fixture migrates it (an xdist controller's
+# is never used: it is dropped with the others).
+run_services.create_database(BASE_DATABASE_URL, make_url(TEST_DATABASE_URL).database)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """The owner removes the run's databases and Redis once every worker has finished."""
+    if OWNS_RUN:
+        atexit.unregister(_end_run)
+        _end_run()
+
+
 @pytest.fixture(scope="session")
 def database_url() -> str:
-    """The migrated test database."""
+    """The migrated database of this test process."""
     migrate(TEST_DATABASE_URL)
     return TEST_DATABASE_URL
 
 
 @pytest.fixture(scope="session")
 def redis_url() -> str:
-    """A Redis database reserved for tests."""
+    """The Redis database of this test process (its queues, Celery workers and flushes are its own)."""
     return TEST_REDIS_URL
 
 
+@pytest.fixture(scope="session")
+def spare_redis_url() -> str:
+    """A second Redis database of this test process, where no Celery worker of its other tests listens."""
+    return SPARE_REDIS_URL
+
+
 @pytest.fixture
-def scratch_database() -> Iterator[str]:
-    """An empty database with the vector extension available, dropped afterwards."""
-    name = f"voice_ai_scratch_{uuid.uuid4().hex[:10]}"
+def scratch_database(database_url: str) -> Iterator[str]:
+    """An empty database with the vector extension available, dropped afterwards (or with the run)."""
+    name = f"{RUN_DATABASE_PREFIX}_scratch_{uuid.uuid4().hex[:10]}"
     admin = create_engine(sqlalchemy_url(TEST_DATABASE_URL), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.exec_driver_sql(f'CREATE DATABASE "{name}"')

@@ -18,7 +18,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -31,6 +30,7 @@ from shared.db import get_engine
 from shared.settings import get_settings
 from shared.tasks import INGEST_DOCUMENT, celery_config
 from tests.factories import add_conversation, add_document, add_message, add_provider, add_rule, add_secretary
+from tests.polling import wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "fusionpbx-app" / "voice_secretary"
@@ -107,12 +107,13 @@ def test_every_php_file_passes_php_lint(php: str) -> None:
     assert not failures, "\n".join(failures)
 
 
-def test_phpunit_suite_passes(php: str, database_url: str, redis_url: str) -> None:
-    """The PHPUnit suite of tests/fusionpbx (its README lists what each test class covers)."""
+def test_phpunit_suite_passes(php: str, database_url: str, spare_redis_url: str) -> None:
+    """The PHPUnit suite of tests/fusionpbx (its README lists what each test class covers). Its Redis is
+    the spare database: a worker of this process's other tests would take the uploads it queues."""
     phpunit = shutil.which("phpunit")
     require(phpunit is not None, "phpunit")
     result = subprocess.run(
-        [str(phpunit), "-c", str(STAND_IN / "phpunit.xml")], cwd=ROOT, env=_php_env(database_url, redis_url),
+        [str(phpunit), "-c", str(STAND_IN / "phpunit.xml")], cwd=ROOT, env=_php_env(database_url, spare_redis_url),
         capture_output=True, text=True, timeout=240, check=False,
     )
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
@@ -151,8 +152,8 @@ def fusionpbx_user(database_url: str) -> Iterator[tuple[str, Callable[[bool], No
             conn.exec_driver_sql(f'DROP ROLE "{role}"')
 
 
-def test_the_app_works_as_a_non_superuser_fusionpbx_user(php: str, fusionpbx_user, database_url: str, redis_url: str,
-                                                         make_domain) -> None:
+def test_the_app_works_as_a_non_superuser_fusionpbx_user(php: str, fusionpbx_user, database_url: str,
+                                                         spare_redis_url: str, make_domain) -> None:
     """Row-level security (migration 011) lets FusionPBX's user, as a member of voice_ai_admin, do what the
     app's permissions allow — Show All across domains included — and nothing without that membership."""
     phpunit = shutil.which("phpunit")
@@ -160,7 +161,7 @@ def test_the_app_works_as_a_non_superuser_fusionpbx_user(php: str, fusionpbx_use
     user_url, member = fusionpbx_user
     result = subprocess.run(
         [str(phpunit), "-c", str(STAND_IN / "phpunit.xml"), "--filter", "ShowAllTest|TenantIsolationTest|TransferTargetTest"],
-        cwd=ROOT, env=_php_env(user_url, redis_url), capture_output=True, text=True, timeout=240, check=False,
+        cwd=ROOT, env=_php_env(user_url, spare_redis_url), capture_output=True, text=True, timeout=240, check=False,
     )
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
     assert "OK (" in result.stdout
@@ -181,7 +182,7 @@ def test_the_app_works_as_a_non_superuser_fusionpbx_user(php: str, fusionpbx_use
     user_engine.dispose()
 
 
-def test_a_celery_worker_consumes_the_task_the_app_pushes(php: str, redis_url: str) -> None:
+def test_a_celery_worker_consumes_the_task_the_app_pushes(php: str, spare_redis_url: str) -> None:
     """The app's hand-built message is accepted by Celery itself: a worker runs the task with its args.
 
     The worker here is a plain Celery worker with a stand-in task of the same name, so that this checks
@@ -192,7 +193,7 @@ def test_a_celery_worker_consumes_the_task_the_app_pushes(php: str, redis_url: s
 
     # A Redis database of its own: a project worker another test left running on the suite's database
     # would take the message first.
-    private_redis = redis_url.rsplit("/", 1)[0] + "/11"
+    private_redis = spare_redis_url
     app = Celery("fusionpbx_app_contract", set_as_current=False)
     app.conf.update(celery_config(get_settings().replace(redis_url=private_redis)))
     app.conf.result_backend = None
@@ -256,12 +257,13 @@ def app_server(php: str, database_url: str, redis_url: str, tmp_path: Path) -> I
         stdout=log, stderr=subprocess.STDOUT,
     )
     try:
-        for _ in range(100):
+        def listening() -> bool:
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
-                break
+                return True
             except OSError:
-                time.sleep(0.05)
+                return False
+        wait_until(listening, timeout=5)
         yield {"base": f"http://127.0.0.1:{port}", "uploads": str(uploads), "log": str(tmp_path / "php.log")}
     finally:
         server.terminate()
@@ -518,14 +520,14 @@ def test_browser_upload_becomes_ready_with_the_real_worker(
         domain = make_domain(domain_name)
         _login(driver, app_server["base"], domain, domain_name)
         _create_secretary_and_upload(driver, app_server["base"], tmp_path)
-        deadline = time.monotonic() + 90
         status = ""
-        while time.monotonic() < deadline:
+
+        def settled() -> bool:
+            nonlocal status
             driver.get(f"{app_server['base']}/app/voice_secretary/voice_documents.php")  # type: ignore[attr-defined]
             status = driver.find_element(By.CSS_SELECTOR, "#documents .document_status").text  # type: ignore[attr-defined]
-            if status.startswith(("Ready", "Failed")) or worker.poll() is not None:
-                break
-            time.sleep(1)
+            return status.startswith(("Ready", "Failed")) or worker.poll() is not None
+        wait_until(settled, timeout=90, step=1.0)
         _shot(driver, "08_document_ready")
         log = (tmp_path / "worker.log").read_text()
         assert status == "Ready", f"document status {status!r}; worker log:\n{log[-3000:]}"

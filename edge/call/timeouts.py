@@ -14,17 +14,19 @@ speech start/stop, caller turns recorded). Everything it decides is logged under
 * **Call length** (counted from answer): after ``max_call_seconds`` the secretary finishes the sentence
   it is saying (a short grace period), says goodbye and hangs up.
 
-The timers run in gevent greenlets of their own; they act through :class:`TimerHost` (:class:`edge.call.host.CallHost`).
+The timers run in gevent greenlets of their own; they act through :class:`TimerHost`
+(:class:`edge.call.host.CallHost`) and read and wait on a :class:`~edge.clock.Clock` (the wall clock, or a
+test's scripted one).
 """
 
 from __future__ import annotations
 
-import time
 from typing import Any, Protocol
 
 import gevent
 from gevent.event import Event
 
+from edge.clock import WALL_CLOCK, Clock
 from edge.core.context import SecretaryProfile
 from edge.core.state import CallState
 from edge.dialogue.phrases import phrases
@@ -81,8 +83,9 @@ class CallTimers:
     """Silence, turn-limit and call-length timers of one call (see the module docstring)."""
 
     def __init__(self, host: TimerHost, secretary: SecretaryProfile, log: CallLogger,
-                 operator_destination: str | None = None) -> None:
+                 operator_destination: str | None = None, clock: Clock = WALL_CLOCK) -> None:
         self.host = host
+        self.clock = clock
         self.log = log
         self.operator_destination = operator_destination
         self.silence_timeout = _positive(secretary.silence_timeout_seconds, DEFAULT_SILENCE_TIMEOUT)
@@ -110,7 +113,7 @@ class CallTimers:
         self.log.info(Tag.TIMEOUT_MGR, "timers: silence %gs + %gs, max turns %d, max call %gs",
                       self.silence_timeout, self.silence_hangup, self.max_turns, self.max_call_seconds)
         self._greenlets.append(gevent.spawn(self._silence_loop))
-        self._greenlets.append(gevent.spawn_later(self.max_call_seconds, self._duration_reached))
+        self._greenlets.append(self.clock.call_later(self.max_call_seconds, self._duration_reached))
 
     def stop(self) -> None:
         """Cancel every timer (idempotent; never kills the greenlet calling it)."""
@@ -171,7 +174,7 @@ class CallTimers:
         if self._stopped:
             return
         after = self.silence_timeout if self.reprompts == 0 else self.silence_hangup
-        self._silence_deadline = time.monotonic() + after + extra
+        self._silence_deadline = self.clock.now() + after + extra
         self._wake.set()
 
     def _disarm(self) -> None:
@@ -183,11 +186,11 @@ class CallTimers:
             self._wake.clear()
             deadline = self._silence_deadline
             if deadline is None:
-                self._wake.wait()
+                self.clock.wait(self._wake)
                 continue
-            remaining = deadline - time.monotonic()
+            remaining = deadline - self.clock.now()
             if remaining > 0:
-                self._wake.wait(remaining)
+                self.clock.wait(self._wake, remaining)
                 continue
             self._silence_deadline = None
             if self._listening and not self._caller_speaking and self.host.state == CallState.LISTENING:
@@ -244,10 +247,10 @@ class CallTimers:
                       self.max_call_seconds)
         # Let the secretary finish what it is saying, or its engine finish connecting so that it can say
         # goodbye (briefly): cutting a sentence sounds broken, a silent hangup more so.
-        grace_until = time.monotonic() + DURATION_GRACE_SECONDS
+        grace_until = self.clock.now() + DURATION_GRACE_SECONDS
         while (self.host.state in BUSY_STATES
-               and time.monotonic() < grace_until and not self._stopped):
-            gevent.sleep(0.05)
+               and self.clock.now() < grace_until and not self._stopped):
+            self.clock.sleep(0.05)
         if self._stopped:
             return
         outcome = "resolved" if self.turns else "abandoned"

@@ -114,13 +114,22 @@ class WorkerPool:
         self._warming: set[str] = set()
 
     def _start_worker(self) -> WorkerProcess | None:
+        # The child is started outside the lock: gevent's Popen yields to the hub, and another greenlet
+        # taking this (OS-thread) lock meanwhile would block the hub for good where threading is not
+        # monkey-patched (the offline engine in a test process: its warm-up and first request deadlocked).
         with self._lock:
             if self._idle or self._started >= self.size:
                 return None
             self._started += 1
+        try:
             worker = WorkerProcess(self.module, self.max_tags)
+        except BaseException:
+            with self._lock:
+                self._started -= 1
+            raise
+        with self._lock:
             self._all.append(worker)
-            return worker
+        return worker
 
     def _checkout(self, tag: str | None) -> WorkerProcess:
         while True:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
 import uuid
 from collections.abc import Callable, Iterator
 
@@ -15,6 +14,7 @@ from simulator.loop import BackgroundLoop
 from tests.edge.harness import EdgeProcess
 from tests.factories import add_provider, add_secretary
 from tests.fakes.openai_realtime import FakeRealtimeServer
+from tests.polling import wait_until
 
 
 @pytest.fixture
@@ -108,9 +108,7 @@ def warm_edge(database_url: str, redis_url: str, tmp_path_factory: pytest.TempPa
     the module sees an edge as it runs in production, not one still importing its engines)."""
     tmp = tmp_path_factory.mktemp("warm_edge")
     process = start_edge(database_url, redis_url, tmp, GREETING_CACHE_DIR=str(tmp / "greetings"))
-    deadline = time.monotonic() + 30
-    while "engines warmed up" not in process.log() and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_until(lambda: "engines warmed up" in process.log(), timeout=30)
     yield process
     process.stop()
 

@@ -8,7 +8,6 @@ import os
 import random
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 import redis
 
 from shared.tasks import CONVERSATION_EVENT, CONVERSATION_EVENTS
+from tests.polling import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -66,13 +66,11 @@ class EdgeProcess:
 
     def wait_idle(self, timeout: float) -> dict[str, Any]:
         """Poll ``/healthz`` until no call, port or audio stream remains (or ``timeout``)."""
-        deadline = time.monotonic() + timeout
-        while True:
+        def idle() -> dict[str, Any] | None:
             health = self.health()
-            if (health["calls_active"] == 0 and health["udp_ports_in_use"] == 0
-                    and health["paced_streams"] == 0 and health["audio_streams"] == 0) or time.monotonic() > deadline:
-                return health
-            time.sleep(0.02)
+            return health if (health["calls_active"] == 0 and health["udp_ports_in_use"] == 0
+                              and health["paced_streams"] == 0 and health["audio_streams"] == 0) else None
+        return wait_until(idle, timeout) or self.health()
 
     def stop(self) -> None:
         """SIGTERM, then wait."""

@@ -9,8 +9,6 @@ the Realtime fake's 1 kHz tone, silence is silence.
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from simulator.freeswitch import Destination, FakeCall
@@ -19,7 +17,7 @@ from tests.edge import test_call_features as features
 from tests.edge.test_call_features import caller_turn, place, realtime_ready, tenant
 from tests.edge.test_transfer_calls import ask_for_sales, assert_caller_kept, kind, offer_heard
 from tests.fakes.openai_realtime import Reply
-from tests.polling import wait_until
+from tests.polling import let_frames_pass, wait_until
 
 module_edge, edge, vendor = features.module_edge, features.edge, features.vendor
 """The feature calls' fixtures; every test here names ``audio_stream`` and so gets an edge of its own."""
@@ -67,7 +65,8 @@ def test_an_audio_stream_call_greets_answers_and_what_an_interruption_leaves_is_
     barge_at = session.speech_started_at[1]
     assert wait_until(lambda: any(e["type"] == "conversation.item.truncate" and e["at"] > barge_at
                                   for e in session.client_events))
-    time.sleep(0.3)  # a window in which nothing more of the reply may arrive
+    # A window in which nothing more of the reply may arrive: 15 frames (300 ms) of the call's own clock.
+    assert let_frames_pass(call, 15)
     late = speech_frames(call, barge_at + 0.005)
     assert late <= 1, f"caller heard {late} frames of the reply after speaking"
     # What the edge told the model the caller heard is what reached the caller (to a frame).

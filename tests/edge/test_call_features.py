@@ -154,9 +154,10 @@ def heard_after_failure(call: FakeCall) -> int:
 
 
 def _ended_row(domain: uuid.UUID, call: FakeCall) -> bool:
+    """A worker stored the call whole: its summary is written once every message is stored."""
     with tenant_session(domain) as session:
         row = session.scalars(select(Conversation).where(Conversation.call_uuid == uuid.UUID(call.uuid))).first()
-        return row is not None and row.ended_at is not None
+        return row is not None and row.ended_at is not None and row.summary is not None
 
 
 def stored_conversation(redis_url: str, domain: uuid.UUID, call: FakeCall) -> dict[str, Any]:
@@ -173,7 +174,6 @@ def stored_conversation(redis_url: str, domain: uuid.UUID, call: FakeCall) -> di
         return _ended_row(domain, call)
 
     assert wait_until(ended)
-    time.sleep(0.3)  # a consuming worker may still be storing the last messages
     with tenant_session(domain) as session:
         row = session.scalars(select(Conversation).where(Conversation.call_uuid == uuid.UUID(call.uuid))).one()
         messages = session.scalars(select(Message).where(Message.conversation_uuid == row.conversation_uuid)).all()
@@ -431,10 +431,29 @@ def spoken(vendor: FakeOpenAI) -> list[str]:
     return [r.body.get("input", "") for r in vendor.requests if r.path.endswith("/audio/speech")]
 
 
-def pipeline_ready(call: FakeCall, vendor: FakeOpenAI) -> None:
-    """Wait until the greeting has been heard."""
+def secretary_done(call: FakeCall, vendor: FakeOpenAI | None = None, pause: float = 0.4,
+                   edge: EdgeProcess | None = None) -> bool:
+    """Whether the caller heard the secretary out, as a caller waits to before speaking: nothing for
+    ``pause`` seconds since its last sound; with ``edge``, the call is back to listening (a pipeline
+    turns to LISTENING once its audio has played, not between sentences); with the fake vendor, at
+    least as much sound as the speech it synthesized (the audio of a reply trails its text)."""
+    sounds = [h for h in list(call.heard) if h.pcmu.count(0xFF) < 80]
+    if not sounds or time.monotonic() - sounds[-1].at < pause:
+        return False
+    if edge is not None:
+        states = [line for line in edge.log().splitlines() if "STATE_MACHINE" in line and f"call={call.uuid}" in line]
+        if not states or not states[-1].endswith("-> listening"):
+            return False
+    if vendor is None:
+        return True
+    synthesized_ms = sum(max(100, vendor.speech_ms_per_char * len(text)) for text in spoken(vendor))
+    return 20 * len(sounds) >= synthesized_ms - 40
+
+
+def pipeline_ready(call: FakeCall, vendor: FakeOpenAI, edge: EdgeProcess | None = None) -> None:
+    """Wait until the greeting has been heard, to its end."""
     assert wait_until(lambda: call.heard_nonsilent_ms() >= 500, timeout=60)  # a loaded machine loads models slowly
-    time.sleep(1.5)
+    assert wait_until(lambda: secretary_done(call, vendor, edge=edge), timeout=30)
 
 
 def say(call: FakeCall, text: str) -> None:
@@ -448,7 +467,7 @@ def test_pipeline_answers_from_the_tenants_documents(edge, fake_fs, vendor, make
     vendor.script_chat(ChatReply(tool_calls=[("search_knowledge_base", {"query": "when does the store open on saturday"})]),
                        ChatReply(text="On Saturday we open from nine to one."))
     call = place(fake_fs, domain, secretary)
-    pipeline_ready(call, vendor)
+    pipeline_ready(call, vendor, edge)
     say(call, "When do you open on Saturday?")
     assert wait_until(lambda: "On Saturday we open from nine to one." in spoken(vendor), timeout=45)
     chats = [r for r in vendor.requests if r.path.endswith("/chat/completions")]
@@ -470,7 +489,7 @@ def test_pipeline_busy_comes_back_and_takes_a_message(edge, fake_fs, vendor, mak
         ChatReply(tool_calls=[("end_call", {"reason": "done"})]),
     )
     call = place(fake_fs, domain, secretary, bridge_outcome="USER_BUSY")
-    pipeline_ready(call, vendor)
+    pipeline_ready(call, vendor, edge)
     say(call, "I want to buy something, sales please.")
     assert wait_until(lambda: call.job_results, timeout=45)
     offer = "Sales is busy right now. May I take a message so they can call you back?"
@@ -480,10 +499,10 @@ def test_pipeline_busy_comes_back_and_takes_a_message(edge, fake_fs, vendor, mak
     assert wait_until(lambda: heard_after_failure(call) >= 20)
     assert not call.unicast_torn_down
     assert not call.hung_up.is_set()
-    time.sleep(1.5)
+    assert wait_until(lambda: secretary_done(call, vendor, edge=edge), timeout=30)
     say(call, "Yes. I am Ana Souza.")
     assert wait_until(lambda: any("your message for the team" in t for t in spoken(vendor)), timeout=45)
-    time.sleep(2.5)
+    assert wait_until(lambda: secretary_done(call, vendor, edge=edge), timeout=30)
     say(call, "Goodbye.")
     assert call.wait("hung_up", timeout=45)
     assert "Goodbye!" in spoken(vendor)
@@ -512,7 +531,7 @@ def test_pipeline_transfer_answered_is_decided_in_process_when_no_worker_answers
     domain, secretary = tenant(make_domain, vendor, None)
     pipeline_asks_for_sales(vendor)
     call = place(fake_fs, domain, secretary, bridge_outcome="answer")
-    pipeline_ready(call, vendor)
+    pipeline_ready(call, vendor, edge)
     say(call, "I want to buy something, sales please.")
     assert call.wait("hung_up", timeout=45)
     # Nobody answered on the transfers queue: after its deadline the edge decided itself, and bridged.
@@ -531,7 +550,7 @@ def test_pipeline_transfer_nobody_answers_the_worker_decided_and_the_caller_come
     warm_up(transfers_worker, domain, secretary, clean_queue)
     pipeline_asks_for_sales(vendor, ChatReply(text="All right, is there anything else?"))
     call = place(fake_fs, domain, secretary, bridge_outcome="NO_ANSWER")
-    pipeline_ready(call, vendor)
+    pipeline_ready(call, vendor, edge)
     say(call, "I want to buy something, sales please.")
     assert wait_until(lambda: call.job_results, timeout=45)
     assert decided_by(edge, call) == ["worker"]
@@ -540,7 +559,7 @@ def test_pipeline_transfer_nobody_answers_the_worker_decided_and_the_caller_come
     assert wait_until(lambda: heard_after_failure(call) >= 20)
     assert not call.hung_up.is_set()
     # The caller is heard again: their answer to the offer reaches the model, which answers it.
-    time.sleep(3.0)
+    assert wait_until(lambda: secretary_done(call, vendor, edge=edge), timeout=30)
     say(call, "No, thanks.")
     assert wait_until(lambda: "All right, is there anything else?" in spoken(vendor), timeout=45)
     assert chat_requests(vendor)[-1]["messages"][-1] == {"role": "user", "content": "No, thanks."}
@@ -562,7 +581,7 @@ def test_pipeline_barge_in_cuts_the_models_history_to_what_the_caller_heard(
     vendor.script_transcripts("Tell me about your plans.", "What about parking?")
     vendor.script_chat(ChatReply(text=LONG_REPLY), ChatReply(text="Parking is free."))
     call = place(fake_fs, domain, secretary)
-    pipeline_ready(call, vendor)
+    pipeline_ready(call, vendor, edge)
     greeting_ms = call.heard_nonsilent_ms()
     say(call, "Tell me about your plans.")
     assert wait_until(lambda: call.heard_nonsilent_ms() >= greeting_ms + 2500, timeout=45)
@@ -591,7 +610,7 @@ def test_pipeline_closed_department_offers_the_operator_without_bridging(
     vendor.script_transcripts("Sales, please.")
     vendor.script_chat(ChatReply(tool_calls=[("transfer_call", {"destination": "sales", "reason": "asked"})]))
     call = place(fake_fs, domain, secretary)
-    pipeline_ready(call, vendor)
+    pipeline_ready(call, vendor, edge)
     say(call, "Sales, please.")
     expected = ("Sales is not taking calls right now, we are outside business hours. "
                 "I can transfer you to the operator, or take a message. Which do you prefer?")
@@ -607,7 +626,7 @@ def test_pipeline_closed_department_offers_the_operator_without_bridging(
 def test_pipeline_dtmf_zero_goes_to_the_operator(edge, fake_fs, vendor, make_domain, clean_queue):
     domain, secretary = tenant(make_domain, vendor, None)
     call = place(fake_fs, domain, secretary, bridge_outcome="answer")
-    pipeline_ready(call, vendor)
+    pipeline_ready(call, vendor, edge)
     call.dtmf("0")
     assert call.wait("hung_up", timeout=45)
     assert rung(call) == [f"loopback/1000/{domain_name(domain)}"]
@@ -628,7 +647,7 @@ def test_pipeline_vendor_failing_mid_call_apologizes_retries_once_then_says_good
         edge, fake_fs, vendor, make_domain, clean_queue):
     domain, secretary = tenant(make_domain, vendor, None)
     call = place(fake_fs, domain, secretary)
-    pipeline_ready(call, vendor)
+    pipeline_ready(call, vendor, edge)
     errors_before = engine_errors(edge)
     vendor.fail_next(503)  # the transcription of the caller's next words
     say(call, "Hello, are you there?")
@@ -636,7 +655,7 @@ def test_pipeline_vendor_failing_mid_call_apologizes_retries_once_then_says_good
     resume = "All right, could you say that again, please?"
     assert wait_until(lambda: resume in spoken(vendor), timeout=45)
     assert not call.hung_up.is_set()
-    time.sleep(2.0)
+    assert wait_until(lambda: secretary_done(call, vendor, edge=edge), timeout=30)
     vendor.fail_next(503)  # and again: now the call ends with the goodbye prompt
     say(call, "Hello again.")
     heard = call.heard_nonsilent_ms()
@@ -678,7 +697,7 @@ def test_offline_transfer_no_answer_comes_back_with_the_offer(edge, fake_fs, mak
     add_domain_settings(domain, transfer_context=domain_name(domain), transfer_ring_seconds=RING_SECONDS)
     call = place(fake_fs, domain, secretary, bridge_outcome="NO_ANSWER")
     assert wait_until(lambda: call.heard_nonsilent_ms() >= 1000, timeout=60)
-    time.sleep(2.5)
+    assert wait_until(lambda: secretary_done(call, pause=1.0, edge=edge), timeout=30)  # the whole greeting
     call.speak(caller_says("Can I speak to someone in sales?") + silence(900))
     assert wait_until(lambda: rung(call), timeout=90)  # pocketsphinx's first start is slow
     offer = "Sales did not answer. May I take a message so they can call you back?"

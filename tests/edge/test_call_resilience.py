@@ -6,7 +6,6 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
-import time
 import uuid
 
 import pytest
@@ -17,6 +16,7 @@ from simulator.audio import noise, silence
 from simulator.freeswitch import FakeFreeSwitch
 from tests.edge.conftest import start_edge
 from tests.edge.harness import conversation_events
+from tests.edge.test_call_features import secretary_done
 from tests.fakes.openai_realtime import Reply, ToolCall
 from tests.polling import wait_until
 
@@ -44,7 +44,7 @@ def test_redis_outage_during_a_call_loses_no_conversation_event(database_url, tm
         assert wait_until(lambda: call.heard_nonsilent_ms() >= 1000)  # the greeting plays regardless
         call.speak(noise(600) + silence(700))
         assert wait_until(lambda: call.heard_nonsilent_ms() >= 1500)
-        time.sleep(0.8)
+        assert wait_until(lambda: secretary_done(call, edge=edge))  # the reply, to its end
         call.speak(noise(500, seed=3) + silence(700))
         assert call.wait("hung_up", timeout=15)
         assert wait_until(lambda: edge.health()["calls_active"] == 0)
@@ -106,7 +106,8 @@ def _bad_inputs(domain: uuid.UUID) -> dict[str, list[bytes]]:
 
 
 def _play_broken_peer(esl_port: int, script: list[bytes]) -> None:
-    """Accept the edge's commands one by one, answering each with the next scripted bytes, then vanish."""
+    """Accept the edge's commands one by one, answering each with the next scripted bytes, then vanish
+    (and wait for the edge to close the connection)."""
     sock = socket.create_connection(("127.0.0.1", esl_port), timeout=5)
     # Outbound mode is inverted: the edge is the server but speaks first only after FS connects;
     # here the "FreeSWITCH" side is the one connecting, exactly as mod_event_socket does.
@@ -120,7 +121,10 @@ def _play_broken_peer(esl_port: int, script: list[bytes]) -> None:
                 buffer += data
             _, buffer = buffer.split(b"\n\n", 1)
             sock.sendall(chunk)
-        time.sleep(0.2)
+        # Gone: the edge reads what was sent, then the end of the stream, and closes its side.
+        sock.shutdown(socket.SHUT_WR)
+        while sock.recv(4096):
+            pass
     except OSError:
         pass
     finally:

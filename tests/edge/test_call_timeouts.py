@@ -4,7 +4,6 @@ call-length limit says goodbye. Asserts what the caller notices: prompts, hangup
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -18,7 +17,7 @@ from simulator.audio import noise, silence
 from tests.edge.harness import conversation_events
 from tests.factories import add_domain_settings, add_provider, add_secretary
 from tests.fakes.openai_realtime import FakeRealtimeServer
-from tests.polling import wait_until
+from tests.polling import let_frames_pass, wait_until
 
 PT = phrases("pt-BR", "timer")
 
@@ -173,7 +172,7 @@ def test_turn_limit_operator_not_answering_leaves_the_caller_with_the_fallback_o
     # Nobody answered: the caller is told so and offered the fallback, and is not cut off.
     assert wait_until(lambda: "operator transfer failed (no_answer): 3 more turns for the fallback"
                                in _timer_log(edge, call), timeout=20)
-    time.sleep(1.0)
+    assert let_frames_pass(call, 50)  # a second of the call
     assert not call.hung_up.is_set()
     assert not any(PT["turns_goodbye"] in s for s in _spoken(session))
     call.hangup()

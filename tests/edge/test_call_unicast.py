@@ -10,8 +10,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from simulator.audio import noise, silence
 from tests.edge.harness import conversation_events
+from tests.edge.test_call_features import realtime_ready
 from tests.fakes.openai_realtime import Reply, ToolCall
-from tests.polling import wait_until
+from tests.polling import let_frames_pass, wait_until
 
 
 def _metric_samples(text: str) -> dict[str, list]:
@@ -57,8 +58,7 @@ def test_call_greets_converses_is_interrupted_and_ends(edge, build, fake_fs, rea
     assert wait_until(lambda: call.heard_nonsilent_ms() >= 1000)
     greeting_create = next(e for e in session.client_events if e["type"] == "response.create")
     assert "Olá, ACME, em que posso ajudar?" in greeting_create["response"]["instructions"]
-    assert wait_until(lambda: any(e["type"] == "response.done" for e in session.server_events))
-    time.sleep(0.6)
+    realtime_ready(call, realtime)  # ... to its end
 
     # The caller asks something; the long reply starts; the caller interrupts it.
     call.speak(noise(600) + silence(700))
@@ -68,7 +68,7 @@ def test_call_greets_converses_is_interrupted_and_ends(edge, build, fake_fs, rea
     call.speak(noise(600, seed=2) + silence(800))
     assert wait_until(lambda: len(session.speech_started_at) >= 2)
     barge_at = session.speech_started_at[1]
-    time.sleep(0.3)
+    assert let_frames_pass(call, 15)  # 300 ms of the call
     late = [h for h in call.heard if h.at > barge_at + 0.005 and h.at < barge_at + 0.3
             and h.pcmu.count(0xFF) < 80]
     assert len(late) <= 1, f"caller heard {len(late)} frames after speech started"

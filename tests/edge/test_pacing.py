@@ -9,6 +9,7 @@ import pytest
 from edge.core.frames import FRAME_BYTES
 from edge.metrics import EdgeMetrics
 from edge.pacing import SILENCE, Pacer, PlaybackStream
+from tests.scripted_clock import ScriptedClock
 
 
 def _drain(stream: PlaybackStream, ticks: int) -> list[bytes]:
@@ -57,22 +58,12 @@ def test_flush_drops_everything_and_reports_what_was_heard():
 # --- the clock: a scripted one, so what is asserted is when each frame left, not how fast this host is ---
 
 
-class ScriptedClock:
-    """A monotonic clock that moves only when the test says so."""
-
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def _paced(lead_frames: int = 1, start: float = 100.0) -> tuple[ScriptedClock, Pacer, PlaybackStream, list]:
     """A pacer on a scripted clock with one call's stream; the list collects (time sent, frame)."""
     clock = ScriptedClock(start)
     pacer = Pacer(EdgeMetrics(), clock)
     sent: list[tuple[float, bytes]] = []
-    stream = PlaybackStream(lambda frame: sent.append((clock.now, frame)), lead_frames)
+    stream = PlaybackStream(lambda frame: sent.append((clock.now(), frame)), lead_frames)
     pacer.add(stream)
     return clock, pacer, stream, sent
 
@@ -85,16 +76,16 @@ def _frames(*fills: int) -> bytes:
 def test_a_reply_to_an_idle_call_goes_out_at_once_then_on_the_clock(phase_ms):
     clock, pacer, stream, sent = _paced()
     pacer.tick(100.0)  # the clock's ticks fall on 100.000, 100.020, ...
-    clock.now = 100.0 + phase_ms / 1000  # the reply's first audio arrives somewhere between two ticks
+    clock.run_until(100.0 + phase_ms / 1000)  # the reply's first audio arrives somewhere between two ticks
 
     stream.push(_frames(1, 2, 3))
 
     # The caller gets the first frame the moment the audio arrives, not at the next tick.
-    assert sent == [(clock.now, _frames(1))]
+    assert sent == [(clock.now(), _frames(1))]
     assert pacer.metrics.playback_start.count == 1 and pacer.metrics.playback_start.total == 0
     # The rest follows on the clock: the next tick, then every 20 ms.
     for due in (100.020, 100.040, 100.060):
-        clock.now = due
+        clock.run_until(due)
         pacer.tick(due)
     assert sent[1:] == [(100.020, _frames(2)), (100.040, _frames(3))]
     assert stream.drained.is_set() and pacer.active_streams == 0
@@ -103,12 +94,12 @@ def test_a_reply_to_an_idle_call_goes_out_at_once_then_on_the_clock(phase_ms):
 def test_audio_arriving_while_the_last_frame_still_plays_waits_for_the_clock():
     clock, pacer, stream, sent = _paced()
     stream.push(_frames(1))  # idle: sent at once, at 100.000
-    clock.now = 100.012  # the caller is still hearing that frame (until 100.020)
+    clock.run_until(100.012)  # the caller is still hearing that frame (until 100.020)
 
     stream.push(_frames(2))
 
     assert [frame for _, frame in sent] == [_frames(1)]  # no frame on top of the one playing
-    clock.now = 100.020
+    clock.run_until(100.020)
     pacer.tick(100.020)
     assert sent[-1] == (100.020, _frames(2))
     # The second utterance's audio waited 8 ms for the clock, and the histogram says so.
@@ -120,7 +111,7 @@ def test_a_transport_with_a_lead_gets_its_lead_at_once():
     clock, pacer, stream, sent = _paced(lead_frames=2)
     stream.push(_frames(1, 2, 3, 4))
     assert [frame for _, frame in sent] == [_frames(1), _frames(2)]
-    clock.now = 100.020
+    clock.run_until(100.020)
     pacer.tick(100.020)
     assert [frame for _, frame in sent[2:]] == [_frames(3)]  # then one frame a tick
 
@@ -130,7 +121,7 @@ def test_a_partial_first_frame_waits_for_the_rest_on_the_clock():
     stream.push(b"\x01" * 100)
     assert sent == []  # less than a frame: not worth a datagram of silence yet
     stream.push(b"\x02" * 60)
-    clock.now = 100.020
+    clock.run_until(100.020)
     pacer.tick(100.020)
     assert sent == [(100.020, b"\x01" * 100 + b"\x02" * 60)]
 
@@ -152,9 +143,9 @@ def test_the_pacing_histogram_sees_early_frames_as_well_as_late_ones():
     clock, pacer, stream, sent = _paced()
     stream.push(_frames(1, 2, 3))  # frame 1 at once (100.000)
     metrics = pacer.metrics
-    clock.now = 100.017  # the clock fired 3 ms before the tick was due
+    clock.run_until(100.017)  # the clock fired 3 ms before the tick was due
     pacer.tick(100.020)
-    clock.now = 100.042  # and 2 ms after this one
+    clock.run_until(100.042)  # and 2 ms after this one
     pacer.tick(100.040)
 
     assert len(sent) == 3

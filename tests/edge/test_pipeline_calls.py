@@ -9,7 +9,6 @@ hears it without any TTS request."""
 from __future__ import annotations
 
 import itertools
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -22,6 +21,7 @@ from shared.tenancy import tenant_session
 from simulator.audio import silence
 from simulator.voice import caller_says
 from tests.edge.harness import conversation_events
+from tests.edge.test_call_features import secretary_done
 from tests.factories import add_provider, add_secretary
 from tests.fakes.elevenlabs import FakeElevenLabs
 from tests.fakes.openai_http import DEFAULT_KEY, ChatReply, FakeOpenAI
@@ -123,7 +123,7 @@ def test_pipeline_turn_limit_ends_politely_after_answering(edge, fake_fs, openai
     openai_fake.script_chat(ChatReply(text="We are open from nine to five."))
     call = _call(fake_fs, domain, secretary)
     assert wait_until(lambda: _spoken(openai_fake) == [greeting])
-    time.sleep(0.3)
+    assert wait_until(lambda: secretary_done(call, openai_fake, edge=edge))  # heard to its end
     call.speak(caller_says("What are your opening hours?") + silence(900))
     assert call.wait("hung_up", timeout=20)
     assert _spoken(openai_fake) == [greeting, "We are open from nine to five.",
@@ -147,10 +147,7 @@ def _greeting_call(fake_fs: Any, domain: uuid.UUID, secretary: uuid.UUID) -> Any
     """A call that hangs up once the caller has heard the whole greeting."""
     call = _call(fake_fs, domain, secretary)
     assert wait_until(lambda: call.heard_nonsilent_ms() >= 300)
-    heard = -1
-    while heard != call.heard_nonsilent_ms():  # until the greeting has been heard to its end
-        heard = call.heard_nonsilent_ms()
-        time.sleep(0.25)
+    assert wait_until(lambda: secretary_done(call))  # until the greeting has been heard to its end
     call.hangup()
     assert call.wait("closed")
     return call

@@ -4,7 +4,6 @@ ringing stopping the moment it is told to."""
 
 from __future__ import annotations
 
-import time
 import wave
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import pytest
 from edge.audio.g711 import ulaw_to_samples
 from edge.call.ringback import CHUNK_BYTES, Ringback, country_for, hold_music, ringback_cadence
 from edge.pacing import PlaybackStream
+from tests.polling import wait_until
 
 
 def peaks(pcmu: bytes, count: int) -> list[float]:
@@ -84,9 +84,7 @@ def test_ringing_keeps_a_little_queued_and_stops_at_once():
     stream = PlaybackStream(sent.append)
     ringback = Ringback(stream, ringback_cadence("br"))
     ringback.start()
-    deadline = time.monotonic() + 5
-    while stream.queued == 0 and time.monotonic() < deadline:
-        gevent.sleep(0.01)  # the ringing greenlet runs
+    wait_until(lambda: stream.queued, timeout=5, sleep=gevent.sleep)  # the ringing greenlet runs meanwhile
     assert 0 < stream.queued <= 3 * CHUNK_BYTES
     ringback.stop()
     assert stream.queued == 0  # nothing more reaches the caller

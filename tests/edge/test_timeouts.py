@@ -1,30 +1,40 @@
-"""The call timers against an in-memory host: what the caller would hear and how the call ends."""
+"""The call timers against an in-memory host, on a scripted clock: what the caller hears, at which second
+of the call, and how the call ends. A timeline of minutes runs in milliseconds."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import gevent
 import pytest
 
 from edge.call.state import CallStateMachine
-from edge.call.timeouts import CallTimers
+from edge.call.timeouts import DURATION_GRACE_SECONDS, REPLY_ALLOWANCE_SECONDS, CallTimers
 from edge.core.state import CallState
 from edge.dialogue.phrases import phrases
 from shared.logging import call_logger
 from tests.fakes.engine_host import secretary
+from tests.scripted_clock import ScriptedClock
+
+PROMPT_SECONDS = 2.0
+"""How long the caller takes to hear one of the timers' prompts."""
 
 
 class TimerHostStub:
-    """A call as the timers see it: a real state machine, prompts recorded, tools answered."""
+    """A call as the timers see it: a real state machine, prompts recorded with the second they were
+    heard, tools answered."""
 
-    def __init__(self, transfer_result: dict[str, Any] | None = None) -> None:
+    def __init__(self, clock: ScriptedClock, transfer_result: dict[str, Any] | None = None) -> None:
+        self.clock = clock
         self.machine = CallStateMachine(call_logger("test.timers"))
         self.outcome = "abandoned"
-        self.said: list[str] = []
+        self.heard: list[tuple[float, str]] = []
         self.tools: list[tuple[str, dict[str, Any]]] = []
         self.ended: tuple[str, str | None, str | None] | None = None
         self.transfer_result = transfer_result or {"ok": False, "error": "not_available"}
+
+    @property
+    def said(self) -> list[str]:
+        return [text for _, text in self.heard]
 
     @property
     def state(self) -> CallState:
@@ -32,8 +42,8 @@ class TimerHostStub:
 
     def say(self, text: str) -> None:
         self.machine.move(CallState.SPEAKING)
-        gevent.sleep(0.05)  # the prompt is being heard
-        self.said.append(text)
+        self.clock.sleep(PROMPT_SECONDS)  # the prompt is being heard
+        self.heard.append((self.clock.now(), text))
 
     def listen(self) -> None:
         self.machine.move(CallState.LISTENING)
@@ -45,167 +55,194 @@ class TimerHostStub:
 
     def end_call(self, reason: str, *, goodbye: str | None = None, outcome: str | None = None) -> None:
         self.machine.move(CallState.ENDING)
-        self.said.append(goodbye or "")
+        self.heard.append((self.clock.now(), goodbye or ""))
         self.outcome = outcome or self.outcome
         self.ended = (reason, goodbye, outcome)
 
 
+@pytest.fixture
+def clock() -> ScriptedClock:
+    return ScriptedClock()
+
+
 def timers_for(host: TimerHostStub, operator: str | None = None, **fields: Any) -> CallTimers:
-    values = dict(silence_timeout_seconds=0.2, silence_hangup_seconds=0.2, max_call_seconds=60,
-                  max_conversation_turns=10, language="en-US", goodbye_message="Bye now!")
+    """The timers of a secretary with the product's defaults (8 s silence, 8 s more, 10 turns, 900 s)."""
+    values = dict(language="en-US", goodbye_message="Bye now!")
     values.update(fields)
-    timers = CallTimers(host, secretary(**values), call_logger("test.timers"), operator)
+    timers = CallTimers(host, secretary(**values), call_logger("test.timers"), operator, clock=host.clock)
     host.machine.listeners.append(timers.on_state)
     timers.start()
     return timers
 
 
-def wait_for(predicate, timeout: float = 5.0) -> bool:
-    with gevent.Timeout(timeout, False):
-        while not predicate():
-            gevent.sleep(0.01)
-        return True
-    return False
-
-
 EN = phrases("en", "timer")
 
 
-def test_silence_reprompts_then_says_goodbye_and_the_call_is_abandoned():
-    host = TimerHostStub()
+def test_silence_reprompts_at_8s_then_says_goodbye_8s_later_and_the_call_is_abandoned(clock):
+    host = TimerHostStub(clock)
     timers = timers_for(host)
     host.machine.move(CallState.GREETING)
-    gevent.sleep(0.4)  # a long greeting is not silence
+    clock.advance(30.0)  # a long greeting is not silence
     assert host.said == []
-    host.machine.move(CallState.LISTENING)
-    assert wait_for(lambda: host.ended is not None)
-    assert host.said[0] == EN["reprompt"]
-    assert host.said[1] == f"{EN['silence_goodbye']} Bye now!"
+    host.machine.move(CallState.LISTENING)  # 30.0 s
+    clock.advance(7.9)
+    assert host.said == []
+    clock.advance(60.0)
+    assert host.heard == [(38.0 + PROMPT_SECONDS, EN["reprompt"]),
+                          (38.0 + PROMPT_SECONDS + 8.0, f"{EN['silence_goodbye']} Bye now!")]
     assert host.outcome == "abandoned" and host.ended[0] == "caller silent"
     timers.stop()
 
 
-def test_caller_speech_resets_the_silence_ladder():
-    host = TimerHostStub()
-    timers = timers_for(host, silence_timeout_seconds=0.3, silence_hangup_seconds=0.3)
+def test_caller_speech_resets_the_silence_ladder(clock):
+    host = TimerHostStub(clock)
+    timers = timers_for(host)
     host.machine.move(CallState.LISTENING)
-    assert wait_for(lambda: host.said == [EN["reprompt"]])
+    clock.advance(8.0 + PROMPT_SECONDS)
+    assert host.heard == [(10.0, EN["reprompt"])]
+    clock.advance(5.0)  # 15.0 s: the caller speaks, for a long while: never silence
     timers.on_caller_speech_started()
-    gevent.sleep(0.5)  # the caller talks for a while: never silence
+    clock.advance(20.0)
     assert host.said == [EN["reprompt"]] and host.ended is None
-    timers.on_caller_speech_stopped()
-    host.machine.move(CallState.SPEAKING)  # the secretary answers
-    gevent.sleep(0.4)
+    timers.on_caller_speech_stopped()  # 35.0 s
+    host.machine.move(CallState.SPEAKING)  # the secretary answers, for 30 s
+    clock.advance(30.0)
     assert host.ended is None
-    host.machine.move(CallState.LISTENING)
-    # A fresh ladder: first a reprompt again, then the goodbye.
-    assert wait_for(lambda: host.ended is not None)
-    assert host.said == [EN["reprompt"], EN["reprompt"], f"{EN['silence_goodbye']} Bye now!"]
+    host.machine.move(CallState.LISTENING)  # 65.0 s: a fresh ladder, first a reprompt again, then the goodbye
+    clock.advance(60.0)
+    assert host.heard == [(10.0, EN["reprompt"]), (75.0, EN["reprompt"]),
+                          (83.0, f"{EN['silence_goodbye']} Bye now!")]
     timers.stop()
 
 
 @pytest.mark.parametrize("operator", [None, "1000"])
-def test_turn_limit_after_the_last_reply_transfers_or_ends_politely(operator):
-    host = TimerHostStub()
-    timers = timers_for(host, operator=operator, max_conversation_turns=2, silence_timeout_seconds=30)
+def test_turn_limit_after_the_last_reply_transfers_or_ends_politely(clock, operator):
+    host = TimerHostStub(clock)
+    timers = timers_for(host, operator=operator, max_conversation_turns=2)
     for _ in range(2):
         host.machine.move(CallState.LISTENING)
+        clock.advance(3.0)
         timers.on_caller_turn()
         host.machine.move(CallState.SPEAKING)
+        clock.advance(4.0)
     assert host.ended is None and host.tools == []  # the second question still gets its answer
-    host.machine.move(CallState.LISTENING)
-    assert wait_for(lambda: host.ended is not None)
+    host.machine.move(CallState.LISTENING)  # 14.0 s
+    clock.advance(0.0)
     if operator:  # the tool cannot bridge here (not available): nothing was offered, so the call ends
         assert host.tools == [("transfer_call", {"destination": "operator",
                                                  "reason": "max_conversation_turns reached"})]
     else:
         assert host.tools == []
-    assert host.said == [f"{EN['turns_goodbye']} Bye now!"]
+    assert host.heard == [(14.0, f"{EN['turns_goodbye']} Bye now!")]
     assert host.outcome == "resolved"
     timers.stop()
 
 
-def test_turn_limit_with_a_successful_transfer_does_not_hang_up():
-    host = TimerHostStub(transfer_result={"ok": True, "transferred": True})
-    timers = timers_for(host, operator="1000", max_conversation_turns=1, silence_timeout_seconds=30)
+def test_turn_limit_with_a_successful_transfer_does_not_hang_up(clock):
+    host = TimerHostStub(clock, transfer_result={"ok": True, "transferred": True})
+    timers = timers_for(host, operator="1000", max_conversation_turns=1)
     host.machine.move(CallState.LISTENING)
     timers.on_caller_turn()
     host.machine.move(CallState.SPEAKING)
     host.machine.move(CallState.LISTENING)
-    assert wait_for(lambda: host.tools)
-    gevent.sleep(0.2)
+    clock.advance(0.0)
+    assert host.tools
+    clock.advance(120.0)  # the bridged call goes on: the secretary says nothing more
     assert host.ended is None and host.said == []
     timers.stop()
 
 
-def test_failed_operator_transfer_leaves_a_few_turns_for_the_offered_fallback():
-    host = TimerHostStub(transfer_result={"ok": False, "status": "no_answer",
-                                          "spoken": "Nobody answered. Would you like to leave a message?"})
-    timers = timers_for(host, operator="1000", max_conversation_turns=1, silence_timeout_seconds=30)
+def test_failed_operator_transfer_leaves_a_few_turns_for_the_offered_fallback(clock):
+    host = TimerHostStub(clock, transfer_result={"ok": False, "status": "no_answer",
+                                                 "spoken": "Nobody answered. Would you like to leave a message?"})
+    timers = timers_for(host, operator="1000", max_conversation_turns=1)
     host.machine.move(CallState.LISTENING)
     timers.on_caller_turn()
     host.machine.move(CallState.SPEAKING)
     host.machine.move(CallState.LISTENING)
-    assert wait_for(lambda: host.tools)
-    gevent.sleep(0.1)
-    assert host.ended is None and host.state == CallState.LISTENING
+    clock.advance(1.0)
+    assert host.tools and host.ended is None and host.state == CallState.LISTENING
     for _ in range(3):  # name, message, callback number
         timers.on_caller_turn()
         host.machine.move(CallState.SPEAKING)
+        clock.advance(3.0)
         assert host.ended is None
         host.machine.move(CallState.LISTENING)
-    assert wait_for(lambda: host.ended is not None)
+        clock.advance(2.0)
+    assert host.ended is not None
     assert len(host.tools) == 1  # no second transfer attempt
-    assert host.said == [f"{EN['turns_goodbye']} Bye now!"] and host.outcome == "resolved"
+    assert host.heard == [(14.0, f"{EN['turns_goodbye']} Bye now!")] and host.outcome == "resolved"
     timers.stop()
 
 
-def test_call_length_limit_waits_for_the_reply_then_ends_and_keeps_a_tool_outcome():
-    host = TimerHostStub()
+def test_call_length_limit_lets_the_reply_finish_then_ends_and_keeps_a_tool_outcome(clock):
+    host = TimerHostStub(clock)
     host.outcome = "message"  # the caller left a message earlier
-    timers = timers_for(host, max_call_seconds=0.3, silence_timeout_seconds=30)
+    timers = timers_for(host, max_call_seconds=60)
     host.machine.move(CallState.LISTENING)
+    clock.advance(1.0)
+    timers.on_caller_speech_started()  # the caller talks from 1.0 to 59.0 s
+    clock.advance(58.0)
+    timers.on_caller_speech_stopped()
     timers.on_caller_turn()
-    host.machine.move(CallState.SPEAKING)
-    gevent.sleep(0.5)
+    host.machine.move(CallState.SPEAKING)  # 59.0 s: the reply takes 3 s, past the limit
+    clock.advance(2.0)
     assert host.ended is None  # still speaking: the limit lets it finish
-    host.machine.move(CallState.LISTENING)
-    assert wait_for(lambda: host.ended is not None)
-    assert host.said == [f"{EN['duration_goodbye']} Bye now!"]
+    clock.advance(1.0)
+    host.machine.move(CallState.LISTENING)  # 62.0 s
+    clock.advance(0.1)
+    assert [text for _, text in host.heard] == [f"{EN['duration_goodbye']} Bye now!"]
+    assert 62.0 <= host.heard[0][0] <= 62.1
     assert host.outcome == "message"
     timers.stop()
 
 
-def test_portuguese_secretary_hears_portuguese_prompts():
-    host = TimerHostStub()
+def test_a_reply_that_never_ends_is_cut_after_the_grace_period(clock):
+    host = TimerHostStub(clock)
+    timers = timers_for(host, max_call_seconds=60)
+    host.machine.move(CallState.SPEAKING)
+    clock.advance(120.0)
+    assert host.heard[0][1] == f"{EN['duration_goodbye']} Bye now!"
+    assert 60.0 + DURATION_GRACE_SECONDS <= host.heard[0][0] <= 60.1 + DURATION_GRACE_SECONDS
+    assert host.outcome == "abandoned"  # the caller never said anything
+    timers.stop()
+
+
+def test_portuguese_secretary_hears_portuguese_prompts(clock):
+    host = TimerHostStub(clock)
     timers = timers_for(host, language="pt-BR", goodbye_message="")
     host.machine.move(CallState.LISTENING)
-    assert wait_for(lambda: host.ended is not None)
+    clock.advance(60.0)
     assert host.said == [phrases("pt-BR", "timer")["reprompt"],
-                          f"{phrases('pt-BR', 'timer')['silence_goodbye']} Até logo!"]
+                         f"{phrases('pt-BR', 'timer')['silence_goodbye']} Até logo!"]
     timers.stop()
 
 
-def test_no_reprompt_while_a_reply_to_the_caller_is_being_prepared():
-    host = TimerHostStub()
-    timers = timers_for(host, silence_timeout_seconds=0.2)
+def test_no_reprompt_while_a_reply_to_the_caller_is_being_prepared(clock):
+    host = TimerHostStub(clock)
+    timers = timers_for(host)
     host.machine.move(CallState.LISTENING)
-    timers.on_caller_speech_started()
+    clock.advance(5.0)
+    timers.on_caller_speech_started()  # the caller speaks from 5.0 to 6.0 s
+    clock.advance(1.0)
     timers.on_caller_speech_stopped()
-    gevent.sleep(0.6)  # transcribing and thinking: still LISTENING, but the caller is waiting for us
+    # Transcribing and thinking: still LISTENING, but the caller is waiting for us.
+    clock.advance(8.0 + REPLY_ALLOWANCE_SECONDS - 0.1)
     assert host.said == []
-    host.machine.move(CallState.SPEAKING)
-    host.machine.move(CallState.LISTENING)
-    assert wait_for(lambda: host.said == [EN["reprompt"]])
+    clock.advance(0.1)  # a reply that never came: the caller is asked, 8 s + the allowance after speaking
+    clock.advance(PROMPT_SECONDS)
+    assert host.heard == [(6.0 + 8.0 + REPLY_ALLOWANCE_SECONDS + PROMPT_SECONDS, EN["reprompt"])]
     timers.stop()
 
 
-def test_a_key_press_counts_as_the_caller_being_there():
-    host = TimerHostStub()
-    timers = timers_for(host, silence_timeout_seconds=0.3, silence_hangup_seconds=0.3)
+def test_a_key_press_counts_as_the_caller_being_there(clock):
+    host = TimerHostStub(clock)
+    timers = timers_for(host)
     host.machine.move(CallState.LISTENING)
-    assert wait_for(lambda: host.said == [EN["reprompt"]])
-    timers.on_caller_activity()
-    gevent.sleep(0.5)
+    clock.advance(8.0 + PROMPT_SECONDS)
+    assert host.said == [EN["reprompt"]]
+    clock.advance(7.0)
+    timers.on_caller_activity()  # 17.0 s: a key instead of an answer
+    clock.advance(8.0 + REPLY_ALLOWANCE_SECONDS - 0.1)
     assert host.ended is None and host.said == [EN["reprompt"]]
     timers.stop()

@@ -11,14 +11,12 @@ import pytest
 
 from edge.services import worker_pool
 from edge.services.worker_pool import WorkerPool
+from tests import polling
 
 
 def wait_until(predicate, timeout: float, step: float = 0.02) -> object:
     """:func:`tests.polling.wait_until` for greenlets: the child's pipes are served while this waits."""
-    with gevent.Timeout(timeout, False):
-        while not predicate():
-            gevent.sleep(step)
-    return predicate()
+    return polling.wait_until(predicate, timeout, step, sleep=gevent.sleep)
 
 
 @pytest.fixture

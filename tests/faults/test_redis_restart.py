@@ -5,9 +5,6 @@ every event is still there, and the workers store the whole conversation with it
 from __future__ import annotations
 
 import shutil
-import signal
-import socket
-import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,6 +23,7 @@ from tests.factories import add_provider, add_secretary
 from tests.fakes.openai_realtime import Reply
 from tests.faults.worker_life import worker_lives
 from tests.polling import wait_until
+from tests.run_services import RedisServer
 from tests.workers.conftest import wait_for
 
 pytestmark = [pytest.mark.slow,
@@ -34,48 +32,11 @@ pytestmark = [pytest.mark.slow,
 INSTALLED_CONFIG = REPO / "deploy" / "redis" / "voice-ai.conf"
 
 
-class RedisServer:
-    """A redis-server of the test's own, on its own port and directory, with the installer's config."""
-
-    def __init__(self, folder: Path) -> None:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self.folder = folder
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.proc: subprocess.Popen | None = None
-        self.start()
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
-            ["redis-server", str(INSTALLED_CONFIG), "--port", str(self.port), "--bind", "127.0.0.1",
-             "--dir", str(self.folder), "--save", ""],  # no snapshots: only the append-only file keeps data
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        client = redis.Redis.from_url(self.url)
-
-        def answers() -> bool:
-            try:
-                return bool(client.ping())
-            except redis.ConnectionError:
-                return False
-        assert wait_until(answers, timeout=15), "redis-server did not start"
-        client.close()
-
-    def kill(self) -> None:
-        """SIGKILL: no shutdown, no final save."""
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(10)
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(10)
-
-
 @pytest.fixture
 def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path)
+    """A redis-server of the test's own (never the run's or the machine's), with the installer's config;
+    no snapshots: only the append-only file keeps data."""
+    server = RedisServer(tmp_path, str(INSTALLED_CONFIG), "--save", "")
     yield server
     server.stop()
 

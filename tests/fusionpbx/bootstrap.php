@@ -5,7 +5,7 @@
 	* The database is the project's test database (TEST_DATABASE_URL, as tests/conftest.py), already
 	  migrated by `voice-ai migrate` (pytest's tests/test_fusionpbx_app.py does it before running
 	  PHPUnit). FusionPBX's v_dialplans is created there from stand_in_dialplans.sql when absent.
-	* Redis is TEST_REDIS_URL (default redis://127.0.0.1:6379/15).
+	* Redis is TEST_REDIS_URL (pytest passes its run's private one; default redis://127.0.0.1:6379/15).
 	* A FusionPBX-shaped web root is built in a temporary directory (build_docroot.php) and served
 	  by `php -S 127.0.0.1:<free port>` for the tests that go through pages, as a browser would.
 	* The stand-in's functions and classes are loaded here too, for the tests that call the app's

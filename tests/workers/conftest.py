@@ -59,13 +59,9 @@ class WorkerProcess:
         )
 
     def wait_ready(self, marker: bytes = b"ready.", timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if marker in self.log_path.read_bytes():
-                return
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.1)
+        if wait_until(lambda: marker in self.log_path.read_bytes() or self.proc.poll() is not None, timeout, 0.1) \
+                and marker in self.log_path.read_bytes():
+            return
         raise RuntimeError(f"process did not start:\n{self.log_path.read_text(errors='replace')[-3000:]}")
 
     def children(self) -> list[int]:

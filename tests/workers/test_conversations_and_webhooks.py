@@ -9,7 +9,6 @@ import logging
 import random
 import signal
 import socket
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -319,7 +318,9 @@ def webhook_row(domain, conversation_uuid) -> Conversation:
 
 
 @pytest.mark.slow
-def test_a_lost_webhook_delivery_is_queued_again_but_not_one_waiting_for_its_retry(worker, make_domain):
+def test_a_lost_webhook_delivery_is_queued_again_but_not_one_waiting_for_its_retry(worker, make_domain, redis_url):
+    import redis
+
     from workers.tasks.webhooks import sweep
 
     domain = make_domain()
@@ -352,7 +353,11 @@ def test_a_lost_webhook_delivery_is_queued_again_but_not_one_waiting_for_its_ret
         for conversation in (lost, lost_retry):
             wait_for(lambda c=conversation: webhook_row(domain, c).webhook_status == "delivered", timeout=30)
         sweep()  # a second sweep finds nothing more to send for this domain
-        time.sleep(1)
+        # What the sweeps queued, each claimed once: the lost deliveries, never the waiting or the fresh one.
+        client = redis.Redis.from_url(redis_url)
+        claimed = {c for c in (lost, lost_retry, waiting, fresh) if client.exists(f"voice_ai:sweep:webhook:{c}")}
+        client.close()
+        assert claimed == {lost, lost_retry}
 
     keys = sorted(r.headers["idempotency-key"] for r in receiver.received)
     assert keys == sorted([str(lost), str(lost_retry)])
