@@ -323,10 +323,10 @@ def bench_search(total: int = 100_000, tenants: int = 100, queries: int = 300) -
             recalls.append(len(exact & {h.chunk_uuid for h in hits}) / max(1, len(exact)))
             question = " ".join(vocabulary[w] for w in rng.zipf(1.3, size=4) % len(vocabulary))
             started = time.perf_counter()
-            _model, candidates, _secretary = search_candidates(
+            found = search_candidates(
                 d, question, None, url, embedder_factory=lambda _provider=None, v=vector: _FixedEmbedder(v))
             hybrid.append((time.perf_counter() - started) * 1000)
-            keyword_found += any(c.keyword is not None for c in candidates)
+            keyword_found += any(c.keyword is not None for c in found.items)
         with tenant_session(domains[0], url) as session:
             tune_vector_search(session)
             plan = session.connection().exec_driver_sql(
