@@ -286,14 +286,15 @@ if [ -z "$(psql_su -d postgres -v db="$DB_NAME" -tA <<<"SELECT 1 FROM pg_databas
   psql_su -d postgres -v db="$DB_NAME" -v user="$DB_USER" <<<"SELECT format('CREATE DATABASE %I OWNER %I', :'db', :'user') \gexec"
 fi
 psql_su -d "$DB_NAME" -c "CREATE EXTENSION IF NOT EXISTS vector" -c "CREATE EXTENSION IF NOT EXISTS unaccent"
+# PostgreSQL 15+ lets only the database owner create in public, through pg_database_owner — a privilege a
+# NOINHERIT role does not use: the product's role gets CREATE on public by name (in FusionPBX's database too).
+psql_su -d "$DB_NAME" -v user="$DB_USER" <<<"SELECT format('GRANT USAGE, CREATE ON SCHEMA public TO %I', :'user') \gexec"
 # On a FusionPBX database v_domains is FusionPBX's: the product's role reads it.
 psql_su -d "$DB_NAME" <<<"SELECT 'GRANT SELECT ON v_domains TO voice_ai_app' WHERE to_regclass('v_domains') IS NOT NULL \gexec"
 if [ "$FUSIONPBX" = 1 ]; then
-  # FusionPBX block: the product's role creates its tables in FusionPBX's database (PostgreSQL 15+ gives
-  # nobody CREATE on public) and references v_domains from them.
+  # FusionPBX block: the product's role references v_domains from its tables in FusionPBX's database.
   # FusionPBX's own user, when it is not a superuser, reads every v_voice_* row through voice_ai_admin.
-  psql_su -d "$DB_NAME" -v user="$DB_USER" -v fpbx="$FPBX_DB_USER" <<<"SELECT format('GRANT CREATE ON SCHEMA public TO %I', :'user') \gexec
-SELECT format('GRANT SELECT, REFERENCES ON v_domains TO %I', :'user') \gexec
+  psql_su -d "$DB_NAME" -v user="$DB_USER" -v fpbx="$FPBX_DB_USER" <<<"SELECT format('GRANT SELECT, REFERENCES ON v_domains TO %I', :'user') \gexec
 SELECT format('GRANT voice_ai_admin TO %I', :'fpbx') FROM pg_roles WHERE rolname = :'fpbx' AND NOT rolsuper \gexec"
 fi
 
