@@ -16,6 +16,7 @@ import redis
 
 from shared.tasks import CONVERSATION_EVENT, CONVERSATION_EVENTS
 from tests.polling import wait_until
+from tests.run_services import stop_process
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -74,13 +75,7 @@ class EdgeProcess:
 
     def stop(self) -> None:
         """SIGTERM, then wait."""
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        stop_process(self.proc)
         self._log.close()
 
 
