@@ -16,6 +16,11 @@ tenant's documents are usually in its secretary's language, but a domain-wide do
 secretaries of both, and a Brazilian business may upload an English price list. The common short words of
 each language tell them apart reliably on a few sentences; when they do not (a table of numbers, a list
 of names), the secretary's language decides. A question is stemmed with its secretary's language.
+
+The side also names the question's words the documents never hold in any form (:attr:`KeywordSide.missing`):
+a word no chunk of the scope holds, not even as another word of the same first five letters of its stem
+("castrar" / "castração"), and rare in the language at large (:mod:`shared.word_frequency`) — the subject
+of a question the documents do not answer ("vocês fazem clareamento dental?").
 """
 
 from __future__ import annotations
@@ -25,13 +30,14 @@ import math
 import re
 import unicodedata
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import TextClause, text
 from sqlalchemy.orm import Session
 
 from shared.vectors import SEARCHABLE_STATUSES, ChunkHit, pad_embedding
+from shared.word_frequency import is_specific
 
 SEARCH_CONFIGS = {"pt": "voice_ai_portuguese", "en": "voice_ai_english"}
 """The PostgreSQL text search configuration of each language (migration 012: the built-in stemmer after
@@ -97,12 +103,14 @@ class KeywordHit:
 
 @dataclass(frozen=True)
 class KeywordSide:
-    """The keyword side's answer: its best chunks, and the share of the question's word weight (IDF) that
+    """The keyword side's answer: its best chunks, the share of the question's word weight (IDF) that
     no chunk of the scope holds at all (``unknown``, 0..1: 1 when none of its words is in the documents,
-    0 for a question of stop words only)."""
+    0 for a question of stop words only), and the question's specific words the documents hold in no form
+    (``missing``, see the module doc)."""
 
     hits: list[KeywordHit]
     unknown: float
+    missing: tuple[str, ...] = ()
 
 
 def tsquery_any(lexemes: list[str]) -> str:
@@ -150,7 +158,7 @@ ranked AS (
     LIMIT :limit
 )
 -- The best chunks come back whole, with their cosine to the question (one round trip for the side).
-SELECT r.chunk_uuid, r.score, r.matched_idf, s.n,
+SELECT r.chunk_uuid, r.score, r.matched_idf, s.n, ARRAY[{", ".join(f"s.df{i}" for i in each)}] AS dfs,
        ({" + ".join(f"(s.df{i} > 0)::int" for i in each)}) AS found,
        ({" + ".join(f"w.idf{i}" for i in each)}) AS found_idf,
        c.document_uuid, d.file_name, c.chunk_index, c.content, c.metadata,
@@ -162,16 +170,57 @@ ORDER BY r.score DESC, r.chunk_uuid
 """)
 
 
+def question_words(session: Session, question: str, config: str) -> dict[str, list[str]]:
+    """Each word of ``question`` (spoken fillers left out) with its lexemes under the text search
+    configuration ``config`` (none for a stop word), in the question's order."""
+    fillers = _SPOKEN_FILLERS[config_language(config)]
+    words = re.findall(r"[\w'-]+", unicodedata.normalize("NFC", question.lower()))
+    spoken = list(dict.fromkeys(word for word in words if word not in fillers))
+    conn = session.connection()  # Core: parsing a text is not a tenant query
+    rows = conn.execute(text(
+        "SELECT w, tsvector_to_array(to_tsvector(CAST(:config AS regconfig), w))"
+        " FROM unnest(CAST(:words AS text[])) WITH ORDINALITY AS t(w, i) ORDER BY i"),
+        {"config": config, "words": spoken}).all()
+    return {row[0]: list(row[1] or []) for row in rows}
+
+
 def question_lexemes(session: Session, question: str, config: str) -> list[str]:
     """The distinct lexemes of ``question`` under the text search configuration ``config``, spoken
     fillers left out."""
-    fillers = _SPOKEN_FILLERS[next((code for code, name in SEARCH_CONFIGS.items() if name == config), "pt")]
-    words = re.findall(r"[\w'-]+", unicodedata.normalize("NFC", question.lower()))
-    spoken = " ".join(word for word in words if word not in fillers)
-    conn = session.connection()  # Core: parsing a text is not a tenant query
-    row = conn.execute(text("SELECT tsvector_to_array(to_tsvector(CAST(:config AS regconfig), :q))"),
-                       {"config": config, "q": spoken}).scalar()
-    return list(row or [])
+    return _distinct_lexemes(question_words(session, question, config))
+
+
+def _distinct_lexemes(words: dict[str, list[str]]) -> list[str]:
+    return list(dict.fromkeys(lexeme for lexemes in words.values() for lexeme in lexemes))
+
+
+def config_language(config: str) -> str:
+    """``pt`` or ``en``: the language of a text search configuration of :data:`SEARCH_CONFIGS`."""
+    return next((code for code, name in SEARCH_CONFIGS.items() if name == config), "pt")
+
+
+PREFIX_LETTERS = 5
+"""A word the documents hold in another form shares the first letters of its stem with one of theirs
+("castr": "castrar" / "castração"); stems shorter than four letters are not compared (too many share them)."""
+
+
+def _missing_words(session: Session, words: dict[str, list[str]], absent: set[str], config: str,
+                   params: Mapping[str, object]) -> tuple[str, ...]:
+    """The words all of whose lexemes are ``absent`` from the scope, specific in the language, and held
+    by no chunk in another form (one round trip for the forms, only when a word is left to check)."""
+    language = config_language(config)
+    candidates = [word for word, lexemes in words.items()
+                  if lexemes and all(lexeme in absent for lexeme in lexemes) and is_specific(word, language)]
+    prefixes = {word: [lexeme[:PREFIX_LETTERS] for lexeme in words[word] if len(lexeme) >= 4]
+                for word in candidates}
+    checks = [(word, prefix) for word in candidates for prefix in prefixes[word]]
+    if not checks:
+        return tuple(candidates)
+    held = session.execute(text("SELECT " + ", ".join(
+        f"EXISTS (SELECT 1 {_SCOPE} AND c.search_vector @@ CAST(:p{i} AS tsquery))" for i in range(len(checks))
+    )), {**params, **{f"p{i}": tsquery_any([prefix]) + ":*" for i, (_word, prefix) in enumerate(checks)}}).one()
+    in_other_form = {word for (word, _prefix), found in zip(checks, held, strict=True) if found}
+    return tuple(word for word in candidates if word not in in_other_form)
 
 
 def keyword_chunks(
@@ -184,26 +233,29 @@ def keyword_chunks(
 
     ``session`` must be a tenant session: it fills in ``:domain_uuid``.
     """
-    lexemes = question_lexemes(session, question, config)
+    words = question_words(session, question, config)
+    lexemes = _distinct_lexemes(words)
     if not lexemes:
         return KeywordSide([], 0.0)
+    scope = {"config": config, "model": embedding_model,
+             "secretary": str(secretary_uuid) if secretary_uuid else None}
     vector = "[" + ",".join(repr(v) for v in pad_embedding(query_vector)) + "]"
     rows = session.execute(_bm25(len(lexemes)), {
-        "tsquery": tsquery_any(lexemes), "config": config, "model": embedding_model,
-        "secretary": str(secretary_uuid) if secretary_uuid else None, "limit": limit, "vector": vector,
+        **scope, "tsquery": tsquery_any(lexemes), "limit": limit, "vector": vector,
         **{f"q{i}": tsquery_any([lexeme]) for i, lexeme in enumerate(lexemes)},
     }).all()
     if not rows:
         # None of its words is in the documents — unless the scope has no chunks stemmed this way at all
         # (a pt-BR secretary with English documents), where the keyword side knows nothing.
-        scoped = session.execute(_SCOPE_COUNT, {"config": config, "model": embedding_model,
-                                                "secretary": str(secretary_uuid) if secretary_uuid else None})
-        return KeywordSide([], 1.0 if scoped.scalar() else 0.0)
+        if not session.execute(_SCOPE_COUNT, scope).scalar():
+            return KeywordSide([], 0.0)
+        return KeywordSide([], 1.0, _missing_words(session, words, set(lexemes), config, scope))
     # The question's whole IDF mass: a word no chunk holds weighs as much as the rarest possible one.
     first = rows[0]
     unseen = len(lexemes) - int(first.found)
     unseen_idf = unseen * math.log(1 + (int(first.n) + 0.5) / 0.5)
     whole = float(first.found_idf) + unseen_idf
+    absent = {lexeme for lexeme, df in zip(lexemes, first.dfs, strict=True) if not df}
     return KeywordSide([
         KeywordHit(
             ChunkHit(row.chunk_uuid, row.document_uuid, row.file_name, row.chunk_index, row.content,
@@ -211,4 +263,4 @@ def keyword_chunks(
             float(row.score), min(1.0, float(row.matched_idf) / whole),
         )
         for row in rows
-    ], unseen_idf / whole if whole else 0.0)
+    ], unseen_idf / whole if whole else 0.0, _missing_words(session, words, absent, config, scope))

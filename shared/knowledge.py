@@ -14,7 +14,9 @@ clearly nearer passage, as it is the weaker side on spoken questions. Whether a 
 is a separate decision (:class:`Relevance`, calibrated per model on the held-out third of the evaluation
 in ``tests/knowledge``): the best passage's cosine must stand out from the question's background, or the
 keyword side must vouch for one of the first three, and the question's own words must mostly be in the
-documents (a caller asking for "banho e tosa" at a clinic is not read the clinic's hours). Passages that pass
+documents (a caller asking for "banho e tosa" at a clinic is not read the clinic's hours), and a specific
+word the documents hold in no form (:attr:`shared.keywords.KeywordSide.missing`: "implante" at a dentist's
+that does not do implants) leaves it unanswered unless a passage clearly stands out. Passages that pass
 are returned best first, at most ``rag_top_k``, each with its relevance (0..1, the model's bar at the
 secretary's ``rag_similarity_threshold`` default of 0.5) and its source file; when no passage clears the
 bar nothing is returned, and the engine says it does not know. Models without a calibration (a vendor's) keep the plain
@@ -124,7 +126,10 @@ class Relevance:
       low for one they do — by at least ``stand_out``, or when one of the first three passages holds at
       least ``confirmed`` of the question's word weight (the keyword side vouches for it); and never when
       more than ``unknown`` of the question's word weight is in no document at all ("tem banho e tosa?" at a
-      clinic). Absolute cosines of one model do not separate the two (E5's crowd around 0.85).
+      clinic), nor when the question holds a specific word the documents hold in no form ("quanto custa
+      implante dentário?" at a dentist's whose price list has no implants) unless its best passage stands
+      out by ``clear`` (the model recognises a rephrasing: "como é que eu colho a urina?"). Absolute cosines
+      of one model do not separate the two (E5's crowd around 0.85).
 
     :meth:`score` maps a passage's margin to 0..1 with the bar at 0.5, so the secretary's
     ``rag_similarity_threshold`` (default 0.5) keeps its meaning: raising it asks for passages that stand
@@ -135,6 +140,7 @@ class Relevance:
     stand_out: float
     confirmed: float = 1.0
     unknown: float = 1.0
+    clear: float | None = None
     slope: float = 10.0
 
     def order(self, candidate: Candidate) -> float:
@@ -153,6 +159,9 @@ class Relevance:
         if not candidates.items or (threshold > 0 and candidates.unknown > self.unknown):
             return None
         floor = background(candidates.items)
+        if threshold > 0 and candidates.missing and self.clear is not None and (
+                floor is None or candidates.items[0].cosine - floor < self.clear):
+            return None
         scores = [self.score(c, floor) for c in candidates.items]
         vouched = max(c.coverage for c in candidates.items[:3]) >= self.confirmed
         return scores if vouched or max(scores) >= threshold else None
@@ -163,7 +172,8 @@ RELEVANCE: dict[str, Relevance] = {
     # stand-out bar in the middle of those that leave none of their answerable questions without a passage
     # and answer the fewest unanswerable ones; the vouching keyword side and the unknown-words cut measured
     # on the same third).
-    "multilingual-e5-small-q4": Relevance(keyword_weight=0.02, stand_out=0.010, confirmed=0.4, unknown=0.8),
+    "multilingual-e5-small-q4": Relevance(keyword_weight=0.02, stand_out=0.010, confirmed=0.4, unknown=0.8,
+                                          clear=0.035),
 }
 """Calibrated relevance per embedding model; models without one keep the plain cosine cut."""
 
@@ -171,12 +181,14 @@ RELEVANCE: dict[str, Relevance] = {
 @dataclass(frozen=True)
 class Candidates:
     """Both sides' candidates for one question, fused and best first; the share of the question's word
-    weight no document holds (:class:`shared.keywords.KeywordSide`); the model and the secretary."""
+    weight no document holds and its specific words no document holds in any form
+    (:class:`shared.keywords.KeywordSide`); the model and the secretary."""
 
     model: str
     items: list[Candidate]
     unknown: float
     secretary: Secretary | None
+    missing: tuple[str, ...] = ()
 
 
 def background(candidates: list[Candidate]) -> float | None:
@@ -236,7 +248,8 @@ def search_candidates(
         keyword = keyword_chunks(session, text, config, embedder.model_name, vector, limit=CANDIDATES,
                                  secretary_uuid=scope)
     relevance = RELEVANCE.get(embedder.model_name)
-    return Candidates(embedder.model_name, fuse(nearest, keyword.hits, relevance), keyword.unknown, secretary)
+    return Candidates(embedder.model_name, fuse(nearest, keyword.hits, relevance), keyword.unknown, secretary,
+                      keyword.missing)
 
 
 def search_knowledge(

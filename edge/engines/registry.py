@@ -39,8 +39,9 @@ def create_engine(name: str, host: EngineHost) -> Engine:
 
 
 def warm_up() -> list[str]:
-    """Import every installed engine and load the VAD model, so that the first call of a new process
-    hears its greeting as fast as later calls (about 2 s of imports and model loading otherwise).
+    """Import every installed engine and load the VAD model and the knowledge search's word lists, so that
+    the first call of a new process hears its greeting as fast as later calls (about 2 s of imports and
+    model loading otherwise).
 
     Meant for a native thread (``gevent.get_hub().threadpool``): it only imports modules and builds the
     process-wide VAD session, both guarded by their own locks. Returns the engines that loaded.
@@ -56,6 +57,12 @@ def warm_up() -> list[str]:
         from edge.services.openai.client import warm_up as warm_up_openai  # the pipeline's and realtime's SDK
 
         warm_up_openai()
+    except Exception:  # noqa: BLE001 - warming is an optimisation; the call path reports real errors
+        pass
+    try:
+        from shared.word_frequency import warm_up as warm_up_word_frequency  # the knowledge search's lists
+
+        warm_up_word_frequency()
     except Exception:  # noqa: BLE001 - warming is an optimisation; the call path reports real errors
         pass
     try:

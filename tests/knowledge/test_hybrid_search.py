@@ -126,6 +126,49 @@ def test_a_question_about_what_no_document_mentions_finds_nothing(make_domain, u
     assert len(search("tem banho e tosa?", min_similarity=0.0)) == 3
 
 
+def test_a_question_whose_subject_no_document_holds_in_any_form_finds_nothing(
+        make_domain, upload_dir, monkeypatch) -> None:
+    """A dentist's price list and a caller asking the price of an implant it does not list: "implante" is
+    a specific word (rare in Portuguese) that no document holds in any form, so nothing is returned and the
+    secretary says it does not know, not the price of a cleaning. A specific word the documents hold in
+    another form ("castrar" / "castração") and an everyday word they do not hold ("noite") do not stop an
+    answer, nor does a specific word when a passage clearly stands out for the question ("colho" / the urine
+    collection passage)."""
+
+    class TopicEmbedder(HashEmbedder):
+        """Every text alike, except a second dimension for texts about urine."""
+
+        def embed(self, texts):
+            return [[1.0, 1.0 if "urin" in text.lower() else 0.0] + [0.0] * 1534 for text in texts]
+
+    topic = TopicEmbedder("topic")
+    monkeypatch.setitem(RELEVANCE, "topic", Relevance(keyword_weight=0.02, stand_out=-1.0, clear=0.035))
+    domain = make_domain()
+    secretary = add_secretary(domain)
+    for name, text in (("precos.txt", "A limpeza custa cento e oitenta reais e a avaliação custa cem reais."),
+                       ("castracao.txt", "A castração de gatas custa quatrocentos reais, com a internação."),
+                       ("horario.txt", "O consultório atende de segunda a sexta, das oito às vinte horas."),
+                       ("endereco.txt", "O consultório fica na Rua Padre Chagas, 120, segundo andar."),
+                       ("convenios.txt", "Aceitamos os convênios OdontoPrev e Amil Dental."),
+                       ("pagamento.txt", "O tratamento pode ser pago no cartão em até seis vezes."),
+                       ("urina.txt", "Para o exame de urina, use o frasco estéril e traga a primeira da manhã.")):
+        _ingest(domain, upload_dir, name, text, secretary, topic)
+
+    def search(question: str) -> list[str]:
+        result = search_knowledge(domain, question, secretary, embedder_factory=hash_factory(topic))
+        return [hit.content for hit in result.hits]
+
+    with tenant_session(domain) as session:
+        side = keyword_chunks(session, "quanto custa implante dentário?", "voice_ai_portuguese", "topic", [1.0],
+                              secretary_uuid=secretary)
+    assert side.missing == ("implante",)  # "dentário" is held as "Dental"
+    assert search("quanto custa implante dentário?") == []
+    assert "A castração de gatas custa quatrocentos reais, com a internação." in search(
+        "quanto fica pra castrar uma gata?")
+    assert search("vocês atendem à noite?")
+    assert search("como é que eu colho a urina?")[0].startswith("Para o exame de urina")
+
+
 def test_chunks_of_the_previous_offline_model_are_embedded_again(make_domain, upload_dir) -> None:
     """A tenant whose documents were embedded with all-MiniLM-L6-v2 (the offline model before E5): its
     chunks no longer answer the offline secretary's searches, so the sweep re-ingests the document, and
