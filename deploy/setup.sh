@@ -239,7 +239,6 @@ fi
 
 # ---------------------------------------------------------------------------------------------- 5
 # The superuser connects over the local socket as the postgres system user (peer auth on Debian).
-# Names and the password reach SQL only as psql variables (:'literal', :"identifier"), never pasted in.
 psql_su() { (cd / && $SUDO runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -p "$PG_PORT" "$@"); }
 # The password: given, else the one in the config file (DATABASE_URL), else (first install) a random one.
 url_part() {  # url_part <user|password> <url>: the URL's part, percent-decoded
@@ -273,30 +272,9 @@ else
   # outside a session it is held to row-level security as the tables' owner (migration 011).
   ROLE_ATTRS="LOGIN NOINHERIT"
 fi
-psql_su -d postgres -v user="$DB_USER" -v pw="$DB_PASSWORD" <<SQL
-SELECT format('CREATE ROLE %I', :'user') WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'user') \gexec
-SELECT format('ALTER ROLE %I $ROLE_ATTRS PASSWORD %L', :'user', :'pw') \gexec
--- The product's row-level security roles (migration 011 creates them too, when its role may).
-SELECT format('CREATE ROLE %I NOLOGIN NOSUPERUSER NOBYPASSRLS NOINHERIT', r) FROM unnest(ARRAY['voice_ai_app', 'voice_ai_sweeper', 'voice_ai_admin']) AS r
-  WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r) \gexec
-SELECT format('GRANT voice_ai_app, voice_ai_sweeper TO %I', :'user') \gexec
-SQL
-if [ -z "$(psql_su -d postgres -v db="$DB_NAME" -tA <<<"SELECT 1 FROM pg_database WHERE datname = :'db'")" ]; then
-  say "creating database $DB_NAME"
-  psql_su -d postgres -v db="$DB_NAME" -v user="$DB_USER" <<<"SELECT format('CREATE DATABASE %I OWNER %I', :'db', :'user') \gexec"
-fi
-psql_su -d "$DB_NAME" -c "CREATE EXTENSION IF NOT EXISTS vector" -c "CREATE EXTENSION IF NOT EXISTS unaccent"
-# PostgreSQL 15+ lets only the database owner create in public, through pg_database_owner — a privilege a
-# NOINHERIT role does not use: the product's role gets CREATE on public by name (in FusionPBX's database too).
-psql_su -d "$DB_NAME" -v user="$DB_USER" <<<"SELECT format('GRANT USAGE, CREATE ON SCHEMA public TO %I', :'user') \gexec"
-# On a FusionPBX database v_domains is FusionPBX's: the product's role reads it.
-psql_su -d "$DB_NAME" <<<"SELECT 'GRANT SELECT ON v_domains TO voice_ai_app' WHERE to_regclass('v_domains') IS NOT NULL \gexec"
-if [ "$FUSIONPBX" = 1 ]; then
-  # FusionPBX block: the product's role references v_domains from its tables in FusionPBX's database.
-  # FusionPBX's own user, when it is not a superuser, reads every v_voice_* row through voice_ai_admin.
-  psql_su -d "$DB_NAME" -v user="$DB_USER" -v fpbx="$FPBX_DB_USER" <<<"SELECT format('GRANT SELECT, REFERENCES ON v_domains TO %I', :'user') \gexec
-SELECT format('GRANT voice_ai_admin TO %I', :'fpbx') FROM pg_roles WHERE rolname = :'fpbx' AND NOT rolsuper \gexec"
-fi
+# shellcheck source=deploy/database.sh
+. "$ROOT/deploy/database.sh"
+provision_database "$DB_NAME" "$DB_USER" "$DB_PASSWORD" "$ROLE_ATTRS" "$FUSIONPBX" "${FPBX_DB_USER:-}"
 
 # ---------------------------------------------------------------------------------------------- 6
 ENCODED_PASSWORD="$("$VENV/bin/python" -c 'import sys; from urllib.parse import quote; print(quote(sys.argv[1], safe=""))' "$DB_PASSWORD")"
