@@ -4,7 +4,7 @@
 2. creates the demo tenant ``demo.voice-ai.local`` afresh: a secretary speaking English on the offline
    engine, a transfer rule for Sales, the domain's operator, and a small knowledge document;
 3. starts a worker and an edge (``voice-ai worker``, ``voice-ai edge``) on free ports; the worker
-   ingests the document (offline all-MiniLM-L6-v2 embeddings);
+   ingests the document (offline multilingual-e5-small embeddings);
 4. places a simulated call through the fake FreeSWITCH: the caller (espeak-ng English audio, since the
    offline recogniser pocketsphinx is English-only) asks a question the document answers, then asks
    for Sales, whose phone answers;
