@@ -301,6 +301,21 @@ OFFLINE_MODELS: dict[str, type[E5Embedder] | type[MiniLMEmbedder]] = {
 """The offline provider's models by the name its ``config`` may give (``model``) and chunks record."""
 
 
+OFFLINE_DIMENSIONS = {OFFLINE_MODEL_NAME: 384, MINILM_MODEL_NAME: 384}
+"""The width of each offline model's vectors (migration 018 fills its chunks' compact copies with it)."""
+
+
+def compact_dimensions(model_name: str) -> int | None:
+    """The width of ``model_name``'s vectors when it is narrower than the column (the chunks then hold a
+    compact copy, ``embedding_compact``): an offline model's, or the ``@<dimensions>`` an OpenAI provider
+    asked for; None when the model fills the column or its width is not known from its name."""
+    width = OFFLINE_DIMENSIONS.get(model_name)
+    if width is None:
+        _, _, asked = model_name.rpartition("@")
+        width = int(asked) if asked.isdigit() else None
+    return width if width is not None and 0 < width < EMBEDDING_DIMENSIONS else None
+
+
 def offline_model_name(provider: ProviderConfig) -> str:
     """The model an ``offline`` provider embeds with: its ``config`` ``model``, else the default."""
     model = provider.model or OFFLINE_MODEL_NAME

@@ -32,7 +32,7 @@ from dataclasses import dataclass, replace
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
-from shared.embeddings import Embedder, embed_query, embedder_for
+from shared.embeddings import Embedder, compact_dimensions, embed_query, embedder_for
 from shared.keywords import KeywordHit, keyword_chunks, search_config
 from shared.models import Secretary
 from shared.providers import resolve_provider
@@ -243,7 +243,8 @@ def search_candidates(
         session.commit()
         vector = embed_query(embedder, text)
         tune_vector_search(session)
-        nearest = nearest_chunks(session, vector, embedder.model_name, limit=CANDIDATES, secretary_uuid=scope)
+        nearest = nearest_chunks(session, vector, embedder.model_name, limit=CANDIDATES, secretary_uuid=scope,
+                                 width=compact_dimensions(embedder.model_name))
         config = search_config(secretary.language if secretary is not None else None)
         keyword = keyword_chunks(session, text, config, embedder.model_name, vector, limit=CANDIDATES,
                                  secretary_uuid=scope)

@@ -277,6 +277,9 @@ class DocumentChunk(TenantScoped):
     chunk_index: Mapped[int] = mapped_column(Integer, CheckConstraint("chunk_index >= 0"), nullable=False)
     content: Mapped[str] = mapped_column(Text, nullable=False)
     embedding: Mapped[Any] = mapped_column(Vector(EMBEDDING_DIMENSIONS), nullable=True)
+    # The same vector at its model's own width, unpadded (018): what the search scans; NULL for a model as
+    # wide as the column.
+    embedding_compact: Mapped[Any] = mapped_column(Vector(), nullable=True)
     embedding_model: Mapped[str] = mapped_column(String(255), nullable=False)
     token_count: Mapped[int | None] = mapped_column(Integer)
     metadata_: Mapped[dict[str, Any] | None] = mapped_column(

@@ -2,7 +2,9 @@
 
 ``v_voice_document_chunks.embedding`` is ``vector(1536)``. A model with fewer dimensions is
 zero-padded (cosine similarity is unchanged by zero-padding), and every chunk records its model, so a
-query only ever compares vectors of one model.
+query only ever compares vectors of one model. Such a model's chunks also hold the vector unpadded
+(``embedding_compact``, migration 018), which the search scans: a quarter of the bytes, kept in the row
+instead of out of line.
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ def nearest_chunks(
     limit: int = 5,
     secretary_uuid: uuid.UUID | None = None,
     min_similarity: float | None = None,
+    width: int | None = None,
 ) -> list[ChunkHit]:
     """The ``limit`` chunks nearest to ``query_vector`` (cosine) in the session's tenant.
 
@@ -65,14 +68,19 @@ def nearest_chunks(
     domain-wide documents (``voice_secretary_uuid IS NULL``) and, with ``secretary_uuid``, that
     secretary's own — never another secretary's.
     ``session`` must be a tenant session: the tenant filter is added by ``shared.tenancy``.
+    With ``width`` (a model narrower than the column: :func:`shared.embeddings.compact_dimensions`) the
+    chunks' compact copies are compared.
     """
     padded = pad_embedding(query_vector)
-    distance = DocumentChunk.embedding.cosine_distance(padded)
+    column = DocumentChunk.embedding if width is None else DocumentChunk.embedding_compact
+    distance = column.cosine_distance(padded if width is None else padded[:width])
     stmt = (
         select(DocumentChunk, Document.file_name, distance.label("distance"))
         .join(Document, Document.document_uuid == DocumentChunk.document_uuid)
-        .where(DocumentChunk.embedding_model == embedding_model, Document.status.in_(SEARCHABLE_STATUSES))
-        .options(defer(DocumentChunk.embedding))  # the distance is all a search needs of the vector
+        .where(DocumentChunk.embedding_model == embedding_model, Document.status.in_(SEARCHABLE_STATUSES),
+               column.is_not(None))
+        # the distance is all a search needs of the vectors
+        .options(defer(DocumentChunk.embedding), defer(DocumentChunk.embedding_compact))
         .order_by(distance)
         .limit(limit)
     )

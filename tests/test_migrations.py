@@ -13,6 +13,8 @@ from sqlalchemy import create_engine, inspect, text
 from shared.db import get_engine, sqlalchemy_url
 from shared.migrate import MigrationError, apply_one, discover, migrate, schema_snapshot, snapshot_differences
 from shared.models import TENANT_MODELS
+from shared.tenancy import tenant_session
+from shared.vectors import nearest_chunks
 
 
 def _tables(url: str) -> set[str]:
@@ -122,6 +124,38 @@ def test_tenant_keys_keep_existing_rows_and_refuse_a_cross_tenant_reference(scra
         assert conn.execute(text("SELECT stt_provider_uuid FROM v_voice_secretaries WHERE voice_secretary_uuid = :sa"),
                             ids).scalar_one() == provider
         assert conn.execute(text("SELECT count(*) FROM v_voice_messages")).scalar_one() == 1
+
+
+def test_chunks_stored_before_compact_embeddings_are_still_found_after_018(scratch_database: str) -> None:
+    """018 on a database whose offline-model chunks have only the padded vector: each gets its compact
+    copy, so the search (which scans the copies) still finds them, nearest first; an OpenAI model's chunks
+    that fill the column get none and are searched on the padded vector as before."""
+    engine = get_engine(scratch_database)
+    compact = next(m for m in discover() if m.name.startswith("018_"))
+    for migration in discover():
+        if migration.name < compact.name:
+            apply_one(engine, migration)
+    domain, document = uuid.uuid4(), uuid.uuid4()
+    near, far, wide = ([1.0, 0.0] + [0.0] * 1534), ([0.6, 0.8] + [0.0] * 1534), ([0.0] * 1535 + [1.0])
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO v_domains (domain_uuid, domain_name) VALUES (:d, 'old.test')"), {"d": domain})
+        conn.execute(text("INSERT INTO v_voice_documents (document_uuid, domain_uuid, file_name, storage_path, status) "
+                          "VALUES (:doc, :d, 'faq.txt', 'faq.txt', 'ready')"), {"doc": document, "d": domain})
+        for index, (content, vector, model) in enumerate((
+                ("near", near, "multilingual-e5-small-q4"), ("far", far, "multilingual-e5-small-q4"),
+                ("wide", wide, "text-embedding-3-small"))):
+            conn.execute(text("INSERT INTO v_voice_document_chunks (domain_uuid, document_uuid, chunk_index, content, "
+                              "embedding, embedding_model) VALUES (:d, :doc, :i, :c, CAST(:v AS vector), :m)"),
+                         {"d": domain, "doc": document, "i": index, "c": content, "v": str(vector), "m": model})
+    migrate(scratch_database)
+
+    with tenant_session(domain, scratch_database) as session:
+        found = nearest_chunks(session, [0.9, 0.1], "multilingual-e5-small-q4", width=384)
+        assert [hit.content for hit in found] == ["near", "far"]
+        assert [hit.content for hit in nearest_chunks(session, wide, "text-embedding-3-small")] == ["wide"]
+    with engine.connect() as conn:
+        widths = dict(conn.execute(text("SELECT content, vector_dims(embedding_compact) FROM v_voice_document_chunks")).all())
+    assert widths == {"near": 384, "far": 384, "wide": None}
 
 
 def test_existing_fusionpbx_domains_table_is_left_alone(scratch_database: str) -> None:

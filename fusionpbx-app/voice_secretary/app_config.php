@@ -607,7 +607,8 @@
 		$z++;
 		//embedding vector(1536) is left out on purpose: information_schema calls its type "USER-DEFINED",
 		//so FusionPBX's upgrade would run "ALTER COLUMN embedding TYPE vector" every time, which drops the
-		//1536 dimension (and rebuilds the HNSW index under an exclusive lock). The migrations own it.
+		//1536 dimension (and rebuilds the HNSW index under an exclusive lock). The migrations own it, and
+		//embedding_compact (018, the same vector unpadded) likewise.
 		$apps[$x]['db'][$y]['fields'][$z]['name'] = "embedding_model";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['pgsql'] = "character varying(255)";
 		$apps[$x]['db'][$y]['fields'][$z]['type']['sqlite'] = "text";

@@ -33,7 +33,7 @@ from typing import Any, cast
 from celery.exceptions import SoftTimeLimitExceeded
 from sqlalchemy import Table, delete, insert, select
 
-from shared.embeddings import Embedder, EmbeddingError, embedder_for
+from shared.embeddings import Embedder, EmbeddingError, compact_dimensions, embedder_for
 from shared.keywords import SEARCH_CONFIGS, detect_language
 from shared.logging import Tag, call_logger
 from shared.models import Document, DocumentChunk, Secretary
@@ -235,11 +235,13 @@ def ingest_document(
                 "chunk_index": chunk.index,
                 "content": chunk.content,
                 "embedding": vector,
+                "embedding_compact": vector[:width] if width else None,
                 "embedding_model": model,
                 "metadata": chunk.metadata,
                 "search_config": config,
             }
             for model, model_vectors in by_model.items()
+            for width in (compact_dimensions(model),)
             for chunk, vector in zip(chunks, model_vectors, strict=True)
         ]
         if rows:
