@@ -73,23 +73,31 @@ def nearest_chunks(
     """
     padded = pad_embedding(query_vector)
     column = DocumentChunk.embedding if width is None else DocumentChunk.embedding_compact
-    distance = column.cosine_distance(padded if width is None else padded[:width])
-    stmt = (
-        select(DocumentChunk, Document.file_name, distance.label("distance"))
-        .join(Document, Document.document_uuid == DocumentChunk.document_uuid)
-        .where(DocumentChunk.embedding_model == embedding_model, Document.status.in_(SEARCHABLE_STATUSES),
-               column.is_not(None))
-        # the distance is all a search needs of the vectors
-        .options(defer(DocumentChunk.embedding), defer(DocumentChunk.embedding_compact))
-        .order_by(distance)
-        .limit(limit)
-    )
+    distance = column.cosine_distance(padded if width is None else padded[:width]).label("distance")
+    searchable = select(Document.document_uuid).where(Document.status.in_(SEARCHABLE_STATUSES))
     if secretary_uuid is None:
-        stmt = stmt.where(Document.voice_secretary_uuid.is_(None))
+        searchable = searchable.where(Document.voice_secretary_uuid.is_(None))
     else:
-        stmt = stmt.where(
+        searchable = searchable.where(
             or_(Document.voice_secretary_uuid == secretary_uuid, Document.voice_secretary_uuid.is_(None))
         )
+    # Only ids and distances go through the sort of every chunk in scope; the passages of the nearest are
+    # read afterwards (sorting whole rows cost as much again as comparing the vectors).
+    nearest = (
+        select(DocumentChunk.chunk_uuid, distance)
+        .where(DocumentChunk.embedding_model == embedding_model, column.is_not(None),
+               DocumentChunk.document_uuid.in_(searchable))
+        .order_by(distance)
+        .limit(limit)
+        .subquery()
+    )
+    stmt = (
+        select(DocumentChunk, Document.file_name, nearest.c.distance)
+        .join(nearest, nearest.c.chunk_uuid == DocumentChunk.chunk_uuid)
+        .join(Document, Document.document_uuid == DocumentChunk.document_uuid)
+        .options(defer(DocumentChunk.embedding), defer(DocumentChunk.embedding_compact))
+        .order_by(nearest.c.distance, DocumentChunk.chunk_uuid)
+    )
     hits: list[ChunkHit] = []
     for chunk, file_name, dist in session.execute(stmt):
         similarity = 1.0 - float(dist)
