@@ -134,9 +134,10 @@ _SCOPE_COUNT = text(f"SELECT EXISTS (SELECT 1 {_SCOPE})")
 def _bm25(terms: int) -> TextClause:
     """The BM25 query for a question of ``terms`` lexemes (``:q0``… each a one-lexeme tsquery).
 
-    Each matching chunk is checked for each lexeme in C (``@@``, no unnesting of its words), and a word
+    Each chunk in scope is checked for each lexeme in C (``@@``, no unnesting of its words), and a word
     counts once per chunk (binary term frequency: an FAQ passage rarely repeats one); document frequencies,
-    the tenant's chunk count and the average length come from the same pass.
+    the scope's chunk count and the matching chunks' average length come from that one pass over the scope
+    (a second pass to count it cost as much as the first).
     """
     each = range(terms)
     has = ", ".join(f"c.search_vector @@ CAST(:q{i} AS tsquery) AS has{i}" for i in each)
@@ -144,11 +145,13 @@ def _bm25(terms: int) -> TextClause:
     idf = ", ".join(f"ln(1 + (s.n - s.df{i} + 0.5) / (s.df{i} + 0.5)) * (s.df{i} > 0)::int AS idf{i}" for i in each)
     matched = " + ".join(f"w.idf{i} * m.has{i}::int" for i in each)
     return text(f"""
-WITH chunks AS (
-    SELECT c.chunk_uuid, length(c.search_vector)::float8 AS len, {has}
-    {_SCOPE} AND c.search_vector @@ CAST(:tsquery AS tsquery)
+WITH scoped AS (
+    SELECT c.chunk_uuid, length(c.search_vector)::float8 AS len, {has},
+           c.search_vector @@ CAST(:tsquery AS tsquery) AS matched
+    {_SCOPE}
 ),
-stats AS (SELECT (SELECT count(*)::float8 {_SCOPE}) AS n, avg(len) AS avgdl, {df} FROM chunks),
+chunks AS (SELECT * FROM scoped WHERE matched),
+stats AS (SELECT (SELECT count(*)::float8 FROM scoped) AS n, avg(len) AS avgdl, {df} FROM chunks),
 weights AS (SELECT {idf} FROM stats AS s),
 ranked AS (
     SELECT m.chunk_uuid, ({matched}) AS matched_idf,
