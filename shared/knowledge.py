@@ -242,9 +242,11 @@ def search_candidates(
         # Embedding may take a while (a vendor call): do not hold a transaction open meanwhile.
         session.commit()
         vector = embed_query(embedder, text)
-        tune_vector_search(session)
+        width = compact_dimensions(embedder.model_name)
+        if width is None:  # the padded column has the HNSW index; the compact copies are scanned exactly
+            tune_vector_search(session)
         nearest = nearest_chunks(session, vector, embedder.model_name, limit=CANDIDATES, secretary_uuid=scope,
-                                 width=compact_dimensions(embedder.model_name))
+                                 width=width)
         config = search_config(secretary.language if secretary is not None else None)
         keyword = keyword_chunks(session, text, config, embedder.model_name, vector, limit=CANDIDATES,
                                  secretary_uuid=scope)
