@@ -1,4 +1,4 @@
-"""A scripted :class:`edge.clock.Clock`: time moves only when the test says so, and at once.
+"""A scripted :class:`edge.core.clock.Clock`: time moves only when the test says so, and at once.
 
 The test plays a timeline (``clock.advance(8.0)``: eight silent seconds of the call) and every greenlet
 whose sleep, wait or ``call_later`` falls due meanwhile runs, in order, at its own time — the timeline of

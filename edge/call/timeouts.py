@@ -15,7 +15,7 @@ speech start/stop, caller turns recorded). Everything it decides is logged under
   it is saying (a short grace period), says goodbye and hangs up.
 
 The timers run in gevent greenlets of their own; they act through :class:`TimerHost`
-(:class:`edge.call.host.CallHost`) and read and wait on a :class:`~edge.clock.Clock` (the wall clock, or a
+(:class:`edge.call.host.CallHost`) and read and wait on a :class:`~edge.core.clock.Clock` (the wall clock, or a
 test's scripted one).
 """
 
@@ -26,7 +26,7 @@ from typing import Any, Protocol
 import gevent
 from gevent.event import Event
 
-from edge.clock import WALL_CLOCK, Clock
+from edge.core.clock import WALL_CLOCK, Clock
 from edge.core.context import SecretaryProfile
 from edge.core.state import CallState
 from edge.dialogue.phrases import phrases
