@@ -10,9 +10,11 @@ from __future__ import annotations
 import heapq
 import itertools
 from collections.abc import Callable
+from typing import Any
 
 import gevent
 from gevent.event import Event
+from gevent.queue import Queue
 
 
 class ScriptedClock:
@@ -52,6 +54,19 @@ class ScriptedClock:
             self.sleep(seconds)
             function()
         return gevent.spawn(later)
+
+    def get(self, queue: Queue, timeout: float | None = None) -> Any:
+        """The next item of ``queue``, or ``Empty`` once the script reaches now + ``timeout`` without one."""
+        if timeout is None or not queue.empty():
+            return queue.get()
+        alarm = self._set(timeout)
+        arrival = gevent.spawn(queue.peek)  # an item is there (peek leaves it to the get below)
+        try:
+            gevent.wait([arrival, alarm[2]], count=1)
+        finally:
+            arrival.kill(block=False)
+            self._forget(alarm)
+        return queue.get_nowait()  # Empty when the alarm rang first
 
     def advance(self, seconds: float) -> None:
         """Play ``seconds`` of the timeline: every alarm due meanwhile rings at its own time."""

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 import gevent
 from gevent.event import Event
+from gevent.queue import Queue
 
 
 class Clock(Protocol):
-    """Seconds (monotonic) and the three ways the timers wait for them."""
+    """Seconds (monotonic) and the four ways the timers wait for them."""
 
     def now(self) -> float:
         """The current time in seconds (only differences mean anything)."""
@@ -29,6 +30,9 @@ class Clock(Protocol):
 
     def call_later(self, seconds: float, function: Callable[[], object]) -> gevent.Greenlet:
         """Run ``function`` in a greenlet of its own after ``seconds`` (kill the greenlet to cancel)."""
+
+    def get(self, queue: Queue, timeout: float | None = None) -> Any:
+        """The next item of ``queue``, waiting up to ``timeout`` seconds; raises ``gevent.queue.Empty``."""
 
 
 class WallClock:
@@ -49,6 +53,10 @@ class WallClock:
     def call_later(self, seconds: float, function: Callable[[], object]) -> gevent.Greenlet:
         """:func:`gevent.spawn_later`."""
         return gevent.spawn_later(seconds, function)
+
+    def get(self, queue: Queue, timeout: float | None = None) -> Any:
+        """:meth:`Queue.get`."""
+        return queue.get(timeout=timeout)
 
 
 WALL_CLOCK: Clock = WallClock()
