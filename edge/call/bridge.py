@@ -24,6 +24,7 @@ from edge.call.transfer import (
     originate_command,
     run_transfer,
 )
+from edge.core.clock import Clock
 from edge.core.context import CallContext
 from edge.core.state import CallState
 from edge.esl.session import EslDisconnected
@@ -49,6 +50,11 @@ class CallBridge:
         """The call's context (set once the secretary is loaded)."""
         assert self.call.context is not None
         return self.call.context
+
+    @property
+    def clock(self) -> Clock:
+        """The call's clock."""
+        return self.call.services.clock
 
     def transfer(self, arguments: dict[str, Any]) -> dict[str, Any]:
         """``transfer_call``: one at a time per call."""

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from edge.call import announced_leg
 from edge.call.announce import spoken_answer
+from edge.core.clock import Clock
 from edge.core.context import CallContext
 from edge.core.state import CallState
 from shared.logging import Tag
@@ -29,6 +30,11 @@ class CallHost:
         """Who is calling whom (set before any engine, timer or tool exists)."""
         assert self.call.context is not None
         return self.call.context
+
+    @property
+    def clock(self) -> Clock:
+        """The call's clock (its process's)."""
+        return self.call.services.clock
 
     # --- EngineHost: audio out ---------------------------------------------------------------------
 

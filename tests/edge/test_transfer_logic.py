@@ -21,6 +21,7 @@ from edge.call.transfer import (
     originate_command,
     run_transfer,
 )
+from edge.core.clock import WALL_CLOCK
 from edge.core.context import CallContext, SecretaryProfile
 from tests.factories import add_domain_settings, add_rule, add_secretary
 
@@ -46,6 +47,7 @@ class RecordingCall:
         self.messages: list[dict[str, str]] = []
         self.absent = unavailable
         self.announcements: list[str | None] = []
+        self.clock = WALL_CLOCK
 
     def unavailable(self, destination: str, context: str) -> BridgeResult | None:
         return self.absent
