@@ -15,6 +15,7 @@ from abc import ABC, abstractmethod
 from enum import StrEnum
 from typing import Any, Protocol
 
+from edge.core.clock import Clock
 from edge.core.context import CallContext
 from edge.core.state import CallState
 from shared.providers import ProviderConfig
@@ -60,6 +61,10 @@ class EngineHost(Protocol):
     @property
     def context(self) -> CallContext:
         """The call's context (tenant, secretary, caller)."""
+
+    @property
+    def clock(self) -> Clock:
+        """What the engine's deadlines read and wait on (the wall clock, or a test's scripted one)."""
 
     def play(self, pcmu: bytes) -> None:
         """Queue PCMU audio for the caller; the edge paces it out one frame per 20 ms."""

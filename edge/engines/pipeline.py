@@ -20,6 +20,7 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from edge.core.clock import Clock
 from edge.core.state import CallState
 from edge.engines.base import EngineUnavailable, response_deadline
 from edge.engines.offline import TOOLS_THAT_SPEAK
@@ -36,10 +37,11 @@ TOOLS = chat_completion_tools()
 _END = object()
 
 
-def pull_blocking(iterator: Iterator[Any], budget: Callable[[], float], provider: str) -> Iterator[Any]:
+def pull_blocking(iterator: Iterator[Any], budget: Callable[[], float], provider: str,
+                  clock: Clock) -> Iterator[Any]:
     """Pull each item of a blocking iterator through :func:`bounded`, each within ``budget()`` seconds."""
     while True:
-        item = bounded(budget(), provider, next, iterator, _END)
+        item = bounded(budget(), provider, next, iterator, _END, clock=clock)
         if item is _END:
             return
         yield item
@@ -48,12 +50,14 @@ def pull_blocking(iterator: Iterator[Any], budget: Callable[[], float], provider
 class _BoundedSTT:
     """A speech-to-text client whose every request is given up after the vendor's budget (:func:`bounded`)."""
 
-    def __init__(self, inner: Any, budget: Callable[[], float]) -> None:
+    def __init__(self, inner: Any, budget: Callable[[], float], clock: Clock) -> None:
         self.inner = inner
         self.budget = budget
+        self.clock = clock
 
     def transcribe(self, pcm16_8k: bytes, language: str) -> str:
-        return bounded(self.budget(), f"{self.inner.name}-stt", self.inner.transcribe, pcm16_8k, language)
+        return bounded(self.budget(), f"{self.inner.name}-stt", self.inner.transcribe, pcm16_8k, language,
+                       clock=self.clock)
 
     def prepare(self) -> None:
         self.inner.prepare()
@@ -62,16 +66,17 @@ class _BoundedSTT:
 class _BoundedTTS:
     """A text-to-speech client whose every audio chunk is given up after the vendor's budget."""
 
-    def __init__(self, inner: Any, budget: Callable[[], float]) -> None:
+    def __init__(self, inner: Any, budget: Callable[[], float], clock: Clock) -> None:
         self.inner = inner
         self.name = inner.name
         self.budget = budget
+        self.clock = clock
 
     def cache_key(self) -> str:
         return self.inner.cache_key()
 
     def stream(self, text: str) -> Iterator[bytes]:
-        return pull_blocking(iter(self.inner.stream(text)), self.budget, f"{self.name}-tts")
+        return pull_blocking(iter(self.inner.stream(text)), self.budget, f"{self.name}-tts", self.clock)
 
 
 class PipelineEngine(TurnTakingEngine):
@@ -84,10 +89,12 @@ class PipelineEngine(TurnTakingEngine):
         providers = self.host.context.providers
         self.deadline_seconds = response_deadline(providers["llm"])
         try:
+            clock = self.host.clock
             self.stt = _BoundedSTT(factory.speech_to_text(providers["stt"]),  # type: ignore[assignment]
-                                    self.vendor_budget)
+                                    self.vendor_budget, clock)
             self.tts = _BoundedTTS(factory.text_to_speech(  # type: ignore[assignment]
-                providers["tts"], self.secretary.language, self.secretary.voice_name, self.log), self.vendor_budget)
+                providers["tts"], self.secretary.language, self.secretary.voice_name, self.log), self.vendor_budget,
+                clock)
             self.llm = factory.chat_model(providers["llm"])
         except ServiceError as exc:
             raise EngineUnavailable(str(exc)) from exc
@@ -126,7 +133,8 @@ class PipelineEngine(TurnTakingEngine):
             self.history.append({"role": "user", "content": text})
         for _ in range(MAX_TOOL_ROUNDS):
             calls: list[ToolCall] = []
-            events = pull_blocking(iter(self.llm.stream(list(self.history), TOOLS)), self.vendor_budget, "openai-llm")
+            events = pull_blocking(iter(self.llm.stream(list(self.history), TOOLS)), self.vendor_budget, "openai-llm",
+                                   self.host.clock)
 
             def text_only(events: Iterator[ChatEvent] = events, calls: list[ToolCall] = calls) -> Iterator[str]:
                 for event in events:

@@ -288,7 +288,7 @@ class RealtimeEngine(Engine):
         """The vendor owes the caller audio within the deadline from now."""
         self._disarm()
         if not self._closed:
-            self._deadline = gevent.spawn_later(self._deadline_seconds, self._deadline_passed)
+            self._deadline = self.host.clock.call_later(self._deadline_seconds, self._deadline_passed)
 
     def _disarm(self) -> None:
         if self._deadline is not None:

@@ -14,6 +14,7 @@ from typing import Any
 import gevent
 from gevent.event import Event
 
+from edge.core.clock import WALL_CLOCK, Clock
 from edge.core.context import CallContext, SecretaryProfile
 from edge.core.frames import FRAME_BYTES
 from edge.core.state import CallState
@@ -37,12 +38,13 @@ class FakeHost:
 
     def __init__(self, providers: dict[str, ProviderConfig] | None = None, tick: float = 0.002,
                  tools: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] | None = None,
-                 extra: dict[str, Any] | None = None, **secretary_fields: Any) -> None:
+                 extra: dict[str, Any] | None = None, clock: Clock = WALL_CLOCK, **secretary_fields: Any) -> None:
         self.context = CallContext(
             call_uuid=str(uuid.uuid4()), domain_uuid=uuid.uuid4(), secretary=secretary(**secretary_fields),
             providers=providers or dict(OFFLINE), caller_id="5551234", extra=extra or {},
         )
         self.tick = tick
+        self.clock = clock
         self.tools = tools or {}
         self.states: list[CallState] = []
         self.records: list[dict[str, Any]] = []
