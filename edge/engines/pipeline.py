@@ -9,9 +9,11 @@ slow vendor parks only this call's greenlet, and never longer than the reply is 
 the first audio within ``response_deadline_seconds`` (the llm provider's, default 4 s) of the end of their
 speech, whether the STT, the chat model or the TTS is the one that went silent (a tool's own time does
 not count); each later chunk gets the whole deadline.
-A vendor error (wrong key, 429, 5xx, timeout) becomes a ❌ ERROR line, an apology and goodbye in the
-offline voice, and a hangup (:meth:`TurnTakingEngine.fail`); at greeting time it raises
-:class:`EngineUnavailable` so the host can fall back to another engine.
+The budget is read on the call's clock (:attr:`EngineHost.clock`), so a test plays it on a scripted one.
+A vendor error mid-call (wrong key, 429, 5xx, timeout) becomes a ❌ ERROR line and an apology in the
+offline voice (:meth:`TurnTakingEngine.fail`); the host then connects a fresh engine once (which asks the
+caller to repeat) and after that falls back (the domain's fallback destination, else the goodbye prompt).
+At greeting time it raises :class:`EngineUnavailable`: the host starts the engine once more, then falls back.
 """
 
 from __future__ import annotations
