@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 import gevent
-from gevent.event import Event
+from gevent.event import AsyncResult, Event
 from gevent.queue import Queue
 
 
@@ -37,16 +37,17 @@ class ScriptedClock:
         finally:
             self._forget(alarm)
 
-    def wait(self, event: Event, timeout: float | None = None) -> bool:
-        """Block until ``event`` is set or the script reaches now + ``timeout``."""
-        if event.is_set() or timeout is None:
-            return event.wait()
+    def wait(self, event: Event | AsyncResult, timeout: float | None = None) -> bool:
+        """Block until ``event`` is set (ready) or the script reaches now + ``timeout``."""
+        if event.ready() or timeout is None:
+            event.wait()
+            return True
         alarm = self._set(timeout)
         try:
             gevent.wait([event, alarm[2]], count=1)
         finally:
             self._forget(alarm)
-        return event.is_set()
+        return event.ready()
 
     def call_later(self, seconds: float, function: Callable[[], object]) -> gevent.Greenlet:
         """``function`` in a greenlet of its own once the script reaches now + ``seconds``."""

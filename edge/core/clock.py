@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 import gevent
-from gevent.event import Event
+from gevent.event import AsyncResult, Event
 from gevent.queue import Queue
 
 
@@ -25,8 +25,8 @@ class Clock(Protocol):
     def sleep(self, seconds: float) -> None:
         """Block the calling greenlet for ``seconds``."""
 
-    def wait(self, event: Event, timeout: float | None = None) -> bool:
-        """Block until ``event`` is set or ``timeout`` seconds have passed; whether it is set."""
+    def wait(self, event: Event | AsyncResult, timeout: float | None = None) -> bool:
+        """Block until ``event`` is set (a result: is ready) or ``timeout`` seconds have passed; whether it is."""
 
     def call_later(self, seconds: float, function: Callable[[], object]) -> gevent.Greenlet:
         """Run ``function`` in a greenlet of its own after ``seconds`` (kill the greenlet to cancel)."""
@@ -46,9 +46,10 @@ class WallClock:
         """:func:`gevent.sleep`."""
         gevent.sleep(seconds)
 
-    def wait(self, event: Event, timeout: float | None = None) -> bool:
-        """:meth:`Event.wait`."""
-        return event.wait(timeout)
+    def wait(self, event: Event | AsyncResult, timeout: float | None = None) -> bool:
+        """:meth:`Event.wait` (:meth:`AsyncResult.wait`)."""
+        event.wait(timeout)
+        return event.ready()
 
     def call_later(self, seconds: float, function: Callable[[], object]) -> gevent.Greenlet:
         """:func:`gevent.spawn_later`."""
