@@ -110,7 +110,7 @@ def test_a_message_and_a_transfer_nobody_answers_each_get_one_output_before_anyt
     variables = secretary(make_domain, warm_realtime)
     domain = uuid.UUID(variables["domain_uuid"])
     add_rule(domain, "Sales", "2001", keywords=["sales"], transfer_message="Transferring you to sales now.",
-             fallback_action="message")
+             fallback_action="message", ring_seconds=2)  # nobody answers within the rule's 2 s (default 25 s)
     call, session = place(warm_fs, warm_realtime, variables, bridge_outcome="NO_ANSWER")
     speak(call)
     # The transfer message, the bridge nobody answers, then the offer of a message, said by the secretary.
