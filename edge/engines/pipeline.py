@@ -29,7 +29,7 @@ from edge.engines.offline import TOOLS_THAT_SPEAK
 from edge.engines.tool_definitions import chat_completion_tools, transfer_succeeded
 from edge.engines.turns import TurnTakingEngine, Utterance, bounded, sentences
 from edge.services import factory
-from edge.services.base import ChatEvent, ServiceError, ToolCall
+from edge.services.base import ChatEvent, ServiceError, SpeechToText, TextToSpeech, ToolCall
 from shared.logging import Tag
 
 MAX_TOOL_ROUNDS = 4
@@ -49,11 +49,12 @@ def pull_blocking(iterator: Iterator[Any], budget: Callable[[], float], provider
         yield item
 
 
-class _BoundedSTT:
+class _BoundedSTT(SpeechToText):
     """A speech-to-text client whose every request is given up after the vendor's budget (:func:`bounded`)."""
 
-    def __init__(self, inner: Any, budget: Callable[[], float], clock: Clock) -> None:
+    def __init__(self, inner: SpeechToText, budget: Callable[[], float], clock: Clock) -> None:
         self.inner = inner
+        self.name = inner.name
         self.budget = budget
         self.clock = clock
 
@@ -65,10 +66,10 @@ class _BoundedSTT:
         self.inner.prepare()
 
 
-class _BoundedTTS:
+class _BoundedTTS(TextToSpeech):
     """A text-to-speech client whose every audio chunk is given up after the vendor's budget."""
 
-    def __init__(self, inner: Any, budget: Callable[[], float], clock: Clock) -> None:
+    def __init__(self, inner: TextToSpeech, budget: Callable[[], float], clock: Clock) -> None:
         self.inner = inner
         self.name = inner.name
         self.budget = budget
@@ -92,9 +93,8 @@ class PipelineEngine(TurnTakingEngine):
         self.deadline_seconds = response_deadline(providers["llm"])
         try:
             clock = self.host.clock
-            self.stt = _BoundedSTT(factory.speech_to_text(providers["stt"]),  # type: ignore[assignment]
-                                    self.vendor_budget, clock)
-            self.tts = _BoundedTTS(factory.text_to_speech(  # type: ignore[assignment]
+            self.stt = _BoundedSTT(factory.speech_to_text(providers["stt"]), self.vendor_budget, clock)
+            self.tts = _BoundedTTS(factory.text_to_speech(
                 providers["tts"], self.secretary.language, self.secretary.voice_name, self.log), self.vendor_budget,
                 clock)
             self.llm = factory.chat_model(providers["llm"])
