@@ -27,6 +27,7 @@ from edge.call.transfer import (
 from edge.core.clock import Clock
 from edge.core.context import CallContext
 from edge.core.state import CallState
+from edge.engines.tool_definitions import ToolResult
 from edge.esl.session import EslDisconnected
 from shared.logging import Tag
 
@@ -56,10 +57,11 @@ class CallBridge:
         """The call's clock."""
         return self.call.services.clock
 
-    def transfer(self, arguments: dict[str, Any]) -> dict[str, Any]:
+    def transfer(self, arguments: dict[str, Any]) -> ToolResult:
         """``transfer_call``: one at a time per call."""
         if not self._lock.acquire(blocking=False):
-            return {"ok": False, "error": "transfer_in_progress", "message": "A transfer is already in progress."}
+            return ToolResult({"ok": False, "error": "transfer_in_progress",
+                               "message": "A transfer is already in progress."})
         try:
             return run_transfer(self, arguments)
         finally:

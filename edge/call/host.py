@@ -12,6 +12,7 @@ from edge.call.announce import spoken_answer
 from edge.core.clock import Clock
 from edge.core.context import CallContext
 from edge.core.state import CallState
+from edge.engines.tool_definitions import ToolResult
 from shared.logging import Tag
 from shared.models import Outcome
 
@@ -93,17 +94,17 @@ class CallHost:
             call.timers.on_caller_turn()
         call.recorder.message(role, content, **call.turns.message_fields(role, fields))
 
-    def run_tool(self, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
+    def run_tool(self, name: str, arguments: dict[str, Any]) -> ToolResult:
         """Run a tool and record it."""
         call = self.call
         if call.announced_leg:  # the person hearing an announcement only takes the call or not
-            return {"ok": False, "error": "not_available",
-                    "message": "Ask them to press 1 or say yes to take the call, or press 2 to decline."}
+            return ToolResult({"ok": False, "error": "not_available",
+                               "message": "Ask them to press 1 or say yes to take the call, or press 2 to decline."})
         if not call.machine.ended:
             call.machine.move(CallState.TOOL_RUNNING)
         call.log.info(Tag.EVENT_BUS, "tool %s", name)
         result = call.tools.dispatch(self, name, arguments)
-        self.record("tool", None, tool_name=name, tool_arguments=arguments, tool_result=result)
+        self.record("tool", None, tool_name=name, tool_arguments=arguments, tool_result=result.payload)
         return result
 
     def caller_speech_started(self) -> None:
@@ -182,7 +183,7 @@ class CallHost:
                 call.log.error("goodbye failed: %s", exc)
         self.hangup(reason)
 
-    def transfer(self, arguments: dict[str, Any]) -> dict[str, Any]:
+    def transfer(self, arguments: dict[str, Any]) -> ToolResult:
         """``transfer_call`` (:mod:`edge.call.bridge`)."""
         return self.call.bridging.transfer(arguments)
 

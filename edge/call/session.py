@@ -228,7 +228,7 @@ class CallSession:
     def _operator_transfer(self, arguments: dict[str, Any]) -> None:
         result = self.host.run_tool("transfer_call", arguments)
         # A failed transfer already told the caller what happened and what is offered (result "spoken").
-        if (not result.get("ok") and not result.get("ended") and not result.get("spoken")
+        if (not result.ok and not result.ended and not result.spoken
                 and self.engine is not None and not self.machine.ended):
             self.engine.notify(Notice.OPERATOR_UNAVAILABLE)
 

@@ -36,6 +36,7 @@ from edge.call.announce import announcement_text
 from edge.core.clock import WALL_CLOCK, Clock
 from edge.core.context import CallContext
 from edge.dialogue.phrases import phrase
+from edge.engines.tool_definitions import ToolResult
 from shared.logging import Tag
 from shared.models import Domain, DomainSettings, TransferRule
 from shared.policies import destination_problem as shared_destination_problem
@@ -359,8 +360,8 @@ def _accepted_fallback(offered: OfferedFallback | None, destination: str) -> Tra
                             destination=offered.destination, context=offered.context, fallback_action="message")
 
 
-def run_transfer(call: TransferHost, arguments: dict[str, Any], redis_url: str | None = None) -> dict[str, Any]:
-    """The whole ``transfer_call(destination, reason)``; the result goes back to the model."""
+def run_transfer(call: TransferHost, arguments: dict[str, Any], redis_url: str | None = None) -> ToolResult:
+    """The whole ``transfer_call(destination, reason)``; the result's payload goes back to the model."""
     context = call.context
     language = context.secretary.language
     destination = str(arguments.get("destination") or "").strip()
@@ -396,10 +397,10 @@ def run_transfer(call: TransferHost, arguments: dict[str, Any], redis_url: str |
             result = call.bridge(target, rule_context, announcement, ring_seconds=ring)
         if result.answered:
             call.transfer_completed(target)
-            return {"ok": True, "transferred": True, "ended": True, "destination": target,
-                    "department": department}
+            return ToolResult({"ok": True, "transferred": True, "ended": True, "destination": target,
+                               "department": department}, ended=True, transferred=True)
         if result.status == "hangup":
-            return {"ok": False, "transferred": False, "ended": True, "status": "caller_left"}
+            return ToolResult({"ok": False, "transferred": False, "ended": True, "status": "caller_left"}, ended=True)
         said = phrase(language, "transfer." + (result.status if result.status in ("busy", "no_answer", "unavailable",
                                                                         "declined") else "failed"),
                       department=department)
@@ -414,13 +415,14 @@ def run_transfer(call: TransferHost, arguments: dict[str, Any], redis_url: str |
     if fallback == "hangup":
         call.say(f"{said} {phrase(language, 'transfer.sorry_goodbye')}".strip())
         call.end_call("transfer not possible")
-        return {"ok": False, "transferred": False, "ended": True, "status": status, "cause": cause}
+        return ToolResult({"ok": False, "transferred": False, "ended": True, "status": status, "cause": cause},
+                          ended=True)
     offer, instruction = _offer(language, fallback, fallback_target)
     if fallback in ("voicemail", "operator") and fallback_target:
         context.extra[OFFERED] = OfferedFallback(fallback, fallback_target, decision.context, department)
     spoken = f"{said} {offer}".strip()
     call.say(spoken)
-    return {"ok": False, "transferred": False, "status": status, "cause": cause, "department": department,
-            "fallback": fallback, "spoken": spoken,
-            "message": f"The caller was NOT transferred ({status}) and has just been told: \"{spoken}\". "
-                       f"Do not repeat it; wait for their answer. {instruction}"}
+    return ToolResult({"ok": False, "transferred": False, "status": status, "cause": cause, "department": department,
+                       "fallback": fallback, "spoken": spoken,
+                       "message": f"The caller was NOT transferred ({status}) and has just been told: \"{spoken}\". "
+                                  f"Do not repeat it; wait for their answer. {instruction}"}, spoken=bool(spoken))

@@ -26,7 +26,7 @@ from edge.core.clock import Clock
 from edge.core.state import CallState
 from edge.engines.base import EngineUnavailable, response_deadline
 from edge.engines.offline import TOOLS_THAT_SPEAK
-from edge.engines.tool_definitions import chat_completion_tools, transfer_succeeded
+from edge.engines.tool_definitions import chat_completion_tools
 from edge.engines.turns import TurnTakingEngine, Utterance, bounded, sentences
 from edge.services import factory
 from edge.services.base import ChatEvent, ServiceError, SpeechToText, TextToSpeech, ToolCall
@@ -164,13 +164,13 @@ class PipelineEngine(TurnTakingEngine):
                     continue
                 if call.name not in TOOLS_THAT_SPEAK:
                     self.host.set_state(CallState.TOOL_RUNNING)
-                result = self.host.run_tool(call.name, call.arguments) or {}
+                result = self.host.run_tool(call.name, call.arguments)
                 self.reply_due()  # the tool's own time is not the vendor's
                 self.history.append({"role": "tool", "tool_call_id": call.call_id,
-                                     "content": json.dumps(result, default=str)})
-                if call.name == "end_call" or (call.name == "transfer_call" and transfer_succeeded(result)):
+                                     "content": json.dumps(result.payload, default=str)})
+                if call.name == "end_call" or result.transferred:
                     finished = True
-                elif result.get("spoken") or result.get("ended"):
+                elif result.spoken or result.ended:
                     finished = True  # the host spoke (a fallback offer) or the call is over: wait for the caller
             if finished:
                 return
