@@ -46,7 +46,7 @@ class EdgeApp:
         self.udp_receiver = UdpReceiver()
         self.audio_server: AudioStreamServer | None = None
         self.services = CallServices(settings, metrics, self.pacer, self.publisher, self.make_transport,
-                                     fallback_prompt=settings.extra.get("VOICE_AI_FALLBACK_PROMPT") or None)
+                                     fallback_prompt=settings.voice_ai_fallback_prompt or None)
         metrics.extra_health.update({
             "udp_ports_in_use": lambda: len(self.ports.in_use),
             "paced_streams": lambda: self.pacer.active_streams,

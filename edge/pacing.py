@@ -26,7 +26,7 @@ from collections.abc import Callable
 import gevent
 from gevent.event import Event
 
-from edge.clock import WALL_CLOCK, Clock
+from edge.core.clock import WALL_CLOCK, Clock
 from edge.core.frames import FRAME_BYTES, FRAME_MS
 from edge.metrics import METRICS, EdgeMetrics
 

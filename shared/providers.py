@@ -21,14 +21,6 @@ from sqlalchemy.orm import Session
 from shared.address_policy import checked_base_url
 from shared.models import PROVIDER_TYPES, Provider, Secretary
 
-PROVIDER_NAMES: dict[str, tuple[str, ...]] = {
-    "llm": ("openai_realtime", "openai", "offline"),
-    "stt": ("openai", "google", "offline"),
-    "tts": ("elevenlabs", "openai", "offline"),
-    "embeddings": ("openai", "offline"),
-}
-"""Valid ``provider_name`` values per ``provider_type`` (docs/CONTRACT.md)."""
-
 ENGINE_BY_LLM = {"openai_realtime": "realtime", "openai": "pipeline", "offline": "offline"}
 
 DEFAULT_MODELS: dict[str, str] = {

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -133,8 +133,9 @@ class Settings:
     # Load the engines and the VAD model in a background thread at edge start, so that the first call
     # hears its greeting at once (off: they load on the first call that needs them).
     edge_warm_up: bool = True
-
-    extra: Mapping[str, str] = field(default_factory=dict)
+    # A sound file FreeSWITCH plays (with the goodbye) when the edge cannot speak to a caller; empty: a tone
+    # (stock mod_tone_stream), as a server's sound files depend on its sounds package.
+    voice_ai_fallback_prompt: str = ""
 
     @property
     def unicast_port_range(self) -> tuple[int, int]:
@@ -160,16 +161,12 @@ class Settings:
         values.update(env)
 
         kwargs: dict[str, Any] = {}
-        known = {f.name for f in fields(cls)} - {"extra"}
         for f in fields(cls):
-            if f.name == "extra":
-                continue
             raw = values.get(f.name.upper())
             if raw is None:
                 continue
             kwargs[f.name] = _convert(f, raw)
-        extra = {k: v for k, v in values.items() if k.startswith("VOICE_AI_") and k.lower() not in known}
-        settings = cls(**kwargs, extra=extra)
+        settings = cls(**kwargs)
         settings.validate()
         return settings
 

@@ -1,6 +1,6 @@
 """The server side of the Event Socket format: what FreeSWITCH writes and how it reads a client's
 commands, for the fake FreeSWITCH and the parser tests (the edge only reads these and writes commands:
-:mod:`edge.esl.protocol`)."""
+:mod:`edge.serializers.esl`)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A scripted :class:`edge.clock.Clock`: time moves only when the test says so, and at once.
+"""A scripted :class:`edge.core.clock.Clock`: time moves only when the test says so, and at once.
 
 The test plays a timeline (``clock.advance(8.0)``: eight silent seconds of the call) and every greenlet
 whose sleep, wait or ``call_later`` falls due meanwhile runs, in order, at its own time — the timeline of
@@ -10,9 +10,11 @@ from __future__ import annotations
 import heapq
 import itertools
 from collections.abc import Callable
+from typing import Any
 
 import gevent
-from gevent.event import Event
+from gevent.event import AsyncResult, Event
+from gevent.queue import Queue
 
 
 class ScriptedClock:
@@ -35,16 +37,17 @@ class ScriptedClock:
         finally:
             self._forget(alarm)
 
-    def wait(self, event: Event, timeout: float | None = None) -> bool:
-        """Block until ``event`` is set or the script reaches now + ``timeout``."""
-        if event.is_set() or timeout is None:
-            return event.wait()
+    def wait(self, event: Event | AsyncResult, timeout: float | None = None) -> bool:
+        """Block until ``event`` is set (ready) or the script reaches now + ``timeout``."""
+        if event.ready() or timeout is None:
+            event.wait()
+            return True
         alarm = self._set(timeout)
         try:
             gevent.wait([event, alarm[2]], count=1)
         finally:
             self._forget(alarm)
-        return event.is_set()
+        return event.ready()
 
     def call_later(self, seconds: float, function: Callable[[], object]) -> gevent.Greenlet:
         """``function`` in a greenlet of its own once the script reaches now + ``seconds``."""
@@ -52,6 +55,19 @@ class ScriptedClock:
             self.sleep(seconds)
             function()
         return gevent.spawn(later)
+
+    def get(self, queue: Queue, timeout: float | None = None) -> Any:
+        """The next item of ``queue``, or ``Empty`` once the script reaches now + ``timeout`` without one."""
+        if timeout is None or not queue.empty():
+            return queue.get()
+        alarm = self._set(timeout)
+        arrival = gevent.spawn(queue.peek)  # an item is there (peek leaves it to the get below)
+        try:
+            gevent.wait([arrival, alarm[2]], count=1)
+        finally:
+            arrival.kill(block=False)
+            self._forget(alarm)
+        return queue.get_nowait()  # Empty when the alarm rang first
 
     def advance(self, seconds: float) -> None:
         """Play ``seconds`` of the timeline: every alarm due meanwhile rings at its own time."""

@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy.engine import make_url
@@ -31,6 +32,9 @@ from shared.settings import get_settings
 from shared.tasks import INGEST_DOCUMENT, celery_config
 from tests.factories import add_conversation, add_document, add_message, add_provider, add_rule, add_secretary
 from tests.polling import wait_until
+
+if TYPE_CHECKING:  # selenium is imported by the browser fixture only (the browser tests skip without it)
+    from selenium.webdriver.remote.webdriver import WebDriver
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "fusionpbx-app" / "voice_secretary"
@@ -272,7 +276,7 @@ def app_server(php: str, database_url: str, redis_url: str, tmp_path: Path) -> I
 
 
 @pytest.fixture
-def browser(tmp_path: Path) -> Iterator[object]:
+def browser(tmp_path: Path) -> Iterator[WebDriver]:
     """Headless Chromium driven by Selenium through Debian's chromedriver."""
     require(importlib.util.find_spec("selenium") is not None, "selenium (the dev extra)")
     require(Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists(), "chromium / chromium-driver")
@@ -292,25 +296,25 @@ def browser(tmp_path: Path) -> Iterator[object]:
         driver.quit()
 
 
-def _shot(driver: object, name: str) -> None:
+def _shot(driver: WebDriver, name: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    driver.save_screenshot(str(ARTIFACTS / f"fusionpbx_{name}.png"))  # type: ignore[attr-defined]
+    driver.save_screenshot(str(ARTIFACTS / f"fusionpbx_{name}.png"))
 
 
-def _login(driver: object, base: str, domain: uuid.UUID, domain_name: str) -> None:
-    driver.get(f"{base}/login.php?domain_uuid={domain}&domain_name={domain_name}&group=admin")  # type: ignore[attr-defined]
+def _login(driver: WebDriver, base: str, domain: uuid.UUID, domain_name: str) -> None:
+    driver.get(f"{base}/login.php?domain_uuid={domain}&domain_name={domain_name}&group=admin")
 
 
-def _click(driver: object, element_id: str, by: str = "id") -> None:
+def _click(driver: WebDriver, element_id: str, by: str = "id") -> None:
     """Click a button or link that loads a page, and wait until the new page has replaced the old."""
     from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    old_page = driver.find_element(By.TAG_NAME, "html")  # type: ignore[attr-defined]
-    driver.find_element(by, element_id).click()  # type: ignore[attr-defined]
+    old_page = driver.find_element(By.TAG_NAME, "html")
+    driver.find_element(by, element_id).click()
 
-    def replaced(_driver: object) -> bool:
+    def replaced(_driver: WebDriver) -> bool:
         # Gone with the old document: Selenium says "stale element", or chromedriver, while the new page
         # is being built, "Node with given id does not belong to the document".
         try:
@@ -322,16 +326,16 @@ def _click(driver: object, element_id: str, by: str = "id") -> None:
     WebDriverWait(driver, 20).until(replaced)
 
 
-def _fill(driver: object, fields: dict[str, str]) -> None:
+def _fill(driver: WebDriver, fields: dict[str, str]) -> None:
     from selenium.webdriver.common.by import By
 
     for name, value in fields.items():
-        element = driver.find_element(By.NAME, name)  # type: ignore[attr-defined]
+        element = driver.find_element(By.NAME, name)
         element.clear()
         element.send_keys(value)
 
 
-def _create_secretary_and_upload(driver: object, base: str, tmp_path: Path) -> None:
+def _create_secretary_and_upload(driver: WebDriver, base: str, tmp_path: Path) -> None:
     """Steps shared by the browser tests: add a secretary with an extension, upload a document to it."""
     from selenium.webdriver.common.by import By
 
@@ -342,7 +346,7 @@ def _create_secretary_and_upload(driver: object, base: str, tmp_path: Path) -> N
         "system_prompt": "Você é a recepcionista da Padaria Central. Responda com base nos documentos.",
     })
     _click(driver, "btn_save")
-    assert "Add Completed" in driver.page_source  # type: ignore[attr-defined]
+    assert "Add Completed" in driver.page_source
     _shot(driver, "02_secretary_saved")
 
     _click(driver, "btn_documents")
@@ -353,14 +357,14 @@ def _create_secretary_and_upload(driver: object, base: str, tmp_path: Path) -> N
         "Aos domingos abrimos das 8h às 12h. Fazemos entregas no bairro pelo telefone.\n",
         encoding="utf-8",
     )
-    driver.find_element(By.ID, "document").send_keys(str(faq))  # type: ignore[attr-defined]
+    driver.find_element(By.ID, "document").send_keys(str(faq))
     _shot(driver, "03_upload_form")
     _click(driver, "btn_save")
-    assert "horarios.txt" in driver.page_source  # type: ignore[attr-defined]
+    assert "horarios.txt" in driver.page_source
 
 
 def test_browser_operator_creates_a_secretary_uploads_and_reads_a_conversation(
-    app_server: dict[str, str], browser: object, make_domain: Callable[..., uuid.UUID], tmp_path: Path,
+    app_server: dict[str, str], browser: WebDriver, make_domain: Callable[..., uuid.UUID], tmp_path: Path,
 ) -> None:
     from selenium.webdriver.common.by import By
 
@@ -368,11 +372,11 @@ def test_browser_operator_creates_a_secretary_uploads_and_reads_a_conversation(
     domain_name = f"{uuid.uuid4().hex[:8]}.test"
     domain = make_domain(domain_name)
     _login(driver, app_server["base"], domain, domain_name)
-    assert "Voice Secretaries" in driver.title  # type: ignore[attr-defined]
+    assert "Voice Secretaries" in driver.title
     _shot(driver, "01_secretaries_empty")
 
     _create_secretary_and_upload(driver, app_server["base"], tmp_path)
-    status = driver.find_element(By.CSS_SELECTOR, "#documents .document_status").text  # type: ignore[attr-defined]
+    status = driver.find_element(By.CSS_SELECTOR, "#documents .document_status").text
     assert status in {"Pending", "Processing", "Ready"}
     _shot(driver, "04_document_uploaded")
     stored = list(Path(app_server["uploads"], str(domain)).iterdir())
@@ -396,41 +400,41 @@ def test_browser_operator_creates_a_secretary_uploads_and_reads_a_conversation(
     _click(driver, "btn_search")
     _shot(driver, "05_conversations")
     _click(driver, "#conversations tr.list-row a", by=By.CSS_SELECTOR)
-    page = driver.page_source  # type: ignore[attr-defined]
+    page = driver.page_source
     assert "Vocês abrem no domingo?" in page
     assert "search_knowledge_base" in page and "domingo" in page
-    assert "encomenda de bolo" in driver.find_element(By.ID, "conversation_summary").text  # type: ignore[attr-defined]
-    assert driver.find_element(By.ID, "webhook_status").text == "Delivered"  # type: ignore[attr-defined]
+    assert "encomenda de bolo" in driver.find_element(By.ID, "conversation_summary").text
+    assert driver.find_element(By.ID, "webhook_status").text == "Delivered"
     _shot(driver, "06_conversation_detail")
 
     # The same pages in Portuguese (the session language picks app_languages.php's pt-br strings).
-    driver.get(f"{app_server['base']}/login.php?domain_uuid={domain}&domain_name={domain_name}&group=admin&language=pt-br")  # type: ignore[attr-defined]
-    assert "Secretárias Virtuais" in driver.page_source and "Recepção" in driver.page_source  # type: ignore[attr-defined]
+    driver.get(f"{app_server['base']}/login.php?domain_uuid={domain}&domain_name={domain_name}&group=admin&language=pt-br")
+    assert "Secretárias Virtuais" in driver.page_source and "Recepção" in driver.page_source
     _shot(driver, "07_secretaries_pt_br")
     assert "Warning" not in Path(app_server["log"]).read_text()
 
 
-def _names(driver: object, table: str, names: list[str]) -> list[str]:
+def _names(driver: WebDriver, table: str, names: list[str]) -> list[str]:
     """Which of ``names`` the list shows, in the order it shows them."""
     from selenium.webdriver.common.by import By
 
-    rows = [row.text for row in driver.find_elements(By.CSS_SELECTOR, f"#{table} tr.list-row")]  # type: ignore[attr-defined]
+    rows = [row.text for row in driver.find_elements(By.CSS_SELECTOR, f"#{table} tr.list-row")]
     return [next(name for name in names if name in row) for row in rows if any(name in row for name in names)]
 
 
-def _confirm(driver: object, action: str) -> None:
+def _confirm(driver: WebDriver, action: str) -> None:
     """Press the action bar's button, which opens FusionPBX's confirmation modal, then Continue."""
     from selenium.webdriver.common.by import By
 
-    button = driver.find_element(By.ID, f"btn_{action}")  # type: ignore[attr-defined]
+    button = driver.find_element(By.ID, f"btn_{action}")
     assert button.is_displayed(), f"{action} shows once a row is checked"
     button.click()
-    assert driver.find_element(By.ID, f"modal-{action}").is_displayed()  # type: ignore[attr-defined]
+    assert driver.find_element(By.ID, f"modal-{action}").is_displayed()
     _click(driver, f"btn_{action}_continue")
 
 
 def test_browser_list_pages_sort_search_page_toggle_copy_and_delete(
-    app_server: dict[str, str], browser: object, make_domain: Callable[..., uuid.UUID],
+    app_server: dict[str, str], browser: WebDriver, make_domain: Callable[..., uuid.UUID],
 ) -> None:
     """Each list page, reached from the Applications menu, as an operator uses a FusionPBX list: heading
     clicks sort, the search box filters, Next pages (2 rows a page here), the Copy/Toggle/Delete buttons
@@ -474,36 +478,36 @@ def test_browser_list_pages_sort_search_page_toggle_copy_and_delete(
         _shot(driver, f"10_{page}_search")
         _click(driver, f"menu_{MENU[page]}")
         if not actions:
-            assert not driver.find_elements(By.ID, "checkbox_all")  # type: ignore[attr-defined]
+            assert not driver.find_elements(By.ID, "checkbox_all")
             continue
         # select-all shows the action buttons; unticking hides them
-        assert not driver.find_element(By.ID, "btn_delete").is_displayed()  # type: ignore[attr-defined]
-        driver.find_element(By.ID, "checkbox_all").click()  # type: ignore[attr-defined]
-        assert driver.find_element(By.ID, "btn_delete").is_displayed()  # type: ignore[attr-defined]
-        driver.find_element(By.ID, "checkbox_all").click()  # type: ignore[attr-defined]
-        assert not driver.find_element(By.ID, "btn_delete").is_displayed()  # type: ignore[attr-defined]
+        assert not driver.find_element(By.ID, "btn_delete").is_displayed()
+        driver.find_element(By.ID, "checkbox_all").click()
+        assert driver.find_element(By.ID, "btn_delete").is_displayed()
+        driver.find_element(By.ID, "checkbox_all").click()
+        assert not driver.find_element(By.ID, "btn_delete").is_displayed()
         if "toggle" in actions:
-            driver.find_element(By.ID, "checkbox_0").click()  # type: ignore[attr-defined]
+            driver.find_element(By.ID, "checkbox_0").click()
             _confirm(driver, "toggle")
-            assert "Toggle Completed" in driver.page_source  # type: ignore[attr-defined]
-            assert driver.find_element(By.ID, "btn_toggle_0").text == "False", page  # type: ignore[attr-defined]
+            assert "Toggle Completed" in driver.page_source
+            assert driver.find_element(By.ID, "btn_toggle_0").text == "False", page
         if "copy" in actions:
-            driver.find_element(By.ID, "checkbox_0").click()  # type: ignore[attr-defined]
+            driver.find_element(By.ID, "checkbox_0").click()
             _confirm(driver, "copy")
-            assert "Copy Completed" in driver.page_source and f"{rows[0]} (Copy)" in driver.page_source  # type: ignore[attr-defined]
-        driver.find_element(By.ID, "checkbox_1").click()  # type: ignore[attr-defined]
+            assert "Copy Completed" in driver.page_source and f"{rows[0]} (Copy)" in driver.page_source
+        driver.find_element(By.ID, "checkbox_1").click()
         _confirm(driver, "delete")
-        assert "Delete Completed" in driver.page_source, page  # type: ignore[attr-defined]
+        assert "Delete Completed" in driver.page_source, page
         _shot(driver, f"11_{page}_after_actions")
         # a click on a row (not on its link) opens the edit page
         _click(driver, f"#{table} tr.list-row td:nth-child(4)", by=By.CSS_SELECTOR)
-        assert "_edit.php?id=" in driver.current_url, page  # type: ignore[attr-defined]
+        assert "_edit.php?id=" in driver.current_url, page
     assert "Warning" not in Path(app_server["log"]).read_text()
 
 
 @pytest.mark.slow
 def test_browser_upload_becomes_ready_with_the_real_worker(
-    app_server: dict[str, str], browser: object, make_domain: Callable[..., uuid.UUID],
+    app_server: dict[str, str], browser: WebDriver, make_domain: Callable[..., uuid.UUID],
     database_url: str, redis_url: str, tmp_path: Path,
 ) -> None:
     """End to end: a document uploaded from the page is ingested by the project's worker and shows `Ready`."""
@@ -524,8 +528,8 @@ def test_browser_upload_becomes_ready_with_the_real_worker(
 
         def settled() -> bool:
             nonlocal status
-            driver.get(f"{app_server['base']}/app/voice_secretary/voice_documents.php")  # type: ignore[attr-defined]
-            status = driver.find_element(By.CSS_SELECTOR, "#documents .document_status").text  # type: ignore[attr-defined]
+            driver.get(f"{app_server['base']}/app/voice_secretary/voice_documents.php")
+            status = driver.find_element(By.CSS_SELECTOR, "#documents .document_status").text
             return status.startswith(("Ready", "Failed")) or worker.poll() is not None
         wait_until(settled, timeout=90, step=1.0)
         _shot(driver, "08_document_ready")

@@ -126,6 +126,13 @@ def test_no_part_of_the_edge_depends_on_a_part_that_depends_on_it():
     assert cycles(parts) == []
 
 
+def test_the_core_imports_nothing_of_the_edge_outside_it():
+    """``edge.core`` (frames, call state, context, the clock) is what every layer may use, so it uses none."""
+    outside = {module: sorted(t for t in targets if part(t) != "edge.core")
+               for module, targets in import_graph().items() if part(module) == "edge.core"}
+    assert {module: targets for module, targets in outside.items() if targets} == {}
+
+
 def test_the_checker_finds_a_cycle_when_there_is_one():
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
     assert cycles({"a": {"b"}, "b": set()}) == []

@@ -20,6 +20,8 @@ def test_environment_overrides_config_file(tmp_path) -> None:
     assert settings.webhook_allow_private is True
     assert settings.edge_audio_port == 8085 and settings.edge_metrics_port == 9122
     assert settings.unicast_port_range == (40000, 49999)
+    assert settings.voice_ai_fallback_prompt == ""  # a tone
+    assert Settings.load({"VOICE_AI_FALLBACK_PROMPT": "ivr/sorry.wav"}).voice_ai_fallback_prompt == "ivr/sorry.wav"
 
 
 @pytest.mark.parametrize(

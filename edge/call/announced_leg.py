@@ -6,8 +6,6 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING
 
-import gevent
-
 from edge.call.announce import ACCEPT_KEY, ANNOUNCE_VARIABLE, ANSWER_SECONDS, DECLINE_KEY
 from edge.core.state import CallState
 from shared.logging import Tag
@@ -37,10 +35,11 @@ def serve_announced_leg(call: CallSession) -> None:
 
 
 def _deadline(call: CallSession) -> None:
-    """No answer within :data:`ANSWER_SECONDS` of the announcement being heard: declined."""
+    """No answer within :data:`ANSWER_SECONDS` (of the call's clock) of the announcement being heard."""
+    clock = call.services.clock
     while call.machine.state == CallState.GREETING or (call.stream is not None and call.stream.queued):
-        gevent.sleep(0.1)
-    if call.announcement is not None and not call.announcement.result.wait(ANSWER_SECONDS):
+        clock.sleep(0.1)
+    if call.announcement is not None and not clock.wait(call.announcement.result, ANSWER_SECONDS):
         answer(call, "no_input")
 
 

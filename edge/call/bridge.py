@@ -24,8 +24,10 @@ from edge.call.transfer import (
     originate_command,
     run_transfer,
 )
+from edge.core.clock import Clock
 from edge.core.context import CallContext
 from edge.core.state import CallState
+from edge.engines.tool_definitions import ToolResult
 from edge.esl.session import EslDisconnected
 from shared.logging import Tag
 
@@ -50,10 +52,16 @@ class CallBridge:
         assert self.call.context is not None
         return self.call.context
 
-    def transfer(self, arguments: dict[str, Any]) -> dict[str, Any]:
+    @property
+    def clock(self) -> Clock:
+        """The call's clock."""
+        return self.call.services.clock
+
+    def transfer(self, arguments: dict[str, Any]) -> ToolResult:
         """``transfer_call``: one at a time per call."""
         if not self._lock.acquire(blocking=False):
-            return {"ok": False, "error": "transfer_in_progress", "message": "A transfer is already in progress."}
+            return ToolResult({"ok": False, "error": "transfer_in_progress",
+                               "message": "A transfer is already in progress."})
         try:
             return run_transfer(self, arguments)
         finally:

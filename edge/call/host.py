@@ -9,8 +9,10 @@ from typing import TYPE_CHECKING, Any
 
 from edge.call import announced_leg
 from edge.call.announce import spoken_answer
+from edge.core.clock import Clock
 from edge.core.context import CallContext
 from edge.core.state import CallState
+from edge.engines.tool_definitions import ToolResult
 from shared.logging import Tag
 from shared.models import Outcome
 
@@ -29,6 +31,11 @@ class CallHost:
         """Who is calling whom (set before any engine, timer or tool exists)."""
         assert self.call.context is not None
         return self.call.context
+
+    @property
+    def clock(self) -> Clock:
+        """The call's clock (its process's)."""
+        return self.call.services.clock
 
     # --- EngineHost: audio out ---------------------------------------------------------------------
 
@@ -87,17 +94,17 @@ class CallHost:
             call.timers.on_caller_turn()
         call.recorder.message(role, content, **call.turns.message_fields(role, fields))
 
-    def run_tool(self, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
+    def run_tool(self, name: str, arguments: dict[str, Any]) -> ToolResult:
         """Run a tool and record it."""
         call = self.call
         if call.announced_leg:  # the person hearing an announcement only takes the call or not
-            return {"ok": False, "error": "not_available",
-                    "message": "Ask them to press 1 or say yes to take the call, or press 2 to decline."}
+            return ToolResult({"ok": False, "error": "not_available",
+                               "message": "Ask them to press 1 or say yes to take the call, or press 2 to decline."})
         if not call.machine.ended:
             call.machine.move(CallState.TOOL_RUNNING)
         call.log.info(Tag.EVENT_BUS, "tool %s", name)
         result = call.tools.dispatch(self, name, arguments)
-        self.record("tool", None, tool_name=name, tool_arguments=arguments, tool_result=result)
+        self.record("tool", None, tool_name=name, tool_arguments=arguments, tool_result=result.payload)
         return result
 
     def caller_speech_started(self) -> None:
@@ -176,7 +183,7 @@ class CallHost:
                 call.log.error("goodbye failed: %s", exc)
         self.hangup(reason)
 
-    def transfer(self, arguments: dict[str, Any]) -> dict[str, Any]:
+    def transfer(self, arguments: dict[str, Any]) -> ToolResult:
         """``transfer_call`` (:mod:`edge.call.bridge`)."""
         return self.call.bridging.transfer(arguments)
 

@@ -9,6 +9,8 @@ from typing import Any
 
 import gevent
 
+from edge.core.clock import WALL_CLOCK, Clock
+
 OPERATOR_KEY = "0"
 """DTMF digit that asks for the domain's operator (docs/CONTRACT.md), when pressed as the first key."""
 DTMF_END_KEY = "#"
@@ -64,9 +66,10 @@ class DtmfRouter:
 class Keypad:
     """One call's keys: a :class:`DtmfRouter` and its idle timer; a finished input goes to ``on_input``."""
 
-    def __init__(self, on_input: Callable[[KeypadInput], None]) -> None:
+    def __init__(self, on_input: Callable[[KeypadInput], None], clock: Clock = WALL_CLOCK) -> None:
         self.router = DtmfRouter()
         self.on_input = on_input
+        self.clock = clock
         self._idle: gevent.Greenlet | None = None
 
     def press(self, digit: str) -> None:
@@ -76,7 +79,7 @@ class Keypad:
         if keypad is not None:
             self.on_input(keypad)
         elif self.router.keys:
-            self._idle = gevent.spawn_later(DTMF_IDLE_SECONDS, self._finish)
+            self._idle = self.clock.call_later(DTMF_IDLE_SECONDS, self._finish)
 
     def _finish(self) -> None:
         self._idle = None

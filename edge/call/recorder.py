@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -24,6 +23,7 @@ from typing import Any
 import gevent
 from gevent.queue import Empty, Queue
 
+from edge.core.clock import WALL_CLOCK, Clock
 from shared.logging import Tag, call_logger
 from shared.tasks import CONVERSATION_EVENTS, producer_app
 
@@ -76,11 +76,13 @@ def _parse_spooled(lines: list[str]) -> list[dict[str, Any]]:
 
 
 class EventPublisher:
-    """Process-wide, non-blocking publisher with a disk spool for broker outages."""
+    """Process-wide, non-blocking publisher with a disk spool for broker outages; its linger, retries and
+    drain wait on ``clock``."""
 
     def __init__(self, send: Callable[[list[dict[str, Any]]], None], spool_dir: str,
-                 linger: float = LINGER_SECONDS) -> None:
+                 linger: float = LINGER_SECONDS, clock: Clock = WALL_CLOCK) -> None:
         self._send = send
+        self.clock = clock
         self.spool_dir = Path(spool_dir)
         self.linger = linger
         self._queue: Queue = Queue()
@@ -90,7 +92,7 @@ class EventPublisher:
         self.sent = 0
         self.spooled = 0
         self.replayed = 0
-        self._last_attempt = 0.0
+        self._last_attempt = float("-inf")  # the first replay of a spool found at start is not held back
 
     # --- producer side (any greenlet, never blocks) ----------------------------------------------
 
@@ -154,18 +156,19 @@ class EventPublisher:
 
     def _next_batch(self, timeout: float | None) -> list[dict[str, Any]]:
         """Wait up to ``timeout`` for an event, then gather those that follow within the linger."""
+        clock = self.clock
         try:
-            first = self._queue.get(timeout=timeout)
+            first = clock.get(self._queue, timeout)
         except Empty:
             return []
         batch = self._batch = [first]
-        deadline = time.monotonic() + self.linger
+        deadline = clock.now() + self.linger
         while len(batch) < MAX_BATCH:
-            remaining = deadline - time.monotonic()
+            remaining = deadline - clock.now()
             if remaining <= 0:
                 break
             try:
-                batch.append(self._queue.get(timeout=remaining))
+                batch.append(clock.get(self._queue, remaining))
             except Empty:
                 break
         return batch
@@ -185,17 +188,17 @@ class EventPublisher:
                         log.error("Redis unreachable, spooling conversation events: %s", type(exc).__name__)
                         self._spool(batch)
                         backlog = True
-                        self._last_attempt = time.monotonic()
+                        self._last_attempt = self.clock.now()
                 self._batch = []
-            if backlog and time.monotonic() - self._last_attempt >= _RETRY_SECONDS:
-                self._last_attempt = time.monotonic()
+            if backlog and self.clock.now() - self._last_attempt >= _RETRY_SECONDS:
+                self._last_attempt = self.clock.now()
                 backlog = not self._replay()
 
     def drain(self, timeout: float = 5.0) -> None:
         """On shutdown: send what is queued (spooling whatever cannot be sent) within ``timeout``."""
-        deadline = time.monotonic() + timeout
-        while (self._batch or not self._queue.empty()) and time.monotonic() < deadline:
-            gevent.sleep(0.05)
+        deadline = self.clock.now() + timeout
+        while (self._batch or not self._queue.empty()) and self.clock.now() < deadline:
+            self.clock.sleep(0.05)
         if self._greenlet is not None:
             self._greenlet.kill()
         # A batch cut off mid-send may also have reached Redis: the worker stores each event once.

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from edge.call.recorder import EventPublisher
+from edge.core.clock import WALL_CLOCK, Clock
 from edge.esl.session import EslConnection
 from edge.metrics import EdgeMetrics
 from edge.pacing import Pacer
@@ -35,6 +36,8 @@ class CallServices:
     fallback_prompt: str | None = None
     """``VOICE_AI_FALLBACK_PROMPT``: a sound played when the edge cannot speak (else a tone)."""
     calls: weakref.WeakSet[Any] = field(default_factory=weakref.WeakSet)
+    clock: Clock = WALL_CLOCK
+    """What the call's timers read and wait on (a test's scripted clock plays a call's timeline)."""
 
     def find_call(self, call_uuid: str | None, other_than: Any = None) -> CallSession | None:
         """The call in progress with this UUID (not ``other_than``), if any."""

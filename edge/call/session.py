@@ -10,7 +10,6 @@ timings (:mod:`edge.call.turn_clock`). The process hands it :class:`~edge.call.s
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -68,10 +67,10 @@ class CallSession:
         self.tools = ToolDispatcher()
         self.host = CallHost(self)
         """What the engine, timers and tools see of the call."""
-        self.keypad = Keypad(self._keypad_input)
+        self.keypad = Keypad(self._keypad_input, services.clock)
         self.bridging = CallBridge(self)
         self.call_outcome = CallOutcome()
-        self.turns = TurnClock(services.metrics)
+        self.turns = TurnClock(services.metrics, services.clock)
         self.ended = Event()
         self.caller_gone = Event()
         self.audio_paused = False
@@ -139,7 +138,8 @@ class CallSession:
         prepare_search(self.context)
         self.engines.open()
         self.esl.execute("answer", wait=True, timeout=10)
-        self.timers = CallTimers(self.host, setup.secretary, self.log, setup.operator_destination)
+        self.timers = CallTimers(self.host, setup.secretary, self.log, setup.operator_destination,
+                                 clock=self.services.clock)
         self.machine.listeners.append(self.timers.on_state)
         self.timers.start()
         # Recorded from here on: a call whose audio transport fails still leaves its row (outcome error).
@@ -170,17 +170,17 @@ class CallSession:
 
     def event_loop(self) -> None:
         """Handle the channel's events until it hangs up or the socket closes; log a heartbeat meanwhile."""
-        beat = self.services.settings.edge_heartbeat_seconds
-        next_beat = time.monotonic() + beat
+        beat, clock = self.services.settings.edge_heartbeat_seconds, self.services.clock
+        next_beat = clock.now() + beat
         while True:
-            timeout = max(0.0, next_beat - time.monotonic())
+            timeout = max(0.0, next_beat - clock.now())
             try:
-                event = self.esl.events.get(timeout=timeout) if timeout else None
+                event = clock.get(self.esl.events, timeout) if timeout else None
             except Empty:  # gevent's queue raises on timeout: nothing happened, time for a heartbeat
                 event = None
             if event is None:
-                if time.monotonic() >= next_beat:
-                    next_beat = time.monotonic() + beat
+                if clock.now() >= next_beat:
+                    next_beat = clock.now() + beat
                     frames = (self.transport.frames_in, self.transport.frames_out) if self.transport else (0, 0)
                     self.log.info(Tag.HEARTBEAT, "state=%s frames in=%d out=%d", self.machine.state, *frames)
                 continue
@@ -191,7 +191,7 @@ class CallSession:
                 self.caller_gone.set()
                 if name == "DISCONNECT-NOTICE" and event.get("Content-Disposition") != "linger":
                     return
-                self.hangup_at = self.hangup_at or time.monotonic()
+                self.hangup_at = self.hangup_at or clock.now()
                 if name != "DISCONNECT-NOTICE":
                     self.log.info(Tag.SESSION, "hangup: %s", event.get("Hangup-Cause", "?"))
                 return
@@ -228,7 +228,7 @@ class CallSession:
     def _operator_transfer(self, arguments: dict[str, Any]) -> None:
         result = self.host.run_tool("transfer_call", arguments)
         # A failed transfer already told the caller what happened and what is offered (result "spoken").
-        if (not result.get("ok") and not result.get("ended") and not result.get("spoken")
+        if (not result.ok and not result.ended and not result.spoken
                 and self.engine is not None and not self.machine.ended):
             self.engine.notify(Notice.OPERATOR_UNAVAILABLE)
 
@@ -264,5 +264,5 @@ class CallSession:
                                      taken_message=outcome.taken_message)
         metrics.calls_total.inc(outcome.value)
         if self.hangup_at is not None:
-            metrics.cleanup.observe(time.monotonic() - self.hangup_at)
+            metrics.cleanup.observe(self.services.clock.now() - self.hangup_at)
         self.log.info(Tag.SESSION, "call ended: %s", outcome.value)

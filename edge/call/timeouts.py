@@ -15,7 +15,7 @@ speech start/stop, caller turns recorded). Everything it decides is logged under
   it is saying (a short grace period), says goodbye and hangs up.
 
 The timers run in gevent greenlets of their own; they act through :class:`TimerHost`
-(:class:`edge.call.host.CallHost`) and read and wait on a :class:`~edge.clock.Clock` (the wall clock, or a
+(:class:`edge.call.host.CallHost`) and read and wait on a :class:`~edge.core.clock.Clock` (the wall clock, or a
 test's scripted one).
 """
 
@@ -26,11 +26,11 @@ from typing import Any, Protocol
 import gevent
 from gevent.event import Event
 
-from edge.clock import WALL_CLOCK, Clock
+from edge.core.clock import WALL_CLOCK, Clock
 from edge.core.context import SecretaryProfile
 from edge.core.state import CallState
 from edge.dialogue.phrases import phrases
-from edge.engines.tool_definitions import transfer_succeeded
+from edge.engines.tool_definitions import ToolResult
 from shared.logging import CallLogger, Tag
 
 DEFAULT_SILENCE_TIMEOUT = 8
@@ -72,7 +72,7 @@ class TimerHost(Protocol):
     def listen(self) -> None:
         """Back to LISTENING after a timer spoke (if the call is not ending)."""
 
-    def run_tool(self, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
+    def run_tool(self, name: str, arguments: dict[str, Any]) -> ToolResult:
         """Run one of the conversation tools."""
 
     def end_call(self, reason: str, *, goodbye: str | None = None, outcome: str | None = None) -> None:
@@ -222,19 +222,19 @@ class CallTimers:
             # transfer_call announces the transfer itself, and if nobody answers tells the caller so and
             # offers the fallback (take a message...).
             result = self.host.run_tool("transfer_call", {
-                "destination": "operator", "reason": "max_conversation_turns reached"}) or {}
-            if self._stopped or transfer_succeeded(result) or result.get("ended"):
+                "destination": "operator", "reason": "max_conversation_turns reached"})
+            if self._stopped or result.transferred or result.ended:
                 return
-            if result.get("spoken"):
+            if result.spoken:
                 # The caller has just been offered something: let them take it up, briefly.
                 self.max_turns = self.turns + TURNS_AFTER_FAILED_TRANSFER
                 self._limit_pending = self._limit_done = False
                 self.log.info(Tag.TIMEOUT_MGR, "operator transfer failed (%s): %d more turns for the fallback",
-                              result.get("status") or "failed", TURNS_AFTER_FAILED_TRANSFER)
+                              result.payload.get("status") or "failed", TURNS_AFTER_FAILED_TRANSFER)
                 self.host.listen()
                 return
             self.log.info(Tag.TIMEOUT_MGR, "operator transfer not possible (%s): ending politely",
-                          result.get("error") or result.get("status") or "failed")
+                          result.payload.get("error") or result.payload.get("status") or "failed")
         else:
             self.log.info(Tag.TIMEOUT_MGR, "max_conversation_turns=%d reached, no operator: ending politely",
                           self.max_turns)

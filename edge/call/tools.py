@@ -1,7 +1,7 @@
 """The four tools of docs/CONTRACT.md that the conversation engine offers the model (their schemas:
 :mod:`edge.engines.tool_definitions`).
 
-Each tool is a handler class with ``run(call, arguments) -> dict`` (JSON-able, goes back to the model).
+Each tool is a handler class with ``run(call, arguments) -> ToolResult`` (its payload goes back to the model).
 ``search_knowledge_base`` runs in :mod:`edge.call.knowledge`, ``transfer_call`` in
 :mod:`edge.call.transfer` (through the call, which owns the audio and the socket); ``take_message`` and
 ``end_call`` are here.
@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from edge.call.knowledge import search_for_call
 from edge.core.context import CallContext
 from edge.dialogue.phrases import phrases
+from edge.engines.tool_definitions import ToolResult
 
 
 class CallControl(Protocol):
@@ -26,7 +27,7 @@ class CallControl(Protocol):
     def end_call(self, reason: str) -> None:
         """Say the secretary's goodbye message, then hang up."""
 
-    def transfer(self, arguments: dict[str, Any]) -> dict[str, Any]:
+    def transfer(self, arguments: dict[str, Any]) -> ToolResult:
         """Run ``transfer_call`` (decision, transfer message, bridge, fallback offer)."""
 
     def store_message(self, message: dict[str, str]) -> None:
@@ -38,8 +39,8 @@ class ToolHandler(Protocol):
 
     name: str
 
-    def run(self, call: CallControl, arguments: dict[str, Any]) -> dict[str, Any]:
-        """Run the tool; the result goes back to the model."""
+    def run(self, call: CallControl, arguments: dict[str, Any]) -> ToolResult:
+        """Run the tool; the result's payload goes back to the model."""
 
 
 class EndCallTool:
@@ -47,10 +48,10 @@ class EndCallTool:
 
     name = "end_call"
 
-    def run(self, call: CallControl, arguments: dict[str, Any]) -> dict[str, Any]:
+    def run(self, call: CallControl, arguments: dict[str, Any]) -> ToolResult:
         """Say goodbye and hang up (blocks until the goodbye has been heard)."""
         call.end_call(str(arguments.get("reason") or "caller finished"))
-        return {"ok": True, "ended": True}
+        return ToolResult({"ok": True, "ended": True}, ended=True)
 
 
 class SearchKnowledgeBaseTool:
@@ -58,9 +59,9 @@ class SearchKnowledgeBaseTool:
 
     name = "search_knowledge_base"
 
-    def run(self, call: CallControl, arguments: dict[str, Any]) -> dict[str, Any]:
+    def run(self, call: CallControl, arguments: dict[str, Any]) -> ToolResult:
         """Top passages (secretary's ``rag_top_k``, at or above its ``rag_similarity_threshold``)."""
-        return search_for_call(call.context, str(arguments.get("query") or ""))
+        return ToolResult(search_for_call(call.context, str(arguments.get("query") or "")))
 
 
 class TransferCallTool:
@@ -68,7 +69,7 @@ class TransferCallTool:
 
     name = "transfer_call"
 
-    def run(self, call: CallControl, arguments: dict[str, Any]) -> dict[str, Any]:
+    def run(self, call: CallControl, arguments: dict[str, Any]) -> ToolResult:
         """Bridge the caller or, when that is not possible, offer the rule's fallback."""
         return call.transfer(arguments)
 
@@ -88,11 +89,11 @@ class TakeMessageTool:
 
     name = "take_message"
 
-    def run(self, call: CallControl, arguments: dict[str, Any]) -> dict[str, Any]:
+    def run(self, call: CallControl, arguments: dict[str, Any]) -> ToolResult:
         """Store the message; the result carries the read-back the model confirms to the caller."""
         text = str(arguments.get("message") or "").strip()
         if not text:
-            return {"ok": False, "error": "empty_message", "message": "Ask the caller for the message first."}
+            return ToolResult({"ok": False, "error": "empty_message", "message": "Ask the caller for the message first."})
         context = call.context
         number = "".join(c for c in str(arguments.get("callback_number") or "") if c.isdigit() or c == "+")
         message = {
@@ -102,9 +103,9 @@ class TakeMessageTool:
         }
         call.store_message(message)
         confirmation = read_back(context.secretary.language, message)
-        return {"ok": True, "saved": True, **message, "read_back": confirmation,
-                "instructions": "The message is saved. Confirm it to the caller by reading it back "
-                                f"(\"{confirmation}\") and ask whether there is anything else."}
+        return ToolResult({"ok": True, "saved": True, **message, "read_back": confirmation,
+                           "instructions": "The message is saved. Confirm it to the caller by reading it back "
+                                           f"(\"{confirmation}\") and ask whether there is anything else."})
 
 
 class ToolDispatcher:
@@ -114,15 +115,15 @@ class ToolDispatcher:
         chosen = handlers or [SearchKnowledgeBaseTool(), TransferCallTool(), TakeMessageTool(), EndCallTool()]
         self.handlers: dict[str, ToolHandler] = {h.name: h for h in chosen}
 
-    def dispatch(self, call: CallControl, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
+    def dispatch(self, call: CallControl, name: str, arguments: dict[str, Any]) -> ToolResult:
         """Run tool ``name``; unknown tools and handler errors become an error result, never an exception."""
         handler = self.handlers.get(name)
         if handler is None:
-            return {"ok": False, "error": "unknown_tool", "message": f"no tool named {name}"}
+            return ToolResult({"ok": False, "error": "unknown_tool", "message": f"no tool named {name}"})
         try:
             return handler.run(call, arguments)
         except Exception as exc:
             log = getattr(getattr(call, "context", None), "log", None)
             if log is not None:
                 log.exception("tool %s failed", name)
-            return {"ok": False, "error": "tool_failed", "message": type(exc).__name__}
+            return ToolResult({"ok": False, "error": "tool_failed", "message": type(exc).__name__})

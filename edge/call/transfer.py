@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 import uuid
 from dataclasses import dataclass
 from functools import lru_cache
@@ -34,8 +33,10 @@ from celery import Celery
 from sqlalchemy import select, text
 
 from edge.call.announce import announcement_text
+from edge.core.clock import WALL_CLOCK, Clock
 from edge.core.context import CallContext
 from edge.dialogue.phrases import phrase
+from edge.engines.tool_definitions import ToolResult
 from shared.logging import Tag
 from shared.models import Domain, DomainSettings, TransferRule
 from shared.policies import destination_problem as shared_destination_problem
@@ -79,16 +80,18 @@ def warm_up_decisions(redis_url: str) -> None:
     _ = app.amqp.producer_pool
 
 
-def ask_workers(request: dict[str, Any], redis_url: str, deadline: float) -> dict[str, Any] | None:
-    """The transfers worker's decision, or None if it did not answer within ``deadline`` seconds."""
+def ask_workers(request: dict[str, Any], redis_url: str, deadline: float,
+                clock: Clock = WALL_CLOCK) -> dict[str, Any] | None:
+    """The transfers worker's decision, or None if it did not answer within ``deadline`` seconds of ``clock``
+    (Redis commands that hang are given up after ``deadline`` real seconds too)."""
     task_id = str(uuid.uuid4())
     key = f"celery-task-meta-{task_id}"
     with gevent.Timeout(deadline, False):
-        started = time.monotonic()
+        started = clock.now()
         app = decision_app(redis_url)
         app.send_task(DECIDE_TRANSFER, args=[request], task_id=task_id, retry=False, expires=10)
         client = _redis(redis_url)
-        while time.monotonic() - started < deadline:
+        while clock.now() - started < deadline:
             raw = cast(bytes | None, client.get(key))  # a sync client: never an awaitable
             meta = json.loads(raw) if raw else {}
             status = meta.get("status")
@@ -96,12 +99,12 @@ def ask_workers(request: dict[str, Any], redis_url: str, deadline: float) -> dic
                 client.delete(key)
                 result = meta.get("result")
                 return result if status == "SUCCESS" and isinstance(result, dict) else None
-            gevent.sleep(_POLL_SECONDS)
+            clock.sleep(_POLL_SECONDS)
     return None
 
 
 def decide(context: CallContext, destination: str, reason: str, redis_url: str | None = None,
-           deadline: float | None = None) -> tuple[TransferDecision, str]:
+           deadline: float | None = None, clock: Clock = WALL_CLOCK) -> tuple[TransferDecision, str]:
     """The decision for this call's request and who made it (``worker`` or ``edge``); the workers are
     given ``deadline`` seconds (default: the ``TRANSFER_DECISION_TIMEOUT_SECONDS`` setting)."""
     request = {"domain_uuid": str(context.domain_uuid),
@@ -112,7 +115,7 @@ def decide(context: CallContext, destination: str, reason: str, redis_url: str |
     if deadline is None:
         deadline = settings.transfer_decision_timeout_seconds
     try:
-        decision = ask_workers(request, url, deadline)
+        decision = ask_workers(request, url, deadline, clock)
     except Exception as exc:  # noqa: BLE001 - Redis down: decide here
         if context.log is not None:
             context.log.error("transfer decision via Celery failed (%s), deciding in-process", type(exc).__name__)
@@ -291,6 +294,10 @@ class TransferHost(Protocol):
     def context(self) -> CallContext:
         """The call's context (tenant, secretary, caller)."""
 
+    @property
+    def clock(self) -> Clock:
+        """What the wait for the transfers worker's decision reads."""
+
     def say(self, text: str) -> None:
         """Speak ``text`` to the caller and return once it has been heard."""
 
@@ -353,8 +360,8 @@ def _accepted_fallback(offered: OfferedFallback | None, destination: str) -> Tra
                             destination=offered.destination, context=offered.context, fallback_action="message")
 
 
-def run_transfer(call: TransferHost, arguments: dict[str, Any], redis_url: str | None = None) -> dict[str, Any]:
-    """The whole ``transfer_call(destination, reason)``; the result goes back to the model."""
+def run_transfer(call: TransferHost, arguments: dict[str, Any], redis_url: str | None = None) -> ToolResult:
+    """The whole ``transfer_call(destination, reason)``; the result's payload goes back to the model."""
     context = call.context
     language = context.secretary.language
     destination = str(arguments.get("destination") or "").strip()
@@ -364,7 +371,7 @@ def run_transfer(call: TransferHost, arguments: dict[str, Any], redis_url: str |
     if accepted is not None:
         decision, decided_by = accepted, "offer"
     else:
-        decision, decided_by = decide(context, destination, reason, redis_url)
+        decision, decided_by = decide(context, destination, reason, redis_url, clock=call.clock)
     if context.log is not None:
         context.log.info(Tag.SESSION, "transfer decision by %s: %s (%s) -> %s", decided_by, decision.action,
                          decision.reason, decision.destination or "-")
@@ -390,10 +397,10 @@ def run_transfer(call: TransferHost, arguments: dict[str, Any], redis_url: str |
             result = call.bridge(target, rule_context, announcement, ring_seconds=ring)
         if result.answered:
             call.transfer_completed(target)
-            return {"ok": True, "transferred": True, "ended": True, "destination": target,
-                    "department": department}
+            return ToolResult({"ok": True, "transferred": True, "ended": True, "destination": target,
+                               "department": department}, ended=True, transferred=True)
         if result.status == "hangup":
-            return {"ok": False, "transferred": False, "ended": True, "status": "caller_left"}
+            return ToolResult({"ok": False, "transferred": False, "ended": True, "status": "caller_left"}, ended=True)
         said = phrase(language, "transfer." + (result.status if result.status in ("busy", "no_answer", "unavailable",
                                                                         "declined") else "failed"),
                       department=department)
@@ -408,13 +415,14 @@ def run_transfer(call: TransferHost, arguments: dict[str, Any], redis_url: str |
     if fallback == "hangup":
         call.say(f"{said} {phrase(language, 'transfer.sorry_goodbye')}".strip())
         call.end_call("transfer not possible")
-        return {"ok": False, "transferred": False, "ended": True, "status": status, "cause": cause}
+        return ToolResult({"ok": False, "transferred": False, "ended": True, "status": status, "cause": cause},
+                          ended=True)
     offer, instruction = _offer(language, fallback, fallback_target)
     if fallback in ("voicemail", "operator") and fallback_target:
         context.extra[OFFERED] = OfferedFallback(fallback, fallback_target, decision.context, department)
     spoken = f"{said} {offer}".strip()
     call.say(spoken)
-    return {"ok": False, "transferred": False, "status": status, "cause": cause, "department": department,
-            "fallback": fallback, "spoken": spoken,
-            "message": f"The caller was NOT transferred ({status}) and has just been told: \"{spoken}\". "
-                       f"Do not repeat it; wait for their answer. {instruction}"}
+    return ToolResult({"ok": False, "transferred": False, "status": status, "cause": cause, "department": department,
+                       "fallback": fallback, "spoken": spoken,
+                       "message": f"The caller was NOT transferred ({status}) and has just been told: \"{spoken}\". "
+                                  f"Do not repeat it; wait for their answer. {instruction}"}, spoken=bool(spoken))

@@ -3,18 +3,19 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from edge.call.recorder import now_iso
+from edge.core.clock import WALL_CLOCK, Clock
 from edge.metrics import EdgeMetrics
 
 
 class TurnClock:
     """One call's speech timings, feeding the turn-latency metric and the messages' fields."""
 
-    def __init__(self, metrics: EdgeMetrics) -> None:
+    def __init__(self, metrics: EdgeMetrics, clock: Clock = WALL_CLOCK) -> None:
         self.metrics = metrics
+        self.clock = clock
         self.speech_started_at: float | None = None
         """When the caller last started speaking (monotonic): a barge-in is measured from it."""
         self._began: dict[str, str] = {}
@@ -28,17 +29,17 @@ class TurnClock:
     def caller_started(self) -> None:
         """The caller started speaking: their message begins, and no reply is awaited yet."""
         self.began("user")
-        self.speech_started_at = time.monotonic()
+        self.speech_started_at = self.clock.now()
         self._stopped_at = None
 
     def caller_stopped(self) -> None:
         """The caller stopped speaking: the turn-latency clock starts."""
-        self._stopped_at = time.monotonic()
+        self._stopped_at = self.clock.now()
 
     def reply_audio(self) -> None:
         """Audio of the reply is queued: the first after the caller stopped closes the turn clock."""
         if self._stopped_at is not None:
-            latency = time.monotonic() - self._stopped_at
+            latency = self.clock.now() - self._stopped_at
             self._stopped_at = None
             self.metrics.turn_latency.observe(latency)
             self._pending_latency_ms = int(latency * 1000)
@@ -46,7 +47,7 @@ class TurnClock:
     def barge_in(self) -> None:
         """The caller interrupted the secretary: how long after they began speaking it stopped."""
         if self.speech_started_at is not None:
-            self.metrics.bargein.observe(time.monotonic() - self.speech_started_at)
+            self.metrics.bargein.observe(self.clock.now() - self.speech_started_at)
 
     def message_fields(self, role: str, fields: dict[str, Any]) -> dict[str, Any]:
         """``fields`` with the message's ``started_at`` and (first assistant message after a turn) its

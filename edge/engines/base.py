@@ -15,8 +15,10 @@ from abc import ABC, abstractmethod
 from enum import StrEnum
 from typing import Any, Protocol
 
+from edge.core.clock import Clock
 from edge.core.context import CallContext
 from edge.core.state import CallState
+from edge.engines.tool_definitions import ToolResult
 from shared.providers import ProviderConfig
 
 RESPONSE_DEADLINE_SECONDS = 4.0
@@ -61,6 +63,10 @@ class EngineHost(Protocol):
     def context(self) -> CallContext:
         """The call's context (tenant, secretary, caller)."""
 
+    @property
+    def clock(self) -> Clock:
+        """What the engine's deadlines read and wait on (the wall clock, or a test's scripted one)."""
+
     def play(self, pcmu: bytes) -> None:
         """Queue PCMU audio for the caller; the edge paces it out one frame per 20 ms."""
 
@@ -82,8 +88,8 @@ class EngineHost(Protocol):
     def record(self, role: str, content: str | None, **fields: Any) -> None:
         """Add a message to the conversation record (``latency_ms``, ``interrupted``, ``tool_*``...)."""
 
-    def run_tool(self, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
-        """Run one of docs/CONTRACT.md's tools; the result is JSON-able and goes back to the model."""
+    def run_tool(self, name: str, arguments: dict[str, Any]) -> ToolResult:
+        """Run one of docs/CONTRACT.md's tools; its :attr:`~ToolResult.payload` goes back to the model."""
 
     def caller_speech_started(self) -> None:
         """The caller started speaking (barge-in metric, silence timers)."""

@@ -19,7 +19,6 @@ from edge.dialogue.extractive import (
     targets_from_rules,
 )
 from edge.engines.base import Notice
-from edge.engines.tool_definitions import transfer_succeeded
 from edge.engines.turns import TurnTakingEngine
 from edge.services.offline.stt import OfflineSpeechToText
 from edge.services.offline.tts import OfflineTextToSpeech
@@ -70,7 +69,7 @@ class OfflineEngine(TurnTakingEngine):
     def _search(self, query: str) -> list[str]:
         if not self.secretary.rag_enabled:
             return []
-        return passages_from_result(self.host.run_tool("search_knowledge_base", {"query": query}))
+        return passages_from_result(self.host.run_tool("search_knowledge_base", {"query": query}).payload)
 
     def handle_text(self, text: str, source: str) -> None:
         """One caller turn: the dialogue's reply and tool actions. A tool the reply reports on
@@ -100,8 +99,8 @@ class OfflineEngine(TurnTakingEngine):
         self.log.info(Tag.SESSION, "tool %s", action.name)
         if action.name != "end_call":
             self.host.set_state(CallState.TOOL_RUNNING)
-        result = self.host.run_tool(action.name, action.arguments) or {}
-        if action.name == "transfer_call" and not transfer_succeeded(result) and not result.get("ended"):
-            follow = self.dialogue.transfer_failed(action.arguments.get("destination"), result.get("fallback"))
-            if not result.get("spoken"):  # the host already offered the rule's fallback
+        result = self.host.run_tool(action.name, action.arguments)
+        if action.name == "transfer_call" and not result.transferred and not result.ended:
+            follow = self.dialogue.transfer_failed(action.arguments.get("destination"), result.payload.get("fallback"))
+            if not result.spoken:  # the host already offered the rule's fallback
                 self.speak([follow.reply])

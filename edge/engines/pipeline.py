@@ -9,9 +9,11 @@ slow vendor parks only this call's greenlet, and never longer than the reply is 
 the first audio within ``response_deadline_seconds`` (the llm provider's, default 4 s) of the end of their
 speech, whether the STT, the chat model or the TTS is the one that went silent (a tool's own time does
 not count); each later chunk gets the whole deadline.
-A vendor error (wrong key, 429, 5xx, timeout) becomes a ❌ ERROR line, an apology and goodbye in the
-offline voice, and a hangup (:meth:`TurnTakingEngine.fail`); at greeting time it raises
-:class:`EngineUnavailable` so the host can fall back to another engine.
+The budget is read on the call's clock (:attr:`EngineHost.clock`), so a test plays it on a scripted one.
+A vendor error mid-call (wrong key, 429, 5xx, timeout) becomes a ❌ ERROR line and an apology in the
+offline voice (:meth:`TurnTakingEngine.fail`); the host then connects a fresh engine once (which asks the
+caller to repeat) and after that falls back (the domain's fallback destination, else the goodbye prompt).
+At greeting time it raises :class:`EngineUnavailable`: the host starts the engine once more, then falls back.
 """
 
 from __future__ import annotations
@@ -20,13 +22,14 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from edge.core.clock import Clock
 from edge.core.state import CallState
 from edge.engines.base import EngineUnavailable, response_deadline
 from edge.engines.offline import TOOLS_THAT_SPEAK
-from edge.engines.tool_definitions import chat_completion_tools, transfer_succeeded
+from edge.engines.tool_definitions import chat_completion_tools
 from edge.engines.turns import TurnTakingEngine, Utterance, bounded, sentences
 from edge.services import factory
-from edge.services.base import ChatEvent, ServiceError, ToolCall
+from edge.services.base import ChatEvent, ServiceError, SpeechToText, TextToSpeech, ToolCall
 from shared.logging import Tag
 
 MAX_TOOL_ROUNDS = 4
@@ -36,42 +39,47 @@ TOOLS = chat_completion_tools()
 _END = object()
 
 
-def pull_blocking(iterator: Iterator[Any], budget: Callable[[], float], provider: str) -> Iterator[Any]:
+def pull_blocking(iterator: Iterator[Any], budget: Callable[[], float], provider: str,
+                  clock: Clock) -> Iterator[Any]:
     """Pull each item of a blocking iterator through :func:`bounded`, each within ``budget()`` seconds."""
     while True:
-        item = bounded(budget(), provider, next, iterator, _END)
+        item = bounded(budget(), provider, next, iterator, _END, clock=clock)
         if item is _END:
             return
         yield item
 
 
-class _BoundedSTT:
+class _BoundedSTT(SpeechToText):
     """A speech-to-text client whose every request is given up after the vendor's budget (:func:`bounded`)."""
 
-    def __init__(self, inner: Any, budget: Callable[[], float]) -> None:
+    def __init__(self, inner: SpeechToText, budget: Callable[[], float], clock: Clock) -> None:
         self.inner = inner
+        self.name = inner.name
         self.budget = budget
+        self.clock = clock
 
     def transcribe(self, pcm16_8k: bytes, language: str) -> str:
-        return bounded(self.budget(), f"{self.inner.name}-stt", self.inner.transcribe, pcm16_8k, language)
+        return bounded(self.budget(), f"{self.inner.name}-stt", self.inner.transcribe, pcm16_8k, language,
+                       clock=self.clock)
 
     def prepare(self) -> None:
         self.inner.prepare()
 
 
-class _BoundedTTS:
+class _BoundedTTS(TextToSpeech):
     """A text-to-speech client whose every audio chunk is given up after the vendor's budget."""
 
-    def __init__(self, inner: Any, budget: Callable[[], float]) -> None:
+    def __init__(self, inner: TextToSpeech, budget: Callable[[], float], clock: Clock) -> None:
         self.inner = inner
         self.name = inner.name
         self.budget = budget
+        self.clock = clock
 
     def cache_key(self) -> str:
         return self.inner.cache_key()
 
     def stream(self, text: str) -> Iterator[bytes]:
-        return pull_blocking(iter(self.inner.stream(text)), self.budget, f"{self.name}-tts")
+        return pull_blocking(iter(self.inner.stream(text)), self.budget, f"{self.name}-tts", self.clock)
 
 
 class PipelineEngine(TurnTakingEngine):
@@ -84,10 +92,11 @@ class PipelineEngine(TurnTakingEngine):
         providers = self.host.context.providers
         self.deadline_seconds = response_deadline(providers["llm"])
         try:
-            self.stt = _BoundedSTT(factory.speech_to_text(providers["stt"]),  # type: ignore[assignment]
-                                    self.vendor_budget)
-            self.tts = _BoundedTTS(factory.text_to_speech(  # type: ignore[assignment]
-                providers["tts"], self.secretary.language, self.secretary.voice_name, self.log), self.vendor_budget)
+            clock = self.host.clock
+            self.stt = _BoundedSTT(factory.speech_to_text(providers["stt"]), self.vendor_budget, clock)
+            self.tts = _BoundedTTS(factory.text_to_speech(
+                providers["tts"], self.secretary.language, self.secretary.voice_name, self.log), self.vendor_budget,
+                clock)
             self.llm = factory.chat_model(providers["llm"])
         except ServiceError as exc:
             raise EngineUnavailable(str(exc)) from exc
@@ -126,7 +135,8 @@ class PipelineEngine(TurnTakingEngine):
             self.history.append({"role": "user", "content": text})
         for _ in range(MAX_TOOL_ROUNDS):
             calls: list[ToolCall] = []
-            events = pull_blocking(iter(self.llm.stream(list(self.history), TOOLS)), self.vendor_budget, "openai-llm")
+            events = pull_blocking(iter(self.llm.stream(list(self.history), TOOLS)), self.vendor_budget, "openai-llm",
+                                   self.host.clock)
 
             def text_only(events: Iterator[ChatEvent] = events, calls: list[ToolCall] = calls) -> Iterator[str]:
                 for event in events:
@@ -154,13 +164,13 @@ class PipelineEngine(TurnTakingEngine):
                     continue
                 if call.name not in TOOLS_THAT_SPEAK:
                     self.host.set_state(CallState.TOOL_RUNNING)
-                result = self.host.run_tool(call.name, call.arguments) or {}
+                result = self.host.run_tool(call.name, call.arguments)
                 self.reply_due()  # the tool's own time is not the vendor's
                 self.history.append({"role": "tool", "tool_call_id": call.call_id,
-                                     "content": json.dumps(result, default=str)})
-                if call.name == "end_call" or (call.name == "transfer_call" and transfer_succeeded(result)):
+                                     "content": json.dumps(result.payload, default=str)})
+                if call.name == "end_call" or result.transferred:
                     finished = True
-                elif result.get("spoken") or result.get("ended"):
+                elif result.spoken or result.ended:
                     finished = True  # the host spoke (a fallback offer) or the call is over: wait for the caller
             if finished:
                 return

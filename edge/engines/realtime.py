@@ -63,7 +63,7 @@ from edge.core.state import CallState
 from edge.dialogue.phrases import phrase
 from edge.engines.base import Engine, EngineHost, EngineUnavailable, Notice, response_deadline
 from edge.engines.offline import TOOLS_THAT_SPEAK
-from edge.engines.tool_definitions import TOOL_DEFINITIONS
+from edge.engines.tool_definitions import TOOL_DEFINITIONS, ToolResult
 from edge.metrics import METRICS
 from edge.services.base import parse_arguments
 from edge.services.openai.client import make_client, websocket_options
@@ -288,7 +288,7 @@ class RealtimeEngine(Engine):
         """The vendor owes the caller audio within the deadline from now."""
         self._disarm()
         if not self._closed:
-            self._deadline = gevent.spawn_later(self._deadline_seconds, self._deadline_passed)
+            self._deadline = self.host.clock.call_later(self._deadline_seconds, self._deadline_passed)
 
     def _disarm(self) -> None:
         if self._deadline is not None:
@@ -525,19 +525,19 @@ class RealtimeEngine(Engine):
             arguments, problem = parse_arguments(call["arguments"])
             if problem is not None:
                 self.log.error("Realtime: %s called with %s", call["name"], problem)
-                result: dict[str, Any] = {"ok": False, "error": "invalid_arguments", "message": (
+                result = ToolResult({"ok": False, "error": "invalid_arguments", "message": (
                     f"The arguments were not valid ({problem}); nothing was done. Call it again with a JSON "
-                    "object of the parameters.")}
+                    "object of the parameters.")})
             else:
                 result = self.host.run_tool(call["name"], arguments)
-            spoken = spoken or bool(result.get("spoken"))
-            ended = ended or bool(result.get("ended"))
+            spoken = spoken or result.spoken
+            ended = ended or result.ended
             if self._closed or ended:
                 return  # the call is over (goodbye said, or the caller transferred)
             if self._unanswered.pop(call["call_id"], None) is not None:
-                self._output(call["call_id"], result)
+                self._output(call["call_id"], result.payload)
             else:  # answered "in progress" when the tool spoke: the result follows as a note
-                self._note(f"Result of {call['name']}: {json.dumps(result, default=str)}")
+                self._note(f"Result of {call['name']}: {json.dumps(result.payload, default=str)}")
         self._unanswered = {}
         if not spoken:  # the host already spoke (a fallback offer): the caller's answer starts the next response
             self._idle.wait(SAY_TIMEOUT)

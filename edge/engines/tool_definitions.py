@@ -1,9 +1,30 @@
-"""The schemas of the four tools an engine offers its model (docs/CONTRACT.md), and how an engine reads a
-transfer's result; the tools themselves run in the call (:mod:`edge.call.tools`)."""
+"""The schemas of the four tools an engine offers its model (docs/CONTRACT.md), and the typed result a tool
+hands back (:class:`ToolResult`); the tools themselves run in the call (:mod:`edge.call.tools`)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    """What a tool did: :attr:`payload` is the JSON the model receives (its keys are the model's, unchanged);
+    the flags are what the engines, the timers and the keypad act on, set by the tool that knows them
+    rather than read back out of the JSON."""
+
+    payload: dict[str, Any]
+    ended: bool = False
+    """The call is over (the goodbye was said, or the caller was bridged)."""
+    spoken: bool = False
+    """The host already told the caller what happened and what is offered: wait for their answer."""
+    transferred: bool = False
+    """The caller was bridged to a person."""
+
+    @property
+    def ok(self) -> bool:
+        """The tool did what it was asked."""
+        return self.payload.get("ok") is True
 
 TOOL_DEFINITIONS: list[dict[str, Any]] = [
     {
@@ -66,8 +87,3 @@ def chat_completion_tools(definitions: list[dict[str, Any]] | None = None) -> li
     return [{"type": "function", "function": {key: tool[key] for key in ("name", "description", "parameters")}}
             for tool in (TOOL_DEFINITIONS if definitions is None else definitions)]
 
-
-def transfer_succeeded(result: dict[str, Any]) -> bool:
-    """Whether a ``transfer_call`` result means the caller was bridged."""
-    status = str(result.get("status") or result.get("outcome") or "").lower()
-    return bool(result.get("transferred")) or status in {"transferred", "bridged", "answered"}

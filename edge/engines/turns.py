@@ -20,7 +20,6 @@ gevent pipes, vendor SDK calls go through :func:`blocking` (cooperative sockets)
 from __future__ import annotations
 
 import re
-import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -33,6 +32,7 @@ from gevent.queue import Queue
 
 from edge.audio.g711 import ulaw_to_l16
 from edge.audio.vad import StreamingVad, VadEvent, VadParams
+from edge.core.clock import WALL_CLOCK, Clock
 from edge.core.state import CallState
 from edge.dialogue.phrases import phrase
 from edge.engines.base import RESPONSE_DEADLINE_SECONDS, Engine, EngineHost, EngineUnavailable, Notice
@@ -67,19 +67,32 @@ def blocking(function: Callable[..., T], *args: Any) -> T:
     return gevent.get_hub().threadpool.apply(function, args)
 
 
-def bounded(seconds: float, provider: str, function: Callable[..., T], *args: Any) -> T:
-    """:func:`blocking`, given up after ``seconds``: a vendor that accepted the request and went silent
-    is a :class:`ServiceError` (``timeout``) like any other failure, not dead air for the caller."""
-    timer = gevent.Timeout(seconds)
-    timer.start()
+def bounded(seconds: float, provider: str, function: Callable[..., T], *args: Any, clock: Clock = WALL_CLOCK) -> T:
+    """:func:`blocking`, given up after ``seconds`` of ``clock``: a vendor that accepted the request and
+    went silent is a :class:`ServiceError` (``timeout``) like any other failure, not dead air for the caller.
+
+    The request runs in a greenlet of its own, which the caller waits for on ``clock`` (so a test's
+    scripted clock decides when the vendor is late) and kills once it gives up or is itself killed."""
+    done = Event()
+    outcome: list[tuple[bool, Any]] = []
+
+    def request() -> None:
+        try:
+            outcome.append((True, blocking(function, *args)))
+        except Exception as exc:  # noqa: BLE001 - the caller's to handle: re-raised in its greenlet below
+            outcome.append((False, exc))
+        done.set()
+
+    worker = gevent.spawn(request)
     try:
-        return blocking(function, *args)
-    except gevent.Timeout as exc:
-        if exc is not timer:
-            raise
-        raise ServiceError(provider, ErrorKind.TIMEOUT, f"no answer within {seconds:.1f} s") from None
+        if not clock.wait(done, seconds):
+            raise ServiceError(provider, ErrorKind.TIMEOUT, f"no answer within {seconds:.1f} s")
     finally:
-        timer.close()
+        worker.kill(block=False)
+    succeeded, value = outcome[0]
+    if not succeeded:
+        raise value
+    return value
 
 
 def sentences(chunks: Iterable[str]) -> Iterator[str]:
@@ -277,7 +290,7 @@ class TurnTakingEngine(Engine):
                 if self._speaking.is_set():
                     self.barge_in()
             elif event is VadEvent.SPEECH_STOP:
-                self._stopped_at = time.monotonic()
+                self._stopped_at = self.host.clock.now()
                 self.host.caller_speech_stopped()
                 audio, self._utterance = b"".join(self._utterance), []
                 self._inbox.put(("speech", audio))
@@ -413,11 +426,11 @@ class TurnTakingEngine(Engine):
         caller's speech plus :attr:`deadline_seconds`), or the whole deadline once the reply is playing."""
         if self._reply_by is None:
             return self.deadline_seconds
-        return max(0.05, self._reply_by - time.monotonic())
+        return max(0.05, self._reply_by - self.host.clock.now())
 
     def reply_due(self, since: float | None = None) -> None:
         """The caller is waiting for a reply from ``since`` (default now)."""
-        self._reply_by = (since or time.monotonic()) + self.deadline_seconds
+        self._reply_by = (since or self.host.clock.now()) + self.deadline_seconds
 
     # -- the conversation loop ------------------------------------------------------------------------
     def _run(self, greeting: Utterance | None = None) -> None:

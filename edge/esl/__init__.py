@@ -1,4 +1,5 @@
-"""FreeSWITCH Event Socket: the pure protocol (``protocol``) and its gevent wiring (``session``, ``server``).
+"""FreeSWITCH Event Socket: its gevent wiring (``session``, ``server``) over the pure wire format
+(:mod:`edge.serializers.esl`).
 
 The design names greenswitch (EvoluxBR/greenswitch) as the ESL library; the edge keeps this small
 implementation of its own because greenswitch 0.0.19 breaks three facts of docs/PROTOCOLS.md that a call
@@ -13,7 +14,7 @@ depends on:
 * it matches a ``CHANNEL_EXECUTE_COMPLETE`` to the application by name, not by the ``event-uuid`` it
   was sent with, so two ``set`` or ``playback`` executions in a row can be confused.
 
-``protocol`` is a pure parser fed bytes, tested by replaying frames split at every byte boundary
+The wire format is a pure parser fed bytes, tested by replaying frames split at every byte boundary
 (tests/edge/test_esl_protocol.py); ``server`` is gevent's ``StreamServer``, as greenswitch's own
 outbound server is.
 """

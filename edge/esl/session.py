@@ -1,6 +1,6 @@
 """One outbound Event Socket connection (FreeSWITCH connected to us for one call), under gevent.
 
-A reader greenlet feeds the pure :class:`~edge.esl.protocol.EslParser`; command replies resolve the
+A reader greenlet feeds the pure :class:`~edge.serializers.esl.EslParser`; command replies resolve the
 oldest waiting command (FreeSWITCH answers in order); events go to :attr:`EslConnection.events`; an
 executed application is awaited on the ``CHANNEL_EXECUTE_COMPLETE`` whose ``Application-UUID`` is the
 ``event-uuid`` we sent; a ``bgapi`` command is awaited on the ``BACKGROUND_JOB`` event whose ``Job-UUID``
@@ -21,8 +21,8 @@ from gevent.event import AsyncResult, Event
 from gevent.lock import Semaphore
 from gevent.queue import Queue
 
-from edge.esl import protocol
-from edge.esl.protocol import EslEvent, EslMessage, EslProtocolError
+from edge.serializers import esl as protocol
+from edge.serializers.esl import EslEvent, EslMessage, EslProtocolError
 from shared.logging import CallLogger, Tag
 
 CLOSED = object()

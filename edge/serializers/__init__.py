@@ -1,1 +1,2 @@
-"""Pure wire formats: bytes and command lines in, values out, no sockets (the ESL format is :mod:`edge.esl.protocol`)."""
+"""Pure wire formats: bytes and command lines in, values out, no sockets (the Event Socket's: :mod:`.esl`;
+mod_audio_stream's: :mod:`.audio_stream`)."""

@@ -43,9 +43,8 @@ from websockets.server import ServerProtocol
 
 from edge.audio.g711 import l16_to_ulaw
 from edge.core.frames import FRAME_BYTES
-from edge.esl import protocol
-from edge.esl.protocol import EslEvent
 from edge.esl.session import EslCommandError, EslConnection, EslDisconnected
+from edge.serializers import esl as protocol
 from edge.serializers.audio_stream import (
     DIRECT,
     EVENTS,
@@ -59,6 +58,7 @@ from edge.serializers.audio_stream import (
     stop_command,
     stream_url,
 )
+from edge.serializers.esl import EslEvent
 from edge.transports.base import AudioTransport, TransportError
 from shared.logging import Tag, call_logger
 

@@ -10,8 +10,8 @@ from collections.abc import Callable
 
 from edge.audio.g711 import l16_to_ulaw, ulaw_to_l16
 from edge.core.frames import FRAME_BYTES
-from edge.esl import protocol
 from edge.esl.session import EslConnection
+from edge.serializers import esl as protocol
 from edge.transports.base import AudioTransport, TransportError
 from edge.transports.ports import PortAllocator
 from edge.transports.udp_receiver import UdpReceiver

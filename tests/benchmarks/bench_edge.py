@@ -302,7 +302,7 @@ def _memoize_fake_vad() -> None:
             value = memo[pcmu] = exact(pcmu)
         return value
 
-    rms.memoized = True  # type: ignore[attr-defined]
+    rms.memoized = True  # type: ignore[attr-defined]  # a mark on the function object, which mypy does not model
     fake.rms = rms
 
 

@@ -25,12 +25,18 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
 import tests.conftest as conf  # noqa: E402  (sets DATABASE_URL / REDIS_URL for the shared modules)
+
+if TYPE_CHECKING:  # imported where used: tests.conftest sets the environment the shared modules read first
+    from shared.embeddings import Embedder
+    from workers.ingest.pipeline import IngestOutcome
 
 MODEL = "multilingual-e5-small-q4"
 """The search benchmark's chunks are of a 384-dimension model (padded and compact copies, migration 018)."""
@@ -44,7 +50,7 @@ class _FixedEmbedder:
     def __init__(self, vector: list[float]) -> None:
         self.vector = vector
 
-    def embed(self, texts: list[str]) -> list[list[float]]:
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
         return [self.vector for _ in texts]
 
 
@@ -58,16 +64,16 @@ def percentile(values: list[float], q: float) -> float:
 class _TimedEmbedder:
     """Wraps an embedder and adds up the wall and CPU time spent in ``embed``."""
 
-    def __init__(self, inner: object) -> None:
+    def __init__(self, inner: Embedder) -> None:
         self.inner = inner
-        self.model_name = inner.model_name  # type: ignore[attr-defined]
+        self.model_name = inner.model_name
         self.wall = 0.0
         self.cpu = 0.0
 
-    def embed(self, texts: list[str]) -> list[list[float]]:
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
         started, cpu = time.perf_counter(), time.process_time()
         try:
-            return self.inner.embed(texts)  # type: ignore[attr-defined]
+            return self.inner.embed(texts)
         finally:
             self.wall += time.perf_counter() - started
             self.cpu += time.process_time() - cpu
@@ -97,7 +103,7 @@ def _bench_document(chunks: int) -> str:
     return "\n\n".join(paragraphs)
 
 
-def _ingest_once(domain: uuid.UUID, text: str, embedder: object) -> tuple[object, float, float, uuid.UUID]:
+def _ingest_once(domain: uuid.UUID, text: str, embedder: Embedder) -> tuple[IngestOutcome, float, float, uuid.UUID]:
     """Ingest ``text`` as one document of ``domain`` with ``embedder``: (outcome, wall s, CPU s, document)."""
     from shared.settings import get_settings
     from tests.workers.conftest import add_upload
@@ -132,8 +138,8 @@ def bench_ingest_e5(chunks: int) -> None:
         session.add(Domain(domain_uuid=domain, domain_name="bench-ingest-e5.test"))
     try:
         outcome, elapsed, cpu, doc = _ingest_once(domain, _bench_document(chunks), timed)
-        assert outcome.status == "ready", outcome  # type: ignore[attr-defined]
-        count = outcome.chunk_count  # type: ignore[attr-defined]
+        assert outcome.status == "ready", outcome
+        count = outcome.chunk_count
         started = time.perf_counter()
         embedder.embed_query("quanto custa a consulta?")
         query_ms = (time.perf_counter() - started) * 1000

@@ -21,8 +21,8 @@ from typing import Any
 import pytest
 
 from edge.audio.g711 import ulaw_to_l16
-from edge.esl import protocol
-from edge.esl.protocol import EslEvent
+from edge.serializers import esl as protocol
+from edge.serializers.esl import EslEvent
 from simulator.audio import tone
 from simulator.freeswitch import FakeCall, FakeFreeSwitch
 from simulator.loop import BackgroundLoop

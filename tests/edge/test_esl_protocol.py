@@ -2,7 +2,7 @@
 
 import pytest
 
-from edge.esl.protocol import (
+from edge.serializers.esl import (
     EslParser,
     EslProtocolError,
     decode_event,

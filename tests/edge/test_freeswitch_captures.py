@@ -24,7 +24,7 @@ from urllib.parse import unquote
 
 import pytest
 
-from edge.esl.protocol import EslMessage, EslParser, encode_command, message_event
+from edge.serializers.esl import EslMessage, EslParser, encode_command, message_event
 from simulator.freeswitch import FakeCall, FakeFreeSwitch
 from tests.polling import wait_until
 

@@ -11,6 +11,7 @@ from edge.call.state import CallStateMachine
 from edge.call.timeouts import DURATION_GRACE_SECONDS, REPLY_ALLOWANCE_SECONDS, CallTimers
 from edge.core.state import CallState
 from edge.dialogue.phrases import phrases
+from edge.engines.tool_definitions import ToolResult
 from shared.logging import call_logger
 from tests.fakes.engine_host import secretary
 from tests.scripted_clock import ScriptedClock
@@ -23,14 +24,14 @@ class TimerHostStub:
     """A call as the timers see it: a real state machine, prompts recorded with the second they were
     heard, tools answered."""
 
-    def __init__(self, clock: ScriptedClock, transfer_result: dict[str, Any] | None = None) -> None:
+    def __init__(self, clock: ScriptedClock, transfer_result: ToolResult | None = None) -> None:
         self.clock = clock
         self.machine = CallStateMachine(call_logger("test.timers"))
         self.outcome = "abandoned"
         self.heard: list[tuple[float, str]] = []
         self.tools: list[tuple[str, dict[str, Any]]] = []
         self.ended: tuple[str, str | None, str | None] | None = None
-        self.transfer_result = transfer_result or {"ok": False, "error": "not_available"}
+        self.transfer_result = transfer_result or ToolResult({"ok": False, "error": "not_available"})
 
     @property
     def said(self) -> list[str]:
@@ -48,7 +49,7 @@ class TimerHostStub:
     def listen(self) -> None:
         self.machine.move(CallState.LISTENING)
 
-    def run_tool(self, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
+    def run_tool(self, name: str, arguments: dict[str, Any]) -> ToolResult:
         self.tools.append((name, arguments))
         self.machine.move(CallState.TOOL_RUNNING)
         return self.transfer_result
@@ -139,7 +140,7 @@ def test_turn_limit_after_the_last_reply_transfers_or_ends_politely(clock, opera
 
 
 def test_turn_limit_with_a_successful_transfer_does_not_hang_up(clock):
-    host = TimerHostStub(clock, transfer_result={"ok": True, "transferred": True})
+    host = TimerHostStub(clock, transfer_result=ToolResult({"ok": True, "transferred": True}, transferred=True))
     timers = timers_for(host, operator="1000", max_conversation_turns=1)
     host.machine.move(CallState.LISTENING)
     timers.on_caller_turn()
@@ -153,8 +154,9 @@ def test_turn_limit_with_a_successful_transfer_does_not_hang_up(clock):
 
 
 def test_failed_operator_transfer_leaves_a_few_turns_for_the_offered_fallback(clock):
-    host = TimerHostStub(clock, transfer_result={"ok": False, "status": "no_answer",
-                                                 "spoken": "Nobody answered. Would you like to leave a message?"})
+    host = TimerHostStub(clock, transfer_result=ToolResult(
+        {"ok": False, "status": "no_answer", "spoken": "Nobody answered. Would you like to leave a message?"},
+        spoken=True))
     timers = timers_for(host, operator="1000", max_conversation_turns=1)
     host.machine.move(CallState.LISTENING)
     timers.on_caller_turn()

@@ -21,7 +21,9 @@ from edge.call.transfer import (
     originate_command,
     run_transfer,
 )
+from edge.core.clock import WALL_CLOCK
 from edge.core.context import CallContext, SecretaryProfile
+from edge.engines.tool_definitions import ToolResult
 from tests.factories import add_domain_settings, add_rule, add_secretary
 
 CLOSED = {"timezone": "UTC", "weekdays": {"mon": []}}  # open on no day
@@ -46,6 +48,7 @@ class RecordingCall:
         self.messages: list[dict[str, str]] = []
         self.absent = unavailable
         self.announcements: list[str | None] = []
+        self.clock = WALL_CLOCK
 
     def unavailable(self, destination: str, context: str) -> BridgeResult | None:
         return self.absent
@@ -65,7 +68,7 @@ class RecordingCall:
     def end_call(self, reason: str) -> None:
         self.ended.append(reason)
 
-    def transfer(self, arguments: dict[str, Any]) -> dict[str, Any]:
+    def transfer(self, arguments: dict[str, Any]) -> ToolResult:
         return run_transfer(self, arguments)
 
     def store_message(self, message: dict[str, str]) -> None:
@@ -87,13 +90,14 @@ def test_a_closed_department_offers_voicemail_and_the_caller_takes_it(make_domai
     call = RecordingCall(domain, secretary, outcome="answered")
 
     first = call.transfer({"destination": "support", "reason": "my printer broke"})
-    assert call.bridged == [] and first["status"] == "closed" and first["fallback"] == "voicemail"
+    assert call.bridged == [] and first.payload["status"] == "closed" and first.payload["fallback"] == "voicemail"
     assert call.said == ["Support is not taking calls right now, we are outside business hours. "
                          "I can send you to voicemail, or take a message. Which do you prefer?"]
 
     second = call.transfer({"destination": "voicemail", "reason": "caller accepted"})
     assert call.bridged == [("*993001", "acme-ctx")]
-    assert second["transferred"] is True and call.completed == ["*993001"]
+    assert second.payload["transferred"] is True and call.completed == ["*993001"]
+    assert second.transferred and second.ended and not first.transferred and first.spoken
 
 
 def test_a_hangup_fallback_says_goodbye_and_ends_the_call(make_domain):
@@ -102,7 +106,7 @@ def test_a_hangup_fallback_says_goodbye_and_ends_the_call(make_domain):
     add_rule(domain, "Vendas", "2001", business_hours=CLOSED, fallback_action="hangup")
     call = RecordingCall(domain, secretary, language="pt-BR")
     result = call.transfer({"destination": "vendas"})
-    assert result["ended"] is True and call.ended and call.bridged == []
+    assert result.payload["ended"] is True and call.ended and call.bridged == []
     assert call.said == ["Vendas não está atendendo agora, estamos fora do horário de atendimento. "
                          "Por favor, ligue novamente mais tarde."]
 
@@ -118,7 +122,7 @@ def test_a_busy_rule_with_an_operator_fallback_offers_and_then_bridges_the_opera
     assert call.said == ["Connecting you to sales.",
                          "Sales is busy right now. I can transfer you to the operator, or take a message. "
                          "Which do you prefer?"]
-    assert result["status"] == "busy" and call.bridged == [("2001", "ctx")]
+    assert result.payload["status"] == "busy" and call.bridged == [("2001", "ctx")]
     call.outcome = "answered"
     call.transfer({"destination": "operator"})
     assert call.bridged[-1] == ("1050", "ctx")  # the rule's operator, not the domain's
@@ -128,7 +132,7 @@ def test_nothing_matches_offers_a_message(make_domain):
     domain = make_domain()
     call = RecordingCall(domain, add_secretary(domain))
     result = call.transfer({"destination": "astronaut department"})
-    assert call.bridged == [] and result["fallback"] == "message"
+    assert call.bridged == [] and result.payload["fallback"] == "message"
     assert call.said == ["I could not find that department. May I take a message so they can call you back?"]
 
 
@@ -151,7 +155,7 @@ def test_an_unavailable_destination_is_not_announced_and_the_fallback_is_offered
     add_rule(domain, "Sales", "2001", transfer_message="Connecting you to sales.")
     call = RecordingCall(domain, secretary, unavailable=BridgeResult("unavailable", "DO_NOT_DISTURB"))
     result = call.transfer({"destination": "sales"})
-    assert call.bridged == [] and result["status"] == "unavailable" and result["cause"] == "DO_NOT_DISTURB"
+    assert call.bridged == [] and result.payload["status"] == "unavailable" and result.payload["cause"] == "DO_NOT_DISTURB"
     assert call.said == ["Sales is not available right now. May I take a message so they can call you back?"]
 
 
@@ -162,12 +166,12 @@ def test_take_message_stores_and_reads_back(make_domain):
                                           "callback_number": "(11) 98888-7777"})
     assert call.messages == [{"caller_name": "Maria", "message": "Ligar sobre o contrato",
                               "callback_number": "11988887777"}]
-    assert result["read_back"] == ("Maria, seu recado: Ligar sobre o contrato. "
+    assert result.payload["read_back"] == ("Maria, seu recado: Ligar sobre o contrato. "
                                    "Retornaremos no número 1 1 9 8 8 8 8 7 7 7 7.")
     empty = TakeMessageTool().run(call, {"message": " "})
-    assert empty["ok"] is False and len(call.messages) == 1
+    assert empty.payload["ok"] is False and len(call.messages) == 1
     defaults = TakeMessageTool().run(call, {"message": "Call me"})
-    assert defaults["callback_number"] == "5511988887777" and defaults["caller_name"] == "Caller"
+    assert defaults.payload["callback_number"] == "5511988887777" and defaults.payload["caller_name"] == "Caller"
 
 
 def test_only_plain_dial_tokens_are_looked_up_in_the_directory():

@@ -7,6 +7,7 @@ import pytest
 from edge.core.state import CallState
 from edge.engines.greeting_cache import GreetingCache
 from edge.engines.offline import OfflineEngine
+from edge.engines.tool_definitions import ToolResult
 from edge.services.offline.sphinx_worker import close_shared_pool
 from simulator.voice import caller_says
 from tests.fakes.engine_host import FakeHost
@@ -82,8 +83,9 @@ def test_barge_in_flushes_audio_and_records_what_was_heard(host, engine):
 @pytest.mark.slow
 def test_caller_who_chooses_the_voicemail_offered_after_a_failed_transfer_is_sent_there(host, engine):
     offer = "Sales did not answer. I can send you to voicemail, or take a message. Which do you prefer?"
-    results = iter([{"ok": False, "status": "no_answer", "spoken": offer, "fallback": "voicemail"},
-                    {"ok": True, "transferred": True, "ended": True}])
+    results = iter([ToolResult({"ok": False, "status": "no_answer", "spoken": offer, "fallback": "voicemail"},
+                               spoken=True),
+                    ToolResult({"ok": True, "transferred": True, "ended": True}, ended=True, transferred=True)])
     host.tools["transfer_call"] = lambda args: next(results)
     engine.start()
     assert host.wait_for(lambda: CallState.LISTENING in host.states)

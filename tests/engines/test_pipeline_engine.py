@@ -8,7 +8,7 @@ import pytest
 
 from edge.core.state import CallState
 from edge.dialogue.phrases import phrase
-from edge.engines.base import EngineUnavailable
+from edge.engines.base import RESPONSE_DEADLINE_SECONDS, EngineUnavailable
 from edge.engines.greeting_cache import GreetingCache
 from edge.engines.pipeline import PipelineEngine
 from edge.engines.realtime import RealtimeEngine
@@ -16,6 +16,7 @@ from shared.providers import ProviderConfig
 from simulator.voice import caller_says
 from tests.fakes.engine_host import FakeHost
 from tests.fakes.openai_http import DEFAULT_KEY, ChatReply, FakeOpenAI
+from tests.scripted_clock import ScriptedClock
 
 
 @pytest.fixture
@@ -120,16 +121,21 @@ def test_the_model_is_offered_the_same_tools_by_the_pipeline_and_the_realtime_en
 
 
 @pytest.mark.parametrize("silent", ["/v1/audio/transcriptions", "/v1/chat/completions", "/v1/audio/speech"])
-def test_a_vendor_that_goes_silent_gets_the_apology_within_the_deadline(fake, tmp_path, silent):
+def test_a_vendor_that_goes_silent_gets_the_apology_at_the_deadline(fake, tmp_path, silent):
     fake.script_transcripts("When are you open?")
     fake.script_chat(ChatReply(text="We open at nine."))
-    host = FakeHost(providers(fake))
+    clock = ScriptedClock()  # the call's time stands still until the test plays it
+    host = FakeHost(providers(fake), clock=clock)
     engine = run_engine(host, tmp_path)
     try:
         fake.stall_next(60, path=silent)  # accepted, then nothing (released when the fake stops)
-        host.speak_into(engine, caller_says("When are you open?"))
-        # The caller hears the apology, in the edge's own voice, because the engine's deadline fired
-        # (not because the stalled request ended: it is held for a minute).
+        host.speak_into(engine, caller_says("When are you open?"))  # the caller's turn ends at call time 0
+        assert host.wait_for(lambda: fake.stalled == 1)  # the STT, the model or the TTS holds its reply
+        clock.advance(RESPONSE_DEADLINE_SECONDS - 0.25)
+        assert not host.failed_event.is_set() and host.messages("assistant")[-1] != phrase("en", "engine.apology")
+        # At the deadline (4 s after the caller stopped) the caller hears the apology, in the edge's own
+        # voice, because the engine's deadline fired (the stalled request is held for a minute).
+        clock.advance(0.25)
         assert host.failed_event.wait(15)
         assert host.messages("assistant")[-1] == phrase("en", "engine.apology")
         assert host.failed.endswith("timeout")

@@ -16,6 +16,7 @@ import pytest
 
 from edge.engines.greeting_cache import GreetingCache
 from edge.engines.turns import TurnTakingEngine, sentences
+from edge.services.base import SpeechToText, TextToSpeech
 from simulator.voice import caller_says
 from tests.fakes.engine_host import FakeHost
 
@@ -27,7 +28,7 @@ REPLY = ("We deliver anvils, rockets and giant magnets anywhere in the desert wi
 NOTICE = "One moment, I will transfer your call to the operator."
 
 
-class ScriptedTTS:
+class ScriptedTTS(TextToSpeech):
     """Audio of ``BYTES_PER_CHAR`` bytes per character, in 10-frame chunks, a distinct byte per text;
     ``chunk_delay`` seconds between chunks (a TTS still streaming while the start is played)."""
 
@@ -51,7 +52,7 @@ class ScriptedTTS:
                 gevent.sleep(self.chunk_delay)
 
 
-class ScriptedSTT:
+class ScriptedSTT(SpeechToText):
     """Every utterance of the caller is heard as ``text``."""
 
     def __init__(self, text: str) -> None:
@@ -74,8 +75,8 @@ class ScriptedEngine(TurnTakingEngine):
         self.scripted_tts = tts
 
     def build_services(self) -> None:
-        self.stt = ScriptedSTT("When do you deliver?")  # type: ignore[assignment]
-        self.tts = self.scripted_tts  # type: ignore[assignment]
+        self.stt = ScriptedSTT("When do you deliver?")
+        self.tts = self.scripted_tts
 
     def greeting_text(self) -> str:
         return GREETING

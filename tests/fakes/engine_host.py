@@ -14,9 +14,11 @@ from typing import Any
 import gevent
 from gevent.event import Event
 
+from edge.core.clock import WALL_CLOCK, Clock
 from edge.core.context import CallContext, SecretaryProfile
 from edge.core.frames import FRAME_BYTES
 from edge.core.state import CallState
+from edge.engines.tool_definitions import ToolResult
 from shared.providers import OFFLINE, ProviderConfig
 
 
@@ -36,13 +38,14 @@ class FakeHost:
     """Records what an engine does; plays its audio at ``tick`` seconds per frame."""
 
     def __init__(self, providers: dict[str, ProviderConfig] | None = None, tick: float = 0.002,
-                 tools: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] | None = None,
-                 extra: dict[str, Any] | None = None, **secretary_fields: Any) -> None:
+                 tools: dict[str, Callable[[dict[str, Any]], ToolResult | dict[str, Any]]] | None = None,
+                 extra: dict[str, Any] | None = None, clock: Clock = WALL_CLOCK, **secretary_fields: Any) -> None:
         self.context = CallContext(
             call_uuid=str(uuid.uuid4()), domain_uuid=uuid.uuid4(), secretary=secretary(**secretary_fields),
             providers=providers or dict(OFFLINE), caller_id="5551234", extra=extra or {},
         )
         self.tick = tick
+        self.clock = clock
         self.tools = tools or {}
         self.states: list[CallState] = []
         self.records: list[dict[str, Any]] = []
@@ -97,11 +100,12 @@ class FakeHost:
         """Remember a conversation message."""
         self.records.append({"role": role, "content": content, **fields})
 
-    def run_tool(self, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
-        """Answer from ``tools`` (default: ``{"ok": true}``)."""
+    def run_tool(self, name: str, arguments: dict[str, Any]) -> ToolResult:
+        """Answer from ``tools`` (default: ``{"ok": true}``; a plain dict is a payload without effects)."""
         self.tool_calls.append((name, dict(arguments)))
         handler = self.tools.get(name)
-        return handler(arguments) if handler else {"ok": True}
+        result = handler(arguments) if handler else {"ok": True}
+        return result if isinstance(result, ToolResult) else ToolResult(result)
 
     def caller_speech_started(self) -> None:
         """Count."""

@@ -28,6 +28,8 @@ class FakeHttpServer:
         self._failures: deque[tuple[int, str]] = deque()
         self._stalls: deque[Any] = deque()
         self._released = threading.Event()
+        self.stalled = 0
+        """Replies held so far (a test waits for the request to be held before playing the deadline)."""
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
@@ -69,6 +71,8 @@ class FakeHttpServer:
 
     def _stall(self, seconds: float) -> None:
         """Hold a reply for ``seconds`` (or until :meth:`stop`)."""
+        with self._lock:
+            self.stalled += 1
         self._released.wait(seconds)
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:

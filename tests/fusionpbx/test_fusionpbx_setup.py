@@ -80,7 +80,7 @@ def _run(host: dict[str, object], *script: str) -> subprocess.CompletedProcess[s
 
 
 def _state(host: dict[str, object]) -> dict[str, object]:
-    with host["engine"].connect() as conn:  # type: ignore[attr-defined]
+    with host["engine"].connect() as conn:  # type: ignore[attr-defined]  # the fixture's mixed dict: this is its Engine
         def rows(sql: str) -> list[tuple]:
             return [tuple(r) for r in conn.exec_driver_sql(sql).all()]
         return {
@@ -97,7 +97,7 @@ def test_the_fusionpbx_mode_installs_the_app_and_a_second_run_changes_nothing(fu
     # setup.sh's early part: config.conf and the PostgreSQL version the server runs (not a fixed 15)
     early = _run(host, 'source deploy/fusionpbx.sh && fusionpbx_read_config && echo "$FPBX_DB_NAME $FPBX_WEB_ROOT" && fusionpbx_pg_version')
     assert early.returncode == 0, early.stderr
-    with host["engine"].connect() as conn:  # type: ignore[attr-defined]
+    with host["engine"].connect() as conn:  # type: ignore[attr-defined]  # the fixture's mixed dict: this is its Engine
         major = int(conn.exec_driver_sql("SHOW server_version_num").scalar()) // 10000
         database = conn.exec_driver_sql("SELECT current_database()").scalar()
     assert early.stdout.split("\n")[-2:] == [f"{database} {web_root}", f"{major}"] or early.stdout.strip().endswith(f"{database} {web_root}\n{major}")

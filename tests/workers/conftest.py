@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 import redis
@@ -23,6 +24,8 @@ from shared.tenancy import tenant_session
 from shared.vectors import pad_embedding
 from tests.fakes.openai_http import hashed_embedding
 from tests.polling import wait_until
+
+T = TypeVar("T")
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -173,7 +176,7 @@ def producer(clean_redis: str):  # returns a Celery app
     return producer_app(clean_redis)
 
 
-def wait_for(predicate: Callable[[], object], timeout: float = 30.0, interval: float = 0.1) -> object:
+def wait_for(predicate: Callable[[], T | None], timeout: float = 30.0, interval: float = 0.1) -> T:
     """Poll ``predicate`` until it returns something truthy; fail after ``timeout`` seconds."""
     value = wait_until(predicate, timeout, interval)
     if not value:
@@ -196,7 +199,7 @@ def wait_document(domain: uuid.UUID, document: uuid.UUID, timeout: float = 60.0,
     def done() -> Document | None:
         row = document_row(domain, document)
         return row if row.status in states else None
-    return wait_for(done, timeout)  # type: ignore[return-value]
+    return wait_for(done, timeout)
 
 
 def push_raw_task(redis_url: str, queue: str, task: str, args: list[object]) -> str:

@@ -83,7 +83,3 @@ def sign(body: bytes, secret: str) -> str:
     """The ``X-Voice-AI-Signature`` value: ``sha256=`` + hex HMAC-SHA256 of the body with the secret."""
     return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
 
-
-def verify(body: bytes, secret: str, signature: str) -> bool:
-    """What a receiver does: recompute and compare in constant time."""
-    return hmac.compare_digest(sign(body, secret), signature)

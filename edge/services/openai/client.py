@@ -36,11 +36,13 @@ def _native_thread_id() -> int:
 def make_client(config: ProviderConfig) -> Any:
     """``openai.OpenAI`` with the row's key and ``base_url``; no SDK retries (the call cannot wait).
 
-    Clients are shared by every call with the same key, ``base_url`` and timeout, per thread: building
+    Clients are shared by every call with the same key, ``base_url`` and timeout, per OS thread: building
     one costs ~25 ms of TLS setup on the hub, which would delay each call's greeting, and a shared client
-    keeps its connections to the vendor warm between calls. Per thread, because under gevent a pooled
-    socket belongs to the hub of the thread that opened it (vendor calls run in gevent's threadpool);
-    reusing it from another thread fails with "operation on destroyed loop".
+    keeps its connections to the vendor warm between calls. In the edge every vendor call runs on the hub's
+    thread (cooperative sockets: :func:`edge.engines.turns.blocking`), so that is one client per key. Per
+    thread all the same, because without gevent's patching (a test driving an engine directly) the calls go
+    to gevent's threadpool, and a pooled socket belongs to the hub of the thread that opened it: reusing it
+    from another thread fails with "operation on destroyed loop".
 
     Built once per key even when a burst of calls asks for it together: the first caller builds under the
     key's own lock and the others wait for that one client (a burst used to build ~27 of them).

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 import gevent
-from gevent.event import Event
+from gevent.event import AsyncResult, Event
+from gevent.queue import Queue
 
 
 class Clock(Protocol):
-    """Seconds (monotonic) and the three ways the timers wait for them."""
+    """Seconds (monotonic) and the four ways the timers wait for them."""
 
     def now(self) -> float:
         """The current time in seconds (only differences mean anything)."""
@@ -24,11 +25,14 @@ class Clock(Protocol):
     def sleep(self, seconds: float) -> None:
         """Block the calling greenlet for ``seconds``."""
 
-    def wait(self, event: Event, timeout: float | None = None) -> bool:
-        """Block until ``event`` is set or ``timeout`` seconds have passed; whether it is set."""
+    def wait(self, event: Event | AsyncResult, timeout: float | None = None) -> bool:
+        """Block until ``event`` is set (a result: is ready) or ``timeout`` seconds have passed; whether it is."""
 
     def call_later(self, seconds: float, function: Callable[[], object]) -> gevent.Greenlet:
         """Run ``function`` in a greenlet of its own after ``seconds`` (kill the greenlet to cancel)."""
+
+    def get(self, queue: Queue, timeout: float | None = None) -> Any:
+        """The next item of ``queue``, waiting up to ``timeout`` seconds; raises ``gevent.queue.Empty``."""
 
 
 class WallClock:
@@ -42,13 +46,18 @@ class WallClock:
         """:func:`gevent.sleep`."""
         gevent.sleep(seconds)
 
-    def wait(self, event: Event, timeout: float | None = None) -> bool:
-        """:meth:`Event.wait`."""
-        return event.wait(timeout)
+    def wait(self, event: Event | AsyncResult, timeout: float | None = None) -> bool:
+        """:meth:`Event.wait` (:meth:`AsyncResult.wait`)."""
+        event.wait(timeout)
+        return event.ready()
 
     def call_later(self, seconds: float, function: Callable[[], object]) -> gevent.Greenlet:
         """:func:`gevent.spawn_later`."""
         return gevent.spawn_later(seconds, function)
+
+    def get(self, queue: Queue, timeout: float | None = None) -> Any:
+        """:meth:`Queue.get`."""
+        return queue.get(timeout=timeout)
 
 
 WALL_CLOCK: Clock = WallClock()
