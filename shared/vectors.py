@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, defer
 
 from shared.models import EMBEDDING_DIMENSIONS, Document, DocumentChunk
@@ -69,11 +69,13 @@ def nearest_chunks(
     secretary's own — never another secretary's.
     ``session`` must be a tenant session: the tenant filter is added by ``shared.tenancy``.
     With ``width`` (a model narrower than the column: :func:`shared.embeddings.compact_dimensions`) the
-    chunks' compact copies are compared.
+    chunks' compact copies are compared (the padded vector of a chunk stored without one).
     """
     padded = pad_embedding(query_vector)
-    column = DocumentChunk.embedding if width is None else DocumentChunk.embedding_compact
-    distance = column.cosine_distance(padded if width is None else padded[:width]).label("distance")
+    distance = DocumentChunk.embedding.cosine_distance(padded)
+    if width is not None:  # the compact copy; a chunk some other writer stored without one, padded
+        distance = func.coalesce(DocumentChunk.embedding_compact.cosine_distance(padded[:width]), distance)
+    distance = distance.label("distance")
     searchable = select(Document.document_uuid).where(Document.status.in_(SEARCHABLE_STATUSES))
     if secretary_uuid is None:
         searchable = searchable.where(Document.voice_secretary_uuid.is_(None))
@@ -85,7 +87,7 @@ def nearest_chunks(
     # read afterwards (sorting whole rows cost as much again as comparing the vectors).
     nearest = (
         select(DocumentChunk.chunk_uuid, distance)
-        .where(DocumentChunk.embedding_model == embedding_model, column.is_not(None),
+        .where(DocumentChunk.embedding_model == embedding_model, DocumentChunk.embedding.is_not(None),
                DocumentChunk.document_uuid.in_(searchable))
         .order_by(distance)
         .limit(limit)

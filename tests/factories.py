@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from shared.embeddings import compact_dimensions
 from shared.models import (
     Conversation,
     Document,
@@ -52,11 +53,14 @@ def add_chunk(
     domain: uuid.UUID, document: uuid.UUID, vector: list[float], model: str = "test-model",
     content: str = "text", index: int = 0,
 ) -> uuid.UUID:
-    """A chunk row with ``vector`` zero-padded."""
+    """A chunk row with ``vector`` zero-padded, and unpadded for a model narrower than the column (as the
+    ingestion stores it)."""
+    width = compact_dimensions(model)
     with tenant_session(domain) as s:
         row = DocumentChunk(
             document_uuid=document, chunk_index=index, content=content,
             embedding=pad_embedding(vector), embedding_model=model,
+            embedding_compact=pad_embedding(vector)[:width] if width else None,
         )
         s.add(row)
         s.flush()

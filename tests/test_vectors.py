@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from shared.embeddings import compact_dimensions
+from shared.models import DocumentChunk
 from shared.tenancy import tenant_session
 from shared.vectors import nearest_chunks, pad_embedding
 from tests.factories import add_chunk, add_document, add_secretary
@@ -44,6 +46,26 @@ def test_nearest_chunks_respect_tenant_model_status_and_secretary(make_domain) -
 
     with tenant_session(b) as s:
         assert [h.content for h in nearest_chunks(s, [1.0, 0.0, 0.0], "test-model")] == ["tenant b"]
+
+
+def test_a_narrow_models_chunks_are_compared_on_their_compact_copies_or_else_padded(make_domain) -> None:
+    """A model of 3 dimensions (an OpenAI provider asking for ``dimensions: 3``): its chunks hold the
+    vector unpadded as well, and the search compares those; a chunk some other writer stored padded only
+    is still found, in its place by distance."""
+    domain = make_domain()
+    document = add_document(domain)
+    model = "text-embedding-3-small@3"
+    add_chunk(domain, document, [1.0, 0.0, 0.0], model=model, content="near")
+    add_chunk(domain, document, [0.0, 0.0, 1.0], model=model, content="far", index=1)
+    with tenant_session(domain) as s:
+        s.add(DocumentChunk(document_uuid=document, chunk_index=2, content="padded only",
+                            embedding=pad_embedding([0.8, 0.6, 0.0]), embedding_model=model))
+    with tenant_session(domain) as s:
+        stored = {c.content: c.embedding_compact is not None for c in s.query(DocumentChunk)}
+        hits = nearest_chunks(s, [1.0, 0.0, 0.0], model, width=compact_dimensions(model))
+    assert stored == {"near": True, "far": True, "padded only": False}
+    assert [h.content for h in hits] == ["near", "padded only", "far"]
+    assert hits[1].similarity == pytest.approx(0.8)
 
 
 def test_padding_preserves_length_and_rejects_bad_vectors() -> None:

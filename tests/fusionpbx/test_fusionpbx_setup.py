@@ -155,7 +155,7 @@ def test_setup_sh_reads_fusionpbx_first_and_installs_the_app_last(tmp_path: Path
     installing anything."""
     setup = (ROOT / "deploy" / "setup.sh").read_text()
     order = ['source "$ROOT/deploy/fusionpbx.sh"', "fusionpbx_read_config", 'PG_VERSION="$(fusionpbx_pg_version)"', "PACKAGES=(",
-             "CREATE ON SCHEMA public", '"$VENV/bin/voice-ai" migrate', "deploy/install-services.sh\"\nfi", "fusionpbx_finish"]
+             "provision_database \"$DB_NAME\"", '"$VENV/bin/voice-ai" migrate', "deploy/install-services.sh\"\nfi", "fusionpbx_finish"]
     positions = [setup.index(marker) for marker in order]
     assert positions == sorted(positions)
     missing = subprocess.run(["bash", "deploy/setup.sh", "--fusionpbx"], cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
