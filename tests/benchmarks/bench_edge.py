@@ -212,6 +212,7 @@ def _realtime_classes() -> tuple[type, type]:
             self.call_index: int | None = None
             self._probed: set[str] = set()
             self.phases: dict[str, float] = {"realtime_open": time.monotonic()}
+            self.port: int = ws.remote_address[1]
             """When this connection reached each setup step (first occurrence; see :data:`PHASES`)."""
             self.first_out_key: int | None = None
 
@@ -255,10 +256,30 @@ def _realtime_classes() -> tuple[type, type]:
                 if event.get("type") not in _QUIET_AFTER_CLOSE:
                     raise
 
+    from websockets.asyncio.server import ServerConnection
+
+    opening: dict[int, dict[str, float]] = {}
+    """Client port -> when its connection was accepted and its handshake request read (one server a process)."""
+
+    class BenchConnection(ServerConnection):
+        """Records when the fake server accepted each TCP connection (by the client's port)."""
+
+        def connection_made(self, transport: Any) -> None:
+            peer = transport.get_extra_info("peername")
+            if peer:
+                opening[peer[1]] = {"accepted": time.monotonic()}
+            super().connection_made(transport)
+
     class BenchServer(FakeRealtimeServer):
         """The fake server with probe bookkeeping and a loop-lag monitor."""
 
         session_class = BenchSession
+        connection_class = BenchConnection
+
+        def _check(self, connection: Any, request: Any) -> Any:
+            steps = self.opening.setdefault(connection.remote_address[1], {})
+            steps["request_read"] = time.monotonic()
+            return super()._check(connection, request)
 
         def __init__(self, loop: Any, reply_ms: int) -> None:
             self.reply_ms = reply_ms
@@ -266,6 +287,7 @@ def _realtime_classes() -> tuple[type, type]:
             self.outbound: dict[int, float] = {}
             self.next_out_key = 0
             self.lag: list[tuple[float, float]] = []
+            self.opening = opening
             super().__init__(loop, speed=4.0)
             loop.call(lambda: asyncio.get_running_loop().create_task(_watch_lag(self.lag)))
 
@@ -274,8 +296,9 @@ def _realtime_classes() -> tuple[type, type]:
             return {
                 "inbound": list(self.inbound.items()), "outbound": list(self.outbound.items()),
                 "sessions": [{"call": s.call_index, "speech_started": s.speech_started_at,
-                              "first_out_key": s.first_out_key, "phases": s.phases} for s in self.sessions],
-                "lag": self.lag,
+                              "first_out_key": s.first_out_key, "phases": s.phases, "port": s.port}
+                             for s in self.sessions],
+                "lag": self.lag, "opening": list(self.opening.items()),
             }
 
     return BenchSession, BenchServer
@@ -570,6 +593,54 @@ def _hub_slices_env(folder: str) -> dict[str, str]:
     return {"PYTHONPATH": path, "HUB_SLICES_OUT": str(Path(folder) / "hub-slices")}
 
 
+WS_OPEN = Path(__file__).resolve().parent / "ws_open"
+"""A ``sitecustomize`` that timestamps the steps of the edge's Realtime WebSocket openings (``--trace-ws``)."""
+
+WS_STEPS: list[tuple[str, str, str, str]] = [
+    ("esl", "esl_connect", "entered", "ESL connect -> edge starts opening (setup, engine created)"),
+    ("edge", "entered", "tcp_up", "edge: connect() entered -> TCP up (address, proxy lookup, connect)"),
+    ("server", "tcp_up", "accepted", "fake server: TCP up (edge) -> accepted (its loop)"),
+    ("edge", "tcp_up", "request_sending", "edge: TCP up -> handshake request written"),
+    ("server", "request_sending", "request_read", "fake server: request written -> request read"),
+    ("server", "request_read", "realtime_open", "fake server: request read -> response written, session up"),
+    ("edge", "realtime_open", "response_read", "edge: response written -> read by the edge's reader greenlet"),
+    ("edge", "response_read", "response_back", "edge: response read -> handshake call resumed"),
+    ("edge", "response_back", "returned", "edge: handshake done -> connect() returned"),
+    ("edge", "returned", "session_update", "edge -> fake: connect() returned -> session.update read by fake"),
+]
+"""The steps of a Realtime WebSocket opening, (side whose time it is, from, to, label)."""
+
+
+def _ws_env(folder: str) -> dict[str, str]:
+    """The edge's environment for ``--trace-ws``: the tracer on its path, its report in ``folder``."""
+    path = os.pathsep.join(p for p in (str(WS_OPEN), os.environ.get("PYTHONPATH", "")) if p)
+    return {"PYTHONPATH": path, "WS_TRACE_OUT": str(Path(folder) / "ws-trace")}
+
+
+def ws_open_breakdown(edge_traces: list[dict[str, Any]], opening: dict[int, dict[str, float]],
+                      sessions: list[dict[str, Any]], steps: dict[int, dict[str, float]]) -> dict[str, str | None]:
+    """Per step of the Realtime WebSocket opening (:data:`WS_STEPS`), ``"p50 / p99"`` ms over the calls
+    whose every timestamp was seen (edge tracer, fake server, driver: one monotonic clock)."""
+    by_port = {trace["port"]: dict(trace) for trace in edge_traces if "port" in trace}
+    for port, seen in opening.items():
+        if port in by_port:
+            by_port[port].update(seen)
+    for session in sessions:
+        trace = by_port.get(session.get("port"))
+        if trace is None:
+            continue
+        trace.update(session["phases"])
+        if session.get("call") in steps:
+            trace["esl_connect"] = steps[session["call"]]["esl_connect"]
+    found: dict[str, str | None] = {}
+    for _, start, end, label in WS_STEPS:
+        values = [t[end] - t[start] for t in by_port.values() if start in t and end in t]
+        found[label] = _p50_p99(values)
+    values = [t["returned"] - t["entered"] for t in by_port.values() if "returned" in t]
+    found["edge: connect() entered -> returned (whole opening)"] = _p50_p99(values)
+    return found
+
+
 def _print_hub_slices(report: Path, calls: int, rows: int = 15) -> None:
     """Print (stderr) the greenlets that held the edge's loop longest, where they gave it back."""
     if not report.exists():
@@ -587,7 +658,7 @@ def run_benchmark(calls: int, *, seconds: float = 20.0, settle: float = 3.0, per
                   log_level: str = "INFO", database_url: str | None = None, redis_url: str | None = None,
                   seed: int = 7, edge_log: str | None = None, warmup: float = 1.5,
                   edge_nice: int | None = None, silence_chunk_ms: int = 100, burst: bool = False,
-                  cold: bool = False, hub_slices: bool = False) -> dict[str, Any]:
+                  cold: bool = False, hub_slices: bool = False, trace_ws: bool = False) -> dict[str, Any]:
     """Run ``calls`` calls arriving at ``arrival_rate`` per second against a fresh edge; return the report
     (see :data:`FIELDS`). The figures cover a window of ``seconds`` once every call is up, or with
     ``burst`` the arrivals themselves (first call placed → every call greeted, + 1 s). ``cold``: no
@@ -599,7 +670,11 @@ def run_benchmark(calls: int, *, seconds: float = 20.0, settle: float = 3.0, per
     from simulator.loop import BackgroundLoop
     from tests.edge.harness import EdgeProcess
 
-    database_url = database_url or conf.TEST_DATABASE_URL
+    if database_url is None:  # the run's own database (tests/conftest.py) starts empty
+        from shared.migrate import migrate
+
+        database_url = conf.TEST_DATABASE_URL
+        migrate(database_url)
     redis_url = redis_url or conf.TEST_REDIS_URL
     rng = random.Random(seed)
     speech = frames(noise(400, seed=3) + silence(100))
@@ -614,7 +689,8 @@ def run_benchmark(calls: int, *, seconds: float = 20.0, settle: float = 3.0, per
     spawned = time.monotonic()
     edge = EdgeProcess(database_url, redis_url, spool.name, LOG_LEVEL=log_level,
                        EDGE_UNICAST_PORTS=f"{low}-{low + 2 * calls + 200}",
-                       **(_hub_slices_env(spool.name) if hub_slices else {}))
+                       **(_hub_slices_env(spool.name) if hub_slices else {}),
+                       **(_ws_env(spool.name) if trace_ws else {}))
     edge_ready_seconds = time.monotonic() - spawned
     if edge_nice is not None:
         os.setpriority(os.PRIO_PROCESS, edge.proc.pid, edge_nice)  # its main thread: the gevent hub
@@ -709,6 +785,8 @@ def run_benchmark(calls: int, *, seconds: float = 20.0, settle: float = 3.0, per
             Path(edge_log).write_bytes(edge.log_path.read_bytes())
         if hub_slices:
             _print_hub_slices(Path(spool.name) / f"hub-slices.{edge.proc.pid}", calls)
+        ws_trace = Path(spool.name) / f"ws-trace.{edge.proc.pid}"
+        edge_traces = json.loads(ws_trace.read_text()) if trace_ws and ws_trace.exists() else []
         realtime.close()
         loop.close()
         _drop_domain(database_url, domain)
@@ -758,6 +836,8 @@ def run_benchmark(calls: int, *, seconds: float = 20.0, settle: float = 3.0, per
             if name in phases:
                 values.append(phases[name] - phases["esl_connect"])
     greetings = setup["heard"]
+    ws_open = (ws_open_breakdown(edge_traces, {int(k): v for k, v in remote["opening"]}, remote["sessions"], steps)
+               if trace_ws else {})
 
     # Barge-in: the edge's histogram, and end to end.
     barge_n, barge_p50, barge_p99, _ = histogram_window(before, after, "voice_ai_bargein_seconds")
@@ -836,6 +916,9 @@ def run_benchmark(calls: int, *, seconds: float = 20.0, settle: float = 3.0, per
         "rss_per_call_mb": round((rss_loaded - rss_base) / calls / 2**20, 3),
         "loadgen_cpu_pct": round(100 * loadgen_cpu / window, 1),
         "loadgen_lag_p99_ms": ms(percentile(lag_fs + lag_rt, 99)),
+        "driver_lag_p99_ms": ms(percentile(lag_fs, 99)),
+        "realtime_lag_p99_ms": ms(percentile(lag_rt, 99)),
+        "realtime_cpu_pct": round(100 * (cpu1["realtime"] - cpu0["realtime"]) / window, 1) if "realtime" in cpu1 else None,
         "host_load_1m": round(load, 2),
         "calls_active_in_window": health.get("calls_active"),
         "cleanup_s": round(cleanup_seconds, 2),
@@ -843,6 +926,7 @@ def run_benchmark(calls: int, *, seconds: float = 20.0, settle: float = 3.0, per
         "realtime": realtime_mode,
         "mode": "burst" if burst else "steady",
         "edge_cpu_ms_per_call": round(1000 * edge_cpu / calls, 2),
+        "ws_open": ws_open,
     }
 
 
@@ -909,6 +993,9 @@ FIELDS: list[tuple[str, str]] = [
     ("rss_per_call_mb", "edge RSS per call (MB)"),
     ("loadgen_cpu_pct", "load generator CPU (% of one core)"),
     ("loadgen_lag_p99_ms", "load generator loop lag p99 (ms)"),
+    ("driver_lag_p99_ms", "  -> fake FreeSWITCH + callers loop lag p99 (ms)"),
+    ("realtime_lag_p99_ms", "  -> fake Realtime loop lag p99 (ms)"),
+    ("realtime_cpu_pct", "  fake Realtime CPU (% of one core)"),
     ("host_load_1m", "host load average (1 min)"),
     ("cleanup_s", "all calls released after hangup (s)"),
 ]
@@ -965,6 +1052,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hub-slices", action="store_true",
                         help="print which greenlets held the edge's event loop >= 2 ms, and where "
                              "(tests/benchmarks/hub_slices; the tracing costs CPU: not for the figures)")
+    parser.add_argument("--trace-ws", action="store_true",
+                        help="print when each step of the edge's Realtime WebSocket openings happened, edge and "
+                             "fake server side (tests/benchmarks/ws_open; not with --hub-slices: one sitecustomize)")
     parser.add_argument("--nice", type=int, default=0,
                         help="nice value for every benchmark process (edge, fakes, driver; below 0 needs root): "
                              "shields the figures from other work on a shared host")
@@ -972,6 +1062,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.serve_realtime:
         return serve_realtime(args.reply_ms)
+    if args.trace_ws and args.hub_slices:
+        parser.error("--trace-ws and --hub-slices each put a sitecustomize on the edge's path: one at a time")
 
     group_nice = None
     if args.nice:
@@ -1005,7 +1097,7 @@ def _run(args: argparse.Namespace) -> int:
                    arrival_rate=args.arrival_rate, burst=args.burst, cold=args.cold,
                    realtime_mode=args.realtime, log_level=args.log_level,
                    edge_log=args.edge_log, edge_nice=args.edge_nice,
-                   silence_chunk_ms=args.silence_chunk_ms, hub_slices=args.hub_slices)
+                   silence_chunk_ms=args.silence_chunk_ms, hub_slices=args.hub_slices, trace_ws=args.trace_ws)
     reports = []
     for n in args.calls:
         report = run_benchmark(n, **options)
@@ -1014,6 +1106,8 @@ def _run(args: argparse.Namespace) -> int:
               flush=True)
         if args.json:
             print(json.dumps(report), flush=True)
+        for label, value in report["ws_open"].items():
+            print(f"N={n}: Realtime WebSocket opening, {label}: p50 / p99 {value} ms", flush=True)
     if args.find_max:
         passing = [r["calls"] for r in reports if holds_target(r)]
         n = (max(passing) if passing else 0) + args.step

@@ -384,6 +384,8 @@ class FakeRealtimeServer:
 
     session_class: type[FakeRealtimeSession] = FakeRealtimeSession
     """What each connection is served by (benchmarks subclass it to timestamp audio)."""
+    connection_class: Any = None
+    """The ``websockets`` server connection class (None: its own; benchmarks subclass it to time accepts)."""
 
     def __init__(self, loop: BackgroundLoop, api_key: str = "sk-test-fake", script: list[Any] | None = None,
                  user_transcripts: list[str] | None = None, speed: float = 4.0, reply_freq: float = 1000.0) -> None:
@@ -414,7 +416,8 @@ class FakeRealtimeServer:
         quiet = logging.getLogger("tests.fakes.openai_realtime.server")
         quiet.setLevel(logging.CRITICAL)
         self._server = await serve(self._handler, "127.0.0.1", 0, process_request=self._check,
-                                   max_size=None, compression=None, logger=quiet)
+                                   max_size=None, compression=None, logger=quiet,
+                                   create_connection=self.connection_class)
         return self._server.sockets[0].getsockname()[1]
 
     def _check(self, connection: Any, request: Any) -> Any:
