@@ -34,7 +34,10 @@ Figures (measured over the window):
 * greeting — ESL connect (the fake FreeSWITCH connecting to the edge) → the caller's first frame (in any
   mode; every call), and the setup steps seen on the way (:data:`PHASES`): when the edge sent
   ``connect``, ``answer`` and ``unicast`` (fake FreeSWITCH), opened its Realtime WebSocket and sent
-  ``session.update`` and ``response.create`` (fake Realtime), and the first audio delta was sent;
+  ``session.update`` and, for a greeting not yet cached, ``response.create`` (fake Realtime) and the first
+  audio delta was sent, or for a cached greeting (the warm-up call's, played at once while the socket opens;
+  ``--no-greeting-cache`` turns it off) the assistant item telling the session it greeted;
+  ``--trace-ws`` times each step of the WebSocket opening on both sides;
 * pacing p50/p99 — the edge's own ``voice_ai_frame_pacing_seconds`` histogram (window delta; each frame's
   |sent − scheduled|, early or late), and the fake FreeSWITCH's receive-side jitter (|inter-arrival − 20 ms|
   of consecutive frames, kernel receive times; not the gap after an utterance's first frame, which leaves
@@ -223,6 +226,8 @@ def _realtime_classes() -> tuple[type, type]:
             kind = event.get("type")
             if kind in ("session.update", "response.create"):
                 self.phases.setdefault(kind.replace(".", "_"), time.monotonic())
+            elif kind == "conversation.item.create" and (event.get("item") or {}).get("role") == "assistant":
+                self.phases.setdefault("greeting_told", time.monotonic())
             await super().on_client_event(event)
 
         async def on_audio(self, pcmu: bytes) -> None:
@@ -247,9 +252,10 @@ def _realtime_classes() -> tuple[type, type]:
                 audio = base64.b64decode(event["delta"])
                 event["delta"] = base64.b64encode(probe_frame(key) + audio[FRAME:]).decode()
                 server.outbound[key] = time.monotonic()
-                if self.first_out_key is None:  # the greeting's first frame: ties this session to its call
+                if self.first_out_key is None:  # the first reply's first frame: ties this session to its call
                     self.first_out_key = key
-                    self.phases["first_delta"] = server.outbound[key]
+                    if "response_create" in self.phases:  # the greeting asked of the vendor, not cached
+                        self.phases["first_delta"] = server.outbound[key]
             try:
                 await super().send(event)
             except ConnectionClosed:
@@ -556,7 +562,8 @@ def _fetch(url: str) -> str:
         return resp.read().decode()
 
 
-def _secretary(database_url: str, realtime: RealtimeHandle, silence_chunk_ms: int = 100) -> tuple[uuid.UUID, uuid.UUID]:
+def _secretary(database_url: str, realtime: RealtimeHandle, silence_chunk_ms: int = 100,
+               greeting_cache: bool = True) -> tuple[uuid.UUID, uuid.UUID]:
     from shared.models import Domain
     from shared.tenancy import system_session
     from tests.factories import add_provider, add_secretary
@@ -566,7 +573,7 @@ def _secretary(database_url: str, realtime: RealtimeHandle, silence_chunk_ms: in
         session.add(Domain(domain_uuid=domain, domain_name=f"bench-{domain.hex[:8]}.test"))
     provider = add_provider(domain, "llm", "openai_realtime", config={
         "api_key": realtime.api_key, "base_url": realtime.base_url, "model": "gpt-realtime",
-        "silence_chunk_ms": silence_chunk_ms})
+        "silence_chunk_ms": silence_chunk_ms, "greeting_cache": greeting_cache})
     secretary = add_secretary(domain, llm_provider_uuid=provider, system_prompt="Você é a secretária da ACME.",
                               greeting_message="Olá, ACME, em que posso ajudar?", goodbye_message="Até logo!",
                               max_call_seconds=3600)
@@ -658,7 +665,8 @@ def run_benchmark(calls: int, *, seconds: float = 20.0, settle: float = 3.0, per
                   log_level: str = "INFO", database_url: str | None = None, redis_url: str | None = None,
                   seed: int = 7, edge_log: str | None = None, warmup: float = 1.5,
                   edge_nice: int | None = None, silence_chunk_ms: int = 100, burst: bool = False,
-                  cold: bool = False, hub_slices: bool = False, trace_ws: bool = False) -> dict[str, Any]:
+                  cold: bool = False, hub_slices: bool = False, trace_ws: bool = False,
+                  greeting_cache: bool = True) -> dict[str, Any]:
     """Run ``calls`` calls arriving at ``arrival_rate`` per second against a fresh edge; return the report
     (see :data:`FIELDS`). The figures cover a window of ``seconds`` once every call is up, or with
     ``burst`` the arrivals themselves (first call placed → every call greeted, + 1 s). ``cold``: no
@@ -682,13 +690,14 @@ def run_benchmark(calls: int, *, seconds: float = 20.0, settle: float = 3.0, per
     side = CallerSide()
     loop.call(lambda: asyncio.get_running_loop().create_task(_watch_lag(side.lag)))
     realtime = RealtimeHandle(realtime_mode, reply_ms, loop)
-    domain, secretary = _secretary(database_url, realtime, silence_chunk_ms)
+    domain, secretary = _secretary(database_url, realtime, silence_chunk_ms, greeting_cache)
     call_class = _call_class()
     spool = tempfile.TemporaryDirectory(prefix="bench-edge-")
     low = rng.randrange(20000, 56000, 2)
     spawned = time.monotonic()
     edge = EdgeProcess(database_url, redis_url, spool.name, LOG_LEVEL=log_level,
                        EDGE_UNICAST_PORTS=f"{low}-{low + 2 * calls + 200}",
+                       GREETING_CACHE_DIR=str(Path(spool.name) / "greetings"),
                        **(_hub_slices_env(spool.name) if hub_slices else {}),
                        **(_ws_env(spool.name) if trace_ws else {}))
     edge_ready_seconds = time.monotonic() - spawned
@@ -943,8 +952,9 @@ PHASES: list[tuple[str, str]] = [
     ("unicast", "edge started audio (unicast)"),
     ("realtime_open", "Realtime WebSocket open"),
     ("session_update", "session.update received"),
-    ("response_create", "response.create received"),
-    ("first_delta", "first audio delta sent"),
+    ("response_create", "response.create received (greeting not cached)"),
+    ("first_delta", "first audio delta sent (greeting not cached)"),
+    ("greeting_told", "cached greeting told (assistant item received)"),
     ("heard", "first frame heard (greeting)"),
 ]
 """The setup steps of a call the load generator sees, each timed from ESL connect (the Realtime socket opens
@@ -1052,6 +1062,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hub-slices", action="store_true",
                         help="print which greenlets held the edge's event loop >= 2 ms, and where "
                              "(tests/benchmarks/hub_slices; the tracing costs CPU: not for the figures)")
+    parser.add_argument("--no-greeting-cache", action="store_true",
+                        help="the Realtime provider's greeting_cache off: the vendor speaks every call's greeting "
+                             "(by default the warm-up call's greeting is cached and the burst's calls play it)")
     parser.add_argument("--trace-ws", action="store_true",
                         help="print when each step of the edge's Realtime WebSocket openings happened, edge and "
                              "fake server side (tests/benchmarks/ws_open; not with --hub-slices: one sitecustomize)")
@@ -1097,7 +1110,8 @@ def _run(args: argparse.Namespace) -> int:
                    arrival_rate=args.arrival_rate, burst=args.burst, cold=args.cold,
                    realtime_mode=args.realtime, log_level=args.log_level,
                    edge_log=args.edge_log, edge_nice=args.edge_nice,
-                   silence_chunk_ms=args.silence_chunk_ms, hub_slices=args.hub_slices, trace_ws=args.trace_ws)
+                   silence_chunk_ms=args.silence_chunk_ms, hub_slices=args.hub_slices, trace_ws=args.trace_ws,
+                   greeting_cache=not args.no_greeting_cache)
     reports = []
     for n in args.calls:
         report = run_benchmark(n, **options)
