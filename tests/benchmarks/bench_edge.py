@@ -543,9 +543,9 @@ async def _collect(calls: list[Any], side: CallerSide, stop: asyncio.Event) -> N
                 times.append(heard.at)
                 if heard.pcmu[:4] == MAGIC:
                     key = probe_key(heard.pcmu)
-                    if key is not None:
-                        side.probes_heard[key] = heard.at
-                        side.probe_call[key] = call.index
+                    if key is not None:  # the first call to hear it is the one it was sent to (a cached
+                        side.probes_heard.setdefault(key, heard.at)  # greeting replays the warm-up's probe)
+                        side.probe_call.setdefault(key, call.index)
         if stop.is_set():
             return
         try:
