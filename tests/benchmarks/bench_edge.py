@@ -37,7 +37,7 @@ Figures (measured over the window):
   ``session.update`` and, for a greeting not yet cached, ``response.create`` (fake Realtime) and the first
   audio delta was sent, or for a cached greeting (the warm-up call's, played at once while the socket opens;
   ``--no-greeting-cache`` turns it off) the assistant item telling the session it greeted;
-  ``--trace-ws`` times each step of the WebSocket opening on both sides;
+  ``--trace-setup`` times each step of the set-up and of the WebSocket opening on both sides;
 * pacing p50/p99 — the edge's own ``voice_ai_frame_pacing_seconds`` histogram (window delta; each frame's
   |sent − scheduled|, early or late), and the fake FreeSWITCH's receive-side jitter (|inter-arrival − 20 ms|
   of consecutive frames, kernel receive times; not the gap after an utterance's first frame, which leaves
@@ -600,8 +600,8 @@ def _hub_slices_env(folder: str) -> dict[str, str]:
     return {"PYTHONPATH": path, "HUB_SLICES_OUT": str(Path(folder) / "hub-slices")}
 
 
-WS_OPEN = Path(__file__).resolve().parent / "ws_open"
-"""A ``sitecustomize`` that timestamps the steps of the edge's Realtime WebSocket openings (``--trace-ws``)."""
+SETUP_TRACE = Path(__file__).resolve().parent / "setup_trace"
+"""A ``sitecustomize`` that timestamps the steps of each call's set-up on the edge (``--trace-setup``)."""
 
 WS_STEPS: list[tuple[str, str, str, str]] = [
     ("esl", "esl_connect", "entered", "ESL connect -> edge starts opening (setup, engine created)"),
@@ -617,11 +617,39 @@ WS_STEPS: list[tuple[str, str, str, str]] = [
 ]
 """The steps of a Realtime WebSocket opening, (side whose time it is, from, to, label)."""
 
+ESL_STEPS: list[tuple[str, str, str]] = [
+    ("esl_connect", "handler", "edge: ESL connect (driver) -> the edge's handler runs (accept, greenlet)"),
+    ("handler", "connect_sent", "edge: handler -> connect sent"),
+    ("connect_sent", "connect_reply", "fake FS: connect sent -> its reply read by the edge"),
+    ("connect_reply", "answer_sent", "edge: connect reply -> answer sent (set-up commands, set-up, engine)"),
+    ("answer_sent", "answer_done", "fake FS: answer sent -> its completion read by the edge"),
+    ("answer_done", "unicast_sent", "edge: answer done -> unicast sent (timers, recorder, transport)"),
+    ("unicast_sent", "unicast_reply", "fake FS: unicast sent -> its reply read by the edge"),
+    ("unicast_reply", "first_frame", "edge: unicast reply -> first greeting frame sent"),
+    ("first_frame", "heard", "kernel: first frame sent -> received by the caller (kernel time stamp)"),
+]
+"""The steps of a call's set-up up to its greeting, (from, to, label); whose time each is, is a guess by
+where the work happens (a step that waits for the fake FreeSWITCH also waits for the edge to read its reply)."""
 
-def _ws_env(folder: str) -> dict[str, str]:
-    """The edge's environment for ``--trace-ws``: the tracer on its path, its report in ``folder``."""
-    path = os.pathsep.join(p for p in (str(WS_OPEN), os.environ.get("PYTHONPATH", "")) if p)
-    return {"PYTHONPATH": path, "WS_TRACE_OUT": str(Path(folder) / "ws-trace")}
+
+def _trace_env(folder: str) -> dict[str, str]:
+    """The edge's environment for ``--trace-setup``: the tracer on its path, its report in ``folder``."""
+    path = os.pathsep.join(p for p in (str(SETUP_TRACE), os.environ.get("PYTHONPATH", "")) if p)
+    return {"PYTHONPATH": path, "SETUP_TRACE_OUT": str(Path(folder) / "setup-trace")}
+
+
+def esl_breakdown(esl_traces: list[dict[str, Any]], calls: list[Any],
+                  steps: dict[int, dict[str, float]]) -> dict[str, str | None]:
+    """Per step of a call's set-up (:data:`ESL_STEPS`), ``"p50 / p99"`` ms over the calls that had it."""
+    by_uuid = {trace.get("uuid"): trace for trace in esl_traces}
+    joined = []
+    for call in calls:
+        trace = by_uuid.get(call.uuid)
+        if trace is not None and call.index in steps:
+            joined.append({**trace, **{k: steps[call.index][k] for k in ("esl_connect", "heard")
+                                       if k in steps[call.index]}})
+    return {label: _p50_p99([t[end] - t[start] for t in joined if start in t and end in t])
+            for start, end, label in ESL_STEPS}
 
 
 def ws_open_breakdown(edge_traces: list[dict[str, Any]], opening: dict[int, dict[str, float]],
@@ -665,7 +693,7 @@ def run_benchmark(calls: int, *, seconds: float = 20.0, settle: float = 3.0, per
                   log_level: str = "INFO", database_url: str | None = None, redis_url: str | None = None,
                   seed: int = 7, edge_log: str | None = None, warmup: float = 1.5,
                   edge_nice: int | None = None, silence_chunk_ms: int = 100, burst: bool = False,
-                  cold: bool = False, hub_slices: bool = False, trace_ws: bool = False,
+                  cold: bool = False, hub_slices: bool = False, trace_setup: bool = False,
                   greeting_cache: bool = True) -> dict[str, Any]:
     """Run ``calls`` calls arriving at ``arrival_rate`` per second against a fresh edge; return the report
     (see :data:`FIELDS`). The figures cover a window of ``seconds`` once every call is up, or with
@@ -699,7 +727,7 @@ def run_benchmark(calls: int, *, seconds: float = 20.0, settle: float = 3.0, per
                        EDGE_UNICAST_PORTS=f"{low}-{low + 2 * calls + 200}",
                        GREETING_CACHE_DIR=str(Path(spool.name) / "greetings"),
                        **(_hub_slices_env(spool.name) if hub_slices else {}),
-                       **(_ws_env(spool.name) if trace_ws else {}))
+                       **(_trace_env(spool.name) if trace_setup else {}))
     edge_ready_seconds = time.monotonic() - spawned
     if edge_nice is not None:
         os.setpriority(os.PRIO_PROCESS, edge.proc.pid, edge_nice)  # its main thread: the gevent hub
@@ -794,8 +822,8 @@ def run_benchmark(calls: int, *, seconds: float = 20.0, settle: float = 3.0, per
             Path(edge_log).write_bytes(edge.log_path.read_bytes())
         if hub_slices:
             _print_hub_slices(Path(spool.name) / f"hub-slices.{edge.proc.pid}", calls)
-        ws_trace = Path(spool.name) / f"ws-trace.{edge.proc.pid}"
-        edge_traces = json.loads(ws_trace.read_text()) if trace_ws and ws_trace.exists() else []
+        trace_file = Path(spool.name) / f"setup-trace.{edge.proc.pid}"
+        traces = json.loads(trace_file.read_text()) if trace_setup and trace_file.exists() else {}
         realtime.close()
         loop.close()
         _drop_domain(database_url, domain)
@@ -845,8 +873,9 @@ def run_benchmark(calls: int, *, seconds: float = 20.0, settle: float = 3.0, per
             if name in phases:
                 values.append(phases[name] - phases["esl_connect"])
     greetings = setup["heard"]
-    ws_open = (ws_open_breakdown(edge_traces, {int(k): v for k, v in remote["opening"]}, remote["sessions"], steps)
-               if trace_ws else {})
+    ws_open = (ws_open_breakdown(traces.get("ws", []), {int(k): v for k, v in remote["opening"]}, remote["sessions"],
+                                 steps) if trace_setup else {})
+    esl_setup = esl_breakdown(traces.get("esl", []), active, steps) if trace_setup else {}
 
     # Barge-in: the edge's histogram, and end to end.
     barge_n, barge_p50, barge_p99, _ = histogram_window(before, after, "voice_ai_bargein_seconds")
@@ -936,6 +965,7 @@ def run_benchmark(calls: int, *, seconds: float = 20.0, settle: float = 3.0, per
         "mode": "burst" if burst else "steady",
         "edge_cpu_ms_per_call": round(1000 * edge_cpu / calls, 2),
         "ws_open": ws_open,
+        "esl_setup": esl_setup,
     }
 
 
@@ -1065,9 +1095,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-greeting-cache", action="store_true",
                         help="the Realtime provider's greeting_cache off: the vendor speaks every call's greeting "
                              "(by default the warm-up call's greeting is cached and the burst's calls play it)")
-    parser.add_argument("--trace-ws", action="store_true",
-                        help="print when each step of the edge's Realtime WebSocket openings happened, edge and "
-                             "fake server side (tests/benchmarks/ws_open; not with --hub-slices: one sitecustomize)")
+    parser.add_argument("--trace-setup", action="store_true",
+                        help="print when each step of the calls' set-up (Event Socket) and Realtime WebSocket "
+                             "openings happened, edge and fake side (tests/benchmarks/setup_trace; not with "
+                             "--hub-slices: one sitecustomize)")
     parser.add_argument("--nice", type=int, default=0,
                         help="nice value for every benchmark process (edge, fakes, driver; below 0 needs root): "
                              "shields the figures from other work on a shared host")
@@ -1075,8 +1106,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.serve_realtime:
         return serve_realtime(args.reply_ms)
-    if args.trace_ws and args.hub_slices:
-        parser.error("--trace-ws and --hub-slices each put a sitecustomize on the edge's path: one at a time")
+    if args.trace_setup and args.hub_slices:
+        parser.error("--trace-setup and --hub-slices each put a sitecustomize on the edge's path: one at a time")
 
     group_nice = None
     if args.nice:
@@ -1110,7 +1141,7 @@ def _run(args: argparse.Namespace) -> int:
                    arrival_rate=args.arrival_rate, burst=args.burst, cold=args.cold,
                    realtime_mode=args.realtime, log_level=args.log_level,
                    edge_log=args.edge_log, edge_nice=args.edge_nice,
-                   silence_chunk_ms=args.silence_chunk_ms, hub_slices=args.hub_slices, trace_ws=args.trace_ws,
+                   silence_chunk_ms=args.silence_chunk_ms, hub_slices=args.hub_slices, trace_setup=args.trace_setup,
                    greeting_cache=not args.no_greeting_cache)
     reports = []
     for n in args.calls:
@@ -1120,6 +1151,8 @@ def _run(args: argparse.Namespace) -> int:
               flush=True)
         if args.json:
             print(json.dumps(report), flush=True)
+        for label, value in report["esl_setup"].items():
+            print(f"N={n}: call set-up, {label}: p50 / p99 {value} ms", flush=True)
         for label, value in report["ws_open"].items():
             print(f"N={n}: Realtime WebSocket opening, {label}: p50 / p99 {value} ms", flush=True)
     if args.find_max:
