@@ -620,11 +620,15 @@ WS_STEPS: list[tuple[str, str, str, str]] = [
 ESL_STEPS: list[tuple[str, str, str]] = [
     ("esl_connect", "handler", "edge: ESL connect (driver) -> the edge's handler runs (accept, greenlet)"),
     ("handler", "connect_sent", "edge: handler -> connect sent"),
-    ("connect_sent", "connect_reply", "fake FS: connect sent -> its reply read by the edge"),
+    ("connect_sent", "connect", "fake FS: connect sent (edge) -> read by the fake FS"),
+    ("connect", "connect_reply", "edge: fake FS replied to connect -> the edge has the reply"),
     ("connect_reply", "answer_sent", "edge: connect reply -> answer sent (set-up commands, set-up, engine)"),
-    ("answer_sent", "answer_done", "fake FS: answer sent -> its completion read by the edge"),
+    ("answer_sent", "answer", "fake FS: answer sent (edge) -> read by the fake FS"),
+    ("answer", "answer_done", "fake FS + edge: answer read -> its completion read by the edge (incl. the fake's "
+                              "answer time)"),
     ("answer_done", "unicast_sent", "edge: answer done -> unicast sent (timers, recorder, transport)"),
-    ("unicast_sent", "unicast_reply", "fake FS: unicast sent -> its reply read by the edge"),
+    ("unicast_sent", "unicast", "fake FS: unicast sent (edge) -> read by the fake FS"),
+    ("unicast", "unicast_reply", "edge: fake FS replied to unicast -> the edge has the reply"),
     ("unicast_reply", "first_frame", "edge: unicast reply -> first greeting frame sent"),
     ("first_frame", "heard", "kernel: first frame sent -> received by the caller (kernel time stamp)"),
 ]
@@ -646,7 +650,8 @@ def esl_breakdown(esl_traces: list[dict[str, Any]], calls: list[Any],
     for call in calls:
         trace = by_uuid.get(call.uuid)
         if trace is not None and call.index in steps:
-            joined.append({**trace, **{k: steps[call.index][k] for k in ("esl_connect", "heard")
+            joined.append({**trace, **{k: steps[call.index][k]
+                                       for k in ("esl_connect", "connect", "answer", "unicast", "heard")
                                        if k in steps[call.index]}})
     return {label: _p50_p99([t[end] - t[start] for t in joined if start in t and end in t])
             for start, end, label in ESL_STEPS}
