@@ -379,7 +379,7 @@ class RealtimeEngine(Engine):
         self._greeting_playing = False
         if self._audio_item == CACHED_GREETING:
             self._audio_item = None
-        self._greeted(text, text, interrupted=False)
+        self._greeted(text, text, interrupted=not heard)  # not heard whole: flushed (the call moved on)
         if heard and not self._closed:
             self.host.set_state(CallState.LISTENING)
 
