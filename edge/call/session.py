@@ -110,15 +110,16 @@ class CallSession:
             self._cleanup()
 
     def _run(self) -> None:
-        self.esl.myevents()
-        self.esl.subscribe("BACKGROUND_JOB")  # the results of the transfer's bgapi originate
-        self.esl.linger(LINGER_SECONDS)
+        # In flight while the set-up loads; BACKGROUND_JOB: the results of the transfer's bgapi originate.
+        started = self.esl.start_call(LINGER_SECONDS, "BACKGROUND_JOB")
         try:
             setup = load_call_setup(self.channel.get("variable_domain_uuid"),
                                     self.channel.get("variable_voice_secretary_uuid"), self.log)
         except CallRejected as exc:
+            started()
             reject(self, exc)
             return
+        started()
         self.setup = setup
         self.log = self.machine.log = self.esl.log = call_logger(
             "edge.call", call_uuid=self.call_uuid, domain_uuid=setup.domain_uuid)

@@ -1,7 +1,11 @@
 """The greeting's audio, synthesized once per secretary and voice, so the caller hears it at once.
 
-The key is a hash of everything that changes the audio: the greeting text, the language and the TTS's
-:meth:`~edge.services.base.TextToSpeech.cache_key` (provider name, model, voice). Changing any of them
+The pipeline and offline engines synthesize it with their TTS; the Realtime engine keeps the greeting its
+vendor spoke on an earlier call (:mod:`edge.engines.realtime`).
+
+The key is a hash of everything that changes the audio: the greeting text, the language and the voice —
+a TTS's :meth:`~edge.services.base.TextToSpeech.cache_key` (provider name, model, voice), or the Realtime
+provider, endpoint, model and voice. Changing any of them
 in the secretary or its provider simply yields a new key; old entries are never served again and are
 pruned oldest-first when the directory holds more than ``max_files``.
 
@@ -24,9 +28,10 @@ from edge.services.base import TextToSpeech
 from shared.settings import get_settings
 
 
-def greeting_key(text: str, language: str | None, tts: TextToSpeech) -> str:
-    """The cache key of a greeting spoken by ``tts``."""
-    material = "\x1f".join(["v1", text.strip(), (language or "").lower(), tts.cache_key()])
+def greeting_key(text: str, language: str | None, voice: str) -> str:
+    """The cache key of a greeting spoken in ``voice`` (a TTS's
+    :meth:`~edge.services.base.TextToSpeech.cache_key`, or the Realtime engine's provider, model and voice)."""
+    material = "\x1f".join(["v1", text.strip(), (language or "").lower(), voice])
     return hashlib.sha256(material.encode("utf-8")).hexdigest()
 
 
@@ -92,7 +97,7 @@ class GreetingCache:
 
         Raises whatever ``tts`` raises on a miss (a :class:`~edge.services.base.ServiceError`).
         """
-        key = greeting_key(text, language, tts)
+        key = greeting_key(text, language, tts.cache_key())
         audio = self.get(key)
         if audio is not None:
             self.hits += 1

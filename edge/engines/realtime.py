@@ -15,7 +15,7 @@ audio (oldest first, control events kept) and, once nothing has been written for
 counts as gone silent (below).
 
 The socket opens while the call is being answered (:meth:`RealtimeEngine.open`), and ``session.update`` is
-sent the moment it is open; the greeting's ``response.create`` follows without waiting for
+sent the moment it is open; a greeting not yet cached is asked for with ``response.create``, without waiting for
 ``session.updated``. The server handles a connection's client events one after the other, in the order
 sent (a WebSocket is one ordered stream, and the SDK itself queues ``session.update`` and
 ``response.create`` to be flushed the moment the socket opens: ``RealtimeConnectionManager.send`` in
@@ -23,6 +23,18 @@ openai 3.63, "Queue a message to be sent when the connection is established"; th
 the client "may send [session.update] at any time"), so the greeting is made with the updated session.
 Should the server refuse the ``session.update`` (its ``error`` names our ``event_id``), that response would
 use the default session (another audio format): its audio is never played, and the engine is unavailable.
+
+The greeting: the vendor speaks a secretary's greeting once; the audio of one spoken whole (not cut
+short) whose transcript has the greeting's words goes into the greeting cache
+(:mod:`edge.engines.greeting_cache`, keyed by the text, the language, and the provider's endpoint, model
+and voice), and every later call plays it at once — while the WebSocket is still opening, so the vendor's
+round trip (connect, upgrade, first audio) leaves the greeting's path. The session is then told it already
+greeted: an assistant message with ``output_text`` (the server takes no assistant audio in
+``conversation.item.create``), sent behind ``session.update`` once the caller has heard the greeting — or
+the words of it they heard, when they spoke over it: a barge-in stops it within a frame, like a reply. The
+stored conversation has the greeting either way. Caller audio that comes while the socket opens over a
+cached greeting (its last second) is sent once it is open. The provider's ``greeting_cache: false`` has the
+vendor speak every greeting (the session then decides the greeting's exact rendition each call).
 
 Caller audio goes out frame by frame (20 ms) while it carries sound or the server hears the caller
 speaking; silence between turns goes out in chunks of ``silence_chunk_ms`` (provider config, default
@@ -53,6 +65,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from typing import Any
 
 import gevent
@@ -62,6 +75,7 @@ from edge.audio.g711 import has_sound
 from edge.core.state import CallState
 from edge.dialogue.phrases import phrase
 from edge.engines.base import Engine, EngineHost, EngineUnavailable, Notice, response_deadline
+from edge.engines.greeting_cache import GreetingCache, greeting_key, shared_cache
 from edge.engines.offline import TOOLS_THAT_SPEAK
 from edge.engines.tool_definitions import TOOL_DEFINITIONS, ToolResult
 from edge.metrics import METRICS
@@ -82,6 +96,12 @@ SESSION_UPDATE_ID = "evt_session_update"
 """The ``event_id`` of the call's ``session.update``: an ``error`` naming it means the session was refused."""
 SAY_TIMEOUT = 20.0
 CLOSE_WAIT = 0.2
+CACHED_GREETING = "cached-greeting"
+"""What the engine calls the greeting it plays from the cache, where a vendor item's id would be."""
+EARLY_FRAMES = 50
+"""Caller frames kept while the socket opens over a cached greeting (the last second), sent once it is
+open: the caller may speak over the greeting's first words."""
+_WORDS = re.compile(r"\w+")
 # Errors the protocol produces in normal races (our cancel after the server's own interrupt).
 _BENIGN_ERRORS = {"response_cancel_not_active"}
 # An ``error`` event of these types or codes means the session cannot go on serving the caller.
@@ -98,7 +118,7 @@ class RealtimeEngine(Engine):
 
     name = "realtime"
 
-    def __init__(self, host: EngineHost) -> None:
+    def __init__(self, host: EngineHost, greeting_cache: GreetingCache | None = None) -> None:
         super().__init__(host)
         context = host.context
         self.log = context.log or call_logger(__name__, call_uuid=context.call_uuid,
@@ -136,6 +156,16 @@ class RealtimeEngine(Engine):
         self._unanswered: dict[str, str] = {}  # call id -> name: calls of the running batch without output
         self._deadline_seconds = response_deadline(self.config)
         self._deadline: gevent.Greenlet | None = None
+        self._voice: str | None = None
+        self._greeting_cache = greeting_cache or shared_cache()
+        self._greeting_size = 0  # bytes of the cached greeting
+        self._greeting_playing = False  # the cached greeting is being played (not yet heard or interrupted)
+        self._greeting_note: str | None = None  # what the session must be told the caller heard of it
+        self._greeting_recording: bytearray | None = None  # the vendor's greeting, for the cache
+        self._greeting_item: str | None = None
+        self._greeting_transcript = ""
+        self._early: list[bytes] = []  # caller frames that came before the socket was open
+        self._audio_open = False  # session.update sent: caller audio may follow
 
     # --- session ---------------------------------------------------------------------------------
 
@@ -158,13 +188,18 @@ class RealtimeEngine(Engine):
                                       "language": _language_code(language)},
                     "turn_detection": self.turn_detection(),
                 },
-                "output": {"format": {"type": "audio/pcmu"},
-                           "voice": realtime_voice([secretary.voice_name, extras.get("voice")], self.log,
-                                                   DEFAULT_VOICE)},
+                "output": {"format": {"type": "audio/pcmu"}, "voice": self.voice()},
             },
             "tools": TOOL_DEFINITIONS,
             "tool_choice": "auto",
         }
+
+    def voice(self) -> str:
+        """The Realtime voice of this call (a refused value is reported once per engine)."""
+        if self._voice is None:
+            self._voice = realtime_voice([self.host.context.secretary.voice_name, self.config.config.get("voice")],
+                                         self.log, DEFAULT_VOICE)
+        return self._voice
 
     def turn_detection(self) -> dict[str, Any]:
         """``server_vad`` (threshold, padding, silence) or ``semantic_vad`` (eagerness only: the server
@@ -227,25 +262,44 @@ class RealtimeEngine(Engine):
         self._reader = gevent.spawn(self._read_loop)
         self._hung_after_frames = self._turn_end_frames()
         self._send_event({"type": "session.update", "event_id": SESSION_UPDATE_ID, "session": self.session_config()})
+        self._tell_greeted()
+        self._audio_open = True  # the caller's audio goes to the server from now on, after the session's set-up
+        early, self._early = self._early, []
+        for frame in early:  # what the caller said while the socket opened (over a cached greeting)
+            self.on_audio(frame)
 
     def start(self) -> None:
-        """Open the socket (unless :meth:`open` did), ask for the greeting at once, then make sure the
-        server took the session's configuration."""
-        if self._opening is None:
-            self._open()
-        else:
-            self._opening.join()
-            if self._open_error is not None:
-                raise self._open_error
-        secretary = self.host.context.secretary
-        if self.host.context.extra.get("resumed"):
+        """Play the greeting from the cache while the socket opens (unless :meth:`open` opened it already),
+        or once it is open ask the vendor for it; then make sure the server took the session's
+        configuration."""
+        context = self.host.context
+        secretary = context.secretary
+        greeting = secretary.greeting_message if not context.extra.get("resumed") else ""
+        cached = self._cached_greeting(greeting) if greeting and not context.extra.get("greeted") else None
+        if cached is not None:
+            self._play_cached_greeting(greeting, cached)
+        self.open()
+        assert self._opening is not None
+        self._opening.join()
+        if self._open_error is not None:
+            raise self._open_error
+        if context.extra.get("resumed"):
             # This socket replaces one that failed mid-call: the caller's last words may be lost.
             self.host.set_state(CallState.LISTENING)
             self._speak(phrase(secretary.language, "engine.resume"))
-        elif secretary.greeting_message:
+        elif cached is not None:
+            pass  # playing; the session is told once it has been heard (or interrupted)
+        elif greeting and context.extra.get("greeted"):
+            # An engine that failed to start already played it from the cache: not twice.
+            self.host.set_state(CallState.LISTENING)
+            self._greeting_note = greeting
+            self._tell_greeted()
+        elif greeting:
             self.host.set_state(CallState.GREETING)
             self._greeting_pending = True
-            self._speak(secretary.greeting_message)
+            if self._greeting_cache_enabled():
+                self._greeting_recording = bytearray()
+            self._speak(greeting)
         else:
             self.host.set_state(CallState.LISTENING)
         if not self._ready.wait(CONNECT_TIMEOUT):
@@ -281,6 +335,94 @@ class RealtimeEngine(Engine):
         self._answer_pending()
         self._send_event({"type": "response.create"})
         self._arm()
+
+    # --- the greeting from the cache -------------------------------------------------------------
+
+    def _greeting_cache_enabled(self) -> bool:
+        """The provider's ``greeting_cache`` (default on): off, the vendor speaks every call's greeting."""
+        return str(self.config.config.get("greeting_cache", True)).lower() not in ("false", "0", "no", "off")
+
+    def _greeting_key(self, text: str) -> str:
+        """What identifies the greeting's audio: its text, the language, and the provider, endpoint, model
+        and voice that spoke it (PCMU)."""
+        voice = ":".join(["openai-realtime", self.config.base_url or "", self.config.model or default_model("realtime"),
+                          self.voice(), "pcmu"])
+        return greeting_key(text, self.host.context.secretary.language, voice)
+
+    def _cached_greeting(self, text: str) -> bytes | None:
+        """The greeting as the vendor spoke it on an earlier call, or None."""
+        if not self._greeting_cache_enabled():
+            return None
+        audio = self._greeting_cache.get(self._greeting_key(text))
+        if audio is None:
+            self._greeting_cache.misses += 1
+        else:
+            self._greeting_cache.hits += 1
+        return audio
+
+    def _play_cached_greeting(self, text: str, audio: bytes) -> None:
+        """Play the cached greeting now (the socket opens meanwhile); a barge-in stops it like a reply."""
+        self.host.context.extra["greeted"] = True
+        self.host.set_state(CallState.GREETING)
+        self.host.begin_utterance()
+        self._audio_item = CACHED_GREETING
+        self._greeting_playing = True
+        self._greeting_size = len(audio)
+        self.host.play(audio)
+        self.log.info(Tag.SESSION, "greeting from cache (%d ms)", len(audio) // 8)
+        self._tasks.append(gevent.spawn(self._cached_greeting_heard, text))
+
+    def _cached_greeting_heard(self, text: str) -> None:
+        heard = self.host.wait_playback_done(timeout=self._greeting_size / 8000 + 10)
+        if not self._greeting_playing:
+            return  # interrupted: the barge-in recorded it
+        self._greeting_playing = False
+        if self._audio_item == CACHED_GREETING:
+            self._audio_item = None
+        self._greeted(text, text, interrupted=not heard)  # not heard whole: flushed (the call moved on)
+        if heard and not self._closed:
+            self.host.set_state(CallState.LISTENING)
+
+    def _greeting_interrupted(self, heard: int) -> None:
+        """The caller spoke over the cached greeting after ``heard`` bytes: the model learns what they heard."""
+        self._audio_item = None
+        self._greeting_playing = False
+        text = self.host.context.secretary.greeting_message
+        words = text.split()
+        kept = min(len(words), round(len(words) * heard / self._greeting_size)) if self._greeting_size else 0
+        self._greeted(text, " ".join(words[:kept]) + ("..." if 0 < kept < len(words) else ""), interrupted=True)
+
+    def _greeted(self, text: str, heard_text: str, *, interrupted: bool) -> None:
+        """Record the cached greeting and tell the session (now, or once it is open)."""
+        self.host.record("assistant", text, interrupted=interrupted)
+        if heard_text:
+            self._greeting_note = heard_text
+            self._tell_greeted()
+
+    def _tell_greeted(self) -> None:
+        """Tell the session the secretary already said this: an assistant text item (the server refuses
+        assistant audio in ``conversation.item.create``), sent after ``session.update`` and before the
+        caller's first words end their turn, so the model answers them knowing it greeted."""
+        if self._greeting_note is None or self._send is None:
+            return
+        text, self._greeting_note = self._greeting_note, None
+        self._send_event({"type": "conversation.item.create", "item": {
+            "type": "message", "role": "assistant", "content": [{"type": "output_text", "text": text}]}})
+
+    def _keep_vendor_greeting(self, response: dict[str, Any]) -> None:
+        """Cache the greeting the vendor just spoke, for the next calls: only a greeting heard whole (not
+        cut short by the caller) whose transcript says the greeting's words (a model may add or change
+        words, which would then be said to every caller)."""
+        audio, self._greeting_recording = self._greeting_recording, None
+        item = self._greeting_item
+        if (audio is None or not audio or item is None or item in self._interrupted
+                or response.get("status") != "completed"):
+            return
+        text = self.host.context.secretary.greeting_message
+        if _WORDS.findall(self._greeting_transcript.lower()) != _WORDS.findall(text.lower()):
+            self.log.info(Tag.SESSION, "greeting not cached: the vendor said %r", self._greeting_transcript[:200])
+            return
+        self._greeting_cache.put(self._greeting_key(text), bytes(audio))
 
     # --- the response deadline -------------------------------------------------------------------
 
@@ -323,7 +465,13 @@ class RealtimeEngine(Engine):
 
     def on_audio(self, pcmu_frame: bytes) -> None:
         """Forward the caller's audio: at once while it has sound or the caller speaks, silence in chunks."""
-        if self._conn is None or self._closed:
+        if self._closed:
+            return
+        if not self._audio_open:
+            if self._greeting_playing:  # kept for the server: the caller may speak over the greeting
+                self._early.append(pcmu_frame)
+                if len(self._early) > EARLY_FRAMES:
+                    del self._early[0]
             return
         held = self._held
         held.append(pcmu_frame)
@@ -404,6 +552,11 @@ class RealtimeEngine(Engine):
             audio = base64.b64decode(event.get("delta", ""))
             self._item_bytes[item] += len(audio)
             self.host.play(audio)
+            if self._greeting_recording is not None and self._greeting_pending:
+                if self._greeting_item is None:
+                    self._greeting_item = item
+                if item == self._greeting_item:
+                    self._greeting_recording += audio
         elif kind == "input_audio_buffer.speech_started":
             self._caller_speaking = True
             self._quiet_frames = 0
@@ -417,6 +570,8 @@ class RealtimeEngine(Engine):
             self.host.record("user", event.get("transcript", ""))
         elif kind == "response.output_audio_transcript.done":
             item = event.get("item_id") or ""
+            if item == self._greeting_item:
+                self._greeting_transcript = event.get("transcript", "")
             self.host.record("assistant", event.get("transcript", ""), interrupted=item in self._interrupted)
         elif kind == "response.created":
             response_id = (event.get("response") or {}).get("id") or ""
@@ -441,6 +596,8 @@ class RealtimeEngine(Engine):
         response_id = response.get("id") or ""
         self._idle.set()
         self._disarm()
+        if self._greeting_pending and self._greeting_recording is not None:
+            self._keep_vendor_greeting(response)
         self._greeting_pending = False
         status = response.get("status")
         waiter = self._say_by_response.pop(response_id, None)
@@ -501,6 +658,10 @@ class RealtimeEngine(Engine):
         if item is None or item in self._interrupted:
             return
         heard = self.host.flush_playback()
+        if item == CACHED_GREETING:
+            self._greeting_interrupted(heard)
+            self.host.set_state(CallState.LISTENING)
+            return
         received = self._item_bytes.get(item, 0)
         self._interrupted.add(item)
         self._audio_item = None
@@ -599,6 +760,10 @@ class RealtimeEngine(Engine):
 
     def close(self) -> None:
         """Close the socket and stop the greenlets (idempotent)."""
+        if self._greeting_playing and not self._closed:
+            # Closed while the cached greeting plays (the vendor failed to start): it is in the record.
+            self._greeting_playing = False
+            self.host.record("assistant", self.host.context.secretary.greeting_message, interrupted=True)
         self._closed = True
         self._disarm()
         if self._opening is not None and self._opening is not gevent.getcurrent():

@@ -34,7 +34,10 @@ Figures (measured over the window):
 * greeting — ESL connect (the fake FreeSWITCH connecting to the edge) → the caller's first frame (in any
   mode; every call), and the setup steps seen on the way (:data:`PHASES`): when the edge sent
   ``connect``, ``answer`` and ``unicast`` (fake FreeSWITCH), opened its Realtime WebSocket and sent
-  ``session.update`` and ``response.create`` (fake Realtime), and the first audio delta was sent;
+  ``session.update`` and, for a greeting not yet cached, ``response.create`` (fake Realtime) and the first
+  audio delta was sent, or for a cached greeting (the warm-up call's, played at once while the socket opens;
+  ``--no-greeting-cache`` turns it off) the assistant item telling the session it greeted;
+  ``--trace-setup`` times each step of the set-up and of the WebSocket opening on both sides;
 * pacing p50/p99 — the edge's own ``voice_ai_frame_pacing_seconds`` histogram (window delta; each frame's
   |sent − scheduled|, early or late), and the fake FreeSWITCH's receive-side jitter (|inter-arrival − 20 ms|
   of consecutive frames, kernel receive times; not the gap after an utterance's first frame, which leaves
@@ -212,6 +215,7 @@ def _realtime_classes() -> tuple[type, type]:
             self.call_index: int | None = None
             self._probed: set[str] = set()
             self.phases: dict[str, float] = {"realtime_open": time.monotonic()}
+            self.port: int = ws.remote_address[1]
             """When this connection reached each setup step (first occurrence; see :data:`PHASES`)."""
             self.first_out_key: int | None = None
 
@@ -222,6 +226,8 @@ def _realtime_classes() -> tuple[type, type]:
             kind = event.get("type")
             if kind in ("session.update", "response.create"):
                 self.phases.setdefault(kind.replace(".", "_"), time.monotonic())
+            elif kind == "conversation.item.create" and (event.get("item") or {}).get("role") == "assistant":
+                self.phases.setdefault("greeting_told", time.monotonic())
             await super().on_client_event(event)
 
         async def on_audio(self, pcmu: bytes) -> None:
@@ -246,19 +252,40 @@ def _realtime_classes() -> tuple[type, type]:
                 audio = base64.b64decode(event["delta"])
                 event["delta"] = base64.b64encode(probe_frame(key) + audio[FRAME:]).decode()
                 server.outbound[key] = time.monotonic()
-                if self.first_out_key is None:  # the greeting's first frame: ties this session to its call
+                if self.first_out_key is None:  # the first reply's first frame: ties this session to its call
                     self.first_out_key = key
-                    self.phases["first_delta"] = server.outbound[key]
+                    if "response_create" in self.phases:  # the greeting asked of the vendor, not cached
+                        self.phases["first_delta"] = server.outbound[key]
             try:
                 await super().send(event)
             except ConnectionClosed:
                 if event.get("type") not in _QUIET_AFTER_CLOSE:
                     raise
 
+    from websockets.asyncio.server import ServerConnection
+
+    opening: dict[int, dict[str, float]] = {}
+    """Client port -> when its connection was accepted and its handshake request read (one server a process)."""
+
+    class BenchConnection(ServerConnection):
+        """Records when the fake server accepted each TCP connection (by the client's port)."""
+
+        def connection_made(self, transport: Any) -> None:
+            peer = transport.get_extra_info("peername")
+            if peer:
+                opening[peer[1]] = {"accepted": time.monotonic()}
+            super().connection_made(transport)
+
     class BenchServer(FakeRealtimeServer):
         """The fake server with probe bookkeeping and a loop-lag monitor."""
 
         session_class = BenchSession
+        connection_class = BenchConnection
+
+        def _check(self, connection: Any, request: Any) -> Any:
+            steps = self.opening.setdefault(connection.remote_address[1], {})
+            steps["request_read"] = time.monotonic()
+            return super()._check(connection, request)
 
         def __init__(self, loop: Any, reply_ms: int) -> None:
             self.reply_ms = reply_ms
@@ -266,6 +293,7 @@ def _realtime_classes() -> tuple[type, type]:
             self.outbound: dict[int, float] = {}
             self.next_out_key = 0
             self.lag: list[tuple[float, float]] = []
+            self.opening = opening
             super().__init__(loop, speed=4.0)
             loop.call(lambda: asyncio.get_running_loop().create_task(_watch_lag(self.lag)))
 
@@ -274,8 +302,9 @@ def _realtime_classes() -> tuple[type, type]:
             return {
                 "inbound": list(self.inbound.items()), "outbound": list(self.outbound.items()),
                 "sessions": [{"call": s.call_index, "speech_started": s.speech_started_at,
-                              "first_out_key": s.first_out_key, "phases": s.phases} for s in self.sessions],
-                "lag": self.lag,
+                              "first_out_key": s.first_out_key, "phases": s.phases, "port": s.port}
+                             for s in self.sessions],
+                "lag": self.lag, "opening": list(self.opening.items()),
             }
 
     return BenchSession, BenchServer
@@ -514,9 +543,9 @@ async def _collect(calls: list[Any], side: CallerSide, stop: asyncio.Event) -> N
                 times.append(heard.at)
                 if heard.pcmu[:4] == MAGIC:
                     key = probe_key(heard.pcmu)
-                    if key is not None:
-                        side.probes_heard[key] = heard.at
-                        side.probe_call[key] = call.index
+                    if key is not None:  # the first call to hear it is the one it was sent to (a cached
+                        side.probes_heard.setdefault(key, heard.at)  # greeting replays the warm-up's probe)
+                        side.probe_call.setdefault(key, call.index)
         if stop.is_set():
             return
         try:
@@ -533,7 +562,8 @@ def _fetch(url: str) -> str:
         return resp.read().decode()
 
 
-def _secretary(database_url: str, realtime: RealtimeHandle, silence_chunk_ms: int = 100) -> tuple[uuid.UUID, uuid.UUID]:
+def _secretary(database_url: str, realtime: RealtimeHandle, silence_chunk_ms: int = 100,
+               greeting_cache: bool = True) -> tuple[uuid.UUID, uuid.UUID]:
     from shared.models import Domain
     from shared.tenancy import system_session
     from tests.factories import add_provider, add_secretary
@@ -543,7 +573,7 @@ def _secretary(database_url: str, realtime: RealtimeHandle, silence_chunk_ms: in
         session.add(Domain(domain_uuid=domain, domain_name=f"bench-{domain.hex[:8]}.test"))
     provider = add_provider(domain, "llm", "openai_realtime", config={
         "api_key": realtime.api_key, "base_url": realtime.base_url, "model": "gpt-realtime",
-        "silence_chunk_ms": silence_chunk_ms})
+        "silence_chunk_ms": silence_chunk_ms, "greeting_cache": greeting_cache})
     secretary = add_secretary(domain, llm_provider_uuid=provider, system_prompt="Você é a secretária da ACME.",
                               greeting_message="Olá, ACME, em que posso ajudar?", goodbye_message="Até logo!",
                               max_call_seconds=3600)
@@ -570,6 +600,87 @@ def _hub_slices_env(folder: str) -> dict[str, str]:
     return {"PYTHONPATH": path, "HUB_SLICES_OUT": str(Path(folder) / "hub-slices")}
 
 
+SETUP_TRACE = Path(__file__).resolve().parent / "setup_trace"
+"""A ``sitecustomize`` that timestamps the steps of each call's set-up on the edge (``--trace-setup``)."""
+
+WS_STEPS: list[tuple[str, str, str, str]] = [
+    ("esl", "esl_connect", "entered", "ESL connect -> edge starts opening (setup, engine created)"),
+    ("edge", "entered", "tcp_up", "edge: connect() entered -> TCP up (address, proxy lookup, connect)"),
+    ("server", "tcp_up", "accepted", "fake server: TCP up (edge) -> accepted (its loop)"),
+    ("edge", "tcp_up", "request_sending", "edge: TCP up -> handshake request written"),
+    ("server", "request_sending", "request_read", "fake server: request written -> request read"),
+    ("server", "request_read", "realtime_open", "fake server: request read -> response written, session up"),
+    ("edge", "realtime_open", "response_read", "edge: response written -> read by the edge's reader greenlet"),
+    ("edge", "response_read", "response_back", "edge: response read -> handshake call resumed"),
+    ("edge", "response_back", "returned", "edge: handshake done -> connect() returned"),
+    ("edge", "returned", "session_update", "edge -> fake: connect() returned -> session.update read by fake"),
+]
+"""The steps of a Realtime WebSocket opening, (side whose time it is, from, to, label)."""
+
+ESL_STEPS: list[tuple[str, str, str]] = [
+    ("esl_connect", "handler", "edge: ESL connect (driver) -> the edge's handler runs (accept, greenlet)"),
+    ("handler", "connect_sent", "edge: handler -> connect sent"),
+    ("connect_sent", "connect", "fake FS: connect sent (edge) -> read by the fake FS"),
+    ("connect", "connect_reply", "edge: fake FS replied to connect -> the edge has the reply"),
+    ("connect_reply", "answer_sent", "edge: connect reply -> answer sent (set-up commands, set-up, engine)"),
+    ("answer_sent", "answer", "fake FS: answer sent (edge) -> read by the fake FS"),
+    ("answer", "answer_done", "fake FS + edge: answer read -> its completion read by the edge (incl. the fake's "
+                              "answer time)"),
+    ("answer_done", "unicast_sent", "edge: answer done -> unicast sent (timers, recorder, transport)"),
+    ("unicast_sent", "unicast", "fake FS: unicast sent (edge) -> read by the fake FS"),
+    ("unicast", "unicast_reply", "edge: fake FS replied to unicast -> the edge has the reply"),
+    ("unicast_reply", "first_frame", "edge: unicast reply -> first greeting frame sent"),
+    ("first_frame", "heard", "kernel: first frame sent -> received by the caller (kernel time stamp)"),
+]
+"""The steps of a call's set-up up to its greeting, (from, to, label); whose time each is, is a guess by
+where the work happens (a step that waits for the fake FreeSWITCH also waits for the edge to read its reply)."""
+
+
+def _trace_env(folder: str) -> dict[str, str]:
+    """The edge's environment for ``--trace-setup``: the tracer on its path, its report in ``folder``."""
+    path = os.pathsep.join(p for p in (str(SETUP_TRACE), os.environ.get("PYTHONPATH", "")) if p)
+    return {"PYTHONPATH": path, "SETUP_TRACE_OUT": str(Path(folder) / "setup-trace")}
+
+
+def esl_breakdown(esl_traces: list[dict[str, Any]], calls: list[Any],
+                  steps: dict[int, dict[str, float]]) -> dict[str, str | None]:
+    """Per step of a call's set-up (:data:`ESL_STEPS`), ``"p50 / p99"`` ms over the calls that had it."""
+    by_uuid = {trace.get("uuid"): trace for trace in esl_traces}
+    joined = []
+    for call in calls:
+        trace = by_uuid.get(call.uuid)
+        if trace is not None and call.index in steps:
+            joined.append({**trace, **{k: steps[call.index][k]
+                                       for k in ("esl_connect", "connect", "answer", "unicast", "heard")
+                                       if k in steps[call.index]}})
+    return {label: _p50_p99([t[end] - t[start] for t in joined if start in t and end in t])
+            for start, end, label in ESL_STEPS}
+
+
+def ws_open_breakdown(edge_traces: list[dict[str, Any]], opening: dict[int, dict[str, float]],
+                      sessions: list[dict[str, Any]], steps: dict[int, dict[str, float]]) -> dict[str, str | None]:
+    """Per step of the Realtime WebSocket opening (:data:`WS_STEPS`), ``"p50 / p99"`` ms over the calls
+    whose every timestamp was seen (edge tracer, fake server, driver: one monotonic clock)."""
+    by_port = {trace["port"]: dict(trace) for trace in edge_traces if "port" in trace}
+    for port, seen in opening.items():
+        if port in by_port:
+            by_port[port].update(seen)
+    for session in sessions:
+        trace = by_port.get(session.get("port"))
+        if trace is None:
+            continue
+        trace.update(session["phases"])
+        if session.get("call") in steps:
+            trace["esl_connect"] = steps[session["call"]]["esl_connect"]
+    found: dict[str, str | None] = {}
+    for _, start, end, label in WS_STEPS:
+        values = [t[end] - t[start] for t in by_port.values() if start in t and end in t]
+        found[label] = _p50_p99(values)
+    values = [t["returned"] - t["entered"] for t in by_port.values() if "returned" in t]
+    found["edge: connect() entered -> returned (whole opening)"] = _p50_p99(values)
+    return found
+
+
 def _print_hub_slices(report: Path, calls: int, rows: int = 15) -> None:
     """Print (stderr) the greenlets that held the edge's loop longest, where they gave it back."""
     if not report.exists():
@@ -587,7 +698,8 @@ def run_benchmark(calls: int, *, seconds: float = 20.0, settle: float = 3.0, per
                   log_level: str = "INFO", database_url: str | None = None, redis_url: str | None = None,
                   seed: int = 7, edge_log: str | None = None, warmup: float = 1.5,
                   edge_nice: int | None = None, silence_chunk_ms: int = 100, burst: bool = False,
-                  cold: bool = False, hub_slices: bool = False) -> dict[str, Any]:
+                  cold: bool = False, hub_slices: bool = False, trace_setup: bool = False,
+                  greeting_cache: bool = True) -> dict[str, Any]:
     """Run ``calls`` calls arriving at ``arrival_rate`` per second against a fresh edge; return the report
     (see :data:`FIELDS`). The figures cover a window of ``seconds`` once every call is up, or with
     ``burst`` the arrivals themselves (first call placed → every call greeted, + 1 s). ``cold``: no
@@ -599,7 +711,11 @@ def run_benchmark(calls: int, *, seconds: float = 20.0, settle: float = 3.0, per
     from simulator.loop import BackgroundLoop
     from tests.edge.harness import EdgeProcess
 
-    database_url = database_url or conf.TEST_DATABASE_URL
+    if database_url is None:  # the run's own database (tests/conftest.py) starts empty
+        from shared.migrate import migrate
+
+        database_url = conf.TEST_DATABASE_URL
+        migrate(database_url)
     redis_url = redis_url or conf.TEST_REDIS_URL
     rng = random.Random(seed)
     speech = frames(noise(400, seed=3) + silence(100))
@@ -607,14 +723,16 @@ def run_benchmark(calls: int, *, seconds: float = 20.0, settle: float = 3.0, per
     side = CallerSide()
     loop.call(lambda: asyncio.get_running_loop().create_task(_watch_lag(side.lag)))
     realtime = RealtimeHandle(realtime_mode, reply_ms, loop)
-    domain, secretary = _secretary(database_url, realtime, silence_chunk_ms)
+    domain, secretary = _secretary(database_url, realtime, silence_chunk_ms, greeting_cache)
     call_class = _call_class()
     spool = tempfile.TemporaryDirectory(prefix="bench-edge-")
     low = rng.randrange(20000, 56000, 2)
     spawned = time.monotonic()
     edge = EdgeProcess(database_url, redis_url, spool.name, LOG_LEVEL=log_level,
                        EDGE_UNICAST_PORTS=f"{low}-{low + 2 * calls + 200}",
-                       **(_hub_slices_env(spool.name) if hub_slices else {}))
+                       GREETING_CACHE_DIR=str(Path(spool.name) / "greetings"),
+                       **(_hub_slices_env(spool.name) if hub_slices else {}),
+                       **(_trace_env(spool.name) if trace_setup else {}))
     edge_ready_seconds = time.monotonic() - spawned
     if edge_nice is not None:
         os.setpriority(os.PRIO_PROCESS, edge.proc.pid, edge_nice)  # its main thread: the gevent hub
@@ -709,6 +827,8 @@ def run_benchmark(calls: int, *, seconds: float = 20.0, settle: float = 3.0, per
             Path(edge_log).write_bytes(edge.log_path.read_bytes())
         if hub_slices:
             _print_hub_slices(Path(spool.name) / f"hub-slices.{edge.proc.pid}", calls)
+        trace_file = Path(spool.name) / f"setup-trace.{edge.proc.pid}"
+        traces = json.loads(trace_file.read_text()) if trace_setup and trace_file.exists() else {}
         realtime.close()
         loop.close()
         _drop_domain(database_url, domain)
@@ -758,6 +878,9 @@ def run_benchmark(calls: int, *, seconds: float = 20.0, settle: float = 3.0, per
             if name in phases:
                 values.append(phases[name] - phases["esl_connect"])
     greetings = setup["heard"]
+    ws_open = (ws_open_breakdown(traces.get("ws", []), {int(k): v for k, v in remote["opening"]}, remote["sessions"],
+                                 steps) if trace_setup else {})
+    esl_setup = esl_breakdown(traces.get("esl", []), active, steps) if trace_setup else {}
 
     # Barge-in: the edge's histogram, and end to end.
     barge_n, barge_p50, barge_p99, _ = histogram_window(before, after, "voice_ai_bargein_seconds")
@@ -836,6 +959,9 @@ def run_benchmark(calls: int, *, seconds: float = 20.0, settle: float = 3.0, per
         "rss_per_call_mb": round((rss_loaded - rss_base) / calls / 2**20, 3),
         "loadgen_cpu_pct": round(100 * loadgen_cpu / window, 1),
         "loadgen_lag_p99_ms": ms(percentile(lag_fs + lag_rt, 99)),
+        "driver_lag_p99_ms": ms(percentile(lag_fs, 99)),
+        "realtime_lag_p99_ms": ms(percentile(lag_rt, 99)),
+        "realtime_cpu_pct": round(100 * (cpu1["realtime"] - cpu0["realtime"]) / window, 1) if "realtime" in cpu1 else None,
         "host_load_1m": round(load, 2),
         "calls_active_in_window": health.get("calls_active"),
         "cleanup_s": round(cleanup_seconds, 2),
@@ -843,6 +969,8 @@ def run_benchmark(calls: int, *, seconds: float = 20.0, settle: float = 3.0, per
         "realtime": realtime_mode,
         "mode": "burst" if burst else "steady",
         "edge_cpu_ms_per_call": round(1000 * edge_cpu / calls, 2),
+        "ws_open": ws_open,
+        "esl_setup": esl_setup,
     }
 
 
@@ -859,8 +987,9 @@ PHASES: list[tuple[str, str]] = [
     ("unicast", "edge started audio (unicast)"),
     ("realtime_open", "Realtime WebSocket open"),
     ("session_update", "session.update received"),
-    ("response_create", "response.create received"),
-    ("first_delta", "first audio delta sent"),
+    ("response_create", "response.create received (greeting not cached)"),
+    ("first_delta", "first audio delta sent (greeting not cached)"),
+    ("greeting_told", "cached greeting told (assistant item received)"),
     ("heard", "first frame heard (greeting)"),
 ]
 """The setup steps of a call the load generator sees, each timed from ESL connect (the Realtime socket opens
@@ -909,6 +1038,9 @@ FIELDS: list[tuple[str, str]] = [
     ("rss_per_call_mb", "edge RSS per call (MB)"),
     ("loadgen_cpu_pct", "load generator CPU (% of one core)"),
     ("loadgen_lag_p99_ms", "load generator loop lag p99 (ms)"),
+    ("driver_lag_p99_ms", "  -> fake FreeSWITCH + callers loop lag p99 (ms)"),
+    ("realtime_lag_p99_ms", "  -> fake Realtime loop lag p99 (ms)"),
+    ("realtime_cpu_pct", "  fake Realtime CPU (% of one core)"),
     ("host_load_1m", "host load average (1 min)"),
     ("cleanup_s", "all calls released after hangup (s)"),
 ]
@@ -965,6 +1097,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hub-slices", action="store_true",
                         help="print which greenlets held the edge's event loop >= 2 ms, and where "
                              "(tests/benchmarks/hub_slices; the tracing costs CPU: not for the figures)")
+    parser.add_argument("--no-greeting-cache", action="store_true",
+                        help="the Realtime provider's greeting_cache off: the vendor speaks every call's greeting "
+                             "(by default the warm-up call's greeting is cached and the burst's calls play it)")
+    parser.add_argument("--trace-setup", action="store_true",
+                        help="print when each step of the calls' set-up (Event Socket) and Realtime WebSocket "
+                             "openings happened, edge and fake side (tests/benchmarks/setup_trace; not with "
+                             "--hub-slices: one sitecustomize)")
     parser.add_argument("--nice", type=int, default=0,
                         help="nice value for every benchmark process (edge, fakes, driver; below 0 needs root): "
                              "shields the figures from other work on a shared host")
@@ -972,6 +1111,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.serve_realtime:
         return serve_realtime(args.reply_ms)
+    if args.trace_setup and args.hub_slices:
+        parser.error("--trace-setup and --hub-slices each put a sitecustomize on the edge's path: one at a time")
 
     group_nice = None
     if args.nice:
@@ -1005,7 +1146,8 @@ def _run(args: argparse.Namespace) -> int:
                    arrival_rate=args.arrival_rate, burst=args.burst, cold=args.cold,
                    realtime_mode=args.realtime, log_level=args.log_level,
                    edge_log=args.edge_log, edge_nice=args.edge_nice,
-                   silence_chunk_ms=args.silence_chunk_ms, hub_slices=args.hub_slices)
+                   silence_chunk_ms=args.silence_chunk_ms, hub_slices=args.hub_slices, trace_setup=args.trace_setup,
+                   greeting_cache=not args.no_greeting_cache)
     reports = []
     for n in args.calls:
         report = run_benchmark(n, **options)
@@ -1014,6 +1156,10 @@ def _run(args: argparse.Namespace) -> int:
               flush=True)
         if args.json:
             print(json.dumps(report), flush=True)
+        for label, value in report["esl_setup"].items():
+            print(f"N={n}: call set-up, {label}: p50 / p99 {value} ms", flush=True)
+        for label, value in report["ws_open"].items():
+            print(f"N={n}: Realtime WebSocket opening, {label}: p50 / p99 {value} ms", flush=True)
     if args.find_max:
         passing = [r["calls"] for r in reports if holds_target(r)]
         n = (max(passing) if passing else 0) + args.step

@@ -33,6 +33,7 @@ def test_burst_mode_reports_each_calls_greeting_and_setup_steps(database_url: st
     # Every caller heard a greeting, and every setup step was seen for every call on its way there.
     assert report["greeted"] == 4
     assert report["greeting_p50_ms"] is not None and report["greeting_p99_ms"] >= report["greeting_p50_ms"]
-    assert all(report[f"setup_{name}_ms"] is not None for name, _ in PHASES), report
+    # A cold edge has no cached greeting: every call asks the vendor for it (nothing to tell afterwards).
+    assert all(report[f"setup_{name}_ms"] is not None for name, _ in PHASES if name != "greeting_told"), report
     assert report["frames_paced"] > 0, "the greetings were not paced inside the burst window"
     assert report["left_over"] == {"calls_active": 0, "udp_ports_in_use": 0, "paced_streams": 0}

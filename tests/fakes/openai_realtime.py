@@ -14,7 +14,7 @@ As strict as the real server: every client event is validated against the ``open
 client-event types (:mod:`tests.fakes.sdk_schema`: unknown keys refused at every depth, strict types) and
 an invalid one is answered with the server's ``error`` event (``invalid_request_error`` with
 ``unknown_parameter``, ``invalid_value``, ...) and otherwise ignored — an invalid ``session.update`` gets
-no ``session.updated``. A voice that is not one of the built-in voices is ``invalid_value``. One response
+no ``session.updated``; an assistant message the client adds must be text (:func:`assistant_item_refusal`). A voice that is not one of the built-in voices is ``invalid_value``. One response
 at a time (``conversation_already_has_active_response``); a ``function_call_output`` must answer a call
 the server made (else an error). As the SDK documents, ``response.function_call_arguments.done`` is also
 emitted for a response that is cancelled: the calls scripted after the cancelled part come out with
@@ -104,12 +104,31 @@ def client_event_refusal(event: Any) -> Refusal | None:
     problem = refusal(CLIENT_EVENTS[event["type"]], event)
     if problem is not None:
         return problem
+    if event["type"] == "conversation.item.create":
+        return assistant_item_refusal(event["item"])
     if event["type"] == "session.update":
         voice = (((event["session"].get("audio") or {}).get("output") or {}).get("voice"))
         if isinstance(voice, str) and voice not in VOICES:
             return Refusal("invalid_value", "session.audio.output.voice",
                            f"Invalid value: '{voice}'. Supported values are: "
                            + ", ".join(f"'{v}'" for v in VOICES) + ".")
+    return None
+
+
+def assistant_item_refusal(item: dict[str, Any]) -> Refusal | None:
+    """The real server takes an assistant message from the client as text only: ``output_text`` with
+    ``text``. An ``output_audio`` part (audio, or only a transcript) is refused — "Missing required
+    parameter: 'item.content[0].text'" (openai/openai-agents-js#963; the SDK replays assistant audio turns
+    as ``output_text`` since)."""
+    if item.get("type") != "message" or item.get("role") != "assistant":
+        return None
+    for index, part in enumerate(item.get("content") or []):
+        param = f"item.content[{index}]"
+        if "text" not in part:
+            return Refusal("missing_required_parameter", f"{param}.text", f"Missing required parameter: '{param}.text'.")
+        if part.get("type") != "output_text" or "audio" in part:
+            return Refusal("invalid_value", f"{param}.type",
+                           f"Invalid value: {part.get('type')!r}. Supported values are: 'output_text'.")
     return None
 
 
@@ -384,6 +403,8 @@ class FakeRealtimeServer:
 
     session_class: type[FakeRealtimeSession] = FakeRealtimeSession
     """What each connection is served by (benchmarks subclass it to timestamp audio)."""
+    connection_class: Any = None
+    """The ``websockets`` server connection class (None: its own; benchmarks subclass it to time accepts)."""
 
     def __init__(self, loop: BackgroundLoop, api_key: str = "sk-test-fake", script: list[Any] | None = None,
                  user_transcripts: list[str] | None = None, speed: float = 4.0, reply_freq: float = 1000.0) -> None:
@@ -414,7 +435,8 @@ class FakeRealtimeServer:
         quiet = logging.getLogger("tests.fakes.openai_realtime.server")
         quiet.setLevel(logging.CRITICAL)
         self._server = await serve(self._handler, "127.0.0.1", 0, process_request=self._check,
-                                   max_size=None, compression=None, logger=quiet)
+                                   max_size=None, compression=None, logger=quiet,
+                                   create_connection=self.connection_class)
         return self._server.sockets[0].getsockname()[1]
 
     def _check(self, connection: Any, request: Any) -> Any:
