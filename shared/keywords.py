@@ -130,14 +130,20 @@ _SCOPE = f"""
 _SCOPE_COUNT = text(f"SELECT EXISTS (SELECT 1 {_SCOPE})")
 
 
-@functools.lru_cache(maxsize=64)
-def _bm25(terms: int) -> TextClause:
+_COMPACT_DISTANCE = ("COALESCE(c.embedding_compact <=> CAST(:vector AS vector), "
+                     "subvector(c.embedding, 1, :width) <=> CAST(:vector AS vector))")
+"""A chunk's distance on its compact copy, or on its padded vector's start when a writer stored none."""
+
+
+@functools.lru_cache(maxsize=128)
+def _bm25(terms: int, compact: bool = False) -> TextClause:
     """The BM25 query for a question of ``terms`` lexemes (``:q0``… each a one-lexeme tsquery).
 
     Each chunk in scope is checked for each lexeme in C (``@@``, no unnesting of its words), and a word
     counts once per chunk (binary term frequency: an FAQ passage rarely repeats one); document frequencies,
     the scope's chunk count and the matching chunks' average length come from that one pass over the scope
-    (a second pass to count it cost as much as the first).
+    (a second pass to count it cost as much as the first). ``compact``: ``:vector`` is the question at its
+    model's width, compared with the chunks' compact copies (migration 018).
     """
     each = range(terms)
     has = ", ".join(f"c.search_vector @@ CAST(:q{i} AS tsquery) AS has{i}" for i in each)
@@ -165,7 +171,7 @@ SELECT r.chunk_uuid, r.score, r.matched_idf, s.n, ARRAY[{", ".join(f"s.df{i}" fo
        ({" + ".join(f"(s.df{i} > 0)::int" for i in each)}) AS found,
        ({" + ".join(f"w.idf{i}" for i in each)}) AS found_idf,
        c.document_uuid, d.file_name, c.chunk_index, c.content, c.metadata,
-       1 - (c.embedding <=> CAST(:vector AS vector)) AS cosine
+       1 - ({_COMPACT_DISTANCE if compact else "c.embedding <=> CAST(:vector AS vector)"}) AS cosine
 FROM ranked AS r CROSS JOIN stats AS s CROSS JOIN weights AS w
 JOIN v_voice_document_chunks AS c ON c.chunk_uuid = r.chunk_uuid AND c.domain_uuid = :domain_uuid
 JOIN v_voice_documents AS d ON d.document_uuid = c.document_uuid AND d.domain_uuid = :domain_uuid
@@ -228,11 +234,12 @@ def _missing_words(session: Session, words: dict[str, list[str]], absent: set[st
 
 def keyword_chunks(
     session: Session, question: str, config: str, embedding_model: str, query_vector: Sequence[float],
-    limit: int = 10, secretary_uuid: uuid.UUID | None = None,
+    limit: int = 10, secretary_uuid: uuid.UUID | None = None, width: int | None = None,
 ) -> KeywordSide:
     """The ``limit`` best chunks by BM25 for ``question``, best first (see the module doc), each with its
     cosine to ``query_vector`` (the question's embedding, for the fusion with the vector side), and the
-    share of the question's words the scope's documents never hold.
+    share of the question's words the scope's documents never hold. With ``width`` (a model narrower than
+    the column) the cosines are taken on the chunks' compact copies.
 
     ``session`` must be a tenant session: it fills in ``:domain_uuid``.
     """
@@ -242,9 +249,10 @@ def keyword_chunks(
         return KeywordSide([], 0.0)
     scope = {"config": config, "model": embedding_model,
              "secretary": str(secretary_uuid) if secretary_uuid else None}
-    vector = "[" + ",".join(repr(v) for v in pad_embedding(query_vector)) + "]"
-    rows = session.execute(_bm25(len(lexemes)), {
-        **scope, "tsquery": tsquery_any(lexemes), "limit": limit, "vector": vector,
+    compared = pad_embedding(query_vector) if width is None else pad_embedding(query_vector[:width], width)
+    vector = "[" + ",".join(repr(v) for v in compared) + "]"
+    rows = session.execute(_bm25(len(lexemes), width is not None), {
+        **scope, "tsquery": tsquery_any(lexemes), "limit": limit, "vector": vector, "width": width,
         **{f"q{i}": tsquery_any([lexeme]) for i, lexeme in enumerate(lexemes)},
     }).all()
     if not rows:

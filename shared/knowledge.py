@@ -249,7 +249,7 @@ def search_candidates(
                                  width=width)
         config = search_config(secretary.language if secretary is not None else None)
         keyword = keyword_chunks(session, text, config, embedder.model_name, vector, limit=CANDIDATES,
-                                 secretary_uuid=scope)
+                                 secretary_uuid=scope, width=width)
     relevance = RELEVANCE.get(embedder.model_name)
     return Candidates(embedder.model_name, fuse(nearest, keyword.hits, relevance), keyword.unknown, secretary,
                       keyword.missing)

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pgvector.sqlalchemy import Vector
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, defer
 
@@ -71,10 +72,12 @@ def nearest_chunks(
     With ``width`` (a model narrower than the column: :func:`shared.embeddings.compact_dimensions`) the
     chunks' compact copies are compared (the padded vector of a chunk stored without one).
     """
-    padded = pad_embedding(query_vector)
-    distance = DocumentChunk.embedding.cosine_distance(padded)
-    if width is not None:  # the compact copy; a chunk some other writer stored without one, padded
-        distance = func.coalesce(DocumentChunk.embedding_compact.cosine_distance(padded[:width]), distance)
+    if width is None:
+        distance = DocumentChunk.embedding.cosine_distance(pad_embedding(query_vector))
+    else:  # the compact copy; of a chunk some other writer stored without one, the padded vector's start
+        compact = pad_embedding(query_vector[:width], width)
+        distance = func.coalesce(DocumentChunk.embedding_compact.cosine_distance(compact),
+                                 func.subvector(DocumentChunk.embedding, 1, width, type_=Vector(width)).cosine_distance(compact))
     distance = distance.label("distance")
     searchable = select(Document.document_uuid).where(Document.status.in_(SEARCHABLE_STATUSES))
     if secretary_uuid is None:
