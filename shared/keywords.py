@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from sqlalchemy import TextClause, text
 from sqlalchemy.orm import Session
 
-from shared.vectors import SEARCHABLE_STATUSES, ChunkHit, pad_embedding
+from shared.vectors import SEARCHABLE_STATUSES, ChunkHit, compared_vector
 from shared.word_frequency import is_specific
 
 SEARCH_CONFIGS = {"pt": "voice_ai_portuguese", "en": "voice_ai_english"}
@@ -127,7 +127,7 @@ _SCOPE = f"""
       AND (d.voice_secretary_uuid IS NULL OR d.voice_secretary_uuid = CAST(:secretary AS uuid))
 """
 
-_SCOPE_COUNT = text(f"SELECT EXISTS (SELECT 1 {_SCOPE})")
+_SCOPE_HAS_CHUNKS = text(f"SELECT EXISTS (SELECT 1 {_SCOPE})")
 
 
 _COMPACT_DISTANCE = ("COALESCE(c.embedding_compact <=> CAST(:vector AS vector), "
@@ -193,12 +193,6 @@ def question_words(session: Session, question: str, config: str) -> dict[str, li
     return {row[0]: list(row[1] or []) for row in rows}
 
 
-def question_lexemes(session: Session, question: str, config: str) -> list[str]:
-    """The distinct lexemes of ``question`` under the text search configuration ``config``, spoken
-    fillers left out."""
-    return _distinct_lexemes(question_words(session, question, config))
-
-
 def _distinct_lexemes(words: dict[str, list[str]]) -> list[str]:
     return list(dict.fromkeys(lexeme for lexemes in words.values() for lexeme in lexemes))
 
@@ -235,11 +229,13 @@ def _missing_words(session: Session, words: dict[str, list[str]], absent: set[st
 def keyword_chunks(
     session: Session, question: str, config: str, embedding_model: str, query_vector: Sequence[float],
     limit: int = 10, secretary_uuid: uuid.UUID | None = None, width: int | None = None,
+    name_missing: bool = True,
 ) -> KeywordSide:
     """The ``limit`` best chunks by BM25 for ``question``, best first (see the module doc), each with its
     cosine to ``query_vector`` (the question's embedding, for the fusion with the vector side), and the
     share of the question's words the scope's documents never hold. With ``width`` (a model narrower than
-    the column) the cosines are taken on the chunks' compact copies.
+    the column) the cosines are taken on the chunks' compact copies. ``name_missing`` False: the caller
+    does not use :attr:`KeywordSide.missing` (left empty, its round trip saved).
 
     ``session`` must be a tenant session: it fills in ``:domain_uuid``.
     """
@@ -249,8 +245,7 @@ def keyword_chunks(
         return KeywordSide([], 0.0)
     scope = {"config": config, "model": embedding_model,
              "secretary": str(secretary_uuid) if secretary_uuid else None}
-    compared = pad_embedding(query_vector) if width is None else pad_embedding(query_vector[:width], width)
-    vector = "[" + ",".join(repr(v) for v in compared) + "]"
+    vector = "[" + ",".join(repr(v) for v in compared_vector(query_vector, width)) + "]"
     rows = session.execute(_bm25(len(lexemes), width is not None), {
         **scope, "tsquery": tsquery_any(lexemes), "limit": limit, "vector": vector, "width": width,
         **{f"q{i}": tsquery_any([lexeme]) for i, lexeme in enumerate(lexemes)},
@@ -258,15 +253,17 @@ def keyword_chunks(
     if not rows:
         # None of its words is in the documents — unless the scope has no chunks stemmed this way at all
         # (a pt-BR secretary with English documents), where the keyword side knows nothing.
-        if not session.execute(_SCOPE_COUNT, scope).scalar():
+        if not session.execute(_SCOPE_HAS_CHUNKS, scope).scalar():
             return KeywordSide([], 0.0)
-        return KeywordSide([], 1.0, _missing_words(session, words, set(lexemes), config, scope))
+        missing = _missing_words(session, words, set(lexemes), config, scope) if name_missing else ()
+        return KeywordSide([], 1.0, missing)
     # The question's whole IDF mass: a word no chunk holds weighs as much as the rarest possible one.
     first = rows[0]
     unseen = len(lexemes) - int(first.found)
     unseen_idf = unseen * math.log(1 + (int(first.n) + 0.5) / 0.5)
     whole = float(first.found_idf) + unseen_idf
     absent = {lexeme for lexeme, df in zip(lexemes, first.dfs, strict=True) if not df}
+    missing = _missing_words(session, words, absent, config, scope) if name_missing else ()
     return KeywordSide([
         KeywordHit(
             ChunkHit(row.chunk_uuid, row.document_uuid, row.file_name, row.chunk_index, row.content,
@@ -274,4 +271,4 @@ def keyword_chunks(
             float(row.score), min(1.0, float(row.matched_idf) / whole),
         )
         for row in rows
-    ], unseen_idf / whole if whole else 0.0, _missing_words(session, words, absent, config, scope))
+    ], unseen_idf / whole if whole else 0.0, missing)

@@ -248,9 +248,10 @@ def search_candidates(
         nearest = nearest_chunks(session, vector, embedder.model_name, limit=CANDIDATES, secretary_uuid=scope,
                                  width=width)
         config = search_config(secretary.language if secretary is not None else None)
+        relevance = RELEVANCE.get(embedder.model_name)
         keyword = keyword_chunks(session, text, config, embedder.model_name, vector, limit=CANDIDATES,
-                                 secretary_uuid=scope, width=width)
-    relevance = RELEVANCE.get(embedder.model_name)
+                                 secretary_uuid=scope, width=width,
+                                 name_missing=relevance is not None and relevance.clear is not None)
     return Candidates(embedder.model_name, fuse(nearest, keyword.hits, relevance), keyword.unknown, secretary,
                       keyword.missing)
 

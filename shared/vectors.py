@@ -41,6 +41,12 @@ def pad_embedding(vector: Sequence[float], width: int = EMBEDDING_DIMENSIONS) ->
     return values + [0.0] * (width - len(values))
 
 
+def compared_vector(vector: Sequence[float], width: int | None) -> list[float]:
+    """The question's vector as a search compares it: at the model's ``width`` (the chunks' compact
+    copies), or padded to the column when the model fills it (``width`` None)."""
+    return pad_embedding(vector) if width is None else pad_embedding(vector[:width], width)
+
+
 @dataclass(frozen=True)
 class ChunkHit:
     """One nearest chunk with its cosine similarity and source document."""
@@ -72,12 +78,13 @@ def nearest_chunks(
     With ``width`` (a model narrower than the column: :func:`shared.embeddings.compact_dimensions`) the
     chunks' compact copies are compared (the padded vector of a chunk stored without one).
     """
+    compared = compared_vector(query_vector, width)
     if width is None:
-        distance = DocumentChunk.embedding.cosine_distance(pad_embedding(query_vector))
+        distance = DocumentChunk.embedding.cosine_distance(compared)
     else:  # the compact copy; of a chunk some other writer stored without one, the padded vector's start
-        compact = pad_embedding(query_vector[:width], width)
-        distance = func.coalesce(DocumentChunk.embedding_compact.cosine_distance(compact),
-                                 func.subvector(DocumentChunk.embedding, 1, width, type_=Vector(width)).cosine_distance(compact))
+        start = func.subvector(DocumentChunk.embedding, 1, width, type_=Vector(width))
+        distance = func.coalesce(DocumentChunk.embedding_compact.cosine_distance(compared),
+                                 start.cosine_distance(compared))
     distance = distance.label("distance")
     searchable = select(Document.document_uuid).where(Document.status.in_(SEARCHABLE_STATUSES))
     if secretary_uuid is None:

@@ -51,17 +51,20 @@ class GreetingCache:
         return self.directory / f"{key}.ulaw"
 
     def get(self, key: str) -> bytes | None:
-        """The cached audio, or None."""
+        """The cached audio, or None (counted in :attr:`hits` / :attr:`misses`)."""
         with self._lock:
             audio = self._memory.get(key)
             if audio is not None:
                 self._memory.move_to_end(key)
+                self.hits += 1
                 return audio
         try:
             audio = self._path(key).read_bytes()
         except OSError:
+            self.misses += 1
             return None
         self._remember(key, audio)
+        self.hits += 1
         return audio
 
     def put(self, key: str, audio: bytes) -> None:
@@ -100,10 +103,8 @@ class GreetingCache:
         key = greeting_key(text, language, tts.cache_key())
         audio = self.get(key)
         if audio is not None:
-            self.hits += 1
             play(audio)
             return audio
-        self.misses += 1
         parts = []
         for chunk in tts.stream(text):
             parts.append(chunk)

@@ -66,6 +66,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+from collections import deque
 from typing import Any
 
 import gevent
@@ -164,7 +165,7 @@ class RealtimeEngine(Engine):
         self._greeting_recording: bytearray | None = None  # the vendor's greeting, for the cache
         self._greeting_item: str | None = None
         self._greeting_transcript = ""
-        self._early: list[bytes] = []  # caller frames that came before the socket was open
+        self._early: deque[bytes] = deque(maxlen=EARLY_FRAMES)  # caller frames before the socket was open
         self._audio_open = False  # session.update sent: caller audio may follow
 
     # --- session ---------------------------------------------------------------------------------
@@ -264,7 +265,7 @@ class RealtimeEngine(Engine):
         self._send_event({"type": "session.update", "event_id": SESSION_UPDATE_ID, "session": self.session_config()})
         self._tell_greeted()
         self._audio_open = True  # the caller's audio goes to the server from now on, after the session's set-up
-        early, self._early = self._early, []
+        early, self._early = self._early, deque(maxlen=EARLY_FRAMES)
         for frame in early:  # what the caller said while the socket opened (over a cached greeting)
             self.on_audio(frame)
 
@@ -353,12 +354,7 @@ class RealtimeEngine(Engine):
         """The greeting as the vendor spoke it on an earlier call, or None."""
         if not self._greeting_cache_enabled():
             return None
-        audio = self._greeting_cache.get(self._greeting_key(text))
-        if audio is None:
-            self._greeting_cache.misses += 1
-        else:
-            self._greeting_cache.hits += 1
-        return audio
+        return self._greeting_cache.get(self._greeting_key(text))
 
     def _play_cached_greeting(self, text: str, audio: bytes) -> None:
         """Play the cached greeting now (the socket opens meanwhile); a barge-in stops it like a reply."""
@@ -470,8 +466,6 @@ class RealtimeEngine(Engine):
         if not self._audio_open:
             if self._greeting_playing:  # kept for the server: the caller may speak over the greeting
                 self._early.append(pcmu_frame)
-                if len(self._early) > EARLY_FRAMES:
-                    del self._early[0]
             return
         held = self._held
         held.append(pcmu_frame)

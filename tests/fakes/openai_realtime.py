@@ -14,9 +14,10 @@ As strict as the real server: every client event is validated against the ``open
 client-event types (:mod:`tests.fakes.sdk_schema`: unknown keys refused at every depth, strict types) and
 an invalid one is answered with the server's ``error`` event (``invalid_request_error`` with
 ``unknown_parameter``, ``invalid_value``, ...) and otherwise ignored — an invalid ``session.update`` gets
-no ``session.updated``; an assistant message the client adds must be text (:func:`assistant_item_refusal`). A voice that is not one of the built-in voices is ``invalid_value``. One response
-at a time (``conversation_already_has_active_response``); a ``function_call_output`` must answer a call
-the server made (else an error). As the SDK documents, ``response.function_call_arguments.done`` is also
+no ``session.updated``; an assistant message the client adds must be text (:func:`assistant_item_refusal`).
+A voice that is not one of the built-in voices is ``invalid_value``. One response at a time
+(``conversation_already_has_active_response``); a ``function_call_output`` must answer a call the server
+made (else an error). As the SDK documents, ``response.function_call_arguments.done`` is also
 emitted for a response that is cancelled: the calls scripted after the cancelled part come out with
 half their arguments, and ``response.done`` says ``cancelled``.
 """
