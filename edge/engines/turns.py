@@ -23,10 +23,10 @@ import re
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import gevent
-from gevent.event import Event
+from gevent.event import AsyncResult, Event
 from gevent.lock import Semaphore
 from gevent.queue import Queue
 
@@ -73,26 +73,21 @@ def bounded(seconds: float, provider: str, function: Callable[..., T], *args: An
 
     The request runs in a greenlet of its own, which the caller waits for on ``clock`` (so a test's
     scripted clock decides when the vendor is late) and kills once it gives up or is itself killed."""
-    done = Event()
-    outcome: list[tuple[bool, Any]] = []
+    result: AsyncResult = AsyncResult()
 
     def request() -> None:
         try:
-            outcome.append((True, blocking(function, *args)))
+            result.set(blocking(function, *args))
         except Exception as exc:  # noqa: BLE001 - the caller's to handle: re-raised in its greenlet below
-            outcome.append((False, exc))
-        done.set()
+            result.set_exception(exc)
 
     worker = gevent.spawn(request)
     try:
-        if not clock.wait(done, seconds):
+        if not clock.wait(result, seconds):
             raise ServiceError(provider, ErrorKind.TIMEOUT, f"no answer within {seconds:.1f} s")
     finally:
         worker.kill(block=False)
-    succeeded, value = outcome[0]
-    if not succeeded:
-        raise value
-    return value
+    return cast(T, result.get())
 
 
 def sentences(chunks: Iterable[str]) -> Iterator[str]:
