@@ -130,7 +130,7 @@ def test_a_vendor_that_stops_reading_stalls_only_its_own_call(edge, fake_fs, sta
     assert len(stuck.received_audio) == stuck.audio_before_stall  # nothing of the stalled call got through
 
     # Its call is then handled as a vendor gone silent: an apology, then a fresh connection.
-    assert wait_until(lambda: len(stalling_realtime.sessions) == 4, timeout=STALLED_DEADLINE_S + 30)
+    assert wait_until(lambda: len(stalling_realtime.sessions) == 4, timeout=STALLED_DEADLINE_S + 30), edge.log()[-6000:]
     assert "the vendor stopped reading" in edge.log()
     assert len(_reply_heard(stuck_call, stalled_at)) * 20 >= 1000  # the apology, in the edge's own voice
     for call in (stuck_call, *[c for c, _ in others]):
