@@ -13,6 +13,13 @@ rest on the clock. Waiting for the tick added 0-20 ms to every reply (15-20 ms p
 bench_edge); now the second frame follows on the next tick, less than 20 ms after the first, which
 puts the call at most one frame ahead of real time, as a lead frame does.
 
+A far end that plays from a buffer of its own, at its own pace (the direct mod_audio_stream build), is
+sent audio on the clock only: a frame ahead of real time would wait in that buffer for the rest of the
+utterance, and a barge-in cannot take it back (nothing clears that buffer), so the caller would hear two
+frames of the old reply instead of one. For the same reason a tick the clock missed (a stalled hub) is
+not made up for such a stream: the far end ran dry meanwhile, and the missed frames sent in a burst would
+only sit in its buffer.
+
 Every frame's deviation from its schedule (the tick it belongs to; for an utterance's first frame, the
 moment its audio arrived) is observed, early or late, in ``voice_ai_frame_pacing_seconds``; early frames
 also in ``voice_ai_frame_early_seconds``, so an early clock cannot pass for a punctual one.
@@ -62,6 +69,9 @@ class PlaybackStream:
         self._held = False
         self._burst = self.lead_frames
         self.pacer: Pacer | None = None
+        self.sink_buffers = False
+        """The far end plays from a buffer of its own at its own pace: frames on the clock only, missed
+        ticks not made up (module docstring)."""
 
     def push(self, pcmu: bytes) -> None:
         """Queue audio (any length) behind what is already queued."""
@@ -186,7 +196,7 @@ class Pacer:
         now = self.clock()
         stream.audio_at = now
         self._active[id(stream)] = stream
-        if stream.queued >= FRAME_BYTES and now - stream.last_sent_at >= FRAME_SECONDS:
+        if stream.queued >= FRAME_BYTES and now - stream.last_sent_at >= FRAME_SECONDS and not stream.sink_buffers:
             self._send_due(stream, now)
             if not stream.queued:
                 self._active.pop(id(stream), None)
@@ -231,7 +241,10 @@ class Pacer:
         if not self._active:
             return
         send_due = self._send_due
+        missed = self.clock() - due >= FRAME_SECONDS  # run late, after a stall: its moment has passed
         for key, stream in list(self._active.items()):
+            if missed and stream.sink_buffers:
+                continue
             send_due(stream, due)
             if not stream.queued:
                 self._active.pop(key, None)

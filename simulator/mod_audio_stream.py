@@ -109,8 +109,8 @@ class ModAudioStream:
         self._index = 0
         self._ws: Any = None
         self._tasks: list[asyncio.Task] = []
-        self._buffer: deque[bytes] = deque()
-        self._partial = bytearray()
+        self.playout = ChannelPlayout()
+        """The direct build's buffer of audio to play."""
 
     @property
     def running(self) -> bool:
@@ -192,10 +192,7 @@ class ModAudioStream:
             if rate != 8000 or len(audio) % 2:
                 call.protocol_errors.append(f"audio_stream: this fake plays 8 kHz L16 only, got {rate!r}")
                 return
-            self._partial.extend(l16_to_ulaw(audio))
-            while len(self._partial) >= FRAME:
-                self._buffer.append(bytes(self._partial[:FRAME]))
-                del self._partial[:FRAME]
+            self.playout.write(l16_to_ulaw(audio))
             return
         path = f"{TEMP_DIR}/{call.uuid}_{self._index}.tmp{extension}"
         self._index += 1
@@ -223,15 +220,22 @@ class ModAudioStream:
             await ws.send(ulaw_to_l16(call.next_caller_frame()))
 
     async def _play_loop(self) -> None:
-        """The direct build's playout: one 20 ms frame of its buffer per frame time."""
+        """The direct build's playout: one 20 ms frame of its buffer per frame time of the channel.
+
+        A frame is heard at its frame time (FreeSWITCH's timer does not stall), whenever this process got
+        round to it: a busy test process must not make frames look later than the caller hears them."""
         from simulator.freeswitch import Heard
 
         due = time.monotonic()
         while True:
             due += 0.02
             await asyncio.sleep(max(0.0, due - time.monotonic()))
-            if self._buffer:
-                self.call.heard.append(Heard(time.monotonic(), self._buffer.popleft()))
+            if time.monotonic() - due > 0.002:  # woken late: the module's reader would have buffered what
+                for _ in range(3):  # came meanwhile (its own thread), so let those messages in first
+                    await asyncio.sleep(0)
+            frame = self.playout.read()
+            if frame is not None:
+                self.call.heard.append(Heard(due, frame))
 
     async def stop(self) -> None:
         """``uuid_audio_stream ... stop`` or the channel's end: close the WebSocket, delete the files."""
@@ -241,8 +245,34 @@ class ModAudioStream:
         if self._ws is not None:
             ws, self._ws = self._ws, None
             await ws.close()
-        self._buffer.clear()
+        self.playout.clear()
         self.files.clear()
+
+
+class ChannelPlayout:
+    """What the direct build writes to the channel: the audio it was given, in 20 ms frames, one frame read
+    per frame time of the channel. Whatever arrives faster than that waits here, and nothing clears it
+    but the stream's end — so what is buffered when the secretary is interrupted is still heard."""
+
+    def __init__(self) -> None:
+        self.frames: deque[bytes] = deque()
+        self._partial = bytearray()
+
+    def write(self, pcmu: bytes) -> None:
+        """Audio from a ``streamAudio`` message, behind what is buffered (a partial frame waits for more)."""
+        self._partial.extend(pcmu)
+        while len(self._partial) >= FRAME:
+            self.frames.append(bytes(self._partial[:FRAME]))
+            del self._partial[:FRAME]
+
+    def read(self) -> bytes | None:
+        """The frame the channel plays at this frame time, or None (nothing buffered: silence)."""
+        return self.frames.popleft() if self.frames else None
+
+    def clear(self) -> None:
+        """The stream ended."""
+        self.frames.clear()
+        self._partial.clear()
 
 
 class BroadcastQueue:

@@ -161,6 +161,7 @@ class CallSession:
             self.stream = PlaybackStream(self.transport.send_frame, self.transport.lead_frames)
             self.services.pacer.add(self.stream)
             self.transport.start()
+            self.stream.sink_buffers = self.transport.sink_buffers
         except TransportError as exc:  # no dead air: fallback destination, else goodbye prompt
             self.log.error("audio transport %s failed: %s", self.services.settings.edge_audio_transport, exc)
             self.engines.close_opened()  # no conversation starts: the vendor session opened early goes now

@@ -10,9 +10,10 @@ its Event Socket to the module's CUSTOM events (``myevents`` does not deliver th
 before the ``mod_audio_stream::json`` of the second (a module handles its messages in order):
 
 * nothing: the build plays ``streamAudio`` itself (voxcom-us/mod_audio_stream, a public fork). The
-  secretary's audio goes as ``streamAudio`` messages of 20 ms paced at real time, so the module holds at
-  most a frame and a barge-in (the edge's queue dropped) leaves the caller at most that frame; no
-  public build clears its buffer on ``stopAudio``, so none is sent;
+  secretary's audio goes as ``streamAudio`` messages of 20 ms on the pacer's clock only (no frame ahead,
+  no missed tick made up), so the module holds a frame, two after a tick run late, and that is what a
+  barge-in (the edge's queue dropped) leaves the caller; no public build clears its buffer on
+  ``stopAudio``, so none is sent;
 * a ``mod_audio_stream::play`` event (amigniter/mod_audio_stream, the community build: a file per
   message, nothing played) or a ``::json`` event (builds before its two-way audio, which play nothing):
   the caller could not hear the secretary over this module, so the call's audio moves to ``unicast``
@@ -332,7 +333,8 @@ class AudioStreamTransport(AudioTransport):
     name = "audio_stream"
     lead_frames = 1
     """A build that plays ``streamAudio`` buffers what it is given and none clears that buffer on
-    request: sent at real time, it holds one frame, which is all a barge-in leaves the caller."""
+    request: sent on the pacer's clock, it holds one frame, which is all a barge-in leaves the caller
+    (two after a tick run late: ``edge.pacing``)."""
 
     def __init__(self, esl: EslConnection, server: AudioStreamServer, *, call_uuid: str, edge_host: str,
                  on_frame: Callable[[bytes], None], connect_timeout: float = CONNECT_TIMEOUT,
@@ -418,6 +420,11 @@ class AudioStreamTransport(AudioTransport):
         self._close_stream()
         self.unicast = self.unicast_factory(self._caller_frame)
         self.unicast.start()
+
+    @property
+    def sink_buffers(self) -> bool:
+        """The build that plays ``streamAudio`` does so from a buffer at the channel's pace."""
+        return self.playback == DIRECT and self.unicast is None
 
     def wire_format(self, codec: str) -> str:
         """L16 on the WebSocket (whatever the channel's codec), or what the unicast fallback carries."""

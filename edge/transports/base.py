@@ -21,6 +21,12 @@ class AudioTransport(ABC):
     lead_frames = 1
     """Frames the pacer may send ahead when an utterance starts (FreeSWITCH-side buffering)."""
 
+    @property
+    def sink_buffers(self) -> bool:
+        """FreeSWITCH plays what it is sent from a buffer of its own, at the channel's pace, and nothing
+        clears that buffer: the pacer then sends on its clock only (``edge.pacing``). Known once started."""
+        return False
+
     def __init__(self, on_frame: Callable[[bytes], None]) -> None:
         self.on_frame = on_frame
         self.frames_in = 0

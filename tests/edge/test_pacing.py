@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 
 import pytest
 
 from edge.core.frames import FRAME_BYTES
 from edge.metrics import EdgeMetrics
 from edge.pacing import SILENCE, Pacer, PlaybackStream
+from simulator.mod_audio_stream import ChannelPlayout
 from tests.scripted_clock import ScriptedClock
 
 
@@ -153,3 +155,76 @@ def test_the_pacing_histogram_sees_early_frames_as_well_as_late_ones():
     assert metrics.frame_pacing.total == pytest.approx(0.003 + 0.002)  # |sent - scheduled|, either way
     assert metrics.frame_pacing.quantile(1.0) > 0.002  # the early frame is not recorded as punctual
     assert metrics.frame_early.count == 1 and metrics.frame_early.total == pytest.approx(0.003)
+
+
+# --- a sink that plays from a buffer of its own (the direct mod_audio_stream build) ---
+
+
+def _module_call(read_phase_ms: float, arrival_ms: float, late_ms: Callable[[float], float] = lambda _due: 0.0,
+                 cut_at_ms: float = 1000.0) -> tuple[list[int], int]:
+    """A reply of 3 s reaches an idle call at ``arrival_ms``; the edge paces it into a module that reads one
+    frame of its buffer every 20 ms at ``read_phase_ms`` past the edge's ticks; the caller barges in at
+    ``cut_at_ms``. ``late_ms(due)``: how late the edge's clock greenlet runs the tick due at ``due`` ms
+    (ticks run in order: a stall's missed ticks run back to back when it ends, as :meth:`Pacer._run` does).
+    Returns the module's buffer depth before each of its reads, and how many frames the caller hears after
+    the cut."""
+    clock = ScriptedClock(100.0)
+    pacer = Pacer(EdgeMetrics(), clock)
+    playout = ChannelPlayout()
+    stream = PlaybackStream(playout.write)
+    stream.sink_buffers = True
+    pacer.add(stream)
+    events, runs_at = [], 0.0
+    for due in (k * 20.0 for k in range(1, 100)):
+        runs_at = max(runs_at, due + late_ms(due))  # one greenlet: a tick never runs before the one before it
+        events.append((runs_at, "tick", due))
+    events += [(k * 20.0 + read_phase_ms, "read", 0.0) for k in range(100)]
+    events += [(arrival_ms, "audio", 0.0), (cut_at_ms, "cut", 0.0)]
+    depths, heard_after_cut, cut = [], 0, False
+    for at_ms, what, due_ms in sorted(events, key=lambda event: (event[0], event[2])):
+        clock.run_until(100.0 + at_ms / 1000)
+        if what == "tick":
+            pacer.tick(100.0 + due_ms / 1000)
+        elif what == "audio":
+            stream.push(b"\x01" * FRAME_BYTES * 150)
+        elif what == "cut":
+            stream.flush()
+            cut = True
+        else:
+            depths.append(len(playout.frames))
+            if playout.read() is not None and cut:
+                heard_after_cut += 1
+    return depths, heard_after_cut
+
+
+@pytest.mark.parametrize("read_phase_ms", [1, 9, 17])
+@pytest.mark.parametrize("arrival_ms", [201, 207, 213, 219])
+def test_a_module_that_buffers_holds_at_most_the_frame_in_flight_when_the_caller_barges_in(read_phase_ms, arrival_ms):
+    depths, heard_after_cut = _module_call(read_phase_ms, arrival_ms)
+    # Frames go out on the clock only: the module never holds more than the one it plays next...
+    assert max(depths) == 1
+    # ... so the caller interrupting the secretary hears at most that frame of the old reply.
+    assert heard_after_cut <= 1
+
+
+@pytest.mark.parametrize("read_phase_ms", [1, 9, 17])
+def test_a_stalled_clock_does_not_pile_audio_into_a_module_that_buffers(read_phase_ms):
+    # The edge's clock greenlet does not run for 150 ms in the middle of the reply (a GC pause, a busy host).
+    depths, heard_after_cut = _module_call(read_phase_ms, 205, lambda due: max(0.0, 650.0 - due) if due > 500 else 0.0)
+    # The caller heard a gap meanwhile (the module ran dry). The missed frames sent in a burst afterwards
+    # would only have made the rest of the reply later and sat in the module's buffer at the barge-in
+    # (up to 8 frames); the last tick of the stall, run less than a frame late, may leave one more there.
+    assert max(depths) <= 2
+    assert heard_after_cut <= 2
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_jittery_clock_leaves_a_module_that_buffers_at_most_one_frame_more(seed):
+    # Every tick runs 0-30 ms late, at random (a loaded host). A tick run later than the module's read
+    # leaves that read empty and the reply one frame later from then on; a tick run a frame late or more
+    # is skipped, which gives that frame back: the module never holds more than two.
+    rng = random.Random(seed)
+    lateness = {k * 20.0: rng.uniform(0, 30) for k in range(100)}
+    depths, heard_after_cut = _module_call(rng.uniform(0, 20), 205, lambda due: lateness[due])
+    assert max(depths) <= 2
+    assert heard_after_cut <= 2
