@@ -53,4 +53,4 @@ def test_a_command_whose_part_is_not_installed_fails_and_says_which(monkeypatch,
     monkeypatch.setitem(COMMANDS, "simulate-call", ("voice_ai_absent.simulate:main", "not in this install"))
     assert main(["simulate-call", "--help"]) == 1
     err = capsys.readouterr().err
-    assert "voice-ai simulate-call: module voice_ai_absent.simulate is not installed" in err
+    assert "voice-ai simulate-call: voice_ai_absent.simulate is not installed" in err

@@ -7,10 +7,10 @@ This module is the composition root: it imports the edge and the workers lazily,
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from collections.abc import Callable, Sequence
 
+from shared.lazy_import import MissingTarget, import_target
 from shared.logging import Tag, setup_logging
 from shared.settings import SettingsError, get_settings
 
@@ -119,16 +119,10 @@ class MissingPart(Exception):
 
 
 def _resolve(target: str) -> Callable[[Sequence[str]], int | None]:
-    module_name, func_name = target.split(":")
     try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name and module_name.startswith(exc.name):
-            raise MissingPart(f"module {module_name} is not installed") from exc
-        raise
-    command = getattr(module, func_name, None)
-    if command is None:
-        raise MissingPart(f"{module_name} has no {func_name}()")
+        command: Callable[[Sequence[str]], int | None] = import_target(target)
+    except MissingTarget as exc:
+        raise MissingPart(str(exc)) from exc
     return command
 
 

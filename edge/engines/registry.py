@@ -4,9 +4,8 @@ gets :class:`~edge.engines.base.EngineUnavailable` and takes the fallback path."
 
 from __future__ import annotations
 
-import importlib
-
 from edge.engines.base import Engine, EngineHost, EngineUnavailable
+from shared.lazy_import import MissingTarget, import_target
 
 ENGINES: dict[str, str] = {
     "realtime": "edge.engines.realtime:RealtimeEngine",
@@ -20,16 +19,10 @@ def engine_class(name: str) -> type[Engine]:
     target = ENGINES.get(name)
     if target is None:
         raise EngineUnavailable(f"unknown engine {name!r}")
-    module_name, class_name = target.split(":")
     try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name and module_name.startswith(exc.name):
-            raise EngineUnavailable(f"engine {name!r} is not installed ({module_name})") from exc
-        raise EngineUnavailable(f"engine {name!r} needs a missing package: {exc.name}") from exc
-    cls = getattr(module, class_name, None)
-    if cls is None:
-        raise EngineUnavailable(f"engine {name!r}: {target} not found")
+        cls: type[Engine] = import_target(target)
+    except MissingTarget as exc:
+        raise EngineUnavailable(f"engine {name!r} cannot be loaded: {exc}") from exc
     return cls
 
 
