@@ -33,10 +33,10 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import TextClause, text
+from sqlalchemy import Row, TextClause, text
 from sqlalchemy.orm import Session
 
-from shared.vectors import SEARCHABLE_STATUSES, ChunkHit, compared_vector
+from shared.vectors import SEARCHABLE_STATUSES, ChunkHit, compared_vector, nearest_chunks
 from shared.word_frequency import is_specific
 
 SEARCH_CONFIGS = {"pt": "voice_ai_portuguese", "en": "voice_ai_english"}
@@ -119,13 +119,16 @@ def tsquery_any(lexemes: list[str]) -> str:
     return " | ".join(quoted)
 
 
-_SCOPE = f"""
+_ANY_CONFIG_SCOPE = f"""
     FROM v_voice_document_chunks AS c
     JOIN v_voice_documents AS d ON d.document_uuid = c.document_uuid AND d.domain_uuid = :domain_uuid
-    WHERE c.domain_uuid = :domain_uuid AND c.embedding_model = :model AND c.search_config = :config
+    WHERE c.domain_uuid = :domain_uuid AND c.embedding_model = :model
       AND d.status IN ({", ".join(f"'{s}'" for s in SEARCHABLE_STATUSES)})
       AND (d.voice_secretary_uuid IS NULL OR d.voice_secretary_uuid = CAST(:secretary AS uuid))
 """
+"""The chunks a search may return (the vector side's scope; ``shared.vectors.nearest_chunks``)."""
+_SCOPE = _ANY_CONFIG_SCOPE + "  AND c.search_config = :config\n"
+"""The keyword side's: those stemmed with the question's configuration."""
 
 _SCOPE_HAS_CHUNKS = text(f"SELECT EXISTS (SELECT 1 {_SCOPE})")
 
@@ -136,7 +139,7 @@ _COMPACT_DISTANCE = ("COALESCE(c.embedding_compact <=> CAST(:vector AS vector), 
 
 
 @functools.lru_cache(maxsize=128)
-def _bm25(terms: int, compact: bool = False) -> TextClause:
+def _bm25(terms: int, compact: bool = False, nearest: bool = False) -> TextClause:
     """The BM25 query for a question of ``terms`` lexemes (``:q0``… each a one-lexeme tsquery).
 
     Each chunk in scope is checked for each lexeme in C (``@@``, no unnesting of its words), and a word
@@ -144,20 +147,47 @@ def _bm25(terms: int, compact: bool = False) -> TextClause:
     the scope's chunk count and the matching chunks' average length come from that one pass over the scope
     (a second pass to count it cost as much as the first). ``compact``: ``:vector`` is the question at its
     model's width, compared with the chunks' compact copies (migration 018).
+
+    ``nearest`` (with ``compact``): the same pass also takes every chunk's distance to the question, and the
+    ``:nearest`` nearest chunks come back too (``score`` NULL) — the vector side, exact, without a second
+    statement (one round trip, no ORM; bench_workers search). The pass then reads the chunks of every
+    configuration, and only those of ``:config`` count for BM25 (document frequencies are counted among the
+    matched chunks, so the lexeme checks need not repeat the configuration's).
     """
     each = range(terms)
     has = ", ".join(f"c.search_vector @@ CAST(:q{i} AS tsquery) AS has{i}" for i in each)
     df = ", ".join(f"count(*) FILTER (WHERE has{i})::float8 AS df{i}" for i in each)
     idf = ", ".join(f"ln(1 + (s.n - s.df{i} + 0.5) / (s.df{i} + 0.5)) * (s.df{i} > 0)::int AS idf{i}" for i in each)
     matched = " + ".join(f"w.idf{i} * m.has{i}::int" for i in each)
-    return text(f"""
-WITH scoped AS (
+    distance = _COMPACT_DISTANCE if compact else "c.embedding <=> CAST(:vector AS vector)"
+    if nearest:
+        scoped = f"""
+    SELECT c.chunk_uuid, length(c.search_vector)::float8 AS len, {has},
+           c.search_config = :config AS stemmed,
+           c.search_config = :config AND c.search_vector @@ CAST(:tsquery AS tsquery) AS matched,
+           {_COMPACT_DISTANCE} AS distance
+    {_ANY_CONFIG_SCOPE}"""
+        count = "count(*) FILTER (WHERE stemmed)"
+        picked = """,
+nearest AS (
+    SELECT chunk_uuid, distance FROM scoped WHERE distance IS NOT NULL ORDER BY distance, chunk_uuid LIMIT :nearest
+),
+picked AS (
+    SELECT chunk_uuid, score, matched_idf, NULL::float8 AS distance FROM ranked
+    UNION ALL SELECT chunk_uuid, NULL, NULL, distance FROM nearest
+)"""
+    else:
+        scoped = f"""
     SELECT c.chunk_uuid, length(c.search_vector)::float8 AS len, {has},
            c.search_vector @@ CAST(:tsquery AS tsquery) AS matched
-    {_SCOPE}
+    {_SCOPE}"""
+        count = "count(*)"
+        picked = ",\npicked AS (SELECT chunk_uuid, score, matched_idf, NULL::float8 AS distance FROM ranked)"
+    return text(f"""
+WITH scoped AS ({scoped}
 ),
 chunks AS (SELECT * FROM scoped WHERE matched),
-stats AS (SELECT (SELECT count(*)::float8 FROM scoped) AS n, avg(len) AS avgdl, {df} FROM chunks),
+stats AS (SELECT (SELECT {count}::float8 FROM scoped) AS n, avg(len) AS avgdl, {df} FROM chunks),
 weights AS (SELECT {idf} FROM stats AS s),
 ranked AS (
     SELECT m.chunk_uuid, ({matched}) AS matched_idf,
@@ -165,17 +195,21 @@ ranked AS (
     FROM chunks AS m, stats AS s, weights AS w
     ORDER BY score DESC, m.chunk_uuid
     LIMIT :limit
-)
--- The best chunks come back whole, with their cosine to the question (one round trip for the side).
-SELECT r.chunk_uuid, r.score, r.matched_idf, s.n, ARRAY[{", ".join(f"s.df{i}" for i in each)}] AS dfs,
+){picked}
+-- The chunks come back whole, with their cosine to the question (one round trip), each read by its key:
+-- joined plainly, the planner misjudges the tenant's chunks as a few rows and reads them all again.
+SELECT p.chunk_uuid, p.score, p.matched_idf, s.n, ARRAY[{", ".join(f"s.df{i}" for i in each)}] AS dfs,
        ({" + ".join(f"(s.df{i} > 0)::int" for i in each)}) AS found,
        ({" + ".join(f"w.idf{i}" for i in each)}) AS found_idf,
-       c.document_uuid, d.file_name, c.chunk_index, c.content, c.metadata,
-       1 - ({_COMPACT_DISTANCE if compact else "c.embedding <=> CAST(:vector AS vector)"}) AS cosine
-FROM ranked AS r CROSS JOIN stats AS s CROSS JOIN weights AS w
-JOIN v_voice_document_chunks AS c ON c.chunk_uuid = r.chunk_uuid AND c.domain_uuid = :domain_uuid
+       c.document_uuid, d.file_name, c.chunk_index, c.content, c.metadata, c.cosine
+FROM picked AS p CROSS JOIN stats AS s CROSS JOIN weights AS w
+CROSS JOIN LATERAL (
+    SELECT c.document_uuid, c.chunk_index, c.content, c.metadata, 1 - COALESCE(p.distance, {distance}) AS cosine
+    FROM v_voice_document_chunks AS c WHERE c.chunk_uuid = p.chunk_uuid AND c.domain_uuid = :domain_uuid
+    OFFSET 0
+) AS c
 JOIN v_voice_documents AS d ON d.document_uuid = c.document_uuid AND d.domain_uuid = :domain_uuid
-ORDER BY r.score DESC, r.chunk_uuid
+ORDER BY p.score DESC NULLS LAST, p.distance, p.chunk_uuid
 """)
 
 
@@ -236,39 +270,65 @@ def keyword_chunks(
     share of the question's words the scope's documents never hold. With ``width`` (a model narrower than
     the column) the cosines are taken on the chunks' compact copies. ``name_missing`` False: the caller
     does not use :attr:`KeywordSide.missing` (left empty, its round trip saved).
-
     ``session`` must be a tenant session: it fills in ``:domain_uuid``.
     """
+    return _sides(session, question, config, embedding_model, query_vector, limit, secretary_uuid, width,
+                  name_missing, None)[1]
+
+
+def hybrid_chunks(
+    session: Session, question: str, config: str, embedding_model: str, query_vector: Sequence[float],
+    width: int, limit: int = 10, nearest: int = 10, secretary_uuid: uuid.UUID | None = None,
+    name_missing: bool = True,
+) -> tuple[list[ChunkHit], KeywordSide]:
+    """Both sides of the search for a model whose chunks have compact copies (``width``), in one pass over
+    the scope and one round trip: the ``nearest`` chunks nearest to ``query_vector`` (exact, as
+    :func:`shared.vectors.nearest_chunks` finds them) and :func:`keyword_chunks`' answer.
+    ``session`` must be a tenant session: it fills in ``:domain_uuid``.
+    """
+    return _sides(session, question, config, embedding_model, query_vector, limit, secretary_uuid, width,
+                  name_missing, nearest)
+
+
+def _sides(session: Session, question: str, config: str, embedding_model: str, query_vector: Sequence[float],
+           limit: int, secretary_uuid: uuid.UUID | None, width: int | None, name_missing: bool,
+           nearest: int | None) -> tuple[list[ChunkHit], KeywordSide]:
+    """The keyword side, and with ``nearest`` the vector side from the same pass (see the callers)."""
     words = question_words(session, question, config)
     lexemes = _distinct_lexemes(words)
-    if not lexemes:
-        return KeywordSide([], 0.0)
+    if not lexemes:  # stop words only: the vector side alone
+        near = nearest_chunks(session, query_vector, embedding_model, limit=nearest, secretary_uuid=secretary_uuid,
+                              width=width) if nearest else []
+        return near, KeywordSide([], 0.0)
     scope = {"config": config, "model": embedding_model,
              "secretary": str(secretary_uuid) if secretary_uuid else None}
     vector = "[" + ",".join(repr(v) for v in compared_vector(query_vector, width)) + "]"
-    rows = session.execute(_bm25(len(lexemes), width is not None), {
+    rows = session.execute(_bm25(len(lexemes), width is not None, nearest is not None), {
         **scope, "tsquery": tsquery_any(lexemes), "limit": limit, "vector": vector, "width": width,
-        **{f"q{i}": tsquery_any([lexeme]) for i, lexeme in enumerate(lexemes)},
+        "nearest": nearest, **{f"q{i}": tsquery_any([lexeme]) for i, lexeme in enumerate(lexemes)},
     }).all()
-    if not rows:
+    near = [_chunk_hit(row) for row in rows if row.score is None]
+    ranked = [row for row in rows if row.score is not None]
+    if not ranked:
         # None of its words is in the documents — unless the scope has no chunks stemmed this way at all
         # (a pt-BR secretary with English documents), where the keyword side knows nothing.
-        if not session.execute(_SCOPE_HAS_CHUNKS, scope).scalar():
-            return KeywordSide([], 0.0)
+        stemmed = (rows[0].n > 0 if rows else False) if nearest else session.execute(_SCOPE_HAS_CHUNKS, scope).scalar()
+        if not stemmed:
+            return near, KeywordSide([], 0.0)
         missing = _missing_words(session, words, set(lexemes), config, scope) if name_missing else ()
-        return KeywordSide([], 1.0, missing)
+        return near, KeywordSide([], 1.0, missing)
     # The question's whole IDF mass: a word no chunk holds weighs as much as the rarest possible one.
-    first = rows[0]
+    first = ranked[0]
     unseen = len(lexemes) - int(first.found)
     unseen_idf = unseen * math.log(1 + (int(first.n) + 0.5) / 0.5)
     whole = float(first.found_idf) + unseen_idf
     absent = {lexeme for lexeme, df in zip(lexemes, first.dfs, strict=True) if not df}
     missing = _missing_words(session, words, absent, config, scope) if name_missing else ()
-    return KeywordSide([
-        KeywordHit(
-            ChunkHit(row.chunk_uuid, row.document_uuid, row.file_name, row.chunk_index, row.content,
-                     float(row.cosine) if row.cosine is not None else 0.0, dict(row.metadata or {})),
-            float(row.score), min(1.0, float(row.matched_idf) / whole),
-        )
-        for row in rows
+    return near, KeywordSide([
+        KeywordHit(_chunk_hit(row), float(row.score), min(1.0, float(row.matched_idf) / whole)) for row in ranked
     ], unseen_idf / whole if whole else 0.0, missing)
+
+
+def _chunk_hit(row: Row) -> ChunkHit:
+    return ChunkHit(row.chunk_uuid, row.document_uuid, row.file_name, row.chunk_index, row.content,
+                    float(row.cosine) if row.cosine is not None else 0.0, dict(row.metadata or {}))

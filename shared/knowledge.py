@@ -33,7 +33,7 @@ from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from shared.embeddings import Embedder, compact_dimensions, embed_query, embedder_for
-from shared.keywords import KeywordHit, keyword_chunks, search_config
+from shared.keywords import KeywordHit, hybrid_chunks, keyword_chunks, search_config
 from shared.models import Secretary
 from shared.providers import resolve_provider
 from shared.tenancy import tenant_session
@@ -243,15 +243,18 @@ def search_candidates(
         session.commit()
         vector = embed_query(embedder, text)
         width = compact_dimensions(embedder.model_name)
-        if width is None:  # the padded column has the HNSW index; the compact copies are scanned exactly
-            tune_vector_search(session)
-        nearest = nearest_chunks(session, vector, embedder.model_name, limit=CANDIDATES, secretary_uuid=scope,
-                                 width=width)
         config = search_config(secretary.language if secretary is not None else None)
         relevance = RELEVANCE.get(embedder.model_name)
-        keyword = keyword_chunks(session, text, config, embedder.model_name, vector, limit=CANDIDATES,
-                                 secretary_uuid=scope, width=width,
-                                 name_missing=relevance is not None and relevance.clear is not None)
+        name_missing = relevance is not None and relevance.clear is not None
+        if width is None:  # the padded column has the HNSW index: the vector side is its own query
+            tune_vector_search(session)
+            nearest = nearest_chunks(session, vector, embedder.model_name, limit=CANDIDATES, secretary_uuid=scope)
+            keyword = keyword_chunks(session, text, config, embedder.model_name, vector, limit=CANDIDATES,
+                                     secretary_uuid=scope, name_missing=name_missing)
+        else:  # the compact copies are compared exactly: both sides from one pass over the scope
+            nearest, keyword = hybrid_chunks(session, text, config, embedder.model_name, vector, width,
+                                             limit=CANDIDATES, nearest=CANDIDATES, secretary_uuid=scope,
+                                             name_missing=name_missing)
     return Candidates(embedder.model_name, fuse(nearest, keyword.hits, relevance), keyword.unknown, secretary,
                       keyword.missing)
 

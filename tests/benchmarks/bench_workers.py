@@ -233,6 +233,46 @@ def bench_ingest_at(chunks: int, bfloat16: bool) -> None:
             session.delete(session.get(Domain, domain))
 
 
+class _StatementTimes:
+    """Inside ``with``: the time of every SQL statement any engine runs, by the statement's first words."""
+
+    def __init__(self) -> None:
+        self.times: dict[str, list[float]] = {}
+        self._current: dict[str, float] = {}
+        self._started = 0.0
+
+    def __enter__(self) -> None:
+        from sqlalchemy import event
+        from sqlalchemy.engine import Engine
+
+        self._current = {}
+        event.listen(Engine, "before_cursor_execute", self._before)
+        event.listen(Engine, "after_cursor_execute", self._after)
+
+    def __exit__(self, *_exc: object) -> None:
+        from sqlalchemy import event
+        from sqlalchemy.engine import Engine
+
+        event.remove(Engine, "before_cursor_execute", self._before)
+        event.remove(Engine, "after_cursor_execute", self._after)
+        for kind, spent in self._current.items():
+            self.times.setdefault(kind, []).append(spent)
+
+    def _before(self, *_args: object) -> None:
+        self._started = time.perf_counter()
+
+    def _after(self, _conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        words = " ".join(statement.split())
+        kind = ("BM25" if "scoped AS" in words else "vector" if "<=>" in words else words[:28])
+        self._current[kind] = self._current.get(kind, 0.0) + (time.perf_counter() - self._started) * 1000
+
+    def summary(self, searches: int) -> str:
+        """Each kind of statement: p50 / p99 of its time per search, and in how many searches it ran."""
+        return "; ".join(f"{kind} {percentile(spent, 50):.1f} / {percentile(spent, 99):.1f}"
+                         + ("" if len(spent) == searches else f" (in {len(spent)})")
+                         for kind, spent in sorted(self.times.items(), key=lambda item: -sum(item[1])))
+
+
 def bench_search(total: int = 100_000, tenants: int = 100, queries: int = 300) -> None:
     """ANN search vs exact search on a scratch database filled with synthetic vectors."""
     import numpy as np
@@ -314,6 +354,7 @@ def bench_search(total: int = 100_000, tenants: int = 100, queries: int = 300) -
               f"HNSW and GIN build {build:.0f} s")
 
         warm_up_word_frequency()  # as the edge does at start (the knowledge search's word lists)
+        statements = _StatementTimes()
         latencies: list[float] = []
         padded: list[float] = []
         hybrid: list[float] = []
@@ -341,8 +382,9 @@ def bench_search(total: int = 100_000, tenants: int = 100, queries: int = 300) -
             recalls.append(len(exact & {h.chunk_uuid for h in hits}) / max(1, len(exact)))
             question = " ".join(vocabulary[w] for w in rng.zipf(1.3, size=4) % len(vocabulary))
             started = time.perf_counter()
-            found = search_candidates(
-                d, question, None, url, embedder_factory=lambda _provider=None, v=vector: _FixedEmbedder(v))
+            with statements:
+                found = search_candidates(
+                    d, question, None, url, embedder_factory=lambda _provider=None, v=vector: _FixedEmbedder(v))
             hybrid.append((time.perf_counter() - started) * 1000)
             keyword_found += any(c.keyword is not None for c in found.items)
         with tenant_session(domains[0], url) as session:
@@ -360,6 +402,8 @@ def bench_search(total: int = 100_000, tenants: int = 100, queries: int = 300) -
         print(f"search: hybrid (vector + keyword + candidates' cosines, tenant session included) min "
               f"{min(hybrid):.1f} ms, p50 {percentile(hybrid, 50):.1f} ms, p99 {percentile(hybrid, 99):.1f} ms; the "
               f"keyword side found chunks for {keyword_found} of {queries} questions")
+        print("search: the hybrid's statements (p50 / p99 ms per search; the rest is Python and the pool): "
+              + statements.summary(queries))
         print("search plan: " + " / ".join(row[0].strip()[:80] for row in plan[:4]))
         engine.dispose()
     finally:

@@ -6,11 +6,14 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
-from shared.keywords import detect_language, keyword_chunks, tsquery_any
+import pytest
+
+from shared.keywords import detect_language, hybrid_chunks, keyword_chunks, tsquery_any
 from shared.knowledge import RELEVANCE, Relevance, search_knowledge
 from shared.models import DocumentChunk
 from shared.settings import get_settings
 from shared.tenancy import tenant_session
+from shared.vectors import nearest_chunks
 from tests.factories import add_secretary
 from tests.workers.conftest import HashEmbedder, add_upload, hash_factory
 from workers.ingest.pipeline import ingest_document
@@ -187,3 +190,57 @@ def test_chunks_of_the_previous_offline_model_are_embedded_again(make_domain, up
     with tenant_session(domain) as session:
         assert {c.embedding_model for c in session.query(DocumentChunk)} == {OFFLINE_MODEL_NAME}
     assert documents_missing_models(domain) == []
+
+
+def test_both_sides_from_one_pass_are_the_two_sides_asked_apart(make_domain, upload_dir) -> None:
+    """A model with compact copies gets both sides from one statement (:func:`hybrid_chunks`): the same
+    nearest chunks, keyword hits, unknown share and missing words as each side asked on its own — over
+    documents of both languages (only those stemmed like the question count for the keyword side), the
+    secretary's own, the domain's, and neither another secretary's nor another tenant's."""
+    model = HashEmbedder("test-hash@384")
+    domain, other_tenant = make_domain(), make_domain()
+    secretary, other = add_secretary(domain, name="front"), add_secretary(domain, name="sales")
+    for name, text, owner in (
+        ("horario.txt", "O consultório atende de segunda a sexta, das oito às vinte horas.", secretary),
+        ("preco.txt", "A consulta custa duzentos reais e o hemograma custa trinta reais.", secretary),
+        ("prices.txt", "The consultation costs two hundred reais; we take Amil and Unimed cards.", secretary),
+        ("convenios.txt", "Aceitamos os convênios Amil e Bradesco Saúde.", secretary),
+        ("predio.txt", "O estacionamento do prédio é gratuito para os pacientes da clínica.", None),
+        ("vendas.txt", "O hemograma de vendas custa quarenta reais.", other),
+    ):
+        _ingest(domain, upload_dir, name, text, owner, model)
+    _ingest(other_tenant, upload_dir, "b.txt", "O hemograma da outra empresa custa cinquenta reais.", None, model)
+    vectors = model.embed(["x"])  # any question's vector: the sides must agree whatever it is
+    for question in ("quanto custa o hemograma?", "vocês fazem clareamento dental?", "e o de", "where do I park?",
+                     "vocês aceitam Amil ou Unimed?"):
+        vector = model.embed([question])[0] if question != "e o de" else vectors[0]
+        with tenant_session(domain) as session:
+            near, side = hybrid_chunks(session, question, "voice_ai_portuguese", model.model_name, vector, 384,
+                                       limit=2, nearest=3, secretary_uuid=secretary)  # fewer than in scope
+            every = nearest_chunks(session, vector, model.model_name, limit=20, secretary_uuid=secretary, width=384)
+            alone = every[:3]
+            keyword = keyword_chunks(session, question, "voice_ai_portuguese", model.model_name, vector, limit=2,
+                                     secretary_uuid=secretary, width=384)
+        # The same nearest chunks, nearest first (chunks at the same cosine may come in either order: each
+        # statement rounds the question's vector its own way).
+        assert [h.similarity for h in near] == pytest.approx([h.similarity for h in alone], abs=1e-6), question
+        tied = {round(h.similarity, 5) for h in every if sum(abs(o.similarity - h.similarity) < 1e-5 for o in every) > 1}
+        assert [h.chunk_uuid for h in near if round(h.similarity, 5) not in tied] == [
+            h.chunk_uuid for h in alone if round(h.similarity, 5) not in tied], question
+        assert [(k.chunk_uuid, k.score, k.coverage) for k in side.hits] == [
+            (k.chunk_uuid, k.score, k.coverage) for k in keyword.hits], question
+        assert [k.hit.similarity for k in side.hits] == pytest.approx([k.hit.similarity for k in keyword.hits])
+        assert (side.unknown, side.missing) == (keyword.unknown, keyword.missing), question
+        assert all("vendas" not in h.content and "outra empresa" not in h.content for h in near)
+    # The question that shares words with the passages finds them on the keyword side, Portuguese ones only.
+    with tenant_session(domain) as session:
+        _near, side = hybrid_chunks(session, "quanto custa o hemograma?", "voice_ai_portuguese", model.model_name,
+                                    model.embed(["quanto custa o hemograma?"])[0], 384, secretary_uuid=secretary)
+    assert [k.hit.content for k in side.hits][0] == "A consulta custa duzentos reais e o hemograma custa trinta reais."
+    assert all("consultation" not in k.hit.content for k in side.hits)
+    # A name both languages stem alike: the English passage holds it, but only the Portuguese one is found
+    # by the Portuguese question's keyword side (and the name it alone holds counts as held by none).
+    with tenant_session(domain) as session:
+        _near, side = hybrid_chunks(session, "vocês aceitam Amil ou Unimed?", "voice_ai_portuguese", model.model_name,
+                                    vectors[0], 384, secretary_uuid=secretary)
+    assert [k.hit.content for k in side.hits] == ["Aceitamos os convênios Amil e Bradesco Saúde."]
