@@ -142,6 +142,12 @@ class CallHost:
         return self.call.machine.state
 
     @property
+    def reply_owed(self) -> bool:
+        """The engine is still working on a reply to what the caller said."""
+        engine = self.call.engine
+        return engine is not None and engine.reply_owed
+
+    @property
     def outcome(self) -> Outcome:
         """The conversation's outcome so far."""
         return self.call.call_outcome.value

@@ -4,7 +4,7 @@ One :class:`CallTimers` per call, driven by what the call session already knows 
 speech start/stop, caller turns recorded). Everything it decides is logged under ⏱️ TIMEOUT_MGR.
 
 * **Silence** means the caller says nothing while the secretary is *listening* (never while it speaks,
-  thinks or runs a tool). After ``silence_timeout_seconds`` the secretary asks whether the caller is
+  thinks or runs a tool, nor while its engine still works on a reply to what the caller said). After ``silence_timeout_seconds`` the secretary asks whether the caller is
   still there; after ``silence_hangup_seconds`` more it says goodbye and hangs up (outcome
   ``abandoned``). Any caller speech starts the count again.
 * **Turn limit**: once the caller has spoken ``max_conversation_turns`` times and the secretary has
@@ -45,6 +45,10 @@ TURNS_AFTER_FAILED_TRANSFER = 3
 REPLY_ALLOWANCE_SECONDS = 5.0
 """Extra silence allowed after the caller stops talking, while the reply is being prepared (a pipeline
 still transcribing or generating stays LISTENING): the reprompt must not talk over a late reply."""
+OWED_RECHECK_SECONDS = 1.0
+"""While the engine says it still owes the caller a reply (``TimerHost.reply_owed``: an overloaded
+recogniser, a slow vendor), silence is not the caller's: the timer looks again this much later instead of
+asking "are you still there?" (the engine's own deadline covers a reply that never comes)."""
 BUSY_STATES = (CallState.CONNECTING, CallState.GREETING, CallState.SPEAKING, CallState.TOOL_RUNNING)
 """States the call-length limit lets finish (within the grace period) before saying goodbye."""
 
@@ -65,6 +69,10 @@ class TimerHost(Protocol):
     @property
     def outcome(self) -> str:
         """The conversation outcome so far (``abandoned`` until something else happens)."""
+
+    @property
+    def reply_owed(self) -> bool:
+        """The engine is still working on a reply to what the caller said (transcribing, thinking)."""
 
     def say(self, text: str) -> None:
         """Speak ``text`` to the caller; return once it has been heard (or interrupted)."""
@@ -194,6 +202,9 @@ class CallTimers:
                 continue
             self._silence_deadline = None
             if self._listening and not self._caller_speaking and self.host.state == CallState.LISTENING:
+                if self.host.reply_owed:
+                    self._silence_deadline = self.clock.now() + OWED_RECHECK_SECONDS
+                    continue
                 self._on_silence()
 
     def _on_silence(self) -> None:

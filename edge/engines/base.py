@@ -129,6 +129,12 @@ class Engine(ABC):
         that receives every call's audio. A socket write that can wait for the vendor goes through the
         call's own writer (:class:`edge.services.socket_writer.SocketWriter`)."""
 
+    @property
+    def reply_owed(self) -> bool:
+        """The caller spoke and this engine is still working on the reply (transcribing, thinking): the
+        call's silence timer waits for it (the engine's own deadline covers a reply that never comes)."""
+        return False
+
     @abstractmethod
     def on_dtmf(self, digit: str) -> None:
         """Keys the caller typed, collected by the host into one text (``"5550123"``); the operator key

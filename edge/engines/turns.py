@@ -153,6 +153,11 @@ class Interrupted(Exception):
     """The caller barged in while the secretary was speaking."""
 
 
+MAX_OWED_SECONDS = 30.0
+"""How long after the caller stopped speaking an engine still working on the reply holds the call's silence
+timer (:attr:`TurnTakingEngine.reply_owed`)."""
+
+
 class TurnTakingEngine(Engine):
     """Base of the pipeline and offline engines (see the module docstring)."""
 
@@ -175,6 +180,9 @@ class TurnTakingEngine(Engine):
         self._pre_roll: deque[bytes] = deque(maxlen=PRE_ROLL_FRAMES)
         self._utterance: list[bytes] = []
         self._inbox: Queue = Queue()
+        self._utterances_owed = 0
+        """The caller's utterances queued or being transcribed and answered."""
+        self._owed_since = 0.0
         self._loop: gevent.Greenlet | None = None
         self._speaking = Event()
         self._barge_in = Event()
@@ -288,7 +296,17 @@ class TurnTakingEngine(Engine):
                 self._stopped_at = self.host.clock.now()
                 self.host.caller_speech_stopped()
                 audio, self._utterance = b"".join(self._utterance), []
+                if not self._utterances_owed:
+                    self._owed_since = self._stopped_at
+                self._utterances_owed += 1
                 self._inbox.put(("speech", audio))
+
+    @property
+    def reply_owed(self) -> bool:
+        """An utterance of the caller is queued or being transcribed and answered — for at most
+        :data:`MAX_OWED_SECONDS` (a local recogniser has no vendor deadline: one that hangs must not keep
+        the caller from being asked whether they are still there)."""
+        return self._utterances_owed > 0 and self.host.clock.now() - self._owed_since < MAX_OWED_SECONDS
 
     def on_dtmf(self, digit: str) -> None:
         """Keys the caller typed (collected by the host into one input) reach the dialogue as text."""
@@ -462,6 +480,9 @@ class TurnTakingEngine(Engine):
             except ServiceError as exc:
                 self.fail(exc)
                 return
+            finally:
+                if source == "speech":
+                    self._utterances_owed -= 1
 
     def fail(self, exc: ServiceError) -> None:
         """A vendor failed mid-call: ❌ ERROR and an apology in the offline voice; the host then retries

@@ -8,7 +8,12 @@ from typing import Any
 import pytest
 
 from edge.call.state import CallStateMachine
-from edge.call.timeouts import DURATION_GRACE_SECONDS, REPLY_ALLOWANCE_SECONDS, CallTimers
+from edge.call.timeouts import (
+    DURATION_GRACE_SECONDS,
+    OWED_RECHECK_SECONDS,
+    REPLY_ALLOWANCE_SECONDS,
+    CallTimers,
+)
 from edge.core.state import CallState
 from edge.dialogue.phrases import phrases
 from edge.engines.tool_definitions import ToolResult
@@ -32,6 +37,7 @@ class TimerHostStub:
         self.tools: list[tuple[str, dict[str, Any]]] = []
         self.ended: tuple[str, str | None, str | None] | None = None
         self.transfer_result = transfer_result or ToolResult({"ok": False, "error": "not_available"})
+        self.reply_owed = False
 
     @property
     def said(self) -> list[str]:
@@ -234,6 +240,25 @@ def test_no_reprompt_while_a_reply_to_the_caller_is_being_prepared(clock):
     clock.advance(0.1)  # a reply that never came: the caller is asked, 8 s + the allowance after speaking
     clock.advance(PROMPT_SECONDS)
     assert host.heard == [(6.0 + 8.0 + REPLY_ALLOWANCE_SECONDS + PROMPT_SECONDS, EN["reprompt"])]
+    timers.stop()
+
+
+def test_a_reply_the_engine_still_works_on_is_waited_for_not_reprompted(clock):
+    """An overloaded recogniser takes 30 s over the caller's words: the caller hears no "are you still
+    there?" meanwhile; once the engine gives up on that utterance (nothing understood) the ladder resumes."""
+    host = TimerHostStub(clock)
+    timers = timers_for(host)
+    host.machine.move(CallState.LISTENING)
+    clock.advance(5.0)
+    timers.on_caller_speech_started()  # the caller speaks from 5.0 to 6.0 s
+    clock.advance(1.0)
+    timers.on_caller_speech_stopped()
+    host.reply_owed = True
+    clock.advance(30.0)  # 36.0 s: long past 8 s + the allowance
+    assert host.said == []
+    host.reply_owed = False  # nothing came of it
+    clock.advance(OWED_RECHECK_SECONDS + PROMPT_SECONDS)
+    assert host.heard == [(36.0 + OWED_RECHECK_SECONDS + PROMPT_SECONDS, EN["reprompt"])]
     timers.stop()
 
 

@@ -12,8 +12,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import gevent
+import gevent.event
 import pytest
 
+from edge.engines import turns
 from edge.engines.greeting_cache import GreetingCache
 from edge.engines.turns import TurnTakingEngine, sentences
 from edge.services.base import SpeechToText, TextToSpeech
@@ -158,4 +160,41 @@ def test_a_fixed_text_from_another_greenlet_waits_for_the_reply_instead_of_talki
         # One after the other, whole: not a chunk of one inside the other.
         assert heard.endswith(reply + notice_audio)
     finally:
+        engine.close()
+
+
+class HeldSTT(ScriptedSTT):
+    """A recogniser that works on each utterance until the test lets it finish (an overloaded host)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.started = gevent.event.Event()
+        self.release = gevent.event.Event()
+
+    def transcribe(self, pcm16_8k: bytes, language: str) -> str:
+        self.started.set()
+        self.release.wait()
+        return self.text
+
+
+def test_the_engine_owes_the_caller_a_reply_until_it_answers_and_no_longer_than_its_limit(host, tmp_path, monkeypatch):
+    """What holds the call's silence timer (edge/call/timeouts.py): from the end of the caller's words
+    until the engine is done with them — unless it takes longer than MAX_OWED_SECONDS."""
+    engine = start(host, tmp_path)
+    held = HeldSTT("When do you deliver?")
+    engine.stt = held
+    try:
+        assert host.wait_for(lambda: host.messages("assistant") == [GREETING], timeout=20)
+        assert not engine.reply_owed
+        host.speak_into(engine, caller_says("When do you deliver?"))
+        assert host.wait_for(held.started.is_set)
+        assert engine.reply_owed  # transcribing: the caller is waiting for us
+        monkeypatch.setattr(turns, "MAX_OWED_SECONDS", 0.0)
+        assert not engine.reply_owed  # stuck past the limit: silence counts again
+        monkeypatch.undo()
+        held.release.set()
+        assert host.wait_for(lambda: REPLY in host.messages("assistant"), timeout=20)
+        assert not engine.reply_owed
+    finally:
+        held.release.set()
         engine.close()
