@@ -226,14 +226,20 @@ def test_portuguese_secretary_hears_portuguese_prompts(clock):
     timers.stop()
 
 
-def test_no_reprompt_while_a_reply_to_the_caller_is_being_prepared(clock):
+def _caller_spoke_from_5_to_6_s(clock: ScriptedClock) -> tuple[TimerHostStub, CallTimers]:
+    """A call listening from 0 s whose caller spoke from 5.0 to 6.0 s; the clock at 6.0 s."""
     host = TimerHostStub(clock)
     timers = timers_for(host)
     host.machine.move(CallState.LISTENING)
     clock.advance(5.0)
-    timers.on_caller_speech_started()  # the caller speaks from 5.0 to 6.0 s
+    timers.on_caller_speech_started()
     clock.advance(1.0)
     timers.on_caller_speech_stopped()
+    return host, timers
+
+
+def test_no_reprompt_while_a_reply_to_the_caller_is_being_prepared(clock):
+    host, timers = _caller_spoke_from_5_to_6_s(clock)
     # Transcribing and thinking: still LISTENING, but the caller is waiting for us.
     clock.advance(8.0 + REPLY_ALLOWANCE_SECONDS - 0.1)
     assert host.said == []
@@ -246,13 +252,7 @@ def test_no_reprompt_while_a_reply_to_the_caller_is_being_prepared(clock):
 def test_a_reply_the_engine_still_works_on_is_waited_for_not_reprompted(clock):
     """An overloaded recogniser takes 30 s over the caller's words: the caller hears no "are you still
     there?" meanwhile; once the engine gives up on that utterance (nothing understood) the ladder resumes."""
-    host = TimerHostStub(clock)
-    timers = timers_for(host)
-    host.machine.move(CallState.LISTENING)
-    clock.advance(5.0)
-    timers.on_caller_speech_started()  # the caller speaks from 5.0 to 6.0 s
-    clock.advance(1.0)
-    timers.on_caller_speech_stopped()
+    host, timers = _caller_spoke_from_5_to_6_s(clock)
     host.reply_owed = True
     clock.advance(30.0)  # 36.0 s: long past 8 s + the allowance
     assert host.said == []
