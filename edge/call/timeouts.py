@@ -4,9 +4,10 @@ One :class:`CallTimers` per call, driven by what the call session already knows 
 speech start/stop, caller turns recorded). Everything it decides is logged under ⏱️ TIMEOUT_MGR.
 
 * **Silence** means the caller says nothing while the secretary is *listening* (never while it speaks,
-  thinks or runs a tool, nor while its engine still works on a reply to what the caller said). After ``silence_timeout_seconds`` the secretary asks whether the caller is
-  still there; after ``silence_hangup_seconds`` more it says goodbye and hangs up (outcome
-  ``abandoned``). Any caller speech starts the count again.
+  thinks or runs a tool, nor while its engine still works on a reply to what the caller said). After
+  ``silence_timeout_seconds`` the secretary asks whether the caller is still there; after
+  ``silence_hangup_seconds`` more it says goodbye and hangs up (outcome ``abandoned``). Any caller speech
+  starts the count again.
 * **Turn limit**: once the caller has spoken ``max_conversation_turns`` times and the secretary has
   answered the last of them, the caller is transferred to the domain's operator (``transfer_call`` to
   ``operator``) when the domain has one, else the secretary ends the call politely. If the operator does
