@@ -79,8 +79,10 @@ def _secretary(make_domain: Any, server: FakeRealtimeServer, **config: Any) -> d
     domain = make_domain()
     provider = add_provider(domain, "llm", "openai_realtime", config={
         "api_key": server.api_key, "base_url": server.base_url, "model": "gpt-realtime", **config})
+    # The stalled call's caller talks on, but only the vendor's VAD tells the edge so: the silence timer must
+    # not end that call (8 s + 8 s) before the stall is noticed (the buffers filling, then the deadline).
     secretary = add_secretary(domain, llm_provider_uuid=provider, greeting_message="Olá, ACME.",
-                              goodbye_message="Até logo!")
+                              goodbye_message="Até logo!", silence_timeout_seconds=120)
     return {"domain_uuid": str(domain), "voice_secretary_uuid": str(secretary)}
 
 
