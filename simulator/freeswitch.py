@@ -11,7 +11,9 @@ and ``Content-Length: 0``; a caller hanging up while bridged gets only ``CHANNEL
 
 Audio:
 
-* ``unicast`` — binds ``local-port``, sends the caller's audio to ``remote-port`` one datagram per 20 ms
+* ``unicast`` — replies ``+OK`` when the ``sendmsg`` is queued and binds ``local-port`` only at the next
+  tick of the channel's clock (FreeSWITCH parses the message after the frame it was reading): audio the
+  edge sends before that is refused and lost, as on the real server. Then it sends the caller's audio to ``remote-port`` one datagram per 20 ms
   (one clock for every call of the fake), and "plays" every datagram the edge sends at once, as FS does.
   As on the real server it lives only while the channel stays parked in the socket application: the
   ``bridge``, ``playback`` and ``record`` applications and ``uuid_bridge`` shut it down for good, and a
@@ -376,7 +378,8 @@ class FakeCall:
                 # switch_ivr_park keeps the old connection info: the new one is torn down at once.
                 self.unicast_restarts += 1
             else:
-                self._start_unicast(headers)
+                self.unicast = headers
+                self.fs.activating.add(self)
 
     async def _complete(self, app: str, arg: str, app_uuid: str, response: str = "_none_",
                         extra: dict[str, str] | None = None) -> None:
@@ -725,8 +728,16 @@ class FakeCall:
 
     # --- unicast -----------------------------------------------------------------------------
 
+    def activate_unicast(self) -> None:
+        """``switch_ivr_activate_unicast``: the channel's thread binds ``local-port`` when it parses the
+        queued ``sendmsg``, after the frame it was reading (the ``+OK`` went out when the message was
+        queued). Until then a datagram sent to that port is refused: it is lost, not played."""
+        self.fs.activating.discard(self)
+        if self.unicast is None or self.hung_up.is_set() or self.unicast_torn_down:
+            return
+        self._start_unicast(self.unicast)
+
     def _start_unicast(self, headers: dict[str, str]) -> None:
-        self.unicast = headers
         native = headers.get("flags") == "native"
         self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.udp.bind((headers["local-ip"], int(headers["local-port"])))
@@ -761,6 +772,7 @@ class FakeCall:
 
     def _stop_unicast(self) -> None:
         self.fs.streaming.discard(self)
+        self.fs.activating.discard(self)
         if self._udp_transport is not None:
             self._udp_transport.close()
             self._udp_transport = None
@@ -805,6 +817,8 @@ class FakeFreeSwitch:
         self.loop = loop or BackgroundLoop()
         self.core_uuid = str(uuid.uuid4())
         self.streaming: set[FakeCall] = set()
+        self.activating: set[FakeCall] = set()
+        """Calls whose ``unicast`` was queued and not yet parsed by the channel's thread."""
         self.calls: list[FakeCall] = []
         self.calls_done = 0
         self.clock_lateness: list[float] = []
@@ -830,6 +844,8 @@ class FakeFreeSwitch:
                 due = time.monotonic()
             for call in list(self.streaming):
                 call.send_unicast_frame()
+            for call in list(self.activating):  # switch_ivr_park: read a frame, send it, parse events
+                call.activate_unicast()
 
     def place_call(self, variables: dict[str, str], **options: Any) -> FakeCall:
         """Start a call (returns at once; use ``call.wait('answered')``)."""

@@ -86,12 +86,14 @@ def _secretary(make_domain: Any, server: FakeRealtimeServer, **config: Any) -> d
     return {"domain_uuid": str(domain), "voice_secretary_uuid": str(secretary)}
 
 
-def _place(fs: FakeFreeSwitch, server: StallingServer, variables: dict[str, str]) -> tuple[FakeCall, StallingSession]:
+def _place(edge: Any, fs: FakeFreeSwitch, server: StallingServer,
+           variables: dict[str, str]) -> tuple[FakeCall, StallingSession]:
     before = len(server.sessions)
     call = fs.place_call(variables)
-    assert call.wait("answered", timeout=30)
-    assert wait_until(lambda: len(server.sessions) > before and server.sessions[before].config, timeout=30)
-    assert wait_until(lambda: call.heard_nonsilent_ms() >= 400, timeout=30)  # the greeting
+    assert call.wait("answered", timeout=30), edge.log()[-4000:]
+    assert wait_until(lambda: len(server.sessions) > before and server.sessions[before].config,
+                      timeout=30), edge.log()[-4000:]
+    assert wait_until(lambda: call.heard_nonsilent_ms() >= 400, timeout=30), edge.log()[-4000:]  # the greeting
     return call, server.sessions[before]
 
 
@@ -108,8 +110,8 @@ def _reply_heard(call: FakeCall, after: float) -> list[float]:
 def test_a_vendor_that_stops_reading_stalls_only_its_own_call(edge, fake_fs, stalling_realtime, make_domain):
     stalled_line = _secretary(make_domain, stalling_realtime, response_deadline_seconds=STALLED_DEADLINE_S)
     other_line = _secretary(make_domain, stalling_realtime)
-    stuck_call, stuck = _place(fake_fs, stalling_realtime, stalled_line)
-    others = [_place(fake_fs, stalling_realtime, other_line) for _ in range(2)]
+    stuck_call, stuck = _place(edge, fake_fs, stalling_realtime, stalled_line)
+    others = [_place(edge, fake_fs, stalling_realtime, other_line) for _ in range(2)]
 
     # The stalled call's vendor stops reading while its caller talks on and on.
     stalling_realtime.stall(stuck)
