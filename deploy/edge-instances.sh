@@ -6,7 +6,7 @@
 # deploy/systemd/voice-ai-edge@.service with EDGE_ESL_PORT, EDGE_METRICS_PORT and EDGE_AUDIO_PORT raised
 # by the instance number (a drop-in per instance, voice-ai-edge@<i>.service.d/ports.conf; the base ports
 # are the config file's, else the defaults). FreeSWITCH reaches them through the dialplan's `socket`
-# failover list, which this prints (docs/FREESWITCH.md, "More than one edge"). Default: 1, nothing to do.
+# failover list, which this prints (docs/freeswitch.md, "More than one edge"). Default: 1, nothing to do.
 # From the installer's environment: ROOT, VENV, DESTDIR, CONF, UNIT_DIR.
 set -euo pipefail
 

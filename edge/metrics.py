@@ -1,4 +1,4 @@
-"""The edge's Prometheus metrics (names in docs/CONTRACT.md) and its ``/healthz`` + ``/metrics`` HTTP server.
+"""The edge's Prometheus metrics (names in docs/contract.md) and its ``/healthz`` + ``/metrics`` HTTP server.
 
 A tiny registry of our own instead of a client library: the pacing histogram is observed for every
 outgoing frame of every call (tens of thousands of times per second), so an observation must be a

@@ -1,6 +1,6 @@
 """The one settings object of the project.
 
-Values come from environment variables (names in ``docs/CONTRACT.md``) and, optionally, from a
+Values come from environment variables (names in ``docs/contract.md``) and, optionally, from a
 config file of ``NAME=value`` lines: the file named by ``VOICE_AI_CONFIG``, else
 ``/etc/voice-ai/voice-ai.conf`` when it exists. The environment wins over the file.
 """

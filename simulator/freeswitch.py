@@ -1,4 +1,4 @@
-"""A fake FreeSWITCH that drives the edge exactly as the real one does in outbound mode (docs/PROTOCOLS.md and
+"""A fake FreeSWITCH that drives the edge exactly as the real one does in outbound mode (docs/protocols.md and
 the 1.10.12 wire captures in ``shared/captures/freeswitch-1.10.12``).
 
 For each call it connects to the edge's ESL port, answers ``connect`` with the URL-encoded channel

@@ -1,5 +1,5 @@
 """mod_audio_stream and FreeSWITCH's ``uuid_broadcast`` for the fake FreeSWITCH, as the builds people can
-install behave (read from their sources; docs/PROTOCOLS.md):
+install behave (read from their sources; docs/protocols.md):
 
 * ``community`` (default) — amigniter/mod_audio_stream at its current head. A ``streamAudio`` text
   message becomes a file ``<temp dir>/<uuid>_<n>.tmp<.r8|.wav|...>`` and a ``mod_audio_stream::play``

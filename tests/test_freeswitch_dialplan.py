@@ -1,4 +1,4 @@
-"""The FreeSWITCH dialplan example sends a call to the edge the way docs/CONTRACT.md says the edge expects."""
+"""The FreeSWITCH dialplan example sends a call to the edge the way docs/contract.md says the edge expects."""
 
 from __future__ import annotations
 

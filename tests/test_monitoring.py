@@ -1,5 +1,5 @@
 """The monitoring examples in ``monitoring/`` fit the edge: the scrape job reaches the metrics port and
-every alert rule names only metrics the edge really exports (docs/CONTRACT.md "Metrics")."""
+every alert rule names only metrics the edge really exports (docs/contract.md "Metrics")."""
 
 from __future__ import annotations
 
@@ -73,4 +73,4 @@ def test_scrape_config_targets_the_edge_metrics_port_and_loads_the_rules():
     job = next(job for job in config["scrape_configs"] if job["job_name"] == "voice-ai-edge")
     assert job.get("metrics_path", "/metrics") == "/metrics"
     targets = [t for static in job["static_configs"] for t in static["targets"]]
-    assert "127.0.0.1:9122" in targets  # EDGE_METRICS_PORT default (docs/CONTRACT.md)
+    assert "127.0.0.1:9122" in targets  # EDGE_METRICS_PORT default (docs/contract.md)

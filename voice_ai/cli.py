@@ -1,4 +1,4 @@
-"""The ``voice-ai`` console command (its subcommands are listed in ``docs/CONTRACT.md``).
+"""The ``voice-ai`` console command (its subcommands are listed in ``docs/contract.md``).
 
 This module is the composition root: it imports the edge and the workers lazily, by name, so that
 ``voice-ai migrate`` needs neither, and the edge never loads Celery's worker machinery.

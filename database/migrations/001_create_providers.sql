@@ -1,6 +1,6 @@
 -- 001: v_voice_ai_providers — a tenant's AI vendors (STT, TTS, LLM, embeddings).
 --
--- provider_name values are listed in CONTRACT.md (openai_realtime, openai, offline, google,
+-- provider_name values are listed in docs/contract.md (openai_realtime, openai, offline, google,
 -- elevenlabs). config holds api_key, model, base_url, voice and vendor extras; it is never logged.
 -- A secretary that names no provider of a type uses the domain's default (is_default) of that type,
 -- else the offline one. At most one default per (domain, type).

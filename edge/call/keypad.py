@@ -12,7 +12,7 @@ import gevent
 from edge.core.clock import WALL_CLOCK, Clock
 
 OPERATOR_KEY = "0"
-"""DTMF digit that asks for the domain's operator (docs/CONTRACT.md), when pressed as the first key."""
+"""DTMF digit that asks for the domain's operator (docs/contract.md), when pressed as the first key."""
 DTMF_END_KEY = "#"
 """Ends the keys the caller is typing (a callback number)."""
 DTMF_IDLE_SECONDS = 2.0

@@ -1,4 +1,4 @@
-"""The four tools of docs/CONTRACT.md that the conversation engine offers the model (their schemas:
+"""The four tools of docs/contract.md that the conversation engine offers the model (their schemas:
 :mod:`edge.engines.tool_definitions`).
 
 Each tool is a handler class with ``run(call, arguments) -> ToolResult`` (its payload goes back to the model).

@@ -89,7 +89,7 @@ class EngineHost(Protocol):
         """Add a message to the conversation record (``latency_ms``, ``interrupted``, ``tool_*``...)."""
 
     def run_tool(self, name: str, arguments: dict[str, Any]) -> ToolResult:
-        """Run one of docs/CONTRACT.md's tools; its :attr:`~ToolResult.payload` goes back to the model."""
+        """Run one of docs/contract.md's tools; its :attr:`~ToolResult.payload` goes back to the model."""
 
     def caller_speech_started(self) -> None:
         """The caller started speaking (barge-in metric, silence timers)."""

@@ -34,7 +34,7 @@ from shared.logging import Tag
 
 MAX_TOOL_ROUNDS = 4
 TOOLS = chat_completion_tools()
-"""The tools of docs/CONTRACT.md as the chat model sees them (derived from the Realtime definitions)."""
+"""The tools of docs/contract.md as the chat model sees them (derived from the Realtime definitions)."""
 
 _END = object()
 

@@ -1,4 +1,4 @@
-"""The schemas of the four tools an engine offers its model (docs/CONTRACT.md), and the typed result a tool
+"""The schemas of the four tools an engine offers its model (docs/contract.md), and the typed result a tool
 hands back (:class:`ToolResult`); the tools themselves run in the call (:mod:`edge.call.tools`)."""
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 (:mod:`edge.serializers.esl`).
 
 The design names greenswitch (EvoluxBR/greenswitch) as the ESL library; the edge keeps this small
-implementation of its own because greenswitch 0.0.19 breaks three facts of docs/PROTOCOLS.md that a call
+implementation of its own because greenswitch 0.0.19 breaks three facts of docs/protocols.md that a call
 depends on:
 
 * it URL-decodes a whole event block before splitting it into lines, so a value that carries an

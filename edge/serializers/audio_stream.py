@@ -1,4 +1,4 @@
-"""mod_audio_stream's wire format (docs/PROTOCOLS.md): the ``uuid_audio_stream`` commands, the stream's
+"""mod_audio_stream's wire format (docs/protocols.md): the ``uuid_audio_stream`` commands, the stream's
 URL, the probe that tells which build plays audio, and the ``streamAudio`` message. Pure: the transport
 that speaks it is :mod:`edge.transports.audio_stream`."""
 

@@ -2,7 +2,7 @@
 
 Nothing here touches a socket: :class:`EslParser` takes whatever bytes TCP delivered (any split) and
 returns complete :class:`EslMessage` objects; :func:`decode_event` turns a ``text/event-plain`` body into
-an :class:`EslEvent`; the ``encode_*`` functions build client commands. Facts from docs/PROTOCOLS.md:
+an :class:`EslEvent`; the ``encode_*`` functions build client commands. Facts from docs/protocols.md:
 
 * FS → client: a header block ending in a blank line, then a body only when the block has
   ``Content-Length``. Values in the ``connect`` reply and in event bodies are URL-encoded.

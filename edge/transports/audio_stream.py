@@ -1,4 +1,4 @@
-"""``audio_stream``: call audio over mod_audio_stream's WebSocket (docs/PROTOCOLS.md).
+"""``audio_stream``: call audio over mod_audio_stream's WebSocket (docs/protocols.md).
 
 The edge asks FreeSWITCH for ``uuid_audio_stream <uuid> start ws://EDGE_HOST:EDGE_AUDIO_PORT/<uuid>
 mono 8k``; mod_audio_stream then connects to the :class:`AudioStreamServer` of this process and sends

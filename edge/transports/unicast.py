@@ -1,5 +1,5 @@
 """``unicast``: stock FreeSWITCH sends each 20 ms frame the channel reads to our UDP port and plays every
-datagram we send back, at once (docs/PROTOCOLS.md). With ``flags: native`` on a PCMU channel the datagrams are
+datagram we send back, at once (docs/protocols.md). With ``flags: native`` on a PCMU channel the datagrams are
 160-byte PCMU both ways (no transcoding); otherwise 320-byte L16 at 8 kHz, converted with exact G.711
 tables. Comfort-noise frames arrive as 320 bytes of 0xFF even in native mode and become silence."""
 

@@ -1,4 +1,4 @@
-"""mod_audio_stream's wire format as the edge writes it (docs/PROTOCOLS.md), checked without a socket."""
+"""mod_audio_stream's wire format as the edge writes it (docs/protocols.md), checked without a socket."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The call features of docs/CONTRACT.md through whole simulated calls, on the realtime and the pipeline engine:
+"""The call features of docs/contract.md through whole simulated calls, on the realtime and the pipeline engine:
 knowledge answers, transfers (answered, busy/no answer coming back, closed), messages, DTMF ``0``.
 
 A real edge process serves the fake FreeSWITCH; the vendors are the local fakes. What is asserted is what

@@ -124,7 +124,7 @@ def test_call_greets_converses_is_interrupted_and_ends(edge, build, fake_fs, rea
     assert ended["type"] == "call_ended" and ended["outcome"] == "resolved"
     assert ended["message_count"] == len(messages)
 
-    # /metrics: the docs/CONTRACT.md names, with values this one call explains.
+    # /metrics: the docs/contract.md names, with values this one call explains.
     metrics = _metric_samples(edge.metrics())
     assert [s.value for s in metrics["voice_ai_calls_active"]] == [0]
     assert {s.labels["outcome"]: s.value for s in metrics["voice_ai_calls_total"]} == {"resolved": 1}

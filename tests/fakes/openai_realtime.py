@@ -1,4 +1,4 @@
-"""A fake OpenAI Realtime server (GA protocol, docs/PROTOCOLS.md) for the real SDK to connect to.
+"""A fake OpenAI Realtime server (GA protocol, docs/protocols.md) for the real SDK to connect to.
 
 ``ws://127.0.0.1:<port>/v1/realtime?model=...`` with ``Authorization: Bearer <key>`` (a wrong key gets
 HTTP 401, :attr:`FakeRealtimeServer.refuse` gets 503). It keeps a server-VAD on the caller's PCMU

@@ -8,7 +8,7 @@
 
 class voice_provider_config {
 
-	/** provider_type => provider names the engines understand (docs/CONTRACT.md). */
+	/** provider_type => provider names the engines understand (docs/contract.md). */
 	const names = [
 		'llm' => ['openai_realtime', 'openai', 'offline'],
 		'stt' => ['openai', 'google', 'offline'],
