@@ -3,6 +3,7 @@ command whose part is not installed."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -54,3 +55,13 @@ def test_a_command_whose_part_is_not_installed_fails_and_says_which(monkeypatch,
     assert main(["simulate-call", "--help"]) == 1
     err = capsys.readouterr().err
     assert "voice-ai simulate-call: voice_ai_absent.simulate is not installed" in err
+
+
+def test_a_database_that_cannot_be_reached_is_a_clear_error_not_a_traceback():
+    env = {**os.environ, "DATABASE_URL": "postgresql://nobody:Pw-81xq@127.0.0.1:5432/no_such_database"}
+    done = subprocess.run([sys.executable, "-m", "voice_ai.cli", "secretaries"], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert "voice-ai secretaries: cannot use the database at 127.0.0.1:5432/no_such_database:" in done.stderr
+    assert "Traceback" not in done.stderr and "Pw-81xq" not in done.stderr  # the password stays out of it
+    assert "DATABASE_URL" in done.stderr and "make demo" in done.stderr

@@ -10,6 +10,8 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
+from sqlalchemy.exc import OperationalError
+
 from shared.lazy_import import MissingTarget, import_target
 from shared.logging import Tag, setup_logging
 from shared.settings import SettingsError, get_settings
@@ -145,7 +147,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MissingPart as exc:
         print(f"{Tag.ERROR} voice-ai {argv[0]}: {exc}", file=sys.stderr)
         return 1
-    return int(command(argv[1:]) or 0)
+    try:
+        return int(command(argv[1:]) or 0)
+    except OperationalError as exc:  # no server, no role, no database, a wrong password...
+        reason = str(exc.orig or exc).strip().splitlines()[0]
+        print(f"{Tag.ERROR} voice-ai {argv[0]}: cannot use the database at "
+              f"{settings.database_url.rsplit('@', 1)[-1]}: {reason}\n"
+              "  Set DATABASE_URL (README, \"Configuration\"), or run `make demo` once: it creates the local "
+              "database and writes its URL to /etc/voice-ai/voice-ai.conf.", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":
