@@ -13,9 +13,6 @@ rest on the clock. Waiting for the tick added 0-20 ms to every reply (15-20 ms p
 bench_edge); now the second frame follows on the next tick, less than 20 ms after the first, which
 puts the call at most one frame ahead of real time, as a lead frame does.
 
-A far end that does not play yet (unicast until FreeSWITCH has bound its port) holds the stream: its audio
-waits in the queue, and its first frame goes out the moment the far end plays.
-
 A far end that plays from a buffer of its own, at its own pace (the direct mod_audio_stream build), is
 sent audio on the clock only: a frame ahead of real time would wait in that buffer for the rest of the
 utterance, and a barge-in cannot take it back (nothing clears that buffer), so the caller would hear two
@@ -75,21 +72,6 @@ class PlaybackStream:
         self.sink_buffers = False
         """The far end plays from a buffer of its own at its own pace: frames on the clock only, missed
         ticks not made up (module docstring)."""
-        self.on_hold = False
-        """The far end does not play yet (:meth:`hold`): audio waits here instead of being lost."""
-
-    def hold(self) -> None:
-        """Send nothing until :meth:`release`: what is sent now would be lost (unicast before FreeSWITCH
-        bound its port)."""
-        self.on_hold = True
-
-    def release(self) -> None:
-        """The far end plays now: what waited starts at once (its first frame), the rest on the clock."""
-        if not self.on_hold:
-            return
-        self.on_hold = False
-        if self.queued and self.pacer is not None:
-            self.pacer.resume_playback(self)
 
     def push(self, pcmu: bytes) -> None:
         """Queue audio (any length) behind what is already queued."""
@@ -211,15 +193,10 @@ class Pacer:
     def start_playback(self, stream: PlaybackStream) -> None:
         """Audio reached an idle stream: send its first frame (and lead) now if it has a whole frame and
         its last frame has played out, else on the next tick; the rest goes on the clock."""
-        stream.audio_at = self.clock()
-        self.resume_playback(stream)
-
-    def resume_playback(self, stream: PlaybackStream) -> None:
-        """``stream``'s queued audio may be sent: its first frame now (as :meth:`start_playback`)."""
         now = self.clock()
+        stream.audio_at = now
         self._active[id(stream)] = stream
-        if (stream.queued >= FRAME_BYTES and now - stream.last_sent_at >= FRAME_SECONDS
-                and not stream.sink_buffers and not stream.on_hold):
+        if stream.queued >= FRAME_BYTES and now - stream.last_sent_at >= FRAME_SECONDS and not stream.sink_buffers:
             self._send_due(stream, now)
             if not stream.queued:
                 self._active.pop(id(stream), None)
@@ -266,7 +243,7 @@ class Pacer:
         send_due = self._send_due
         missed = self.clock() - due >= FRAME_SECONDS  # run late, after a stall: its moment has passed
         for key, stream in list(self._active.items()):
-            if stream.on_hold or (missed and stream.sink_buffers):
+            if missed and stream.sink_buffers:
                 continue
             send_due(stream, due)
             if not stream.queued:

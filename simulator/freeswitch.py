@@ -11,9 +11,7 @@ and ``Content-Length: 0``; a caller hanging up while bridged gets only ``CHANNEL
 
 Audio:
 
-* ``unicast`` — replies ``+OK`` when the ``sendmsg`` is queued and binds ``local-port`` only at the next
-  tick of the channel's clock (FreeSWITCH parses the message after the frame it was reading): audio the
-  edge sends before that is refused and lost, as on the real server. Then it sends the caller's audio to ``remote-port`` one datagram per 20 ms
+* ``unicast`` — binds ``local-port``, sends the caller's audio to ``remote-port`` one datagram per 20 ms
   (one clock for every call of the fake), and "plays" every datagram the edge sends at once, as FS does.
   As on the real server it lives only while the channel stays parked in the socket application: the
   ``bridge``, ``playback`` and ``record`` applications and ``uuid_bridge`` shut it down for good, and a
@@ -366,6 +364,15 @@ class FakeCall:
             await self._write(esl_server.encode_reply("-ERR no channel"))
             return
         kind = headers.get("call-command", "")
+        if kind == "unicast":
+            # FreeSWITCH queues the message and wakes the channel's thread before it writes the +OK, and
+            # that thread binds local-port at once (docs/protocols.md): the edge's first datagram, sent
+            # when the +OK arrives, finds the port bound. Bound here before the +OK, as it is there.
+            if self.unicast_torn_down:
+                # switch_ivr_park keeps the old connection info: the new one is torn down at once.
+                self.unicast_restarts += 1
+            else:
+                self._start_unicast(headers)
         await self._write(esl_server.encode_reply("+OK"))
         if kind == "execute":
             app, arg = headers.get("execute-app-name", ""), headers.get("execute-app-arg", "")
@@ -373,13 +380,6 @@ class FakeCall:
             asyncio.get_running_loop().create_task(self._execute(app, arg, headers.get("event-uuid", "")))
         elif kind == "hangup":
             asyncio.get_running_loop().create_task(self._hangup_soon(headers.get("hangup-cause", "NORMAL_CLEARING")))
-        elif kind == "unicast":
-            if self.unicast_torn_down:
-                # switch_ivr_park keeps the old connection info: the new one is torn down at once.
-                self.unicast_restarts += 1
-            else:
-                self.unicast = headers
-                self.fs.activating.add(self)
 
     async def _complete(self, app: str, arg: str, app_uuid: str, response: str = "_none_",
                         extra: dict[str, str] | None = None) -> None:
@@ -728,16 +728,8 @@ class FakeCall:
 
     # --- unicast -----------------------------------------------------------------------------
 
-    def activate_unicast(self) -> None:
-        """``switch_ivr_activate_unicast``: the channel's thread binds ``local-port`` when it parses the
-        queued ``sendmsg``, after the frame it was reading (the ``+OK`` went out when the message was
-        queued). Until then a datagram sent to that port is refused: it is lost, not played."""
-        self.fs.activating.discard(self)
-        if self.unicast is None or self.hung_up.is_set() or self.unicast_torn_down:
-            return
-        self._start_unicast(self.unicast)
-
     def _start_unicast(self, headers: dict[str, str]) -> None:
+        self.unicast = headers
         native = headers.get("flags") == "native"
         self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.udp.bind((headers["local-ip"], int(headers["local-port"])))
@@ -772,7 +764,6 @@ class FakeCall:
 
     def _stop_unicast(self) -> None:
         self.fs.streaming.discard(self)
-        self.fs.activating.discard(self)
         if self._udp_transport is not None:
             self._udp_transport.close()
             self._udp_transport = None
@@ -817,8 +808,6 @@ class FakeFreeSwitch:
         self.loop = loop or BackgroundLoop()
         self.core_uuid = str(uuid.uuid4())
         self.streaming: set[FakeCall] = set()
-        self.activating: set[FakeCall] = set()
-        """Calls whose ``unicast`` was queued and not yet parsed by the channel's thread."""
         self.calls: list[FakeCall] = []
         self.calls_done = 0
         self.clock_lateness: list[float] = []
@@ -844,8 +833,6 @@ class FakeFreeSwitch:
                 due = time.monotonic()
             for call in list(self.streaming):
                 call.send_unicast_frame()
-            for call in list(self.activating):  # switch_ivr_park: read a frame, send it, parse events
-                call.activate_unicast()
 
     def place_call(self, variables: dict[str, str], **options: Any) -> FakeCall:
         """Start a call (returns at once; use ``call.wait('answered')``)."""

@@ -162,9 +162,6 @@ class CallSession:
             self.services.pacer.add(self.stream)
             self.transport.start()
             self.stream.sink_buffers = self.transport.sink_buffers
-            if not self.transport.playing:  # audio sent before FreeSWITCH plays it would be lost
-                self.stream.hold()
-                self.transport.when_playing(self.stream.release)
         except TransportError as exc:  # no dead air: fallback destination, else goodbye prompt
             self.log.error("audio transport %s failed: %s", self.services.settings.edge_audio_transport, exc)
             self.engines.close_opened()  # no conversation starts: the vendor session opened early goes now

@@ -426,18 +426,6 @@ class AudioStreamTransport(AudioTransport):
         """The build that plays ``streamAudio`` does so from a buffer at the channel's pace."""
         return self.playback == DIRECT and self.unicast is None
 
-    @property
-    def playing(self) -> bool:
-        """The build that plays ``streamAudio`` does once connected; the unicast fallback says for itself."""
-        return self.unicast.playing if self.unicast is not None else True
-
-    def when_playing(self, callback: Callable[[], None]) -> None:
-        """Call ``callback`` once FreeSWITCH plays what is sent (the unicast fallback's first datagram)."""
-        if self.unicast is not None:
-            self.unicast.when_playing(callback)
-        else:
-            callback()
-
     def wire_format(self, codec: str) -> str:
         """L16 on the WebSocket (whatever the channel's codec), or what the unicast fallback carries."""
         if self.unicast is not None:

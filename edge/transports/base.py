@@ -32,16 +32,6 @@ class AudioTransport(ABC):
         self.frames_in = 0
         self.frames_out = 0
 
-    @property
-    def playing(self) -> bool:
-        """FreeSWITCH plays what is sent now. Known once started; while False, audio sent would be lost
-        (the pacer holds the call's audio until :meth:`when_playing` calls back)."""
-        return True
-
-    def when_playing(self, callback: Callable[[], None]) -> None:
-        """Call ``callback`` once FreeSWITCH plays what is sent (now, if it already does)."""
-        callback()
-
     @abstractmethod
     def start(self) -> None:
         """Make FreeSWITCH send the caller's audio here and play what we send; raise TransportError."""

@@ -8,10 +8,7 @@ from __future__ import annotations
 import socket
 from collections.abc import Callable
 
-import gevent
-
 from edge.audio.g711 import l16_to_ulaw, ulaw_to_l16
-from edge.core.clock import WALL_CLOCK, Clock
 from edge.core.frames import FRAME_BYTES
 from edge.esl.session import EslConnection
 from edge.serializers import esl as protocol
@@ -22,12 +19,6 @@ from edge.transports.udp_receiver import UdpReceiver
 _SILENCE = b"\xff" * FRAME_BYTES
 
 
-PLAYING_AT_THE_LATEST = 0.1
-"""Seconds after the ``unicast`` command by which the edge sends audio even if no datagram came from
-FreeSWITCH (a native channel whose phone sends no RTP sends nothing; its first datagrams came 23-37 ms
-after the command in the 1.10.12 captures)."""
-
-
 class UnicastTransport(AudioTransport):
     """Call audio over a UDP port pair."""
 
@@ -35,9 +26,8 @@ class UnicastTransport(AudioTransport):
     lead_frames = 1  # FreeSWITCH does not buffer: a second frame would just be a burst on the wire
 
     def __init__(self, esl: EslConnection, ports: PortAllocator, receiver: UdpReceiver, *, freeswitch_host: str,
-                 edge_host: str, native: bool, on_frame: Callable[[bytes], None], clock: Clock = WALL_CLOCK) -> None:
+                 edge_host: str, native: bool, on_frame: Callable[[bytes], None]) -> None:
         super().__init__(on_frame)
-        self.clock = clock
         self.esl = esl
         self.ports = ports
         self.receiver = receiver
@@ -47,9 +37,6 @@ class UnicastTransport(AudioTransport):
         self.port: int | None = None
         self._sock: socket.socket | None = None
         self._peer: tuple[str, int] | None = None
-        self._playing = True
-        self._when_playing: list[Callable[[], None]] = []
-        self._playing_timer: gevent.Greenlet | None = None
 
     def start(self) -> None:
         """Bind our port, hand it to the process's receiver and send the ``unicast`` command."""
@@ -58,44 +45,15 @@ class UnicastTransport(AudioTransport):
         except OSError as exc:
             raise TransportError(str(exc)) from exc
         self._peer = (self.freeswitch_host, self.port + 1)
-        self._playing = False
         self.receiver.add(self._sock, self._on_datagram)
         self.esl.command(protocol.encode_unicast(
             self.freeswitch_host, self.port + 1, self.edge_host, self.port, native=self.native))
-        self._playing_timer = self.clock.call_later(PLAYING_AT_THE_LATEST, self._now_playing)
-
-    @property
-    def playing(self) -> bool:
-        """FreeSWITCH binds ``local-port`` only when the channel's thread parses the queued ``unicast``
-        (after the frame it is reading; the command's ``+OK`` comes before): a datagram sent earlier is
-        refused, and the caller never hears it. Its first datagram to us says the port is bound."""
-        return self._playing
-
-    def when_playing(self, callback: Callable[[], None]) -> None:
-        """Call ``callback`` at FreeSWITCH's first datagram (or :data:`PLAYING_AT_THE_LATEST`)."""
-        if self._playing:
-            callback()
-        else:
-            self._when_playing.append(callback)
-
-    def _now_playing(self) -> None:
-        if self._playing:
-            return
-        self._playing = True
-        if self._playing_timer is not None and self._playing_timer is not gevent.getcurrent():
-            self._playing_timer.kill(block=False)
-        self._playing_timer = None
-        callbacks, self._when_playing = self._when_playing, []
-        for callback in callbacks:
-            callback()
 
     def wire_format(self, codec: str) -> str:
         """``PCMU native`` when the datagrams are the channel's own PCMU, else L16."""
         return "PCMU native" if self.native else super().wire_format(codec)
 
     def _on_datagram(self, data: bytes) -> None:
-        if not self._playing:
-            self._now_playing()
         size = len(data)
         if self.native:
             if size == FRAME_BYTES:
@@ -128,10 +86,6 @@ class UnicastTransport(AudioTransport):
 
     def close(self) -> None:
         """Stop receiving, close the socket, free the port pair."""
-        if self._playing_timer is not None:
-            self._playing_timer.kill(block=False)
-            self._playing_timer = None
-        self._when_playing = []
         if self._sock is not None:
             self.receiver.remove(self._sock)
             self._sock.close()

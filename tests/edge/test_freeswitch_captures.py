@@ -311,3 +311,32 @@ def test_playback_ends_unicast_for_good_and_a_second_unicast_carries_nothing(fak
     assert wait_until(lambda: fake.unicast_restarts == 1) and fake.unicast_torn_down
     assert fake not in fs.streaming  # no caller frame goes out any more
     assert fake.udp is None  # and nothing the edge sends is played
+
+
+def test_unicasts_port_is_bound_when_its_ok_arrives(fake_switch: Any) -> None:
+    """FreeSWITCH wakes the channel's thread, which binds the port, before it writes the ``+OK``: a frame the
+    edge sends the moment the ``+OK`` arrives is played (22 real calls: none refused, docs/protocols.md)."""
+    fs, edge = fake_switch
+    fake = fs.place_call(dict(VARIABLES), codec="PCMU")
+    bound_when_replying: list[bool] = []
+    write = fake._write
+
+    async def replying(data: bytes) -> None:
+        if data.startswith(b"Content-Type: command/reply"):
+            bound_when_replying.append(fake.udp is not None)
+        await write(data)
+
+    fake._write = replying  # type: ignore[method-assign]
+    edge.accept()
+    edge.send(encode_command("connect"))
+    edge.until(lambda: edge.received)
+    port = free_port_pair()
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as ours:
+        ours.bind(("127.0.0.1", port))
+        edge.send(encode_command("sendmsg", {
+            "call-command": "unicast", "local-ip": "127.0.0.1", "local-port": str(port + 1),
+            "remote-ip": "127.0.0.1", "remote-port": str(port), "transport": "udp", "flags": "native"}))
+        edge.until(lambda: sum(m.content_type == "command/reply" for m in edge.received) >= 2)
+        ours.sendto(b"\x11" * 160, ("127.0.0.1", port + 1))  # the greeting's first frame, at once
+        assert wait_until(lambda: any(h.pcmu == b"\x11" * 160 for h in fake.heard))
+    assert bound_when_replying[-1] is True

@@ -109,27 +109,6 @@ def test_audio_arriving_while_the_last_frame_still_plays_waits_for_the_clock():
     assert pacer.metrics.playback_start.total == pytest.approx(0.008)
 
 
-def test_a_held_stream_keeps_its_audio_until_released_then_plays_it_from_the_first_frame():
-    clock, pacer, stream, sent = _paced()
-    stream.hold()  # the far end does not play yet: anything sent would be lost
-    stream.push(_frames(1, 2, 3))
-    for due in (100.020, 100.040):
-        clock.run_until(due)
-        pacer.tick(due)
-    assert sent == [] and stream.queued == 3 * FRAME_BYTES and not stream.drained.is_set()
-
-    clock.run_until(100.047)
-    stream.release()
-
-    assert sent == [(100.047, _frames(1))]  # at once
-    for due in (100.060, 100.080):
-        clock.run_until(due)
-        pacer.tick(due)
-    assert sent[1:] == [(100.060, _frames(2)), (100.080, _frames(3))]
-    # How long the audio waited for the far end is the reply's start delay, and the histogram says so.
-    assert pacer.metrics.playback_start.total == pytest.approx(0.047)
-
-
 def test_a_transport_with_a_lead_gets_its_lead_at_once():
     clock, pacer, stream, sent = _paced(lead_frames=2)
     stream.push(_frames(1, 2, 3, 4))
