@@ -288,25 +288,36 @@ def test_the_fake_answers_the_captured_commands_as_freeswitch_did(call: str, opt
         assert fake.unicast_torn_down
 
 
-def test_playback_ends_unicast_for_good_and_a_second_unicast_carries_nothing(fake_switch: Any) -> None:
-    fs, edge = fake_switch
-    fake = fs.place_call(dict(VARIABLES), codec="PCMU")
+def connected(edge: CapturedEdge) -> int:
+    """Take the fake's call and send ``connect``; a free port pair for its unicast (ours, ours + 1)."""
     edge.accept()
     edge.send(encode_command("connect"))
     edge.until(lambda: edge.received)
-    port = free_port_pair()
+    return free_port_pair()
+
+
+def unicast_command(port: int) -> bytes:
+    """The edge's ``unicast`` for the pair: FreeSWITCH plays what reaches ``port + 1`` (PCMU native)."""
+    return encode_command("sendmsg", {
+        "call-command": "unicast", "local-ip": "127.0.0.1", "local-port": str(port + 1),
+        "remote-ip": "127.0.0.1", "remote-port": str(port), "transport": "udp", "flags": "native"})
+
+
+def test_playback_ends_unicast_for_good_and_a_second_unicast_carries_nothing(fake_switch: Any) -> None:
+    fs, edge = fake_switch
+    fake = fs.place_call(dict(VARIABLES), codec="PCMU")
+    port = connected(edge)
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as ours:
         ours.bind(("127.0.0.1", port))
         ours.settimeout(5)
-        unicast = {"call-command": "unicast", "local-ip": "127.0.0.1", "local-port": str(port + 1),
-                   "remote-ip": "127.0.0.1", "remote-port": str(port), "transport": "udp", "flags": "native"}
-        edge.send(encode_command("sendmsg", unicast))
+        unicast = unicast_command(port)
+        edge.send(unicast)
         assert len(ours.recvfrom(2048)[0]) == 160  # the caller's audio flows
         edge.send(encode_command("sendmsg", {"call-command": "execute", "execute-app-name": "playback",
                                              "execute-app-arg": "tone_stream://%(100,0,425)", "event-uuid": "p1"}))
         edge.until(lambda: any(shape(m)[:3] == ("event", "CHANNEL_EXECUTE_COMPLETE", "playback")
                                for m in edge.received))
-        edge.send(encode_command("sendmsg", unicast))  # the edge tries to get its audio back
+        edge.send(unicast)  # the edge tries to get its audio back
         edge.until(lambda: sum(m.content_type == "command/reply" for m in edge.received) >= 4)
     assert wait_until(lambda: fake.unicast_restarts == 1) and fake.unicast_torn_down
     assert fake not in fs.streaming  # no caller frame goes out any more
@@ -327,15 +338,10 @@ def test_unicasts_port_is_bound_when_its_ok_arrives(fake_switch: Any) -> None:
         await write(data)
 
     fake._write = replying  # type: ignore[method-assign]
-    edge.accept()
-    edge.send(encode_command("connect"))
-    edge.until(lambda: edge.received)
-    port = free_port_pair()
+    port = connected(edge)
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as ours:
         ours.bind(("127.0.0.1", port))
-        edge.send(encode_command("sendmsg", {
-            "call-command": "unicast", "local-ip": "127.0.0.1", "local-port": str(port + 1),
-            "remote-ip": "127.0.0.1", "remote-port": str(port), "transport": "udp", "flags": "native"}))
+        edge.send(unicast_command(port))
         edge.until(lambda: sum(m.content_type == "command/reply" for m in edge.received) >= 2)
         ours.sendto(b"\x11" * 160, ("127.0.0.1", port + 1))  # the greeting's first frame, at once
         assert wait_until(lambda: any(h.pcmu == b"\x11" * 160 for h in fake.heard))
