@@ -7,9 +7,10 @@ must not patch a host process such as the test runner), and psycogreen makes psy
 from __future__ import annotations
 
 import argparse
+import errno
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 
 def _patch() -> None:
@@ -26,6 +27,20 @@ def _patch() -> None:
     from psycogreen.gevent import patch_psycopg
 
     patch_psycopg()
+
+
+class CannotListen(RuntimeError):
+    """A port the edge must open is taken or not allowed."""
+
+
+def _listen(what: str, setting: str, address: str, port: int, start: Callable[[], object]) -> None:
+    """``start()`` a server; a port it cannot open becomes one clear :class:`CannotListen`."""
+    try:
+        start()
+    except OSError as exc:
+        hint = " (another edge, or another program, holds it)" if exc.errno == errno.EADDRINUSE else ""
+        raise CannotListen(f"cannot listen on {address}:{port} for {what}: {exc.strerror or exc}{hint}; "
+                           f"free the port or set {setting}") from exc
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -59,15 +74,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     app = EdgeApp(settings)
     app.start()
 
-    if settings.edge_audio_transport == "audio_stream":
-        from edge.transports.audio_stream import AudioStreamServer
+    try:
+        if settings.edge_audio_transport == "audio_stream":
+            from edge.transports.audio_stream import AudioStreamServer
 
-        app.audio_server = AudioStreamServer(listen, settings.edge_audio_port)
-        app.audio_server.start()
-    esl_server = EslServer(listen, settings.edge_esl_port, app.handle_connection)
-    esl_server.start()
-    metrics_server = WSGIServer((metrics_listen, settings.edge_metrics_port), http_app(METRICS), log=None)
-    metrics_server.start()
+            app.audio_server = AudioStreamServer(listen, settings.edge_audio_port)
+            _listen("the audio WebSocket", "EDGE_AUDIO_PORT", listen, settings.edge_audio_port, app.audio_server.start)
+        esl_server = EslServer(listen, settings.edge_esl_port, app.handle_connection)
+        _listen("the Event Socket", "EDGE_ESL_PORT", listen, settings.edge_esl_port, esl_server.start)
+        metrics_server = WSGIServer((metrics_listen, settings.edge_metrics_port), http_app(METRICS), log=None)
+        _listen("/metrics and /healthz", "EDGE_METRICS_PORT", metrics_listen, settings.edge_metrics_port,
+                metrics_server.start)
+    except CannotListen as exc:
+        log.error("%s", exc)
+        return 1
     log.info(Tag.SESSION, "edge listening on %s: esl=%d audio=%s unicast=%s; metrics on %s:%d; transport=%s",
              listen, esl_server.port, app.audio_server.port if app.audio_server else "-",
              settings.edge_unicast_ports, metrics_listen, metrics_server.server_port, settings.edge_audio_transport)

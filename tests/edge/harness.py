@@ -62,7 +62,8 @@ class EdgeProcess:
 
     def log(self) -> str:
         """The edge's log so far."""
-        self._log.flush()
+        if not self._log.closed:
+            self._log.flush()
         return self.log_path.read_text(errors="replace")
 
     def wait_idle(self, timeout: float) -> dict[str, Any]:
