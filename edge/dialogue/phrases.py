@@ -147,9 +147,12 @@ def phrases(language: str | None, section: str) -> dict[str, str]:
 
 
 def phrase(language: str | None, key: str, **values: str) -> str:
-    """The sentence ``section.key`` in a secretary's language, with ``values`` filled in."""
+    """The sentence ``section.key`` in a secretary's language, with ``values`` filled in; a sentence that
+    starts with a value ("{department} did not answer." for "the operator") starts with a capital."""
     section, _, name = key.partition(".")
-    return phrases(language, section)[name].format(**values)
+    template = phrases(language, section)[name]
+    text = template.format(**values)
+    return text[:1].upper() + text[1:] if template.startswith("{") else text
 
 
 __all__ = ["FALLBACK_LANGUAGE", "PHRASES", "language_code", "phrase", "phrases"]

@@ -183,6 +183,8 @@ class TurnTakingEngine(Engine):
         self._utterances_owed = 0
         """The caller's utterances queued or being transcribed and answered."""
         self._owed_since = 0.0
+        self._in_turn = False
+        """The conversation greenlet is answering something (it goes back to listening when done)."""
         self._loop: gevent.Greenlet | None = None
         self._speaking = Event()
         self._barge_in = Event()
@@ -331,6 +333,11 @@ class TurnTakingEngine(Engine):
             self.log.error("%s TTS failed, using offline voice: %s", self.name, exc)
             self.speak([text], record=False, tts=self.fallback_tts(), kind="host")
         self.host.record("assistant", text)
+        if not self._in_turn and not self._closed:
+            # Said for the host while the conversation was idle (the offer after an operator nobody
+            # answered): the secretary now waits for the caller, and the silence timer runs again. Within a
+            # turn, the conversation greenlet does this when the turn ends; an ending call stays ending.
+            self.host.set_state(CallState.LISTENING)
 
     def close(self) -> None:
         """Stop the conversation greenlet; idempotent. What the caller heard of an utterance cut short
@@ -459,6 +466,7 @@ class TurnTakingEngine(Engine):
         self.host.set_state(CallState.LISTENING)
         while not self._closed:
             source, payload = self._inbox.get()
+            self._in_turn = True
             try:
                 self.reply_due(self._stopped_at if source == "speech" else None)
                 if source == "notice":
@@ -481,6 +489,7 @@ class TurnTakingEngine(Engine):
                 self.fail(exc)
                 return
             finally:
+                self._in_turn = False
                 if source == "speech":
                     self._utterances_owed -= 1
 

@@ -21,6 +21,7 @@ import pytest
 from sqlalchemy import select
 
 from edge.call.transfer import ask_workers
+from edge.dialogue.phrases import phrase
 from edge.services.offline.tts import OfflineTextToSpeech
 from shared.models import Conversation, Domain, Message, Secretary
 from shared.tasks import producer_app
@@ -635,6 +636,26 @@ def test_pipeline_dtmf_zero_goes_to_the_operator(edge, fake_fs, vendor, make_dom
     payload = stored_conversation(clean_queue, domain, call)
     assert payload["outcome"] == "transferred" and payload["transfer"] == {"target": "1000"}
 
+
+
+def test_pipeline_operator_key_nobody_answers_and_a_silent_caller_is_asked_again(
+        edge, fake_fs, vendor, make_domain, clean_queue):
+    """Seen on a real FreeSWITCH: after the operator did not answer, the offer was heard, and the call then
+    stayed "speaking" for good: a caller who said nothing was never asked again (dead air until the
+    call's length limit)."""
+    domain, secretary = tenant(make_domain, vendor, None)
+    with tenant_session(domain) as session:
+        session.get(Secretary, secretary).silence_timeout_seconds = 2
+    call = place(fake_fs, domain, secretary, bridge_outcome="NO_ANSWER")
+    pipeline_ready(call, vendor, edge)
+    call.dtmf("0")
+    offer = phrase("en", "transfer.offer_message")  # the operator was the last resort
+    assert wait_until(lambda: any(offer in line for line in spoken(vendor)), timeout=45), spoken(vendor)
+    assert rung(call) == [f"loopback/1000/{domain_name(domain)}"] and not call.bridged.is_set()
+    # The caller says nothing: the secretary asks whether they are still there.
+    assert wait_until(lambda: phrase("en", "timer.reprompt") in spoken(vendor), timeout=30), spoken(vendor)
+    assert not call.hung_up.is_set()
+    call.hangup()
 
 
 def engine_errors(edge: Any) -> float:

@@ -14,3 +14,13 @@ def test_a_secretary_speaking_english_hears_english_and_any_other_language_hears
     assert phrase("pt-BR", "transfer.busy", department="Vendas") == "Vendas está ocupado no momento."
     assert phrases("es-ES", "timer") == PHRASES["pt"]["timer"]
     assert phrases(None, "engine") == PHRASES[FALLBACK_LANGUAGE]["engine"]
+
+
+def test_a_sentence_that_starts_with_the_operator_starts_with_a_capital():
+    assert phrase("en-US", "transfer.no_answer", department=phrase("en-US", "transfer.operator")) == \
+        "The operator did not answer."
+    assert phrase("pt-BR", "transfer.no_answer", department=phrase("pt-BR", "transfer.operator")) == \
+        "A telefonista não atendeu."
+    # and in the middle of one it does not
+    assert phrase("en-US", "transfer.transferring", department=phrase("en-US", "transfer.operator")) == \
+        "One moment, I will transfer your call to the operator."
