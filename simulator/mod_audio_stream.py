@@ -142,11 +142,15 @@ class ModAudioStream:
             await self.custom_event("mod_audio_stream::error",
                                     json.dumps({"status": "error", "message": {"code": 6, "error": str(exc)}}))
         finally:
-            self._ws = None
+            closed, self._ws = self._ws, None
             call.ws_closed += 1
             if not call.hung_up.is_set():
+                # libwsc's close callback: the code and reason of the server's close frame (the real module
+                # reported the edge's 1000 "call ended" on FreeSWITCH 1.10.12).
+                code = closed.close_code if closed is not None and closed.close_code is not None else 1006
+                reason = closed.close_reason if closed is not None and closed.close_reason else ""
                 await self.custom_event("mod_audio_stream::disconnect", json.dumps(
-                    {"status": "disconnected", "message": {"code": 1000, "reason": "Normal closure"}}))
+                    {"status": "disconnected", "message": {"code": code, "reason": reason}}))
 
     async def custom_event(self, subclass: str, body: str) -> None:
         """A CUSTOM event with the channel's data, for a socket that subscribed to ``subclass``."""

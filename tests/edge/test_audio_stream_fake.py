@@ -156,6 +156,17 @@ def test_the_community_build_writes_files_and_plays_nothing(hand):
     assert wait_until(lambda: not call.module.files)  # the module's files go with the stream
 
 
+def test_a_server_closing_the_stream_is_reported_with_its_own_code_and_reason(hand):
+    """As the real module reported the edge's close on FreeSWITCH 1.10.12 (libwsc's close callback)."""
+    edge, fs = hand
+    call = start(edge, fs, "community", "CUSTOM", "mod_audio_stream::disconnect")
+    edge.loop.run(edge.ws.close(1000, "call ended"))
+    assert wait_until(lambda: edge.named("mod_audio_stream::disconnect"))
+    event = edge.named("mod_audio_stream::disconnect")[0]
+    assert event.get("Unique-ID") == call.uuid
+    assert json.loads(event.body) == {"status": "disconnected", "message": {"code": 1000, "reason": "call ended"}}
+
+
 def test_broadcast_plays_queued_files_in_turn_and_break_all_clears_the_queue(hand):
     edge, fs = hand
     call = start(edge, fs, "community", "CUSTOM", "mod_audio_stream::play", "PLAYBACK_START", "PLAYBACK_STOP")
