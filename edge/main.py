@@ -79,7 +79,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from edge.transports.audio_stream import AudioStreamServer
 
             app.audio_server = AudioStreamServer(listen, settings.edge_audio_port)
-            _listen("the audio WebSocket", "EDGE_AUDIO_PORT", listen, settings.edge_audio_port, app.audio_server.start)
+            _listen("the audio WebSocket", "EDGE_AUDIO_PORT", listen, settings.edge_audio_port,
+                    app.audio_server.start)
         esl_server = EslServer(listen, settings.edge_esl_port, app.handle_connection)
         _listen("the Event Socket", "EDGE_ESL_PORT", listen, settings.edge_esl_port, esl_server.start)
         metrics_server = WSGIServer((metrics_listen, settings.edge_metrics_port), http_app(METRICS), log=None)

@@ -297,8 +297,8 @@ def _sides(session: Session, question: str, config: str, embedding_model: str, q
     words = question_words(session, question, config)
     lexemes = _distinct_lexemes(words)
     if not lexemes:  # stop words only: the vector side alone
-        near = nearest_chunks(session, query_vector, embedding_model, limit=nearest, secretary_uuid=secretary_uuid,
-                              width=width) if nearest else []
+        near = (nearest_chunks(session, query_vector, embedding_model, limit=nearest,
+                               secretary_uuid=secretary_uuid, width=width) if nearest is not None else [])
         return near, KeywordSide([], 0.0)
     scope = {"config": config, "model": embedding_model,
              "secretary": str(secretary_uuid) if secretary_uuid else None}
@@ -312,7 +312,10 @@ def _sides(session: Session, question: str, config: str, embedding_model: str, q
     if not ranked:
         # None of its words is in the documents — unless the scope has no chunks stemmed this way at all
         # (a pt-BR secretary with English documents), where the keyword side knows nothing.
-        stemmed = (rows[0].n > 0 if rows else False) if nearest else session.execute(_SCOPE_HAS_CHUNKS, scope).scalar()
+        if nearest is not None:  # the one pass counted the scope's stemmed chunks
+            stemmed = bool(rows) and rows[0].n > 0
+        else:
+            stemmed = bool(session.execute(_SCOPE_HAS_CHUNKS, scope).scalar())
         if not stemmed:
             return near, KeywordSide([], 0.0)
         missing = _missing_words(session, words, set(lexemes), config, scope) if name_missing else ()

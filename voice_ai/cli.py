@@ -10,6 +10,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
+from sqlalchemy import make_url
 from sqlalchemy.exc import OperationalError
 
 from shared.lazy_import import MissingTarget, import_target
@@ -95,7 +96,7 @@ def secretaries_command(argv: Sequence[str]) -> int:
         domains = [(d.domain_uuid, d.domain_name, d.domain_enabled) for d in session.scalars(query)]
     if not domains:
         print(f"{Tag.ERROR} secretaries: no domain" + (f" named {args.domain}" if args.domain else "")
-              + f" in {settings.database_url.rsplit('@', 1)[-1]}", file=sys.stderr)
+              + f" in {database_location(settings.database_url)}", file=sys.stderr)
         return 1
     with_secretaries = {domain for domain, _ in cross_tenant_keys(Secretary, database_url=settings.database_url)}
     example = None
@@ -114,6 +115,12 @@ def secretaries_command(argv: Sequence[str]) -> int:
         print(f"\nCall one through a running edge:\n  voice-ai simulate-call --domain-uuid {example[0]} "
               f"--secretary-uuid {example[1]} --say \"Hello\" --transcript")
     return 0
+
+
+def database_location(url: str) -> str:
+    """``host:port/database`` of a database URL, for messages: no user, no password, no query string."""
+    parsed = make_url(url)
+    return f"{parsed.host or 'localhost'}:{parsed.port or 5432}/{parsed.database or ''}"
 
 
 class MissingPart(Exception):
@@ -152,7 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OperationalError as exc:  # no server, no role, no database, a wrong password...
         reason = str(exc.orig or exc).strip().splitlines()[0]
         print(f"{Tag.ERROR} voice-ai {argv[0]}: cannot use the database at "
-              f"{settings.database_url.rsplit('@', 1)[-1]}: {reason}\n"
+              f"{database_location(settings.database_url)}: {reason}\n"
               "  Set DATABASE_URL (README, \"Configuration\"), or run `make demo` once: it creates the local "
               "database and writes its URL to /etc/voice-ai/voice-ai.conf.", file=sys.stderr)
         return 1
