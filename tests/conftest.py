@@ -4,7 +4,7 @@ Every run has databases and a Redis of its own (tests/run_services.py), so that 
 machine. Environment (defaults fit the installer): ``TEST_DATABASE_URL`` — the server, role and base name
 of the run's databases (``<name>_<run id>[_gw<N>]``; the role may create databases); ``TEST_REDIS_URL`` —
 a Redis database to use instead of the run's private ``redis-server`` (xdist workers count down from its
-number, two each; not isolated from another run using the same one).
+number, three each; not isolated from another run using the same one).
 """
 
 from __future__ import annotations
@@ -45,8 +45,8 @@ RUN_ID = os.environ[run_services.RUN_ENV]
 OWNS_RUN = os.environ.get(run_services.OWNER_ENV) == str(os.getpid())
 
 
-def _run_urls() -> tuple[str, str, str, str]:
-    """This process's database name prefix of the run, database URL, and main and spare Redis URLs."""
+def _run_urls() -> tuple[str, str, str, str, str]:
+    """This process's database name prefix of the run, database URL, and main, spare and calls Redis URLs."""
     from sqlalchemy.engine import make_url
 
     worker = run_services.xdist_worker_index()
@@ -55,15 +55,15 @@ def _run_urls() -> tuple[str, str, str, str]:
     name = prefix if worker is None else f"{prefix}_gw{worker}"
     if CONFIGURED_REDIS_URL:
         server, _, number = CONFIGURED_REDIS_URL.rpartition("/")
-        main, spare = run_services.redis_numbers(worker, int(number))
+        main, spare, calls = run_services.redis_numbers(worker, int(number))
     else:
         server = os.environ[run_services.REDIS_ENV]
-        main, spare = run_services.redis_numbers(worker, None)
+        main, spare, calls = run_services.redis_numbers(worker, None)
     return (prefix, base.set(database=name).render_as_string(hide_password=False),
-            f"{server}/{main}", f"{server}/{spare}")
+            f"{server}/{main}", f"{server}/{spare}", f"{server}/{calls}")
 
 
-RUN_DATABASE_PREFIX, TEST_DATABASE_URL, TEST_REDIS_URL, SPARE_REDIS_URL = _run_urls()
+RUN_DATABASE_PREFIX, TEST_DATABASE_URL, TEST_REDIS_URL, SPARE_REDIS_URL, CALLS_REDIS_URL = _run_urls()
 
 # Before any shared module reads settings: the whole suite talks to the test services.
 os.environ["DATABASE_URL"] = TEST_DATABASE_URL

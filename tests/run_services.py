@@ -40,7 +40,7 @@ OWNER_ENV = "VOICE_AI_TEST_RUN_OWNER"
 STALE_AFTER_SECONDS = 2 * 3600
 """A run's databases older than this, with nobody connected, belong to a run that died: dropped."""
 REDIS_DATABASES = 256
-"""Database numbers of the private server: two per xdist worker."""
+"""Database numbers of the private server: three per xdist worker."""
 
 
 def new_run_id() -> str:
@@ -61,16 +61,16 @@ def xdist_worker_index() -> int | None:
     return int(worker[2:]) if worker.startswith("gw") else None
 
 
-def redis_numbers(worker: int | None, configured: int | None) -> tuple[int, int]:
-    """The main and spare Redis database numbers of a process: 2N and 2N+1 on the private server, or
-    counting down from the ``configured`` number of a developer's ``TEST_REDIS_URL``."""
+def redis_numbers(worker: int | None, configured: int | None) -> tuple[int, int, int]:
+    """The main, spare and calls Redis database numbers of a process: 3N, 3N+1 and 3N+2 on the private
+    server, or counting down from the ``configured`` number of a developer's ``TEST_REDIS_URL``."""
     index = worker or 0
     if configured is None:
-        return 2 * index, 2 * index + 1
-    main = configured - 2 * index
-    if main - 1 < 0:
+        return 3 * index, 3 * index + 1, 3 * index + 2
+    main = configured - 3 * index
+    if main - 2 < 0:
         raise RuntimeError(f"TEST_REDIS_URL /{configured}: no Redis database left for xdist worker gw{index}")
-    return main, main - 1
+    return main, main - 1, main - 2
 
 
 def _free_port() -> int:

@@ -51,3 +51,16 @@ def test_this_runs_redis_is_its_own_server_not_the_machines() -> None:
     client = redis.Redis.from_url(conftest.TEST_REDIS_URL)
     assert client.config_get("save")["save"] == "" and client.config_get("appendonly")["appendonly"] == "no"
     client.close()
+
+
+@pytest.mark.parametrize("configured", [None, 15])
+def test_no_two_test_processes_share_a_redis_database(configured: int | None) -> None:
+    """Each xdist worker's main, spare and calls databases are its own (a worker of one process consuming
+    another's queue would take its events), on the private server and counting down from TEST_REDIS_URL's."""
+    workers = range(6) if configured is None else range(5)
+    numbers = [n for worker in workers for n in run_services.redis_numbers(worker, configured)]
+    assert len(set(numbers)) == len(numbers) == 3 * len(workers)
+    assert all(0 <= n < run_services.REDIS_DATABASES for n in numbers)
+    if configured is not None:
+        with pytest.raises(RuntimeError, match="no Redis database left"):
+            run_services.redis_numbers(len(workers), configured)

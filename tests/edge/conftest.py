@@ -11,10 +11,19 @@ import redis
 
 from simulator.freeswitch import FakeFreeSwitch
 from simulator.loop import BackgroundLoop
+from tests.conftest import CALLS_REDIS_URL
 from tests.edge.harness import EdgeProcess
 from tests.factories import add_provider, add_secretary
 from tests.fakes.openai_realtime import FakeRealtimeServer
 from tests.polling import wait_until
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """Here, this process's Redis is its calls database: a worker that a test module elsewhere leaves
+    running for the session (on the main database) would take the calls' conversation events off the
+    queue before a test reads them. Only the workers an edge test starts itself listen here."""
+    return CALLS_REDIS_URL
 
 
 @pytest.fixture
