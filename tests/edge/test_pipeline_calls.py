@@ -20,7 +20,7 @@ from shared.models import Secretary
 from shared.tenancy import tenant_session
 from simulator.audio import silence
 from simulator.voice import caller_says
-from tests.edge.harness import conversation_events
+from tests.edge.harness import EdgeProcess, conversation_events
 from tests.edge.test_call_features import secretary_done
 from tests.factories import add_provider, add_secretary
 from tests.fakes.elevenlabs import FakeElevenLabs
@@ -153,11 +153,16 @@ def _greeting_call(fake_fs: Any, domain: uuid.UUID, secretary: uuid.UUID) -> Any
     return call
 
 
-def _update_secretary(domain: uuid.UUID, secretary: uuid.UUID, **fields: Any) -> None:
+def _update_secretary(edge: EdgeProcess, domain: uuid.UUID, secretary: uuid.UUID, **fields: Any) -> None:
+    """Change the secretary as its page does, then wait until the edge has been told: until then its
+    set-up cache may serve the next call from the copy it read before (seen under load: the old greeting)."""
+    notified = edge.health()["setup_cache_notifications"]
     with tenant_session(domain) as session:
         row = session.get(Secretary, secretary)
         for name, value in fields.items():
             setattr(row, name, value)
+    if edge.health()["setup_cache_listening"]:
+        assert wait_until(lambda: edge.health()["setup_cache_notifications"] > notified)
 
 
 def test_greeting_is_synthesized_once_and_resynthesized_when_text_voice_or_provider_change(
@@ -177,13 +182,13 @@ def test_greeting_is_synthesized_once_and_resynthesized_when_text_voice_or_provi
     assert abs(second.heard_nonsilent_ms() - first.heard_nonsilent_ms()) <= 200
 
     # New text → synthesized again (once).
-    _update_secretary(domain, secretary, greeting_message="Good morning, Acme here.")
+    _update_secretary(edge, domain, secretary, greeting_message="Good morning, Acme here.")
     _greeting_call(fake_fs, domain, secretary)
     _greeting_call(fake_fs, domain, secretary)
     assert [b["input"] for b in speech()] == [greeting, "Good morning, Acme here."]
 
     # New voice → synthesized again with that voice.
-    _update_secretary(domain, secretary, voice_name="nova")
+    _update_secretary(edge, domain, secretary, voice_name="nova")
     _greeting_call(fake_fs, domain, secretary)
     assert len(speech()) == 3 and speech()[-1]["voice"] == "nova"
 
@@ -191,7 +196,7 @@ def test_greeting_is_synthesized_once_and_resynthesized_when_text_voice_or_provi
     with FakeElevenLabs() as eleven:
         provider = add_provider(domain, "tts", "elevenlabs", config={"api_key": eleven.api_key,
                                                                      "base_url": eleven.base_url})
-        _update_secretary(domain, secretary, tts_provider_uuid=provider, voice_name=None)
+        _update_secretary(edge, domain, secretary, tts_provider_uuid=provider, voice_name=None)
         _greeting_call(fake_fs, domain, secretary)
         _greeting_call(fake_fs, domain, secretary)
         assert [r.body.get("text") for r in eleven.requests] == ["Good morning, Acme here."]
@@ -212,5 +217,5 @@ def test_offline_engine_greeting_comes_from_the_cache_on_the_next_call(edge, fak
     assert "greeting synthesized" in _greeting_log(edge, first)
     assert "greeting from cache" in _greeting_log(edge, second)
     assert second.heard_nonsilent_ms() >= 600
-    _update_secretary(domain, secretary, greeting_message=f"{greeting} Welcome.")
+    _update_secretary(edge, domain, secretary, greeting_message=f"{greeting} Welcome.")
     assert "greeting synthesized" in _greeting_log(edge, _greeting_call(fake_fs, domain, secretary))
