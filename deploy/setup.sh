@@ -78,6 +78,17 @@ if [ "$(id -u)" != 0 ]; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 
+# One setup at a time on a machine: two checkouts' `make test` started together raced on the machine's
+# files (seen: `install: cannot create regular file '/etc/redis/voice-ai.conf': File exists`), and would
+# on apt, the database role and the /usr/local/bin link. The second waits for the first to finish.
+LOCK="${VOICE_AI_SETUP_LOCK:-/run/lock/voice-ai-setup.lock}"
+if command -v flock >/dev/null 2>&1 && exec 9>>"$LOCK" 2>/dev/null; then
+  if ! flock -n 9; then
+    say "another setup is running on this machine; waiting for it to finish"
+    flock 9
+  fi
+fi
+
 # ---------------------------------------------------------------------------------------------- 1
 PACKAGES=(
   postgresql-$PG_VERSION postgresql-contrib postgresql-server-dev-$PG_VERSION libpq-dev
