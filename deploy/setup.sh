@@ -80,13 +80,13 @@ export DEBIAN_FRONTEND=noninteractive
 
 # One setup at a time on a machine: two checkouts' `make test` started together raced on the machine's
 # files (seen: `install: cannot create regular file '/etc/redis/voice-ai.conf': File exists`), and would
-# on apt, the database role and the /usr/local/bin link. The second waits for the first to finish.
+# on apt, the database role and the /usr/local/bin link. The second waits for the first to finish. The
+# script runs again under flock(1), which holds the lock itself (-o: the script does not have it open), so
+# a server this setup starts (PostgreSQL, Redis, a package's postinst) cannot keep the lock after it ends.
 LOCK="${VOICE_AI_SETUP_LOCK:-/run/lock/voice-ai-setup.lock}"
-if command -v flock >/dev/null 2>&1 && exec 9>>"$LOCK" 2>/dev/null; then
-  if ! flock -n 9; then
-    say "another setup is running on this machine; waiting for it to finish"
-    flock 9
-  fi
+if [ -z "${VOICE_AI_SETUP_LOCKED:-}" ] && command -v flock >/dev/null 2>&1 && touch "$LOCK" 2>/dev/null; then
+  flock -n -o "$LOCK" true || say "another setup is running on this machine; waiting for it to finish"
+  VOICE_AI_SETUP_LOCKED=1 exec flock -o "$LOCK" bash "${BASH_SOURCE[0]}" "$@"
 fi
 
 # ---------------------------------------------------------------------------------------------- 1

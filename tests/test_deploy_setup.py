@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import fcntl
 import os
+import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -29,3 +31,27 @@ def test_a_second_setup_waits_for_the_one_running_then_completes(tmp_path: Path)
     assert second.returncode == 0, rest
     assert "ready (database voice_ai_test" in rest
     assert (tmp_path / "bin" / "voice-ai").resolve() == (Path(sys.prefix) / "bin" / "voice-ai").resolve()
+
+
+def test_a_server_the_setup_starts_does_not_keep_the_machine_locked(tmp_path: Path) -> None:
+    """A daemon started during the set-up (PostgreSQL, Redis, a package's postinst) inherits its open
+    files; had it inherited the lock, every later set-up on the machine would wait for ever."""
+    lock, fake_bin, pids = tmp_path / "setup.lock", tmp_path / "bin-fakes", tmp_path / "daemon.pid"
+    fake_bin.mkdir()
+    real = shutil.which("dpkg-query")
+    assert real is not None
+    (fake_bin / "dpkg-query").write_text(  # the first package check starts a long-lived "server"
+        f"#!/bin/sh\n[ -e {pids} ] || {{ sleep 300 >/dev/null 2>&1 & echo $! > {pids}; }}\nexec {real} \"$@\"\n")
+    (fake_bin / "dpkg-query").chmod(0o755)
+    env = {**os.environ, "VOICE_AI_SETUP_LOCK": str(lock), "VOICE_AI_VENV": sys.prefix,
+           "VOICE_AI_BIN_DIR": str(tmp_path / "bin"), "PATH": f"{fake_bin}:{os.environ['PATH']}"}
+    try:
+        done = subprocess.run(["bash", str(SETUP), "--dev"], env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stdout + done.stderr
+        daemon = int(pids.read_text())
+        os.kill(daemon, 0)  # still running after the set-up ended
+        with open(lock) as next_setup:
+            fcntl.flock(next_setup, fcntl.LOCK_EX | fcntl.LOCK_NB)  # raises BlockingIOError if it kept the lock
+    finally:
+        if pids.exists():
+            os.kill(int(pids.read_text()), signal.SIGKILL)
