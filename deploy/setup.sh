@@ -174,7 +174,8 @@ fi
 # restart loses no queued task — in the packaged service's config and on the server running now.
 REDIS_CONF="$ROOT/deploy/redis/voice-ai.conf"
 if [ -f /etc/redis/redis.conf ]; then
-  $SUDO install -m 0644 "$REDIS_CONF" /etc/redis/voice-ai.conf
+  # Written only when it differs: a set-up run by a test beside a checkout's own must not race it.
+  cmp -s "$REDIS_CONF" /etc/redis/voice-ai.conf || $SUDO install -m 0644 "$REDIS_CONF" /etc/redis/voice-ai.conf
   if ! grep -q '^include /etc/redis/voice-ai.conf' /etc/redis/redis.conf; then
     # Last, so that it wins over the packaged `appendonly no`.
     echo "include /etc/redis/voice-ai.conf" | $SUDO tee -a /etc/redis/redis.conf >/dev/null
