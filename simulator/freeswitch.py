@@ -372,6 +372,7 @@ class FakeCall:
                 # switch_ivr_park keeps the old connection info: the new one is torn down at once.
                 self.unicast_restarts += 1
             else:
+                self.unicast = headers
                 self._start_unicast(headers)
         await self._write(esl_server.encode_reply("+OK"))
         if kind == "execute":
@@ -729,7 +730,6 @@ class FakeCall:
     # --- unicast -----------------------------------------------------------------------------
 
     def _start_unicast(self, headers: dict[str, str]) -> None:
-        self.unicast = headers
         native = headers.get("flags") == "native"
         self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.udp.bind((headers["local-ip"], int(headers["local-port"])))

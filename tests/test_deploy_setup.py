@@ -15,10 +15,15 @@ REPO = Path(__file__).resolve().parents[1]
 SETUP = REPO / "deploy" / "setup.sh"
 
 
+def _setup_env(tmp_path: Path, lock: Path, **extra: str) -> dict[str, str]:
+    """A set-up of this checkout's virtualenv, with its own lock file and its link in ``tmp_path``."""
+    return {**os.environ, "VOICE_AI_SETUP_LOCK": str(lock), "VOICE_AI_VENV": sys.prefix,
+            "VOICE_AI_BIN_DIR": str(tmp_path / "bin"), **extra}
+
+
 def test_a_second_setup_waits_for_the_one_running_then_completes(tmp_path: Path) -> None:
     lock = tmp_path / "setup.lock"
-    env = {**os.environ, "VOICE_AI_SETUP_LOCK": str(lock), "VOICE_AI_VENV": sys.prefix,
-           "VOICE_AI_BIN_DIR": str(tmp_path / "bin")}
+    env = _setup_env(tmp_path, lock)
     with open(lock, "w") as running:
         fcntl.flock(running, fcntl.LOCK_EX)  # a setup holds the machine
         second = subprocess.Popen(["bash", str(SETUP), "--dev"], env=env, stdout=subprocess.PIPE,
@@ -43,8 +48,7 @@ def test_a_server_the_setup_starts_does_not_keep_the_machine_locked(tmp_path: Pa
     (fake_bin / "dpkg-query").write_text(  # the first package check starts a long-lived "server"
         f"#!/bin/sh\n[ -e {pids} ] || {{ sleep 300 >/dev/null 2>&1 & echo $! > {pids}; }}\nexec {real} \"$@\"\n")
     (fake_bin / "dpkg-query").chmod(0o755)
-    env = {**os.environ, "VOICE_AI_SETUP_LOCK": str(lock), "VOICE_AI_VENV": sys.prefix,
-           "VOICE_AI_BIN_DIR": str(tmp_path / "bin"), "PATH": f"{fake_bin}:{os.environ['PATH']}"}
+    env = _setup_env(tmp_path, lock, PATH=f"{fake_bin}:{os.environ['PATH']}")
     try:
         done = subprocess.run(["bash", str(SETUP), "--dev"], env=env, capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, done.stdout + done.stderr

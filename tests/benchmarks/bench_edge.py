@@ -461,7 +461,6 @@ def _call_class() -> type:
         def _start_unicast(self, headers: dict[str, str]) -> None:
             """As FreeSWITCH's side of ``unicast`` (the fake's), but read with ``recvmsg``: an arrival time
             is when the kernel received the datagram, not when this busy process got round to reading it."""
-            self.unicast = headers
             self._native = headers.get("flags") == "native"
             self._udp_peer = (headers["remote-ip"], int(headers["remote-port"]))
             self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)

@@ -11,7 +11,6 @@ from collections.abc import Iterator
 import psycopg2
 import pytest
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
 from edge.call.setup_cache import CHANNEL
 from shared.tenancy import tenant_session
@@ -31,9 +30,7 @@ class SetupNotices:
     def __init__(self, edge: EdgeProcess, database_url: str) -> None:
         assert wait_until(lambda: edge.health()["setup_cache_listening"])
         self.edge = edge
-        url = make_url(database_url)
-        self.connection = psycopg2.connect(host=url.host, port=url.port, user=url.username, password=url.password,
-                                           dbname=url.database)
+        self.connection = psycopg2.connect(database_url)  # as the edge's listener connects
         self.connection.autocommit = True
         with self.connection.cursor() as cursor:
             cursor.execute(f"LISTEN {CHANNEL}")
