@@ -21,6 +21,7 @@ from shared.tenancy import tenant_session
 from tests.factories import add_conversation, add_message, add_secretary
 from tests.faults.worker_life import wait_locked, worker_lives
 from tests.workers.conftest import add_upload, wait_document, wait_for
+from tests.workers.held_upload import paragraphs
 from tests.workers.receiver import WebhookReceiver
 
 pytestmark = pytest.mark.slow
@@ -118,21 +119,18 @@ def test_a_worker_killed_while_storing_a_batch_loses_no_message_and_the_webhook_
 
 
 def test_a_worker_killed_mid_ingest_and_restarted_leaves_the_document_ready_with_each_chunk_once(
-        worker_env, tmp_path, producer, make_domain, upload_dir):
+        worker_env, tmp_path, producer, make_domain, held_upload):
     domain = make_domain()
     queue = _queue("documents")
-    folder = upload_dir / uuid.uuid4().hex
-    folder.mkdir()
-    text_ = "\n\n".join(f"Paragraph {i}: invoices, deliveries and returns at the service desk. " * 6
-                        for i in range(20))
-    (folder / "manual.txt").write_text(text_)
-    doc = add_upload(domain, "manual.txt", str(folder / "manual.txt"))
+    upload = held_upload("manual.txt", paragraphs(8))  # the worker stays mid-read until the kill
+    doc = add_upload(domain, "manual.txt", str(upload.path))
     node = _node("ingest")
     with worker_lives(worker_env, tmp_path) as lives:
         worker = lives.start(node, "-Q", queue, "-c", "1")
         producer.send_task(INGEST_DOCUMENT, (str(domain), str(doc)), queue=queue)
         wait_document(domain, doc, timeout=30, states=("processing",))
         worker.kill()  # the whole worker, pool and all
+        upload.release()
 
         restarted = lives.start(node, "-Q", queue, "-c", "1")
         row = wait_document(domain, doc, timeout=RECOVERY_SECONDS)

@@ -24,6 +24,7 @@ from shared.tenancy import tenant_session
 from shared.vectors import pad_embedding
 from tests.fakes.openai_http import hashed_embedding
 from tests.polling import wait_until
+from tests.workers.held_upload import HeldUpload
 
 T = TypeVar("T")
 
@@ -106,6 +107,20 @@ class WorkerProcess:
 def upload_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The UPLOAD_DIR the test workers read uploads from."""
     return tmp_path_factory.mktemp("uploads")
+
+
+@pytest.fixture
+def held_upload(upload_dir: Path) -> Iterator[Callable[[str, str], HeldUpload]]:
+    """Make uploads whose reads wait until released (tests/workers/held_upload.py); closed at the end."""
+    made: list[HeldUpload] = []
+
+    def make(name: str, text: str) -> HeldUpload:
+        made.append(HeldUpload(upload_dir, name, text))
+        return made[-1]
+
+    yield make
+    for upload in made:
+        upload.close()
 
 
 @pytest.fixture(scope="session")

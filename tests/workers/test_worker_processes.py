@@ -21,21 +21,11 @@ from shared.tasks import DECIDE_TRANSFER, DELIVER_WEBHOOK, INGEST_DOCUMENT
 from shared.tenancy import tenant_session
 from tests.factories import add_secretary
 from tests.workers.conftest import add_upload, wait_document, wait_for
+from tests.workers.held_upload import paragraphs
 from workers.tasks.documents import MAX_UNFINISHED_RUNS
 from workers.unfinished_runs import unfinished_key
 
 pytestmark = pytest.mark.slow
-
-
-def _big_upload(upload_dir, name: str, paragraphs: int) -> str:
-    folder = upload_dir / uuid.uuid4().hex
-    folder.mkdir()
-    text = "\n\n".join(
-        f"Paragraph {i}: the service desk answers questions about invoices, deliveries and returns. " * 6
-        for i in range(paragraphs)
-    )
-    (folder / name).write_text(text)
-    return str(folder / name)
 
 
 def _chunk_stats(domain, doc) -> tuple[int, int]:
@@ -48,15 +38,17 @@ def _chunk_stats(domain, doc) -> tuple[int, int]:
 
 
 def test_a_pool_process_killed_mid_task_redelivers_with_no_duplicate_chunks(start_worker, producer, make_domain,
-                                                                             upload_dir):
+                                                                             held_upload):
     queue = f"documents-{uuid.uuid4().hex[:6]}"  # only this worker consumes it
     crashing = start_worker("-Q", queue, "-c", "1")
     domain = make_domain()
-    doc = add_upload(domain, "manual.txt", _big_upload(upload_dir, "manual.txt", 60))
+    upload = held_upload("manual.txt", paragraphs(8))
+    doc = add_upload(domain, "manual.txt", str(upload.path))
     producer.send_task(INGEST_DOCUMENT, (str(domain), str(doc)), queue=queue)
     wait_document(domain, doc, timeout=20, states=("processing",))
     (child,) = crashing.children()
     os.kill(child, signal.SIGKILL)  # the OOM killer, say
+    upload.release()
 
     row = wait_document(domain, doc, timeout=90)
     assert row.status == "ready", row.error_message
@@ -66,17 +58,19 @@ def test_a_pool_process_killed_mid_task_redelivers_with_no_duplicate_chunks(star
     assert crashing.proc.poll() is None
 
 
-def test_a_whole_worker_killed_mid_task_is_redelivered_to_another(start_worker, producer, make_domain, upload_dir):
+def test_a_whole_worker_killed_mid_task_is_redelivered_to_another(start_worker, producer, make_domain, held_upload):
     # The task a dead worker held goes back to its queue once the worker has been silent for 2 s (the
     # visibility timeout stays at its hour).
     env = {"WORKER_LOST_AFTER_SECONDS": "2"}
     queue = f"documents-{uuid.uuid4().hex[:6]}"
     first = start_worker("-Q", queue, "-c", "1", env=env)
     domain = make_domain()
-    doc = add_upload(domain, "guide.txt", _big_upload(upload_dir, "guide.txt", 40))
+    upload = held_upload("guide.txt", paragraphs(8))
+    doc = add_upload(domain, "guide.txt", str(upload.path))
     producer.send_task(INGEST_DOCUMENT, (str(domain), str(doc)), queue=queue)
     wait_document(domain, doc, timeout=20, states=("processing",))
     first.kill()  # no warm shutdown: the task stays unacknowledged in Redis
+    upload.release()
 
     second = start_worker("-Q", queue, "-c", "1", env=env)
     try:
@@ -134,11 +128,12 @@ def test_a_document_dropped_in_as_pending_becomes_searchable_with_no_other_actio
 
 
 def test_a_document_whose_ingest_keeps_killing_its_worker_ends_failed(start_worker, producer, make_domain,
-                                                                      upload_dir, redis_url):
+                                                                      held_upload, redis_url):
     queue = f"documents-{uuid.uuid4().hex[:6]}"
     crashing = start_worker("-Q", queue, "-c", "1")
     domain = make_domain()
-    doc = add_upload(domain, "huge.txt", _big_upload(upload_dir, "huge.txt", 150))
+    # Never released: every run is mid-read when its worker dies.
+    doc = add_upload(domain, "huge.txt", str(held_upload("huge.txt", paragraphs(8)).path))
     producer.send_task(INGEST_DOCUMENT, (str(domain), str(doc)), queue=queue)
     client = redis.Redis.from_url(redis_url)
     key = unfinished_key(f"ingest:{doc}")
