@@ -1,11 +1,12 @@
 """Where the test suite's time goes: CPU and wall seconds per test module (a pytest plugin).
 
-    .venv/bin/python -m pytest -n 4 -p tests.benchmarks.suite_cpu
+    .venv/bin/python -m pytest -n 4 -p tests.benchmarks.suite_cpu [--suite-cpu-tests 20]
 
 Each test process measures, for every test from its setup to its teardown, its own CPU time and that of
 the children it reaped meanwhile (``getrusage``: an edge, a worker, espeak-ng or PHP counts when it
 exits, so a module-scoped edge counts at its module's last test) and the wall time; the run's terminal
-summary adds them up per module, the most CPU first. On 2 cores the suite's wall time is bounded by CPU
+summary adds them up per module, the most CPU first (``--suite-cpu-tests N``: also the N tests that took
+the most CPU). On 2 cores the suite's wall time is bounded by CPU
 once two runs share the machine, so the CPU column is the one to cut.
 """
 
@@ -21,6 +22,13 @@ import pytest
 
 _started: dict[str, tuple[float, float]] = {}
 _modules: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0])
+_tests: list[tuple[float, float, str]] = []
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """``--suite-cpu-tests N``."""
+    parser.addoption("--suite-cpu-tests", type=int, default=0, metavar="N",
+                     help="also print the N tests that took the most CPU seconds")
 
 
 def _cpu() -> float:
@@ -53,6 +61,7 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
             totals[0] += value[0]
             totals[1] += value[1]
             totals[2] += 1
+            _tests.append((value[0], value[1], report.nodeid))
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
@@ -69,3 +78,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     wall = sum(row[1][1] for row in rows)
     write(f"{cpu:8.1f} {wall:8.1f} {sum(int(row[1][2]) for row in rows):5d}  all {len(rows)} modules "
           f"({len(rows) - min(len(rows), 30)} not shown)")
+    top = terminalreporter.config.getoption("--suite-cpu-tests")
+    if top:
+        write(f"{'cpu s':>8} {'wall s':>8}  test")
+        for cpu, wall, nodeid in sorted(_tests, reverse=True)[:top]:
+            write(f"{cpu:8.1f} {wall:8.1f}  {nodeid}")

@@ -807,15 +807,17 @@ def test_offline_portuguese_secretary_greets_and_answers_in_portuguese(edge, fak
     voice = OfflineTextToSpeech("pt-BR")
     assert voice.voice == "pt-br"
 
-    def heard(text: str) -> bool:
+    def heard(text: str) -> Callable[[], bool]:
+        """Whether the caller heard ``text`` in espeak-ng's pt-BR voice (synthesized once, then looked for)."""
         audio = voice.synthesize(text)
-        return audio[: len(audio) - len(audio) % 160] in call.heard_audio()
+        whole_frames = audio[: len(audio) - len(audio) % 160]
+        return lambda: whole_frames in call.heard_audio()
 
-    assert assistant_said(clean_queue, call) == [greeting] and heard(greeting)  # in espeak-ng's pt-BR voice
+    assert assistant_said(clean_queue, call) == [greeting] and heard(greeting)()
     # The caller speaks English (pocketsphinx is English-only); the secretary answers in Portuguese.
     reply = offline_turn(call, clean_queue, "I want to leave a message.", lambda line: True)
     assert reply == "Claro, vou anotar o recado. Qual é o seu nome?"
-    assert wait_until(lambda: heard(reply), timeout=10)
+    assert wait_until(heard(reply), timeout=10)
     call.hangup()
     payload = stored_conversation(clean_queue, domain, call)
     assert [m["content"] for m in payload["transcript"] if m["role"] == "assistant"] == [greeting, reply]
