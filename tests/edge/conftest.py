@@ -49,9 +49,9 @@ def realtime(fakes_loop: BackgroundLoop) -> Iterator[FakeRealtimeServer]:
     server.close()
 
 
-def start_edge(database_url: str, redis_url: str, tmp_path, **env: str) -> EdgeProcess:
-    """A running edge process."""
-    return EdgeProcess(database_url, redis_url, str(tmp_path), **env)
+def start_edge(database_url: str, redis_url: str, tmp_path, forked: bool = False, **env: str) -> EdgeProcess:
+    """A running edge process (``forked``: from the test process's zygote, :mod:`tests.edge.zygote`)."""
+    return EdgeProcess(database_url, redis_url, str(tmp_path), forked=forked, **env)
 
 
 def own_edge_env(request: pytest.FixtureRequest) -> dict[str, str] | None:
@@ -72,10 +72,11 @@ def edge(request: pytest.FixtureRequest, database_url: str, clean_queue: str, tm
     ``EDGE_TEST_TRANSPORT=audio_stream`` every other edge test runs over mod_audio_stream), with the
     settings of the test's ``@pytest.mark.edge_env(NAME="value")``; its greeting
     cache in the test's directory; no engine warm-up thread competing with the call for the CPU (these
-    tests time pacing and barge-in)."""
+    tests time pacing and barge-in). It is forked from the test process's zygote (the edge's own start is
+    tested in test_edge_startup.py)."""
     env = own_edge_env(request) or {"EDGE_AUDIO_TRANSPORT": os.environ.get("EDGE_TEST_TRANSPORT", "unicast")}
-    process = start_edge(database_url, clean_queue, tmp_path, GREETING_CACHE_DIR=str(tmp_path / "greetings"),
-                         EDGE_WARM_UP="false", **env)
+    process = start_edge(database_url, clean_queue, tmp_path, forked=True,
+                         GREETING_CACHE_DIR=str(tmp_path / "greetings"), EDGE_WARM_UP="false", **env)
     yield process
     process.stop()
 

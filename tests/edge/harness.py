@@ -15,6 +15,7 @@ from typing import Any
 import redis
 
 from shared.tasks import CONVERSATION_EVENT, CONVERSATION_EVENTS
+from tests.edge.zygote import ForkedEdge
 from tests.polling import wait_until
 from tests.run_services import stop_process
 
@@ -24,7 +25,9 @@ REPO = Path(__file__).resolve().parents[2]
 class EdgeProcess:
     """``voice-ai edge`` in a subprocess, on ephemeral ports."""
 
-    def __init__(self, database_url: str, redis_url: str, spool_dir: str, **env: str) -> None:
+    def __init__(self, database_url: str, redis_url: str, spool_dir: str, forked: bool = False, **env: str) -> None:
+        """``forked``: the edge is forked from the test process's zygote (:mod:`tests.edge.zygote`: the
+        same ``main``, without importing the edge again) instead of started as a new interpreter."""
         low = random.randrange(20000, 60000, 2)
         environment = dict(os.environ)
         environment.update({
@@ -37,10 +40,12 @@ class EdgeProcess:
         self.transport = environment.get("EDGE_AUDIO_TRANSPORT") or "unicast"
         self.log_path = Path(spool_dir) / "edge.log"
         self._log = self.log_path.open("wb")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", "import sys; from voice_ai.cli import main; sys.exit(main(['edge']))"],
-            cwd=REPO, env=environment, stdout=subprocess.PIPE, stderr=self._log,
-        )
+        self.proc: subprocess.Popen[bytes] | ForkedEdge = ForkedEdge(environment, REPO, self._log) if forked else (
+            subprocess.Popen(
+                [sys.executable, "-c", "import sys; from voice_ai.cli import main; sys.exit(main(['edge']))"],
+                cwd=REPO, env=environment, stdout=subprocess.PIPE, stderr=self._log,
+            ))
+        assert self.proc.stdout is not None
         line = self.proc.stdout.readline().decode()
         if not line.startswith("EDGE_READY"):
             self.stop()
