@@ -114,17 +114,6 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         _end_run()
 
 
-LONGEST_FIRST = ("tests/test_demo.py",)
-"""Modules whose tests are the suite's longest (each a whole ``voice-ai demo`` call, 35-60 s of real
-time): collected first, so that pytest-xdist starts them first instead of in the run's last minute, when
-the other workers have nothing left to do beside them."""
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The :data:`LONGEST_FIRST` modules' tests first, the rest in their usual order."""
-    items.sort(key=lambda item: not item.nodeid.startswith(LONGEST_FIRST))
-
-
 @pytest.fixture(scope="session")
 def database_url() -> str:
     """The migrated database of this test process."""
