@@ -23,22 +23,33 @@ def paragraphs(count: int) -> str:
     )
 
 
-def _held_open(path: Path) -> bool:
-    """Whether some process has ``path`` open (a reader of the pipe that is not yet gone)."""
+PIPE_BYTES = 65536
+"""What a pipe holds unread on Linux: the text must fit, since it is written before it is read."""
+
+
+def _readers(path: Path) -> list[int]:
+    """The other processes that have ``path`` open (readers of the pipe: this process holds its other end)."""
+    found = []
     for fd_dir in Path("/proc").glob("[0-9]*/fd"):
+        pid = int(fd_dir.parent.name)
+        if pid == os.getpid():
+            continue
         try:
             if any(os.readlink(fd) == str(path) for fd in fd_dir.iterdir()):
-                return True
+                found.append(pid)
         except OSError:  # the process ended, or is not ours to look into
             continue
-    return False
+    return found
 
 
 class HeldUpload:
-    """A named pipe in the upload folder: every read waits until :meth:`release`, then reads ``text``.
+    """A named pipe in the upload folder whose reads wait until :meth:`release`; then a reader gets ``text``.
 
-    The text is written once, to the first reader that opens the file after every earlier reader (a
-    killed worker's) is gone: the redelivered task. :meth:`close` lets a write still waiting go.
+    The test process holds the pipe open for reading and writing, so a worker's ``open`` returns at once
+    and the worker waits in ``read``, visible in ``/proc`` (a reader waiting in ``open`` is not, and the
+    kernel would pair a writer with one that is being killed, which takes the text with it). The release
+    waits until the readers of the moment (a killed worker's) are gone and a new one (the redelivered
+    task's) has the file open, then writes the text and closes: that reader reads it to the end.
     """
 
     def __init__(self, upload_dir: Path, name: str, text: str) -> None:
@@ -47,23 +58,26 @@ class HeldUpload:
         self.path = folder / name
         os.mkfifo(self.path)
         self._text = text.encode()
-        self._feeder: threading.Thread | None = None
+        if len(self._text) >= PIPE_BYTES:
+            raise ValueError(f"a held upload holds less than {PIPE_BYTES} bytes")
+        self._own: int | None = os.open(self.path, os.O_RDWR | os.O_NONBLOCK)
+        self._lock = threading.Lock()
 
     def release(self) -> None:
         """The next reader gets the text, once the readers open now are gone."""
-        self._feeder = threading.Thread(target=self._feed, name=f"held-upload-{self.path.name}", daemon=True)
-        self._feeder.start()
+        threading.Thread(target=self._feed, name=f"held-upload-{self.path.name}", daemon=True).start()
 
     def _feed(self) -> None:
-        wait_until(lambda: not _held_open(self.path), timeout=30, step=0.05)
-        with open(self.path, "wb") as pipe:  # waits for the next reader
-            pipe.write(self._text)
+        wait_until(lambda: not _readers(self.path), timeout=60, step=0.05)
+        if wait_until(lambda: _readers(self.path), timeout=120, step=0.05):
+            with self._lock:
+                if self._own is not None:
+                    os.write(self._own, self._text)
+            self.close()
 
     def close(self) -> None:
-        """Let a write that still waits for a reader go (a reader of our own takes it)."""
-        if self._feeder is not None and self._feeder.is_alive():
-            reader = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK)
-            try:
-                self._feeder.join(timeout=35)
-            finally:
-                os.close(reader)
+        """Close the test's end of the pipe (a reader still waiting then reads an empty file)."""
+        with self._lock:
+            if self._own is not None:
+                os.close(self._own)
+                self._own = None
