@@ -20,8 +20,8 @@ def _entry_points_read_once_per_group() -> Iterator[None]:
     """While gevent patches: each entry-point group is read from the installed packages once.
 
     ``patch_all`` announces about 25 events, and for each it asks ``importlib.metadata`` for the plugins
-    of the event's group, which reads every installed package's metadata again (~8 ms each, ~0.2 s of
-    the edge's ~0.7 s start on this machine); the answers cannot change while it patches.
+    of the event's group, which reads every installed package's metadata again; the answers cannot change
+    while it patches. Measured on this machine: 0.71 instead of 0.78 CPU s per edge start and stop.
     """
     from importlib import metadata
 

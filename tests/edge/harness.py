@@ -17,7 +17,7 @@ import redis
 from shared.tasks import CONVERSATION_EVENT, CONVERSATION_EVENTS
 from tests.edge.zygote import ForkedEdge
 from tests.polling import wait_until
-from tests.run_services import stop_process
+from tests.run_services import die_with_parent, stop_process
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -43,7 +43,7 @@ class EdgeProcess:
         self.proc: subprocess.Popen[bytes] | ForkedEdge = ForkedEdge(environment, REPO, self._log) if forked else (
             subprocess.Popen(
                 [sys.executable, "-c", "import sys; from voice_ai.cli import main; sys.exit(main(['edge']))"],
-                cwd=REPO, env=environment, stdout=subprocess.PIPE, stderr=self._log,
+                cwd=REPO, env=environment, stdout=subprocess.PIPE, stderr=self._log, preexec_fn=die_with_parent,
             ))
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline().decode()

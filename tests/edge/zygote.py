@@ -134,10 +134,14 @@ class Zygote:
     """A test process's zygote (started on first use) and what it said about the edges it forked."""
 
     def __init__(self) -> None:
+        # Imported here: the zygote process imports this module too, and must patch before redis is imported.
+        from tests.run_services import die_with_parent
+
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.process = subprocess.Popen(  # its stderr is the test process's: a failure of its own shows there
             [sys.executable, "-c", f"from tests.edge.zygote import _serve; _serve({theirs.fileno()})"],
             cwd=REPO, pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            preexec_fn=die_with_parent,
         )
         theirs.close()
         self._socket = ours
