@@ -35,24 +35,27 @@ from typing import IO, Any
 REPO = Path(__file__).resolve().parents[2]
 _MESSAGE_BYTES = 1 << 20
 _FDS = socket.CMSG_SPACE(2 * array.array("i").itemsize)
+PRELOADED = ("gevent.pywsgi", "edge.app", "edge.esl.server", "edge.metrics", "shared.logging", "shared.settings")
+"""What ``edge.main.main`` imports, loaded once in the zygote before any fork (by name: an import
+statement whose name goes unused here is one a linter's fix would remove)."""
 
 
 # --- the zygote process ------------------------------------------------------------------------------
 
 
-def _serve(fd: int) -> None:
+def serve(fd: int) -> None:
     """The zygote: import the edge once, then fork an edge per request until the test process goes."""
     from edge.main import _patch
 
     _patch()
     import _socket
+    import importlib
 
     import gevent
-    import gevent.pywsgi
     from gevent import monkey
 
-    # What main() imports, loaded before any fork.
-
+    for module in PRELOADED:
+        importlib.import_module(module)
     fork = monkey.get_original("os", "fork")
     waitpid = monkey.get_original("os", "waitpid")
     select = monkey.get_original("select", "select")
@@ -139,7 +142,7 @@ class Zygote:
 
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.process = subprocess.Popen(  # its stderr is the test process's: a failure of its own shows there
-            [sys.executable, "-c", f"from tests.edge.zygote import _serve; _serve({theirs.fileno()})"],
+            [sys.executable, "-c", f"from tests.edge.zygote import serve; serve({theirs.fileno()})"],
             cwd=REPO, pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             preexec_fn=die_with_parent,
         )
