@@ -49,11 +49,13 @@ def threaded_embedder_factory(factory: Callable[..., Embedder] = embedder_for) -
     return make
 
 
-def prepare_search(context: CallContext) -> None:
+def prepare_search(context: CallContext, searchable: bool) -> None:
     """At call start: load the offline embedder (in its child) while the greeting plays, when this
-    secretary answers from documents with the offline model."""
+    secretary answers from documents (``searchable``: it has some) with the offline model.
+
+    Without documents nothing is loaded ahead: a search, if one comes, starts the child then."""
     provider = context.providers.get("embeddings")
-    if context.secretary.rag_enabled and (provider is None or provider.provider_name == "offline"):
+    if searchable and (provider is None or provider.provider_name == "offline"):
         embedding_worker.prepare()
 
 

@@ -136,7 +136,7 @@ class CallSession:
         if self.announced_leg:
             announced_leg.serve_announced_leg(self)
             return
-        prepare_search(self.context)
+        prepare_search(self.context, setup.searchable)
         self.engines.open()
         self.esl.execute("answer", wait=True, timeout=10)
         self.timers = CallTimers(self.host, setup.secretary, self.log, setup.operator_destination,

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement
 
 from edge.call.setup_cache import SetupCache, SetupListener
 from edge.core.context import SecretaryProfile
@@ -65,6 +67,9 @@ class CallSetup:
     vocabulary: tuple[str, ...] = ()
     """Text of the secretary's knowledge, when speech is recognized offline: its words go into the
     recognizer's language model, so a caller asking about "Saturday" is not heard as "want acme"."""
+    searchable: bool = False
+    """The secretary answers from documents and has some (its own or domain-wide, in a searchable state):
+    only then does a call load the offline embedding model while its greeting plays."""
 
 
 VOCABULARY_CHARS = 20_000
@@ -216,17 +221,30 @@ def read_call_setup(domain_uuid: uuid.UUID, secretary_value: str | None) -> Call
         stt = providers.get("stt")
         offline_stt = engine == "offline" or (engine == "pipeline" and stt is not None and stt.provider_name == "offline")
         vocabulary = knowledge_vocabulary(session, secretary_uuid) if offline_stt else ()
-    return CallSetup(domain_uuid, profile, providers, engine, fallback, operator, context, targets, vocabulary)
+        searchable = profile.rag_enabled and has_documents(session, secretary_uuid)
+    return CallSetup(domain_uuid, profile, providers, engine, fallback, operator, context, targets, vocabulary,
+                     searchable)
 
 
-def knowledge_vocabulary(session: object, secretary_uuid: uuid.UUID) -> tuple[str, ...]:
+def _in_scope(secretary_uuid: uuid.UUID) -> ColumnElement[bool]:
+    """Searchable documents of the secretary or of no secretary (domain-wide)."""
+    return and_(Document.status.in_(SEARCHABLE_STATUSES),
+                or_(Document.voice_secretary_uuid == secretary_uuid, Document.voice_secretary_uuid.is_(None)))
+
+
+def has_documents(session: Session, secretary_uuid: uuid.UUID) -> bool:
+    """Whether a search for this secretary has any document to look in (a tenant session)."""
+    found = session.execute(select(Document.document_uuid).where(_in_scope(secretary_uuid)).limit(1))
+    return found.first() is not None
+
+
+def knowledge_vocabulary(session: Session, secretary_uuid: uuid.UUID) -> tuple[str, ...]:
     """The text of the secretary's searchable documents (its own, then domain-wide), up to
     :data:`VOCABULARY_CHARS`, in a tenant session."""
-    rows = session.execute(  # type: ignore[attr-defined]
+    rows = session.execute(
         select(DocumentChunk.content)
         .join(Document, Document.document_uuid == DocumentChunk.document_uuid)
-        .where(Document.status.in_(SEARCHABLE_STATUSES),
-               or_(Document.voice_secretary_uuid == secretary_uuid, Document.voice_secretary_uuid.is_(None)))
+        .where(_in_scope(secretary_uuid))
         .order_by(Document.voice_secretary_uuid.is_(None), DocumentChunk.chunk_index)
         .limit(200)
     ).scalars()
