@@ -31,14 +31,10 @@ def create_engine(name: str, host: EngineHost) -> Engine:
     return engine_class(name)(host)
 
 
-def warm_up() -> list[str]:
-    """Import every installed engine and load the VAD model and the knowledge search's word lists, so that
-    the first call of a new process hears its greeting as fast as later calls (about 2 s of imports and
-    model loading otherwise).
-
-    Meant for a native thread (``gevent.get_hub().threadpool``): it only imports modules and builds the
-    process-wide VAD session, both guarded by their own locks. Returns the engines that loaded.
-    """
+def warm_imports() -> list[str]:
+    """Import every installed engine, the vendor SDK's client modules and the knowledge search's word
+    lists: the part of :func:`warm_up` that starts no thread and loads no model (a process may fork after
+    it). Returns the engines that loaded."""
     loaded = []
     for name in ENGINES:
         try:
@@ -58,6 +54,18 @@ def warm_up() -> list[str]:
         warm_up_word_frequency()
     except Exception:  # noqa: BLE001 - warming is an optimisation; the call path reports real errors
         pass
+    return loaded
+
+
+def warm_up() -> list[str]:
+    """Import every installed engine and load the VAD model and the knowledge search's word lists, so that
+    the first call of a new process hears its greeting as fast as later calls (about 2 s of imports and
+    model loading otherwise).
+
+    Meant for a native thread (``gevent.get_hub().threadpool``): it only imports modules and builds the
+    process-wide VAD session, both guarded by their own locks. Returns the engines that loaded.
+    """
+    loaded = warm_imports()
     try:
         from edge.audio.vad import model_session
 

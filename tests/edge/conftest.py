@@ -49,8 +49,9 @@ def realtime(fakes_loop: BackgroundLoop) -> Iterator[FakeRealtimeServer]:
     server.close()
 
 
-def start_edge(database_url: str, redis_url: str, tmp_path, forked: bool = False, **env: str) -> EdgeProcess:
-    """A running edge process (``forked``: from the test process's zygote, :mod:`tests.edge.zygote`)."""
+def start_edge(database_url: str, redis_url: str, tmp_path, forked: bool = True, **env: str) -> EdgeProcess:
+    """A running edge process, forked from the test process's zygote (:mod:`tests.edge.zygote`); with
+    ``forked=False`` a new interpreter, where the edge's own start is what a test looks at."""
     return EdgeProcess(database_url, redis_url, str(tmp_path), forked=forked, **env)
 
 
@@ -75,7 +76,7 @@ def edge(request: pytest.FixtureRequest, database_url: str, clean_queue: str, tm
     tests time pacing and barge-in). It is forked from the test process's zygote (the edge's own start is
     tested in test_edge_startup.py)."""
     env = own_edge_env(request) or {"EDGE_AUDIO_TRANSPORT": os.environ.get("EDGE_TEST_TRANSPORT", "unicast")}
-    process = start_edge(database_url, clean_queue, tmp_path, forked=True,
+    process = start_edge(database_url, clean_queue, tmp_path,
                          GREETING_CACHE_DIR=str(tmp_path / "greetings"), EDGE_WARM_UP="false", **env)
     yield process
     process.stop()

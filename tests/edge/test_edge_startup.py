@@ -14,7 +14,7 @@ from tests.edge.conftest import start_edge
 
 @pytest.mark.slow
 def test_the_edge_opens_its_ports_only_once_warm(database_url: str, clean_queue: str, tmp_path) -> None:
-    edge = start_edge(database_url, clean_queue, tmp_path, EDGE_WARM_UP="true")  # returns at EDGE_READY
+    edge = start_edge(database_url, clean_queue, tmp_path, forked=False, EDGE_WARM_UP="true")  # returns at EDGE_READY
     try:
         # The very first look, without waiting: the start-up objects are already frozen.
         assert edge.health()["gc_frozen_objects"] > 10_000
@@ -28,7 +28,7 @@ def test_an_edge_whose_port_is_taken_says_so_and_exits(database_url: str, clean_
     with socket.create_server(("127.0.0.1", 0)) as taken:
         port = taken.getsockname()[1]
         with pytest.raises(RuntimeError) as failed:
-            start_edge(database_url, clean_queue, tmp_path, EDGE_ESL_PORT=str(port))
+            start_edge(database_url, clean_queue, tmp_path, forked=False, EDGE_ESL_PORT=str(port))
     log = str(failed.value)
     assert f"cannot listen on 127.0.0.1:{port} for the Event Socket: Address already in use" in log
     assert "EDGE_ESL_PORT" in log and "Traceback" not in log

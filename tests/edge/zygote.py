@@ -8,8 +8,10 @@ it patches and imports as ``voice-ai edge`` does (``edge.main._patch`` and the m
 then forks one child per edge asked for; the child takes the test's environment, working directory,
 stdout and stderr, and runs ``edge.main.main`` — the same code from the settings on.
 
-The edge's own start-up (a real process: ``tests/edge/test_edge_startup.py``, ``voice-ai demo``, the
-benchmarks, the module-scoped warm edges) is not forked. The zygote runs no gevent hub: it waits with
+The zygote also imports the engines, the vendor SDK and the word lists (``warm_imports``, the part of an
+edge's warm-up that starts no thread and loads no model): a forked edge's warm-up, or its first call,
+finds them loaded. The edge's own start-up (a real process: ``tests/edge/test_edge_startup.py``,
+``voice-ai demo``, the benchmarks) is not forked. The zygote runs no gevent hub: it waits with
 the original (unpatched) ``select``/``waitpid``/``fork``, so a child starts with no hub of its parent's.
 
 Protocol on a ``SOCK_SEQPACKET`` socket pair: the test sends ``{"env": {...}, "cwd": "..."}`` with its
@@ -56,6 +58,9 @@ def serve(fd: int) -> None:
 
     for module in PRELOADED:
         importlib.import_module(module)
+    from edge.engines.registry import warm_imports
+
+    warm_imports()  # what an edge's warm-up (or its first call) would import; the VAD model stays per child
     fork = monkey.get_original("os", "fork")
     waitpid = monkey.get_original("os", "waitpid")
     select = monkey.get_original("select", "select")
