@@ -3,6 +3,8 @@ VENV ?= .venv
 PYTEST_ARGS ?=
 # Most tests wait on simulated calls in real time, not on the CPU: four pytest-xdist workers (each with
 # its own database and Redis database of the run's own, tests/run_services.py) cut the suite's wall time on 2 cores.
+# Bytecode is cached even where the environment sets PYTHONDONTWRITEBYTECODE: each of the five test processes
+# would otherwise rewrite and compile every test module again (3.6 instead of 2.4 s to collect, measured).
 PYTEST_WORKERS ?= 4
 
 .PHONY: test demo lint setup
@@ -11,7 +13,7 @@ test:
 	bash deploy/setup.sh --dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
-	$(VENV)/bin/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+	PYTHONDONTWRITEBYTECODE= $(VENV)/bin/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 demo:
 	bash deploy/setup.sh

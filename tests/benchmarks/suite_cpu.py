@@ -6,7 +6,7 @@ Each test process measures, for every test from its setup to its teardown, its o
 the children it reaped meanwhile (``getrusage``: an edge, a worker, espeak-ng or PHP counts when it
 exits, so a module-scoped edge counts at its module's last test) and the wall time; the run's terminal
 summary adds them up per module, the most CPU first (``--suite-cpu-tests N``: also the N tests that took
-the most CPU). On 2 cores the suite's wall time is bounded by CPU
+the most CPU; ``--suite-wall-tests N``: the N longest). On 2 cores the suite's wall time is bounded by CPU
 once two runs share the machine, so the CPU column is the one to cut.
 """
 
@@ -29,6 +29,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     """``--suite-cpu-tests N``."""
     parser.addoption("--suite-cpu-tests", type=int, default=0, metavar="N",
                      help="also print the N tests that took the most CPU seconds")
+    parser.addoption("--suite-wall-tests", type=int, default=0, metavar="N",
+                     help="also print the N tests that took the most wall seconds")
 
 
 def _cpu() -> float:
@@ -82,4 +84,9 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if top:
         write(f"{'cpu s':>8} {'wall s':>8}  test")
         for cpu, wall, nodeid in sorted(_tests, reverse=True)[:top]:
+            write(f"{cpu:8.1f} {wall:8.1f}  {nodeid}")
+    longest = terminalreporter.config.getoption("--suite-wall-tests")
+    if longest:
+        write(f"{'cpu s':>8} {'wall s':>8}  test (the longest)")
+        for cpu, wall, nodeid in sorted(_tests, key=lambda row: -row[1])[:longest]:
             write(f"{cpu:8.1f} {wall:8.1f}  {nodeid}")
