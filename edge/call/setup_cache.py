@@ -218,13 +218,18 @@ class SetupListener:
         return connection
 
     def _listen(self, connection: Any) -> None:
-        """Hand every notification to the cache until the connection fails (raises)."""
+        """Hand every notification to the cache until the connection fails (raises).
+
+        A notification that arrives while the idle ``SELECT 1`` waits for its answer is read with that
+        answer: it is in ``connection.notifies`` with nothing left on the socket, so it is handed over
+        after the ping too (held back otherwise until the next notification: seen under load, an edited
+        greeting not heard at the next call)."""
         while True:
             readable, _, _ = gevent.select.select([connection], [], [], self.idle_seconds)
-            if not readable:
+            if readable:
+                connection.poll()
+            else:
                 with gevent.Timeout(self.idle_seconds), connection.cursor() as cursor:
                     cursor.execute("SELECT 1")  # a dead server or route shows here, not by silence
-                continue
-            connection.poll()
             while connection.notifies:
                 self.cache.notified(connection.notifies.pop(0).payload)
