@@ -108,6 +108,9 @@ class Settings:
 
     # The transfer decision deadline before the edge evaluates rules in-process.
     transfer_decision_timeout_seconds: float = 0.3
+    # An announced transfer: how long the person who answered has, once the announcement is heard, to take
+    # the call (key 1, "yes") or not (key 2, "no") before the caller is told they did not answer (0 < value <= 120).
+    transfer_announce_answer_seconds: float = 15.0
 
     # The longest a new call waits for its set-up from the database (0 < value <= 2): past it the call is
     # served from the secretary's last good set-up, else routed to the domain's fallback or told goodbye.
@@ -188,6 +191,9 @@ class Settings:
         if not 0 < self.call_setup_timeout_seconds <= 2:
             raise SettingsError("CALL_SETUP_TIMEOUT_SECONDS must be above 0 and at most 2: a caller hears "
                                 "nothing but ringing while the set-up waits")
+        if not 0 < self.transfer_announce_answer_seconds <= 120:
+            raise SettingsError("TRANSFER_ANNOUNCE_ANSWER_SECONDS must be above 0 and at most 120: the caller "
+                                "hears hold audio all that time")
         if self.call_setup_cache_seconds < 0:
             raise SettingsError("CALL_SETUP_CACHE_SECONDS must be 0 (read every call's set-up) or positive")
         if self.edge_statement_timeout_seconds < 0:

@@ -32,6 +32,8 @@ def test_environment_overrides_config_file(tmp_path) -> None:
         {"EDGE_UNICAST_PORTS": "50000-40000"},
         {"DATABASE_URL": "mysql://x"},
         {"EMBEDDING_PRECISION": "float8"},
+        {"TRANSFER_ANNOUNCE_ANSWER_SECONDS": "0"},
+        {"TRANSFER_ANNOUNCE_ANSWER_SECONDS": "600"},
     ],
 )
 def test_bad_settings_are_named(env) -> None:

@@ -6,7 +6,7 @@ the way callers do, as a call session of its own, which finds the waiting :class
 caller's session, speaks it with the same engine as the call (as its greeting) and listens:
 
 * key ``1`` or a "yes" → ``accepted``: the caller's session joins the two legs (``uuid_bridge``);
-* key ``2`` or a "no" → ``declined``; nothing within :data:`ANSWER_SECONDS` after the announcement →
+* key ``2`` or a "no" → ``declined``; nothing within ``TRANSFER_ANNOUNCE_ANSWER_SECONDS`` after the announcement →
   ``no_input``; the person hanging up → ``hangup``: the caller, who heard hold audio all along, is back
   with the secretary and hears the rule's fallback offer.
 """
@@ -22,8 +22,6 @@ from shared.transfer_rules import normalise
 
 ANNOUNCE_VARIABLE = "voice_ai_announce_for"
 """Channel variable naming the caller's call on the leg that hears an announcement."""
-ANSWER_SECONDS = 15
-"""How long the person who answered has, after the announcement, to take the call or not."""
 ACCEPT_KEY, DECLINE_KEY = "1", "2"
 YES_WORDS = frozenset({"yes", "yeah", "yep", "sure", "ok", "okay", "accept", "sim", "pode", "claro", "aceito"})
 NO_WORDS = frozenset({"no", "nope", "decline", "nao", "recuso", "agora"})

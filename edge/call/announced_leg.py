@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING
 
-from edge.call.announce import ACCEPT_KEY, ANNOUNCE_VARIABLE, ANSWER_SECONDS, DECLINE_KEY
+from edge.call.announce import ACCEPT_KEY, ANNOUNCE_VARIABLE, DECLINE_KEY
 from edge.core.state import CallState
 from shared.logging import Tag
 
@@ -35,11 +35,12 @@ def serve_announced_leg(call: CallSession) -> None:
 
 
 def _deadline(call: CallSession) -> None:
-    """No answer within :data:`ANSWER_SECONDS` (of the call's clock) of the announcement being heard."""
+    """No answer within ``TRANSFER_ANNOUNCE_ANSWER_SECONDS`` (of the call's clock) of the announcement being heard."""
     clock = call.services.clock
+    seconds = call.services.settings.transfer_announce_answer_seconds
     while call.machine.state == CallState.GREETING or (call.stream is not None and call.stream.queued):
         clock.sleep(0.1)
-    if call.announcement is not None and not clock.wait(call.announcement.result, ANSWER_SECONDS):
+    if call.announcement is not None and not clock.wait(call.announcement.result, seconds):
         answer(call, "no_input")
 
 

@@ -10,7 +10,7 @@ import gevent
 from gevent.event import Event
 from gevent.lock import Semaphore
 
-from edge.call.announce import ANNOUNCE_VARIABLE, ANSWER_SECONDS, Announcement
+from edge.call.announce import ANNOUNCE_VARIABLE, Announcement
 from edge.call.ringback import Ringback, country_for, hold_music, ringback_cadence
 from edge.call.transfer import (
     BridgeResult,
@@ -219,7 +219,8 @@ class CallBridge:
 
     def _await_announcement(self, announcement: Announcement) -> BridgeResult:
         """The announced leg answered: wait (the caller still hearing hold audio) for its person's answer."""
-        gevent.wait([announcement.result, self.call.caller_gone], count=1, timeout=ANSWER_SECONDS + 120)
+        answer_seconds = self.call.services.settings.transfer_announce_answer_seconds
+        gevent.wait([announcement.result, self.call.caller_gone], count=1, timeout=answer_seconds + 120)
         outcome = announcement.result.get() if announcement.result.ready() else "no_input"
         if outcome == "accepted":
             return BridgeResult("answered", "ACCEPTED")

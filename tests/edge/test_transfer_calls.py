@@ -352,8 +352,9 @@ def test_an_announced_transfer_taken_by_saying_yes_joins_the_caller(
 @pytest.mark.parametrize(("reply", "status", "cause", "said"), [
     ("2", "declined", "DECLINED", "Sales cannot take your call right now."),
     ("hangup", "no_answer", "ANSWERER_HANGUP", "Sales did not answer."),
-    (None, "no_answer", "NO_INPUT", "Sales did not answer."),  # 15 s without an answer
+    (None, "no_answer", "NO_INPUT", "Sales did not answer."),  # TRANSFER_ANNOUNCE_ANSWER_SECONDS without an answer
 ])
+@pytest.mark.edge_env(TRANSFER_ANNOUNCE_ANSWER_SECONDS="3")
 def test_an_announced_transfer_not_taken_brings_the_caller_back_to_the_offer(
         reply, status, cause, said, edge, fake_fs, realtime, vendor, make_domain, clean_queue):
     destination = Destination("answer", ring_seconds=0.5, announce_reply=reply)
