@@ -4,7 +4,8 @@ Each event is an upsert keyed by what the edge already numbers: the conversation
 ``(domain_uuid, call_uuid)`` and each message by ``(conversation_uuid, sequence)``. A redelivered event
 changes nothing; a message that arrives before ``call_started`` creates the conversation row, which
 ``call_started`` then completes. Reading a transcript orders by ``sequence``, so delivery order does not
-matter either.
+matter either. ``call_started`` alone sets the row's ``engine`` (the edge always names it): that is how
+the summary knows the caller and the secretary are stored (:func:`call_started_stored`).
 """
 
 from __future__ import annotations
@@ -90,6 +91,11 @@ def apply_event(event: Mapping[str, Any], database_url: str | None = None) -> di
                 update(Conversation).where(Conversation.conversation_uuid == conversation_uuid).values(**values)
             )
             _update_duration(session, conversation_uuid)
+            # Stored after the summary (two workers, a redelivery): the summary and its webhook lacked the
+            # caller and the secretary, so the caller summarises again, as for a late message.
+            result["late"] = bool(session.scalar(
+                select(Conversation.summary.is_not(None)).where(Conversation.conversation_uuid == conversation_uuid)
+            ))
         elif kind == "message":
             if event.get("sequence") is None or event.get("role") is None:
                 raise BadEvent("a message event needs sequence and role")
@@ -137,6 +143,13 @@ def apply_event(event: Mapping[str, Any], database_url: str | None = None) -> di
         else:
             raise BadEvent(f"unknown conversation event type {kind!r}")
     return result
+
+
+def call_started_stored(domain_uuid: uuid.UUID | str, conversation_uuid: uuid.UUID | str) -> bool:
+    """Whether the conversation's ``call_started`` is stored (its caller, secretary and engine)."""
+    with tenant_session(domain_uuid) as session:
+        return bool(session.scalar(select(Conversation.engine.is_not(None))
+                                   .where(Conversation.conversation_uuid == uuid.UUID(str(conversation_uuid)))))
 
 
 def stored_message_count(domain_uuid: uuid.UUID | str, conversation_uuid: uuid.UUID | str,

@@ -106,6 +106,57 @@ def test_events_stored_exactly_once_in_order_under_redelivery_and_summarised(wor
     assert row.webhook_status == "none"  # the secretary has no webhook
 
 
+class LooksAgain(Exception):
+    """What a task's ``retry`` raised instead (the test sees that it would look again, and when)."""
+
+
+def test_the_summary_waits_for_call_started_whose_secretary_and_caller_it_needs(make_domain, monkeypatch):
+    """Two workers, or a redelivery, can store ``call_ended`` and every message before ``call_started``: the
+    summary scheduled by ``call_ended`` must not be written without the secretary (its webhook, its LLM)
+    and the caller (seen beside a second run of the suite: a summary with no caller)."""
+    from workers.conversation_store import apply_event
+    from workers.tasks.conversations import summarize_conversation
+
+    def retry(countdown: float, max_retries: int) -> None:
+        raise LooksAgain(countdown)
+
+    monkeypatch.setattr(summarize_conversation, "retry", retry)
+    domain = make_domain()
+    secretary = add_secretary(domain)
+    call_uuid = str(uuid.uuid4())
+    started, *rest = call_events(domain, secretary, call_uuid, TURNS)
+    for event in rest:
+        stored = apply_event(event)
+    assert stored["expected_messages"] == len(TURNS)
+
+    with pytest.raises(LooksAgain):  # looks again shortly, as for a message still on its way
+        summarize_conversation(str(domain), stored["conversation_uuid"], expected_messages=len(TURNS))
+    assert conversation(domain, call_uuid).summary is None
+
+    apply_event(started)
+    summarize_conversation(str(domain), stored["conversation_uuid"], expected_messages=len(TURNS))
+    row = conversation(domain, call_uuid)
+    assert row.summary and "limpeza" in row.summary
+    assert (row.caller_id, row.voice_secretary_uuid) == ("5511988887777", secretary)
+
+
+def test_a_call_started_stored_after_the_summary_makes_it_again(make_domain):
+    """When ``call_started`` comes only after the summary gave up waiting, it is late like a late message:
+    the summary is written again (and its webhook sent again) with the caller and the secretary."""
+    from workers.conversation_store import apply_event
+
+    domain = make_domain()
+    secretary = add_secretary(domain)
+    call_uuid = str(uuid.uuid4())
+    started, *rest = call_events(domain, secretary, call_uuid, TURNS)
+    for event in rest:
+        stored = apply_event(event)
+    with tenant_session(domain) as session:
+        session.get(Conversation, uuid.UUID(stored["conversation_uuid"])).summary = "written without the caller"
+    assert apply_event(started)["late"] is True
+    assert apply_event(started)["late"] is True  # a redelivery is late too (its update is claimed once)
+
+
 @pytest.mark.slow
 def test_webhook_is_signed_retried_after_failures_and_recorded(worker, producer, make_domain):
     domain = make_domain()

@@ -31,7 +31,7 @@ from shared.tasks import (
 from shared.tenancy import tenant_session
 from workers.app import ProjectTask, app
 from workers.broker import redis_client
-from workers.conversation_store import BadEvent, apply_event, stored_message_count
+from workers.conversation_store import BadEvent, apply_event, call_started_stored, stored_message_count
 from workers.http_deadline import deadline_client
 
 WAIT_STEPS = (1, 1, 2, 2, 4, 4, 8, 8)
@@ -122,7 +122,8 @@ def summarize_conversation(
 ) -> str | None:
     """Write the call's summary (LLM provider or extractive) and queue the webhook if enabled.
 
-    ``expected_messages`` (the edge's count at the call's end): wait for every one of them, up to
+    ``expected_messages`` (the edge's count at the call's end): wait for every one of them and for the
+    ``call_started`` event (the secretary, whose webhook and LLM the summary uses, and the caller), up to
     ``SUMMARY_WAIT_SECONDS`` (:func:`wait_countdowns`). ``update``: messages arrived after the summary;
     write it again and send the webhook again (an update) if it had already been sent.
     """
@@ -132,14 +133,17 @@ def summarize_conversation(
         # Messages stored from now on schedule another run; those stored before are read below.
         with redis_client() as client:
             client.delete(_late_key(str(conv_id)))
-    elif expected_messages:
-        stored = stored_message_count(domain_uuid, conv_id, below=expected_messages)
-        countdowns = wait_countdowns(get_settings().summary_wait_seconds)
-        if stored < expected_messages:
+    elif expected_messages is not None:
+        expected = expected_messages
+        stored = stored_message_count(domain_uuid, conv_id, below=expected) if expected else 0
+        started = call_started_stored(domain_uuid, conv_id)
+        if stored < expected or not started:
+            countdowns = wait_countdowns(get_settings().summary_wait_seconds)
             if self.request.retries < len(countdowns):
-                # Message events are still in flight (or with a worker that died): look again shortly.
+                # Events are still in flight (or with a worker that died): look again shortly.
                 raise self.retry(countdown=countdowns[self.request.retries], max_retries=len(countdowns))
-            log_conv.warning(Tag.EVENT_BUS, f"summarising with {stored} of {expected_messages} messages; the "
+            missing = "" if started else " and without the call_started event"
+            log_conv.warning(Tag.EVENT_BUS, f"summarising with {stored} of {expected} messages{missing}; the "
                              "summary and the webhook are made again when the others arrive")
 
     with tenant_session(domain_uuid) as session:
