@@ -6,12 +6,14 @@ Each test process measures, for every test from its setup to its teardown, its o
 the children it reaped meanwhile (``getrusage``: an edge, a worker, espeak-ng or PHP counts when it
 exits, so a module-scoped edge counts at its module's last test) and the wall time; the run's terminal
 summary adds them up per module, the most CPU first (``--suite-cpu-tests N``: also the N tests that took
-the most CPU; ``--suite-wall-tests N``: the N longest). On 2 cores the suite's wall time is bounded by CPU
+the most CPU; ``--suite-wall-tests N``: the N longest;
+``--suite-workers``: each test process's busy time and span). On 2 cores the suite's wall time is bounded by CPU
 once two runs share the machine, so the CPU column is the one to cut.
 """
 
 from __future__ import annotations
 
+import os
 import resource
 import time
 from collections import defaultdict
@@ -23,6 +25,8 @@ import pytest
 _started: dict[str, tuple[float, float]] = {}
 _modules: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0])
 _tests: list[tuple[float, float, str]] = []
+_workers: dict[str, list[float]] = defaultdict(lambda: [float("inf"), 0.0, 0.0, 0])
+"""Per test process: first test's start, last test's end (epoch seconds), wall seconds in tests, tests."""
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -31,6 +35,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                      help="also print the N tests that took the most CPU seconds")
     parser.addoption("--suite-wall-tests", type=int, default=0, metavar="N",
                      help="also print the N tests that took the most wall seconds")
+    parser.addoption("--suite-workers", action="store_true",
+                     help="also print each test process's busy time and when its first and last tests ran")
 
 
 def _cpu() -> float:
@@ -52,7 +58,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if call.when == "teardown" and item.nodeid in _started:
         cpu, wall = _started.pop(item.nodeid)
         outcome.get_result().user_properties.append(
-            ("suite_cpu", (_cpu() - cpu, time.monotonic() - wall)))
+            ("suite_cpu", (_cpu() - cpu, time.monotonic() - wall, time.time() - (time.monotonic() - wall),
+                           time.time(), os.environ.get("PYTEST_XDIST_WORKER", "main"))))
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
@@ -64,6 +71,11 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
             totals[1] += value[1]
             totals[2] += 1
             _tests.append((value[0], value[1], report.nodeid))
+            worker = _workers[value[4]]
+            worker[0] = min(worker[0], value[2])
+            worker[1] = max(worker[1], value[3])
+            worker[2] += value[1]
+            worker[3] += 1
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
@@ -85,6 +97,11 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         write(f"{'cpu s':>8} {'wall s':>8}  test")
         for cpu, wall, nodeid in sorted(_tests, reverse=True)[:top]:
             write(f"{cpu:8.1f} {wall:8.1f}  {nodeid}")
+    if terminalreporter.config.getoption("--suite-workers"):
+        origin = min(worker[0] for worker in _workers.values())
+        write(f"{'first s':>8} {'last s':>8} {'busy s':>8} {'tests':>5}  test process (seconds from the first test)")
+        for name, (first, last, busy, count) in sorted(_workers.items()):
+            write(f"{first - origin:8.1f} {last - origin:8.1f} {busy:8.1f} {int(count):5d}  {name}")
     longest = terminalreporter.config.getoption("--suite-wall-tests")
     if longest:
         write(f"{'cpu s':>8} {'wall s':>8}  test (the longest)")
