@@ -106,6 +106,20 @@ def test_events_stored_exactly_once_in_order_under_redelivery_and_summarised(wor
     assert row.webhook_status == "none"  # the secretary has no webhook
 
 
+def stored_but_call_started(make_domain):
+    """A call's events stored without its ``call_started``: (domain, secretary, call_uuid, that event, what
+    storing ``call_ended`` returned)."""
+    from workers.conversation_store import apply_event
+
+    domain = make_domain()
+    secretary = add_secretary(domain)
+    call_uuid = str(uuid.uuid4())
+    started, *rest = call_events(domain, secretary, call_uuid, TURNS)
+    for event in rest:
+        stored = apply_event(event)
+    return domain, secretary, call_uuid, started, stored
+
+
 class LooksAgain(Exception):
     """What a task's ``retry`` raised instead (the test sees that it would look again, and when)."""
 
@@ -121,12 +135,7 @@ def test_the_summary_waits_for_call_started_whose_secretary_and_caller_it_needs(
         raise LooksAgain(countdown)
 
     monkeypatch.setattr(summarize_conversation, "retry", retry)
-    domain = make_domain()
-    secretary = add_secretary(domain)
-    call_uuid = str(uuid.uuid4())
-    started, *rest = call_events(domain, secretary, call_uuid, TURNS)
-    for event in rest:
-        stored = apply_event(event)
+    domain, secretary, call_uuid, started, stored = stored_but_call_started(make_domain)
     assert stored["expected_messages"] == len(TURNS)
 
     with pytest.raises(LooksAgain):  # looks again shortly, as for a message still on its way
@@ -145,12 +154,7 @@ def test_a_call_started_stored_after_the_summary_makes_it_again(make_domain):
     the summary is written again (and its webhook sent again) with the caller and the secretary."""
     from workers.conversation_store import apply_event
 
-    domain = make_domain()
-    secretary = add_secretary(domain)
-    call_uuid = str(uuid.uuid4())
-    started, *rest = call_events(domain, secretary, call_uuid, TURNS)
-    for event in rest:
-        stored = apply_event(event)
+    domain, secretary, call_uuid, started, stored = stored_but_call_started(make_domain)
     with tenant_session(domain) as session:
         session.get(Conversation, uuid.UUID(stored["conversation_uuid"])).summary = "written without the caller"
     assert apply_event(started)["late"] is True
