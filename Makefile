@@ -13,7 +13,7 @@ test:
 	bash deploy/setup.sh --dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
-	PYTHONDONTWRITEBYTECODE= $(VENV)/bin/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+	PYTHONDONTWRITEBYTECODE= $(VENV)/bin/python -m pytest -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 demo:
 	bash deploy/setup.sh
