@@ -27,6 +27,8 @@ _modules: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0])
 _tests: list[tuple[float, float, str]] = []
 _workers: dict[str, list[float]] = defaultdict(lambda: [float("inf"), 0.0, 0.0, 0])
 """Per test process: first test's start, last test's end (epoch seconds), wall seconds in tests, tests."""
+_spans: list[tuple[float, float, str, str]] = []
+"""Every test's start and end (epoch seconds), test process and node id."""
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -71,6 +73,7 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
             totals[1] += value[1]
             totals[2] += 1
             _tests.append((value[0], value[1], report.nodeid))
+            _spans.append((value[2], value[3], value[4], report.nodeid))
             worker = _workers[value[4]]
             worker[0] = min(worker[0], value[2])
             worker[1] = max(worker[1], value[3])
@@ -102,6 +105,12 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         write(f"{'first s':>8} {'last s':>8} {'busy s':>8} {'tests':>5}  test process (seconds from the first test)")
         for name, (first, last, busy, count) in sorted(_workers.items()):
             write(f"{first - origin:8.1f} {last - origin:8.1f} {busy:8.1f} {int(count):5d}  {name}")
+        # The run's tail: what the last test process ran after every other one had finished.
+        last_name, last = max(((name, w[1]) for name, w in _workers.items()), key=lambda row: row[1])
+        others_done = max((w[1] for name, w in _workers.items() if name != last_name), default=last)
+        for start, end, name, nodeid in sorted(_spans):
+            if name == last_name and end > others_done:
+                write(f"{start - origin:8.1f} {end - origin:8.1f} {end - start:8.1f}        tail: {nodeid}")
     longest = terminalreporter.config.getoption("--suite-wall-tests")
     if longest:
         write(f"{'cpu s':>8} {'wall s':>8}  test (the longest)")
