@@ -87,15 +87,16 @@ def apply_event(event: Mapping[str, Any], database_url: str | None = None) -> di
             started = _time(event.get("started_at"))
             if started is not None:
                 values["started_at"] = started
+            # Stored for the first time after the summary (two workers, a redelivery): the summary and its
+            # webhook lacked the caller and the secretary, so the caller summarises again, as for a late
+            # message. A redelivered call_started changes nothing.
+            before = session.execute(select(Conversation.engine.is_(None), Conversation.summary.is_not(None))
+                                     .where(Conversation.conversation_uuid == conversation_uuid)).one()
+            result["late"] = bool(before[0] and before[1])
             session.execute(
                 update(Conversation).where(Conversation.conversation_uuid == conversation_uuid).values(**values)
             )
             _update_duration(session, conversation_uuid)
-            # Stored after the summary (two workers, a redelivery): the summary and its webhook lacked the
-            # caller and the secretary, so the caller summarises again, as for a late message.
-            result["late"] = bool(session.scalar(
-                select(Conversation.summary.is_not(None)).where(Conversation.conversation_uuid == conversation_uuid)
-            ))
         elif kind == "message":
             if event.get("sequence") is None or event.get("role") is None:
                 raise BadEvent("a message event needs sequence and role")

@@ -124,7 +124,7 @@ def summarize_conversation(
 
     ``expected_messages`` (the edge's count at the call's end): wait for every one of them and for the
     ``call_started`` event (the secretary, whose webhook and LLM the summary uses, and the caller), up to
-    ``SUMMARY_WAIT_SECONDS`` (:func:`wait_countdowns`). ``update``: messages arrived after the summary;
+    ``SUMMARY_WAIT_SECONDS`` (:func:`wait_countdowns`). ``update``: messages (or the call_started) arrived after the summary;
     write it again and send the webhook again (an update) if it had already been sent.
     """
     conv_id = uuid.UUID(str(conversation_uuid))
