@@ -2,7 +2,8 @@
 
     python -m tests.benchmarks.bench_edge [--calls 50 200 500] [--seconds 20] [--find-max]
                                           [--arrival-rate 40] [--burst] [--cold]
-                                          [--nice -10] [--edge-nice -15] [--silence-chunk-ms 100]
+                                          [--nice -10] [--edge-nice -15] [--pin-edge 1]
+                                          [--silence-chunk-ms 100]
 
 Calls arrive at ``--arrival-rate`` per second until N are up. By default the figures cover a window once
 every call is up and has settled; ``--burst`` measures the arrivals themselves instead (50 calls/s is a
@@ -27,7 +28,8 @@ On a shared host, ``--nice -10`` (root) ranks the benchmark's session above othe
 scheduling a process nice value only ranks processes of one session, so the session's autogroup is
 reniced too), and ``--edge-nice`` ranks the edge's gevent hub above the load generator. The report
 says how long the edge waited for a CPU: when that is high, the pacing figures measure the host, not
-the edge.
+the edge. ``--pin-edge CPU`` gives the edge a core of its own: every thread of the edge on that CPU, the
+driver and the fake Realtime on the others (as a second host for the load generator would).
 
 Figures (measured over the window):
 
@@ -139,6 +141,12 @@ def cpu_seconds(pid: int) -> float:
 def rss_bytes(pid: int) -> int:
     """Resident set size of ``pid``."""
     return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE
+
+
+def _pin(pid: int, cpus: set[int]) -> None:
+    """Every thread of process ``pid`` on ``cpus`` (threads it starts later inherit it)."""
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        os.sched_setaffinity(int(task.name), cpus)
 
 
 def _autogroup() -> str:
@@ -696,7 +704,8 @@ def run_benchmark(calls: int, *, seconds: float = 20.0, settle: float = 3.0, per
                   reply_ms: int = 4000, arrival_rate: float = 40.0, realtime_mode: str = "process",
                   log_level: str = "INFO", database_url: str | None = None, redis_url: str | None = None,
                   seed: int = 7, edge_log: str | None = None, warmup: float = 1.5,
-                  edge_nice: int | None = None, silence_chunk_ms: int = 100, burst: bool = False,
+                  edge_nice: int | None = None, pin_edge: int | None = None, silence_chunk_ms: int = 100,
+                  burst: bool = False,
                   cold: bool = False, hub_slices: bool = False, trace_setup: bool = False,
                   greeting_cache: bool = True) -> dict[str, Any]:
     """Run ``calls`` calls arriving at ``arrival_rate`` per second against a fresh edge; return the report
@@ -735,6 +744,8 @@ def run_benchmark(calls: int, *, seconds: float = 20.0, settle: float = 3.0, per
     edge_ready_seconds = time.monotonic() - spawned
     if edge_nice is not None:
         os.setpriority(os.PRIO_PROCESS, edge.proc.pid, edge_nice)  # its main thread: the gevent hub
+    if pin_edge is not None:
+        _pin(edge.proc.pid, {pin_edge})
     print(f"N={calls}: edge pid {edge.proc.pid}, fake Realtime pid {realtime.pid}, driver pid {os.getpid()}",
           file=sys.stderr, flush=True)
     fs = FakeFreeSwitch("127.0.0.1", edge.esl_port, loop)
@@ -1088,6 +1099,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--edge-nice", type=int, default=None,
                         help="nice value of the edge's main thread (the gevent hub), e.g. below --nice to rank it "
                              "above the load generator")
+    parser.add_argument("--pin-edge", type=int, default=None, metavar="CPU",
+                        help="run the edge alone on this CPU, the driver and the fake Realtime on the others")
     parser.add_argument("--silence-chunk-ms", type=int, default=100,
                         help="the provider's silence_chunk_ms: silent caller audio per input_audio_buffer.append")
     parser.add_argument("--step", type=int, default=100)
@@ -1113,6 +1126,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.trace_setup and args.hub_slices:
         parser.error("--trace-setup and --hub-slices each put a sitecustomize on the edge's path: one at a time")
 
+    if args.pin_edge is not None:  # before any thread or child: the driver's and the fake Realtime's CPUs
+        others = set(range(os.cpu_count() or 1)) - {args.pin_edge}
+        if args.pin_edge not in os.sched_getaffinity(0) or not others:
+            parser.error(f"--pin-edge {args.pin_edge}: needs that CPU and at least one other")
+        os.sched_setaffinity(0, others)
     group_nice = None
     if args.nice:
         os.setpriority(os.PRIO_PROCESS, 0, args.nice)  # before any thread or child: they inherit it
@@ -1139,12 +1157,13 @@ def _run(args: argparse.Namespace) -> int:
           f"replies {args.reply_ms} ms (sent at 4x real time), unicast PCMU native, caller speech "
           f"to the model every 20 ms and silence in {args.silence_chunk_ms} ms chunks, window {args.seconds:g} s, "
           f"nice {os.getpriority(os.PRIO_PROCESS, 0)} ({_autogroup()}), edge nice "
-          f"{os.getpriority(os.PRIO_PROCESS, 0) if args.edge_nice is None else args.edge_nice}.",
+          f"{os.getpriority(os.PRIO_PROCESS, 0) if args.edge_nice is None else args.edge_nice}"
+          f"{'' if args.pin_edge is None else f', edge alone on CPU {args.pin_edge}, the rest on the others'}.",
           flush=True)
     options = dict(seconds=args.seconds, settle=args.settle, period=args.period, reply_ms=args.reply_ms,
                    arrival_rate=args.arrival_rate, burst=args.burst, cold=args.cold,
                    realtime_mode=args.realtime, log_level=args.log_level,
-                   edge_log=args.edge_log, edge_nice=args.edge_nice,
+                   edge_log=args.edge_log, edge_nice=args.edge_nice, pin_edge=args.pin_edge,
                    silence_chunk_ms=args.silence_chunk_ms, hub_slices=args.hub_slices, trace_setup=args.trace_setup,
                    greeting_cache=not args.no_greeting_cache)
     reports = []
