@@ -119,12 +119,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     file order. pytest-xdist's worksteal scheduling hands the end of a busy test process's queue to an idle
     one, but not the test it runs nor the last one: a module's long tests left last ran alone at the end of
     the run (beside a second run of the suite: the offline calls of test_call_features, 25-30 s of tail)."""
-    position = {id(item): index for index, item in enumerate(items)}
     module_start: dict[str, int] = {}
     for index, item in enumerate(items):
         module_start.setdefault(item.nodeid.split("::")[0], index)
-    items.sort(key=lambda item: (module_start[item.nodeid.split("::")[0]],
-                                 item.get_closest_marker("slow") is None, position[id(item)]))
+    # A stable sort: each group keeps its file order.
+    items.sort(key=lambda item: (module_start[item.nodeid.split("::")[0]], item.get_closest_marker("slow") is None))
 
 
 @pytest.fixture(scope="session")

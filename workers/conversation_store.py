@@ -5,7 +5,7 @@ Each event is an upsert keyed by what the edge already numbers: the conversation
 changes nothing; a message that arrives before ``call_started`` creates the conversation row, which
 ``call_started`` then completes. Reading a transcript orders by ``sequence``, so delivery order does not
 matter either. ``call_started`` alone sets the row's ``engine`` (the edge always names it): that is how
-the summary knows the caller and the secretary are stored (:func:`call_started_stored`).
+the summary knows the caller and the secretary are stored (:func:`stored_for_summary`).
 """
 
 from __future__ import annotations
@@ -146,19 +146,14 @@ def apply_event(event: Mapping[str, Any], database_url: str | None = None) -> di
     return result
 
 
-def call_started_stored(domain_uuid: uuid.UUID | str, conversation_uuid: uuid.UUID | str) -> bool:
-    """Whether the conversation's ``call_started`` is stored (its caller, secretary and engine)."""
+def stored_for_summary(domain_uuid: uuid.UUID | str, conversation_uuid: uuid.UUID | str,
+                       expected_messages: int) -> tuple[int, bool]:
+    """What the summary waits for, as stored now (one transaction): how many of the messages numbered 0 to
+    ``expected_messages - 1``, and whether ``call_started`` is (its caller, secretary and engine)."""
+    conversation = uuid.UUID(str(conversation_uuid))
     with tenant_session(domain_uuid) as session:
-        return bool(session.scalar(select(Conversation.engine.is_not(None))
-                                   .where(Conversation.conversation_uuid == uuid.UUID(str(conversation_uuid)))))
-
-
-def stored_message_count(domain_uuid: uuid.UUID | str, conversation_uuid: uuid.UUID | str,
-                         below: int | None = None) -> int:
-    """How many messages of a conversation are stored (with ``below``: how many of sequences 0 to
-    ``below - 1``, so that ``== below`` means none of them is missing)."""
-    criteria = [Message.conversation_uuid == uuid.UUID(str(conversation_uuid))]
-    if below is not None:
-        criteria.append(Message.sequence < below)
-    with tenant_session(domain_uuid) as session:
-        return int(session.scalar(select(func.count()).select_from(Message).where(*criteria)) or 0)
+        messages = session.scalar(select(func.count()).select_from(Message).where(
+            Message.conversation_uuid == conversation, Message.sequence < expected_messages))
+        started = session.scalar(select(Conversation.engine.is_not(None))
+                                 .where(Conversation.conversation_uuid == conversation))
+    return int(messages or 0), bool(started)

@@ -31,7 +31,7 @@ from shared.tasks import (
 from shared.tenancy import tenant_session
 from workers.app import ProjectTask, app
 from workers.broker import redis_client
-from workers.conversation_store import BadEvent, apply_event, call_started_stored, stored_message_count
+from workers.conversation_store import BadEvent, apply_event, stored_for_summary
 from workers.http_deadline import deadline_client
 
 WAIT_STEPS = (1, 1, 2, 2, 4, 4, 8, 8)
@@ -124,8 +124,8 @@ def summarize_conversation(
 
     ``expected_messages`` (the edge's count at the call's end): wait for every one of them and for the
     ``call_started`` event (the secretary, whose webhook and LLM the summary uses, and the caller), up to
-    ``SUMMARY_WAIT_SECONDS`` (:func:`wait_countdowns`). ``update``: messages (or the call_started) arrived after the summary;
-    write it again and send the webhook again (an update) if it had already been sent.
+    ``SUMMARY_WAIT_SECONDS`` (:func:`wait_countdowns`). ``update``: messages (or the call_started) arrived
+    after the summary; write it again and send the webhook again (an update) if it had already been sent.
     """
     conv_id = uuid.UUID(str(conversation_uuid))
     log_conv = call_logger(__name__, domain_uuid=str(domain_uuid)).bind(conversation=str(conv_id))
@@ -134,16 +134,14 @@ def summarize_conversation(
         with redis_client() as client:
             client.delete(_late_key(str(conv_id)))
     elif expected_messages is not None:
-        expected = expected_messages
-        stored = stored_message_count(domain_uuid, conv_id, below=expected) if expected else 0
-        started = call_started_stored(domain_uuid, conv_id)
-        if stored < expected or not started:
+        stored, started = stored_for_summary(domain_uuid, conv_id, expected_messages)
+        if stored < expected_messages or not started:
             countdowns = wait_countdowns(get_settings().summary_wait_seconds)
             if self.request.retries < len(countdowns):
                 # Events are still in flight (or with a worker that died): look again shortly.
                 raise self.retry(countdown=countdowns[self.request.retries], max_retries=len(countdowns))
             missing = "" if started else " and without the call_started event"
-            log_conv.warning(Tag.EVENT_BUS, f"summarising with {stored} of {expected} messages{missing}; the "
+            log_conv.warning(Tag.EVENT_BUS, f"summarising with {stored} of {expected_messages} messages{missing}; the "
                              "summary and the webhook are made again when the others arrive")
 
     with tenant_session(domain_uuid) as session:
