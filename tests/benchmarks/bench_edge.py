@@ -695,9 +695,10 @@ def _print_hub_slices(report: Path, calls: int, rows: int = 15) -> None:
         return
     found = json.loads(report.read_text())
     print(f"N={calls}: loop held >= {found['slice_seconds'] * 1000:g} ms, by greenlet and where it gave the "
-          "loop back (count, longest ms, total ms):", file=sys.stderr)
-    for kind, where, count, longest, total in found["rows"][:rows]:
-        print(f"  {count:6d} {longest * 1000:8.1f} {total * 1000:9.0f}  {kind}  {where[:140]}", file=sys.stderr)
+          "loop back (count, longest ms, total ms; of it on the CPU: longest ms, total ms):", file=sys.stderr)
+    for kind, where, count, longest, total, longest_cpu, total_cpu in found["rows"][:rows]:
+        print(f"  {count:6d} {longest * 1000:8.1f} {total * 1000:9.0f} {longest_cpu * 1000:8.1f} {total_cpu * 1000:9.0f}"
+              f"  {kind}  {where[:120]}", file=sys.stderr)
 
 
 def run_benchmark(calls: int, *, seconds: float = 20.0, settle: float = 3.0, period: float = 4.0,

@@ -26,8 +26,9 @@ if os.environ.get("HUB_SLICES_OUT"):
 
     _real_ident = _thread.get_ident  # kept before gevent patches it to name greenlets
     _main = _real_ident()
-    _last = [time.perf_counter()]
+    _last = [time.perf_counter(), time.thread_time()]
     _slices: dict[tuple[str, str], list[float]] = collections.defaultdict(list)
+    _cpu: dict[tuple[str, str], list[float]] = collections.defaultdict(list)
     _switches: collections.Counter[str] = collections.Counter()
 
     def _kind(glet: Any) -> str:
@@ -51,17 +52,21 @@ if os.environ.get("HUB_SLICES_OUT"):
         try:
             if event not in ("switch", "throw") or _real_ident() != _main:
                 return
-            now = time.perf_counter()
-            held, _last[0] = now - _last[0], now
+            now, cpu = time.perf_counter(), time.thread_time()
+            held, used = now - _last[0], cpu - _last[1]
+            _last[0], _last[1] = now, cpu
             origin = args[0]
             _switches[_kind(origin)] += 1
             if held >= SLICE_SECONDS:
-                _slices[(_kind(origin), _where(origin))].append(held)
+                key = (_kind(origin), _where(origin))
+                _slices[key].append(held)
+                _cpu[key].append(used)
         except Exception as exc:  # noqa: BLE001 - a raising tracer would be removed by greenlet
             _switches["trace-error:" + type(exc).__name__] += 1
 
     def _dump() -> None:
-        rows = sorted(([kind, where, len(held), max(held), sum(held)] for (kind, where), held in _slices.items()),
+        rows = sorted(([kind, where, len(held), max(held), sum(held), max(_cpu[(kind, where)]),
+                        sum(_cpu[(kind, where)])] for (kind, where), held in _slices.items()),
                       key=lambda row: -row[4])
         with open(f"{os.environ['HUB_SLICES_OUT']}.{os.getpid()}", "w", encoding="utf-8") as out:
             json.dump({"slice_seconds": SLICE_SECONDS, "rows": rows, "switches": _switches.most_common(40)}, out)
