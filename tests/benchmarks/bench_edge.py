@@ -1150,8 +1150,29 @@ def main(argv: list[str] | None = None) -> int:
                 pass
 
 
+def host_speed_us(rounds: int = 5, frames: int = 20000) -> float:
+    """This host's speed at the edge's typical per-frame work: the median over ``rounds`` of the
+    microseconds one caller frame's ``input_audio_buffer.append`` takes to build (base64 and JSON of 20 ms
+    of PCMU). Machines of one kind differ, and so does one machine from hour to hour (seen here: 4.3-5.2
+    us, on a machine where the edge took 0.0044-0.0050 CPU s per call-second at 100-200 calls; an earlier
+    machine of the same kind measured 0.0012 at 200), and every figure of this benchmark scales with it:
+    compare runs of different hosts by it, not as they are."""
+    import base64
+
+    frame = bytes(range(160))
+    times = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        for _ in range(frames):
+            json.dumps({"type": "input_audio_buffer.append", "audio": base64.b64encode(frame).decode()})
+        times.append((time.perf_counter() - started) / frames * 1e6)
+    return sorted(times)[rounds // 2]
+
+
 def _run(args: argparse.Namespace) -> int:
     """Run the requested benchmarks and print the table."""
+    print(f"host speed: {host_speed_us():.2f} us per caller frame's append event built (json + base64; "
+          "lower is faster, see host_speed_us)", flush=True)
     print(f"bench_edge: one `voice-ai edge` process; fake Realtime server: "
           f"{'own process' if args.realtime == 'process' else 'driver process'}; fake FreeSWITCH + callers: "
           f"driver process; {os.cpu_count()} cores shared by all. Caller speaks every {args.period:g} s, "
