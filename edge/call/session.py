@@ -45,6 +45,11 @@ LINGER_SECONDS = 30
 """How long FreeSWITCH keeps a hung-up channel's socket for its last events (bounded: without a time
 it keeps it for as long as the socket stays open)."""
 HANGUP_EVENTS = {"CHANNEL_HANGUP", "CHANNEL_HANGUP_COMPLETE"}
+RELEASE_WAIT_SECONDS = 1.0
+"""How long an ended call waits for its killed greenlets to stop before it lets go of its parts."""
+_PARTS = ("engines", "engine", "host", "bridging", "keypad", "timers", "tools", "transport", "stream", "recorder",
+          "turns", "esl", "context", "setup", "announcement", "machine", "_greenlets")
+"""What :meth:`CallSession._release` lets go of."""
 DTMF_IGNORED_STATES = (CallState.TRANSFERRING, CallState.ENDING, CallState.ENDED)
 """Keys pressed while the caller is bridged to a person or the call is ending reach no engine."""
 
@@ -108,6 +113,7 @@ class CallSession:
             self.log.exception("call failed")
         finally:
             self._cleanup()
+            self._release()
 
     def _run(self) -> None:
         # In flight while the set-up loads; BACKGROUND_JOB: the results of the transfer's bgapi originate.
@@ -239,6 +245,19 @@ class CallSession:
         engine = self.engine
         if engine is not None and not self.audio_paused:
             engine.on_audio(pcmu)
+
+    def _release(self) -> None:
+        """Let go of the call's parts once it has ended and its greenlets have stopped. They refer back
+        to the session (the host, the engine slot, the transfers, the keypad, the transport's frame
+        handler...), so kept, the whole call (~270 objects, its engine and WebSocket included) would wait
+        for the next full garbage collection, which stops every call's audio for as long as it walks
+        (``edge/gc_pauses.py``); let go, reference counting frees it now. What stays is the record:
+        ``call_uuid``, ``channel``, ``call_outcome``, ``ended``."""
+        self.services.calls.discard(self)
+        current = gevent.getcurrent()
+        gevent.joinall([g for g in self._greenlets if g is not current], timeout=RELEASE_WAIT_SECONDS)
+        for name in _PARTS:
+            vars(self).pop(name, None)
 
     def _cleanup(self) -> None:
         """Release engine, transport, port, pacer slot and socket; record the end of the call."""

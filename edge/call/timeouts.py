@@ -125,11 +125,13 @@ class CallTimers:
         self._greenlets.append(self.clock.call_later(self.max_call_seconds, self._duration_reached))
 
     def stop(self) -> None:
-        """Cancel every timer (idempotent; never kills the greenlet calling it)."""
+        """Cancel every timer (idempotent; never kills the greenlet calling it). The greenlets are
+        forgotten too: a timer killed before it fired keeps its function, this object's method."""
         self._stopped = True
         self._wake.set()
         current = gevent.getcurrent()
-        for greenlet in self._greenlets:
+        greenlets, self._greenlets = self._greenlets, []
+        for greenlet in greenlets:
             if greenlet is not current:
                 greenlet.kill(block=False)
 

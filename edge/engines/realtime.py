@@ -65,6 +65,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import re
 from collections import deque
 from typing import Any
@@ -112,6 +113,24 @@ _FATAL_ERROR_CODES = {"session_expired", "rate_limit_exceeded", "insufficient_qu
 
 def _language_code(language: str) -> str:
     return (language or "pt").split("-")[0].lower()
+
+
+
+_SDK_RESOURCES = ("session", "response", "input_audio_buffer", "conversation", "output_audio_buffer")
+
+
+def _let_go(conn: Any) -> None:
+    """Break the cycles of a closed Realtime connection, so that it is freed at once rather than by the
+    next full garbage collection (which stops every call's audio, longer the more it walks: see
+    ``edge/gc_pauses.py``). The SDK connection keeps five resource objects that each keep it (the edge
+    sends its events as prebuilt JSON and uses none of them); the ``websockets`` connection logs through
+    a ``LoggerAdapter`` that names it, kept by it and by its protocol (the plain logger takes its place)."""
+    for name in _SDK_RESOURCES:
+        vars(conn).pop(name, None)
+    websocket: Any = getattr(conn, "_connection", None)
+    adapter = getattr(websocket, "logger", None)
+    if isinstance(adapter, logging.LoggerAdapter):
+        websocket.logger = websocket.protocol.logger = adapter.logger
 
 
 class RealtimeEngine(Engine):
@@ -774,6 +793,7 @@ class RealtimeEngine(Engine):
                 if sock is not None:
                     sock.close()
                 closer.kill(block=False)
+            _let_go(self._conn)
         self.log.debug(Tag.SESSION, "Realtime socket closed")
         if self._reader is not None and self._reader is not gevent.getcurrent():
             self._reader.kill(block=True, timeout=1)

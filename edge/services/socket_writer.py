@@ -43,6 +43,10 @@ SEND_BUFFER_BYTES = 32 * 1024
 most a few seconds of it for a vendor that is not reading."""
 
 
+def _closed() -> None:
+    """``on_stalled`` of a closed writer: nobody to tell."""
+
+
 class SocketWriter:
     """Wraps one connected socket for a WebSocket client library (``sendall``); everything else is the
     socket's own. See the module docstring."""
@@ -172,7 +176,10 @@ class SocketWriter:
             self._on_stalled()
 
     def close(self) -> None:
-        """Stop the writer (what is queued is dropped) and close the socket."""
+        """Stop the writer (what is queued is dropped) and close the socket; forget ``on_stalled`` (the
+        engine's method: kept, the engine and this writer would hold each other after the call, and only
+        a full garbage collection would free them)."""
+        self._on_stalled = _closed
         writer, self._writer = self._writer, None
         if writer is not None and writer is not gevent.getcurrent():
             writer.kill(block=False)
