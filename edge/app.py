@@ -16,7 +16,7 @@ from edge.call.session import CallSession
 from edge.call.setup import start_setup_cache
 from edge.call.transfer import warm_up_decisions
 from edge.esl.session import EslConnection
-from edge.gc_pauses import freeze_startup_objects, watch_pauses
+from edge.gc_pauses import collect_fully_on_schedule, freeze_startup_objects, watch_pauses
 from edge.metrics import METRICS, EdgeMetrics
 from edge.pacing import Pacer
 from edge.transports.base import AudioTransport
@@ -62,12 +62,13 @@ class EdgeApp:
 
     def start(self) -> None:
         """Bound the database statements, start the clock and the publisher; warm the engines up, then
-        take the start-up objects out of the garbage collector's full passes (:mod:`edge.gc_pauses`)."""
+        take the start-up objects out of the garbage collector's full passes, which then run on a schedule
+        (:mod:`edge.gc_pauses`)."""
         bound_statements(self.settings.edge_statement_timeout_seconds)
         start_setup_cache(self.settings, self.metrics.extra_health)
         warm_up_celery(self.settings.redis_url)
         warm_up_decisions(self.settings.redis_url)
-        watch_pauses(self.metrics.gc_pause)
+        watch_pauses(self.metrics.gc_pause, self.metrics.gc_collected)
         self.pacer.start()
         self.publisher.start()
         if self.settings.edge_warm_up:
@@ -77,6 +78,7 @@ class EdgeApp:
 
     def _freeze_startup_objects(self) -> None:
         self.frozen_objects = frozen = freeze_startup_objects()
+        collect_fully_on_schedule()
         log.info(Tag.SESSION, "%d start-up objects exempted from garbage collection", frozen)
 
     def _warm_up_engines(self) -> None:

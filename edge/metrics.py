@@ -119,6 +119,9 @@ class EdgeMetrics:
         self.gc_pause = Histogram(
             "voice_ai_gc_pause_seconds", "Garbage collections (every call's audio waits for them).", _FINE
         )
+        self.gc_collected = Counter(
+            "voice_ai_gc_collected_total", "Objects the garbage collector freed (cycles reference counting could not)."
+        )
         self.extra_health: dict[str, Callable[[], Any]] = {}
 
     def render(self) -> str:
@@ -126,7 +129,8 @@ class EdgeMetrics:
         lines: list[str] = []
         gauge = Gauge("voice_ai_calls_active", "Calls in progress.", lambda: float(self.active_calls))
         for metric in (gauge, self.calls_total, self.frame_pacing, self.frame_early, self.playback_start,
-                       self.turn_latency, self.bargein, self.engine_errors, self.cleanup, self.gc_pause):
+                       self.turn_latency, self.bargein, self.engine_errors, self.cleanup, self.gc_pause,
+                       self.gc_collected):
             lines.extend(metric.render())
         return "\n".join(lines) + "\n"
 
