@@ -19,6 +19,7 @@ from edge.esl.session import EslConnection
 from edge.gc_pauses import collect_fully_on_schedule, freeze_startup_objects, watch_pauses
 from edge.metrics import METRICS, EdgeMetrics
 from edge.pacing import Pacer
+from edge.services.openai.client import warm_up as warm_up_openai
 from edge.transports.base import AudioTransport
 from edge.transports.ports import PortAllocator
 from edge.transports.udp_receiver import UdpReceiver
@@ -72,6 +73,7 @@ class EdgeApp:
         self.pacer.start()
         self.publisher.start()
         if self.settings.edge_warm_up:
+            self._warm_up_openai()
             self._warm_up_engines()
         else:
             self._freeze_startup_objects()
@@ -80,6 +82,15 @@ class EdgeApp:
         self.frozen_objects = frozen = freeze_startup_objects()
         collect_fully_on_schedule()
         log.info(Tag.SESSION, "%d start-up objects exempted from garbage collection", frozen)
+
+    def _warm_up_openai(self) -> None:
+        """The vendor SDK's part of the warm-up, on the hub (it runs subprocesses: see its docstring)."""
+        try:
+            warm_up_openai()
+        except Exception as exc:  # noqa: BLE001 - warming is an optimisation; a call reports the real error
+            log.error("vendor SDK warm-up failed: %s", exc)
+        else:
+            log.info(Tag.SESSION, "vendor SDK warmed up")
 
     def _warm_up_engines(self) -> None:
         """Load the engines' modules and the VAD model in a native thread, off the hub (which keeps

@@ -32,9 +32,9 @@ def create_engine(name: str, host: EngineHost) -> Engine:
 
 
 def warm_imports() -> list[str]:
-    """Import every installed engine, the vendor SDK's client modules and the knowledge search's word
-    lists: the part of :func:`warm_up` that starts no thread and loads no model (a process may fork after
-    it). Returns the engines that loaded."""
+    """Import every installed engine and the knowledge search's word lists: the part of :func:`warm_up`
+    that starts no thread and loads no model (a process may fork after it). Returns the engines that
+    loaded. (The vendor SDK warms up on the hub's thread: ``edge.services.openai.client.warm_up``.)"""
     loaded = []
     for name in ENGINES:
         try:
@@ -42,12 +42,6 @@ def warm_imports() -> list[str]:
             loaded.append(name)
         except EngineUnavailable:
             continue
-    try:
-        from edge.services.openai.client import warm_up as warm_up_openai  # the pipeline's and realtime's SDK
-
-        warm_up_openai()
-    except Exception:  # noqa: BLE001 - warming is an optimisation; the call path reports real errors
-        pass
     try:
         from shared.word_frequency import warm_up as warm_up_word_frequency  # the knowledge search's lists
 

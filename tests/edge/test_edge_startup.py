@@ -20,6 +20,9 @@ def test_the_edge_opens_its_ports_only_once_warm(database_url: str, clean_queue:
         assert edge.health()["gc_frozen_objects"] > 10_000
         log = edge.log()
         assert log.index("engines warmed up") < log.index("edge listening")
+        # The vendor SDK too (on the hub: its imports run subprocesses), not left to the first call.
+        assert log.index("vendor SDK warmed up") < log.index("edge listening")
+        assert "warm-up failed" not in log
     finally:
         edge.stop()
 

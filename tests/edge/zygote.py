@@ -8,11 +8,13 @@ it patches and imports as ``voice-ai edge`` does (``edge.main._patch`` and the m
 then forks one child per edge asked for; the child takes the test's environment, working directory,
 stdout and stderr, and runs ``edge.main.main`` — the same code from the settings on.
 
-The zygote also imports the engines, the vendor SDK and the word lists (``warm_imports``, the part of an
-edge's warm-up that starts no thread and loads no model): a forked edge's warm-up, or its first call,
-finds them loaded. The edge's own start-up (a real process: ``tests/edge/test_edge_startup.py``,
-``voice-ai demo``, the benchmarks) is not forked. The zygote runs no gevent hub: it waits with
-the original (unpatched) ``select``/``waitpid``/``fork``, so a child starts with no hub of its parent's.
+The zygote also imports the engines and the word lists (``warm_imports``, the part of an edge's warm-up
+that starts no thread and loads no model) and warms the vendor SDK up (``edge.services.openai.client.warm_up``):
+a forked edge's warm-up, or its first call, finds them loaded. The edge's own start-up (a real process:
+``tests/edge/test_edge_startup.py``, ``voice-ai demo``, the benchmarks) is not forked. The zygote runs no
+gevent loop: it waits with the original (unpatched) ``select``/``waitpid``/``fork``. (The SDK's warm-up
+runs subprocesses, which makes a hub; libev's default loop checks its process id, so a child's loop
+starts afresh.)
 
 Protocol on a ``SOCK_SEQPACKET`` socket pair: the test sends ``{"env": {...}, "cwd": "..."}`` with its
 stdout and stderr descriptors (``SCM_RIGHTS``); the zygote answers ``{"pid": N}``, and
@@ -59,8 +61,10 @@ def serve(fd: int) -> None:
     for module in PRELOADED:
         importlib.import_module(module)
     from edge.engines.registry import warm_imports
+    from edge.services.openai.client import warm_up as warm_up_openai
 
     warm_imports()  # what an edge's warm-up (or its first call) would import; the VAD model stays per child
+    warm_up_openai()
     fork = monkey.get_original("os", "fork")
     waitpid = monkey.get_original("os", "waitpid")
     select = monkey.get_original("select", "select")

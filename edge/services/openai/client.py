@@ -95,10 +95,18 @@ def _build(config: ProviderConfig, timeout: float) -> Any:
 
 
 def warm_up() -> None:
-    """Import what the first call's client and Realtime connection would import on the hub (~0.3 s on
-    this host, every call's audio waiting meanwhile): the SDK's lazily loaded client modules, its Realtime
-    resource and the websockets client; and the process's TLS context. Meant for the edge's warm-up
-    thread; builds a throwaway client (no request is made)."""
+    """Do before the first call what its client and Realtime connection would otherwise do on the hub
+    (~0.2 s on this host, every call's audio waiting meanwhile): import the SDK's lazily loaded client
+    modules, its Realtime resource and the websockets client, build the process's TLS context, and learn
+    the platform its request headers name. Builds a throwaway client (no request is made).
+
+    On the hub's thread (the edge's start, before its ESL port opens) or a process's main thread, not in
+    gevent's threadpool: two of these steps run a subprocess (trio's import runs ``ldconfig -p``, and
+    :func:`platform.uname` runs ``uname -p``), and gevent watches children from the hub's thread only. In
+    the threadpool the import failed ("child watchers are only available on the default loop"), the
+    failure was swallowed, and the first call imported ~100 modules on the hub."""
+    import platform
+
     import openai
     import openai.resources.realtime.realtime
     import websockets.sync.client  # noqa: F401
@@ -106,6 +114,7 @@ def warm_up() -> None:
     _keep_tls(ssl.create_default_context())
     client = openai.OpenAI(api_key="warm-up", max_retries=0, http_client=openai.DefaultHttpxClient(verify=_tls_context()))
     client.realtime  # noqa: B018 - the lazy properties load modules
+    platform.uname().processor  # noqa: B018 - cached by the platform module for the process's life
 
 
 def websocket_options(config: ProviderConfig) -> dict[str, Any]:
