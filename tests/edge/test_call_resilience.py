@@ -187,7 +187,11 @@ def test_missing_mod_audio_stream_gives_the_goodbye_prompt_not_dead_air(edge, fa
                               audio_stream_loaded=False)
     assert call.wait("hung_up", timeout=15)
     assert any(app == "playback" for app, _ in call.executed), call.executed
-    assert realtime.sessions == []  # no vendor connection for a call that cannot have audio
+    # The vendor session opens while the call is answered (for speed): one that opened before the audio
+    # transport failed is closed at once, and no conversation starts in it (no audio, no response asked).
+    assert wait_until(lambda: all(session.closed_at is not None for session in realtime.sessions))
+    assert not [event for session in realtime.sessions for event in session.client_events
+                if event["type"] in ("response.create", "input_audio_buffer.append")]
     assert wait_until(lambda: "audio transport audio_stream failed" in edge.log() and "❌ ERROR" in edge.log())
     health = edge.wait_idle(timeout=2)
     assert health["calls_active"] == 0 and health["audio_streams"] == 0, health
