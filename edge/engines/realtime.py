@@ -116,6 +116,14 @@ def _language_code(language: str) -> str:
 
 
 
+class _Closed(Exception):
+    """Raised in the greenlet opening the socket when the call closes the engine first (its audio
+    transport failed, the caller hung up). An ``Exception``, not gevent's ``GreenletExit``: the websockets
+    client closes a half-open connection on an ``Exception`` only, and a ``GreenletExit`` in the middle of
+    the handshake left the vendor's socket open, its reading thread with it, for the life of the process
+    (seen with a missing mod_audio_stream: the session opened while the call was answered never closed)."""
+
+
 _SDK_RESOURCES = ("session", "response", "input_audio_buffer", "conversation", "output_audio_buffer")
 
 
@@ -780,7 +788,7 @@ class RealtimeEngine(Engine):
         self._closed = True
         self._disarm()
         if self._opening is not None and self._opening is not gevent.getcurrent():
-            self._opening.kill(block=True, timeout=1)
+            self._opening.kill(_Closed, block=True, timeout=1)
         for task in self._tasks:
             if task is not gevent.getcurrent():
                 task.kill(block=False)

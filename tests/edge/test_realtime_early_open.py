@@ -138,3 +138,71 @@ def test_a_refused_session_is_never_heard_and_the_call_is_not_left_in_silence(ed
                 if e.get("call_uuid") == call.uuid and e.get("role") == "assistant"]
     assert wait_until(lambda: said() == [phrase("pt-BR", "transfer.unavailable_goodbye")], timeout=10)
     assert "Realtime refused the session" in edge.log()
+
+
+class HandshakeStaller:
+    """A vendor that accepts the TCP connection, reads the WebSocket upgrade request and never answers it;
+    it counts the requests and the connections the edge then closed."""
+
+    def __init__(self, loop: BackgroundLoop) -> None:
+        self.loop = loop
+        self.requests = 0
+        self.closed_by_edge = 0
+
+        async def _start() -> asyncio.Server:
+            return await asyncio.start_server(self._serve, "127.0.0.1", 0)
+
+        self.server = loop.run(_start())
+        self.base_url = f"http://127.0.0.1:{self.server.sockets[0].getsockname()[1]}/v1"
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        self.requests += 1
+        await reader.read()  # nothing is ever answered: this returns when the edge closes its end
+        self.closed_by_edge += 1
+        writer.close()
+
+    def close(self) -> None:
+        self.loop.call(self.server.close)
+
+
+class AnswerDuringTheHandshake(FakeCall):
+    """A call whose ``answer`` completes once the vendor has the edge's upgrade request (or after 5 s)."""
+
+    staller: HandshakeStaller
+    handshaking_at_answer = False
+
+    async def _execute(self, app: str, arg: str, app_uuid: str) -> None:
+        if app == "answer":
+            deadline = asyncio.get_running_loop().time() + HOLD_SECONDS
+            while not self.staller.requests and asyncio.get_running_loop().time() < deadline:
+                await asyncio.sleep(0.01)
+            self.handshaking_at_answer = self.staller.requests == 1 and not self.staller.closed_by_edge
+        await super()._execute(app, arg, app_uuid)
+
+
+@pytest.mark.parametrize("edge", ["audio_stream"], indirect=True)
+def test_a_call_that_cannot_have_audio_closes_the_vendor_connection_it_was_opening(edge, fake_fs, fakes_loop,
+                                                                                  make_domain):
+    staller = HandshakeStaller(fakes_loop)
+    try:
+        domain = make_domain()
+        provider = add_provider(domain, "llm", "openai_realtime", config={
+            "api_key": "sk-test-fake", "base_url": staller.base_url, "model": "gpt-realtime"})
+        secretary = add_secretary(domain, llm_provider_uuid=provider)
+        call = AnswerDuringTheHandshake(fake_fs, {"domain_uuid": str(domain), "voice_secretary_uuid": str(secretary)},
+                                        audio_stream_loaded=False)  # mod_audio_stream missing: no audio
+        call.staller = staller
+        fake_fs.calls.append(call)
+
+        async def _start() -> None:
+            asyncio.get_running_loop().create_task(call.run(fake_fs.esl_host, fake_fs.esl_port))
+
+        fake_fs.loop.run(_start())
+        assert call.wait("hung_up", timeout=30)  # the goodbye prompt, then the hangup
+        assert call.handshaking_at_answer  # the audio failed while the vendor's upgrade was in flight
+        # The edge closed that half-open connection rather than leaving it, and a thread reading it, open for
+        # the life of the process.
+        assert wait_until(lambda: staller.closed_by_edge == staller.requests == 1, timeout=15)
+    finally:
+        staller.close()
