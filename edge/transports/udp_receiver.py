@@ -25,8 +25,9 @@ BATCH = 64
 """Datagrams handled per pass before the loop is given back. Every call's caller frame arrives in the same
 20 ms, and handling one (to the engine: encode, send) costs 20-30 us: with 512 per pass (the earlier
 value) a pass at 500 calls held the loop 7-16 ms of CPU while the pacing clock waited (bench_edge
---hub-slices); 64 is ~2 ms. Measured with bench_edge, 500 calls at 50 calls/s, burst: pacing p50 5.5-7.5
-ms with 512, 0.9-1.5 ms with 64; frames off the clock by over 5 ms 44-60 %, 15-23 %."""
+--hub-slices, which adds its own cost); with 64, 2.7-3.3 ms at most. Measured with bench_edge, 500 calls
+at 50 calls/s, burst: pacing p50 5.5-7.5 ms with 512, 0.9-1.5 ms with 64; frames off the clock by over
+5 ms 44-60 %, 15-23 %."""
 
 
 class UdpReceiver:

@@ -84,8 +84,8 @@ def _off_the_hub(function: Callable[..., T], *args: Any) -> T:
 
 def _build(config: ProviderConfig, timeout: float) -> Any:
     """The SDK client, its HTTP client on the process's one TLS context: httpx would load the CA
-    certificates for each client it builds (41 ms of CPU alone on this host, 152 ms on the hub of an edge
-    whose first Realtime call built it during a burst; 2 ms with the shared context)."""
+    certificates for each client it builds, on the hub (41 ms of CPU per client on this host; 2 ms with
+    the shared context)."""
     import openai
 
     http_client = openai.DefaultHttpxClient(verify=_tls_context(),
