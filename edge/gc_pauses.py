@@ -60,16 +60,17 @@ def freeze_startup_objects() -> int:
     return gc.get_freeze_count()
 
 
-def collect_fully_on_schedule(seconds: float = FULL_COLLECTION_SECONDS) -> gevent.Greenlet:
+def collect_fully_on_schedule(seconds: float = FULL_COLLECTION_SECONDS,
+                              sleep: Callable[[float], Any] = gevent.sleep) -> gevent.Greenlet:
     """No full collection on the collector's own trigger any more (the young ones go on, the middle
     generation's more often: :data:`MIDDLE_THRESHOLD`); one every ``seconds`` instead, from the greenlet
-    returned (see the module docstring)."""
+    returned (see the module docstring). ``sleep``: how that greenlet waits (a test's scripted one)."""
     young, _, _ = gc.get_threshold()
     gc.set_threshold(young, MIDDLE_THRESHOLD, _NEVER)
 
     def collect() -> None:
         while True:
-            gevent.sleep(seconds)
+            sleep(seconds)
             gc.collect()
 
     return gevent.spawn(collect)

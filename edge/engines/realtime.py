@@ -115,7 +115,6 @@ def _language_code(language: str) -> str:
     return (language or "pt").split("-")[0].lower()
 
 
-
 class _Closed(Exception):
     """Raised in the greenlet opening the socket when the call closes the engine first (its audio
     transport failed, the caller hung up). An ``Exception``, not gevent's ``GreenletExit``: the websockets

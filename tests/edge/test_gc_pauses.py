@@ -56,12 +56,20 @@ def test_every_collection_is_observed_and_what_it_freed_counted() -> None:
 def test_full_collections_run_on_the_schedule_not_on_the_collectors_own_trigger() -> None:
     threshold = gc.get_threshold()
     full_before = gc.get_stats()[2]["collections"]
-    collector = collect_fully_on_schedule(0.01)
+    naps: list[float] = []
+
+    def nap(seconds: float) -> None:  # the schedule's waits, scripted: the third one ends the schedule
+        naps.append(seconds)
+        if len(naps) == 3:
+            raise gevent.GreenletExit
+
+    collector = collect_fully_on_schedule(600.0, sleep=nap)
     try:
         assert gc.get_threshold()[0] == threshold[0]  # the young generation as before
         assert gc.get_threshold()[2] > 1_000_000  # no full collection of the collector's own
-        assert wait_until(lambda: gevent.sleep(0.01) or gc.get_stats()[2]["collections"] >= full_before + 2,
-                          timeout=10)
+        collector.join(timeout=10)
+        assert naps == [600.0, 600.0, 600.0]
+        assert gc.get_stats()[2]["collections"] >= full_before + 2  # one after each of the first two waits
     finally:
         collector.kill()
         gc.set_threshold(*threshold)

@@ -148,6 +148,7 @@ class HandshakeStaller:
         self.loop = loop
         self.requests = 0
         self.closed_by_edge = 0
+        self.request_seen = asyncio.Event()
 
         async def _start() -> asyncio.Server:
             return await asyncio.start_server(self._serve, "127.0.0.1", 0)
@@ -158,6 +159,7 @@ class HandshakeStaller:
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await reader.readuntil(b"\r\n\r\n")
         self.requests += 1
+        self.request_seen.set()
         await reader.read()  # nothing is ever answered: this returns when the edge closes its end
         self.closed_by_edge += 1
         writer.close()
@@ -174,9 +176,10 @@ class AnswerDuringTheHandshake(FakeCall):
 
     async def _execute(self, app: str, arg: str, app_uuid: str) -> None:
         if app == "answer":
-            deadline = asyncio.get_running_loop().time() + HOLD_SECONDS
-            while not self.staller.requests and asyncio.get_running_loop().time() < deadline:
-                await asyncio.sleep(0.01)
+            try:
+                await asyncio.wait_for(self.staller.request_seen.wait(), HOLD_SECONDS)
+            except TimeoutError:
+                pass
             self.handshaking_at_answer = self.staller.requests == 1 and not self.staller.closed_by_edge
         await super()._execute(app, arg, app_uuid)
 
