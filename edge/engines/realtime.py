@@ -8,9 +8,10 @@ the server would reject and then stay silent).
 
 The SDK opens the socket (URL, headers, the shared client of the provider); everything the engine sends
 is JSON it builds itself, never through the SDK's typed (and slower: ~3 ms for a ``session.update``)
-layer, and server events are read as raw JSON. Every write goes through the call's own
-:class:`~edge.services.socket_writer.SocketWriter`: ``on_audio`` runs on the greenlet that receives every
-call's audio and must never wait for a vendor; a vendor that stops reading loses only its own call's
+layer, and server events are read as raw JSON, handled on the greenlet that reads the socket
+(:mod:`edge.services.pushed_websocket`: no second greenlet and queue between the socket and the engine).
+Every write goes through the call's own :class:`~edge.services.socket_writer.SocketWriter`: ``on_audio``
+runs on the greenlet that receives every call's audio and must never wait for a vendor; a vendor that stops reading loses only its own call's
 audio (oldest first, control events kept) and, once nothing has been written for the response deadline,
 counts as gone silent (below).
 
@@ -64,6 +65,7 @@ vendor to speak.
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import logging
 import re
@@ -83,6 +85,7 @@ from edge.engines.tool_definitions import TOOL_DEFINITIONS, ToolResult
 from edge.metrics import METRICS
 from edge.services.base import parse_arguments
 from edge.services.openai.client import make_client, websocket_options
+from edge.services.pushed_websocket import PushedConnection
 from edge.services.socket_writer import SocketWriter
 from edge.services.voices import realtime_voice
 from shared.logging import Tag, call_logger
@@ -153,7 +156,6 @@ class RealtimeEngine(Engine):
         self.config = context.providers["llm"]
         self._manager: Any = None
         self._conn: Any = None
-        self._reader: gevent.Greenlet | None = None
         self._closed = False
         self._ready = Event()
         self._idle = Event()  # no response in progress
@@ -171,7 +173,7 @@ class RealtimeEngine(Engine):
         self._hung_after_frames = 0  # quiet frames after which a server that has not ended the turn is silent
         self._detection: dict[str, Any] | None = None
         self._tasks: list[gevent.Greenlet] = []
-        self._send: Any = None  # the websocket's send (str -> one text frame)
+        self._send: Any = None  # the websocket's send_text (UTF-8 bytes -> one text frame)
         self._writer: SocketWriter | None = None
         self._opening: gevent.Greenlet | None = None
         self._open_error: Exception | None = None
@@ -274,19 +276,22 @@ class RealtimeEngine(Engine):
             raise EngineUnavailable("openai_realtime provider has no api_key")
         # Built once per provider and shared by every call: see make_client and websocket_options.
         client = make_client(self.config)
+        options = websocket_options(self.config)
+        # Server events come to _on_message from the socket's reading greenlet (no second hop).
+        options["create_connection"] = functools.partial(PushedConnection, on_message=self._on_message,
+                                                         on_closed=self._on_socket_closed)
         try:
             self._manager = client.realtime.connect(model=self.config.model or default_model("realtime"),
-                                                    websocket_connection_options=websocket_options(self.config))
+                                                    websocket_connection_options=options)
             conn = self._manager.enter()
         except Exception as exc:
             raise EngineUnavailable(f"cannot open Realtime socket: {type(exc).__name__}: {exc}") from exc
-        websocket = conn._connection  # the websockets client: the SDK's wrapper adds a reconnect queue we do not use
+        websocket = conn._connection  # ours: the SDK's wrapper adds a reconnect queue we do not use
         self._writer = SocketWriter(websocket.socket, stall_seconds=self._deadline_seconds,
                                     on_stalled=self._vendor_stalled, log=self.log)
         websocket.socket = self._writer
-        self._send = websocket.send
+        self._send = websocket.send_text
         self._conn = conn
-        self._reader = gevent.spawn(self._read_loop)
         self._hung_after_frames = self._turn_end_frames()
         self._send_event({"type": "session.update", "event_id": SESSION_UPDATE_ID, "session": self.session_config()})
         self._tell_greeted()
@@ -343,7 +348,7 @@ class RealtimeEngine(Engine):
         if self._send is None or self._closed:
             return
         try:
-            self._send(json.dumps(event))
+            self._send(json.dumps(event).encode())
         except Exception as exc:  # noqa: BLE001 - closed or reset: the call's vendor is lost
             self._lost(f"send failed: {type(exc).__name__}")
 
@@ -501,32 +506,35 @@ class RealtimeEngine(Engine):
             self._watch_turn_end(pcmu_frame)
         audio = held[0] if len(held) == 1 else b"".join(held)
         held.clear()
-        payload = base64.b64encode(audio).decode("ascii")
         try:  # never waits: what the kernel does not take waits in the call's writer (or is dropped)
             if self._writer is None:
                 raise ConnectionError("no socket writer")
-            self._writer.send_audio(self._send, '{"type":"input_audio_buffer.append","audio":"' + payload + '"}')
+            self._writer.send_audio(self._send, b'{"type":"input_audio_buffer.append","audio":"'
+                                    + base64.b64encode(audio) + b'"}')
         except Exception as exc:  # noqa: BLE001 - the socket is gone: the reader reports it
             self._lost(f"send failed: {type(exc).__name__}")
 
     # --- server events ---------------------------------------------------------------------------
 
-    def _read_loop(self) -> None:
-        conn = self._conn
+    def _on_message(self, raw: bytes) -> None:
+        """One server event, on the socket's reading greenlet. After close() the socket is still read (the
+        closing handshake waits for what is queued) but nothing is done."""
+        if self._closed:
+            return
         try:
-            while True:
-                # Keep reading after close(): the closing handshake waits for queued messages to be read.
-                raw = conn.recv_bytes()
-                if self._closed:
-                    continue
-                try:
-                    event = json.loads(raw)
-                except ValueError:
-                    continue
-                self._handle(event)
-        except Exception as exc:  # noqa: BLE001 - any end of the socket we did not ask for
-            if not self._closed:
-                self._lost(f"{type(exc).__name__}: {exc}")
+            event = json.loads(raw)
+        except ValueError:
+            return
+        try:
+            self._handle(event)
+        except Exception as exc:  # a bug handling one event must not leave the caller in silence
+            self.log.exception("Realtime: handling %s failed", event.get("type") if isinstance(event, dict) else "?")
+            self._lost(f"{type(exc).__name__}: {exc}")
+
+    def _on_socket_closed(self, exc: Exception) -> None:
+        """The socket ended: closed by the vendor or lost (ours, from close(), is no news)."""
+        if not self._closed:
+            self._lost(f"{type(exc).__name__}: {exc}")
 
     def _lost(self, reason: str) -> None:
         if self._closed:
@@ -802,5 +810,3 @@ class RealtimeEngine(Engine):
                 closer.kill(block=False)
             _let_go(self._conn)
         self.log.debug(Tag.SESSION, "Realtime socket closed")
-        if self._reader is not None and self._reader is not gevent.getcurrent():
-            self._reader.kill(block=True, timeout=1)

@@ -83,7 +83,7 @@ class SocketWriter:
         """Frames waiting for the vendor to read."""
         return len(self._queue)
 
-    def send_audio(self, send: Callable[[str], None], message: str) -> None:
+    def send_audio(self, send: Callable[[bytes], None], message: bytes) -> None:
         """``send(message)`` through the library, the frame it makes marked as droppable audio."""
         self._audio_sender = gevent.getcurrent()
         try:
