@@ -73,6 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from edge.app import EdgeApp
     from edge.esl.server import EslServer
+    from edge.loop_priority import raise_loop_priority
     from edge.metrics import METRICS, http_app
     from shared.logging import Tag, call_logger, setup_logging
     from shared.settings import get_settings
@@ -95,6 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     log = call_logger("edge")
     app = EdgeApp(settings)
     app.start()
+    raise_loop_priority(settings.edge_rr_priority, log)  # once warm: start-up work is not urgent
 
     try:
         if settings.edge_audio_transport == "audio_stream":

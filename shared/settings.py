@@ -55,6 +55,9 @@ class Settings:
     # default); EDGE_METRICS_LISTEN binds /metrics and /healthz elsewhere, e.g. on loopback (empty: the same).
     edge_listen: str = ""
     edge_metrics_listen: str = ""
+    # SCHED_RR priority of the edge's event loop thread, which paces every call's audio (1-99, below
+    # FreeSWITCH's own 89; 0: ordinary scheduling). See edge/loop_priority.py.
+    edge_rr_priority: int = 0
     # Address FreeSWITCH listens on for the audio the edge sends back (unicast local-ip).
     freeswitch_audio_host: str = "127.0.0.1"
 
@@ -182,6 +185,8 @@ class Settings:
         if self.edge_audio_transport not in {"unicast", "audio_stream"}:
             raise SettingsError("EDGE_AUDIO_TRANSPORT must be unicast or audio_stream")
         self.unicast_port_range  # noqa: B018 - parses and raises on a bad range
+        if not 0 <= self.edge_rr_priority <= 99:
+            raise SettingsError("EDGE_RR_PRIORITY must be 0 (ordinary scheduling) or a SCHED_RR priority, 1 to 99")
         if self.embedding_precision not in {"auto", "float32", "bfloat16"}:
             raise SettingsError("EMBEDDING_PRECISION must be auto, float32 or bfloat16")
         if self.chunk_overlap >= self.chunk_size:

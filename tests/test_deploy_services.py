@@ -168,3 +168,14 @@ def test_installer_refuses_without_a_virtualenv_and_never_replaces_a_real_file(t
     clash = _install(tmp_path)
     assert clash.returncode != 0 and "is not a link" in clash.stderr
     assert "someone else's" in (tmp_path / "usr/local/bin/voice-ai").read_text()
+
+
+@pytest.mark.parametrize("unit", [u for u in UNITS if u.stem.startswith("voice-ai-edge")], ids=lambda p: p.name)
+def test_the_edge_unit_allows_the_shipped_real_time_priority(unit: Path) -> None:
+    """The installed config asks for the edge's loop at SCHED_RR EDGE_RR_PRIORITY; the unprivileged
+    edge gets it only up to the unit's LimitRTPRIO, else it runs at ordinary priority (and says so)."""
+    from shared.settings import Settings
+
+    wanted = Settings.load(environ={}, config_file=EXAMPLE).edge_rr_priority
+    (limit,) = _unit(unit)["Service.LimitRTPRIO"]
+    assert 0 < wanted <= int(limit) < 89  # below FreeSWITCH's own SCHED_RR 89

@@ -34,6 +34,8 @@ def test_environment_overrides_config_file(tmp_path) -> None:
         {"EMBEDDING_PRECISION": "float8"},
         {"TRANSFER_ANNOUNCE_ANSWER_SECONDS": "0"},
         {"TRANSFER_ANNOUNCE_ANSWER_SECONDS": "600"},
+        {"EDGE_RR_PRIORITY": "100"},
+        {"EDGE_RR_PRIORITY": "-1"},
     ],
 )
 def test_bad_settings_are_named(env) -> None:

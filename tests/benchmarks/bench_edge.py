@@ -705,7 +705,8 @@ def run_benchmark(calls: int, *, seconds: float = 20.0, settle: float = 3.0, per
                   reply_ms: int = 4000, arrival_rate: float = 40.0, realtime_mode: str = "process",
                   log_level: str = "INFO", database_url: str | None = None, redis_url: str | None = None,
                   seed: int = 7, edge_log: str | None = None, warmup: float = 1.5,
-                  edge_nice: int | None = None, pin_edge: int | None = None, silence_chunk_ms: int = 100,
+                  edge_nice: int | None = None, edge_rr: int = 0, pin_edge: int | None = None,
+                  silence_chunk_ms: int = 100,
                   burst: bool = False,
                   cold: bool = False, hub_slices: bool = False, trace_setup: bool = False,
                   greeting_cache: bool = True) -> dict[str, Any]:
@@ -739,7 +740,7 @@ def run_benchmark(calls: int, *, seconds: float = 20.0, settle: float = 3.0, per
     spawned = time.monotonic()
     edge = EdgeProcess(database_url, redis_url, spool.name, LOG_LEVEL=log_level,
                        EDGE_UNICAST_PORTS=f"{low}-{low + 2 * calls + 200}",
-                       GREETING_CACHE_DIR=str(Path(spool.name) / "greetings"),
+                       GREETING_CACHE_DIR=str(Path(spool.name) / "greetings"), EDGE_RR_PRIORITY=str(edge_rr),
                        **(_hub_slices_env(spool.name) if hub_slices else {}),
                        **(_trace_env(spool.name) if trace_setup else {}))
     edge_ready_seconds = time.monotonic() - spawned
@@ -1100,6 +1101,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--edge-nice", type=int, default=None,
                         help="nice value of the edge's main thread (the gevent hub), e.g. below --nice to rank it "
                              "above the load generator")
+    parser.add_argument("--edge-rr", type=int, default=0, metavar="PRIORITY",
+                        help="the edge's EDGE_RR_PRIORITY: its event loop at SCHED_RR (as the systemd unit runs it; "
+                             "the load generator then gets the CPU after it)")
     parser.add_argument("--pin-edge", type=int, default=None, metavar="CPU",
                         help="run the edge alone on this CPU, the driver and the fake Realtime on the others")
     parser.add_argument("--silence-chunk-ms", type=int, default=100,
@@ -1180,12 +1184,13 @@ def _run(args: argparse.Namespace) -> int:
           f"to the model every 20 ms and silence in {args.silence_chunk_ms} ms chunks, window {args.seconds:g} s, "
           f"nice {os.getpriority(os.PRIO_PROCESS, 0)} ({_autogroup()}), edge nice "
           f"{os.getpriority(os.PRIO_PROCESS, 0) if args.edge_nice is None else args.edge_nice}"
+          f"{f', edge loop at SCHED_RR {args.edge_rr}' if args.edge_rr else ''}"
           f"{'' if args.pin_edge is None else f', edge alone on CPU {args.pin_edge}, the rest on the others'}.",
           flush=True)
     options = dict(seconds=args.seconds, settle=args.settle, period=args.period, reply_ms=args.reply_ms,
                    arrival_rate=args.arrival_rate, burst=args.burst, cold=args.cold,
                    realtime_mode=args.realtime, log_level=args.log_level,
-                   edge_log=args.edge_log, edge_nice=args.edge_nice, pin_edge=args.pin_edge,
+                   edge_log=args.edge_log, edge_nice=args.edge_nice, edge_rr=args.edge_rr, pin_edge=args.pin_edge,
                    silence_chunk_ms=args.silence_chunk_ms, hub_slices=args.hub_slices, trace_setup=args.trace_setup,
                    greeting_cache=not args.no_greeting_cache)
     reports = []

@@ -5,11 +5,23 @@ in one line, and exits."""
 
 from __future__ import annotations
 
+import os
+import resource
 import socket
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from tests.edge.conftest import start_edge
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _no_real_time_allowance() -> None:
+    """RLIMIT_RTPRIO 0, as systemd gives a unit without LimitRTPRIO."""
+    resource.setrlimit(resource.RLIMIT_RTPRIO, (0, 0))
 
 
 @pytest.mark.slow
@@ -35,3 +47,29 @@ def test_an_edge_whose_port_is_taken_says_so_and_exits(database_url: str, clean_
     log = str(failed.value)
     assert f"cannot listen on 127.0.0.1:{port} for the Event Socket: Address already in use" in log
     assert "EDGE_ESL_PORT" in log and "Traceback" not in log
+
+
+def test_the_edge_loop_runs_at_the_real_time_priority_asked(database_url: str, clean_queue: str, tmp_path) -> None:
+    """EDGE_RR_PRIORITY puts the thread that paces every call's audio under SCHED_RR (the test runs as
+    root, as CAP_SYS_NICE allows)."""
+    edge = start_edge(database_url, clean_queue, tmp_path, forked=False, EDGE_RR_PRIORITY="3")
+    try:
+        pid = edge.proc.pid
+        assert os.sched_getscheduler(pid) == os.SCHED_RR  # the main thread: the gevent hub's
+        assert os.sched_getparam(pid).sched_priority == 3
+        assert "event loop at real-time priority (SCHED_RR 3)" in edge.log()
+    finally:
+        edge.stop()
+
+
+def test_an_edge_not_allowed_real_time_priority_says_why_and_answers(tmp_path) -> None:
+    """Without LimitRTPRIO (or CAP_SYS_NICE) the edge logs what to set and carries on at ordinary priority."""
+    script = ("import os; from shared.logging import call_logger, setup_logging; "
+              "from edge.loop_priority import raise_loop_priority; setup_logging('INFO'); "
+              "print(raise_loop_priority(10, call_logger('edge')), os.sched_getscheduler(0) == os.SCHED_OTHER)")
+    no_capabilities = ["setpriv", "--inh-caps=-all", "--bounding-set=-all"]  # same user: it reads the checkout
+    result = subprocess.run([*no_capabilities, sys.executable, "-c", script], cwd=REPO, capture_output=True,
+                            text=True, timeout=60, preexec_fn=_no_real_time_allowance)
+    assert result.stdout.split() == ["False", "True"], result.stderr
+    assert "cannot run the event loop at real-time priority (EDGE_RR_PRIORITY=10)" in result.stderr
+    assert "LimitRTPRIO=10" in result.stderr
