@@ -98,7 +98,7 @@ PACKAGES=(
   php-cli php-pgsql php-mbstring php-xml php-curl
 )
 if [ "$DEV" = 1 ]; then
-  PACKAGES+=(phpunit chromium chromium-driver)
+  PACKAGES+=(phpunit chromium chromium-driver openssl)  # openssl: the TLS vendor socket test's certificate
 fi
 
 APT_UPDATED=0
