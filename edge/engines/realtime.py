@@ -11,9 +11,9 @@ is JSON it builds itself, never through the SDK's typed (and slower: ~3 ms for a
 layer, and server events are read as raw JSON, handled on the greenlet that reads the socket
 (:mod:`edge.services.pushed_websocket`: no second greenlet and queue between the socket and the engine).
 Every write goes through the call's own :class:`~edge.services.socket_writer.SocketWriter`: ``on_audio``
-runs on the greenlet that receives every call's audio and must never wait for a vendor; a vendor that stops reading loses only its own call's
-audio (oldest first, control events kept) and, once nothing has been written for the response deadline,
-counts as gone silent (below).
+runs on the greenlet that receives every call's audio and must never wait for a vendor; a vendor that
+stops reading loses only its own call's audio (oldest first, control events kept) and, once nothing has
+been written for the response deadline, counts as gone silent (below).
 
 The socket opens while the call is being answered (:meth:`RealtimeEngine.open`), and ``session.update`` is
 sent the moment it is open; a greeting not yet cached is asked for with ``response.create``, without waiting for
