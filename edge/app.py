@@ -13,7 +13,7 @@ import gevent
 from edge.call.recorder import EventPublisher, celery_sender, warm_up_celery
 from edge.call.services import CallServices
 from edge.call.session import CallSession
-from edge.call.setup import start_setup_cache
+from edge.call.setup import start_setup_cache, warm_up_reads
 from edge.call.transfer import warm_up_decisions
 from edge.esl.session import EslConnection
 from edge.gc_pauses import collect_fully_on_schedule, freeze_startup_objects, watch_pauses
@@ -73,6 +73,7 @@ class EdgeApp:
         self.pacer.start()
         self.publisher.start()
         if self.settings.edge_warm_up:
+            warm_up_reads(log)
             self._warm_up_openai()
             self._warm_up_engines()
         else:

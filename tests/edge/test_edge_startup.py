@@ -34,6 +34,8 @@ def test_the_edge_opens_its_ports_only_once_warm(database_url: str, clean_queue:
         assert log.index("engines warmed up") < log.index("edge listening")
         # The vendor SDK too (on the hub: its imports run subprocesses), not left to the first call.
         assert log.index("vendor SDK warmed up") < log.index("edge listening")
+        # And the set-up read's first connection and query (cold: 162 ms of the hub's CPU on the first call).
+        assert log.index("set-up reads warmed up") < log.index("edge listening")
         assert "warm-up failed" not in log
     finally:
         edge.stop()
@@ -73,3 +75,15 @@ def test_an_edge_not_allowed_real_time_priority_says_why_and_answers(tmp_path) -
     assert result.stdout.split() == ["False", "True"], result.stderr
     assert "cannot run the event loop at real-time priority (EDGE_RR_PRIORITY=10)" in result.stderr
     assert "LimitRTPRIO=10" in result.stderr
+
+
+def test_an_edge_whose_database_is_down_at_start_still_opens(database_url: str, clean_queue: str, tmp_path) -> None:
+    """The set-up read's warm-up cannot reach PostgreSQL: it says so, and the edge listens (its calls are
+    then served from memory, routed or told goodbye: tests/faults/test_database_outage.py)."""
+    down = "postgresql://voice_ai:voice_ai@127.0.0.1:1/voice_ai"  # nothing listens on port 1
+    edge = start_edge(down, clean_queue, tmp_path, forked=False, EDGE_WARM_UP="true")
+    try:
+        log = edge.log()
+        assert log.index("set-up read warm-up failed (OperationalError") < log.index("edge listening")
+    finally:
+        edge.stop()
