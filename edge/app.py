@@ -62,7 +62,8 @@ class EdgeApp:
         })
 
     def start(self) -> None:
-        """Bound the database statements, start the clock and the publisher; warm the engines up, then
+        """Bound the database statements, start the clock and the publisher; warm the set-up read and the
+        engines up, then
         take the start-up objects out of the garbage collector's full passes, which then run on a schedule
         (:mod:`edge.gc_pauses`)."""
         bound_statements(self.settings.edge_statement_timeout_seconds)
@@ -72,8 +73,8 @@ class EdgeApp:
         watch_pauses(self.metrics.gc_pause, self.metrics.gc_collected)
         self.pacer.start()
         self.publisher.start()
+        warm_up_reads(log)  # also without EDGE_WARM_UP (the engines'): a cold first read could cost a call
         if self.settings.edge_warm_up:
-            warm_up_reads(log)
             self._warm_up_openai()
             self._warm_up_engines()
         else:
