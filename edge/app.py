@@ -63,9 +63,8 @@ class EdgeApp:
 
     def start(self) -> None:
         """Bound the database statements, start the clock and the publisher; warm the set-up read and the
-        engines up, then
-        take the start-up objects out of the garbage collector's full passes, which then run on a schedule
-        (:mod:`edge.gc_pauses`)."""
+        engines up, then take the start-up objects out of the garbage collector's full passes, which then
+        run on a schedule (:mod:`edge.gc_pauses`)."""
         bound_statements(self.settings.edge_statement_timeout_seconds)
         start_setup_cache(self.settings, self.metrics.extra_health)
         warm_up_celery(self.settings.redis_url)
