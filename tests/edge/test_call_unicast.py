@@ -157,7 +157,7 @@ def test_a_call_outlives_its_heartbeats(database_url, clean_queue, tmp_path, fak
     try:
         call = fs.place_call({"domain_uuid": str(domain), "voice_secretary_uuid": str(secretary)})
         assert call.wait("answered")
-        assert wait_until(lambda: edge.log().count("HEARTBEAT") >= 4, timeout=10)
+        assert wait_until(lambda: edge.log().count("HEARTBEAT") >= 4, timeout=30), edge.log()[-4000:]
         assert not call.hung_up.is_set()
         call.speak(noise(600) + silence(700))
         assert call.wait("hung_up", timeout=15)
