@@ -168,6 +168,7 @@ def scratch_database(database_url: str) -> Iterator[str]:
 
 DEADLOCK_DETECTED = "40P01"
 """PostgreSQL's SQLSTATE for a transaction it rolled back to break a deadlock."""
+CLEAN_UP_ATTEMPTS = 5
 
 
 @pytest.fixture
@@ -183,7 +184,7 @@ def make_domain(database_url: str) -> Iterator[Callable[..., uuid.UUID]]:
         return domain_uuid
 
     yield factory
-    for attempt in range(5):
+    for attempt in range(1, CLEAN_UP_ATTEMPTS + 1):
         try:
             with system_session(database_url) as session:
                 for domain_uuid in created:
@@ -194,5 +195,5 @@ def make_domain(database_url: str) -> Iterator[Callable[..., uuid.UUID]]:
         except OperationalError as exc:
             # A worker still storing one of these domains' conversations can deadlock with the cascade
             # (seen in a clean-clone run); PostgreSQL rolled this transaction back, the worker's went through.
-            if getattr(exc.orig, "pgcode", None) != DEADLOCK_DETECTED or attempt == 4:
+            if getattr(exc.orig, "pgcode", None) != DEADLOCK_DETECTED or attempt == CLEAN_UP_ATTEMPTS:
                 raise

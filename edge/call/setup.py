@@ -21,7 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
-from edge.call.setup_cache import SetupCache, SetupListener
+from edge.call.setup_cache import SetupCache, SetupListener, first_line
 from edge.core.context import SecretaryProfile
 from shared.logging import CallLogger, Tag, call_logger
 from shared.models import Document, DocumentChunk, Domain, DomainSettings, Secretary, TransferRule
@@ -137,7 +137,7 @@ def warm_up_reads(log: CallLogger, timeout: float = WARM_UP_READ_SECONDS) -> Non
         log.info(Tag.SESSION, "set-up reads warmed up")
     except Exception as exc:  # noqa: BLE001 - warming is an optimisation; the calls report the real error
         log.error("set-up read warm-up failed (%s: %s): the first call reads the database cold",
-                  type(exc).__name__, str(exc).strip().splitlines()[0][:200] if str(exc).strip() else "")
+                  type(exc).__name__, first_line(exc))
 
 
 def load_call_setup(domain_value: str | None, secretary_value: str | None, log: CallLogger | None = None,
@@ -170,7 +170,7 @@ def load_call_setup(domain_value: str | None, secretary_value: str | None, log: 
             _domain_fallbacks[domain_uuid] = setup.fallback
         raise setup
     if isinstance(setup, SQLAlchemyError | OSError):
-        problem = str(setup).strip().splitlines()[0][:200] if str(setup).strip() else ""
+        problem = first_line(setup)
         return _without_database(key, log, f"{type(setup).__name__}: {problem}")
     if isinstance(setup, BaseException):
         raise setup  # a bug, not an outage: the call fails as before

@@ -41,6 +41,12 @@ T = TypeVar("T")
 log = call_logger("edge.setup")
 
 
+def first_line(exc: BaseException) -> str:
+    """An error's message for a log line: its first line, at most 200 characters ("" when it has none)."""
+    text = str(exc).strip()
+    return text.splitlines()[0][:200] if text else ""
+
+
 @dataclass(frozen=True)
 class Copy(Generic[T]):
     """A set-up as read, with when its read began (monotonic) and the :meth:`SetupCache.stamp` then."""
@@ -192,7 +198,7 @@ class SetupListener:
                 failures += 1
                 if failures == 1 or failures % 60 == 0:
                     problem = (f"no answer within {exc}" if isinstance(exc, gevent.Timeout)
-                               else str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__)
+                               else first_line(exc) or type(exc).__name__)
                     log.warning(Tag.SESSION, "set-up notifications lost (%s): calls read their set-up from the "
                                 "database until they are back", problem)
             finally:

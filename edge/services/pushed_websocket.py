@@ -82,20 +82,19 @@ class PushedConnection(ClientConnection):
     def send_text(self, data: bytes) -> None:
         """Send ``data`` (UTF-8) as one text message; see the module docstring."""
         with self.protocol_mutex:
-            if self.protocol.state is OPEN:
+            if self.protocol.state is not OPEN:
+                error = None
+            else:
                 self.protocol.send_text(data)
-                error: Exception | None = None
                 try:
                     for chunk in self.protocol.data_to_send():
                         self.socket.sendall(chunk)
+                    return
                 except Exception as exc:  # noqa: BLE001 - the connection is lost: closed below, raised
                     self.set_recv_exc(exc)
                     error = exc
-                if error is None:
-                    return
-            else:
-                error = None
-        if error is not None:
-            self.close_socket()
-            raise self.protocol.close_exc from error
-        self.send(data.decode())  # closing or closed: the library waits for the end and raises
+        if error is None:
+            self.send(data.decode())  # closing or closed: the library waits for the end and raises
+            return
+        self.close_socket()
+        raise self.protocol.close_exc from error

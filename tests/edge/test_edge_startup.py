@@ -64,7 +64,7 @@ def test_the_edge_loop_runs_at_the_real_time_priority_asked(database_url: str, c
         edge.stop()
 
 
-def test_an_edge_not_allowed_real_time_priority_says_why_and_answers(tmp_path) -> None:
+def test_an_edge_not_allowed_real_time_priority_says_why_and_runs_on() -> None:
     """Without LimitRTPRIO (or CAP_SYS_NICE) the edge logs what to set and carries on at ordinary priority."""
     script = ("import os; from shared.logging import call_logger, setup_logging; "
               "from edge.loop_priority import raise_loop_priority; setup_logging('INFO'); "

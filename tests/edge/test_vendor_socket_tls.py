@@ -72,10 +72,12 @@ client_side.do_handshake()
 shake.join()
 writer = SocketWriter(client_side, stall_seconds=5, on_stalled=lambda: None)
 server_side.sendall(b"0123456789" * 10)  # one record of 100 bytes
-with gevent.Timeout(10, False):
-    pieces = [writer.recv(10) for _ in range(10)]
+pieces = []
+with gevent.Timeout(10, False):  # a read that waits for the network would never end
+    for _ in range(10):
+        pieces.append(writer.recv(10))
 print(json.dumps({"whole": whole, "ended": ended, "count": len(got), "in_order": in_order, "intact": intact,
-                  "small_reads": b"".join(locals().get("pieces", [])).decode()}))
+                  "small_reads": b"".join(pieces).decode()}))
 """
 
 
